@@ -1,0 +1,37 @@
+"""The gateway's one wiring point: routing table, shared upstream session, portal and admin pages."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from gateway import api, portal
+from gateway.proxy import Proxy
+from gateway.settings import GatewaySettings
+from gateway.web import STATIC_DIR
+from shared.http import create_service_app
+from shared.logging import configure_logging
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    configure_logging("gateway", settings.log_level)
+    proxy = Proxy(settings.upstreams(), settings.upstream_timeout_seconds, settings.upstream_connections)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await proxy.start()
+        try:
+            yield
+        finally:
+            await proxy.close()
+
+    async def ready() -> dict[str, bool]:
+        return {service: await proxy.alive(service) for service in settings.upstreams()}
+
+    app = create_service_app("Gateway", lifespan, ready, [api.router, portal.router])
+    app.state.proxy = proxy
+    app.state.settings = settings
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

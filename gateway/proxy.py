@@ -1,0 +1,78 @@
+"""Forwards requests to services over one shared aiohttp session with keep-alive."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from shared.logging import CORRELATION_HEADER, current_correlation_id
+
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "authorization")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after")
+
+
+@dataclass(frozen=True)
+class UpstreamResponse:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+class UpstreamUnavailable(Exception):
+    pass
+
+
+class Proxy:
+    def __init__(self, upstreams: Mapping[str, str], timeout: float, connections: int) -> None:
+        self._upstreams = dict(upstreams)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=60, ttl_dns_cache=300)
+        self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, auto_decompress=False)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> UpstreamResponse:
+        assert self._session is not None, "Proxy.start() not called"
+        outgoing = {k: v for k, v in (headers or {}).items() if k.lower() in FORWARDED_REQUEST_HEADERS}
+        correlation_id = current_correlation_id()
+        if correlation_id:
+            outgoing[CORRELATION_HEADER] = correlation_id
+        url = self._upstreams[service] + path + (f"?{query}" if query else "")
+        try:
+            async with self._session.request(method, url, data=body, headers=outgoing) as response:
+                payload = await response.read()
+                kept = {k: v for k, v in response.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS}
+                return UpstreamResponse(response.status, payload, kept)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamUnavailable(service) from exc
+
+    async def call_json(self, service: str, method: str, path: str, payload: Any = None, **kw: Any) -> UpstreamResponse:
+        body = orjson.dumps(payload) if payload is not None else None
+        headers = {"content-type": "application/json", **kw.pop("headers", {})}
+        return await self.request(service, method, path, body=body, headers=headers, **kw)
+
+    async def alive(self, service: str) -> bool:
+        try:
+            return (await self.request(service, "GET", "/healthz")).status == 200
+        except UpstreamUnavailable:
+            return False

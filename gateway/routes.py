@@ -1,0 +1,34 @@
+"""The gateway's routing table: which public path goes to which service, and for whom."""
+
+from dataclasses import dataclass
+
+GET, POST = frozenset({"GET"}), frozenset({"POST"})
+
+
+@dataclass(frozen=True)
+class Route:
+    public_prefix: str
+    service: str
+    upstream_prefix: str
+    methods: frozenset[str]
+    audience: str = "public"  # public | citizen | staff: checked by the gateway before proxying
+
+    def upstream_path(self, public_path: str) -> str | None:
+        if public_path == self.public_prefix or public_path.startswith(self.public_prefix + "/"):
+            return self.upstream_prefix + public_path[len(self.public_prefix) :]
+        return None
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/api/establishments", "appointments", "/establishments", GET),
+    Route("/api/slots", "appointments", "/slots", GET),
+    Route("/api/appointments", "appointments", "/appointments", POST),
+)
+
+
+def resolve(path: str, method: str) -> tuple[Route, str] | None:
+    for route in ROUTES:
+        upstream = route.upstream_path(path)
+        if upstream is not None and method in route.methods:
+            return route, upstream
+    return None

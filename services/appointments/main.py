@@ -1,0 +1,15 @@
+"""The appointments service's one wiring point."""
+
+from fastapi import FastAPI
+
+from services.appointments.api import router
+from services.appointments.settings import AppointmentsSettings
+from shared.http import create_service_app
+from shared.runtime import ServiceRuntime
+
+
+def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
+    runtime = ServiceRuntime(settings or AppointmentsSettings())
+    app = create_service_app("Appointments", runtime.lifespan, runtime.ready, [router])
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,75 @@
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contact import Email, PersonName, Phone
+
+
+class BookAppointmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID
+    first_name: PersonName
+    last_name: PersonName
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Literal["fr", "en"] = "fr"
+
+
+class CancelAppointmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200)
+
+
+class PlaceResponse(BaseModel):
+    establishment_id: uuid.UUID
+    name: str
+    address: str
+    city: str
+    postal_code: str
+    timezone: str
+
+
+class ServiceResponse(BaseModel):
+    service_id: uuid.UUID
+    name_fr: str
+    name_en: str
+
+
+class AppointmentResponse(BaseModel):
+    id: uuid.UUID
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    place: PlaceResponse
+    service: ServiceResponse
+    first_name: str
+    last_name: str
+    language: str
+
+
+class BookedAppointmentResponse(AppointmentResponse):
+    # Shown once to whoever booked without an account: it is what lets them cancel later.
+    manage_token: str
+
+
+class EstablishmentResponse(BaseModel):
+    id: uuid.UUID
+    name: str
+    address: str
+    city: str
+    postal_code: str
+    latitude: float
+    longitude: float
+    services: list[ServiceResponse]
+
+
+class SlotResponse(BaseModel):
+    id: uuid.UUID
+    service_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    seats_left: int

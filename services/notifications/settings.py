@@ -1,0 +1,21 @@
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class NotificationsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore")
+
+    service_name: str = "notifications"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/notifications"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Rendez-vous santé <no-reply@rendezvous-sante.example>"
+    # Where links in messages point: the citizen portal served by the gateway.
+    portal_base_url: str = "http://127.0.0.1:8000"
+    dispatch_concurrency: int = 4
+    max_attempts: int = 8

@@ -1,0 +1,1 @@
+"""The project's own library, shared by every service: settings, logging, db, messaging."""

@@ -1,0 +1,32 @@
+"""Validated contact details, as pydantic types: email (email-validator) and phone (phonenumbers, E.164)."""
+
+from typing import Annotated
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+DEFAULT_PHONE_REGION = "CA"
+
+
+def normalize_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise PydanticCustomError("invalid_email", "Invalid email address: {reason}", {"reason": str(exc)}) from None
+
+
+def normalize_phone(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise PydanticCustomError("invalid_phone", "Invalid phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise PydanticCustomError("invalid_phone", "Invalid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(normalize_email)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(normalize_phone)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -1,0 +1,74 @@
+"""`make run`: the whole system on this machine, as one supervised group that Ctrl-C stops cleanly."""
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from services.appointments.demo_data import load_demo_data
+from shared.devstack.databases import prepare_databases
+from shared.devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok
+
+MAILBOX_HTTP_PORT = 8025
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")),
+                        help="uvicorn worker processes per service (replicas side by side)")
+    args = parser.parse_args()
+    admin_url = os.environ.get("CLINIC_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    amqp_url = os.environ.get("CLINIC_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+    print("Preparing databases and migrations...", flush=True)
+    urls = prepare_databases(admin_url)
+    asyncio.run(load_demo_data(urls["appointments"]))
+
+    config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=args.workers)
+    supervisor = Supervisor(config, log_dir=ROOT / ".run" / "logs")
+    mailbox = subprocess.Popen(
+        [sys.executable, "-m", "shared.devstack.mail_sink", "--smtp-port", str(config.smtp_port),
+         "--http-port", str(MAILBOX_HTTP_PORT)],
+        cwd=ROOT, env=config.environ(),
+    )  # fmt: skip
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        supervisor.start_all()
+        while not http_ok(f"http://127.0.0.1:{MAILBOX_HTTP_PORT}/api/messages"):
+            time.sleep(0.1)
+        gateway = config.url("gateway")
+        print(
+            "\nThe clinic appointments platform is running:\n"
+            f"  Citizen portal : {gateway}/\n"
+            f"  Admin console  : {gateway}/admin\n"
+            f"  Mailbox (dev)  : http://127.0.0.1:{MAILBOX_HTTP_PORT}/\n"
+            f"  Service logs   : {Path('.run/logs')}/\n"
+            "Press Ctrl-C to stop everything.\n",
+            flush=True,
+        )
+        while not stopping:
+            for name, code in supervisor.exited().items():
+                print(f"{name} exited with code {code}; restarting it", flush=True)
+                supervisor.start(name)
+            time.sleep(1)
+    finally:
+        print("Stopping...", flush=True)
+        supervisor.stop_all()
+        mailbox.terminate()
+        mailbox.wait(10)
+        print("Stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Creates each service's database and brings it to the latest migration."""
+
+import asyncio
+from pathlib import Path
+
+import asyncpg
+
+from shared.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("accounts", "appointments", "verification", "notifications")
+
+
+def database_url(admin_url: str, name: str) -> str:
+    """The SQLAlchemy asyncpg URL of database `name` on the server `admin_url` points at."""
+    base = admin_url.replace("postgresql+asyncpg://", "postgresql://", 1).rsplit("/", 1)[0]
+    return base.replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+
+
+async def _create(admin_url: str, names: list[str], drop_first: bool) -> None:
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+        for name in names:
+            if drop_first and name in existing:
+                await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                existing.discard(name)
+            if name not in existing:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def prepare_databases(admin_url: str, prefix: str = "", drop_first: bool = False) -> dict[str, str]:
+    """Creates (or recreates) the four databases and migrates them. Returns service -> URL."""
+    names = {service: f"{prefix}{service}" for service in SERVICES}
+    asyncio.run(_create(admin_url, list(names.values()), drop_first))
+    urls = {service: database_url(admin_url, name) for service, name in names.items()}
+    for service, url in urls.items():
+        upgrade(ROOT / "services" / service, url)
+    return urls

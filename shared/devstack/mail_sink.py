@@ -1,0 +1,122 @@
+"""A real SMTP server (aiosmtpd) that keeps what it receives: the dev mailbox and the tests' witness.
+
+Run alone: python -m shared.devstack.mail_sink --smtp-port 1025 --http-port 8025
+(then open http://127.0.0.1:8025 for the mailbox, /api/messages for JSON).
+"""
+
+import argparse
+import asyncio
+import email
+import email.policy
+import html
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from aiohttp import web
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class ReceivedMail:
+    message_id: str
+    sender: str
+    recipients: list[str]
+    subject: str
+    body: str
+    received_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+
+class MailSink:
+    def __init__(self, host: str = "127.0.0.1", port: int = 1025) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[ReceivedMail] = []
+        self._controller = Controller(self, hostname=host, port=port)
+        self.host, self.port = host, port
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        parsed = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
+        part = parsed.get_body(preferencelist=("plain", "html"))
+        mail = ReceivedMail(
+            message_id=str(parsed.get("Message-ID", "")).strip(),
+            sender=str(envelope.mail_from),
+            recipients=list(envelope.rcpt_tos),
+            subject=str(parsed.get("Subject", "")),
+            body=part.get_content() if part is not None else "",
+        )
+        with self._lock:
+            self._messages.append(mail)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> "MailSink":
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def messages(self) -> list[ReceivedMail]:
+        with self._lock:
+            return list(self._messages)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:
+        """Waits until at least `count` messages arrived (or the timeout), then returns them all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages()) < count:
+            time.sleep(0.05)
+        return self.messages()
+
+
+def mailbox_app(sink: MailSink) -> web.Application:
+    async def as_json(_: web.Request) -> web.Response:
+        return web.json_response([asdict(m) for m in reversed(sink.messages())])
+
+    async def as_html(_: web.Request) -> web.Response:
+        rows = "".join(
+            f"<article><h2>{html.escape(m.subject)}</h2><p>À / To: {html.escape(', '.join(m.recipients))}"
+            f" · {html.escape(m.received_at)}</p><pre>{html.escape(m.body)}</pre></article>"
+            for m in reversed(sink.messages())
+        )
+        page = (
+            "<!doctype html><html lang='fr'><meta charset='utf-8'><title>Boîte de réception (dev)</title>"
+            "<meta http-equiv='refresh' content='5'><body style='font-family:sans-serif;max-width:50rem;margin:auto'>"
+            f"<h1>Boîte de réception de développement</h1><p>{len(sink.messages())} message(s)</p>{rows}</body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    app = web.Application()
+    app.add_routes([web.get("/", as_html), web.get("/api/messages", as_json)])
+    return app
+
+
+async def _serve(smtp_port: int, http_port: int) -> None:
+    sink = MailSink(port=smtp_port).start()
+    runner = web.AppRunner(mailbox_app(sink))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", http_port).start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        sink.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--http-port", type=int, default=8025)
+    args = parser.parse_args(argv)
+    asyncio.run(_serve(args.smtp_port, args.http_port))
+
+
+if __name__ == "__main__":
+    main()
+
+

@@ -1,0 +1,136 @@
+"""Starts the services, the gateway and the mail sink as child processes, and supervises them.
+
+Used by `make run` (python -m shared.devstack) and by the end-to-end tests, which also kill and
+restart processes through it.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parents[2]
+
+APPS = {
+    "accounts": "services.accounts.main:create_app",
+    "appointments": "services.appointments.main:create_app",
+    "verification": "services.verification.main:create_app",
+    "notifications": "services.notifications.main:create_app",
+    "gateway": "gateway.main:create_app",
+}
+DEFAULT_PORTS = {"gateway": 8000, "accounts": 8001, "appointments": 8002, "verification": 8003, "notifications": 8004}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    database_urls: dict[str, str]
+    amqp_url: str
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    smtp_port: int = 1025
+    bus_namespace: str = ""
+    environment: str = "dev"
+    workers: int = 1
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def environ(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for service, database_url in self.database_urls.items():
+            prefix = service.upper()
+            env[f"{prefix}_DATABASE_URL"] = database_url
+            env[f"{prefix}_AMQP_URL"] = self.amqp_url
+            env[f"{prefix}_BUS_NAMESPACE"] = self.bus_namespace
+            env[f"{prefix}_ENVIRONMENT"] = self.environment
+        env["NOTIFICATIONS_SMTP_PORT"] = str(self.smtp_port)
+        env["NOTIFICATIONS_PORTAL_BASE_URL"] = self.url("gateway")
+        for service in self.database_urls:
+            env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)
+        env["GATEWAY_ENVIRONMENT"] = self.environment
+        env["PYTHONPATH"] = str(ROOT)
+        return env
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+            return response.status == 200
+    except OSError:
+        return False
+
+
+class Supervisor:
+    def __init__(self, config: StackConfig, log_dir: Path | None = None) -> None:
+        self.config = config
+        self._env = config.environ()
+        self._log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: dict[str, IO[bytes]] = {}
+
+    def start(self, name: str) -> None:
+        command = [
+            sys.executable, "-m", "uvicorn", APPS[name], "--factory",
+            "--host", "127.0.0.1", "--port", str(self.config.ports[name]),
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+            "--timeout-graceful-shutdown", "10", "--workers", str(self.config.workers),
+        ]  # fmt: skip
+        stdout: IO[bytes] | None = None
+        if self._log_dir is not None:
+            self._log_dir.mkdir(parents=True, exist_ok=True)
+            stdout = self._logs.get(name) or open(self._log_dir / f"{name}.log", "ab")  # noqa: SIM115
+            self._logs[name] = stdout
+        self.processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env=self._env, stdout=stdout, stderr=subprocess.STDOUT if stdout else None
+        )
+
+    def wait_ready(self, name: str, timeout: float = 30.0, path: str = "/healthz") -> None:
+        deadline = time.monotonic() + timeout
+        url = self.config.url(name) + path
+        while time.monotonic() < deadline:
+            process = self.processes[name]
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {process.returncode}; see its log")
+            if http_ok(url):
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"{name} did not answer {url} within {timeout} s")
+
+    def start_all(self, names: list[str] | None = None) -> None:
+        names = names or list(APPS)
+        for name in names:
+            self.start(name)
+        for name in names:
+            self.wait_ready(name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown hooks run, as in a crash."""
+        process = self.processes[name]
+        process.kill()
+        process.wait(10)
+
+    def restart(self, name: str) -> None:
+        self.start(name)
+        self.wait_ready(name)
+
+    def stop_all(self, timeout: float = 15.0) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        for log in self._logs.values():
+            log.close()
+        self._logs.clear()
+
+    def exited(self) -> dict[str, int]:
+        return {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}

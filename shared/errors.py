@@ -1,0 +1,88 @@
+"""Error responses every API shares: 4xx with the field, a code, and the reason in French and English.
+
+Body: {"detail": "<first reason, in the request's language>",
+       "errors": [{"field": "email", "code": "invalid_email", "message": {"fr": "...", "en": "..."}}]}
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+# code -> (fr, en). Codes come from pydantic error types or from our own validators/rules.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "missing": ("Ce champ est obligatoire.", "This field is required."),
+    "string_too_short": ("Ce champ ne peut pas être vide.", "This field cannot be empty."),
+    "string_too_long": ("Ce champ est trop long.", "This field is too long."),
+    "string_type": ("Une chaîne de caractères est attendue.", "A text value is expected."),
+    "uuid_parsing": ("Identifiant invalide.", "Invalid identifier."),
+    "uuid_type": ("Identifiant invalide.", "Invalid identifier."),
+    "literal_error": ("Valeur non permise.", "Value not allowed."),
+    "enum": ("Valeur non permise.", "Value not allowed."),
+    "json_invalid": ("Le corps de la requête n'est pas du JSON valide.", "The request body is not valid JSON."),
+    "model_attributes_type": ("Un objet JSON est attendu.", "A JSON object is expected."),
+    "dict_type": ("Un objet JSON est attendu.", "A JSON object is expected."),
+    "extra_forbidden": ("Champ inconnu.", "Unknown field."),
+    "datetime_parsing": ("Date et heure invalides.", "Invalid date and time."),
+    "date_parsing": ("Date invalide.", "Invalid date."),
+    "int_parsing": ("Un nombre entier est attendu.", "A whole number is expected."),
+    "invalid_email": ("Adresse courriel invalide.", "Invalid email address."),
+    "invalid_phone": ("Numéro de téléphone invalide.", "Invalid phone number."),
+    "contact_required": (
+        "Indiquez au moins un courriel ou un numéro de cellulaire.",
+        "Give at least an email address or a mobile phone number.",
+    ),
+    "not_found": ("Ressource introuvable.", "Resource not found."),
+}
+
+DEFAULT_FR = "Valeur invalide."
+
+
+class DomainError(Exception):
+    """A business rule refused the request: carries its status, field and bilingual reason."""
+
+    def __init__(self, status: int, code: str, field: str | None, fr: str, en: str) -> None:
+        super().__init__(en)
+        self.status, self.code, self.field, self.fr, self.en = status, code, field, fr, en
+
+
+def _language(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "fr").lower().startswith("en") else "fr"
+
+
+def error_body(request: Request, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    first = errors[0]["message"][_language(request)] if errors else ""
+    return {"detail": first, "errors": errors}
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        code = err["type"]
+        fr, en = MESSAGES.get(code, (DEFAULT_FR, str(err.get("msg", "Invalid value"))))
+        errors.append({"field": _field_of(tuple(err["loc"])), "code": code, "message": {"fr": fr, "en": en}})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body(request, validation_errors(exc)), status_code=422)
+
+    @app.exception_handler(DomainError)
+    async def _on_domain(request: Request, exc: DomainError) -> JSONResponse:
+        error = {"field": exc.field, "code": exc.code, "message": {"fr": exc.fr, "en": exc.en}}
+        return JSONResponse(error_body(request, [error]), status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        fr, en = MESSAGES["not_found"] if exc.status_code == 404 else (str(exc.detail), str(exc.detail))
+        error = {"field": None, "code": f"http_{exc.status_code}", "message": {"fr": fr, "en": en}}
+        return JSONResponse(error_body(request, [error]), status_code=exc.status_code, headers=exc.headers)

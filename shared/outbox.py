@@ -1,0 +1,202 @@
+"""Transactional outbox: events are rows written with the state change, then relayed to the bus.
+
+The relay wakes on LISTEN/NOTIFY (a statement trigger notifies on insert, delivered at commit)
+and also polls, so a missed notification only costs one poll interval. Rows are claimed with
+FOR UPDATE SKIP LOCKED, so several relay replicas share the work without publishing a row twice
+at the same time. Publishing is at-least-once: consumers deduplicate through their inbox.
+"""
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+from aio_pika.exceptions import DeliveryError
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    Table,
+    Text,
+    Uuid,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.bus import Bus
+from shared.db import messaging_metadata
+from shared.messages import EventEnvelope
+
+log = structlog.get_logger(__name__)
+
+NOTIFY_CHANNEL = "outbox"
+
+outbox_table = Table(
+    "outbox",
+    messaging_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("routing_key", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("correlation_id", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", Text),
+    Index("outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+)
+
+# Run by each service's first migration, after the table exists.
+NOTIFY_TRIGGER_SQL = (
+    f"""
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+  RETURN NULL;
+END $$;
+""",
+    """
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+""",
+)
+
+
+async def insert_events(session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
+    """Write events into the outbox inside the caller's transaction."""
+    if envelopes:
+        await session.execute(
+            insert(outbox_table),
+            [
+                {
+                    "event_id": envelope.id,
+                    "routing_key": envelope.routing_key,
+                    "body": envelope.model_dump_json(),
+                    "correlation_id": envelope.correlation_id,
+                }
+                for envelope in envelopes
+            ],
+        )
+
+
+CLAIM_SQL = """
+SELECT id, event_id, routing_key, body, correlation_id, attempts FROM outbox
+WHERE published_at IS NULL AND next_attempt_at <= now()
+ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+MARK_PUBLISHED_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+MARK_FAILED_SQL = """
+UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+  next_attempt_at = now() + make_interval(secs => least(30, power(2, attempts)))
+WHERE id = ANY($1::bigint[])
+"""
+PRUNE_SQL = "DELETE FROM outbox WHERE published_at < now() - interval '1 hour'"
+
+
+class OutboxRelay:
+    def __init__(self, dsn: str, bus: Bus, poll_seconds: float = 1.0, batch_size: int = 256) -> None:
+        self._dsn = dsn
+        self._bus = bus
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Relay until cancelled; survives database and broker outages by retrying."""
+        cycles = 0
+        while not self._stopping:
+            try:
+                await self._ensure_connections()
+                if self._bus.connected:
+                    while await self._publish_batch() == self._batch_size:
+                        pass
+                cycles += 1
+                if cycles % 600 == 0:
+                    await self._pool.execute(PRUNE_SQL)  # type: ignore[union-attr]
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the relay must outlive any outage
+                log.warning("outbox_relay_error", error=type(exc).__name__, detail=str(exc)[:200])
+                await self._reset_connections()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+            self._wakeup.clear()
+
+    async def stop(self) -> None:
+        """Flush what is ready, then close: used on graceful shutdown."""
+        self._stopping = True
+        with contextlib.suppress(Exception):
+            if self._pool is not None and self._bus.connected:
+                while await self._publish_batch() == self._batch_size:
+                    pass
+        await self._reset_connections()
+
+    async def backlog(self) -> tuple[int, float | None]:
+        """Unpublished events and the age in seconds of the oldest one."""
+        await self._ensure_connections()
+        row = await self._pool.fetchrow(  # type: ignore[union-attr]
+            "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age "
+            "FROM outbox WHERE published_at IS NULL"
+        )
+        return row["n"], (float(row["age"]) if row["age"] is not None else None)
+
+    async def _ensure_connections(self) -> None:
+        if self._pool is None:
+            self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2)
+        if self._listener is None or self._listener.is_closed():
+            self._listener = await asyncpg.connect(self._dsn)
+            await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wakeup.set())
+
+    async def _reset_connections(self) -> None:
+        listener, pool = self._listener, self._pool
+        self._listener, self._pool = None, None
+        with contextlib.suppress(Exception):
+            if listener is not None:
+                await listener.close(timeout=2)
+        with contextlib.suppress(Exception):
+            if pool is not None:
+                await asyncio.wait_for(pool.close(), 2)
+
+    async def _publish_batch(self) -> int:
+        assert self._pool is not None
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(CLAIM_SQL, self._batch_size)
+            if not rows:
+                return 0
+            results = await asyncio.gather(
+                *(
+                    self._bus.publish(
+                        row["routing_key"],
+                        row["body"].encode(),
+                        message_id=str(row["event_id"]),
+                        correlation_id=row["correlation_id"],
+                    )
+                    for row in rows
+                ),
+                return_exceptions=True,
+            )
+            published, refused = [], []
+            for row, result in zip(rows, results, strict=True):
+                if result is None:
+                    published.append(row["id"])
+                elif isinstance(result, DeliveryError):
+                    refused.append(row["id"])  # unroutable or nacked: back off this row only
+                else:
+                    raise result  # the broker went away: roll back, rows stay unpublished
+            if published:
+                await conn.execute(MARK_PUBLISHED_SQL, published)
+            if refused:
+                log.warning("outbox_events_refused", count=len(refused))
+                await conn.execute(MARK_FAILED_SQL, refused, "refused by broker (unroutable or nacked)")
+            return len(rows)

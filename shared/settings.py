@@ -1,0 +1,35 @@
+"""Settings base class: every service subclasses it with its own env prefix."""
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-not-a-secret"
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service needs. Subclasses set `env_prefix` (e.g. APPOINTMENTS_)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str
+    environment: Literal["dev", "test", "prod"] = "dev"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # Prefix of the exchange and queue names: lets tests run isolated topologies on one broker.
+    bus_namespace: str = ""
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    log_level: str = "INFO"
+    db_pool_size: int = 10
+    consumer_prefetch: int = 32
+    delivery_limit: int = 5
+    outbox_poll_seconds: float = 1.0
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "ServiceSettings":
+        if self.environment not in ("dev", "test"):
+            for name, value in self:
+                if isinstance(value, SecretStr) and value.get_secret_value() == DEV_SECRET:
+                    raise ValueError(f"{name} must be set to a real secret when environment={self.environment}")
+        return self
