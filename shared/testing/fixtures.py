@@ -1,0 +1,198 @@
+"""pytest fixtures: real PostgreSQL, RabbitMQ and SMTP for every test.
+
+Servers come from the environment (CLINIC_PG_URL, CLINIC_AMQP_URL; `make test` exports them
+after making sure they answer). Without them, testcontainers is used when a Docker engine runs;
+otherwise the test FAILS and says what to start. Nothing is ever skipped.
+"""
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+import pytest
+
+from shared.devstack.databases import SERVICES, prepare_databases
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.supervisor import StackConfig, Supervisor
+from shared.testing.tcp_proxy import TcpProxy
+
+HOW_TO_START = {
+    "PostgreSQL": "run `make test` (it starts it), or `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) "
+    "main start`, or `apt-get install postgresql`, then export CLINIC_PG_URL=postgresql://postgres@127.0.0.1:5432/postgres",
+    "RabbitMQ": "run `make test` (it starts it), or `rabbitmq-server -detached`, or `apt-get install rabbitmq-server`, "
+    "then export CLINIC_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _docker_engine_runs() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=10, check=False).returncode == 0  # noqa: S607
+
+
+def _missing(server: str, detail: str) -> None:
+    pytest.fail(f"{server} is not reachable ({detail}). To fix: {HOW_TO_START[server]}.", pytrace=False)
+
+
+async def _pg_answers(url: str) -> None:
+    conn = await asyncpg.connect(url, timeout=5)
+    await conn.close()
+
+
+async def _amqp_answers(url: str) -> None:
+    connection = await aio_pika.connect(url, timeout=5)
+    await connection.close()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    url = os.environ.get("CLINIC_PG_URL")
+    if url:
+        try:
+            asyncio.run(_pg_answers(url))
+        except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
+            _missing("PostgreSQL", f"CLINIC_PG_URL={url}: {type(exc).__name__}: {exc}")
+        yield url
+    elif _docker_engine_runs():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15", driver=None) as container:
+            yield container.get_connection_url()
+    else:
+        _missing("PostgreSQL", "CLINIC_PG_URL is not set and no Docker engine runs for testcontainers")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    url = os.environ.get("CLINIC_AMQP_URL")
+    if url:
+        try:
+            asyncio.run(_amqp_answers(url))
+        except Exception as exc:  # noqa: BLE001
+            _missing("RabbitMQ", f"CLINIC_AMQP_URL={url}: {type(exc).__name__}: {exc}")
+        yield url
+    elif _docker_engine_runs():
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        with RabbitMqContainer("rabbitmq:3.13-management") as container:
+            params = container.get_connection_params()
+            yield f"amqp://guest:guest@{params.host}:{params.port}/"
+    else:
+        _missing("RabbitMQ", "CLINIC_AMQP_URL is not set and no Docker engine runs for testcontainers")
+
+
+@pytest.fixture(scope="session")
+def database_urls(pg_admin_url: str) -> dict[str, str]:
+    """Fresh, migrated databases test_<service> for this test session."""
+    return prepare_databases(pg_admin_url, prefix="test_", drop_first=True)
+
+
+async def _truncate(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        tables = [
+            r["tablename"]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            if r["tablename"] != "alembic_version"
+        ]
+        if tables:
+            await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+def truncate_all(database_urls: dict[str, str]) -> None:
+    async def run() -> None:
+        await asyncio.gather(*(_truncate(url) for url in database_urls.values()))
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def clean_databases(database_urls: dict[str, str]) -> dict[str, str]:
+    """The session's databases, emptied before the test."""
+    truncate_all(database_urls)
+    return database_urls
+
+
+async def delete_topology(amqp_url: str, namespace: str, queues: list[str]) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        for queue in queues:
+            await channel.queue_delete(f"{namespace}{queue}")
+            await channel.queue_delete(f"{namespace}{queue}.dlq")
+        await channel.exchange_delete(f"{namespace}clinic.events")
+        await channel.exchange_delete(f"{namespace}clinic.dead-letter")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def bus_namespace(amqp_url: str) -> Iterator[str]:
+    """A private prefix for exchanges and queues: each test gets a clean topology on the real broker."""
+    namespace = f"t{uuid.uuid4().hex[:8]}."
+    yield namespace
+    asyncio.run(delete_topology(amqp_url, namespace, [*SERVICES, "test"]))
+
+
+@pytest.fixture(scope="session")
+def mail_sink_server() -> Iterator[MailSink]:
+    sink = MailSink(port=free_port()).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_sink(mail_sink_server: MailSink) -> MailSink:
+    mail_sink_server.clear()
+    return mail_sink_server
+
+
+@pytest.fixture(scope="session")
+def broker_proxy(amqp_url: str) -> Iterator[TcpProxy]:
+    """Services under test reach RabbitMQ through this proxy, so a test can make the broker unreachable."""
+    url = aio_pika.connection.make_url(amqp_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5672).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    database_urls: dict[str, str], amqp_url: str, mail_sink_server: MailSink, broker_proxy: TcpProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Supervisor]:
+    """Every service and the gateway as real processes (uvicorn), on free ports, for end-to-end tests."""
+    proxied = aio_pika.connection.make_url(amqp_url).with_host("127.0.0.1").with_port(broker_proxy.port)
+    namespace = f"e{uuid.uuid4().hex[:8]}."
+    config = StackConfig(
+        database_urls=database_urls,
+        amqp_url=str(proxied),
+        ports={name: free_port() for name in ("gateway", *SERVICES)},
+        smtp_port=mail_sink_server.port,
+        bus_namespace=namespace,
+        environment="test",
+    )
+    log_dir = Path(os.environ.get("CLINIC_TEST_LOGS", str(tmp_path_factory.mktemp("stack-logs"))))
+    supervisor = Supervisor(config, log_dir=log_dir)
+    try:
+        supervisor.start_all()
+        for name in SERVICES:
+            supervisor.wait_ready(name, path="/readyz")
+        yield supervisor
+    finally:
+        supervisor.stop_all()
+        asyncio.run(delete_topology(amqp_url, namespace, list(SERVICES)))

@@ -1,0 +1,115 @@
+"""Consumers against real RabbitMQ and PostgreSQL: inbox dedup, dead-lettering, ack after commit."""
+
+import asyncio
+import uuid
+
+import aio_pika
+from sqlalchemy import text
+
+from shared.bus import Bus
+from shared.consumer import EventConsumer
+from shared.tests.integration.conftest import Ping
+
+effects = text("CREATE TABLE IF NOT EXISTS test_effects (n int NOT NULL)")
+
+
+async def _wait_until(predicate, timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def _effect_count(sessions) -> int:
+    async with sessions() as session:
+        return (await session.execute(text("SELECT count(*) FROM test_effects"))).scalar_one()
+
+
+async def _consumer(sessions, amqp_url: str, namespace: str, fail_on: int | None = None) -> Bus:
+    async with sessions() as session:
+        await session.execute(effects)
+        await session.execute(text("TRUNCATE test_effects"))
+        await session.commit()
+
+    async def on_ping(uow, event, envelope) -> None:
+        await uow.session.execute(text("INSERT INTO test_effects (n) VALUES (:n)"), {"n": event.n})
+        if event.n == fail_on:
+            raise RuntimeError("this handler always fails for this event")
+
+    bus = Bus(amqp_url, "test", namespace=namespace, prefetch=8, delivery_limit=3)
+    consumer = EventConsumer(sessions, {Ping: on_ping})
+    bus.subscribe(consumer.routing_keys, consumer)
+    await bus.connect()
+    return bus
+
+
+async def _dlq_depth(amqp_url: str, bus: Bus) -> int:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(bus.dlq_name, passive=True)
+        return queue.declaration_result.message_count or 0
+    finally:
+        await connection.close()
+
+
+async def test_the_same_event_delivered_twice_is_applied_once(sessions, amqp_url, bus_namespace):
+    bus = await _consumer(sessions, amqp_url, bus_namespace)
+    try:
+        envelope = Ping(n=7).to_envelope(correlation_id="c-1")
+        for _ in range(2):
+            await bus.publish(envelope.routing_key, envelope.model_dump_json().encode(), message_id=str(envelope.id))
+        later = Ping(n=8).to_envelope()
+        await bus.publish(later.routing_key, later.model_dump_json().encode(), message_id=str(later.id))
+
+        async def both_seen() -> bool:
+            return await _effect_count(sessions) >= 2
+
+        await _wait_until(both_seen)
+        await asyncio.sleep(0.5)
+        async with sessions() as session:
+            ns = sorted((await session.execute(text("SELECT n FROM test_effects"))).scalars())
+            inbox = (await session.execute(text("SELECT count(*) FROM inbox"))).scalar_one()
+        assert ns == [7, 8]
+        assert inbox == 2
+    finally:
+        await bus.close()
+
+
+async def test_failing_event_ends_in_dlq_after_delivery_limit_and_queue_keeps_flowing(sessions, amqp_url, bus_namespace):
+    bus = await _consumer(sessions, amqp_url, bus_namespace, fail_on=13)
+    try:
+        poison = Ping(n=13).to_envelope()
+        await bus.publish(poison.routing_key, poison.model_dump_json().encode(), message_id=str(poison.id))
+        for n in range(20):
+            good = Ping(n=n + 100).to_envelope()
+            await bus.publish(good.routing_key, good.model_dump_json().encode(), message_id=str(good.id))
+
+        async def poison_dead_lettered() -> bool:
+            return await _dlq_depth(amqp_url, bus) == 1
+
+        await _wait_until(poison_dead_lettered)
+        async with sessions() as session:
+            ns = sorted((await session.execute(text("SELECT n FROM test_effects"))).scalars())
+            inbox_has_poison = (
+                await session.execute(text("SELECT count(*) FROM inbox WHERE event_id = :id"), {"id": poison.id})
+            ).scalar_one()
+        # Every good event applied once; the failing handler's writes were rolled back each time.
+        assert ns == list(range(100, 120))
+        assert inbox_has_poison == 0
+    finally:
+        await bus.close()
+
+
+async def test_malformed_message_goes_straight_to_dlq(sessions, amqp_url, bus_namespace):
+    bus = await _consumer(sessions, amqp_url, bus_namespace)
+    try:
+        await bus.publish(Ping.routing_key(), b"{not json", message_id=str(uuid.uuid4()))
+
+        async def dead_lettered() -> bool:
+            return await _dlq_depth(amqp_url, bus) == 1
+
+        await _wait_until(dead_lettered, timeout=5)
+        assert await _effect_count(sessions) == 0
+    finally:
+        await bus.close()

@@ -1,0 +1,117 @@
+"""The outbox relay against real PostgreSQL and RabbitMQ."""
+
+import asyncio
+
+import aio_pika
+from sqlalchemy import text
+
+from shared.bus import Bus
+from shared.db import asyncpg_dsn
+from shared.outbox import OutboxRelay
+from shared.tests.integration.conftest import Ping
+from shared.unit_of_work import UnitOfWork
+
+
+async def _collect(amqp_url: str, exchange_name: str, into: list[str]) -> aio_pika.abc.AbstractConnection:
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(exchange, Ping.routing_key())
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        into.append(message.message_id or "")
+        await message.ack()
+
+    await queue.consume(on_message)
+    return connection
+
+
+async def _stage(sessions, count: int, commit: bool = True) -> None:
+    async with UnitOfWork(sessions) as uow:
+        for n in range(count):
+            uow.publish(Ping(n=n))
+        if commit:
+            await uow.commit()
+
+
+async def _wait_until(predicate, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_uncommitted_unit_of_work_writes_no_event(sessions):
+    await _stage(sessions, 3, commit=False)
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 0
+
+
+async def test_two_relays_publish_every_event_exactly_once(sessions, messaging_db_url, amqp_url, bus_namespace):
+    received: list[str] = []
+    buses = [Bus(amqp_url, f"relay{i}", namespace=bus_namespace) for i in range(2)]
+    for bus in buses:
+        await bus.connect()
+    collector = await _collect(amqp_url, buses[0].exchange_name, received)
+    relays = [OutboxRelay(asyncpg_dsn(messaging_db_url), bus, poll_seconds=0.2, batch_size=50) for bus in buses]
+    tasks = [asyncio.create_task(relay.run()) for relay in relays]
+    try:
+        for _ in range(10):
+            await _stage(sessions, 50)
+        await _wait_until(lambda: len(received) >= 500)
+        await asyncio.sleep(0.5)  # room for any duplicate to show up
+        assert len(received) == 500
+        assert len(set(received)) == 500
+        backlog, _ = await relays[0].backlog()
+        assert backlog == 0
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for relay in relays:
+            await relay.stop()
+        for bus in buses:
+            await bus.close()
+        await collector.close()
+
+
+async def test_relay_wakes_on_notify_without_waiting_for_the_poll(sessions, messaging_db_url, amqp_url, bus_namespace):
+    received: list[str] = []
+    bus = Bus(amqp_url, "relay", namespace=bus_namespace)
+    await bus.connect()
+    collector = await _collect(amqp_url, bus.exchange_name, received)
+    relay = OutboxRelay(asyncpg_dsn(messaging_db_url), bus, poll_seconds=30)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.5)  # the relay is now idle, waiting up to 30 s
+        started = asyncio.get_running_loop().time()
+        await _stage(sessions, 1)
+        await _wait_until(lambda: len(received) == 1, timeout=5)
+        assert asyncio.get_running_loop().time() - started < 2
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop()
+        await bus.close()
+        await collector.close()
+
+
+async def test_unroutable_event_stays_in_outbox_and_backs_off(sessions, messaging_db_url, amqp_url, bus_namespace):
+    bus = Bus(amqp_url, "relay", namespace=bus_namespace)
+    await bus.connect()  # no queue is bound: the broker returns the message (mandatory)
+    relay = OutboxRelay(asyncpg_dsn(messaging_db_url), bus, poll_seconds=0.1)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _stage(sessions, 1)
+        await asyncio.sleep(1.0)
+        async with sessions() as session:
+            row = (await session.execute(text("SELECT published_at, attempts, last_error FROM outbox"))).one()
+        assert row.published_at is None
+        assert row.attempts >= 1
+        assert "refused" in row.last_error
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop()
+        await bus.close()

@@ -1,0 +1,100 @@
+"""A booking without an account, through the gateway, ends as one confirmation email in the SMTP sink."""
+
+import asyncio
+import re
+import time
+
+from zoneinfo import ZoneInfo
+
+import aio_pika
+import httpx
+from babel.dates import format_date
+
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.supervisor import Supervisor
+from shared.messages import EventEnvelope
+from tests.e2e.conftest import Catalogue, booking, db_counts
+
+
+def test_anonymous_booking_sends_exactly_one_confirmation_email(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
+    started = time.monotonic()
+    response = httpx.post(f"{system.config.url('gateway')}/api/appointments", json=booking(catalogue.open_slot))
+    assert response.status_code == 201, response.text
+    appointment = response.json()
+    assert response.headers["x-correlation-id"]
+
+    mails = mail_sink.wait_for(1, timeout=10)
+    latency = time.monotonic() - started
+    time.sleep(0.5)  # a duplicate would arrive within this time
+    mails = mail_sink.messages()
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail.recipients == ["marie.tremblay@example.org"]
+    assert mail.subject == "Rendez-vous confirmé : Prise de sang, " + _fr_date(catalogue) + " à 10 h 30"
+    assert "Bonjour Marie Tremblay" in mail.body
+    assert "Heure : 10 h 30" in mail.body
+    assert "Clinique Test Rosemont" in mail.body
+    assert "5689, boulevard Rosemont, Montréal H1T 2H1" in mail.body
+    cancel_url = re.search(r"http://\S+/appointments/(\S+)/cancel\?token=(\S+)", mail.body)
+    assert cancel_url is not None
+    assert cancel_url.group(1) == appointment["id"]
+    print(f"booking-to-email latency: {latency * 1000:.0f} ms")
+
+
+def _fr_date(catalogue: Catalogue) -> str:
+    local = catalogue.open_slot_starts_at.astimezone(ZoneInfo("America/Montreal"))
+    return format_date(local, format="full", locale="fr_CA")
+
+
+def test_confirmation_is_in_english_on_request(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
+    response = httpx.post(
+        f"{system.config.url('gateway')}/api/appointments", json=booking(catalogue.open_slot, language="en")
+    )
+    assert response.status_code == 201, response.text
+    [mail] = mail_sink.wait_for(1)
+    assert mail.subject.startswith("Appointment confirmed: Blood test, ")
+    assert "Time: 10:30\u202fa.m." in mail.body  # CLDR puts a narrow no-break space before a.m.
+    assert "To cancel this appointment, open this link:" in mail.body
+
+
+def test_the_cancel_link_of_the_email_cancels_and_frees_the_seat(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
+    gateway = system.config.url("gateway")
+    assert httpx.post(f"{gateway}/api/appointments", json=booking(catalogue.open_slot)).status_code == 201
+    [mail] = mail_sink.wait_for(1)
+    link = re.search(r"(http://\S+/cancel\?token=\S+)", mail.body).group(1)
+    page = httpx.get(link)
+    assert page.status_code == 200
+    assert "Confirmer l&#39;annulation" in page.text
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
+    done = httpx.post(link.split("?")[0], data={"token": token})
+    assert done.status_code == 200
+    assert "Votre rendez-vous est annulé" in done.text
+    assert asyncio.run(db_counts(system))["booked_seats"] == 1  # only the pre-filled full slot remains
+    again = httpx.post(link.split("?")[0], data={"token": token})
+    assert again.status_code == 409
+
+
+def test_the_same_event_delivered_twice_sends_one_email(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
+    gateway = system.config.url("gateway")
+    assert httpx.post(f"{gateway}/api/appointments", json=booking(catalogue.open_slot)).status_code == 201
+    mail_sink.wait_for(1)
+
+    async def redeliver_last_event() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(system.config.database_urls["appointments"].replace("+asyncpg", ""))
+        row = await conn.fetchrow("SELECT routing_key, body FROM outbox ORDER BY id DESC LIMIT 1")
+        await conn.close()
+        envelope = EventEnvelope.model_validate_json(row["body"])
+        amqp = system.config.amqp_url
+        connection = await aio_pika.connect(amqp)
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(f"{system.config.bus_namespace}clinic.events")
+        await exchange.publish(
+            aio_pika.Message(row["body"].encode(), message_id=str(envelope.id)), row["routing_key"], mandatory=True
+        )
+        await connection.close()
+
+    asyncio.run(redeliver_last_event())
+    time.sleep(1.5)
+    assert len(mail_sink.messages()) == 1
