@@ -12,15 +12,18 @@ class EmailChannel:
         self._settings = settings
         self._client: aiosmtplib.SMTP | None = None
 
-    async def send(self, delivery_id: str, recipient: str, subject: str, body: str) -> str:
-        """Sends one message and returns its Message-ID (the provider id we log)."""
+    @staticmethod
+    def message_id(delivery_id: str) -> str:
+        return f"<{delivery_id}@notifications.rendezvous-sante>"
+
+    async def send(self, delivery_id: str, recipient: str, subject: str, body: str) -> None:
         message = EmailMessage()
         message["From"] = self._settings.mail_from
         message["To"] = recipient
         message["Subject"] = subject
         # Derived from the delivery id, so a retransmission after a crash carries the same id
         # and mailbox providers that collapse duplicates by Message-ID can do so.
-        message["Message-ID"] = f"<{delivery_id}@notifications.rendezvous-sante>"
+        message["Message-ID"] = self.message_id(delivery_id)
         message.set_content(body)
         client = await self._connected()
         try:
@@ -28,7 +31,6 @@ class EmailChannel:
         except Exception:
             await self.close()
             raise
-        return message["Message-ID"]
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is None or not self._client.is_connected:

@@ -93,20 +93,28 @@ class DeliveryDispatcher:
             await channel.close()
 
     async def send_next(self, channel: EmailChannel) -> bool:
-        """Sends the next due delivery, if any; True when one was handled."""
+        """Sends the next due delivery, if any; True when one was handled.
+
+        The row is marked sent inside the open transaction *before* the SMTP exchange, so the
+        only step between the provider's acceptance and our record of it is the COMMIT itself.
+        A crash inside that window can repeat a message; it carries the same Message-ID.
+        """
         async with self._unit_of_work() as uow:
             row = (await uow.session.execute(CLAIM_DUE)).first()
             if row is None:
                 return False
+            # A savepoint, so a failed send undoes only the "sent" mark and keeps the row lock.
+            attempt = await uow.session.begin_nested()
+            await uow.session.execute(MARK_SENT, {"id": row.id, "provider_id": channel.message_id(str(row.id))})
             try:
-                provider_id = await channel.send(str(row.id), row.recipient, row.subject, row.body)
+                await channel.send(str(row.id), row.recipient, row.subject, row.body)
             except Exception as exc:  # noqa: BLE001 - any provider failure is retried with backoff
+                await attempt.rollback()
                 log.warning("delivery_failed", delivery_id=str(row.id), attempt=row.attempts + 1, error=type(exc).__name__)
-                await uow.session.execute(
-                    MARK_RETRY, {"id": row.id, "error": f"{type(exc).__name__}: {exc}"[:500], "max_attempts": self._max_attempts}
-                )
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                await uow.session.execute(MARK_RETRY, {"id": row.id, "error": error, "max_attempts": self._max_attempts})
             else:
-                await uow.session.execute(MARK_SENT, {"id": row.id, "provider_id": provider_id})
-                log.info("delivery_sent", delivery_id=str(row.id), channel=row.channel)
+                await attempt.commit()
             await uow.commit()
+            log.info("delivery_handled", delivery_id=str(row.id), channel=row.channel)
             return True

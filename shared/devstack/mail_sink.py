@@ -58,9 +58,21 @@ class MailSink:
     def stop(self) -> None:
         self._controller.stop()
 
-    def messages(self) -> list[ReceivedMail]:
+    def transmissions(self) -> list[ReceivedMail]:
+        """Every SMTP transaction accepted, retransmissions included."""
         with self._lock:
             return list(self._messages)
+
+    def messages(self) -> list[ReceivedMail]:
+        """The mailbox: like large providers, a retransmission with a known Message-ID is not shown twice."""
+        seen: set[str] = set()
+        mailbox = []
+        for mail in self.transmissions():
+            if mail.message_id and mail.message_id in seen:
+                continue
+            seen.add(mail.message_id)
+            mailbox.append(mail)
+        return mailbox
 
     def clear(self) -> None:
         with self._lock:
@@ -87,7 +99,8 @@ def mailbox_app(sink: MailSink) -> web.Application:
         page = (
             "<!doctype html><html lang='fr'><meta charset='utf-8'><title>Boîte de réception (dev)</title>"
             "<meta http-equiv='refresh' content='5'><body style='font-family:sans-serif;max-width:50rem;margin:auto'>"
-            f"<h1>Boîte de réception de développement</h1><p>{len(sink.messages())} message(s)</p>{rows}</body></html>"
+            f"<h1>Boîte de réception de développement</h1><p>{len(sink.messages())} message(s), "
+            f"{len(sink.transmissions())} SMTP transaction(s)</p>{rows}</body></html>"
         )
         return web.Response(text=page, content_type="text/html")
 

@@ -26,7 +26,7 @@ def test_anonymous_booking_sends_exactly_one_confirmation_email(system: Supervis
     mails = mail_sink.wait_for(1, timeout=10)
     latency = time.monotonic() - started
     time.sleep(0.5)  # a duplicate would arrive within this time
-    mails = mail_sink.messages()
+    mails = mail_sink.transmissions()
     assert len(mails) == 1
     mail = mails[0]
     assert mail.recipients == ["marie.tremblay@example.org"]
@@ -97,4 +97,4 @@ def test_the_same_event_delivered_twice_sends_one_email(system: Supervisor, cata
 
     asyncio.run(redeliver_last_event())
     time.sleep(1.5)
-    assert len(mail_sink.messages()) == 1
+    assert len(mail_sink.transmissions()) == 1

@@ -1,0 +1,501 @@
+"""Container packaging, checked without a Docker engine: docker-compose.yml, the five Dockerfiles,
+.dockerignore and the migrate job's CLI, against the code they start (modules, settings classes)."""
+
+import ast
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+from gateway.settings import GatewaySettings
+from services.accounts.settings import AccountsSettings
+from services.appointments.settings import AppointmentsSettings
+from services.notifications.settings import NotificationsSettings
+from services.verification.settings import VerificationSettings
+from shared.devstack import migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+
+SERVICES = ("accounts", "appointments", "verification", "notifications")
+SETTINGS = {
+    "accounts": AccountsSettings,
+    "appointments": AppointmentsSettings,
+    "verification": VerificationSettings,
+    "notifications": NotificationsSettings,
+}
+# name -> (folder holding its code and Dockerfile, module whose create_app uvicorn starts)
+APPS = {
+    **{name: (f"services/{name}", f"services.{name}.main") for name in SERVICES},
+    "gateway": ("gateway", "gateway.main"),
+}
+# The jobs that run once and exit: no healthcheck, never restarted, waited on with
+# condition service_completed_successfully.
+ONE_SHOT_JOBS = {f"migrate-{name}" for name in SERVICES} | {"demo-data"}
+UVICORN_FLAGS = [
+    "--factory", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", "--http", "httptools",
+    "--no-access-log", "--timeout-graceful-shutdown", "10",
+]  # fmt: skip
+
+
+# --- docker-compose.yml ------------------------------------------------------------------------
+
+_VARIABLE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def interpolate(value: Any, env: dict[str, str]) -> Any:
+    """Compose's variable substitution. A variable without a default that `env` lacks is an error here:
+    `docker compose up` must work without a .env file."""
+    if isinstance(value, dict):
+        return {key: interpolate(item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [interpolate(item, env) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, operator, default = match.group(1) or match.group(4), match.group(2), match.group(3)
+        if operator == ":-" and env.get(name):
+            return env[name]
+        if operator == "-" and name in env:
+            return env[name]
+        if operator:
+            return default
+        if name not in env:
+            raise KeyError(f"${{{name}}} has no default in {COMPOSE_FILE.name}")
+        return env[name]
+
+    return _VARIABLE.sub(substitute, value)
+
+
+@pytest.fixture(scope="module")
+def raw_compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def compose(raw_compose: dict[str, Any]) -> dict[str, Any]:
+    """The file as `docker compose config` would see it with an empty environment."""
+    return interpolate(raw_compose, {})
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def dockerfile_of(service: dict[str, Any]) -> Path:
+    build = service["build"]
+    if isinstance(build, str):
+        return ROOT / build / "Dockerfile"
+    return ROOT / build.get("context", ".") / build.get("dockerfile", "Dockerfile")
+
+
+def healthcheck_command(service: dict[str, Any]) -> str:
+    test = service["healthcheck"]["test"]
+    return " ".join(test) if isinstance(test, list) else test
+
+
+def test_every_variable_has_a_default(raw_compose: dict[str, Any]) -> None:
+    interpolate(raw_compose, {})  # raises KeyError naming the variable otherwise
+
+
+def test_the_interpolation_used_here_follows_compose() -> None:
+    assert interpolate("${A:-x}/${B-y}/$$C", {"A": "", "B": ""}) == "x//$C"
+    assert interpolate("${A:-x}", {"A": "1"}) == "1"
+    with pytest.raises(KeyError, match="NOPE"):
+        interpolate("${NOPE}", {})
+
+
+def test_every_app_is_built_from_its_own_dockerfile(compose: dict[str, Any]) -> None:
+    for name, (folder, _) in APPS.items():
+        service = compose["services"][name]
+        assert service["build"]["context"] == ".", f"{name}: the context must be the repository root (shared/)"
+        assert dockerfile_of(service) == ROOT / folder / "Dockerfile", name
+
+
+def test_every_build_context_and_dockerfile_exists(compose: dict[str, Any]) -> None:
+    built = {name: service for name, service in compose["services"].items() if "build" in service}
+    assert set(APPS) <= set(built)
+    for name, service in built.items():
+        context = service["build"]["context"] if isinstance(service["build"], dict) else service["build"]
+        assert (ROOT / context).is_dir(), f"{name}: no build context {context}"
+        assert dockerfile_of(service).is_file(), f"{name}: no {dockerfile_of(service)}"
+
+
+def test_one_shot_jobs_are_exactly_the_listed_ones(compose: dict[str, Any]) -> None:
+    never_restarted = {name for name, service in compose["services"].items() if service.get("restart") == "no"}
+    assert never_restarted == ONE_SHOT_JOBS
+    waited_on = {
+        dependency
+        for service in compose["services"].values()
+        for dependency, rule in (service.get("depends_on") or {}).items()
+        if rule["condition"] == "service_completed_successfully"
+    }
+    assert waited_on == ONE_SHOT_JOBS, "every job is waited on, and only jobs are waited on to complete"
+
+
+def test_every_long_running_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        if name in ONE_SHOT_JOBS:
+            assert service["healthcheck"] == {"disable": True}, f"{name} exits: the image's healthcheck is moot"
+            continue
+        assert service.get("restart") == "unless-stopped", name
+        check = service.get("healthcheck") or {}
+        assert not check.get("disable") and check.get("test"), f"{name} has no healthcheck"
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+
+
+def test_infrastructure_healthchecks(compose: dict[str, Any]) -> None:
+    postgres, rabbitmq = compose["services"]["postgres"], compose["services"]["rabbitmq"]
+    assert postgres["image"].startswith("postgres:15")
+    assert "pg_isready" in healthcheck_command(postgres)
+    assert rabbitmq["image"] == "rabbitmq:3.13-management"
+    assert re.search(r"rabbitmq-diagnostics .*ping", healthcheck_command(rabbitmq))
+
+
+def test_app_healthchecks_hit_their_health_endpoints_on_the_exposed_port(compose: dict[str, Any]) -> None:
+    for name in SERVICES:
+        assert "http://127.0.0.1:8000/readyz" in healthcheck_command(compose["services"][name]), name
+    assert "http://127.0.0.1:8000/healthz" in healthcheck_command(compose["services"]["gateway"])
+
+
+def test_dependencies_exist_and_use_the_right_condition(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for dependency, rule in (service.get("depends_on") or {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            expected = "service_completed_successfully" if dependency in ONE_SHOT_JOBS else "service_healthy"
+            assert rule["condition"] == expected, f"{name} -> {dependency}"
+
+
+def test_services_start_after_infrastructure_and_their_migration(compose: dict[str, Any]) -> None:
+    for name in SERVICES:
+        assert {"postgres", "rabbitmq", f"migrate-{name}"} <= set(compose["services"][name]["depends_on"]), name
+    assert set(SERVICES) <= set(compose["services"]["gateway"]["depends_on"])
+    assert "mailbox" in compose["services"]["notifications"]["depends_on"]
+
+
+def test_each_service_connects_to_its_own_database(compose: dict[str, Any]) -> None:
+    urls = {name: environment(compose["services"][name])[f"{name.upper()}_DATABASE_URL"] for name in SERVICES}
+    for name, url in urls.items():
+        parsed = make_url(url)
+        assert (parsed.drivername, parsed.host, parsed.database) == ("postgresql+asyncpg", "postgres", name), url
+    assert len(set(urls.values())) == len(SERVICES)
+
+
+def test_each_migrate_job_migrates_what_its_service_uses(compose: dict[str, Any]) -> None:
+    for name in SERVICES:
+        job, service = compose["services"][f"migrate-{name}"], compose["services"][name]
+        variable = f"{name.upper()}_DATABASE_URL"
+        assert environment(job)[variable] == environment(service)[variable]
+        assert job["command"][:3] == ["python", "-m", "shared.devstack.migrate"]
+        assert name in job["command"][3:] and "--create-database" in job["command"]
+        assert dockerfile_of(job) == dockerfile_of(service), "the job needs the service's migrations/ in its image"
+    demo = compose["services"]["demo-data"]
+    assert demo["command"][:3] == ["python", "-m", "services.appointments.demo_data"]
+    assert demo["command"][3] == environment(compose["services"]["appointments"])["APPOINTMENTS_DATABASE_URL"]
+    assert "migrate-appointments" in demo["depends_on"]
+
+
+def test_environment_is_dev(compose: dict[str, Any]) -> None:
+    for name in APPS:
+        assert environment(compose["services"][name])[f"{name.upper()}_ENVIRONMENT"] == "dev", name
+
+
+def test_replicas_are_parameterised_and_services_publish_no_port(
+    raw_compose: dict[str, Any], compose: dict[str, Any]
+) -> None:
+    for name in SERVICES:
+        replicas = raw_compose["services"][name]["deploy"]["replicas"]
+        assert replicas == f"${{{name.upper()}_REPLICAS:-1}}", name
+        assert interpolate(replicas, {f"{name.upper()}_REPLICAS": "3"}) == "3"
+        assert "ports" not in compose["services"][name], f"{name}: replicas would clash on a host port"
+        assert "container_name" not in compose["services"][name], f"{name}: a fixed name forbids replicas"
+    ports = compose["services"]["gateway"]["ports"]
+    assert len(ports) == 1 and str(ports[0]).endswith(":8000")
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_settings_classes_read_the_compose_environment(
+    name: str, compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_class, prefix = SETTINGS[name], f"{name.upper()}_"
+    env = environment(compose["services"][name])
+    for key in list(os.environ):
+        if key.startswith(prefix):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    # The settings ignore unknown variables: a misspelt name in compose would be silently dropped.
+    unread = [key for key in env if not key.startswith(prefix) or key[len(prefix):].lower() not in settings_class.model_fields]
+    assert not unread, f"{name} does not read {unread}"
+    settings = settings_class()
+    assert settings.database_url == env[f"{prefix}DATABASE_URL"]
+    assert settings.database_url.endswith(f"/{name}")
+    assert make_url(settings.amqp_url.replace("amqp://", "postgresql://", 1)).host == "rabbitmq"
+    assert settings.environment == "dev"
+
+
+def test_notifications_send_to_the_mailbox(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in environment(compose["services"]["notifications"]).items():
+        monkeypatch.setenv(key, value)
+    settings = NotificationsSettings()
+    assert settings.smtp_host in compose["services"]
+    mailbox_script = compose["services"][settings.smtp_host]["command"][-1]
+    assert f"port={settings.smtp_port}" in mailbox_script
+
+
+def test_gateway_settings_point_at_the_services(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    env = environment(compose["services"]["gateway"])
+    for key in list(os.environ):
+        if key.startswith("GATEWAY_"):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    unread = [key for key in env if key.removeprefix("GATEWAY_").lower() not in GatewaySettings.model_fields]
+    assert not unread, f"the gateway does not read {unread}"
+    assert GatewaySettings().upstreams() == {name: f"http://{name}:8000" for name in SERVICES}
+
+
+def test_the_mailbox_listens_on_every_interface(compose: dict[str, Any]) -> None:
+    mailbox = compose["services"]["mailbox"]
+    script = mailbox["command"][-1]
+    tree = ast.parse(script)  # a SyntaxError fails the test
+    from shared.devstack import mail_sink
+
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.module == "shared.devstack.mail_sink" for alias in node.names]  # fmt: skip
+    assert imported and all(hasattr(mail_sink, name) for name in imported)
+    assert 'host=""' in script and '"0.0.0.0", 8025' in script
+    assert any(str(port).endswith(":8025") for port in mailbox["ports"])
+    assert "http://127.0.0.1:8025/" in healthcheck_command(mailbox)
+
+
+# --- Dockerfiles -------------------------------------------------------------------------------
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(KEYWORD, arguments) per instruction, continuation lines joined, comments dropped."""
+    parsed, pending = [], ""
+    for line in dockerfile.read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1].rstrip() + " "
+            continue
+        keyword, _, arguments = (pending + stripped).partition(" ")
+        parsed.append((keyword.upper(), arguments.strip()))
+        pending = ""
+    return parsed
+
+
+def stages(dockerfile: Path) -> tuple[dict[str, str], list[list[tuple[str, str]]]]:
+    """(global ARG defaults, instructions of each stage starting with its FROM)."""
+    global_args: dict[str, str] = {}
+    result: list[list[tuple[str, str]]] = []
+    for keyword, arguments in instructions(dockerfile):
+        if keyword == "FROM":
+            result.append([])
+        if not result:
+            assert keyword == "ARG", f"{dockerfile}: only ARG may precede the first FROM"
+            name, _, default = arguments.partition("=")
+            global_args[name] = default
+            continue
+        result[-1].append((keyword, arguments))
+    return global_args, result
+
+
+def base_image(from_arguments: str, global_args: dict[str, str]) -> str:
+    image = from_arguments.split()[0]
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: global_args[m.group(1)], image)
+
+
+def last(stage: list[tuple[str, str]], keyword: str) -> str | None:
+    found = [arguments for kw, arguments in stage if kw == keyword]
+    return found[-1] if found else None
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_dockerfile_is_multi_stage_from_pinned_images(name: str) -> None:
+    global_args, all_stages = stages(ROOT / APPS[name][0] / "Dockerfile")
+    assert len(all_stages) >= 2, "multi-stage: a builder and a runtime"
+    for stage in all_stages:
+        image = base_image(stage[0][1], global_args)
+        repository, _, tag = image.partition(":")
+        assert tag and tag != "latest" and re.match(r"\d+\.\d+\.\d+", tag), f"{image} is not pinned to a release"
+        assert "." not in repository.split("/")[0] and "@" not in image, f"{image}: no registry host names"
+    runtime = all_stages[-1]
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+", base_image(runtime[0][1], global_args))
+    assert any(kw == "COPY" and args.startswith("--from=") for kw, args in runtime), "runtime copies the venv"
+    assert not any(kw == "RUN" and "pip install" in args for kw, args in runtime), "installs belong to the builder"
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_dockerfile_runs_as_a_non_root_user(name: str) -> None:
+    _, all_stages = stages(ROOT / APPS[name][0] / "Dockerfile")
+    user = last(all_stages[-1], "USER")
+    assert user, "the runtime stage sets no USER: it would run as root"
+    assert user.split(":")[0] not in ("root", "0")
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_dockerfile_health_signal_port_and_command(name: str) -> None:
+    folder, module = APPS[name]
+    _, all_stages = stages(ROOT / folder / "Dockerfile")
+    runtime = all_stages[-1]
+    healthcheck = last(runtime, "HEALTHCHECK") or ""
+    assert " CMD " in f" {healthcheck} " and "127.0.0.1:8000/healthz" in healthcheck
+    assert "curl" not in healthcheck and "wget" not in healthcheck, "slim images have neither"
+    assert last(runtime, "EXPOSE") == "8000"
+    assert last(runtime, "STOPSIGNAL") == "SIGTERM"
+    command = json.loads(last(runtime, "CMD") or "null")  # exec form only: uvicorn gets SIGTERM itself
+    assert command == ["python", "-m", "uvicorn", f"{module}:create_app", *UVICORN_FLAGS]
+    source = (ROOT / (module.replace(".", "/") + ".py")).read_text()
+    assert "def create_app(" in source
+
+
+def copied_sources(stage: list[tuple[str, str]]) -> list[str]:
+    sources = []
+    for keyword, arguments in stage:
+        if keyword in ("COPY", "ADD") and not arguments.startswith("--from="):
+            parts = [part for part in arguments.split() if not part.startswith("--")]
+            sources.extend(part.rstrip("/") for part in parts[:-1])
+    return sources
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_dockerfile_copies_only_shared_and_its_own_folder(name: str) -> None:
+    folder = APPS[name][0]
+    _, all_stages = stages(ROOT / folder / "Dockerfile")
+    allowed = {"requirements.txt", "shared", folder} | ({"services/__init__.py"} if folder.startswith("services/") else set())
+    for stage in all_stages:
+        sources = copied_sources(stage)
+        assert set(sources) <= allowed, f"copies {set(sources) - allowed}"
+        for source in sources:
+            assert (ROOT / source).exists(), source
+    assert {"shared", folder} <= set(copied_sources(all_stages[-1]))
+
+
+def normalised(name: str) -> list[tuple[str, str]]:
+    folder, module = APPS[name]
+    top = folder.split("/")[0]
+    result = []
+    for keyword, arguments in instructions(ROOT / folder / "Dockerfile"):
+        if keyword == "COPY" and (folder in arguments or "services/__init__.py" in arguments):
+            continue
+        arguments = arguments.replace(module, "<MODULE>").replace(f"compileall -q shared {top}", "compileall -q shared <TOP>")
+        result.append((keyword, arguments))
+    return result
+
+
+def test_the_five_dockerfiles_follow_one_pattern() -> None:
+    reference = normalised("appointments")
+    for name in APPS:
+        assert normalised(name) == reference, f"{name}/Dockerfile drifted from the shared pattern"
+
+
+# --- .dockerignore -----------------------------------------------------------------------------
+
+
+def ignore_patterns() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def ignored(path: str, patterns: list[str]) -> bool:
+    """Enough of Docker's matching for this file: a path is ignored when it or a parent matches."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    verdict = False
+    for pattern in patterns:
+        negate, pattern = pattern.startswith("!"), pattern.lstrip("!")
+        if pattern.startswith("**/"):
+            tail = pattern[3:]
+            hit = any(fnmatch.fnmatch(part, tail) for part in parts) or fnmatch.fnmatch(path, pattern)
+        else:
+            hit = any(fnmatch.fnmatch(candidate, pattern) for candidate in candidates)
+        if hit:
+            verdict = not negate
+    return verdict
+
+
+def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
+    patterns = ignore_patterns()
+    for path in (".venv/bin/python", ".git/HEAD", ".run/logs/gateway.log", "shared/__pycache__/bus.cpython-311.pyc",
+                 ".pytest_cache/v", ".ruff_cache/x", "node_modules/x/index.js", "bench/report.html", ".env"):  # fmt: skip
+        assert ignored(path, patterns), f"{path} would be sent to the Docker daemon"
+
+
+def test_dockerignore_keeps_what_the_images_need() -> None:
+    patterns = ignore_patterns()
+    needed = ["requirements.txt", "services/__init__.py", "gateway/web", "shared/devstack/migrate.py"]
+    for folder, module in APPS.values():
+        needed += [folder, module.replace(".", "/") + ".py"]
+    for name in SERVICES:
+        needed += [f"services/{name}/migrations/env.py", f"services/{name}/settings.py"]
+    for path in needed:
+        assert (ROOT / path).exists(), path
+        assert not ignored(path, patterns), f".dockerignore drops {path}, which an image needs"
+
+
+# --- the migrate job's CLI -----------------------------------------------------------------------
+
+
+def run_migrate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if not key.endswith("_DATABASE_URL")}
+    return subprocess.run(
+        [sys.executable, "-m", "shared.devstack.migrate", *args],
+        cwd=ROOT, env={**clean, **(env or {})}, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_migrate_help_lists_the_services() -> None:
+    result = run_migrate("--help")
+    assert result.returncode == 0, result.stderr
+    assert all(name in result.stdout for name in SERVICES) and "--create-database" in result.stdout
+
+
+def test_migrate_refuses_a_missing_url_and_an_unknown_service() -> None:
+    missing = run_migrate("appointments", "verification", env={"APPOINTMENTS_DATABASE_URL": "postgresql+asyncpg://h/a"})
+    assert missing.returncode != 0
+    assert "VERIFICATION_DATABASE_URL" in missing.stderr and "APPOINTMENTS_DATABASE_URL" not in missing.stderr
+    unknown = run_migrate("billing")
+    assert unknown.returncode == 2 and "billing" in unknown.stderr
+
+
+def test_migrate_upgrades_each_named_service_from_its_own_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(migrate, "upgrade", lambda path, url, revision: calls.append((path, url, revision)))
+    environ = {"APPOINTMENTS_DATABASE_URL": "postgresql+asyncpg://u:p@db/appointments",
+               "VERIFICATION_DATABASE_URL": "postgresql+asyncpg://u:p@db/verification"}  # fmt: skip
+    assert migrate.main(["verification", "appointments"], environ=environ) == 0
+    assert calls == [
+        (ROOT / "services" / "verification", environ["VERIFICATION_DATABASE_URL"], "head"),
+        (ROOT / "services" / "appointments", environ["APPOINTMENTS_DATABASE_URL"], "head"),
+    ]
+    assert all((path / "migrations" / "env.py").is_file() for path, _, _ in calls)
+
+
+def test_migrate_creates_databases_through_the_maintenance_database() -> None:
+    dsn, name = migrate.maintenance_dsn("postgresql+asyncpg://u:p%40ss@db:5433/appointments?ssl=disable", "postgres")
+    assert name == "appointments"
+    parsed = make_url(dsn)
+    assert (parsed.drivername, parsed.host, parsed.port, parsed.database) == ("postgresql", "db", 5433, "postgres")
+    assert (parsed.username, parsed.password, dict(parsed.query)) == ("u", "p@ss", {"ssl": "disable"})
+    with pytest.raises(SystemExit):
+        migrate.maintenance_dsn("postgresql+asyncpg://u:p@db:5432", "postgres")
