@@ -39,6 +39,11 @@ def _slot_days(slots: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     return [{"label": label, "slots": day_slots} for label, day_slots in list(days.items())[:DAYS_SHOWN]]
 
 
+def _when(starts_at: str, lang: str) -> str:
+    local = datetime.fromisoformat(starts_at).astimezone(TZ)
+    return f"{format_date(local, 'full', locale=LOCALES[lang])} · {format_time(local, 'short', locale=LOCALES[lang])}"
+
+
 @router.get("/", response_class=HTMLResponse)
 async def portal_home(request: Request) -> HTMLResponse:
     proxy: Proxy = request.app.state.proxy
@@ -49,7 +54,9 @@ async def portal_home(request: Request) -> HTMLResponse:
         service = place["services"][0] if place and place["services"] else None
         slots = []
         if service:
-            answer = await proxy.request("appointments", "GET", "/slots", query=f"service_id={service['service_id']}&limit=300")
+            answer = await proxy.request(
+                "appointments", "GET", "/slots", query=f"service_id={service['service_id']}&limit=300"
+            )
             slots = answer.json()
     except UpstreamUnavailable:
         return _render(request, "portal/unavailable.html", status=503)
@@ -81,13 +88,12 @@ async def portal_book(
         return _render(request, "portal/unavailable.html", status=503)
     if answer.status == 201:
         appointment = answer.json()
-        local = datetime.fromisoformat(appointment["starts_at"]).astimezone(TZ)
         lang = language_of(request)
         return _render(
             request,
             "portal/_booked.html",
             appointment=appointment,
-            when=f"{format_date(local, format='full', locale=LOCALES[lang])} · {format_time(local, format='short', locale=LOCALES[lang])}",
+            when=_when(appointment["starts_at"], lang),
         )
     errors = answer.json().get("errors", [])
     # htmx swaps the fragment in place; a full-page (no-JS) post gets the right status too.
@@ -101,10 +107,14 @@ async def cancel_page(request: Request, appointment_id: uuid.UUID, token: str = 
 
 
 @router.post("/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
-async def cancel_submit(request: Request, appointment_id: uuid.UUID, token: Annotated[str, Form()] = "") -> HTMLResponse:
+async def cancel_submit(
+    request: Request, appointment_id: uuid.UUID, token: Annotated[str, Form()] = ""
+) -> HTMLResponse:
     proxy: Proxy = request.app.state.proxy
     try:
-        answer = await proxy.call_json("appointments", "POST", f"/appointments/{appointment_id}/cancel", {"token": token})
+        answer = await proxy.call_json(
+            "appointments", "POST", f"/appointments/{appointment_id}/cancel", {"token": token}
+        )
     except UpstreamUnavailable:
         return _render(request, "portal/unavailable.html", status=503)
     if answer.status == 200:

@@ -23,7 +23,7 @@ class UpstreamResponse:
         return orjson.loads(self.body)
 
 
-class UpstreamUnavailable(Exception):
+class UpstreamUnavailable(Exception):  # noqa: N818 - reads better at the raise site
     pass
 
 
@@ -35,7 +35,9 @@ class Proxy:
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=60, ttl_dns_cache=300)
+        # Shorter than the services' keep-alive (75 s), so the gateway never reuses a connection
+        # the service is closing (a ServerDisconnectedError that would surface as a 503).
+        connector = aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=30, ttl_dns_cache=300)
         self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, auto_decompress=False)
 
     async def close(self) -> None:

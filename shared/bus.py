@@ -38,7 +38,6 @@ class Bus:
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractRobustChannel | None = None
         self._consumers: list[tuple[list[str], MessageCallback]] = []
-        self._connected = asyncio.Event()
 
     @property
     def connected(self) -> bool:
@@ -80,11 +79,7 @@ class Bus:
             raise
         self._publish_channel = channel
         self._connection = connection
-        self._connected.set()
         log.info("broker_connected", exchange=self.exchange_name)
-
-    async def wait_connected(self, timeout: float) -> None:
-        await asyncio.wait_for(self._connected.wait(), timeout)
 
     async def _start_consumer(
         self, connection: AbstractRobustConnection, routing_keys: list[str], callback: MessageCallback

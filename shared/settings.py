@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-only-not-a-secret"
+DEV_SECRET = "dev-only-not-a-secret"  # noqa: S105 - refused outside dev/test below
 
 
 class ServiceSettings(BaseSettings):

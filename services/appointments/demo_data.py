@@ -50,7 +50,13 @@ async def load_demo_data(database_url: str, days: int = 14, capacity: int = 3) -
                 ESTABLISHMENT_ID,
             )
             rows = [
-                (uuid.uuid5(NAMESPACE, f"slot/{SERVICE_ID}/{start.isoformat()}"), SERVICE_ID, start, start + timedelta(minutes=15), capacity)
+                (
+                    uuid.uuid5(NAMESPACE, f"slot/{SERVICE_ID}/{start.isoformat()}"),
+                    SERVICE_ID,
+                    start,
+                    start + timedelta(minutes=15),
+                    capacity,
+                )
                 for start in slot_times(date.today(), days, time(8, 0), time(16, 0), 15)
             ]
             await conn.executemany(

@@ -24,9 +24,7 @@ def refusal_for(slot: SlotState | None, now: datetime) -> DomainError:
     if slot is None:
         return DomainError(422, "unknown_slot", "slot_id", "Ce créneau n'existe pas.", "This slot does not exist.")
     if slot.starts_at <= now:
-        return DomainError(
-            422, "slot_in_past", "slot_id", "Ce créneau est déjà passé.", "This slot is in the past."
-        )
+        return DomainError(422, "slot_in_past", "slot_id", "Ce créneau est déjà passé.", "This slot is in the past.")
     if slot.booked >= slot.capacity:
         return DomainError(
             409,
@@ -35,7 +33,9 @@ def refusal_for(slot: SlotState | None, now: datetime) -> DomainError:
             "Ce créneau est complet. Choisissez une autre heure.",
             "This slot is full. Please choose another time.",
         )
-    return DomainError(409, "slot_unavailable", "slot_id", "Ce créneau n'est plus disponible.", "This slot is no longer available.")
+    return DomainError(
+        409, "slot_unavailable", "slot_id", "Ce créneau n'est plus disponible.", "This slot is no longer available."
+    )
 
 
 def require_contact(email: str | None, phone: str | None) -> None:
@@ -73,4 +73,6 @@ def cannot_cancel(status: str) -> DomainError:
     )
 
 
-APPOINTMENT_NOT_FOUND = DomainError(404, "appointment_not_found", "appointment_id", "Rendez-vous introuvable.", "Appointment not found.")
+APPOINTMENT_NOT_FOUND = DomainError(
+    404, "appointment_not_found", "appointment_id", "Rendez-vous introuvable.", "Appointment not found."
+)

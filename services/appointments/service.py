@@ -38,7 +38,8 @@ RETURNING s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
 SLOT_STATE = text("SELECT starts_at, capacity, booked FROM slots WHERE id = :slot_id")
 
 INSERT_APPOINTMENT = text("""
-INSERT INTO appointments (id, slot_id, account_id, status, first_name, last_name, email, phone, language, manage_token_hash)
+INSERT INTO appointments
+  (id, slot_id, account_id, status, first_name, last_name, email, phone, language, manage_token_hash)
 VALUES (:id, :slot_id, :account_id, 'booked', :first_name, :last_name, :email, :phone, :language, :manage_token_hash)
 """)
 

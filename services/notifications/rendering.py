@@ -14,7 +14,7 @@ from shared.contracts.appointments import AppointmentBooked
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     undefined=StrictUndefined,
-    autoescape=False,  # plain-text bodies
+    autoescape=False,  # noqa: S701 - plain-text email bodies, never HTML
     keep_trailing_newline=True,
 )
 LOCALES = {"fr": "fr_CA", "en": "en_CA"}

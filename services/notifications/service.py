@@ -21,7 +21,13 @@ EMAIL = "email"
 
 
 async def record_delivery(
-    uow: UnitOfWork, envelope: EventEnvelope, kind: str, channel: str, recipient: str, language: str, message: RenderedMessage
+    uow: UnitOfWork,
+    envelope: EventEnvelope,
+    kind: str,
+    channel: str,
+    recipient: str,
+    language: str,
+    message: RenderedMessage,
 ) -> None:
     """Queue one message in the delivery log, in the consumer's transaction (at most once per event)."""
     await uow.session.execute(
@@ -62,7 +68,11 @@ class DeliveryDispatcher:
     so two replicas never send the same row at once, and a crash mid-send leaves it pending."""
 
     def __init__(
-        self, unit_of_work: Callable[[], UnitOfWork], email: Callable[[], EmailChannel], concurrency: int, max_attempts: int
+        self,
+        unit_of_work: Callable[[], UnitOfWork],
+        email: Callable[[], EmailChannel],
+        concurrency: int,
+        max_attempts: int,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._email = email
@@ -110,9 +120,13 @@ class DeliveryDispatcher:
                 await channel.send(str(row.id), row.recipient, row.subject, row.body)
             except Exception as exc:  # noqa: BLE001 - any provider failure is retried with backoff
                 await attempt.rollback()
-                log.warning("delivery_failed", delivery_id=str(row.id), attempt=row.attempts + 1, error=type(exc).__name__)
+                log.warning(
+                    "delivery_failed", delivery_id=str(row.id), attempt=row.attempts + 1, error=type(exc).__name__
+                )
                 error = f"{type(exc).__name__}: {exc}"[:500]
-                await uow.session.execute(MARK_RETRY, {"id": row.id, "error": error, "max_attempts": self._max_attempts})
+                await uow.session.execute(
+                    MARK_RETRY, {"id": row.id, "error": error, "max_attempts": self._max_attempts}
+                )
             else:
                 await attempt.commit()
             await uow.commit()

@@ -18,8 +18,12 @@ MAILBOX_HTTP_PORT = 8025
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")),
-                        help="uvicorn worker processes per service (replicas side by side)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WORKERS", "1")),
+        help="uvicorn worker processes per service (replicas side by side)",
+    )
     args = parser.parse_args()
     admin_url = os.environ.get("CLINIC_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     amqp_url = os.environ.get("CLINIC_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -30,7 +34,7 @@ def main() -> None:
 
     config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=args.workers)
     supervisor = Supervisor(config, log_dir=ROOT / ".run" / "logs")
-    mailbox = subprocess.Popen(
+    mailbox = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "shared.devstack.mail_sink", "--smtp-port", str(config.smtp_port),
          "--http-port", str(MAILBOX_HTTP_PORT)],
         cwd=ROOT, env=config.environ(),

@@ -36,7 +36,9 @@ class MailSink:
         self._controller = Controller(self, hostname=host, port=port)
         self.host, self.port = host, port
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(  # noqa: N802 - aiosmtpd calls it by this name
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
         raw = envelope.original_content or envelope.content
         parsed = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
         part = parsed.get_body(preferencelist=("plain", "html"))
@@ -131,5 +133,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-

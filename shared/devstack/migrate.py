@@ -71,7 +71,7 @@ def create_database_when_up(url: str, admin_database: str, wait_seconds: float) 
             return asyncio.run(create_database(url, admin_database))
         except _NOT_YET as exc:
             if time.monotonic() >= deadline:
-                raise SystemExit(f"migrate: the database server did not answer within {wait_seconds:g}s: {exc}") from exc
+                raise SystemExit(f"migrate: no answer from the database server in {wait_seconds:g}s: {exc}") from exc
             time.sleep(1.0)
 
 
@@ -80,14 +80,22 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         prog="python -m shared.devstack.migrate",
         description="Migrates each named service's database (URL from <SERVICE>_DATABASE_URL) to head.",
     )
-    parser.add_argument("services", nargs="+", choices=SERVICES, metavar="service",
-                        help=f"one or more of: {', '.join(SERVICES)}")
-    parser.add_argument("--create-database", action="store_true",
-                        help="create the database first when it does not exist")
-    parser.add_argument("--admin-database", default="postgres",
-                        help="database to connect to when creating one (default: postgres)")
-    parser.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
-                        help="with --create-database: how long to wait for the server to accept connections")
+    parser.add_argument(
+        "services", nargs="+", choices=SERVICES, metavar="service", help=f"one or more of: {', '.join(SERVICES)}"
+    )
+    parser.add_argument(
+        "--create-database", action="store_true", help="create the database first when it does not exist"
+    )
+    parser.add_argument(
+        "--admin-database", default="postgres", help="database to connect to when creating one (default: postgres)"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="with --create-database: how long to wait for the server to accept connections",
+    )
     parser.add_argument("--revision", default="head", help="target Alembic revision (default: head)")
     args = parser.parse_args(argv)
 

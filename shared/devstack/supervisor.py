@@ -77,14 +77,14 @@ class Supervisor:
             sys.executable, "-m", "uvicorn", APPS[name], "--factory",
             "--host", "127.0.0.1", "--port", str(self.config.ports[name]),
             "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-            "--timeout-graceful-shutdown", "10", "--workers", str(self.config.workers),
+            "--timeout-graceful-shutdown", "10", "--timeout-keep-alive", "75", "--workers", str(self.config.workers),
         ]  # fmt: skip
         stdout: IO[bytes] | None = None
         if self._log_dir is not None:
             self._log_dir.mkdir(parents=True, exist_ok=True)
             stdout = self._logs.get(name) or open(self._log_dir / f"{name}.log", "ab")  # noqa: SIM115
             self._logs[name] = stdout
-        self.processes[name] = subprocess.Popen(
+        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, cwd=ROOT, env=self._env, stdout=stdout, stderr=subprocess.STDOUT if stdout else None
         )
 

@@ -11,8 +11,10 @@ import shutil
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
@@ -23,12 +25,24 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import StackConfig, Supervisor
 from shared.testing.tcp_proxy import TcpProxy
 
+T = TypeVar("T")
+
 HOW_TO_START = {
     "PostgreSQL": "run `make test` (it starts it), or `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) "
     "main start`, or `apt-get install postgresql`, then export CLINIC_PG_URL=postgresql://postgres@127.0.0.1:5432/postgres",
     "RabbitMQ": "run `make test` (it starts it), or `rabbitmq-server -detached`, or `apt-get install rabbitmq-server`, "
     "then export CLINIC_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/",
 }
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run that also works under a running loop (Playwright's sync API keeps one)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:
@@ -62,7 +76,7 @@ def pg_admin_url() -> Iterator[str]:
     url = os.environ.get("CLINIC_PG_URL")
     if url:
         try:
-            asyncio.run(_pg_answers(url))
+            run_sync(_pg_answers(url))
         except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
             _missing("PostgreSQL", f"CLINIC_PG_URL={url}: {type(exc).__name__}: {exc}")
         yield url
@@ -80,7 +94,7 @@ def amqp_url() -> Iterator[str]:
     url = os.environ.get("CLINIC_AMQP_URL")
     if url:
         try:
-            asyncio.run(_amqp_answers(url))
+            run_sync(_amqp_answers(url))
         except Exception as exc:  # noqa: BLE001
             _missing("RabbitMQ", f"CLINIC_AMQP_URL={url}: {type(exc).__name__}: {exc}")
         yield url
@@ -118,7 +132,7 @@ def truncate_all(database_urls: dict[str, str]) -> None:
     async def run() -> None:
         await asyncio.gather(*(_truncate(url) for url in database_urls.values()))
 
-    asyncio.run(run())
+    run_sync(run())
 
 
 @pytest.fixture
@@ -146,7 +160,7 @@ def bus_namespace(amqp_url: str) -> Iterator[str]:
     """A private prefix for exchanges and queues: each test gets a clean topology on the real broker."""
     namespace = f"t{uuid.uuid4().hex[:8]}."
     yield namespace
-    asyncio.run(delete_topology(amqp_url, namespace, [*SERVICES, "test"]))
+    run_sync(delete_topology(amqp_url, namespace, [*SERVICES, "test"]))
 
 
 @pytest.fixture(scope="session")
@@ -173,7 +187,11 @@ def broker_proxy(amqp_url: str) -> Iterator[TcpProxy]:
 
 @pytest.fixture(scope="session")
 def stack(
-    database_urls: dict[str, str], amqp_url: str, mail_sink_server: MailSink, broker_proxy: TcpProxy, tmp_path_factory: pytest.TempPathFactory
+    database_urls: dict[str, str],
+    amqp_url: str,
+    mail_sink_server: MailSink,
+    broker_proxy: TcpProxy,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Supervisor]:
     """Every service and the gateway as real processes (uvicorn), on free ports, for end-to-end tests."""
     proxied = aio_pika.connection.make_url(amqp_url).with_host("127.0.0.1").with_port(broker_proxy.port)
@@ -195,4 +213,4 @@ def stack(
         yield supervisor
     finally:
         supervisor.stop_all()
-        asyncio.run(delete_topology(amqp_url, namespace, list(SERVICES)))
+        run_sync(delete_topology(amqp_url, namespace, list(SERVICES)))

@@ -1,4 +1,3 @@
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -8,7 +7,8 @@ import pytest
 
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import truncate_all
+from shared.testing.fixtures import run_sync, truncate_all
+from tests.e2e.browser import browser, page  # noqa: F401 - fixtures for the browser tests
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,8 @@ async def _insert_catalogue(url: str) -> Catalogue:
             (full_slot, starts + timedelta(minutes=15), 1, 1),
         ]
         await conn.executemany(
-            "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity, booked) VALUES ($1, $2, $3::timestamptz, $3::timestamptz + interval '15 minutes', $4, $5)",
+            "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity, booked) "
+            "VALUES ($1, $2, $3::timestamptz, $3::timestamptz + interval '15 minutes', $4, $5)",
             [(sid, service, at, capacity, booked) for sid, at, capacity, booked in slots],
         )
         return Catalogue(establishment, service, open_slot, starts, past_slot, full_slot)
@@ -62,7 +63,7 @@ def system(stack: Supervisor, mail_sink: MailSink) -> Supervisor:
 
 @pytest.fixture
 def catalogue(system: Supervisor) -> Catalogue:
-    return asyncio.run(_insert_catalogue(system.config.database_urls["appointments"]))
+    return run_sync(_insert_catalogue(system.config.database_urls["appointments"]))
 
 
 def booking(slot_id: uuid.UUID, **overrides: object) -> dict[str, object]:

@@ -1,9 +1,7 @@
 """A booking without an account, through the gateway, ends as one confirmation email in the SMTP sink."""
 
-import asyncio
 import re
 import time
-
 from zoneinfo import ZoneInfo
 
 import aio_pika
@@ -13,10 +11,13 @@ from babel.dates import format_date
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.messages import EventEnvelope
+from shared.testing.fixtures import run_sync
 from tests.e2e.conftest import Catalogue, booking, db_counts
 
 
-def test_anonymous_booking_sends_exactly_one_confirmation_email(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
+def test_anonymous_booking_sends_exactly_one_confirmation_email(
+    system: Supervisor, catalogue: Catalogue, mail_sink: MailSink
+):
     started = time.monotonic()
     response = httpx.post(f"{system.config.url('gateway')}/api/appointments", json=booking(catalogue.open_slot))
     assert response.status_code == 201, response.text
@@ -57,7 +58,9 @@ def test_confirmation_is_in_english_on_request(system: Supervisor, catalogue: Ca
     assert "To cancel this appointment, open this link:" in mail.body
 
 
-def test_the_cancel_link_of_the_email_cancels_and_frees_the_seat(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
+def test_the_cancel_link_of_the_email_cancels_and_frees_the_seat(
+    system: Supervisor, catalogue: Catalogue, mail_sink: MailSink
+):
     gateway = system.config.url("gateway")
     assert httpx.post(f"{gateway}/api/appointments", json=booking(catalogue.open_slot)).status_code == 201
     [mail] = mail_sink.wait_for(1)
@@ -69,7 +72,7 @@ def test_the_cancel_link_of_the_email_cancels_and_frees_the_seat(system: Supervi
     done = httpx.post(link.split("?")[0], data={"token": token})
     assert done.status_code == 200
     assert "Votre rendez-vous est annulé" in done.text
-    assert asyncio.run(db_counts(system))["booked_seats"] == 1  # only the pre-filled full slot remains
+    assert run_sync(db_counts(system))["booked_seats"] == 1  # only the pre-filled full slot remains
     again = httpx.post(link.split("?")[0], data={"token": token})
     assert again.status_code == 409
 
@@ -95,6 +98,6 @@ def test_the_same_event_delivered_twice_sends_one_email(system: Supervisor, cata
         )
         await connection.close()
 
-    asyncio.run(redeliver_last_event())
+    run_sync(redeliver_last_event())
     time.sleep(1.5)
     assert len(mail_sink.transmissions()) == 1

@@ -1,12 +1,12 @@
 """Bad booking input gets a 4xx naming the field, in French and English, and writes nothing."""
 
-import asyncio
 import uuid
 
 import httpx
 import pytest
 
 from shared.devstack.supervisor import Supervisor
+from shared.testing.fixtures import run_sync
 from tests.e2e.conftest import Catalogue, booking, db_counts
 
 CASES = {
@@ -27,7 +27,7 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_booking_input_is_refused_with_field_level_messages(system: Supervisor, catalogue: Catalogue, case: str):
     make_body, status, fields, code = CASES[case]
-    before = asyncio.run(db_counts(system))
+    before = run_sync(db_counts(system))
     response = httpx.post(
         f"{system.config.url('gateway')}/api/appointments",
         json=make_body(catalogue),
@@ -38,10 +38,11 @@ def test_bad_booking_input_is_refused_with_field_level_messages(system: Supervis
     assert {e["field"] for e in body["errors"]} >= fields
     assert code in {e["code"] for e in body["errors"]}
     for error in body["errors"]:
-        assert error["message"]["fr"] and error["message"]["en"]
+        assert error["message"]["fr"]
+        assert error["message"]["en"]
         assert error["message"]["fr"] != error["message"]["en"] or error["code"] == "literal_error"
     assert body["detail"] == body["errors"][0]["message"]["en"]  # Accept-Language picks the summary
-    assert asyncio.run(db_counts(system)) == before
+    assert run_sync(db_counts(system)) == before
 
 
 def test_body_that_is_not_json_is_a_422_not_a_500(system: Supervisor):

@@ -76,7 +76,9 @@ async def test_the_same_event_delivered_twice_is_applied_once(sessions, amqp_url
         await bus.close()
 
 
-async def test_failing_event_ends_in_dlq_after_delivery_limit_and_queue_keeps_flowing(sessions, amqp_url, bus_namespace):
+async def test_failing_event_ends_in_dlq_after_delivery_limit_and_queue_keeps_flowing(
+    sessions, amqp_url, bus_namespace
+):
     bus = await _consumer(sessions, amqp_url, bus_namespace, fail_on=13)
     try:
         poison = Ping(n=13).to_envelope()

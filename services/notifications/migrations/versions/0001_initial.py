@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(timezone=True)),
         sa.UniqueConstraint("event_id", "channel", "kind", name="deliveries_once_per_event"),
     )
-    op.create_index(
-        "deliveries_due", "deliveries", ["next_attempt_at"], postgresql_where=sa.text("status = 'pending'")
-    )
+    op.create_index("deliveries_due", "deliveries", ["next_attempt_at"], postgresql_where=sa.text("status = 'pending'"))
     create_messaging_tables()
 
 

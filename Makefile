@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export CLINIC_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export CLINIC_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+
+.PHONY: run test lint bench infra browser clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/ensure-venv.sh
+	VENV=$(VENV) bash scripts/ensure-venv.sh
+
+infra:
+	bash scripts/ensure-infra.sh
+
+browser:
+	bash scripts/ensure-chromium.sh
+
+## run: the whole system (services, gateway, portal, admin console, mail sink, demo data)
+run: $(VENV)/.installed infra
+	$(PY) -m shared.devstack
+
+## test: lint, then every test against real PostgreSQL, RabbitMQ, SMTP and chromium
+test: $(VENV)/.installed infra browser lint
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+## bench: the booking hot-path benchmark; writes bench/report.json and bench/report.md
+bench: $(VENV)/.installed infra
+	$(PY) -m bench.booking
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache .ruff_cache

@@ -1,0 +1,109 @@
+"""The booking transaction of services/appointments/service.py, replayed on a bare asyncpg pool.
+
+It measures what PostgreSQL on this machine can do for the hot path with no HTTP, no ORM and no
+event loop of a service in between: the ceiling the gateway run is compared with.
+"""
+
+import random
+import re
+import uuid
+from datetime import timedelta
+
+import asyncpg
+
+from bench.catalogue import ESTABLISHMENT, PATIENT, SERVICE, SLOT_MINUTES, Catalogue
+from bench.loadgen import LoadResult, closed_loop
+from services.appointments.domain import new_manage_token
+from services.appointments.service import CLAIM_SEAT, INSERT_APPOINTMENT
+from shared.contracts.appointments import AppointmentBooked, PatientContactV1, PlaceV1, ServiceOfferedV1
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+INSERT_OUTBOX = "INSERT INTO outbox (event_id, routing_key, body, correlation_id) VALUES ($1, $2, $3, $4)"
+
+# Placeholders rendered once through the real contract, then swapped per transaction: the body has the
+# size and shape the service writes without paying pydantic in the load generator.
+_EVENT, _APPOINTMENT, _SLOT = (str(uuid.UUID(int=n)) for n in (1, 2, 3))
+_TOKEN, _CORRELATION = "manage-token-placeholder", "correlation-placeholder"
+
+
+def positional(sql: str) -> tuple[str, list[str]]:
+    """SQLAlchemy `:name` parameters as asyncpg `$n`, with the names in `$n` order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _NAMED_PARAMETER.sub(number, sql), names
+
+
+CLAIM_SQL, CLAIM_PARAMS = positional(CLAIM_SEAT.text)
+APPOINTMENT_SQL, APPOINTMENT_PARAMS = positional(INSERT_APPOINTMENT.text)
+
+
+class EnvelopeTemplate:
+    def __init__(self, catalogue: Catalogue) -> None:
+        event = AppointmentBooked(
+            appointment_id=uuid.UUID(_APPOINTMENT),
+            slot_id=uuid.UUID(_SLOT),
+            account_id=None,
+            starts_at=catalogue.first_starts_at,
+            ends_at=catalogue.first_starts_at + timedelta(minutes=SLOT_MINUTES),
+            place=PlaceV1(establishment_id=catalogue.establishment_id, **ESTABLISHMENT),
+            service=ServiceOfferedV1(service_id=catalogue.service_id, **SERVICE),
+            patient=PatientContactV1(**PATIENT),
+            language="fr",
+            manage_token=_TOKEN,
+        )
+        envelope = event.to_envelope(correlation_id=_CORRELATION).model_copy(update={"id": uuid.UUID(_EVENT)})
+        self.routing_key = envelope.routing_key
+        self._json = envelope.model_dump_json()
+
+    def render(self, event_id: uuid.UUID, appointment_id: uuid.UUID, slot_id: uuid.UUID, token: str, correlation: str) -> str:
+        return (
+            self._json.replace(_EVENT, str(event_id))
+            .replace(_APPOINTMENT, str(appointment_id))
+            .replace(_SLOT, str(slot_id))
+            .replace(_TOKEN, token)
+            .replace(_CORRELATION, correlation)
+        )
+
+
+class RawBooking:
+    def __init__(self, pool: asyncpg.Pool, slots: list[uuid.UUID], template: EnvelopeTemplate) -> None:
+        self._pool = pool
+        self._slots = slots
+        self._template = template
+
+    async def __call__(self) -> str | None:
+        slot_id = random.choice(self._slots)
+        appointment_id, event_id, correlation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4().hex
+        token, token_hash = new_manage_token()
+        values = {
+            "id": appointment_id,
+            "slot_id": slot_id,
+            "account_id": None,
+            "language": "fr",
+            "manage_token_hash": token_hash,
+            **PATIENT,
+        }
+        body = self._template.render(event_id, appointment_id, slot_id, token, correlation)
+        async with self._pool.acquire() as conn, conn.transaction():
+            if await conn.fetchrow(CLAIM_SQL, *(values[name] for name in CLAIM_PARAMS)) is None:
+                return "no seat claimed"
+            await conn.execute(APPOINTMENT_SQL, *(values[name] for name in APPOINTMENT_PARAMS))
+            await conn.execute(INSERT_OUTBOX, event_id, self._template.routing_key, body, correlation)
+        return None
+
+
+async def run_raw(dsn: str, catalogue: Catalogue, concurrency: int, seconds: float) -> LoadResult:
+    pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
+    try:
+        booking = RawBooking(pool, catalogue.raw_slots, EnvelopeTemplate(catalogue))
+        result = await closed_loop(booking, concurrency, seconds)
+        # No relay may ever ship these: they would become emails nobody booked through the gateway.
+        await pool.execute("DELETE FROM outbox")
+    finally:
+        await pool.close()
+    return result

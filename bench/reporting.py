@@ -1,0 +1,102 @@
+"""Goals, report.json and report.md: every throughput figure sits next to its same-run baseline."""
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+Figures = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Goal:
+    name: str
+    target: str
+    value: float | int | None
+    passed: bool
+
+
+def _at_least(name: str, value: float | None, floor: float) -> Goal:
+    return Goal(name, f">= {floor:g}", value, value is not None and value >= floor)
+
+
+def _below(name: str, value: float | None, ceiling: float) -> Goal:
+    return Goal(name, f"< {ceiling:g}", value, value is not None and value < ceiling)
+
+
+def goals(figures: Figures) -> list[Goal]:
+    booking, hop, checks = figures["booking"], figures["gateway_hop"], figures["integrity"]
+    consistent = checks["appointments"] == checks["booked_seats"]
+    return [
+        _at_least("booking rps", booking["rps"], 1000),
+        _below("booking p99 ms", booking["p99_ms"], 100),
+        _at_least("booking ratio (gateway / raw_db)", booking["ratio"], 0.25),
+        _at_least("gateway_hop ratio (gateway / direct)", hop["ratio"], 0.40),
+        Goal("oversold slots", "== 0", checks["oversold_slots"], checks["oversold_slots"] == 0),
+        Goal("count(appointments) == sum(booked)", "equal", checks["appointments"], consistent),
+    ]
+
+
+def ratio(value: float, baseline: float) -> float | None:
+    return round(value / baseline, 3) if baseline > 0 else None
+
+
+def _ms(summary: Figures) -> str:
+    return " / ".join("–" if summary[k] is None else f"{summary[k]:.1f}" for k in ("p50_ms", "p95_ms", "p99_ms"))
+
+
+def _seconds(value: float | None, budget: int) -> str:
+    return f"{value:.1f} s" if value is not None else f"not within {budget} s"
+
+
+def _figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
+    raw, booking, hop = f["raw_db"], f["booking"], f["gateway_hop"]
+    outbox, emails, checks = f["outbox_backlog"], f["emails"], f["integrity"]
+    cores = ", ".join(f"{k} {v:.2f}" for k, v in booking["cpu_cores_during_run"].items())
+    return [
+        ("raw_db_rps (asyncpg, same transaction)", f"{raw['rps']:.0f}/s", "–", "–"),
+        ("booking rps via gateway", f"{booking['rps']:.0f}/s", f"raw_db {raw['rps']:.0f}/s", f"{booking['ratio']}"),
+        ("booking p50 / p95 / p99", f"{_ms(booking)} ms", f"raw_db {_ms(raw)} ms", "–"),
+        ("booking errors", f"{booking['errors']} of {booking['requests_ok'] + booking['errors']}",
+         f"raw_db {raw['errors']}", "–"),
+        ("load generator CPU", f"{booking['loadgen_cpu_cores']:.2f} core "
+         f"({booking['loadgen_cpu_share_of_machine']:.0%} of machine)", "–", "–"),
+        ("CPU cores used during booking", cores, "–", "–"),
+        ("gateway_hop GET establishments?limit=1", f"{hop['gateway']['rps']:.0f}/s",
+         f"direct {hop['direct']['rps']:.0f}/s", f"{hop['ratio']}"),
+        ("gateway_hop p99", f"{hop['gateway']['p99_ms']} ms", f"direct {hop['direct']['p99_ms']} ms", "–"),
+        ("oversold slots", str(checks["oversold_slots"]), "–", "–"),
+        ("count(appointments) vs sum(booked)", f"{checks['appointments']} vs {checks['booked_seats']}", "–", "–"),
+        ("outbox backlog: end → after drain", f"{outbox['at_end']} → {outbox['after_drain']}",
+         _seconds(outbox["drain_seconds"], outbox["budget_seconds"]), "–"),
+        ("emails: transmissions / unique vs bookings", f"{emails['transmissions']} / {emails['unique']}",
+         f"{emails['bookings']} bookings, {_seconds(emails['drain_seconds'], emails['budget_seconds'])}",
+         f"{ratio(emails['unique'], emails['bookings'])}"),
+    ]  # fmt: skip
+
+
+def markdown(figures: Figures) -> str:
+    meta = figures["meta"]
+    lines = [
+        f"## Booking benchmark: {meta['seconds']} s at concurrency {meta['concurrency']}, "
+        f"{meta['cpu_count']} CPUs, load average {meta['load_average_at_start']}",
+        "",
+        "| figure | value | baseline (same run) | ratio |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in _figure_rows(figures)),
+        "",
+        "| goal | target | value | result |",
+        "|---|---|---|---|",
+        *(f"| {g['name']} | {g['target']} | {g['value']} | {'PASS' if g['passed'] else 'FAIL'} |" for g in figures["goals"]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_reports(figures: Figures, directory: Path) -> str:
+    figures["goals"] = [asdict(goal) for goal in goals(figures)]
+    figures["passed"] = all(goal["passed"] for goal in figures["goals"])
+    (directory / "report.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    table = markdown(figures)
+    (directory / "report.md").write_text(table)
+    return table

@@ -1,0 +1,53 @@
+"""The portal page in a real browser (Debian's chromium driven by Playwright)."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.supervisor import Supervisor
+from tests.e2e.conftest import Catalogue
+
+pytestmark = pytest.mark.browser
+
+
+def test_citizen_books_on_the_portal_and_sees_the_confirmation(
+    system: Supervisor, catalogue: Catalogue, mail_sink: MailSink, page: Page
+):
+    page.goto(system.config.url("gateway") + "/")
+    expect(page.get_by_role("heading", name="Prendre rendez-vous")).to_be_visible()
+    expect(page.get_by_text("Clinique Test Rosemont")).to_be_visible()
+    page.locator("label.slot").filter(has_text="10 h 30").first.click()
+    page.get_by_label("Prénom").fill("Léa")
+    page.get_by_label("Nom", exact=True).fill("Gagnon")
+    page.get_by_label("Courriel").fill("lea.gagnon@example.org")
+    page.get_by_label("Cellulaire").fill("438 555 0199")
+    page.get_by_role("button", name="Réserver").click()
+
+    confirmation = page.get_by_role("status")
+    expect(confirmation).to_contain_text("Rendez-vous confirmé")
+    expect(confirmation).to_contain_text("10 h 30")
+    expect(confirmation.get_by_role("link", name="Annuler ce rendez-vous")).to_have_attribute(
+        "href", re.compile(r"^/appointments/[0-9a-f-]{36}/cancel\?token=")
+    )
+    [mail] = mail_sink.wait_for(1)
+    assert mail.recipients == ["lea.gagnon@example.org"]
+    assert "Bonjour Léa Gagnon" in mail.body
+
+
+def test_portal_shows_field_errors_without_losing_the_form(system: Supervisor, catalogue: Catalogue, page: Page):
+    page.goto(system.config.url("gateway") + "/")
+    page.locator("label.slot").first.click()
+    page.get_by_label("Prénom").fill("Léa")
+    page.get_by_label("Nom", exact=True).fill("Gagnon")
+    page.get_by_label("Cellulaire").fill("12")
+    page.get_by_role("button", name="Réserver").click()
+    expect(page.get_by_role("alert")).to_contain_text("Numéro de téléphone invalide.")
+    expect(page.get_by_label("Prénom")).to_have_value("Léa")
+
+
+def test_portal_switches_to_english(system: Supervisor, catalogue: Catalogue, page: Page):
+    page.goto(system.config.url("gateway") + "/?lang=en")
+    expect(page.get_by_role("heading", name="Book an appointment")).to_be_visible()
+    expect(page.get_by_label("Mobile phone")).to_be_visible()
