@@ -88,6 +88,14 @@ class Supervisor:
             command, cwd=ROOT, env=self._env, stdout=stdout, stderr=subprocess.STDOUT if stdout else None
         )
 
+    def log_text(self, name: str) -> str:
+        if self._log_dir is None:
+            return ""
+        if name in self._logs:
+            self._logs[name].flush()
+        path = self._log_dir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def wait_ready(self, name: str, timeout: float = 30.0, path: str = "/healthz") -> None:
         deadline = time.monotonic() + timeout
         url = self.config.url(name) + path

@@ -1,0 +1,67 @@
+"""Hundreds of concurrent bookings for the last seats never oversell a slot."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from services.appointments.schemas import BookAppointmentRequest
+from services.appointments.service import book_appointment
+from shared.db import make_engine, make_sessionmaker
+from shared.errors import DomainError
+from shared.unit_of_work import UnitOfWork
+
+
+async def _slot_with_seats(sessions, capacity: int) -> uuid.UUID:
+    establishment, service, slot = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with sessions() as session:
+        await session.execute(
+            text(
+                "INSERT INTO establishments (id, name, address, city, postal_code, latitude, longitude) "
+                "VALUES (:id, 'CLSC Test', '1 rue Test', 'Laval', 'H7N 1A1', 45.6, -73.7)"
+            ),
+            {"id": establishment},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO services (id, establishment_id, name_fr, name_en, duration_minutes) "
+                "VALUES (:id, :e, 'Vaccination', 'Vaccination', 15)"
+            ),
+            {"id": service, "e": establishment},
+        )
+        starts = datetime.now(UTC) + timedelta(days=1)
+        await session.execute(
+            text(
+                "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity) VALUES (:id, :s, :a, :b, :c)"
+            ),
+            {"id": slot, "s": service, "a": starts, "b": starts + timedelta(minutes=15), "c": capacity},
+        )
+        await session.commit()
+    return slot
+
+
+async def test_two_hundred_concurrent_bookings_for_five_seats(clean_databases):
+    engine = make_engine(clean_databases["appointments"], pool_size=20)
+    sessions = make_sessionmaker(engine)
+    try:
+        slot = await _slot_with_seats(sessions, capacity=5)
+        request = BookAppointmentRequest(slot_id=slot, first_name="A", last_name="B", email="a@example.org")
+
+        async def attempt() -> str:
+            try:
+                await book_appointment(UnitOfWork(sessions), request)
+                return "booked"
+            except DomainError as refused:
+                return refused.code
+
+        outcomes = await asyncio.gather(*(attempt() for _ in range(200)))
+        assert outcomes.count("booked") == 5
+        assert outcomes.count("slot_full") == 195
+        async with sessions() as session:
+            booked = (await session.execute(text("SELECT booked FROM slots WHERE id = :id"), {"id": slot})).scalar()
+            appointments = (await session.execute(text("SELECT count(*) FROM appointments"))).scalar()
+            events = (await session.execute(text("SELECT count(*) FROM outbox"))).scalar()
+        assert (booked, appointments, events) == (5, 5, 5)
+    finally:
+        await engine.dispose()
