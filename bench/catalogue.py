@@ -46,7 +46,8 @@ async def insert_catalogue(dsn: str, slots_per_set: int, capacity: int) -> Catal
             *ESTABLISHMENT.values(),
         )
         await conn.execute(
-            "INSERT INTO services (id, establishment_id, name_fr, name_en, duration_minutes) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO services (id, establishment_id, name_fr, name_en, duration_minutes) "
+            "VALUES ($1, $2, $3, $4, $5)",
             service,
             establishment,
             SERVICE["name_fr"],
@@ -55,7 +56,7 @@ async def insert_catalogue(dsn: str, slots_per_set: int, capacity: int) -> Catal
         )
         await conn.executemany(
             "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity, booked) "
-            "VALUES ($1, $2, $3, $3 + make_interval(mins => $4), $5, 0)",
+            "VALUES ($1, $2, $3::timestamptz, $3::timestamptz + make_interval(mins => $4::int), $5, 0)",
             [
                 (slot, service, first + timedelta(minutes=SLOT_MINUTES * i), SLOT_MINUTES, capacity)
                 for i, slot in enumerate(gateway_slots + raw_slots)
@@ -74,8 +75,9 @@ async def integrity(dsn: str) -> dict[str, int]:
             "appointments": await conn.fetchval("SELECT count(*) FROM appointments"),
             "booked_seats": await conn.fetchval("SELECT coalesce(sum(booked), 0) FROM slots"),
             "slots_where_appointments_differ_from_booked": await conn.fetchval(
-                "SELECT count(*) FROM slots s LEFT JOIN (SELECT slot_id, count(*) AS n FROM appointments GROUP BY slot_id)"
-                " a ON a.slot_id = s.id WHERE coalesce(a.n, 0) <> s.booked"
+                "SELECT count(*) FROM slots s"
+                " LEFT JOIN (SELECT slot_id, count(*) AS n FROM appointments GROUP BY slot_id) a ON a.slot_id = s.id"
+                " WHERE coalesce(a.n, 0) <> s.booked"
             ),
         }
     finally:

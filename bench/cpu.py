@@ -30,10 +30,19 @@ def pids_named(command: str) -> list[int]:
 
 
 Snapshot = dict[str, dict[int, float]]
+MACHINE = "machine (all processes)"
+
+
+def machine_busy_seconds() -> float:
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
 
 
 def snapshot(groups: Mapping[str, Iterable[int]]) -> Snapshot:
-    return {label: {pid: cpu_seconds(pid) for pid in pids} for label, pids in groups.items()}
+    taken = {label: {pid: cpu_seconds(pid) for pid in pids} for label, pids in groups.items()}
+    # The whole machine is not a process: it is kept under a pid no process has.
+    taken[MACHINE] = {-1: machine_busy_seconds()}
+    return taken
 
 
 def cores_used(before: Snapshot, after: Snapshot, wall_seconds: float) -> dict[str, float]:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from bench import cpu
 from bench.catalogue import ESTABLISHMENT, PATIENT, SERVICE, SLOT_MINUTES, Catalogue
 from bench.loadgen import LoadResult, closed_loop
 from services.appointments.domain import new_manage_token
@@ -60,7 +61,9 @@ class EnvelopeTemplate:
         self.routing_key = envelope.routing_key
         self._json = envelope.model_dump_json()
 
-    def render(self, event_id: uuid.UUID, appointment_id: uuid.UUID, slot_id: uuid.UUID, token: str, correlation: str) -> str:
+    def render(
+        self, event_id: uuid.UUID, appointment_id: uuid.UUID, slot_id: uuid.UUID, token: str, correlation: str
+    ) -> str:
         return (
             self._json.replace(_EVENT, str(event_id))
             .replace(_APPOINTMENT, str(appointment_id))
@@ -97,13 +100,22 @@ class RawBooking:
         return None
 
 
-async def run_raw(dsn: str, catalogue: Catalogue, concurrency: int, seconds: float) -> LoadResult:
+def _postgres() -> cpu.Snapshot:
+    return cpu.snapshot({"postgres (whole server)": cpu.pids_named("postgres")})
+
+
+async def run_raw(
+    dsn: str, catalogue: Catalogue, concurrency: int, seconds: float
+) -> tuple[LoadResult, dict[str, float]]:
+    """The run's result and the cores used during it (taken while the pool's backends are alive)."""
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     try:
         booking = RawBooking(pool, catalogue.raw_slots, EnvelopeTemplate(catalogue))
+        before = _postgres()
         result = await closed_loop(booking, concurrency, seconds)
+        cores = cpu.cores_used(before, _postgres(), result.wall_seconds)
         # No relay may ever ship these: they would become emails nobody booked through the gateway.
         await pool.execute("DELETE FROM outbox")
     finally:
         await pool.close()
-    return result
+    return result, cores

@@ -53,6 +53,7 @@ def _figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
     raw, booking, hop = f["raw_db"], f["booking"], f["gateway_hop"]
     outbox, emails, checks = f["outbox_backlog"], f["emails"], f["integrity"]
     cores = ", ".join(f"{k} {v:.2f}" for k, v in booking["cpu_cores_during_run"].items())
+    raw_cores = ", ".join(f"{k} {v:.2f}" for k, v in raw["cpu_cores_during_run"].items())
     return [
         ("raw_db_rps (asyncpg, same transaction)", f"{raw['rps']:.0f}/s", "–", "–"),
         ("booking rps via gateway", f"{booking['rps']:.0f}/s", f"raw_db {raw['rps']:.0f}/s", f"{booking['ratio']}"),
@@ -60,8 +61,9 @@ def _figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
         ("booking errors", f"{booking['errors']} of {booking['requests_ok'] + booking['errors']}",
          f"raw_db {raw['errors']}", "–"),
         ("load generator CPU", f"{booking['loadgen_cpu_cores']:.2f} core "
-         f"({booking['loadgen_cpu_share_of_machine']:.0%} of machine)", "–", "–"),
-        ("CPU cores used during booking", cores, "–", "–"),
+         f"({booking['loadgen_cpu_share_of_machine']:.0%} of machine)",
+         f"raw_db {raw['loadgen_cpu_cores']:.2f} core ({raw['loadgen_cpu_share_of_machine']:.0%})", "–"),
+        ("CPU cores used during booking", cores, f"raw_db: {raw_cores}", "–"),
         ("gateway_hop GET establishments?limit=1", f"{hop['gateway']['rps']:.0f}/s",
          f"direct {hop['direct']['rps']:.0f}/s", f"{hop['ratio']}"),
         ("gateway_hop p99", f"{hop['gateway']['p99_ms']} ms", f"direct {hop['direct']['p99_ms']} ms", "–"),
@@ -87,7 +89,10 @@ def markdown(figures: Figures) -> str:
         "",
         "| goal | target | value | result |",
         "|---|---|---|---|",
-        *(f"| {g['name']} | {g['target']} | {g['value']} | {'PASS' if g['passed'] else 'FAIL'} |" for g in figures["goals"]),
+        *(
+            f"| {g['name']} | {g['target']} | {g['value']} | {'PASS' if g['passed'] else 'FAIL'} |"
+            for g in figures["goals"]
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -39,7 +39,9 @@ def test_correlation_id_follows_the_booking_into_the_event_and_the_consumer_logs
 
 def test_tokens_and_contact_details_never_reach_the_logs(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
     email = f"secret.person.{time.time_ns()}@example.org"
-    response = httpx.post(f"{system.config.url('gateway')}/api/appointments", json=booking(catalogue.open_slot, email=email))
+    response = httpx.post(
+        f"{system.config.url('gateway')}/api/appointments", json=booking(catalogue.open_slot, email=email)
+    )
     assert response.status_code == 201
     token = response.json()["manage_token"]
     mail_sink.wait_for(1)

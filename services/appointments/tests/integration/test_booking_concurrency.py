@@ -32,9 +32,7 @@ async def _slot_with_seats(sessions, capacity: int) -> uuid.UUID:
         )
         starts = datetime.now(UTC) + timedelta(days=1)
         await session.execute(
-            text(
-                "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity) VALUES (:id, :s, :a, :b, :c)"
-            ),
+            text("INSERT INTO slots (id, service_id, starts_at, ends_at, capacity) VALUES (:id, :s, :a, :b, :c)"),
             {"id": slot, "s": service, "a": starts, "b": starts + timedelta(minutes=15), "c": capacity},
         )
         await session.commit()

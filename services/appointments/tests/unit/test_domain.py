@@ -47,5 +47,5 @@ def test_manage_token_is_random_and_only_its_hash_is_kept():
 
 
 def test_only_booked_appointments_can_be_cancelled():
-    assert domain.CANCELLABLE == {domain.BOOKED}
+    assert {domain.BOOKED} == domain.CANCELLABLE
     assert domain.cannot_cancel(domain.ARRIVED).status == 409

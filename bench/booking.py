@@ -1,0 +1,282 @@
+"""The hot-path benchmark: POST /api/appointments through the gateway, against the same transaction on bare asyncpg.
+
+python -m bench.booking [--seconds 20] [--concurrency 32]
+
+The machine is small and shared, so absolute figures drift from run to run; each one is reported
+next to a baseline measured in the same run. Writes bench/report.json and bench/report.md.
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import aiohttp
+import asyncpg
+import orjson
+import uvloop
+
+from bench import cpu
+from bench.catalogue import PATIENT, Catalogue, delivery_states, insert_catalogue, integrity
+from bench.loadgen import Call, LoadResult, closed_loop
+from bench.raw_db import run_raw
+from bench.reporting import Figures, ratio, write_reports
+from shared.db import asyncpg_dsn
+from shared.devstack.databases import SERVICES, prepare_databases
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.supervisor import StackConfig, Supervisor
+from shared.testing.fixtures import delete_topology, free_port
+
+BENCH_DIR = Path(__file__).resolve().parent
+LOG_DIR = BENCH_DIR / ".logs"
+NAMESPACE = "bench."
+SLOTS_PER_SET = 200
+CAPACITY = 100_000
+HOP_SECONDS = 10.0
+OUTBOX_BUDGET_SECONDS = 30
+EMAIL_BUDGET_SECONDS = 60
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.booking", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of the raw_db and booking runs")
+    parser.add_argument("--concurrency", type=int, default=32, help="closed-loop workers (and client connections)")
+    return parser.parse_args(argv)
+
+
+class HttpCall:
+    """One request shape; keeps the first response body of each failing status, for the report."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, method: str, url: str, expected: int, bodies: list[bytes]
+    ) -> None:
+        self._session, self._method, self._url, self._expected = session, method, url, expected
+        self._bodies = bodies
+        self.samples: dict[str, str] = {}
+
+    async def __call__(self) -> str | None:
+        body = random.choice(self._bodies) if self._bodies else None
+        async with self._session.request(self._method, self._url, data=body, headers=JSON_HEADERS) as response:
+            payload = await response.read()
+            if response.status == self._expected:
+                return None
+            kind = f"http {response.status}"
+            self.samples.setdefault(kind, payload[:300].decode(errors="replace"))
+            return kind
+
+
+@asynccontextmanager
+async def http_session(concurrency: int) -> AsyncIterator[aiohttp.ClientSession]:
+    connector = aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=60)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        yield session
+
+
+def summarise(result: LoadResult, call: Call | None = None) -> dict[str, Any]:
+    summary = result.summary()
+    if isinstance(call, HttpCall) and call.samples:
+        summary["error_samples"] = call.samples
+    return summary
+
+
+async def gateway_hop(config: StackConfig, concurrency: int) -> dict[str, Any]:
+    async with http_session(concurrency) as session:
+        direct_call = HttpCall(session, "GET", config.url("appointments") + "/establishments?limit=1", 200, [])
+        direct = await closed_loop(direct_call, concurrency, HOP_SECONDS)
+        gateway_call = HttpCall(session, "GET", config.url("gateway") + "/api/establishments?limit=1", 200, [])
+        gateway = await closed_loop(gateway_call, concurrency, HOP_SECONDS)
+    return {
+        "direct": summarise(direct, direct_call),
+        "gateway": summarise(gateway, gateway_call),
+        "ratio": ratio(gateway.rps, direct.rps),
+    }
+
+
+def process_groups(supervisor: Supervisor) -> dict[str, list[int]]:
+    groups = {name: [process.pid] for name, process in supervisor.processes.items()}
+    groups["postgres (whole server)"] = cpu.pids_named("postgres")
+    groups["rabbitmq"] = cpu.pids_named("beam.smp")
+    return groups
+
+
+async def booking_run(supervisor: Supervisor, catalogue: Catalogue, concurrency: int, seconds: float) -> dict[str, Any]:
+    bodies = [orjson.dumps({"slot_id": str(slot), **PATIENT}) for slot in catalogue.gateway_slots]
+    before = cpu.snapshot(process_groups(supervisor))
+    async with http_session(concurrency) as session:
+        call = HttpCall(session, "POST", supervisor.config.url("gateway") + "/api/appointments", 201, bodies)
+        result = await closed_loop(call, concurrency, seconds)
+    summary = summarise(result, call)
+    summary["cpu_cores_during_run"] = {
+        "loadgen": summary["loadgen_cpu_cores"],
+        **cpu.cores_used(before, cpu.snapshot(process_groups(supervisor)), result.wall_seconds),
+    }
+    return summary
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], budget: float) -> float | None:
+    """Seconds until `check` held, or None if it still did not after `budget` seconds."""
+    started = time.perf_counter()
+    while True:
+        if await check():
+            return round(time.perf_counter() - started, 2)
+        if time.perf_counter() - started >= budget:
+            return None
+        await asyncio.sleep(0.2)
+
+
+async def unpublished(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    finally:
+        await conn.close()
+
+
+async def queue_depth(amqp_url: str, queue: str) -> int | None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.message_count
+    except aio_pika.exceptions.ChannelClosed:
+        return None
+    finally:
+        await connection.close()
+
+
+async def drain(config: StackConfig, sink: MailSink, bookings: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    appointments_dsn = asyncpg_dsn(config.database_urls["appointments"])
+    at_end = await unpublished(appointments_dsn)
+
+    async def outbox_empty() -> bool:
+        return await unpublished(appointments_dsn) == 0
+
+    async def emails_arrived() -> bool:
+        return len(sink.messages()) >= bookings
+
+    outbox_seconds, email_seconds = await asyncio.gather(
+        wait_until(outbox_empty, OUTBOX_BUDGET_SECONDS), wait_until(emails_arrived, EMAIL_BUDGET_SECONDS)
+    )
+    outbox = {
+        "at_end": at_end,
+        "after_drain": await unpublished(appointments_dsn),
+        "drain_seconds": outbox_seconds,
+        "budget_seconds": OUTBOX_BUDGET_SECONDS,
+    }
+    emails = {
+        "bookings": bookings,
+        "transmissions": len(sink.transmissions()),
+        "unique": len(sink.messages()),
+        "drain_seconds": email_seconds,
+        "budget_seconds": EMAIL_BUDGET_SECONDS,
+        "deliveries_by_status": await delivery_states(asyncpg_dsn(config.database_urls["notifications"])),
+        "notifications_queue_depth": await queue_depth(config.amqp_url, f"{config.bus_namespace}notifications"),
+    }
+    return outbox, emails
+
+
+async def stack_phases(
+    supervisor: Supervisor, sink: MailSink, catalogue: Catalogue, args: argparse.Namespace
+) -> Figures:
+    # The hop is measured first, on a quiet stack: after the booking run the email backlog may still be draining.
+    hop = await gateway_hop(supervisor.config, args.concurrency)
+    booking = await booking_run(supervisor, catalogue, args.concurrency, args.seconds)
+    outbox, emails = await drain(supervisor.config, sink, booking["requests_ok"])
+    checks = await integrity(asyncpg_dsn(supervisor.config.database_urls["appointments"]))
+    return {"gateway_hop": hop, "booking": booking, "outbox_backlog": outbox, "emails": emails, "integrity": checks}
+
+
+def stack_config(database_urls: dict[str, str], amqp_url: str, smtp_port: int) -> StackConfig:
+    return StackConfig(
+        database_urls=database_urls,
+        amqp_url=amqp_url,
+        ports={name: free_port() for name in ("gateway", *SERVICES)},
+        smtp_port=smtp_port,
+        bus_namespace=NAMESPACE,
+        environment="test",
+    )
+
+
+def start_stack(config: StackConfig) -> Supervisor:
+    for old in LOG_DIR.glob("*.log"):
+        old.unlink()
+    supervisor = Supervisor(config, log_dir=LOG_DIR)
+    try:
+        supervisor.start_all()
+        for name in SERVICES:
+            supervisor.wait_ready(name, path="/readyz")
+    except BaseException:
+        supervisor.stop_all()
+        raise
+    return supervisor
+
+
+def meta(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": args.seconds,
+        "concurrency": args.concurrency,
+        "hop_seconds": HOP_SECONDS,
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "slots_per_set": SLOTS_PER_SET,
+        "slot_capacity": CAPACITY,
+    }
+
+
+def raw_db_run(dsn: str, catalogue: Catalogue, args: argparse.Namespace) -> dict[str, Any]:
+    result, cores = uvloop.run(run_raw(dsn, catalogue, args.concurrency, args.seconds))
+    summary = result.summary()
+    summary["cpu_cores_during_run"] = {"loadgen": summary["loadgen_cpu_cores"], **cores}
+    return summary
+
+
+def run(args: argparse.Namespace, pg_url: str, amqp_url: str) -> Figures:
+    figures: Figures = {"meta": meta(args)}
+    database_urls = prepare_databases(pg_url, prefix="bench_", drop_first=True)
+    appointments_dsn = asyncpg_dsn(database_urls["appointments"])
+    # A topology left by an interrupted run could still hold events that would become extra emails.
+    uvloop.run(delete_topology(amqp_url, NAMESPACE, list(SERVICES)))
+    catalogue = uvloop.run(insert_catalogue(appointments_dsn, SLOTS_PER_SET, CAPACITY))
+    # Before the stack starts, so no idle service (nor its outbox relay woken by NOTIFY) shares the cores.
+    figures["raw_db"] = raw_db_run(appointments_dsn, catalogue, args)
+    sink = MailSink(port=free_port()).start()
+    supervisor: Supervisor | None = None
+    try:
+        supervisor = start_stack(stack_config(database_urls, amqp_url, sink.port))
+        figures.update(uvloop.run(stack_phases(supervisor, sink, catalogue, args)))
+    finally:
+        if supervisor is not None:
+            supervisor.stop_all()
+        sink.stop()
+        uvloop.run(delete_topology(amqp_url, NAMESPACE, list(SERVICES)))
+    figures["booking"]["ratio"] = ratio(figures["booking"]["rps"], figures["raw_db"]["rps"])
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    pg_url = os.environ.get("CLINIC_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    amqp_url = os.environ.get("CLINIC_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    started = time.perf_counter()
+    figures = run(args, pg_url, amqp_url)
+    figures["meta"]["total_seconds"] = round(time.perf_counter() - started, 1)
+    print(write_reports(figures, BENCH_DIR))
+    print(f"total {figures['meta']['total_seconds']} s; details in bench/report.json, service logs in bench/.logs/")
+    return 0 if figures["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Events published by the accounts service."""
+
+import uuid
+from typing import ClassVar, Literal
+
+from shared.messages import Contract
+
+Language = Literal["fr", "en"]
+Channel = Literal["email", "sms"]
+CodePurpose = Literal[
+    "activate_account", "reset_password", "change_email", "change_phone", "change_password", "change_nam"
+]
+
+
+class AccountRegistered(Contract):
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "AccountRegistered"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    language: Language
+
+
+class CodeRequested(Contract):
+    """Accounts asks verification to prove that the citizen controls `destination`."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "CodeRequested"
+    version: ClassVar[int] = 1
+
+    request_id: uuid.UUID  # the challenge id: a redelivered request never issues two challenges
+    account_id: uuid.UUID
+    purpose: CodePurpose
+    channel: Channel
+    destination: str  # email address or E.164 phone number
+    language: Language
+    resend_of: uuid.UUID | None = None  # a resend shares the try budget of the challenge it replaces
+
+
+class RegistrationAttemptedOnExistingAccount(Contract):
+    """Someone tried to register with a contact that already has an account: the owner is told."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "RegistrationAttemptedOnExistingAccount"
+    version: ClassVar[int] = 1
+
+    channel: Channel
+    destination: str
+    language: Language
+
+
+class ProfileChanged(Contract):
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "ProfileChanged"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    person_id: uuid.UUID  # the holder's account id or a dependant's id
+    changed_fields: list[str]
+    identity_changed: bool  # names, birth date, sex or NAM: a clinic must validate again
+
+
+class ContactChanged(Contract):
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "ContactChanged"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    channel: Channel
+    old_destination: str | None  # told about the change when it was an email address
+    new_destination: str
+    language: Language
+
+
+class DependantAdded(Contract):
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "DependantAdded"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    dependant_id: uuid.UUID
+
+
+class DependantRemoved(Contract):
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "DependantRemoved"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    dependant_id: uuid.UUID
+
+
+class AccountDeleted(Contract):
+    """Every service removes or unlinks what it holds about these people."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "AccountDeleted"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    dependant_ids: list[uuid.UUID]
+    # Where the confirmation goes, and what notifications must erase from its delivery log.
+    email: str | None
+    phone: str | None
+    language: Language
