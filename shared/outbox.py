@@ -41,7 +41,8 @@ outbox_table = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("event_id", Uuid, nullable=False, unique=True),
     Column("routing_key", Text, nullable=False),
-    Column("body", Text, nullable=False),
+    # Blanked once published: events can carry personal data that must not outlive their delivery.
+    Column("body", Text),
     Column("correlation_id", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True)),
@@ -89,7 +90,7 @@ SELECT id, event_id, routing_key, body, correlation_id, attempts FROM outbox
 WHERE published_at IS NULL AND next_attempt_at <= now()
 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
-MARK_PUBLISHED_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+MARK_PUBLISHED_SQL = "UPDATE outbox SET published_at = now(), body = NULL WHERE id = ANY($1::bigint[])"
 MARK_FAILED_SQL = """
 UPDATE outbox SET attempts = attempts + 1, last_error = $2,
   next_attempt_at = now() + make_interval(secs => least(30, power(2, attempts)))

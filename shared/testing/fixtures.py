@@ -109,9 +109,26 @@ def amqp_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_urls(pg_admin_url: str) -> dict[str, str]:
-    """Fresh, migrated databases test_<service> for this test session."""
-    return prepare_databases(pg_admin_url, prefix="test_", drop_first=True)
+def test_db_prefix() -> str:
+    """Unique per test session, so concurrent sessions on one server never drop each other's databases."""
+    return os.environ.get("CLINIC_TEST_DB_PREFIX", f"test_{uuid.uuid4().hex[:6]}_")
+
+
+@pytest.fixture(scope="session")
+def database_urls(pg_admin_url: str, test_db_prefix: str) -> Iterator[dict[str, str]]:
+    """Fresh, migrated databases <prefix><service> for this test session, dropped at its end."""
+    urls = prepare_databases(pg_admin_url, prefix=test_db_prefix, drop_first=True)
+    yield urls
+    run_sync(drop_databases(pg_admin_url, [f"{test_db_prefix}{service}" for service in SERVICES]))
+
+
+async def drop_databases(admin_url: str, names: list[str]) -> None:
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 async def _truncate(url: str) -> None:

@@ -1,5 +1,6 @@
 """A booking without an account, through the gateway, ends as one confirmation email in the SMTP sink."""
 
+import asyncio
 import re
 import time
 from zoneinfo import ZoneInfo
@@ -8,6 +9,7 @@ import aio_pika
 import httpx
 from babel.dates import format_date
 
+from shared.contracts.appointments import AppointmentBooked
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.messages import EventEnvelope
@@ -78,26 +80,33 @@ def test_the_cancel_link_of_the_email_cancels_and_frees_the_seat(
 
 
 def test_the_same_event_delivered_twice_sends_one_email(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
-    gateway = system.config.url("gateway")
-    assert httpx.post(f"{gateway}/api/appointments", json=booking(catalogue.open_slot)).status_code == 201
-    mail_sink.wait_for(1)
+    exchange_name = f"{system.config.bus_namespace}clinic.events"
 
-    async def redeliver_last_event() -> None:
-        import asyncpg
-
-        conn = await asyncpg.connect(system.config.database_urls["appointments"].replace("+asyncpg", ""))
-        row = await conn.fetchrow("SELECT routing_key, body FROM outbox ORDER BY id DESC LIMIT 1")
-        await conn.close()
-        envelope = EventEnvelope.model_validate_json(row["body"])
-        amqp = system.config.amqp_url
-        connection = await aio_pika.connect(amqp)
+    async def book_and_redeliver() -> None:
+        connection = await aio_pika.connect(system.config.amqp_url)
         channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.get_exchange(f"{system.config.bus_namespace}clinic.events")
+        exchange = await channel.get_exchange(exchange_name)
+        spy = await channel.declare_queue(exclusive=True)
+        await spy.bind(exchange, AppointmentBooked.routing_key())
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                f"{system.config.url('gateway')}/api/appointments", json=booking(catalogue.open_slot)
+            )
+        assert response.status_code == 201
+        message = await spy.get(fail=False)
+        for _ in range(50):
+            if message is not None:
+                break
+            await asyncio.sleep(0.1)
+            message = await spy.get(fail=False)
+        assert message is not None, "the booking event was not published"
+        envelope = EventEnvelope.model_validate_json(message.body)
         await exchange.publish(
-            aio_pika.Message(row["body"].encode(), message_id=str(envelope.id)), row["routing_key"], mandatory=True
+            aio_pika.Message(message.body, message_id=str(envelope.id)), message.routing_key, mandatory=True
         )
         await connection.close()
 
-    run_sync(redeliver_last_event())
+    run_sync(book_and_redeliver())
+    mail_sink.wait_for(1)
     time.sleep(1.5)
     assert len(mail_sink.transmissions()) == 1

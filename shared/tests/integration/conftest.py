@@ -1,5 +1,5 @@
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import ClassVar
 
 import asyncpg
@@ -10,6 +10,7 @@ from shared.db import make_engine, make_sessionmaker, messaging_metadata
 from shared.devstack.databases import database_url
 from shared.messages import Contract
 from shared.outbox import NOTIFY_TRIGGER_SQL
+from shared.testing.fixtures import drop_databases
 
 
 class Ping(Contract):
@@ -20,10 +21,10 @@ class Ping(Contract):
     n: int
 
 
-async def _recreate(admin_url: str, url: str) -> None:
+async def _recreate(admin_url: str, name: str, url: str) -> None:
     admin = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    await admin.execute('DROP DATABASE IF EXISTS "test_messaging" WITH (FORCE)')
-    await admin.execute('CREATE DATABASE "test_messaging"')
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
     engine = make_engine(url)
     async with engine.begin() as conn:
@@ -34,11 +35,13 @@ async def _recreate(admin_url: str, url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def messaging_db_url(pg_admin_url: str) -> str:
+def messaging_db_url(pg_admin_url: str, test_db_prefix: str) -> Iterator[str]:
     """A database holding only the outbox and inbox tables, for the shared library's own tests."""
-    url = database_url(pg_admin_url, "test_messaging")
-    asyncio.run(_recreate(pg_admin_url, url))
-    return url
+    name = f"{test_db_prefix}messaging"
+    url = database_url(pg_admin_url, name)
+    asyncio.run(_recreate(pg_admin_url, name, url))
+    yield url
+    asyncio.run(drop_databases(pg_admin_url, [name]))
 
 
 @pytest.fixture
