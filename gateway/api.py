@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
+from gateway.auth import require
 from gateway.proxy import Proxy, UpstreamUnavailable
 from gateway.routes import resolve
 from shared.errors import DomainError
@@ -27,6 +28,8 @@ async def proxy_api(request: Request, path: str) -> Response:
     if match is None:
         raise NOT_FOUND
     route, upstream_path = match
+    principal = request.app.state.verifier.principal(request)
+    require(principal, route.audience)
     proxy: Proxy = request.app.state.proxy
     try:
         upstream = await proxy.request(
@@ -36,6 +39,8 @@ async def proxy_api(request: Request, path: str) -> Response:
             query=request.url.query,
             body=await request.body(),
             headers=request.headers,
+            identity=principal.identity_headers() if principal else {},
+            client_ip=request.client.host if request.client else "",
         )
     except UpstreamUnavailable:
         raise upstream_down(route.service) from None

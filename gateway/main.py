@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gateway import api, portal
+from gateway.auth import TokenVerifier
 from gateway.proxy import Proxy
 from gateway.settings import GatewaySettings
 from gateway.web import STATIC_DIR
@@ -32,6 +33,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = create_service_app("Gateway", lifespan, ready, [api.router, portal.router])
     app.state.proxy = proxy
+    app.state.verifier = TokenVerifier(settings.jwt_public_key)
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

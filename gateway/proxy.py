@@ -53,9 +53,15 @@ class Proxy:
         query: str = "",
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        identity: Mapping[str, str] | None = None,
+        client_ip: str = "",
     ) -> UpstreamResponse:
         assert self._session is not None, "Proxy.start() not called"
+        # Only whitelisted client headers pass: a client can never forge X-Account-Id and the like.
         outgoing = {k: v for k, v in (headers or {}).items() if k.lower() in FORWARDED_REQUEST_HEADERS}
+        outgoing.update(identity or {})
+        if client_ip:
+            outgoing["x-client-ip"] = client_ip
         correlation_id = current_correlation_id()
         if correlation_id:
             outgoing[CORRELATION_HEADER] = correlation_id

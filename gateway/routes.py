@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 
 GET, POST = frozenset({"GET"}), frozenset({"POST"})
+GET_POST = GET | POST
+ANY = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,13 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/establishments", "appointments", "/establishments", GET),
     Route("/api/slots", "appointments", "/slots", GET),
     Route("/api/appointments", "appointments", "/appointments", POST),
+    Route("/api/registrations", "accounts", "/registrations", POST),
+    Route("/api/codes", "accounts", "/codes", POST),
+    Route("/api/sessions", "accounts", "/sessions", POST),
+    Route("/api/password-resets", "accounts", "/password-resets", POST),
+    Route("/api/me", "accounts", "/me", ANY, audience="citizen"),
+    Route("/api/staff/sessions", "accounts", "/staff/sessions", POST),
+    Route("/api/challenges", "verification", "/challenges", GET_POST),
 )
 
 

@@ -10,6 +10,8 @@ class GatewaySettings(BaseSettings):
     appointments_url: str = "http://127.0.0.1:8002"
     verification_url: str = "http://127.0.0.1:8003"
     notifications_url: str = "http://127.0.0.1:8004"
+    # The accounts service's ES256 public key (PEM): enough to verify tokens, useless to forge them.
+    jwt_public_key: str = ""
     upstream_timeout_seconds: float = 10.0
     upstream_connections: int = 200
 

@@ -35,6 +35,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Give at least an email address or a mobile phone number.",
     ),
     "not_found": ("Ressource introuvable.", "Resource not found."),
+    "invalid_code_format": ("Le code doit compter exactement 6 chiffres.", "The code must be exactly 6 digits."),
+    "invalid_nam": ("Numéro d'assurance maladie invalide.", "Invalid health insurance number (NAM)."),
+    "date_from_datetime_parsing": ("Date invalide.", "Invalid date."),
+    "date_from_datetime_inexact": ("Date invalide.", "Invalid date."),
+    "date_type": ("Date invalide.", "Invalid date."),
+    "string_pattern_mismatch": ("Format invalide.", "Invalid format."),
+    "bool_parsing": ("Oui ou non attendu.", "A yes/no value is expected."),
+    "bool_type": ("Oui ou non attendu.", "A yes/no value is expected."),
 }
 
 DEFAULT_FR = "Valeur invalide."

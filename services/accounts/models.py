@@ -1,5 +1,104 @@
-"""Tables owned by the accounts service (its domain tables arrive with their issues)."""
+"""Tables owned by the accounts service."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+    func,
+    text,
+)
 
 metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("status", Text, nullable=False),  # pending (contact not yet proven) | active
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", Text, nullable=False),
+    Column("nam_encrypted", Text),
+    Column("nam_hmac", Text, index=True),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("language", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("notify_email", Boolean, nullable=False, server_default=text("true")),
+    Column("notify_sms", Boolean, nullable=False, server_default=text("false")),
+    Column("address", Text),
+    Column("city", Text),
+    Column("postal_code", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # One account per contact; the pending one is replaced if never activated.
+    Index("accounts_email_unique", func.lower(text("email")), unique=True, postgresql_where=text("email IS NOT NULL")),
+    Index("accounts_phone_unique", "phone", unique=True, postgresql_where=text("phone IS NOT NULL")),
+)
+
+dependants = Table(
+    "dependants",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", Text, nullable=False),
+    Column("nam_encrypted", Text),
+    Column("nam_hmac", Text, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# A change waiting for its 6-digit code: applied when verification publishes ChallengePassed.
+pending_changes = Table(
+    "pending_changes",
+    metadata,
+    Column("challenge_id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("purpose", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("destination", Text, nullable=False),
+    Column("new_value", Text),  # new email/phone, encrypted NAM or new password hash; never a plain secret
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("subject_id", Uuid, nullable=False, index=True),
+    Column("audience", Text, nullable=False),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# Failed logins per account and per client address: temporary slow-down, never a permanent lock.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
+)
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("establishment_id", Uuid, nullable=False),
+    Column("role", Text, nullable=False),  # clerk | manager
+    Column("email", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Index("staff_email_unique", func.lower(text("email")), unique=True),
+)

@@ -1,6 +1,7 @@
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import DEV_SECRET, ServiceSettings
 
 
 class AccountsSettings(ServiceSettings):
@@ -8,3 +9,22 @@ class AccountsSettings(ServiceSettings):
 
     service_name: str = "accounts"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/accounts"
+    # ES256 private key (PEM) signing access tokens; the gateway verifies them with the public key.
+    jwt_private_key: SecretStr = SecretStr("")
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    # Keys NAM lookups (HMAC) and encrypts the NAM at rest; shared with verification for linking.
+    nam_key: SecretStr = SecretStr(DEV_SECRET)
+    # OWASP's argon2id minimum (19 MiB, t=2, p=1): about 24 ms a verify here, ~80 logins/s on 2 cores.
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    argon2_concurrency: int = 2
+    login_failures_before_delay: int = 5
+    ip_failures_before_delay: int = 30
+
+    @model_validator(mode="after")
+    def _signing_key_present(self) -> "AccountsSettings":
+        if not self.jwt_private_key.get_secret_value().strip():
+            raise ValueError("ACCOUNTS_JWT_PRIVATE_KEY (an ES256 private key, PEM) is required")
+        return self

@@ -2,13 +2,19 @@
 
 from fastapi import FastAPI
 
+from services.verification.api import router
+from services.verification.consumers import handlers
+from services.verification.service import ChallengePurger
 from services.verification.settings import VerificationSettings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
 
 def create_app(settings: VerificationSettings | None = None) -> FastAPI:
-    runtime = ServiceRuntime(settings or VerificationSettings())
-    app = create_service_app("Verification", runtime.lifespan, runtime.ready, [])
+    settings = settings or VerificationSettings()
+    runtime = ServiceRuntime(settings)
+    runtime.consume(handlers(settings))
+    runtime.add_worker(ChallengePurger(runtime.unit_of_work, settings).run)
+    app = create_service_app("Verification", runtime.lifespan, runtime.ready, [router])
     app.state.runtime = runtime
     return app

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -8,3 +9,13 @@ class VerificationSettings(ServiceSettings):
 
     service_name: str = "verification"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/verification"
+
+    code_lifetime_seconds: int = Field(default=600, gt=0)
+    # Wrong tries per challenge chain: a resend shares the budget of the code it replaces.
+    max_wrong_attempts: int = Field(default=5, gt=0)
+    # Codes sent in any sliding hour, so nobody can flood a mailbox or run up the SMS bill.
+    max_codes_per_account_per_hour: int = Field(default=5, gt=0)
+    max_codes_per_destination_per_hour: int = Field(default=5, gt=0)
+    # Old challenges are deleted after this long (they only serve limits and audits of the last hours).
+    challenge_retention_hours: int = Field(default=24, gt=1)
+    purge_interval_seconds: float = Field(default=600.0, gt=0)

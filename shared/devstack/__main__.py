@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from services.accounts.demo_data import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
 from services.appointments.demo_data import load_demo_data
 from shared.devstack.databases import prepare_databases
 from shared.devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok
@@ -31,6 +32,7 @@ def main() -> None:
     print("Preparing databases and migrations...", flush=True)
     urls = prepare_databases(admin_url)
     asyncio.run(load_demo_data(urls["appointments"]))
+    asyncio.run(load_demo_staff(urls["accounts"]))
 
     config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=args.workers)
     supervisor = Supervisor(config, log_dir=ROOT / ".run" / "logs")
@@ -39,6 +41,11 @@ def main() -> None:
          "--http-port", str(MAILBOX_HTTP_PORT)],
         cwd=ROOT, env=config.environ(),
     )  # fmt: skip
+    sms_box = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "shared.devstack.sms_sink", "--port", str(config.sms_port)],
+        cwd=ROOT,
+        env=config.environ(),
+    )
     stopping = False
 
     def stop(*_: object) -> None:
@@ -57,6 +64,8 @@ def main() -> None:
             f"  Citizen portal : {gateway}/\n"
             f"  Admin console  : {gateway}/admin\n"
             f"  Mailbox (dev)  : http://127.0.0.1:{MAILBOX_HTTP_PORT}/\n"
+            f"  SMS box (dev)  : http://127.0.0.1:{config.sms_port}/\n"
+            f"  Demo clerk     : {CLERK_EMAIL} / {CLERK_PASSWORD}\n"
             f"  Service logs   : {Path('.run/logs')}/\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,
@@ -69,8 +78,9 @@ def main() -> None:
     finally:
         print("Stopping...", flush=True)
         supervisor.stop_all()
-        mailbox.terminate()
-        mailbox.wait(10)
+        for sink in (mailbox, sms_box):
+            sink.terminate()
+            sink.wait(10)
         print("Stopped.", flush=True)
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from shared.devstack.jwt_keys import generate_es256_keypair
+
 ROOT = Path(__file__).resolve().parents[2]
 
 APPS = {
@@ -35,6 +37,8 @@ class StackConfig:
     bus_namespace: str = ""
     environment: str = "dev"
     workers: int = 1
+    jwt_keys: tuple[str, str] = field(default_factory=generate_es256_keypair)
+    sms_port: int = 8026
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -47,7 +51,9 @@ class StackConfig:
             env[f"{prefix}_AMQP_URL"] = self.amqp_url
             env[f"{prefix}_BUS_NAMESPACE"] = self.bus_namespace
             env[f"{prefix}_ENVIRONMENT"] = self.environment
+        env["ACCOUNTS_JWT_PRIVATE_KEY"], env["GATEWAY_JWT_PUBLIC_KEY"] = self.jwt_keys
         env["NOTIFICATIONS_SMTP_PORT"] = str(self.smtp_port)
+        env["NOTIFICATIONS_SMS_PROVIDER_URL"] = f"http://127.0.0.1:{self.sms_port}"
         env["NOTIFICATIONS_PORTAL_BASE_URL"] = self.url("gateway")
         for service in self.database_urls:
             env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)

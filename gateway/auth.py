@@ -1,0 +1,73 @@
+"""Who is calling: verifies the accounts service's ES256 access tokens with its public key only."""
+
+from dataclasses import dataclass
+
+import jwt
+from fastapi import Request
+
+from shared.errors import DomainError
+
+AUDIENCES = ("citizen", "staff")
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    audience: str
+    establishment_id: str | None = None
+    role: str | None = None
+
+    def identity_headers(self) -> dict[str, str]:
+        if self.audience == "citizen":
+            return {"x-account-id": self.subject}
+        return {
+            "x-staff-id": self.subject,
+            "x-establishment-id": self.establishment_id or "",
+            "x-staff-role": self.role or "",
+        }
+
+
+LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
+SESSION_EXPIRED = DomainError(
+    401,
+    "session_expired",
+    None,
+    "Votre session a expiré, connectez-vous de nouveau.",
+    "Your session expired, please log in again.",
+)
+FORBIDDEN = DomainError(
+    403,
+    "forbidden",
+    None,
+    "Cet espace n'est pas accessible avec ce compte.",
+    "This area is not available to this account.",
+)
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: str) -> None:
+        self._key = public_key_pem
+
+    def principal(self, request: Request) -> Principal | None:
+        """The caller, or None when no token was presented; raises when a token is bad or expired."""
+        header = request.headers.get("authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get("access_token")
+        if not token:
+            return None
+        if not self._key:
+            raise SESSION_EXPIRED
+        try:
+            claims = jwt.decode(token, self._key, algorithms=["ES256"], audience=AUDIENCES, issuer="accounts")
+        except jwt.PyJWTError:
+            raise SESSION_EXPIRED from None
+        return Principal(claims["sub"], claims["aud"], claims.get("est"), claims.get("role"))
+
+
+def require(principal: Principal | None, audience: str) -> None:
+    """Public routes take anyone; citizen and staff routes only their own kind of token."""
+    if audience == "public":
+        return
+    if principal is None:
+        raise LOGIN_REQUIRED
+    if principal.audience != audience:
+        raise FORBIDDEN

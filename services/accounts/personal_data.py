@@ -1,0 +1,24 @@
+"""Protection of the NAM at rest: encrypted for display, keyed HMAC for linking. Never logged."""
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet
+
+from shared.nam import nam_hmac
+
+
+class NamVault:
+    def __init__(self, key: str) -> None:
+        raw = key.encode()
+        self._hmac_key = hashlib.sha256(b"nam-hmac:" + raw).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"nam-encryption:" + raw).digest()))
+
+    def protect(self, nam: str | None) -> tuple[str | None, str | None]:
+        """(ciphertext, lookup hmac) of a NAM, or (None, None)."""
+        if not nam:
+            return None, None
+        return self._fernet.encrypt(nam.encode()).decode(), nam_hmac(self._hmac_key, nam)
+
+    def reveal(self, ciphertext: str | None) -> str | None:
+        return self._fernet.decrypt(ciphertext.encode()).decode() if ciphertext else None

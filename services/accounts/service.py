@@ -1,0 +1,655 @@
+"""Use cases of the accounts service. Each one owns its unit of work's commit."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import delete, func, insert, or_, select, text, update
+
+from services.accounts import domain
+from services.accounts.models import accounts, dependants, login_failures, pending_changes, refresh_tokens, staff_users
+from services.accounts.passwords import PasswordHashing
+from services.accounts.personal_data import NamVault
+from services.accounts.schemas import (
+    BookingFormResponse,
+    ChallengeResponse,
+    DependantRequest,
+    DependantResponse,
+    ProfileResponse,
+    RegisterAccountRequest,
+    RequestSensitiveChangeRequest,
+    TokenResponse,
+    UpdateProfileRequest,
+)
+from services.accounts.settings import AccountsSettings
+from services.accounts.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from shared.contact import Email, Phone
+from shared.contracts.accounts import (
+    AccountDeleted,
+    AccountRegistered,
+    CodeRequested,
+    ContactChanged,
+    DependantAdded,
+    DependantRemoved,
+    ProfileChanged,
+    RegistrationAttemptedOnExistingAccount,
+)
+from shared.contracts.verification import ChallengePassed
+from shared.errors import DomainError
+from shared.nam import Nam, nam_warnings
+from shared.unit_of_work import UnitOfWork
+
+IDENTITY_FIELDS = frozenset({"first_name", "last_name", "birth_date", "sex", "nam"})
+_email = TypeAdapter(Email)
+_phone = TypeAdapter(Phone)
+_nam = TypeAdapter(Nam)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the use cases need besides a unit of work; built once in main.py."""
+
+    settings: AccountsSettings
+    hashing: PasswordHashing
+    vault: NamVault
+
+
+def _masked(channel: str, destination: str) -> str:
+    return domain.mask_email(destination) if channel == "email" else domain.mask_phone(destination)
+
+
+def _primary_channel(row: Any) -> tuple[str, str]:
+    return ("email", row.email) if row.email else ("sms", row.phone)
+
+
+def _field_error(field: str, exc: ValidationError) -> DomainError:
+    code = exc.errors()[0]["type"]
+    fr, en = {
+        "invalid_email": ("Adresse courriel invalide.", "Invalid email address."),
+        "invalid_phone": ("Numéro de téléphone invalide.", "Invalid phone number."),
+        "invalid_nam": ("Numéro d'assurance maladie invalide.", "Invalid health insurance number (NAM)."),
+    }.get(code, ("Valeur invalide.", "Invalid value."))
+    return DomainError(422, code, field, fr, en)
+
+
+def _request_code(
+    uow: UnitOfWork, account_id: uuid.UUID, purpose: str, channel: str, destination: str, language: str
+) -> uuid.UUID:
+    challenge_id = uuid.uuid4()
+    uow.publish(
+        CodeRequested(
+            request_id=challenge_id,
+            account_id=account_id,
+            purpose=purpose,  # type: ignore[arg-type]
+            channel=channel,  # type: ignore[arg-type]
+            destination=destination,
+            language=language,  # type: ignore[arg-type]
+        )
+    )
+    return challenge_id
+
+
+async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccountRequest) -> ChallengeResponse:
+    if not request.email and not request.phone:
+        raise domain.CONTACT_REQUIRED
+    domain.check_password(
+        request.password, [request.first_name, request.last_name, (request.email or "").split("@")[0]]
+    )
+    warnings = (
+        nam_warnings(request.nam, request.last_name, request.first_name, request.birth_date, request.sex)
+        if request.nam
+        else []
+    )
+    channel, destination = ("email", request.email) if request.email else ("sms", request.phone)
+    assert destination is not None
+    password_hash = await deps.hashing.hash(request.password)
+    async with uow:
+        if request.email and await _is_staff_email(uow, request.email):
+            raise domain.STAFF_EMAIL
+        existing = (
+            await uow.session.execute(
+                select(accounts.c.id, accounts.c.status).where(
+                    or_(
+                        func.lower(accounts.c.email) == (request.email or "").lower(),
+                        accounts.c.phone == request.phone,
+                    )
+                )
+            )
+        ).all()
+        if any(row.status == "active" for row in existing):
+            # Same answer as a new registration: whether an address has an account is not disclosed.
+            uow.publish(
+                RegistrationAttemptedOnExistingAccount(
+                    channel=channel,  # type: ignore[arg-type]
+                    destination=destination,
+                    language=request.language,
+                )
+            )
+            await uow.commit()
+            return ChallengeResponse(
+                challenge_id=uuid.uuid4(), channel=channel, sent_to=_masked(channel, destination), warnings=warnings
+            )
+        if existing:  # never activated: the new registration replaces it
+            await uow.session.execute(delete(accounts).where(accounts.c.id.in_([row.id for row in existing])))
+        account_id = uuid.uuid4()
+        nam_encrypted, nam_hmac = deps.vault.protect(request.nam)
+        await uow.session.execute(
+            insert(accounts).values(
+                id=account_id,
+                status="pending",
+                first_name=request.first_name,
+                last_name=request.last_name,
+                birth_date=request.birth_date,
+                sex=request.sex,
+                nam_encrypted=nam_encrypted,
+                nam_hmac=nam_hmac,
+                email=request.email,
+                phone=request.phone,
+                language=request.language,
+                password_hash=password_hash,
+                notify_email=bool(request.email),
+                notify_sms=not request.email,
+            )
+        )
+        challenge_id = _request_code(uow, account_id, "activate_account", channel, destination, request.language)
+        await uow.session.execute(
+            insert(pending_changes).values(
+                challenge_id=challenge_id,
+                account_id=account_id,
+                purpose="activate_account",
+                channel=channel,
+                destination=destination,
+            )
+        )
+        await uow.commit()
+    return ChallengeResponse(
+        challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination), warnings=warnings
+    )
+
+
+async def _is_staff_email(uow: UnitOfWork, email: str) -> bool:
+    found = await uow.session.execute(select(staff_users.c.id).where(func.lower(staff_users.c.email) == email.lower()))
+    return found.first() is not None
+
+
+async def resend_code(uow: UnitOfWork, challenge_id: uuid.UUID, account_id: uuid.UUID | None) -> ChallengeResponse:
+    """A new code for a pending change; the verification service keeps the old try budget."""
+    async with uow:
+        query = (
+            select(pending_changes, accounts.c.language)
+            .join(accounts)
+            .where(pending_changes.c.challenge_id == challenge_id)
+        )
+        if account_id is not None:
+            query = query.where(pending_changes.c.account_id == account_id)
+        pending = (await uow.session.execute(query.with_for_update(of=pending_changes))).first()
+        if pending is None:
+            raise domain.NOT_FOUND
+        new_id = uuid.uuid4()
+        uow.publish(
+            CodeRequested(
+                request_id=new_id,
+                account_id=pending.account_id,
+                purpose=pending.purpose,
+                channel=pending.channel,
+                destination=pending.destination,
+                language=pending.language,
+                resend_of=challenge_id,
+            )
+        )
+        await uow.session.execute(
+            update(pending_changes).where(pending_changes.c.challenge_id == challenge_id).values(challenge_id=new_id)
+        )
+        await uow.commit()
+    return ChallengeResponse(
+        challenge_id=new_id, channel=pending.channel, sent_to=_masked(pending.channel, pending.destination)
+    )
+
+
+async def apply_passed_challenge(uow: UnitOfWork, deps: Deps, event: ChallengePassed) -> None:
+    """Consumer side: the citizen proved the channel; apply what was waiting for it."""
+    pending = (
+        await uow.session.execute(
+            select(pending_changes).where(pending_changes.c.challenge_id == event.challenge_id).with_for_update()
+        )
+    ).first()
+    if pending is None:
+        return  # superseded by a resend, or the account is gone
+    account = (await uow.session.execute(select(accounts).where(accounts.c.id == pending.account_id))).one()
+    values: dict[str, Any] = {}
+    match pending.purpose:
+        case "activate_account":
+            values["status"] = "active"
+            uow.publish(AccountRegistered(account_id=account.id, language=account.language))
+        case "change_email" | "change_phone":
+            column = "email" if pending.purpose == "change_email" else "phone"
+            values[column] = pending.new_value
+            if column == "email":
+                values["notify_email"] = True
+            uow.publish(
+                ContactChanged(
+                    account_id=account.id,
+                    channel="email" if column == "email" else "sms",
+                    old_destination=getattr(account, column),
+                    new_destination=pending.new_value,
+                    language=account.language,
+                )
+            )
+        case "change_password" | "reset_password":
+            values["password_hash"] = pending.new_value
+            await uow.session.execute(
+                update(refresh_tokens)
+                .where(refresh_tokens.c.subject_id == account.id, refresh_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=func.now())
+            )
+        case "change_nam":
+            values["nam_encrypted"] = pending.new_value
+            values["nam_hmac"] = deps.vault.protect(deps.vault.reveal(pending.new_value))[1]
+            uow.publish(
+                ProfileChanged(
+                    account_id=account.id, person_id=account.id, changed_fields=["nam"], identity_changed=True
+                )
+            )
+    await uow.session.execute(update(accounts).where(accounts.c.id == account.id).values(**values))
+    await uow.session.execute(delete(pending_changes).where(pending_changes.c.challenge_id == event.challenge_id))
+
+
+async def _find_by_identifier(uow: UnitOfWork, identifier: str) -> Any:
+    identifier = identifier.strip()
+    if "@" in identifier:
+        condition = func.lower(accounts.c.email) == identifier.lower()
+    else:
+        try:
+            number = phonenumbers.parse(identifier, "CA")
+            condition = accounts.c.phone == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        except phonenumbers.NumberParseException:
+            return None
+    return (await uow.session.execute(select(accounts).where(condition))).first()
+
+
+async def _throttle(uow: UnitOfWork, key: str, free: int) -> None:
+    row = (await uow.session.execute(select(login_failures).where(login_failures.c.key == key))).first()
+    if row is None:
+        return
+    now = datetime.now(UTC)
+    if now - row.last_failure_at > timedelta(minutes=15):
+        return
+    wait = domain.login_delay(row.failures, row.last_failure_at, now, free)
+    if wait > timedelta(0):
+        raise domain.too_many_failures(wait)
+
+
+# A failure more than 15 minutes after the previous one starts a new count.
+RECORD_FAILURE = text("""
+INSERT INTO login_failures (key, failures, last_failure_at) VALUES (:key, 1, now())
+ON CONFLICT (key) DO UPDATE SET
+  failures = CASE WHEN login_failures.last_failure_at > now() - interval '15 minutes'
+                  THEN login_failures.failures + 1 ELSE 1 END,
+  last_failure_at = now()
+""")
+
+
+async def _record_failure(uow: UnitOfWork, key: str) -> None:
+    await uow.session.execute(RECORD_FAILURE, {"key": key})
+
+
+async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, client_ip: str) -> TokenResponse:
+    settings = deps.settings
+    async with uow:
+        await _throttle(uow, f"ip:{client_ip}", settings.ip_failures_before_delay)
+        account = await _find_by_identifier(uow, identifier)
+        if account is not None:
+            await _throttle(uow, f"account:{account.id}", settings.login_failures_before_delay)
+    ok = await deps.hashing.verify(account.password_hash if account else None, password)
+    async with uow:
+        if not ok or account is None:
+            await _record_failure(uow, f"ip:{client_ip}")
+            if account is not None:
+                await _record_failure(uow, f"account:{account.id}")
+            await uow.commit()
+            raise domain.BAD_CREDENTIALS
+        if account.status != "active":
+            raise domain.ACCOUNT_NOT_ACTIVE
+        await uow.session.execute(delete(login_failures).where(login_failures.c.key == f"account:{account.id}"))
+        tokens = await _issue_tokens(uow, settings, account.id, "citizen", {})
+        await uow.commit()
+    return tokens
+
+
+async def _issue_tokens(
+    uow: UnitOfWork, settings: AccountsSettings, subject: uuid.UUID, audience: str, extra: dict[str, str]
+) -> TokenResponse:
+    refresh, refresh_hash = new_refresh_token()
+    await uow.session.execute(
+        insert(refresh_tokens).values(
+            id=uuid.uuid4(),
+            subject_id=subject,
+            audience=audience,
+            token_hash=refresh_hash,
+            expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days),
+        )
+    )
+    access = issue_access_token(
+        settings.jwt_private_key.get_secret_value(), subject, audience, settings.access_token_minutes, extra
+    )
+    return TokenResponse(access_token=access, refresh_token=refresh, expires_in=settings.access_token_minutes * 60)
+
+
+async def refresh_session(uow: UnitOfWork, deps: Deps, refresh_token: str) -> TokenResponse:
+    """Rotates the refresh token: each one works once."""
+    async with uow:
+        row = (
+            await uow.session.execute(
+                update(refresh_tokens)
+                .where(
+                    refresh_tokens.c.token_hash == hash_refresh_token(refresh_token),
+                    refresh_tokens.c.revoked_at.is_(None),
+                    refresh_tokens.c.expires_at > func.now(),
+                )
+                .values(revoked_at=func.now())
+                .returning(refresh_tokens.c.subject_id, refresh_tokens.c.audience)
+            )
+        ).first()
+        if row is None:
+            raise DomainError(401, "session_expired", None, "Session expirée.", "Session expired.")
+        extra: dict[str, str] = {}
+        if row.audience == "staff":
+            staff = (await uow.session.execute(select(staff_users).where(staff_users.c.id == row.subject_id))).one()
+            extra = {"est": str(staff.establishment_id), "role": staff.role}
+        tokens = await _issue_tokens(uow, deps.settings, row.subject_id, row.audience, extra)
+        await uow.commit()
+    return tokens
+
+
+async def log_out(uow: UnitOfWork, refresh_token: str) -> None:
+    async with uow:
+        await uow.session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.token_hash == hash_refresh_token(refresh_token))
+            .values(revoked_at=func.now())
+        )
+        await uow.commit()
+
+
+async def request_password_reset(uow: UnitOfWork, deps: Deps, identifier: str, new_password: str) -> ChallengeResponse:
+    domain.check_password(new_password, [])
+    password_hash = await deps.hashing.hash(new_password)
+    async with uow:
+        account = await _find_by_identifier(uow, identifier)
+        if account is None or account.status != "active":
+            # Indistinguishable from a real reset: no account enumeration.
+            channel = "email" if "@" in identifier else "sms"
+            return ChallengeResponse(challenge_id=uuid.uuid4(), channel=channel, sent_to="***")
+        channel, destination = _primary_channel(account)
+        challenge_id = _request_code(uow, account.id, "reset_password", channel, destination, account.language)
+        await uow.session.execute(
+            insert(pending_changes).values(
+                challenge_id=challenge_id,
+                account_id=account.id,
+                purpose="reset_password",
+                channel=channel,
+                destination=destination,
+                new_value=password_hash,
+            )
+        )
+        await uow.commit()
+    return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination))
+
+
+async def _account(uow: UnitOfWork, account_id: uuid.UUID) -> Any:
+    row = (await uow.session.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    if row is None:
+        raise domain.NOT_FOUND
+    return row
+
+
+def _mask_nam(nam: str | None) -> str | None:
+    return f"•••• •••• {nam[-4:]}" if nam else None
+
+
+async def get_profile(uow: UnitOfWork, deps: Deps, account_id: uuid.UUID) -> ProfileResponse:
+    async with uow:
+        row = await _account(uow, account_id)
+    return ProfileResponse(
+        **{k: getattr(row, k) for k in ProfileResponse.model_fields if k not in ("nam",)},
+        nam=_mask_nam(deps.vault.reveal(row.nam_encrypted)),
+    )
+
+
+async def update_profile(
+    uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, request: UpdateProfileRequest
+) -> ProfileResponse:
+    changes = request.model_dump(exclude_unset=True, exclude_none=True)
+    async with uow:
+        current = await _account(uow, account_id)
+        changed = sorted(k for k, v in changes.items() if getattr(current, k) != v)
+        if changed:
+            await uow.session.execute(update(accounts).where(accounts.c.id == account_id).values(**changes))
+            uow.publish(
+                ProfileChanged(
+                    account_id=account_id,
+                    person_id=account_id,
+                    changed_fields=changed,
+                    identity_changed=bool(IDENTITY_FIELDS & set(changed)),
+                )
+            )
+        await uow.commit()
+    return await get_profile(uow, deps, account_id)
+
+
+async def request_sensitive_change(
+    uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, request: RequestSensitiveChangeRequest
+) -> ChallengeResponse:
+    async with uow:
+        account = await _account(uow, account_id)
+    if not await deps.hashing.verify(account.password_hash, request.current_password):
+        raise DomainError(403, "wrong_password", "current_password", "Mot de passe incorrect.", "Wrong password.")
+    channel, destination = _primary_channel(account)
+    new_value: str
+    try:
+        match request.kind:
+            case "email":
+                new_value = destination = _email.validate_python(request.new_value)
+                channel = "email"
+            case "phone":
+                new_value = destination = _phone.validate_python(request.new_value)
+                channel = "sms"
+            case "nam":
+                new_value = deps.vault.protect(_nam.validate_python(request.new_value))[0]  # type: ignore[assignment]
+            case "password":
+                domain.check_password(request.new_value, [account.first_name, account.last_name])
+                new_value = await deps.hashing.hash(request.new_value)
+    except ValidationError as exc:
+        raise _field_error("new_value", exc) from None
+    async with uow:
+        if request.kind == "email" and await _is_staff_email(uow, new_value):
+            raise domain.STAFF_EMAIL
+        purpose = f"change_{request.kind}"
+        challenge_id = _request_code(uow, account_id, purpose, channel, destination, account.language)
+        await uow.session.execute(
+            insert(pending_changes).values(
+                challenge_id=challenge_id,
+                account_id=account_id,
+                purpose=purpose,
+                channel=channel,
+                destination=destination,
+                new_value=new_value,
+            )
+        )
+        await uow.commit()
+    return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination))
+
+
+def _dependant_response(deps: Deps, row: Any, warnings: list[str] | None = None) -> DependantResponse:
+    return DependantResponse(
+        id=row.id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        birth_date=row.birth_date,
+        sex=row.sex,
+        nam=_mask_nam(deps.vault.reveal(row.nam_encrypted)),
+        warnings=warnings or [],
+    )
+
+
+async def list_dependants(uow: UnitOfWork, deps: Deps, account_id: uuid.UUID) -> list[DependantResponse]:
+    async with uow:
+        rows = (
+            await uow.session.execute(
+                select(dependants).where(dependants.c.account_id == account_id).order_by(dependants.c.created_at)
+            )
+        ).all()
+    return [_dependant_response(deps, row) for row in rows]
+
+
+def _dependant_values(deps: Deps, request: DependantRequest) -> tuple[dict[str, Any], list[str]]:
+    nam_encrypted, nam_hmac = deps.vault.protect(request.nam)
+    warnings = (
+        nam_warnings(request.nam, request.last_name, request.first_name, request.birth_date, request.sex)
+        if request.nam
+        else []
+    )
+    values = request.model_dump(exclude={"nam"}) | {"nam_encrypted": nam_encrypted, "nam_hmac": nam_hmac}
+    return values, warnings
+
+
+async def add_dependant(
+    uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, request: DependantRequest
+) -> DependantResponse:
+    values, warnings = _dependant_values(deps, request)
+    dependant_id = uuid.uuid4()
+    async with uow:
+        await _account(uow, account_id)
+        row = (
+            await uow.session.execute(
+                insert(dependants).values(id=dependant_id, account_id=account_id, **values).returning(dependants)
+            )
+        ).one()
+        uow.publish(DependantAdded(account_id=account_id, dependant_id=dependant_id))
+        await uow.commit()
+    return _dependant_response(deps, row, warnings)
+
+
+async def update_dependant(
+    uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, dependant_id: uuid.UUID, request: DependantRequest
+) -> DependantResponse:
+    values, warnings = _dependant_values(deps, request)
+    async with uow:
+        current = (
+            await uow.session.execute(
+                select(dependants).where(dependants.c.id == dependant_id, dependants.c.account_id == account_id)
+            )
+        ).first()
+        if current is None:
+            raise domain.NOT_FOUND
+        changed = sorted(k for k, v in values.items() if k != "nam_encrypted" and getattr(current, k) != v)
+        row = (
+            await uow.session.execute(
+                update(dependants).where(dependants.c.id == dependant_id).values(**values).returning(dependants)
+            )
+        ).one()
+        if changed:
+            fields = ["nam" if k == "nam_hmac" else k for k in changed]
+            uow.publish(
+                ProfileChanged(
+                    account_id=account_id,
+                    person_id=dependant_id,
+                    changed_fields=fields,
+                    identity_changed=bool(IDENTITY_FIELDS & set(fields)),
+                )
+            )
+        await uow.commit()
+    return _dependant_response(deps, row, warnings)
+
+
+async def remove_dependant(uow: UnitOfWork, account_id: uuid.UUID, dependant_id: uuid.UUID) -> None:
+    async with uow:
+        removed = await uow.session.execute(
+            delete(dependants)
+            .where(dependants.c.id == dependant_id, dependants.c.account_id == account_id)
+            .returning(dependants.c.id)
+        )
+        if removed.first() is None:
+            raise domain.NOT_FOUND
+        uow.publish(DependantRemoved(account_id=account_id, dependant_id=dependant_id))
+        await uow.commit()
+
+
+async def booking_form(
+    uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, person_id: uuid.UUID | None
+) -> BookingFormResponse:
+    async with uow:
+        account = await _account(uow, account_id)
+        person, is_dependant = account, False
+        if person_id is not None and person_id != account_id:
+            person = (
+                await uow.session.execute(
+                    select(dependants).where(dependants.c.id == person_id, dependants.c.account_id == account_id)
+                )
+            ).first()
+            if person is None:
+                raise domain.NOT_FOUND
+            is_dependant = True
+    return BookingFormResponse(
+        person_id=person.id,
+        is_dependant=is_dependant,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        birth_date=person.birth_date,
+        sex=person.sex,
+        nam=deps.vault.reveal(person.nam_encrypted),
+        email=account.email,
+        phone=account.phone,
+        language=account.language,
+    )
+
+
+async def delete_account(uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, password: str) -> None:
+    async with uow:
+        account = await _account(uow, account_id)
+    if not await deps.hashing.verify(account.password_hash, password):
+        raise domain.WRONG_PASSWORD
+    async with uow:
+        dependant_ids = list(
+            (
+                await uow.session.execute(
+                    delete(dependants).where(dependants.c.account_id == account_id).returning(dependants.c.id)
+                )
+            ).scalars()
+        )
+        await uow.session.execute(delete(pending_changes).where(pending_changes.c.account_id == account_id))
+        await uow.session.execute(delete(refresh_tokens).where(refresh_tokens.c.subject_id == account_id))
+        await uow.session.execute(delete(login_failures).where(login_failures.c.key == f"account:{account_id}"))
+        await uow.session.execute(delete(accounts).where(accounts.c.id == account_id))
+        uow.publish(
+            AccountDeleted(
+                account_id=account_id,
+                dependant_ids=dependant_ids,
+                email=account.email,
+                phone=account.phone,
+                language=account.language,
+            )
+        )
+        await uow.commit()
+
+
+async def staff_log_in(uow: UnitOfWork, deps: Deps, email: str, password: str, client_ip: str) -> TokenResponse:
+    async with uow:
+        await _throttle(uow, f"ip:{client_ip}", deps.settings.ip_failures_before_delay)
+        staff = (
+            await uow.session.execute(select(staff_users).where(func.lower(staff_users.c.email) == email.lower()))
+        ).first()
+    ok = await deps.hashing.verify(staff.password_hash if staff else None, password)
+    async with uow:
+        if not ok or staff is None:
+            await _record_failure(uow, f"ip:{client_ip}")
+            await uow.commit()
+            raise domain.BAD_CREDENTIALS
+        tokens = await _issue_tokens(
+            uow, deps.settings, staff.id, "staff", {"est": str(staff.establishment_id), "role": staff.role}
+        )
+        await uow.commit()
+    return tokens

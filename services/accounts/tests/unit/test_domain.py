@@ -1,0 +1,62 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.accounts import domain
+from shared.errors import DomainError
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "un matin de givre sur le fleuve",
+        "correct horse battery staple",
+        "J'aime les tourtières de ma grand-mère",
+        "🙂🙂 emoji and spaces are fine 🙂🙂",
+        "x" * 3 + "a long passphrase without any digits",
+        "p" + "a" * 63,  # 64 characters: NIST asks that at least 64 be accepted
+    ],
+)
+def test_long_passphrases_are_accepted_without_composition_rules(password):
+    domain.check_password(password, ["Thomas", "Testeur"])
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("short pass 123", "at least 15"),
+        ("123456789987654321", "too common"),  # in the shipped breach list
+        ("qwertyuiopasdfghjkl", "too common"),  # keyboard run is in the list too
+        ("aaaaaaaaaaaaaaaaaaaa", "too common"),
+        ("abcabcabcabcabcabc", "too common"),
+        ("abcdefghijklmnopq", "too common"),
+        ("passwordpasswordpassword", "too common"),
+        ("thomastesteur2026", "name"),
+        ("x" * 129, "longer than 128"),
+    ],
+)
+def test_weak_passwords_are_refused_with_a_reason(password, why):
+    with pytest.raises(DomainError) as refused:
+        domain.check_password(password, ["Thomas", "Testeur"])
+    assert refused.value.code == "weak_password"
+    assert refused.value.field == "password"
+    assert why in refused.value.en
+
+
+def test_the_blocklist_ships_with_the_project():
+    assert len(domain._blocklist()) >= 30000
+
+
+def test_login_delay_grows_but_never_locks_forever():
+    assert domain.login_delay(4, NOW, NOW, free_failures=5) == timedelta(0)
+    assert domain.login_delay(5, NOW, NOW, free_failures=5) == timedelta(seconds=2)
+    assert domain.login_delay(8, NOW, NOW, free_failures=5) == timedelta(seconds=16)
+    assert domain.login_delay(100, NOW, NOW, free_failures=5) == timedelta(minutes=15)
+    assert domain.login_delay(100, NOW, NOW + timedelta(minutes=16), free_failures=5) == timedelta(0)
+
+
+def test_masks_keep_just_enough_to_recognise_the_destination():
+    assert domain.mask_email("marie.tremblay@example.org") == "m***@example.org"
+    assert domain.mask_phone("+15145550123") == "***0123"

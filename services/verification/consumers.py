@@ -1,0 +1,20 @@
+"""Event handlers of the verification service."""
+
+from services.verification import service
+from services.verification.settings import VerificationSettings
+from shared.consumer import Handler
+from shared.contracts.accounts import AccountDeleted, CodeRequested
+from shared.messages import Contract, EventEnvelope
+from shared.unit_of_work import UnitOfWork
+
+
+def handlers(settings: VerificationSettings) -> dict[type[Contract], Handler]:
+    async def on_code_requested(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, CodeRequested)
+        await service.issue_challenge(uow, event, settings, causation_id=envelope.id)
+
+    async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, AccountDeleted)
+        await service.forget_account(uow, event.account_id)
+
+    return {CodeRequested: on_code_requested, AccountDeleted: on_account_deleted}
