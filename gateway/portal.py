@@ -11,23 +11,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from gateway.proxy import Proxy, UpstreamUnavailable
-from gateway.web import templates
-from gateway.web.texts import TEXTS, language_of
+from gateway.web.pages import render
+from gateway.web.texts import language_of
 
 router = APIRouter(include_in_schema=False)
 LOCALES = {"fr": "fr_CA", "en": "en_CA"}
 TZ = ZoneInfo("America/Montreal")
 DAYS_SHOWN = 5
-
-
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    lang = language_of(request)
-    response = templates.TemplateResponse(
-        request, name, {"t": TEXTS[lang], "lang": lang, **context}, status_code=status
-    )
-    if request.query_params.get("lang") == lang:
-        response.set_cookie("lang", lang, max_age=31536000, samesite="lax")
-    return response
 
 
 def _slot_days(slots: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
@@ -59,8 +49,8 @@ async def portal_home(request: Request) -> HTMLResponse:
             )
             slots = answer.json()
     except UpstreamUnavailable:
-        return _render(request, "portal/unavailable.html", status=503)
-    return _render(request, "portal/book.html", place=place, service=service, days=_slot_days(slots, lang))
+        return render(request, "portal/unavailable.html", status=503)
+    return render(request, "portal/book.html", place=place, service=service, days=_slot_days(slots, lang))
 
 
 @router.post("/book", response_class=HTMLResponse)
@@ -85,11 +75,11 @@ async def portal_book(
     try:
         answer = await proxy.call_json("appointments", "POST", "/appointments", payload)
     except UpstreamUnavailable:
-        return _render(request, "portal/unavailable.html", status=503)
+        return render(request, "portal/unavailable.html", status=503)
     if answer.status == 201:
         appointment = answer.json()
         lang = language_of(request)
-        return _render(
+        return render(
             request,
             "portal/_booked.html",
             appointment=appointment,
@@ -98,12 +88,12 @@ async def portal_book(
     errors = answer.json().get("errors", [])
     # htmx swaps the fragment in place; a full-page (no-JS) post gets the right status too.
     status = 200 if request.headers.get("hx-request") else answer.status
-    return _render(request, "portal/_errors.html", status=status, errors=errors)
+    return render(request, "portal/_errors.html", status=status, errors=errors)
 
 
 @router.get("/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
 async def cancel_page(request: Request, appointment_id: uuid.UUID, token: str = "") -> HTMLResponse:
-    return _render(request, "portal/cancel.html", appointment_id=appointment_id, token=token, done=False)
+    return render(request, "portal/cancel.html", appointment_id=appointment_id, token=token, done=False)
 
 
 @router.post("/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
@@ -116,12 +106,12 @@ async def cancel_submit(
             "appointments", "POST", f"/appointments/{appointment_id}/cancel", {"token": token}
         )
     except UpstreamUnavailable:
-        return _render(request, "portal/unavailable.html", status=503)
+        return render(request, "portal/unavailable.html", status=503)
     if answer.status == 200:
-        return _render(request, "portal/cancel.html", appointment_id=appointment_id, token="", done=True)
-    return _render(request, "portal/_errors.html", status=answer.status, errors=answer.json().get("errors", []))
+        return render(request, "portal/cancel.html", appointment_id=appointment_id, token="", done=True)
+    return render(request, "portal/_errors.html", status=answer.status, errors=answer.json().get("errors", []))
 
 
 @router.get("/admin", response_class=HTMLResponse)
 async def admin_home(request: Request) -> HTMLResponse:
-    return _render(request, "admin/home.html")
+    return render(request, "admin/home.html")

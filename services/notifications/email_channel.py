@@ -1,5 +1,6 @@
-"""Email delivery over SMTP (aiosmtplib), one connection per dispatcher worker, reopened on failure."""
+"""Email delivery over SMTP (aiosmtplib), one connection per channel, reopened on failure."""
 
+import asyncio
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -11,12 +12,15 @@ class EmailChannel:
     def __init__(self, settings: NotificationsSettings) -> None:
         self._settings = settings
         self._client: aiosmtplib.SMTP | None = None
+        # One SMTP conversation at a time on the connection: inline sends share a channel between handlers.
+        self._lock = asyncio.Lock()
 
     @staticmethod
     def message_id(delivery_id: str) -> str:
         return f"<{delivery_id}@notifications.rendezvous-sante>"
 
-    async def send(self, delivery_id: str, recipient: str, subject: str, body: str) -> None:
+    async def send(self, delivery_id: str, recipient: str, subject: str, body: str) -> str:
+        """Sends one message and returns its Message-ID (what a mailbox provider knows it by)."""
         message = EmailMessage()
         message["From"] = self._settings.mail_from
         message["To"] = recipient
@@ -25,12 +29,14 @@ class EmailChannel:
         # and mailbox providers that collapse duplicates by Message-ID can do so.
         message["Message-ID"] = self.message_id(delivery_id)
         message.set_content(body)
-        client = await self._connected()
-        try:
-            await client.send_message(message)
-        except Exception:
-            await self.close()
-            raise
+        async with self._lock:
+            client = await self._connected()
+            try:
+                await client.send_message(message)
+            except Exception:
+                await self.close()
+                raise
+        return message["Message-ID"]
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._client is None or not self._client.is_connected:

@@ -24,9 +24,14 @@ deliveries = Table(
     Column("event_id", Uuid, nullable=False),
     Column("kind", Text, nullable=False),
     Column("channel", Text, nullable=False),
+    # "[erased]" once the person deleted their account; the address or E.164 number until then.
     Column("recipient", Text, nullable=False),
+    # The account the message concerns, when the event names one: lets an account deletion find
+    # messages sent to addresses the account no longer has (e.g. the old address told of a change).
+    Column("account_id", Uuid),
     Column("language", Text, nullable=False),
     Column("subject", Text, nullable=False),
+    # Blanked once sent (it can hold a cancel token); a placeholder for messages sent inline (codes).
     Column("body", Text, nullable=False),
     Column("status", Text, nullable=False, server_default="pending"),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
@@ -37,4 +42,6 @@ deliveries = Table(
     Column("sent_at", DateTime(timezone=True)),
     UniqueConstraint("event_id", "channel", "kind", name="deliveries_once_per_event"),
     Index("deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    Index("deliveries_account", "account_id", postgresql_where=text("account_id IS NOT NULL")),
+    Index("deliveries_recipient", func.lower(text("recipient"))),
 )

@@ -9,7 +9,10 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from services.notifications.masking import mask_email
+from shared.contracts.accounts import Channel, CodePurpose, ContactChanged, Language
 from shared.contracts.appointments import AppointmentBooked
+from shared.contracts.verification import CodeIssued
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -26,12 +29,33 @@ class RenderedMessage:
     body: str
 
 
+# What a code is for, as the end of "Your verification code ..." in each language.
+CODE_PURPOSES: dict[CodePurpose, dict[Language, str]] = {
+    "activate_account": {"fr": "pour activer votre compte", "en": "to activate your account"},
+    "reset_password": {"fr": "pour réinitialiser votre mot de passe", "en": "to reset your password"},
+    "change_email": {"fr": "pour changer votre adresse courriel", "en": "to change your email address"},
+    "change_phone": {"fr": "pour changer votre numéro de cellulaire", "en": "to change your mobile phone number"},
+    "change_password": {"fr": "pour changer votre mot de passe", "en": "to change your password"},
+    "change_nam": {
+        "fr": "pour changer votre numéro d'assurance maladie",
+        "en": "to change your health insurance number",
+    },
+}
+
+
 def render(template_name: str, language: str, context: dict[str, object]) -> RenderedMessage:
+    """Email templates have a subject and a body block; SMS templates (`<kind>.sms`) only a body."""
     template = _templates.get_template(f"{template_name}.{language}.txt")
     ctx = template.new_context(context)
+    if "subject" not in template.blocks:
+        return RenderedMessage(subject="", body="".join(template.blocks["body"](ctx)).strip())
     subject = "".join(template.blocks["subject"](ctx)).strip()
     body = "".join(template.blocks["body"](ctx))
     return RenderedMessage(subject=subject, body=body)
+
+
+def template_for(kind: str, channel: Channel) -> str:
+    return kind if channel == "email" else f"{kind}.{channel}"
 
 
 def local_date_time(moment: datetime, timezone: str, language: str) -> tuple[str, str]:
@@ -59,3 +83,38 @@ def booking_confirmation(event: AppointmentBooked, portal_base_url: str) -> Rend
             "cancel_url": cancel_url(portal_base_url, event.appointment_id, event.manage_token),
         },
     )
+
+
+def minutes_left(expires_at: datetime, now: datetime) -> int:
+    """Whole minutes until expiry, rounded to the nearest (a code issued a second ago still says 10); 0 once expired."""
+    seconds = (expires_at - now).total_seconds()
+    return 0 if seconds <= 0 else max(1, round(seconds / 60))
+
+
+def verification_code(event: CodeIssued, now: datetime) -> RenderedMessage:
+    return render(
+        template_for("code_issued", event.channel),
+        event.language,
+        {
+            "code": event.code,
+            "purpose": CODE_PURPOSES[event.purpose][event.language],
+            "minutes": minutes_left(event.expires_at, now),
+        },
+    )
+
+
+def registration_attempt_notice(channel: Channel, language: Language, portal_base_url: str) -> RenderedMessage:
+    return render(template_for("registration_attempted", channel), language, {"portal_url": portal_base_url})
+
+
+def email_changed_notice(event: ContactChanged, portal_base_url: str) -> RenderedMessage:
+    # Masked: the old address may no longer belong to the holder, and need not learn the new one.
+    return render(
+        "email_changed",
+        event.language,
+        {"new_address": mask_email(event.new_destination), "portal_url": portal_base_url},
+    )
+
+
+def account_deletion_confirmation(channel: Channel, language: Language) -> RenderedMessage:
+    return render(template_for("account_deleted", channel), language, {})

@@ -1,4 +1,5 @@
-"""Use cases of the notifications service: record what to send, then deliver it with retries."""
+"""Use cases of the notifications service: record what to send, deliver it with retries, send
+secrets inline without keeping them, and erase a person from the delivery log."""
 
 import asyncio
 import contextlib
@@ -6,10 +7,10 @@ import uuid
 from collections.abc import Callable
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 
-from services.notifications.email_channel import EmailChannel
+from services.notifications.channels import Channels
 from services.notifications.models import deliveries
 from services.notifications.rendering import RenderedMessage
 from shared.messages import EventEnvelope
@@ -17,7 +18,9 @@ from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-EMAIL = "email"
+# What the log keeps instead of an erased address, or of a body that must not be stored.
+ERASED = "[erased]"
+CODE_WITHHELD = "[code withheld]"
 
 
 async def record_delivery(
@@ -28,6 +31,7 @@ async def record_delivery(
     recipient: str,
     language: str,
     message: RenderedMessage,
+    account_id: uuid.UUID | None = None,
 ) -> None:
     """Queue one message in the delivery log, in the consumer's transaction (at most once per event)."""
     await uow.session.execute(
@@ -38,6 +42,7 @@ async def record_delivery(
             kind=kind,
             channel=channel,
             recipient=recipient,
+            account_id=account_id,
             language=language,
             subject=message.subject,
             body=message.body,
@@ -46,15 +51,85 @@ async def record_delivery(
     )
 
 
+async def send_inline(
+    uow: UnitOfWork,
+    channels: Channels,
+    envelope: EventEnvelope,
+    kind: str,
+    channel: str,
+    recipient: str,
+    language: str,
+    message: RenderedMessage,
+    *,
+    logged_recipient: str,
+    logged_body: str,
+    account_id: uuid.UUID | None = None,
+) -> None:
+    """Sends now, from the consumer, and logs the delivery as sent with what may be kept.
+
+    For messages whose content (a code) or recipient (an erased person) must never be stored.
+    A failed send raises: the consumer's transaction rolls back and the broker redelivers. The
+    delivery id is derived from the event, so a resend after a crash between the provider's
+    acceptance and our commit carries the same Message-ID / client_reference.
+    """
+    delivery_id = uuid.uuid5(envelope.id, f"{channel}:{kind}")
+    provider_id = await channels.send(channel, str(delivery_id), recipient, message.subject, message.body)
+    await uow.session.execute(
+        insert(deliveries)
+        .values(
+            id=delivery_id,
+            event_id=envelope.id,
+            kind=kind,
+            channel=channel,
+            recipient=logged_recipient,
+            account_id=account_id,
+            language=language,
+            subject=message.subject,
+            body=logged_body,
+            status="sent",
+            attempts=1,
+            sent_at=func.now(),
+            provider_message_id=provider_id,
+        )
+        .on_conflict_do_nothing(constraint="deliveries_once_per_event")
+    )
+    log.info("delivery_sent_inline", delivery_id=str(delivery_id), kind=kind, channel=channel)
+
+
+# Matches rows tied to the account, addressed to one of the contacts, or mentioning one in any text
+# column (e.g. an SMTP error quoting the address). Pending ones are cancelled: nothing more goes out.
+ERASE_PERSON = text(f"""
+UPDATE deliveries SET recipient = '{ERASED}', account_id = NULL, body = '', last_error = NULL,
+  status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END
+WHERE account_id = :account_id
+   OR lower(recipient) = ANY(:contacts)
+   OR EXISTS (SELECT 1 FROM unnest(CAST(:contacts AS text[])) AS contact
+              WHERE strpos(lower(subject || ' ' || body || ' ' || coalesce(last_error, '')), contact) > 0)
+""")
+
+
+async def erase_person(uow: UnitOfWork, account_id: uuid.UUID, contacts: list[str]) -> int:
+    """Removes the person's addresses and message contents from the delivery log; returns the rows touched.
+
+    Rows are anonymised rather than deleted so volumes per kind and channel stay countable. No keyed
+    hash is kept: a hash would still let us tell whether a given address ever got a message.
+    """
+    lowered = sorted({contact.strip().lower() for contact in contacts if contact and contact.strip()})
+    result = await uow.session.execute(ERASE_PERSON, {"account_id": account_id, "contacts": lowered})
+    return result.rowcount
+
+
 CLAIM_DUE = text("""
 SELECT id, channel, recipient, subject, body, attempts FROM deliveries
 WHERE status = 'pending' AND next_attempt_at <= now()
 ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
 """)
+# The body is blanked with the sent mark: it can hold a cancel token, and is no longer needed.
 MARK_SENT = text("""
-UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1, provider_message_id = :provider_id,
-  last_error = NULL WHERE id = :id
+UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1, body = '', last_error = NULL
+WHERE id = :id
 """)
+RECORD_PROVIDER_ID = text("UPDATE deliveries SET provider_message_id = :provider_id WHERE id = :id")
 MARK_RETRY = text("""
 UPDATE deliveries SET attempts = attempts + 1, last_error = :error,
   status = CASE WHEN attempts + 1 >= :max_attempts THEN 'failed' ELSE 'pending' END,
@@ -70,12 +145,12 @@ class DeliveryDispatcher:
     def __init__(
         self,
         unit_of_work: Callable[[], UnitOfWork],
-        email: Callable[[], EmailChannel],
+        channels: Callable[[], Channels],
         concurrency: int,
         max_attempts: int,
     ) -> None:
         self._unit_of_work = unit_of_work
-        self._email = email
+        self._channels = channels
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._wakeup = asyncio.Event()
@@ -87,11 +162,12 @@ class DeliveryDispatcher:
         await asyncio.gather(*(self._worker() for _ in range(self._concurrency)))
 
     async def _worker(self) -> None:
-        channel = self._email()
+        # Each worker owns its channels (its SMTP connection, its HTTP session).
+        channels = self._channels()
         try:
             while True:
                 try:
-                    sent_one = await self.send_next(channel)
+                    sent_one = await self.send_next(channels)
                 except Exception as exc:  # noqa: BLE001 - e.g. database restart: pause, go on
                     log.warning("dispatcher_error", error=type(exc).__name__)
                     sent_one = False
@@ -100,14 +176,15 @@ class DeliveryDispatcher:
                         await asyncio.wait_for(self._wakeup.wait(), 1.0)
                     self._wakeup.clear()
         finally:
-            await channel.close()
+            await channels.close()
 
-    async def send_next(self, channel: EmailChannel) -> bool:
-        """Sends the next due delivery, if any; True when one was handled.
+    async def send_next(self, channels: Channels) -> bool:
+        """Sends the next due delivery, whatever its channel, if any; True when one was handled.
 
-        The row is marked sent inside the open transaction *before* the SMTP exchange, so the
-        only step between the provider's acceptance and our record of it is the COMMIT itself.
-        A crash inside that window can repeat a message; it carries the same Message-ID.
+        The row is marked sent inside the open transaction *before* the provider exchange, so the
+        only steps between the provider's acceptance and our record of it are noting the provider's
+        id and the COMMIT. A crash inside that window can repeat a message; it carries the same
+        Message-ID (email) or client_reference (SMS), both derived from the delivery id.
         """
         async with self._unit_of_work() as uow:
             row = (await uow.session.execute(CLAIM_DUE)).first()
@@ -115,9 +192,9 @@ class DeliveryDispatcher:
                 return False
             # A savepoint, so a failed send undoes only the "sent" mark and keeps the row lock.
             attempt = await uow.session.begin_nested()
-            await uow.session.execute(MARK_SENT, {"id": row.id, "provider_id": channel.message_id(str(row.id))})
+            await uow.session.execute(MARK_SENT, {"id": row.id})
             try:
-                await channel.send(str(row.id), row.recipient, row.subject, row.body)
+                provider_id = await channels.send(row.channel, str(row.id), row.recipient, row.subject, row.body)
             except Exception as exc:  # noqa: BLE001 - any provider failure is retried with backoff
                 await attempt.rollback()
                 log.warning(
@@ -128,6 +205,7 @@ class DeliveryDispatcher:
                     MARK_RETRY, {"id": row.id, "error": error, "max_attempts": self._max_attempts}
                 )
             else:
+                await uow.session.execute(RECORD_PROVIDER_ID, {"id": row.id, "provider_id": provider_id})
                 await attempt.commit()
             await uow.commit()
             log.info("delivery_handled", delivery_id=str(row.id), channel=row.channel)

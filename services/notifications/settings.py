@@ -15,6 +15,13 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "Rendez-vous santé <no-reply@rendezvous-sante.example>"
+    # SMS provider HTTP API (POST {url}/messages); the default is the dev sink (shared/devstack/sms_sink.py).
+    sms_provider_url: str = "http://127.0.0.1:8026"
+    sms_provider_token: SecretStr | None = None
+    sms_sender: str = "+15145550100"
+    sms_connect_timeout_seconds: float = 3.0
+    # Whole request: a provider slower than this is treated as failed and retried (same client_reference).
+    sms_timeout_seconds: float = 10.0
     # Where links in messages point: the citizen portal served by the gateway.
     portal_base_url: str = "http://127.0.0.1:8000"
     dispatch_concurrency: int = 4

@@ -22,6 +22,7 @@ import pytest
 
 from shared.devstack.databases import SERVICES, prepare_databases
 from shared.devstack.mail_sink import MailSink
+from shared.devstack.sms_sink import SmsSink
 from shared.devstack.supervisor import StackConfig, Supervisor
 from shared.testing.tcp_proxy import TcpProxy
 
@@ -194,6 +195,19 @@ def mail_sink(mail_sink_server: MailSink) -> MailSink:
 
 
 @pytest.fixture(scope="session")
+def sms_sink_server() -> Iterator[SmsSink]:
+    sink = SmsSink(port=free_port()).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def sms_sink(sms_sink_server: SmsSink) -> SmsSink:
+    sms_sink_server.clear()
+    return sms_sink_server
+
+
+@pytest.fixture(scope="session")
 def broker_proxy(amqp_url: str) -> Iterator[TcpProxy]:
     """Services under test reach RabbitMQ through this proxy, so a test can make the broker unreachable."""
     url = aio_pika.connection.make_url(amqp_url)
@@ -207,6 +221,7 @@ def stack(
     database_urls: dict[str, str],
     amqp_url: str,
     mail_sink_server: MailSink,
+    sms_sink_server: SmsSink,
     broker_proxy: TcpProxy,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Supervisor]:
@@ -218,6 +233,7 @@ def stack(
         amqp_url=str(proxied),
         ports={name: free_port() for name in ("gateway", *SERVICES)},
         smtp_port=mail_sink_server.port,
+        sms_port=sms_sink_server.port,
         bus_namespace=namespace,
         environment="test",
     )

@@ -1,0 +1,312 @@
+"""Citizen account pages: register, confirm with a code, log in, family, personal information, delete.
+
+Tokens live in HttpOnly, SameSite=Lax cookies; the access token is refreshed transparently.
+"""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from gateway.auth import Principal
+from gateway.proxy import Proxy, UpstreamResponse
+from gateway.web.pages import field_errors, render
+from gateway.web.texts import language_of
+
+router = APIRouter(prefix="/account", include_in_schema=False)
+Text = Annotated[str, Form()]
+SEE_OTHER = 303
+
+
+def _proxy(request: Request) -> Proxy:
+    return request.app.state.proxy
+
+
+def _optional(value: str) -> str | None:
+    return value.strip() or None
+
+
+def _set_session(response: Response, tokens: dict[str, Any]) -> None:
+    secure = False  # the gateway sits behind TLS termination in production; cookies stay host-only
+    response.set_cookie(
+        "access_token",
+        tokens["access_token"],
+        max_age=tokens["expires_in"],
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+    response.set_cookie(
+        "refresh_token", tokens["refresh_token"], max_age=30 * 86400, httponly=True, samesite="lax", secure=secure
+    )
+
+
+def _clear_session(response: Response) -> None:
+    response.delete_cookie("access_token")
+    response.delete_cookie("refresh_token")
+
+
+async def _session(request: Request) -> tuple[Principal | None, dict[str, Any] | None]:
+    """The signed-in citizen, refreshing an expired access token with the refresh cookie."""
+    try:
+        principal = request.app.state.verifier.principal(request)
+    except Exception:  # noqa: BLE001 - an expired or bad access cookie: try the refresh token
+        principal = None
+    if principal is not None and principal.audience == "citizen":
+        return principal, None
+    refresh = request.cookies.get("refresh_token")
+    if not refresh:
+        return None, None
+    answer = await _proxy(request).call_json("accounts", "POST", "/sessions/refresh", {"refresh_token": refresh})
+    if answer.status != 200:
+        return None, None
+    tokens = answer.json()
+    request.cookies["access_token"] = tokens["access_token"]
+    principal = request.app.state.verifier.principal(request)
+    return (principal if principal and principal.audience == "citizen" else None), tokens
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/account/login", status_code=SEE_OTHER)
+
+
+def _with_tokens(response: Response, tokens: dict[str, Any] | None) -> Response:
+    if tokens:
+        _set_session(response, tokens)
+    return response
+
+
+def _code_page(request: Request, challenge: dict[str, Any], purpose: str, next_url: str, **extra: Any) -> HTMLResponse:
+    return render(request, "account/code.html", challenge=challenge, purpose=purpose, next_url=next_url, **extra)
+
+
+def _errors(request: Request, answer: UpstreamResponse) -> dict[str, str]:
+    return field_errors(answer.json().get("errors", []), language_of(request))
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_form(request: Request) -> HTMLResponse:
+    return render(request, "account/register.html", values={}, errors={})
+
+
+@router.post("/register", response_class=HTMLResponse)
+async def register(
+    request: Request,
+    first_name: Text = "",
+    last_name: Text = "",
+    birth_date: Text = "",
+    sex: Text = "",
+    nam: Text = "",
+    email: Text = "",
+    phone: Text = "",
+    language: Text = "fr",
+    password: Text = "",
+) -> HTMLResponse:
+    values = {"first_name": first_name, "last_name": last_name, "birth_date": birth_date, "sex": sex, "nam": nam}
+    values |= {"email": email, "phone": phone, "language": language}
+    payload = {k: _optional(v) for k, v in values.items()} | {"password": password}
+    answer = await _proxy(request).call_json("accounts", "POST", "/registrations", payload)
+    if answer.status != 202:
+        return render(
+            request, "account/register.html", status=answer.status, values=values, errors=_errors(request, answer)
+        )
+    return _code_page(request, answer.json(), "activate_account", "/account/login?activated=1")
+
+
+@router.post("/code", response_class=HTMLResponse)
+async def submit_code(
+    request: Request, challenge_id: Text = "", purpose: Text = "", code: Text = "", next_url: Text = "/account"
+) -> Response:
+    principal, tokens = await _session(request)
+    identity = principal.identity_headers() if principal else {}
+    answer = await _proxy(request).call_json(
+        "verification",
+        "POST",
+        f"/challenges/{challenge_id}/verify",
+        {"code": code.strip(), "purpose": purpose},
+        identity=identity,
+    )
+    challenge = {"challenge_id": challenge_id, "sent_to": ""}
+    if answer.status != 200:
+        return _code_page(request, challenge, purpose, next_url, errors=_errors(request, answer))
+    safe_next = next_url if next_url.startswith("/account") else "/account"
+    return _with_tokens(RedirectResponse(safe_next, status_code=SEE_OTHER), tokens)
+
+
+@router.post("/code/resend", response_class=HTMLResponse)
+async def resend_code(
+    request: Request, challenge_id: Text = "", purpose: Text = "", next_url: Text = "/account"
+) -> Response:
+    principal, _ = await _session(request)
+    identity = principal.identity_headers() if principal else {}
+    answer = await _proxy(request).call_json("accounts", "POST", f"/codes/{challenge_id}/resend", {}, identity=identity)
+    if answer.status != 202:
+        return _code_page(request, {"challenge_id": challenge_id}, purpose, next_url, errors=_errors(request, answer))
+    return _code_page(request, answer.json(), purpose, next_url, resent=True)
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, activated: int = 0) -> HTMLResponse:
+    return render(request, "account/login.html", activated=bool(activated), errors={}, identifier="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, identifier: Text = "", password: Text = "") -> Response:
+    answer = await _proxy(request).call_json(
+        "accounts",
+        "POST",
+        "/sessions",
+        {"identifier": identifier, "password": password},
+        client_ip=request.client.host if request.client else "",
+    )
+    if answer.status != 200:
+        return render(
+            request,
+            "account/login.html",
+            status=answer.status,
+            activated=False,
+            errors=_errors(request, answer),
+            identifier=identifier,
+        )
+    response = RedirectResponse("/account", status_code=SEE_OTHER)
+    _set_session(response, answer.json())
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    refresh = request.cookies.get("refresh_token")
+    if refresh:
+        await _proxy(request).call_json("accounts", "POST", "/sessions/logout", {"refresh_token": refresh})
+    response = RedirectResponse("/", status_code=SEE_OTHER)
+    _clear_session(response)
+    return response
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, changed: int = 0) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    return _with_tokens(await _dashboard(request, principal, changed=bool(changed)), tokens)
+
+
+async def _dashboard(request: Request, principal: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
+    identity = principal.identity_headers()
+    profile = (await _proxy(request).request("accounts", "GET", "/me", identity=identity)).json()
+    family = (await _proxy(request).request("accounts", "GET", "/me/dependants", identity=identity)).json()
+    extra.setdefault("errors", {})
+    return render(request, "account/dashboard.html", status=status, profile=profile, family=family, **extra)
+
+
+@router.post("/profile", response_class=HTMLResponse)
+async def update_profile(
+    request: Request,
+    first_name: Text = "",
+    last_name: Text = "",
+    birth_date: Text = "",
+    address: Text = "",
+    city: Text = "",
+    postal_code: Text = "",
+    notify: Text = "email",
+) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    payload = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "birth_date": birth_date,
+        "address": _optional(address),
+        "city": _optional(city),
+        "postal_code": _optional(postal_code),
+        "notify_email": notify in ("email", "both"),
+        "notify_sms": notify in ("sms", "both"),
+    }
+    answer = await _proxy(request).call_json("accounts", "PATCH", "/me", payload, identity=principal.identity_headers())
+    if answer.status != 200:
+        return _with_tokens(
+            await _dashboard(request, principal, answer.status, errors=_errors(request, answer)), tokens
+        )
+    return _with_tokens(RedirectResponse("/account?changed=1", status_code=SEE_OTHER), tokens)
+
+
+@router.post("/family", response_class=HTMLResponse)
+async def add_dependant(
+    request: Request, first_name: Text = "", last_name: Text = "", birth_date: Text = "", sex: Text = "", nam: Text = ""
+) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    payload = {"first_name": first_name, "last_name": last_name, "birth_date": _optional(birth_date)}
+    payload |= {"sex": _optional(sex), "nam": _optional(nam)}
+    answer = await _proxy(request).call_json(
+        "accounts", "POST", "/me/dependants", payload, identity=principal.identity_headers()
+    )
+    if answer.status != 201:
+        return _with_tokens(
+            await _dashboard(request, principal, answer.status, errors=_errors(request, answer), dependant=payload),
+            tokens,
+        )
+    return _with_tokens(RedirectResponse("/account#family", status_code=SEE_OTHER), tokens)
+
+
+@router.post("/family/{dependant_id}/remove")
+async def remove_dependant(request: Request, dependant_id: uuid.UUID) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    await _proxy(request).request(
+        "accounts", "DELETE", f"/me/dependants/{dependant_id}", identity=principal.identity_headers()
+    )
+    return _with_tokens(RedirectResponse("/account#family", status_code=SEE_OTHER), tokens)
+
+
+@router.post("/sensitive", response_class=HTMLResponse)
+async def request_sensitive_change(
+    request: Request, kind: Text = "", new_value: Text = "", current_password: Text = ""
+) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    answer = await _proxy(request).call_json(
+        "accounts",
+        "POST",
+        "/me/sensitive-changes",
+        {"kind": kind, "new_value": new_value, "current_password": current_password},
+        identity=principal.identity_headers(),
+    )
+    if answer.status != 202:
+        return _with_tokens(
+            await _dashboard(request, principal, answer.status, errors=_errors(request, answer)), tokens
+        )
+    return _with_tokens(_code_page(request, answer.json(), f"change_{kind}", "/account?changed=1"), tokens)
+
+
+@router.get("/delete", response_class=HTMLResponse)
+async def delete_form(request: Request) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    return _with_tokens(render(request, "account/delete.html", errors={}, deleted=False), tokens)
+
+
+@router.post("/delete", response_class=HTMLResponse)
+async def delete_account(request: Request, password: Text = "") -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    answer = await _proxy(request).call_json(
+        "accounts", "POST", "/me/delete", {"password": password}, identity=principal.identity_headers()
+    )
+    if answer.status != 204:
+        return _with_tokens(
+            render(
+                request, "account/delete.html", status=answer.status, errors=_errors(request, answer), deleted=False
+            ),
+            tokens,
+        )
+    response = render(request, "account/delete.html", errors={}, deleted=True, signed_in=False)
+    _clear_session(response)
+    return response

@@ -1,0 +1,80 @@
+"""Steps of the citizen account journeys, shared by the API and browser end-to-end tests."""
+
+import re
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.sms_sink import SmsSink
+
+CODE = re.compile(r"\b(\d{6})\b")
+PASSWORD = "un matin de givre sur le fleuve"
+
+
+def code_from_mail(mail_sink: MailSink, recipient: str, already: int = 0, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mails = [m for m in mail_sink.messages() if recipient in m.recipients]
+        if len(mails) > already:
+            found = CODE.search(mails[-1].body)
+            assert found, mails[-1].body
+            return found.group(1)
+        time.sleep(0.05)
+    raise AssertionError(f"no code arrived for {recipient}")
+
+
+def code_from_sms(sms_sink: SmsSink, phone: str, already: int = 0, timeout: float = 10) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = [m for m in sms_sink.messages() if m.to == phone]
+        if len(texts) > already:
+            found = CODE.search(texts[-1].body)
+            assert found, texts[-1].body
+            return found.group(1)
+        time.sleep(0.05)
+    raise AssertionError(f"no SMS code arrived for {phone}")
+
+
+def wait_for_login(client: httpx.Client, identifier: str, password: str = PASSWORD, timeout: float = 10) -> str:
+    """The account activates when accounts consumes ChallengePassed: a few ms after the code is accepted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.post("/api/sessions", json={"identifier": identifier, "password": password})
+        if response.status_code == 200:
+            return response.json()["access_token"]
+        assert response.status_code == 403, response.text
+        assert time.monotonic() < deadline, "the account never became active"
+        time.sleep(0.05)
+
+
+def wait_until(predicate: Any, timeout: float = 10, message: str = "condition not reached") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
+async def traces_of(database_urls: dict[str, str], needles: list[str]) -> list[str]:
+    """Every (database.table.column) whose text holds one of the needles, case-insensitively."""
+    found = []
+    for service, url in database_urls.items():
+        conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+        try:
+            columns = await conn.fetch(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND data_type IN ('text', 'character varying', 'jsonb', 'json')"
+            )
+            for column in columns:
+                for needle in needles:
+                    hit = await conn.fetchval(
+                        f'SELECT count(*) FROM "{column["table_name"]}" WHERE "{column["column_name"]}"::text ILIKE $1',
+                        f"%{needle}%",
+                    )
+                    if hit:
+                        found.append(f"{service}.{column['table_name']}.{column['column_name']} holds {needle!r}")
+        finally:
+            await conn.close()
+    return found
