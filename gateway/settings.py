@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,8 +15,21 @@ class GatewaySettings(BaseSettings):
     notifications_url: str = "http://127.0.0.1:8004"
     # The accounts service's ES256 public key (PEM): enough to verify tokens, useless to forge them.
     jwt_public_key: str = ""
+    # Or the file holding it (GATEWAY_JWT_PUBLIC_KEY_FILE, e.g. a mounted volume): read when the key is empty.
+    jwt_public_key_file: str | None = None
     upstream_timeout_seconds: float = 10.0
     upstream_connections: int = 200
+
+    @model_validator(mode="after")
+    def _public_key_from_file(self) -> "GatewaySettings":
+        if not self.jwt_public_key.strip() and self.jwt_public_key_file:
+            try:
+                self.jwt_public_key = Path(self.jwt_public_key_file).read_text()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(
+                    f"GATEWAY_JWT_PUBLIC_KEY_FILE: cannot read {self.jwt_public_key_file}: {exc}"
+                ) from None
+        return self
 
     def upstreams(self) -> dict[str, str]:
         return {

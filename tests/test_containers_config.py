@@ -1,18 +1,23 @@
 """Container packaging, checked without a Docker engine: docker-compose.yml, the five Dockerfiles,
-.dockerignore and the migrate job's CLI, against the code they start (modules, settings classes)."""
+.dockerignore and the migrate and key-pair jobs' CLIs, against the code they start (modules, settings
+classes)."""
 
 import ast
 import fnmatch
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import yaml
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from gateway.settings import GatewaySettings
@@ -21,6 +26,8 @@ from services.appointments.settings import AppointmentsSettings
 from services.notifications.settings import NotificationsSettings
 from services.verification.settings import VerificationSettings
 from shared.devstack import migrate
+from shared.devstack.jwt_keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generate_es256_keypair
+from shared.settings import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -39,7 +46,9 @@ APPS = {
 }
 # The jobs that run once and exit: no healthcheck, never restarted, waited on with
 # condition service_completed_successfully.
-ONE_SHOT_JOBS = {f"migrate-{name}" for name in SERVICES} | {"demo-data"}
+ONE_SHOT_JOBS = {f"migrate-{name}" for name in SERVICES} | {"demo-data", "jwt-keys"}
+# The services' user in every image (USER uid:gid of the Dockerfiles' runtime stage).
+APP_UID, APP_GID = 10001, 10001
 UVICORN_FLAGS = [
     "--factory", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", "--http", "httptools",
     "--no-access-log", "--timeout-graceful-shutdown", "10", "--timeout-keep-alive", "75",
@@ -106,6 +115,29 @@ def dockerfile_of(service: dict[str, Any]) -> Path:
 def healthcheck_command(service: dict[str, Any]) -> str:
     test = service["healthcheck"]["test"]
     return " ".join(test) if isinstance(test, list) else test
+
+
+def mounts(service: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """container path -> (volume name or host path, read-only), from the short or the long syntax."""
+    result = {}
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            result[volume["target"]] = (volume["source"], bool(volume.get("read_only")))
+        else:
+            source, target, *options = volume.split(":")
+            result[target] = (source, "ro" in ",".join(options).split(","))
+    return result
+
+
+def key_files_moved_to(env: dict[str, str], directory: Path) -> dict[str, str]:
+    """A service's compose environment with its *_KEY_FILE paths (inside the containers) moved to
+    `directory`, which gets a fresh pair under the names the jwt-keys job writes."""
+    private, public = generate_es256_keypair()
+    (directory / PRIVATE_KEY_FILE).write_text(private)
+    (directory / PUBLIC_KEY_FILE).write_text(public)
+    return {
+        key: str(directory / Path(value).name) if key.endswith("_KEY_FILE") else value for key, value in env.items()
+    }
 
 
 def test_every_variable_has_a_default(raw_compose: dict[str, Any]) -> None:
@@ -186,7 +218,9 @@ def test_services_start_after_infrastructure_and_their_migration(compose: dict[s
     for name in SERVICES:
         assert {"postgres", "rabbitmq", f"migrate-{name}"} <= set(compose["services"][name]["depends_on"]), name
     assert set(SERVICES) <= set(compose["services"]["gateway"]["depends_on"])
-    assert "mailbox" in compose["services"]["notifications"]["depends_on"]
+    assert {"mailbox", "sms"} <= set(compose["services"]["notifications"]["depends_on"])
+    assert "jwt-keys" in compose["services"]["accounts"]["depends_on"]
+    assert "jwt-keys" in compose["services"]["gateway"]["depends_on"]
 
 
 def test_each_service_connects_to_its_own_database(compose: dict[str, Any]) -> None:
@@ -233,10 +267,10 @@ def test_replicas_are_parameterised_and_services_publish_no_port(
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_settings_classes_read_the_compose_environment(
-    name: str, compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    name: str, compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     settings_class, prefix = SETTINGS[name], f"{name.upper()}_"
-    env = environment(compose["services"][name])
+    env = key_files_moved_to(environment(compose["services"][name]), tmp_path)
     for key in list(os.environ):
         if key.startswith(prefix):
             monkeypatch.delenv(key)
@@ -252,6 +286,8 @@ def test_settings_classes_read_the_compose_environment(
     assert settings.database_url.endswith(f"/{name}")
     assert make_url(settings.amqp_url.replace("amqp://", "postgresql://", 1)).host == "rabbitmq"
     assert settings.environment == "dev"
+    if name == "accounts":
+        assert settings.jwt_private_key.get_secret_value() == (tmp_path / PRIVATE_KEY_FILE).read_text()
 
 
 def test_notifications_send_to_the_mailbox(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,8 +299,10 @@ def test_notifications_send_to_the_mailbox(compose: dict[str, Any], monkeypatch:
     assert f"port={settings.smtp_port}" in mailbox_script
 
 
-def test_gateway_settings_point_at_the_services(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    env = environment(compose["services"]["gateway"])
+def test_gateway_settings_point_at_the_services(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = key_files_moved_to(environment(compose["services"]["gateway"]), tmp_path)
     for key in list(os.environ):
         if key.startswith("GATEWAY_"):
             monkeypatch.delenv(key)
@@ -272,7 +310,9 @@ def test_gateway_settings_point_at_the_services(compose: dict[str, Any], monkeyp
         monkeypatch.setenv(key, value)
     unread = [key for key in env if key.removeprefix("GATEWAY_").lower() not in GatewaySettings.model_fields]
     assert not unread, f"the gateway does not read {unread}"
-    assert GatewaySettings().upstreams() == {name: f"http://{name}:8000" for name in SERVICES}
+    settings = GatewaySettings()
+    assert settings.upstreams() == {name: f"http://{name}:8000" for name in SERVICES}
+    assert settings.jwt_public_key == (tmp_path / PUBLIC_KEY_FILE).read_text()
 
 
 def test_the_mailbox_listens_on_every_interface(compose: dict[str, Any]) -> None:
@@ -289,6 +329,164 @@ def test_the_mailbox_listens_on_every_interface(compose: dict[str, Any]) -> None
     assert '"0.0.0.0", 8025' in script
     assert any(str(port).endswith(":8025") for port in mailbox["ports"])
     assert "http://127.0.0.1:8025/" in healthcheck_command(mailbox)
+
+
+def test_the_sms_sink_listens_on_every_interface(compose: dict[str, Any]) -> None:
+    sms = compose["services"]["sms"]
+    script = sms["command"][-1]
+    tree = ast.parse(script)  # a SyntaxError fails the test
+    from shared.devstack import sms_sink
+
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.module == "shared.devstack.sms_sink" for alias in node.names]  # fmt: skip
+    assert imported
+    assert all(hasattr(sms_sink, name) for name in imported)
+    assert '"0.0.0.0", 8026' in script
+    assert sms["ports"] == ["127.0.0.1:8026:8026"]
+    assert "http://127.0.0.1:8026/api/messages" in healthcheck_command(sms)
+    assert dockerfile_of(sms).is_file()
+
+
+def test_notifications_send_sms_to_the_sms_sink(
+    raw_compose: dict[str, Any], compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notifications = compose["services"]["notifications"]
+    for key in list(os.environ):
+        if key.startswith("NOTIFICATIONS_"):
+            monkeypatch.delenv(key)
+    for key, value in environment(notifications).items():
+        monkeypatch.setenv(key, value)
+    settings = NotificationsSettings()
+    url = urllib.parse.urlsplit(settings.sms_provider_url)
+    assert (url.scheme, url.hostname, url.port) == ("http", "sms", 8026)
+    assert notifications["depends_on"]["sms"]["condition"] == "service_healthy"
+    # The sink checks the very Bearer token notifications sends: both come from one variable.
+    script = compose["services"]["sms"]["command"][-1]
+    assert 'os.environ.get("SMS_SINK_TOKEN")' in script
+    raw_token = raw_compose["services"]["sms"]["environment"]["SMS_SINK_TOKEN"]
+    assert raw_token == raw_compose["services"]["notifications"]["environment"]["NOTIFICATIONS_SMS_PROVIDER_TOKEN"]
+    assert settings.sms_provider_token is not None
+    assert settings.sms_provider_token.get_secret_value() == environment(compose["services"]["sms"])["SMS_SINK_TOKEN"]
+
+
+def test_published_ports_listen_on_localhost_only(compose: dict[str, Any]) -> None:
+    published = {name: service["ports"] for name, service in compose["services"].items() if service.get("ports")}
+    assert set(published) == {"rabbitmq", "mailbox", "sms", "gateway"}
+    for name, ports in published.items():
+        assert all(str(port).startswith("127.0.0.1:") for port in ports), name
+
+
+def test_secrets_are_parameterised_with_the_refused_dev_default(raw_compose: dict[str, Any]) -> None:
+    """Each secret reads a variable; its default is the dev value the settings refuse outside dev/test."""
+    secrets = {
+        (name, key): value
+        for name, service in raw_compose["services"].items()
+        for key, value in (service.get("environment") or {}).items()
+        if key.endswith(("_SECRET_KEY", "_NAM_KEY", "_TOKEN"))
+    }
+    expected = {(name, f"{name.upper()}_SECRET_KEY") for name in SERVICES}
+    expected |= {("accounts", "ACCOUNTS_NAM_KEY"), ("notifications", "NOTIFICATIONS_SMS_PROVIDER_TOKEN")}
+    expected |= {("sms", "SMS_SINK_TOKEN")}
+    assert set(secrets) == expected
+    for where, value in secrets.items():
+        assert re.fullmatch(rf"\$\{{[A-Z_]+:-{re.escape(DEV_SECRET)}\}}", value), where
+
+
+def test_the_jwt_keys_job_writes_the_pair_into_its_volume(compose: dict[str, Any]) -> None:
+    job = compose["services"]["jwt-keys"]
+    assert dockerfile_of(job) == dockerfile_of(compose["services"]["accounts"])
+    assert job["command"][:3] == ["python", "-m", "shared.devstack.jwt_keys"]
+    directory = job["command"][3]
+    assert mounts(job) == {directory: ("jwt-keys", False)}
+    assert "jwt-keys" in compose["volumes"]
+    # A fresh volume's root belongs to root: the job writes as uid 0 (no capabilities) with the app's
+    # group, and makes the private key group-readable, so the services' user reads it (see the file).
+    assert str(job["user"]) == f"0:{APP_GID}"
+    assert "--group-readable" in job["command"]
+    assert job["cap_drop"] == ["ALL"]
+    assert "cap_add" not in job
+    assert job["read_only"] is True
+    for name in APPS:
+        _, all_stages = stages(ROOT / APPS[name][0] / "Dockerfile")
+        assert last(all_stages[-1], "USER") == f"{APP_UID}:{APP_GID}", name
+
+
+def test_the_key_files_are_wired_to_accounts_and_the_gateway(compose: dict[str, Any]) -> None:
+    directory = compose["services"]["jwt-keys"]["command"][3]
+    wiring = {
+        "accounts": ("ACCOUNTS_JWT_PRIVATE_KEY", PRIVATE_KEY_FILE),
+        "gateway": ("GATEWAY_JWT_PUBLIC_KEY", PUBLIC_KEY_FILE),
+    }
+    for name, (variable, filename) in wiring.items():
+        service = compose["services"][name]
+        env = environment(service)
+        assert env[f"{variable}_FILE"] == f"{directory}/{filename}", name
+        assert variable not in env, f"{name}: the file is the key's only source"
+        assert mounts(service) == {directory: ("jwt-keys", True)}, f"{name} mounts the keys read-only"
+        assert service["depends_on"]["jwt-keys"]["condition"] == "service_completed_successfully"
+    for name, service in compose["services"].items():
+        if name not in (*wiring, "jwt-keys"):
+            assert "jwt-keys" not in {source for source, _ in mounts(service).values()}, name
+
+
+# --- the settings' key files ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def key_pair(tmp_path: Path) -> tuple[Path, Path]:
+    private, public = generate_es256_keypair()
+    (tmp_path / PRIVATE_KEY_FILE).write_text(private)
+    (tmp_path / PUBLIC_KEY_FILE).write_text(public)
+    return tmp_path / PRIVATE_KEY_FILE, tmp_path / PUBLIC_KEY_FILE
+
+
+def clear_environment(monkeypatch: pytest.MonkeyPatch, prefix: str) -> None:
+    for key in list(os.environ):
+        if key.startswith(prefix):
+            monkeypatch.delenv(key)
+
+
+def test_accounts_settings_read_the_private_key_from_its_file(
+    key_pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    private_file, public_file = key_pair
+    clear_environment(monkeypatch, "ACCOUNTS_")
+    with pytest.raises(ValidationError, match=r"ACCOUNTS_JWT_PRIVATE_KEY .* is required"):
+        AccountsSettings()
+    monkeypatch.setenv("ACCOUNTS_JWT_PRIVATE_KEY_FILE", str(private_file))
+    settings = AccountsSettings()
+    assert settings.jwt_private_key.get_secret_value() == private_file.read_text()
+    token = jwt.encode({"sub": "x"}, settings.jwt_private_key.get_secret_value(), algorithm="ES256")
+    assert jwt.decode(token, public_file.read_text(), algorithms=["ES256"])["sub"] == "x"
+
+    other_private, _ = generate_es256_keypair()
+    monkeypatch.setenv("ACCOUNTS_JWT_PRIVATE_KEY", other_private)
+    assert AccountsSettings().jwt_private_key.get_secret_value() == other_private, "the key itself wins"
+
+    monkeypatch.delenv("ACCOUNTS_JWT_PRIVATE_KEY")
+    monkeypatch.setenv("ACCOUNTS_JWT_PRIVATE_KEY_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(ValidationError, match="ACCOUNTS_JWT_PRIVATE_KEY_FILE: cannot read"):
+        AccountsSettings()
+    (tmp_path / "empty.pem").write_text("\n")
+    monkeypatch.setenv("ACCOUNTS_JWT_PRIVATE_KEY_FILE", str(tmp_path / "empty.pem"))
+    with pytest.raises(ValidationError, match="is required"):
+        AccountsSettings()
+
+
+def test_gateway_settings_read_the_public_key_from_its_file(
+    key_pair: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _, public_file = key_pair
+    clear_environment(monkeypatch, "GATEWAY_")
+    assert GatewaySettings().jwt_public_key == "", "still optional: without a key every token is refused"
+    monkeypatch.setenv("GATEWAY_JWT_PUBLIC_KEY_FILE", str(public_file))
+    assert GatewaySettings().jwt_public_key == public_file.read_text()
+    monkeypatch.setenv("GATEWAY_JWT_PUBLIC_KEY", "PEM given directly")
+    assert GatewaySettings().jwt_public_key == "PEM given directly", "the key itself wins"
+    monkeypatch.delenv("GATEWAY_JWT_PUBLIC_KEY")
+    monkeypatch.setenv("GATEWAY_JWT_PUBLIC_KEY_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(ValidationError, match="GATEWAY_JWT_PUBLIC_KEY_FILE: cannot read"):
+        GatewaySettings()
 
 
 # --- Dockerfiles -------------------------------------------------------------------------------
@@ -465,6 +663,73 @@ def test_dockerignore_keeps_what_the_images_need() -> None:
     for path in needed:
         assert (ROOT / path).exists(), path
         assert not ignored(path, patterns), f".dockerignore drops {path}, which an image needs"
+
+
+# --- the jwt-keys job's CLI ----------------------------------------------------------------------
+
+
+def run_jwt_keys(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shared.devstack.jwt_keys", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def assert_a_pair(private_file: Path, public_file: Path) -> None:
+    token = jwt.encode({"sub": "x"}, private_file.read_text(), algorithm="ES256")
+    assert jwt.decode(token, public_file.read_text(), algorithms=["ES256"])["sub"] == "x"
+
+
+def test_jwt_keys_cli_writes_the_pair_once(tmp_path: Path) -> None:
+    directory = tmp_path / "keys"
+    first = run_jwt_keys(str(directory))
+    assert first.returncode == 0, first.stderr
+    private_file, public_file = directory / PRIVATE_KEY_FILE, directory / PUBLIC_KEY_FILE
+    assert sorted(os.listdir(directory)) == sorted([PRIVATE_KEY_FILE, PUBLIC_KEY_FILE]), "no temporary files left"
+    assert mode_of(private_file) == 0o600
+    assert mode_of(public_file) == 0o644
+    assert "BEGIN PRIVATE KEY" in private_file.read_text()
+    assert "BEGIN PUBLIC KEY" in public_file.read_text()
+    assert_a_pair(private_file, public_file)
+
+    before = {
+        path: (path.read_text(), path.stat().st_mtime_ns, path.stat().st_ino) for path in (private_file, public_file)
+    }
+    second = run_jwt_keys(str(directory))
+    assert second.returncode == 0, second.stderr
+    assert "nothing written" in second.stdout
+    after = {
+        path: (path.read_text(), path.stat().st_mtime_ns, path.stat().st_ino) for path in (private_file, public_file)
+    }
+    assert after == before, "a second run overwrote the keys"
+    assert mode_of(private_file) == 0o600
+
+
+def test_jwt_keys_cli_completes_a_partial_pair_and_never_replaces_the_private_key(tmp_path: Path) -> None:
+    private_file, public_file = tmp_path / PRIVATE_KEY_FILE, tmp_path / PUBLIC_KEY_FILE
+    assert run_jwt_keys(str(tmp_path), "--group-readable").returncode == 0
+    assert mode_of(private_file) == 0o640
+    private = private_file.read_text()
+
+    public_file.unlink()  # derived again from the private key
+    assert run_jwt_keys(str(tmp_path)).returncode == 0
+    assert private_file.read_text() == private
+    assert_a_pair(private_file, public_file)
+
+    public_file.write_text(generate_es256_keypair()[1])  # not this private key's: refused, left as is
+    mismatch = run_jwt_keys(str(tmp_path))
+    assert mismatch.returncode == 1
+    assert "is not the public key of" in mismatch.stderr
+    assert private_file.read_text() == private
+
+    private_file.unlink()  # a public key without its private key: a new pair replaces it
+    assert run_jwt_keys(str(tmp_path)).returncode == 0
+    assert private_file.read_text() != private
+    assert_a_pair(private_file, public_file)
 
 
 # --- the migrate job's CLI -----------------------------------------------------------------------

@@ -109,15 +109,14 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
     async with uow:
         if request.email and await _is_staff_email(uow, request.email):
             raise domain.STAFF_EMAIL
+        # Only the contacts given: `column == None` would match every account without one.
+        same_contact = []
+        if request.email:
+            same_contact.append(func.lower(accounts.c.email) == request.email.lower())
+        if request.phone:
+            same_contact.append(accounts.c.phone == request.phone)
         existing = (
-            await uow.session.execute(
-                select(accounts.c.id, accounts.c.status).where(
-                    or_(
-                        func.lower(accounts.c.email) == (request.email or "").lower(),
-                        accounts.c.phone == request.phone,
-                    )
-                )
-            )
+            await uow.session.execute(select(accounts.c.id, accounts.c.status).where(or_(*same_contact)))
         ).all()
         if any(row.status == "active" for row in existing):
             # Same answer as a new registration: whether an address has an account is not disclosed.

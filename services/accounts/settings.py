@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -11,6 +13,9 @@ class AccountsSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/accounts"
     # ES256 private key (PEM) signing access tokens; the gateway verifies them with the public key.
     jwt_private_key: SecretStr = SecretStr("")
+    # Or the file holding it (ACCOUNTS_JWT_PRIVATE_KEY_FILE, e.g. a mounted volume or secret): read when
+    # the key itself is empty.
+    jwt_private_key_file: str | None = None
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     # Keys NAM lookups (HMAC) and encrypts the NAM at rest; shared with verification for linking.
@@ -25,6 +30,15 @@ class AccountsSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _signing_key_present(self) -> "AccountsSettings":
+        if not self.jwt_private_key.get_secret_value().strip() and self.jwt_private_key_file:
+            try:
+                self.jwt_private_key = SecretStr(Path(self.jwt_private_key_file).read_text())
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(
+                    f"ACCOUNTS_JWT_PRIVATE_KEY_FILE: cannot read {self.jwt_private_key_file}: {exc}"
+                ) from None
         if not self.jwt_private_key.get_secret_value().strip():
-            raise ValueError("ACCOUNTS_JWT_PRIVATE_KEY (an ES256 private key, PEM) is required")
+            raise ValueError(
+                "ACCOUNTS_JWT_PRIVATE_KEY (an ES256 private key, PEM) or ACCOUNTS_JWT_PRIVATE_KEY_FILE is required"
+            )
         return self

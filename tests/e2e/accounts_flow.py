@@ -38,14 +38,18 @@ def code_from_sms(sms_sink: SmsSink, phone: str, already: int = 0, timeout: floa
     raise AssertionError(f"no SMS code arrived for {phone}")
 
 
-def wait_for_login(client: httpx.Client, identifier: str, password: str = PASSWORD, timeout: float = 10) -> str:
-    """The account activates when accounts consumes ChallengePassed: a few ms after the code is accepted."""
+def wait_for_login(
+    client: httpx.Client, identifier: str, password: str = PASSWORD, timeout: float = 10, not_yet: int = 403
+) -> str:
+    """A change applies when accounts consumes ChallengePassed: a few ms after the code is accepted.
+
+    `not_yet` is the answer expected until then (403 before activation, 401 before a new password)."""
     deadline = time.monotonic() + timeout
     while True:
         response = client.post("/api/sessions", json={"identifier": identifier, "password": password})
         if response.status_code == 200:
             return response.json()["access_token"]
-        assert response.status_code == 403, response.text
+        assert response.status_code == not_yet, response.text
         assert time.monotonic() < deadline, "the account never became active"
         time.sleep(0.05)
 
@@ -78,3 +82,35 @@ async def traces_of(database_urls: dict[str, str], needles: list[str]) -> list[s
         finally:
             await conn.close()
     return found
+
+
+def register(client: httpx.Client, **fields: Any) -> dict[str, Any]:
+    body = {
+        "first_name": "Thomas",
+        "last_name": "Testeur",
+        "birth_date": "1954-12-28",
+        "sex": "M",
+        "language": "fr",
+        "password": PASSWORD,
+        **fields,
+    }
+    response = client.post("/api/registrations", json=body)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def verify(
+    client: httpx.Client, challenge_id: str, code: str, purpose: str, token: str | None = None
+) -> httpx.Response:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        f"/api/challenges/{challenge_id}/verify", json={"code": code, "purpose": purpose}, headers=headers
+    )
+
+
+def active_account(client: httpx.Client, mail_sink: MailSink, email: str, **fields: Any) -> dict[str, str]:
+    """Registers and activates an account; returns the Authorization header of its session."""
+    registration = register(client, email=email, **fields)
+    answer = verify(client, registration["challenge_id"], code_from_mail(mail_sink, email), "activate_account")
+    assert answer.status_code == 200, answer.text
+    return {"authorization": f"Bearer {wait_for_login(client, email)}"}

@@ -93,7 +93,62 @@ def test_phone_only_account_works_by_sms(system: Supervisor, mail_sink: MailSink
         auth = {"authorization": f"Bearer {token}"}
         profile = client.get("/api/me", headers=auth).json()
         assert (profile["phone"], profile["email"], profile["notify_sms"]) == (phone, None, True)
+
+        new_phone = "+15815550199"
+        change = client.post(
+            "/api/me/sensitive-changes",
+            json={"kind": "phone", "new_value": "581 555 0199", "current_password": PASSWORD},
+            headers=auth,
+        )
+        assert change.status_code == 202, change.text
+        assert change.json()["sent_to"] == "***0199"
+        _verify(client, change.json()["challenge_id"], code_from_sms(sms_sink, new_phone), "change_phone", token)
+        wait_until(lambda: client.get("/api/me", headers=auth).json()["phone"] == new_phone, message="phone unchanged")
         assert client.post("/api/me/delete", json={"password": PASSWORD}, headers=auth).status_code == 204
-        wait_until(lambda: sum(m.to == phone for m in sms_sink.messages()) == 2, message="no SMS confirmation")
+        wait_until(lambda: sum(m.to == new_phone for m in sms_sink.messages()) == 2, message="no SMS confirmation")
     assert mail_sink.messages() == []
-    wait_until(lambda: run_sync(traces_of(system.config.database_urls, [phone, NAM])) == [], timeout=15)
+    needles = [phone, new_phone, new_phone.removeprefix("+1"), NAM]
+    wait_until(lambda: run_sync(traces_of(system.config.database_urls, needles)) == [], timeout=15)
+
+
+async def _appointment_account(url: str, appointment_id: str) -> str | None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        return await conn.fetchval("SELECT account_id::text FROM appointments WHERE id = $1::uuid", appointment_id)
+    finally:
+        await conn.close()
+
+
+async def _link_appointment(url: str, appointment_id: str, account_id: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        await conn.execute(
+            "UPDATE appointments SET account_id = $2::uuid WHERE id = $1::uuid", appointment_id, account_id
+        )
+    finally:
+        await conn.close()
+
+
+def test_deleting_the_account_leaves_clinic_appointments_but_unlinks_them(
+    system: Supervisor, catalogue, mail_sink: MailSink
+):
+    import jwt
+
+    from tests.e2e.accounts_flow import active_account
+    from tests.e2e.conftest import booking
+
+    with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
+        auth = active_account(client, mail_sink, "patiente@example.org")
+        account_id = jwt.decode(auth["authorization"][7:], options={"verify_signature": False})["sub"]
+        booked = client.post("/api/appointments", json=booking(catalogue.open_slot, email="patiente@example.org"))
+        assert booked.status_code == 201
+        appointment_id = booked.json()["id"]
+        # Booking from an account arrives with the booking issue; the link is what matters here.
+        appointments_db = system.config.database_urls["appointments"]
+        run_sync(_link_appointment(appointments_db, appointment_id, account_id))
+        assert client.post("/api/me/delete", json={"password": PASSWORD}, headers=auth).status_code == 204
+    wait_until(lambda: run_sync(_appointment_account(appointments_db, appointment_id)) is None, message="still linked")
