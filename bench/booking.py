@@ -8,6 +8,7 @@ next to a baseline measured in the same run. Writes bench/report.json and bench/
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import random
@@ -58,14 +59,19 @@ class HttpCall:
     """One request shape; keeps the first response body of each failing status, for the report."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, method: str, url: str, expected: int, bodies: list[bytes]
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        expected: int,
+        body: Callable[[], bytes | None] = lambda: None,
     ) -> None:
         self._session, self._method, self._url, self._expected = session, method, url, expected
-        self._bodies = bodies
+        self._body = body
         self.samples: dict[str, str] = {}
 
     async def __call__(self) -> str | None:
-        body = random.choice(self._bodies) if self._bodies else None
+        body = self._body()
         async with self._session.request(self._method, self._url, data=body, headers=JSON_HEADERS) as response:
             payload = await response.read()
             if response.status == self._expected:
@@ -92,9 +98,9 @@ def summarise(result: LoadResult, call: Call | None = None) -> dict[str, Any]:
 
 async def gateway_hop(config: StackConfig, concurrency: int) -> dict[str, Any]:
     async with http_session(concurrency) as session:
-        direct_call = HttpCall(session, "GET", config.url("appointments") + "/establishments?limit=1", 200, [])
+        direct_call = HttpCall(session, "GET", config.url("appointments") + "/establishments?limit=1", 200)
         direct = await closed_loop(direct_call, concurrency, HOP_SECONDS)
-        gateway_call = HttpCall(session, "GET", config.url("gateway") + "/api/establishments?limit=1", 200, [])
+        gateway_call = HttpCall(session, "GET", config.url("gateway") + "/api/establishments?limit=1", 200)
         gateway = await closed_loop(gateway_call, concurrency, HOP_SECONDS)
     return {
         "direct": summarise(direct, direct_call),
@@ -111,10 +117,16 @@ def process_groups(supervisor: Supervisor) -> dict[str, list[int]]:
 
 
 async def booking_run(supervisor: Supervisor, catalogue: Catalogue, concurrency: int, seconds: float) -> dict[str, Any]:
-    bodies = [orjson.dumps({"slot_id": str(slot), **PATIENT}) for slot in catalogue.gateway_slots]
+    patients = itertools.count()
+
+    def body() -> bytes:
+        # A different patient each time: one person may not hold two overlapping appointments.
+        patient = {**PATIENT, "email": f"patient{next(patients)}@example.org"}
+        return orjson.dumps({"slot_id": str(random.choice(catalogue.gateway_slots)), **patient})
+
     before = cpu.snapshot(process_groups(supervisor))
     async with http_session(concurrency) as session:
-        call = HttpCall(session, "POST", supervisor.config.url("gateway") + "/api/appointments", 201, bodies)
+        call = HttpCall(session, "POST", supervisor.config.url("gateway") + "/api/appointments", 201, body)
         result = await closed_loop(call, concurrency, seconds)
     summary = summarise(result, call)
     summary["cpu_cores_during_run"] = {

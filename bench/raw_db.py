@@ -14,7 +14,7 @@ import asyncpg
 from bench import cpu
 from bench.catalogue import ESTABLISHMENT, PATIENT, SERVICE, SLOT_MINUTES, Catalogue
 from bench.loadgen import LoadResult, closed_loop
-from services.appointments.domain import new_manage_token
+from services.appointments.domain import manage_token, person_key
 from services.appointments.service import CLAIM_SEAT, INSERT_APPOINTMENT
 from shared.contracts.appointments import AppointmentBooked, PatientContactV1, PlaceV1, ServiceOfferedV1
 
@@ -73,6 +73,9 @@ class EnvelopeTemplate:
         )
 
 
+SECRET = b"bench-secret"
+
+
 class RawBooking:
     def __init__(self, pool: asyncpg.Pool, slots: list[uuid.UUID], template: EnvelopeTemplate) -> None:
         self._pool = pool
@@ -82,19 +85,29 @@ class RawBooking:
     async def __call__(self) -> str | None:
         slot_id = random.choice(self._slots)
         appointment_id, event_id, correlation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4().hex
-        token, token_hash = new_manage_token()
+        token = manage_token(SECRET, appointment_id)
+        email = f"raw{appointment_id.hex}@example.org"
         values = {
             "id": appointment_id,
             "slot_id": slot_id,
             "account_id": None,
+            "person_id": None,
+            "person_key": person_key(None, email, None),
+            "birth_date": None,
             "language": "fr",
-            "manage_token_hash": token_hash,
+            "notify_email": True,
+            "notify_sms": False,
+            "idempotency_key": None,
+            "request_fingerprint": None,
             **PATIENT,
+            "email": email,
         }
         body = self._template.render(event_id, appointment_id, slot_id, token, correlation)
         async with self._pool.acquire() as conn, conn.transaction():
-            if await conn.fetchrow(CLAIM_SQL, *(values[name] for name in CLAIM_PARAMS)) is None:
+            seat = await conn.fetchrow(CLAIM_SQL, *(values[name] for name in CLAIM_PARAMS))
+            if seat is None:
                 return "no seat claimed"
+            values |= {"starts_at": seat["starts_at"], "ends_at": seat["ends_at"]}
             await conn.execute(APPOINTMENT_SQL, *(values[name] for name in APPOINTMENT_PARAMS))
             await conn.execute(INSERT_OUTBOX, event_id, self._template.routing_key, body, correlation)
         return None

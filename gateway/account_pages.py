@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.auth import Principal
 from gateway.proxy import Proxy, UpstreamResponse
+from gateway.web.dates import slot_days, when
 from gateway.web.pages import field_errors, render
 from gateway.web.texts import language_of
 
@@ -310,3 +311,86 @@ async def delete_account(request: Request, password: Text = "") -> Response:
     response = render(request, "account/delete.html", errors={}, deleted=True, signed_in=False)
     _clear_session(response)
     return response
+
+
+@router.get("/appointments", response_class=HTMLResponse)
+async def my_appointments(request: Request, done: str = "") -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    answer = await _proxy(request).request(
+        "appointments", "GET", "/my/appointments", identity=principal.identity_headers()
+    )
+    listing = answer.json()
+    lang = language_of(request)
+    for group in ("upcoming", "past"):
+        for appointment in listing[group]:
+            appointment["when"] = when(appointment["starts_at"], lang)
+    return _with_tokens(render(request, "account/appointments.html", listing=listing, done=done), tokens)
+
+
+@router.post("/appointments/{appointment_id}/{action}", response_class=HTMLResponse)
+async def act_on_appointment(request: Request, appointment_id: uuid.UUID, action: str) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    if action not in ("cancel", "confirm"):
+        return RedirectResponse("/account/appointments", status_code=SEE_OTHER)
+    answer = await _proxy(request).call_json(
+        "appointments", "POST", f"/my/appointments/{appointment_id}/{action}", {}, identity=principal.identity_headers()
+    )
+    done = action if answer.status == 200 else "error"
+    return _with_tokens(RedirectResponse(f"/account/appointments?done={done}", status_code=SEE_OTHER), tokens)
+
+
+@router.get("/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)
+async def reschedule_form(request: Request, appointment_id: uuid.UUID, service_id: uuid.UUID) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    slots = (
+        await _proxy(request).request("appointments", "GET", "/slots", query=f"service_id={service_id}&limit=300")
+    ).json()
+    days = slot_days(slots, language_of(request))
+    return _with_tokens(
+        render(request, "account/reschedule.html", appointment_id=appointment_id, days=days, errors={}), tokens
+    )
+
+
+@router.post("/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)
+async def reschedule(request: Request, appointment_id: uuid.UUID, slot_id: Text = "") -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    answer = await _proxy(request).call_json(
+        "appointments",
+        "POST",
+        f"/my/appointments/{appointment_id}/reschedule",
+        {"slot_id": slot_id},
+        identity=principal.identity_headers(),
+    )
+    if answer.status != 200:
+        errors = _errors(request, answer)
+        return _with_tokens(
+            render(
+                request,
+                "account/reschedule.html",
+                status=answer.status,
+                appointment_id=appointment_id,
+                days=[],
+                errors=errors,
+            ),
+            tokens,
+        )
+    return _with_tokens(RedirectResponse("/account/appointments?done=reschedule", status_code=SEE_OTHER), tokens)
+
+
+@router.get("/appointments/{appointment_id}/calendar.ics")
+async def calendar_file(request: Request, appointment_id: uuid.UUID) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    answer = await _proxy(request).request(
+        "appointments", "GET", f"/my/appointments/{appointment_id}.ics", identity=principal.identity_headers()
+    )
+    return _with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)

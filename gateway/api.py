@@ -1,7 +1,11 @@
 """The public JSON API: every /api/* request is matched against the routing table and proxied."""
 
-from fastapi import APIRouter, Request, Response
+import uuid
 
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from gateway import composition
 from gateway.auth import require
 from gateway.proxy import Proxy, UpstreamUnavailable
 from gateway.routes import resolve
@@ -20,6 +24,27 @@ def upstream_down(service: str) -> DomainError:
         "Service momentanément indisponible, réessayez dans un instant.",
         f"The {service} service is temporarily unavailable, please retry shortly.",
     )
+
+
+class BookForPersonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID
+    person_id: uuid.UUID | None = None  # the holder when absent
+
+
+@router.post("/api/my/appointments", include_in_schema=False)
+async def book_for_person(request: Request, body: BookForPersonBody) -> Response:
+    principal = request.app.state.verifier.principal(request)
+    require(principal, "citizen")
+    assert principal is not None
+    try:
+        upstream = await composition.book_for_person(
+            request.app.state.proxy, principal, body.slot_id, body.person_id, request.headers
+        )
+    except UpstreamUnavailable as down:
+        raise upstream_down(str(down)) from None
+    return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
 
 
 @router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

@@ -10,7 +10,7 @@ import orjson
 from shared.logging import CORRELATION_HEADER, current_correlation_id
 
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "authorization")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after", "idempotent-replayed")
 
 
 @dataclass(frozen=True)

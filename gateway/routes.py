@@ -24,7 +24,11 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("/api/establishments", "appointments", "/establishments", GET),
     Route("/api/slots", "appointments", "/slots", GET),
+    Route("/api/search", "appointments", "/search", GET),
+    Route("/api/services", "appointments", "/services", GET),
     Route("/api/appointments", "appointments", "/appointments", POST),
+    Route("/api/my/appointments", "appointments", "/my/appointments", ANY, audience="citizen"),
+    Route("/api/admin/establishments", "appointments", "/admin/establishments", ANY, audience="staff"),
     Route("/api/registrations", "accounts", "/registrations", POST),
     Route("/api/codes", "accounts", "/codes", POST),
     Route("/api/sessions", "accounts", "/sessions", POST),

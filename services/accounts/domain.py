@@ -50,9 +50,9 @@ def check_password(password: str, context_words: list[str]) -> None:
             remainder = remainder.replace(word.lower(), "")
     if remainder != lowered and len(remainder.strip()) < 8:
         raise _weak_error(
-                "Le mot de passe ne doit pas reprendre votre nom ou votre courriel.",
-                "The password must not be built on your name or email address.",
-            )
+            "Le mot de passe ne doit pas reprendre votre nom ou votre courriel.",
+            "The password must not be built on your name or email address.",
+        )
 
 
 def _is_repetition(password: str) -> bool:

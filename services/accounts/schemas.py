@@ -122,6 +122,8 @@ class BookingFormResponse(BaseModel):
     email: str | None
     phone: str | None
     language: str
+    notify_email: bool
+    notify_sms: bool
 
 
 class DeleteAccountRequest(_Strict):

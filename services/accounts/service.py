@@ -115,9 +115,7 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
             same_contact.append(func.lower(accounts.c.email) == request.email.lower())
         if request.phone:
             same_contact.append(accounts.c.phone == request.phone)
-        existing = (
-            await uow.session.execute(select(accounts.c.id, accounts.c.status).where(or_(*same_contact)))
-        ).all()
+        existing = (await uow.session.execute(select(accounts.c.id, accounts.c.status).where(or_(*same_contact)))).all()
         if any(row.status == "active" for row in existing):
             # Same answer as a new registration: whether an address has an account is not disclosed.
             uow.publish(
@@ -603,6 +601,8 @@ async def booking_form(
         email=account.email,
         phone=account.phone,
         language=account.language,
+        notify_email=account.notify_email,
+        notify_sms=account.notify_sms,
     )
 
 

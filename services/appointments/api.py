@@ -1,42 +1,169 @@
-"""HTTP routes of the appointments service: parse, call a use case, answer."""
+"""HTTP routes of the appointments service: parse, call a use case, answer.
+
+Identity arrives from the gateway: X-Account-Id for a signed-in citizen, X-Staff-Id and
+X-Establishment-Id for staff. Bookings made without an account are managed with their token.
+"""
 
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from services.appointments import service
+from services.appointments.calendar_file import appointment_ics
 from services.appointments.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
     BookedAppointmentResponse,
-    CancelAppointmentRequest,
+    BookForPersonRequest,
     EstablishmentResponse,
+    ManageAppointmentRequest,
+    MyAppointmentsResponse,
+    RescheduleAppointmentRequest,
     SlotResponse,
 )
+from services.appointments.service import Caller
+from shared.errors import DomainError
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter()
+
+LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
+STAFF_ONLY = DomainError(401, "staff_only", None, "Réservé au personnel.", "Staff only.")
 
 
 def unit_of_work(request: Request) -> UnitOfWork:
     return request.app.state.runtime.unit_of_work()
 
 
+def secret(request: Request) -> bytes:
+    return request.app.state.runtime.settings.secret_key.get_secret_value().encode()
+
+
+def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
+    if x_account_id is None:
+        raise LOGIN_REQUIRED
+    return x_account_id
+
+
+def staff_establishment(x_establishment_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
+    if x_establishment_id is None:
+        raise STAFF_ONLY
+    return x_establishment_id
+
+
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+Secret = Annotated[bytes, Depends(secret)]
+Citizen = Annotated[uuid.UUID, Depends(citizen)]
+Establishment = Annotated[uuid.UUID, Depends(staff_establishment)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-@router.post("/appointments", status_code=status.HTTP_201_CREATED, response_model=BookedAppointmentResponse)
-async def book_appointment(body: BookAppointmentRequest, uow: UoW) -> BookedAppointmentResponse:
-    return await service.book_appointment(uow, body)
+def _booked(response: Response, result: tuple[BookedAppointmentResponse, bool]) -> BookedAppointmentResponse:
+    booked, replayed = result
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return booked
 
 
-@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentResponse)
-async def cancel_appointment(
-    appointment_id: uuid.UUID, body: CancelAppointmentRequest, uow: UoW
+@router.post("/appointments", status_code=status.HTTP_201_CREATED)
+async def book_appointment(
+    body: BookAppointmentRequest, uow: UoW, key: Secret, response: Response, idempotency_key: IdempotencyKey = None
+) -> BookedAppointmentResponse:
+    return _booked(response, await service.book_appointment(uow, key, service.from_anonymous(body), idempotency_key))
+
+
+@router.post("/my/appointments", status_code=status.HTTP_201_CREATED)
+async def book_for_person(
+    body: BookForPersonRequest,
+    account_id: Citizen,
+    uow: UoW,
+    key: Secret,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> BookedAppointmentResponse:
+    booking = service.from_account(account_id, body)
+    return _booked(response, await service.book_appointment(uow, key, booking, idempotency_key))
+
+
+@router.get("/my/appointments")
+async def my_appointments(account_id: Citizen, uow: UoW) -> MyAppointmentsResponse:
+    return await service.my_appointments(uow, account_id)
+
+
+@router.post("/my/appointments/{appointment_id}/cancel")
+async def cancel_mine(appointment_id: uuid.UUID, account_id: Citizen, uow: UoW, key: Secret) -> AppointmentResponse:
+    return await service.cancel_appointment(uow, key, appointment_id, Caller(account_id=account_id))
+
+
+@router.post("/my/appointments/{appointment_id}/confirm")
+async def confirm_mine(appointment_id: uuid.UUID, account_id: Citizen, uow: UoW, key: Secret) -> AppointmentResponse:
+    return await service.confirm_presence(uow, key, appointment_id, Caller(account_id=account_id))
+
+
+@router.post("/my/appointments/{appointment_id}/reschedule")
+async def reschedule_mine(
+    appointment_id: uuid.UUID, body: RescheduleAppointmentRequest, account_id: Citizen, uow: UoW, key: Secret
 ) -> AppointmentResponse:
-    return await service.cancel_appointment(uow, appointment_id, body.token)
+    return await service.reschedule_appointment(uow, key, appointment_id, body.slot_id, Caller(account_id=account_id))
+
+
+@router.get("/my/appointments/{appointment_id}.ics")
+async def my_calendar_file(appointment_id: uuid.UUID, account_id: Citizen, uow: UoW, key: Secret) -> Response:
+    row = await service.get_appointment(uow, key, appointment_id, Caller(account_id=account_id))
+    return _ics(row)
+
+
+@router.post("/appointments/{appointment_id}/cancel")
+async def cancel_with_token(
+    appointment_id: uuid.UUID, body: ManageAppointmentRequest, uow: UoW, key: Secret
+) -> AppointmentResponse:
+    return await service.cancel_appointment(uow, key, appointment_id, Caller(token=body.token))
+
+
+@router.post("/appointments/{appointment_id}/confirm")
+async def confirm_with_token(
+    appointment_id: uuid.UUID, body: ManageAppointmentRequest, uow: UoW, key: Secret
+) -> AppointmentResponse:
+    return await service.confirm_presence(uow, key, appointment_id, Caller(token=body.token))
+
+
+@router.post("/appointments/{appointment_id}/reschedule")
+async def reschedule_with_token(
+    appointment_id: uuid.UUID, body: RescheduleAppointmentRequest, uow: UoW, key: Secret
+) -> AppointmentResponse:
+    caller = Caller(token=body.token or "")
+    return await service.reschedule_appointment(uow, key, appointment_id, body.slot_id, caller)
+
+
+@router.get("/appointments/{appointment_id}.ics")
+async def calendar_file(
+    appointment_id: uuid.UUID, uow: UoW, key: Secret, token: Annotated[str, Query(max_length=200)]
+) -> Response:
+    return _ics(await service.get_appointment(uow, key, appointment_id, Caller(token=token)))
+
+
+def _ics(row: object) -> Response:
+    return Response(
+        appointment_ics(row, getattr(row, "language", "fr")),
+        media_type="text/calendar",
+        headers={"content-disposition": f'attachment; filename="rendez-vous-{getattr(row, "id", "")}.ics"'},
+    )
+
+
+@router.post("/admin/establishments/{establishment_id}/appointments/{appointment_id}/{attendance}")
+async def record_attendance(
+    establishment_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    attendance: str,
+    staff_of: Establishment,
+    uow: UoW,
+) -> AppointmentResponse:
+    wanted = {"arrived": "arrived", "noshow": "noshow", "fulfilled": "fulfilled"}.get(attendance)
+    if wanted is None or establishment_id != staff_of:
+        raise service.domain.APPOINTMENT_NOT_FOUND
+    return await service.record_attendance(uow, staff_of, appointment_id, wanted)
 
 
 @router.get("/establishments", response_model=list[EstablishmentResponse])

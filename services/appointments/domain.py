@@ -1,7 +1,10 @@
 """Booking rules, free of I/O."""
 
+import base64
 import hashlib
-import secrets
+import hmac
+import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +13,9 @@ from shared.errors import DomainError
 # FHIR R4 Appointment.status values this service uses.
 BOOKED, CANCELLED, ARRIVED, FULFILLED, NOSHOW = "booked", "cancelled", "arrived", "fulfilled", "noshow"
 CANCELLABLE = frozenset({BOOKED})
+MOVABLE = frozenset({BOOKED})
+# Where staff may move an appointment from each state (FHIR R4 names).
+ATTENDANCE = {ARRIVED: frozenset({BOOKED}), NOSHOW: frozenset({BOOKED}), FULFILLED: frozenset({ARRIVED})}
 
 
 @dataclass(frozen=True)
@@ -49,18 +55,42 @@ def require_contact(email: str | None, phone: str | None) -> None:
         )
 
 
-def new_manage_token() -> tuple[str, str]:
-    """A token for managing a booking made without an account, and the hash we keep of it."""
-    token = secrets.token_urlsafe(24)
-    return token, hash_manage_token(token)
+def manage_token(secret: bytes, appointment_id: uuid.UUID) -> str:
+    """The capability in confirmation links: derived, so an idempotent replay can show it again."""
+    digest = hmac.new(secret, b"manage:" + appointment_id.bytes, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
-def hash_manage_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def token_matches(secret: bytes, appointment_id: uuid.UUID, token: str) -> bool:
+    return hmac.compare_digest(manage_token(secret, appointment_id), token)
 
 
-def token_matches(token: str, stored_hash: str) -> bool:
-    return secrets.compare_digest(hash_manage_token(token), stored_hash)
+def person_key(person_id: uuid.UUID | None, email: str | None, phone: str | None) -> str:
+    """Who the patient is for the no-overlap rule."""
+    if person_id is not None:
+        return f"person:{person_id}"
+    return f"email:{email.lower()}" if email else f"phone:{phone}"
+
+
+def request_fingerprint(payload: dict[str, object]) -> str:
+    """Identifies what an Idempotency-Key was first used for."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+IDEMPOTENCY_KEY_REUSED = DomainError(
+    422,
+    "idempotency_key_reused",
+    "Idempotency-Key",
+    "Cette clé d'idempotence a déjà servi pour une autre réservation.",
+    "This Idempotency-Key was already used for a different booking.",
+)
+OVERLAPPING = DomainError(
+    409,
+    "overlapping_appointment",
+    "slot_id",
+    "Cette personne a déjà un rendez-vous à ce moment-là.",
+    "This person already has an appointment at that time.",
+)
 
 
 def cannot_cancel(status: str) -> DomainError:
@@ -70,6 +100,26 @@ def cannot_cancel(status: str) -> DomainError:
         "status",
         f"Ce rendez-vous ne peut plus être annulé (état : {status}).",
         f"This appointment can no longer be cancelled (status: {status}).",
+    )
+
+
+def cannot_move(status: str) -> DomainError:
+    return DomainError(
+        409,
+        "not_movable",
+        "status",
+        f"Ce rendez-vous ne peut plus être déplacé (état : {status}).",
+        f"This appointment can no longer be rescheduled (status: {status}).",
+    )
+
+
+def wrong_attendance(status: str, wanted: str) -> DomainError:
+    return DomainError(
+        409,
+        "attendance_not_allowed",
+        "status",
+        f"Impossible de passer de « {status} » à « {wanted} ».",
+        f"Cannot go from '{status}' to '{wanted}'.",
     )
 
 

@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from services.appointments.api import router
+from services.appointments.catalogue_api import router as catalogue_router
 from services.appointments.consumers import handlers
 from services.appointments.settings import AppointmentsSettings
 from shared.http import create_service_app
@@ -13,5 +14,6 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings or AppointmentsSettings())
     runtime.consume(handlers())
     app = create_service_app("Appointments", runtime.lifespan, runtime.ready, [router])
+    app.include_router(catalogue_router)
     app.state.runtime = runtime
     return app

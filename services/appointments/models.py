@@ -1,8 +1,10 @@
 """Tables owned by the appointments service."""
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import TSTZRANGE
 
 metadata = MetaData()
 
@@ -61,15 +64,78 @@ appointments = Table(
     Column("id", Uuid, primary_key=True),
     Column("slot_id", Uuid, ForeignKey("slots.id"), nullable=False, index=True),
     Column("account_id", Uuid, index=True),
+    Column("person_id", Uuid, index=True),  # holder or dependant, when booked from an account
+    # Who the patient is for the overlap rule: the person id, else the typed email or phone.
+    Column("person_key", Text, nullable=False),
+    Column("during", TSTZRANGE, nullable=False),  # copy of the slot's time, for the exclusion constraint
     # FHIR R4 Appointment.status
     Column("status", Text, nullable=False, server_default="booked"),
     # Snapshot of the patient as given at booking time.
     Column("first_name", Text, nullable=False),
     Column("last_name", Text, nullable=False),
+    Column("birth_date", Date),
     Column("email", Text),
     Column("phone", Text),
     Column("language", Text, nullable=False),
-    Column("manage_token_hash", Text, nullable=False),
+    Column("notify_email", Boolean, nullable=False, server_default=text("true")),
+    Column("notify_sms", Boolean, nullable=False, server_default=text("false")),
+    Column("idempotency_key", Text),
+    Column("request_fingerprint", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("arrived_at", DateTime(timezone=True)),
+    Column("noshow_at", DateTime(timezone=True)),
     Column("cancelled_at", DateTime(timezone=True)),
+    Index(
+        "appointments_idempotency", "idempotency_key", unique=True, postgresql_where=text("idempotency_key IS NOT NULL")
+    ),
+)
+
+# --- catalogue ---
+# Owned by the catalogue (catalogue.py, migration 0003). Imports live here so this section stays self-contained.
+from sqlalchemy import ARRAY, Computed, Time  # noqa: E402
+from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
+
+# {"mon": [["08:00", "16:00"]], ...}: a weekday with no entry is closed.
+establishments.append_column(Column("opening_hours", JSONB, nullable=False, server_default=text("'{}'::jsonb")))
+establishments.append_column(Column("phone", Text))
+establishments.append_column(Column("region", Text))
+# Names folded for accent- and case-insensitive search; must agree with search.fold().
+services.append_column(
+    Column(
+        "search_name",
+        Text,
+        Computed(
+            "translate(replace(replace(lower(name_fr || ' ' || name_en), 'œ', 'oe'), 'æ', 'ae'), "
+            "'àâäáãåçéèêëíìîïñóòôöõúùûüýÿ', 'aaaaaaceeeeiiiinooooouuuuyy')",
+            persisted=True,
+        ),
+    )
+)
+# Nearby search prefilters on a latitude/longitude box before the exact distance.
+Index("establishments_by_location", establishments.c.latitude, establishments.c.longitude)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("establishment_id", Uuid, ForeignKey("establishments.id"), nullable=False),
+    Column("service_id", Uuid, ForeignKey("services.id"), nullable=False),
+    Column("weekdays", ARRAY(Text), nullable=False),
+    Column("start_time", Time, nullable=False),
+    Column("end_time", Time, nullable=False),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    # [{"date": "2025-12-25", "hours": []}, {"date": "2025-12-24", "hours": [["08:00", "12:00"]]}]
+    Column("exceptions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("fingerprint", Text, nullable=False),
+    Column("created_by", Uuid),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("slot_minutes > 0 AND capacity > 0", name="schedules_positive"),
+    CheckConstraint("valid_from <= valid_to AND start_time < end_time", name="schedules_ordered"),
+    Index("schedules_by_establishment", "establishment_id", "valid_from"),
+    # The same schedule posted twice is stored once.
+    Index("schedules_by_content", "service_id", "fingerprint", unique=True),
 )

@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,10 +18,36 @@ class BookAppointmentRequest(BaseModel):
     language: Literal["fr", "en"] = "fr"
 
 
-class CancelAppointmentRequest(BaseModel):
+class BookForPersonRequest(BaseModel):
+    """Composed by the gateway from the signed-in account's data; never taken from a client as is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID
+    person_id: uuid.UUID
+    first_name: PersonName
+    last_name: PersonName
+    birth_date: date | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Literal["fr", "en"] = "fr"
+    notify_email: bool = True
+    notify_sms: bool = False
+
+
+class ManageAppointmentRequest(BaseModel):
+    """For bookings made without an account, the token from the confirmation message."""
+
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(min_length=1, max_length=200)
+
+
+class RescheduleAppointmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID
+    token: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class PlaceResponse(BaseModel):
@@ -41,14 +67,22 @@ class ServiceResponse(BaseModel):
 
 class AppointmentResponse(BaseModel):
     id: uuid.UUID
+    slot_id: uuid.UUID
     status: str
     starts_at: datetime
     ends_at: datetime
     place: PlaceResponse
     service: ServiceResponse
+    person_id: uuid.UUID | None = None
     first_name: str
     last_name: str
     language: str
+    confirmed: bool = False
+
+
+class MyAppointmentsResponse(BaseModel):
+    upcoming: list[AppointmentResponse]
+    past: list[AppointmentResponse]
 
 
 class BookedAppointmentResponse(AppointmentResponse):

@@ -1,16 +1,21 @@
 """Use cases of the appointments service. Each one owns its unit of work's commit."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from services.appointments import domain
 from services.appointments.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
     BookedAppointmentResponse,
+    BookForPersonRequest,
     EstablishmentResponse,
+    MyAppointmentsResponse,
     PlaceResponse,
     ServiceResponse,
     SlotResponse,
@@ -18,10 +23,14 @@ from services.appointments.schemas import (
 from shared.contracts.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
+    AppointmentRescheduled,
+    NoShowRecorded,
+    PatientArrived,
     PatientContactV1,
     PlaceV1,
     ServiceOfferedV1,
 )
+from shared.contracts.appointments import AppointmentCompleted as AppointmentCompletedEvent
 from shared.unit_of_work import UnitOfWork
 
 # One statement claims the seat and reads what the confirmation needs. The row lock taken by the
@@ -34,114 +43,245 @@ WHERE s.id = :slot_id AND sv.id = s.service_id AND s.booked < s.capacity AND s.s
 RETURNING s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
           e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone
 """)
-
+RELEASE_SEAT = text("UPDATE slots SET booked = booked - 1 WHERE id = :slot_id")
 SLOT_STATE = text("SELECT starts_at, capacity, booked FROM slots WHERE id = :slot_id")
 
 INSERT_APPOINTMENT = text("""
 INSERT INTO appointments
-  (id, slot_id, account_id, status, first_name, last_name, email, phone, language, manage_token_hash)
-VALUES (:id, :slot_id, :account_id, 'booked', :first_name, :last_name, :email, :phone, :language, :manage_token_hash)
+  (id, slot_id, account_id, person_id, person_key, during, status, first_name, last_name, birth_date, email, phone,
+   language, notify_email, notify_sms, idempotency_key, request_fingerprint)
+VALUES (:id, :slot_id, :account_id, :person_id, :person_key, tstzrange(:starts_at, :ends_at), 'booked', :first_name,
+        :last_name, :birth_date, :email, :phone, :language, :notify_email, :notify_sms, :idempotency_key,
+        :request_fingerprint)
 """)
 
-APPOINTMENT_DETAILS = text("""
-SELECT a.id, a.slot_id, a.status, a.first_name, a.last_name, a.email, a.phone, a.language, a.manage_token_hash,
+DETAILS = """
+SELECT a.id, a.slot_id, a.account_id, a.person_id, a.status, a.first_name, a.last_name, a.email, a.phone,
+       a.language, a.notify_email, a.notify_sms, a.confirmed_at, a.request_fingerprint,
        s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
        e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone
 FROM appointments a JOIN slots s ON s.id = a.slot_id JOIN services sv ON sv.id = s.service_id
 JOIN establishments e ON e.id = sv.establishment_id
-WHERE a.id = :id
-""")
+"""
+APPOINTMENT_BY_ID = text(DETAILS + " WHERE a.id = :id")
+APPOINTMENT_BY_KEY = text(DETAILS + " WHERE a.idempotency_key = :key")
+APPOINTMENTS_OF_ACCOUNT = text(DETAILS + " WHERE a.account_id = :account_id ORDER BY s.starts_at")
+LOCK_APPOINTMENT = text("SELECT status, slot_id FROM appointments WHERE id = :id FOR UPDATE")
 
 
-def _place(row: object) -> PlaceV1:
+@dataclass(frozen=True)
+class Caller:
+    """Who acts on an existing appointment: its account, or whoever holds its manage token."""
+
+    account_id: uuid.UUID | None = None
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    slot_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    language: str
+    account_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+    birth_date: Any = None
+    notify_email: bool = True
+    notify_sms: bool = False
+
+    @property
+    def notify_channels(self) -> tuple[str, ...]:
+        if self.account_id is None:  # booked without an account: the contact typed in is the preference
+            return tuple(c for c, v in (("email", self.email), ("sms", self.phone)) if v)[:1] or ("email",)
+        channels = tuple(c for c, on in (("email", self.notify_email), ("sms", self.notify_sms)) if on)
+        return channels or ("email",)
+
+
+def _place(row: Any) -> PlaceV1:
     return PlaceV1(
-        establishment_id=row.establishment_id,  # type: ignore[attr-defined]
-        name=row.name,  # type: ignore[attr-defined]
-        address=row.address,  # type: ignore[attr-defined]
-        city=row.city,  # type: ignore[attr-defined]
-        postal_code=row.postal_code,  # type: ignore[attr-defined]
-        timezone=row.timezone,  # type: ignore[attr-defined]
+        establishment_id=row.establishment_id,
+        name=row.name,
+        address=row.address,
+        city=row.city,
+        postal_code=row.postal_code,
+        timezone=row.timezone,
     )
 
 
-def _service(row: object) -> ServiceOfferedV1:
-    return ServiceOfferedV1(service_id=row.service_id, name_fr=row.name_fr, name_en=row.name_en)  # type: ignore[attr-defined]
+def _service(row: Any) -> ServiceOfferedV1:
+    return ServiceOfferedV1(service_id=row.service_id, name_fr=row.name_fr, name_en=row.name_en)
 
 
-async def book_appointment(uow: UnitOfWork, request: BookAppointmentRequest) -> BookedAppointmentResponse:
+def _patient(row: Any) -> PatientContactV1:
+    return PatientContactV1(first_name=row.first_name, last_name=row.last_name, email=row.email, phone=row.phone)
+
+
+def _channels(row: Any) -> tuple[str, ...]:
+    booking = NewBooking(
+        slot_id=row.slot_id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        email=row.email,
+        phone=row.phone,
+        language=row.language,
+        account_id=row.account_id,
+        notify_email=row.notify_email,
+        notify_sms=row.notify_sms,
+    )
+    return booking.notify_channels
+
+
+def _response(row: Any, **overrides: Any) -> AppointmentResponse:
+    values = {
+        "id": row.id,
+        "slot_id": row.slot_id,
+        "status": row.status,
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+        "place": PlaceResponse(**_place(row).model_dump()),
+        "service": ServiceResponse(**_service(row).model_dump()),
+        "person_id": row.person_id,
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "language": row.language,
+        "confirmed": row.confirmed_at is not None,
+    } | overrides
+    return AppointmentResponse(**values)
+
+
+def _constraint(exc: IntegrityError) -> str:
+    return str(getattr(exc.orig, "constraint_name", "") or exc.orig)
+
+
+def from_anonymous(request: BookAppointmentRequest) -> NewBooking:
     domain.require_contact(request.email, request.phone)
-    async with uow:
-        seat = (await uow.session.execute(CLAIM_SEAT, {"slot_id": request.slot_id})).first()
-        if seat is None:
-            state = (await uow.session.execute(SLOT_STATE, {"slot_id": request.slot_id})).first()
-            raise domain.refusal_for(domain.SlotState(*state) if state else None, datetime.now(UTC))
-        appointment_id = uuid.uuid4()
-        token, token_hash = domain.new_manage_token()
-        await uow.session.execute(
-            INSERT_APPOINTMENT,
-            {
-                "id": appointment_id,
-                "slot_id": request.slot_id,
-                "account_id": None,
-                "first_name": request.first_name,
-                "last_name": request.last_name,
-                "email": request.email,
-                "phone": request.phone,
-                "language": request.language,
-                "manage_token_hash": token_hash,
-            },
-        )
-        place, service = _place(seat), _service(seat)
-        patient = PatientContactV1(
-            first_name=request.first_name, last_name=request.last_name, email=request.email, phone=request.phone
-        )
-        uow.publish(
-            AppointmentBooked(
-                appointment_id=appointment_id,
-                slot_id=request.slot_id,
-                account_id=None,
-                starts_at=seat.starts_at,
-                ends_at=seat.ends_at,
-                place=place,
-                service=service,
-                patient=patient,
-                language=request.language,
-                manage_token=token,
+    return NewBooking(**request.model_dump())
+
+
+def from_account(account_id: uuid.UUID, request: BookForPersonRequest) -> NewBooking:
+    return NewBooking(account_id=account_id, **request.model_dump())
+
+
+async def book_appointment(
+    uow: UnitOfWork, secret: bytes, booking: NewBooking, idempotency_key: str | None = None
+) -> tuple[BookedAppointmentResponse, bool]:
+    """Books a seat; returns the appointment and whether it is a replay of an earlier request."""
+    fingerprint = domain.request_fingerprint(booking.__dict__) if idempotency_key else None
+    if idempotency_key:
+        replay = await _replay(uow, secret, idempotency_key, fingerprint)
+        if replay is not None:
+            return replay, True
+    appointment_id = uuid.uuid4()
+    try:
+        async with uow:
+            seat = (await uow.session.execute(CLAIM_SEAT, {"slot_id": booking.slot_id})).first()
+            if seat is None:
+                state = (await uow.session.execute(SLOT_STATE, {"slot_id": booking.slot_id})).first()
+                raise domain.refusal_for(domain.SlotState(*state) if state else None, datetime.now(UTC))
+            await uow.session.execute(
+                INSERT_APPOINTMENT,
+                {
+                    **booking.__dict__,
+                    "id": appointment_id,
+                    "person_key": domain.person_key(booking.person_id, booking.email, booking.phone),
+                    "starts_at": seat.starts_at,
+                    "ends_at": seat.ends_at,
+                    "idempotency_key": idempotency_key,
+                    "request_fingerprint": fingerprint,
+                },
             )
-        )
-        await uow.commit()
-    return BookedAppointmentResponse(
+            token = domain.manage_token(secret, appointment_id)
+            uow.publish(
+                AppointmentBooked(
+                    appointment_id=appointment_id,
+                    slot_id=booking.slot_id,
+                    account_id=booking.account_id,
+                    person_id=booking.person_id,
+                    starts_at=seat.starts_at,
+                    ends_at=seat.ends_at,
+                    place=_place(seat),
+                    service=_service(seat),
+                    patient=PatientContactV1(
+                        first_name=booking.first_name,
+                        last_name=booking.last_name,
+                        email=booking.email,
+                        phone=booking.phone,
+                    ),
+                    language=booking.language,  # type: ignore[arg-type]
+                    manage_token=token,
+                    notify_channels=booking.notify_channels,  # type: ignore[arg-type]
+                )
+            )
+            await uow.commit()
+    except IntegrityError as exc:
+        if "appointments_no_overlap" in _constraint(exc):
+            raise domain.OVERLAPPING from None
+        if idempotency_key and "appointments_idempotency" in _constraint(exc):
+            replay = await _replay(uow, secret, idempotency_key, fingerprint)  # lost a race with the same key
+            if replay is not None:
+                return replay, True
+        raise
+    booked = BookedAppointmentResponse(
         id=appointment_id,
+        slot_id=booking.slot_id,
         status=domain.BOOKED,
         starts_at=seat.starts_at,
         ends_at=seat.ends_at,
-        place=PlaceResponse(**place.model_dump()),
-        service=ServiceResponse(**service.model_dump()),
-        first_name=request.first_name,
-        last_name=request.last_name,
-        language=request.language,
+        place=PlaceResponse(**_place(seat).model_dump()),
+        service=ServiceResponse(**_service(seat).model_dump()),
+        person_id=booking.person_id,
+        first_name=booking.first_name,
+        last_name=booking.last_name,
+        language=booking.language,
         manage_token=token,
     )
+    return booked, False
 
 
-async def cancel_appointment(uow: UnitOfWork, appointment_id: uuid.UUID, token: str) -> AppointmentResponse:
+async def _replay(
+    uow: UnitOfWork, secret: bytes, key: str, fingerprint: str | None
+) -> BookedAppointmentResponse | None:
     async with uow:
-        row = (await uow.session.execute(APPOINTMENT_DETAILS, {"id": appointment_id})).first()
-        # A wrong token answers exactly like a missing appointment: ids cannot be probed.
-        if row is None or not domain.token_matches(token, row.manage_token_hash):
-            raise domain.APPOINTMENT_NOT_FOUND
-        locked = (
-            await uow.session.execute(
-                text("SELECT status FROM appointments WHERE id = :id FOR UPDATE"), {"id": appointment_id}
-            )
-        ).scalar_one()
-        if locked not in domain.CANCELLABLE:
-            raise domain.cannot_cancel(locked)
+        row = (await uow.session.execute(APPOINTMENT_BY_KEY, {"key": key})).first()
+    if row is None:
+        return None
+    if row.request_fingerprint != fingerprint:
+        raise domain.IDEMPOTENCY_KEY_REUSED
+    return BookedAppointmentResponse(**_response(row).model_dump(), manage_token=domain.manage_token(secret, row.id))
+
+
+async def _authorized(uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, caller: Caller) -> Any:
+    """The appointment, if the caller may act on it; otherwise 404, so ids cannot be probed."""
+    row = (await uow.session.execute(APPOINTMENT_BY_ID, {"id": appointment_id})).first()
+    allowed = row is not None and (
+        (caller.account_id is not None and row.account_id == caller.account_id)
+        or (caller.token is not None and domain.token_matches(secret, appointment_id, caller.token))
+    )
+    if not allowed:
+        raise domain.APPOINTMENT_NOT_FOUND
+    return row
+
+
+async def get_appointment(uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, caller: Caller) -> Any:
+    async with uow:
+        return await _authorized(uow, secret, appointment_id, caller)
+
+
+async def cancel_appointment(
+    uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, caller: Caller
+) -> AppointmentResponse:
+    async with uow:
+        row = await _authorized(uow, secret, appointment_id, caller)
+        locked = (await uow.session.execute(LOCK_APPOINTMENT, {"id": appointment_id})).one()
+        if locked.status not in domain.CANCELLABLE:
+            raise domain.cannot_cancel(locked.status)
         await uow.session.execute(
             text("UPDATE appointments SET status = 'cancelled', cancelled_at = now() WHERE id = :id"),
             {"id": appointment_id},
         )
-        await uow.session.execute(text("UPDATE slots SET booked = booked - 1 WHERE id = :id"), {"id": row.slot_id})
+        await uow.session.execute(RELEASE_SEAT, {"slot_id": locked.slot_id})  # bookable again at once
         uow.publish(
             AppointmentCancelled(
                 appointment_id=appointment_id,
@@ -149,28 +289,118 @@ async def cancel_appointment(uow: UnitOfWork, appointment_id: uuid.UUID, token: 
                 starts_at=row.starts_at,
                 place=_place(row),
                 service=_service(row),
-                patient=PatientContactV1(
-                    first_name=row.first_name, last_name=row.last_name, email=row.email, phone=row.phone
-                ),
+                patient=_patient(row),
                 language=row.language,
+                notify_channels=_channels(row),  # type: ignore[arg-type]
             )
         )
         await uow.commit()
-    return _appointment_response(row, status=domain.CANCELLED)
+    return _response(row, status=domain.CANCELLED)
 
 
-def _appointment_response(row: object, status: str) -> AppointmentResponse:
-    return AppointmentResponse(
-        id=row.id,  # type: ignore[attr-defined]
-        status=status,
-        starts_at=row.starts_at,  # type: ignore[attr-defined]
-        ends_at=row.ends_at,  # type: ignore[attr-defined]
-        place=PlaceResponse(**_place(row).model_dump()),
-        service=ServiceResponse(**_service(row).model_dump()),
-        first_name=row.first_name,  # type: ignore[attr-defined]
-        last_name=row.last_name,  # type: ignore[attr-defined]
-        language=row.language,  # type: ignore[attr-defined]
+async def confirm_presence(
+    uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, caller: Caller
+) -> AppointmentResponse:
+    async with uow:
+        row = await _authorized(uow, secret, appointment_id, caller)
+        if row.status != domain.BOOKED:
+            raise domain.cannot_cancel(row.status)
+        await uow.session.execute(
+            text("UPDATE appointments SET confirmed_at = coalesce(confirmed_at, now()) WHERE id = :id"),
+            {"id": appointment_id},
+        )
+        await uow.commit()
+    return _response(row, confirmed=True)
+
+
+async def reschedule_appointment(
+    uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, new_slot_id: uuid.UUID, caller: Caller
+) -> AppointmentResponse:
+    """Claims the new seat and frees the old one in one transaction: never zero seats, never two."""
+    try:
+        async with uow:
+            row = await _authorized(uow, secret, appointment_id, caller)
+            locked = (await uow.session.execute(LOCK_APPOINTMENT, {"id": appointment_id})).one()
+            if locked.status not in domain.MOVABLE:
+                raise domain.cannot_move(locked.status)
+            if new_slot_id == locked.slot_id:
+                return _response(row)
+            seat = (await uow.session.execute(CLAIM_SEAT, {"slot_id": new_slot_id})).first()
+            if seat is None:
+                state = (await uow.session.execute(SLOT_STATE, {"slot_id": new_slot_id})).first()
+                raise domain.refusal_for(domain.SlotState(*state) if state else None, datetime.now(UTC))
+            await uow.session.execute(RELEASE_SEAT, {"slot_id": locked.slot_id})
+            await uow.session.execute(
+                text(
+                    "UPDATE appointments SET slot_id = :slot_id, during = tstzrange(:starts_at, :ends_at), "
+                    "confirmed_at = NULL WHERE id = :id"
+                ),
+                {"id": appointment_id, "slot_id": new_slot_id, "starts_at": seat.starts_at, "ends_at": seat.ends_at},
+            )
+            uow.publish(
+                AppointmentRescheduled(
+                    appointment_id=appointment_id,
+                    old_slot_id=locked.slot_id,
+                    old_starts_at=row.starts_at,
+                    slot_id=new_slot_id,
+                    starts_at=seat.starts_at,
+                    ends_at=seat.ends_at,
+                    place=_place(seat),
+                    service=_service(seat),
+                    patient=_patient(row),
+                    language=row.language,
+                    manage_token=domain.manage_token(secret, appointment_id),
+                    notify_channels=_channels(row),  # type: ignore[arg-type]
+                )
+            )
+            await uow.commit()
+    except IntegrityError as exc:
+        if "appointments_no_overlap" in _constraint(exc):
+            raise domain.OVERLAPPING from None
+        raise
+    return _response(
+        row,
+        slot_id=new_slot_id,
+        starts_at=seat.starts_at,
+        ends_at=seat.ends_at,
+        place=PlaceResponse(**_place(seat).model_dump()),
+        service=ServiceResponse(**_service(seat).model_dump()),
+        confirmed=False,
     )
+
+
+async def my_appointments(uow: UnitOfWork, account_id: uuid.UUID) -> MyAppointmentsResponse:
+    async with uow:
+        rows = (await uow.session.execute(APPOINTMENTS_OF_ACCOUNT, {"account_id": account_id})).all()
+    now = datetime.now(UTC)
+    upcoming = [_response(r) for r in rows if r.ends_at > now and r.status != domain.CANCELLED]
+    past = [_response(r) for r in reversed(rows) if not (r.ends_at > now and r.status != domain.CANCELLED)]
+    return MyAppointmentsResponse(upcoming=upcoming, past=past)
+
+
+async def record_attendance(
+    uow: UnitOfWork, establishment_id: uuid.UUID, appointment_id: uuid.UUID, wanted: str
+) -> AppointmentResponse:
+    """Front desk: arrived, no-show, fulfilled; only on the staff member's own establishment."""
+    column = {domain.ARRIVED: "arrived_at", domain.NOSHOW: "noshow_at", domain.FULFILLED: None}[wanted]
+    async with uow:
+        row = (await uow.session.execute(APPOINTMENT_BY_ID, {"id": appointment_id})).first()
+        if row is None or row.establishment_id != establishment_id:
+            raise domain.APPOINTMENT_NOT_FOUND
+        locked = (await uow.session.execute(LOCK_APPOINTMENT, {"id": appointment_id})).one()
+        if locked.status not in domain.ATTENDANCE[wanted]:
+            raise domain.wrong_attendance(locked.status, wanted)
+        stamp = f", {column} = now()" if column else ""
+        await uow.session.execute(
+            text(f"UPDATE appointments SET status = :status{stamp} WHERE id = :id"),
+            {"id": appointment_id, "status": wanted},
+        )
+        event_type = {domain.ARRIVED: PatientArrived, domain.NOSHOW: NoShowRecorded}.get(
+            wanted, AppointmentCompletedEvent
+        )
+        uow.publish(event_type(appointment_id=appointment_id, establishment_id=establishment_id, at=datetime.now(UTC)))
+        await uow.commit()
+    return _response(row, status=wanted)
 
 
 async def list_establishments(uow: UnitOfWork, limit: int, offset: int) -> list[EstablishmentResponse]:

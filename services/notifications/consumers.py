@@ -3,17 +3,29 @@
 Most messages are queued in the delivery log and sent by the dispatcher. Two kinds are sent inline,
 from the handler, because the log must not keep what they carry: verification codes (the code) and
 the account deletion confirmation (the address of someone who asked to be forgotten).
+
+Appointment messages (confirmation, cancellation and reschedule notices, reminders) go to every channel
+of the event's `notify_channels` the patient has an address for, else to whichever contact exists.
 """
 
-from datetime import UTC, datetime
+import uuid
+from collections.abc import Callable
 
 import structlog
 
-from services.notifications import service
-from services.notifications.channels import EMAIL, SMS, Channels
-from services.notifications.rendering import (
-    account_deletion_confirmation,
+from services.notifications import reminders, service
+from services.notifications.appointment_messages import (
+    AppointmentDetails,
     booking_confirmation,
+    cancellation_notice,
+    reschedule_notice,
+)
+from services.notifications.channels import EMAIL, SMS, Channels
+from services.notifications.clock import Clock
+from services.notifications.destinations import destinations
+from services.notifications.rendering import (
+    RenderedMessage,
+    account_deletion_confirmation,
     email_changed_notice,
     minutes_left,
     registration_attempt_notice,
@@ -23,7 +35,8 @@ from services.notifications.service import DeliveryDispatcher
 from services.notifications.settings import NotificationsSettings
 from shared.consumer import Handler
 from shared.contracts.accounts import AccountDeleted, ContactChanged, RegistrationAttemptedOnExistingAccount
-from shared.contracts.appointments import AppointmentBooked
+from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
+from shared.contracts.appointments import Channel as AppointmentChannel
 from shared.contracts.verification import CodeIssued
 from shared.messages import Contract, EventEnvelope
 from shared.unit_of_work import UnitOfWork
@@ -32,27 +45,99 @@ log = structlog.get_logger(__name__)
 
 
 def handlers(
-    settings: NotificationsSettings, dispatcher: DeliveryDispatcher, channels: Channels
+    settings: NotificationsSettings, dispatcher: DeliveryDispatcher, channels: Channels, clock: Clock
 ) -> dict[type[Contract], Handler]:
+    async def queue_notices(
+        uow: UnitOfWork,
+        envelope: EventEnvelope,
+        kind: str,
+        to: dict[AppointmentChannel, str],
+        language: str,
+        message_for: Callable[[AppointmentChannel], RenderedMessage],
+        account_id: uuid.UUID | None,
+    ) -> None:
+        for channel, recipient in to.items():
+            await service.record_delivery(
+                uow, envelope.id, kind, channel, recipient, language, message_for(channel), account_id=account_id
+            )
+        if to:
+            uow.after_commit(dispatcher.wake)
+
     async def on_appointment_booked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AppointmentBooked)
-        if event.patient.email:
-            message = booking_confirmation(event, settings.portal_base_url)
-            await service.record_delivery(
-                uow,
-                envelope,
-                "appointment_booked",
-                EMAIL,
-                event.patient.email,
-                event.language,
-                message,
-                account_id=event.account_id,
-            )
-            uow.after_commit(dispatcher.wake)
+        if not await reminders.advance_appointment(uow, event.appointment_id, "booked", envelope.occurred_at):
+            # Overtaken by its cancellation or move: a confirmation now would contradict their notices.
+            log.info("stale_event_ignored", event_type=envelope.type, appointment_id=str(event.appointment_id))
+            return
+        chosen = destinations(event.patient, event.notify_channels)
+        await queue_notices(
+            uow,
+            envelope,
+            "appointment_booked",
+            chosen,
+            event.language,
+            lambda channel: booking_confirmation(event, settings.portal_base_url, channel),
+            event.account_id,
+        )
+        await reminders.plan_reminders(
+            uow,
+            envelope.id,
+            AppointmentDetails.of(event),
+            chosen,
+            event.manage_token,
+            event.account_id,
+            settings.reminder_offsets_hours,
+            clock.now(),
+        )
+
+    async def on_appointment_cancelled(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, AppointmentCancelled)
+        if not await reminders.advance_appointment(uow, event.appointment_id, "cancelled", envelope.occurred_at):
+            log.info("stale_event_ignored", event_type=envelope.type, appointment_id=str(event.appointment_id))
+            return
+        account_id = await reminders.account_of(uow, event.appointment_id)
+        await reminders.cancel_reminders(uow, event.appointment_id)
+        await queue_notices(
+            uow,
+            envelope,
+            "appointment_cancelled",
+            destinations(event.patient, event.notify_channels),
+            event.language,
+            lambda channel: cancellation_notice(event, settings.portal_base_url, channel),
+            account_id,
+        )
+
+    async def on_appointment_rescheduled(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, AppointmentRescheduled)
+        if not await reminders.advance_appointment(uow, event.appointment_id, "booked", envelope.occurred_at):
+            log.info("stale_event_ignored", event_type=envelope.type, appointment_id=str(event.appointment_id))
+            return
+        account_id = await reminders.account_of(uow, event.appointment_id)
+        await reminders.cancel_reminders(uow, event.appointment_id)
+        chosen = destinations(event.patient, event.notify_channels)
+        await queue_notices(
+            uow,
+            envelope,
+            "appointment_rescheduled",
+            chosen,
+            event.language,
+            lambda channel: reschedule_notice(event, settings.portal_base_url, channel),
+            account_id,
+        )
+        await reminders.plan_reminders(
+            uow,
+            envelope.id,
+            AppointmentDetails.of(event),
+            chosen,
+            event.manage_token,
+            account_id,
+            settings.reminder_offsets_hours,
+            clock.now(),
+        )
 
     async def on_code_issued(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, CodeIssued)
-        now = datetime.now(UTC)
+        now = clock.now()
         if minutes_left(event.expires_at, now) == 0:
             # Held up past its expiry (e.g. a long broker outage): useless, and confusing if it arrived.
             log.warning("code_expired_before_sending", challenge_id=str(event.challenge_id))
@@ -75,7 +160,7 @@ def handlers(
         assert isinstance(event, RegistrationAttemptedOnExistingAccount)
         message = registration_attempt_notice(event.channel, event.language, settings.portal_base_url)
         await service.record_delivery(
-            uow, envelope, "registration_attempted", event.channel, event.destination, event.language, message
+            uow, envelope.id, "registration_attempted", event.channel, event.destination, event.language, message
         )
         uow.after_commit(dispatcher.wake)
 
@@ -86,7 +171,7 @@ def handlers(
             return
         await service.record_delivery(
             uow,
-            envelope,
+            envelope.id,
             "email_changed",
             EMAIL,
             old,
@@ -98,8 +183,10 @@ def handlers(
 
     async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AccountDeleted)
-        erased = await service.erase_person(uow, event.account_id, [c for c in (event.email, event.phone) if c])
-        log.info("person_erased", account_id=str(event.account_id), deliveries=erased)
+        contacts = [c for c in (event.email, event.phone) if c]
+        erased = await service.erase_person(uow, event.account_id, contacts)
+        forgotten = await reminders.erase_person(uow, event.account_id, contacts)
+        log.info("person_erased", account_id=str(event.account_id), deliveries=erased, reminders=forgotten)
         destination, channel = (event.email, EMAIL) if event.email else (event.phone, SMS)
         if destination is None:
             return
@@ -119,6 +206,8 @@ def handlers(
 
     return {
         AppointmentBooked: on_appointment_booked,
+        AppointmentCancelled: on_appointment_cancelled,
+        AppointmentRescheduled: on_appointment_rescheduled,
         CodeIssued: on_code_issued,
         RegistrationAttemptedOnExistingAccount: on_registration_attempted,
         ContactChanged: on_contact_changed,

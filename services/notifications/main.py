@@ -6,15 +6,19 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 
 from services.notifications.channels import Channels
+from services.notifications.clock import Clock, SystemClock
 from services.notifications.consumers import handlers
+from services.notifications.reminder_scheduler import ReminderScheduler
 from services.notifications.service import DeliveryDispatcher
 from services.notifications.settings import NotificationsSettings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
 
-def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+def create_app(settings: NotificationsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """`clock` is for tests that move time; the service itself runs on the system clock."""
     settings = settings or NotificationsSettings()
+    clock = clock or SystemClock()
     runtime = ServiceRuntime(settings)
     dispatcher = DeliveryDispatcher(
         runtime.unit_of_work,
@@ -24,8 +28,17 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     )
     # Shared by the consumers' inline sends (codes, deletion confirmations).
     inline_channels = Channels.from_settings(settings)
-    runtime.consume(handlers(settings, dispatcher, inline_channels))
+    runtime.consume(handlers(settings, dispatcher, inline_channels, clock))
     runtime.add_worker(dispatcher.run)
+    reminder_scheduler = ReminderScheduler(
+        runtime.unit_of_work,
+        clock,
+        settings.portal_base_url,
+        settings.reminder_poll_seconds,
+        settings.reminder_batch_size,
+        on_queued=dispatcher.wake,
+    )
+    runtime.add_worker(reminder_scheduler.run)
 
     @asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
@@ -37,4 +50,5 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
 
     app = create_service_app("Notifications", lifespan, runtime.ready, [])
     app.state.runtime = runtime
+    app.state.reminder_scheduler = reminder_scheduler
     return app

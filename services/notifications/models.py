@@ -6,6 +6,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -44,4 +46,45 @@ deliveries = Table(
     Index("deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
     Index("deliveries_account", "account_id", postgresql_where=text("account_id IS NOT NULL")),
     Index("deliveries_recipient", func.lower(text("recipient"))),
+)
+
+# One row per reminder to send: planned by the consumer from AppointmentBooked/Rescheduled, turned into
+# deliveries by the ReminderScheduler when due. state: pending -> queued | cancelled | skipped.
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("appointment_id", Uuid, nullable=False),
+    # The event that planned it: with offset_minutes, makes a replayed event plan nothing twice.
+    Column("source_event_id", Uuid, nullable=False),
+    Column("offset_minutes", Integer, nullable=False),
+    Column("account_id", Uuid),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    # When it goes out: starts_at - offset, moved into the 08:00-21:00 window of the place.
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("state", Text, nullable=False, server_default="pending"),
+    # {"email": address, "sms": E.164 number}: the channels chosen at booking; '{}' once erased.
+    Column("destinations", JSONB, nullable=False),
+    # AppointmentDetails.stored(): names, service, place, time zone, language.
+    Column("details", JSONB, nullable=False),
+    # For the confirm/cancel links; NULL once the reminder is queued, cancelled or skipped.
+    Column("manage_token", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("settled_at", DateTime(timezone=True)),
+    UniqueConstraint("source_event_id", "offset_minutes", name="reminders_once_per_event"),
+    Index("reminders_due", "due_at", postgresql_where=text("state = 'pending'")),
+    Index("reminders_appointment", "appointment_id"),
+    Index("reminders_account", "account_id", postgresql_where=text("account_id IS NOT NULL")),
+)
+
+# The latest appointment event applied, per appointment: events can arrive out of order (a failed
+# message is requeued behind later ones), and a late AppointmentBooked must not plan reminders for an
+# appointment already cancelled or moved. Ids and times only, nothing about the person.
+appointment_versions = Table(
+    "appointment_versions",
+    metadata,
+    Column("appointment_id", Uuid, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("appointment_id", name="appointment_versions_pkey"),
 )

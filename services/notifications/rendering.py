@@ -11,7 +11,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notifications.masking import mask_email
 from shared.contracts.accounts import Channel, CodePurpose, ContactChanged, Language
-from shared.contracts.appointments import AppointmentBooked
 from shared.contracts.verification import CodeIssued
 
 _templates = Environment(
@@ -64,25 +63,17 @@ def local_date_time(moment: datetime, timezone: str, language: str) -> tuple[str
     return format_date(local, format="full", locale=locale), format_time(local, format="short", locale=locale)
 
 
+def manage_url(portal_base_url: str, appointment_id: object, action: str, token: str) -> str:
+    """A portal link acting on one appointment, authorised by its manage token (no login needed)."""
+    return f"{portal_base_url.rstrip('/')}/appointments/{appointment_id}/{action}?token={quote(token)}"
+
+
 def cancel_url(portal_base_url: str, appointment_id: object, token: str) -> str:
-    return f"{portal_base_url.rstrip('/')}/appointments/{appointment_id}/cancel?token={quote(token)}"
+    return manage_url(portal_base_url, appointment_id, "cancel", token)
 
 
-def booking_confirmation(event: AppointmentBooked, portal_base_url: str) -> RenderedMessage:
-    date, time = local_date_time(event.starts_at, event.place.timezone, event.language)
-    return render(
-        "appointment_booked",
-        event.language,
-        {
-            "first_name": event.patient.first_name,
-            "last_name": event.patient.last_name,
-            "service": event.service.name_fr if event.language == "fr" else event.service.name_en,
-            "date": date,
-            "time": time,
-            "place": event.place,
-            "cancel_url": cancel_url(portal_base_url, event.appointment_id, event.manage_token),
-        },
-    )
+def confirm_url(portal_base_url: str, appointment_id: object, token: str) -> str:
+    return manage_url(portal_base_url, appointment_id, "confirm", token)
 
 
 def minutes_left(expires_at: datetime, now: datetime) -> int:

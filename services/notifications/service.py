@@ -25,7 +25,7 @@ CODE_WITHHELD = "[code withheld]"
 
 async def record_delivery(
     uow: UnitOfWork,
-    envelope: EventEnvelope,
+    event_id: uuid.UUID,
     kind: str,
     channel: str,
     recipient: str,
@@ -33,12 +33,13 @@ async def record_delivery(
     message: RenderedMessage,
     account_id: uuid.UUID | None = None,
 ) -> None:
-    """Queue one message in the delivery log, in the consumer's transaction (at most once per event)."""
+    """Queue one message in the delivery log, in the caller's transaction (at most once per event, kind
+    and channel). `event_id` is the event's, or the reminder's for reminders."""
     await uow.session.execute(
         insert(deliveries)
         .values(
             id=uuid.uuid4(),
-            event_id=envelope.id,
+            event_id=event_id,
             kind=kind,
             channel=channel,
             recipient=recipient,

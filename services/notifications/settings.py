@@ -1,4 +1,4 @@
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -26,3 +26,17 @@ class NotificationsSettings(ServiceSettings):
     portal_base_url: str = "http://127.0.0.1:8000"
     dispatch_concurrency: int = 4
     max_attempts: int = 8
+    # Reminders go out this many hours before the appointment (elapsed hours), moved into 08:00-21:00
+    # at the place; env: NOTIFICATIONS_REMINDER_OFFSETS_HOURS='[48, 2]'. An empty list sends none.
+    reminder_offsets_hours: tuple[float, ...] = (24.0,)
+    # How often the reminder scheduler looks for due reminders (it is also woken explicitly).
+    reminder_poll_seconds: float = 15.0
+    # Reminders claimed per transaction: a replica holds this many rows locked while queueing them.
+    reminder_batch_size: int = 50
+
+    @field_validator("reminder_offsets_hours")
+    @classmethod
+    def _offsets_are_positive(cls, offsets: tuple[float, ...]) -> tuple[float, ...]:
+        if any(hours <= 0 for hours in offsets):
+            raise ValueError("reminder offsets must be positive numbers of hours before the appointment")
+        return offsets

@@ -31,6 +31,9 @@ class PatientContactV1(BaseModel):
     phone: str | None
 
 
+Channel = Literal["email", "sms"]
+
+
 class AppointmentBooked(Contract):
     producer: ClassVar[str] = "appointments"
     event_type: ClassVar[str] = "AppointmentBooked"
@@ -45,8 +48,11 @@ class AppointmentBooked(Contract):
     service: ServiceOfferedV1
     patient: PatientContactV1
     language: Literal["fr", "en"]
-    # Lets the notification carry a working cancel link for a booking made without an account.
+    # Lets the notification carry working confirm/cancel links, with or without an account.
     manage_token: str
+    # Added compatibly to v1 (defaults keep older payloads valid):
+    person_id: uuid.UUID | None = None  # holder or dependant, when booked from an account
+    notify_channels: tuple[Channel, ...] = ("email",)  # the patient's preference: where reminders go
 
 
 class AppointmentCancelled(Contract):
@@ -61,3 +67,48 @@ class AppointmentCancelled(Contract):
     service: ServiceOfferedV1
     patient: PatientContactV1
     language: Literal["fr", "en"]
+    notify_channels: tuple[Channel, ...] = ("email",)
+    cancelled_by: Literal["patient", "staff"] = "patient"
+
+
+class AppointmentRescheduled(Contract):
+    producer: ClassVar[str] = "appointments"
+    event_type: ClassVar[str] = "AppointmentRescheduled"
+    version: ClassVar[int] = 1
+
+    appointment_id: uuid.UUID
+    old_slot_id: uuid.UUID
+    old_starts_at: datetime
+    slot_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    place: PlaceV1
+    service: ServiceOfferedV1
+    patient: PatientContactV1
+    language: Literal["fr", "en"]
+    manage_token: str
+    notify_channels: tuple[Channel, ...] = ("email",)
+
+
+class _Attendance(Contract):
+    appointment_id: uuid.UUID
+    establishment_id: uuid.UUID
+    at: datetime
+
+
+class PatientArrived(_Attendance):
+    producer: ClassVar[str] = "appointments"
+    event_type: ClassVar[str] = "PatientArrived"
+    version: ClassVar[int] = 1
+
+
+class AppointmentCompleted(_Attendance):
+    producer: ClassVar[str] = "appointments"
+    event_type: ClassVar[str] = "AppointmentCompleted"
+    version: ClassVar[int] = 1
+
+
+class NoShowRecorded(_Attendance):
+    producer: ClassVar[str] = "appointments"
+    event_type: ClassVar[str] = "NoShowRecorded"
+    version: ClassVar[int] = 1

@@ -17,7 +17,8 @@ PASSWORD = "un matin de givre sur le fleuve"
 def code_from_mail(mail_sink: MailSink, recipient: str, already: int = 0, timeout: float = 10) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        mails = [m for m in mail_sink.messages() if recipient in m.recipients]
+        # Only code messages: a late notice from an earlier test may share the address.
+        mails = [m for m in mail_sink.messages() if recipient in m.recipients and "code" in m.subject.lower()]
         if len(mails) > already:
             found = CODE.search(mails[-1].body)
             assert found, mails[-1].body
@@ -29,7 +30,7 @@ def code_from_mail(mail_sink: MailSink, recipient: str, already: int = 0, timeou
 def code_from_sms(sms_sink: SmsSink, phone: str, already: int = 0, timeout: float = 10) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        texts = [m for m in sms_sink.messages() if m.to == phone]
+        texts = [m for m in sms_sink.messages() if m.to == phone and CODE.search(m.body)]
         if len(texts) > already:
             found = CODE.search(texts[-1].body)
             assert found, texts[-1].body

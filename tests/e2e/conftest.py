@@ -88,3 +88,35 @@ async def db_counts(system: Supervisor) -> dict[str, int]:
         }
     finally:
         await conn.close()
+
+
+async def _add_slot(url: str, service_id: uuid.UUID, starts: datetime, capacity: int) -> uuid.UUID:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        slot = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity) "
+            "VALUES ($1, $2, $3::timestamptz, $3::timestamptz + interval '15 minutes', $4)",
+            slot,
+            service_id,
+            starts,
+            capacity,
+        )
+        return slot
+    finally:
+        await conn.close()
+
+
+def add_slot(
+    system: Supervisor, catalogue: Catalogue, days: int, hour_utc: int, capacity: int, minute: int = 0
+) -> uuid.UUID:
+    starts = (datetime.now(UTC) + timedelta(days=days)).replace(hour=hour_utc, minute=minute, second=0, microsecond=0)
+    return run_sync(_add_slot(system.config.database_urls["appointments"], catalogue.service_id, starts, capacity))
+
+
+async def slot_seats(system: Supervisor, slot_id: uuid.UUID) -> int:
+    conn = await asyncpg.connect(system.config.database_urls["appointments"].replace("+asyncpg", ""))
+    try:
+        return await conn.fetchval("SELECT booked FROM slots WHERE id = $1", slot_id)
+    finally:
+        await conn.close()

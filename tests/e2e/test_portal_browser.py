@@ -16,6 +16,11 @@ def test_citizen_books_on_the_portal_and_sees_the_confirmation(
     system: Supervisor, catalogue: Catalogue, mail_sink: MailSink, page: Page
 ):
     page.goto(system.config.url("gateway") + "/")
+    page.get_by_label("Code postal").fill("H1T 2H1")
+    page.get_by_label("Service recherché").fill("sang")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.locator("li.result").first).to_contain_text("Clinique Test Rosemont")
+    page.get_by_role("link", name="Choisir une heure").first.click()
     expect(page.get_by_role("heading", name="Prendre rendez-vous")).to_be_visible()
     expect(page.get_by_text("Clinique Test Rosemont")).to_be_visible()
     page.locator("label.slot").filter(has_text="10 h 30").first.click()
@@ -37,7 +42,7 @@ def test_citizen_books_on_the_portal_and_sees_the_confirmation(
 
 
 def test_portal_shows_field_errors_without_losing_the_form(system: Supervisor, catalogue: Catalogue, page: Page):
-    page.goto(system.config.url("gateway") + "/")
+    page.goto(system.config.url("gateway") + f"/book/{catalogue.service_id}")
     page.locator("label.slot").first.click()
     page.get_by_label("Prénom").fill("Léa")
     page.get_by_label("Nom", exact=True).fill("Gagnon")
@@ -48,6 +53,11 @@ def test_portal_shows_field_errors_without_losing_the_form(system: Supervisor, c
 
 
 def test_portal_switches_to_english(system: Supervisor, catalogue: Catalogue, page: Page):
-    page.goto(system.config.url("gateway") + "/?lang=en")
+    page.goto(system.config.url("gateway") + f"/book/{catalogue.service_id}?lang=en")
     expect(page.get_by_role("heading", name="Book an appointment")).to_be_visible()
     expect(page.get_by_label("Mobile phone")).to_be_visible()
+
+
+def test_a_bad_postal_code_is_explained(system: Supervisor, page: Page):
+    page.goto(system.config.url("gateway") + "/?postal_code=ZZZ")
+    expect(page.get_by_role("alert")).to_contain_text("postal")

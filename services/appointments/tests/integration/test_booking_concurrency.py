@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from services.appointments.schemas import BookAppointmentRequest
-from services.appointments.service import book_appointment
+from services.appointments.service import book_appointment, from_anonymous
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import DomainError
 from shared.unit_of_work import UnitOfWork
@@ -44,16 +44,16 @@ async def test_two_hundred_concurrent_bookings_for_five_seats(clean_databases):
     sessions = make_sessionmaker(engine)
     try:
         slot = await _slot_with_seats(sessions, capacity=5)
-        request = BookAppointmentRequest(slot_id=slot, first_name="A", last_name="B", email="a@example.org")
 
-        async def attempt() -> str:
+        async def attempt(i: int) -> str:
+            request = BookAppointmentRequest(slot_id=slot, first_name="A", last_name="B", email=f"p{i}@example.org")
             try:
-                await book_appointment(UnitOfWork(sessions), request)
+                await book_appointment(UnitOfWork(sessions), b"secret", from_anonymous(request))
                 return "booked"
             except DomainError as refused:
                 return refused.code
 
-        outcomes = await asyncio.gather(*(attempt() for _ in range(200)))
+        outcomes = await asyncio.gather(*(attempt(i) for i in range(200)))
         assert outcomes.count("booked") == 5
         assert outcomes.count("slot_full") == 195
         async with sessions() as session:
@@ -61,5 +61,29 @@ async def test_two_hundred_concurrent_bookings_for_five_seats(clean_databases):
             appointments = (await session.execute(text("SELECT count(*) FROM appointments"))).scalar()
             events = (await session.execute(text("SELECT count(*) FROM outbox"))).scalar()
         assert (booked, appointments, events) == (5, 5, 5)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_same_person_cannot_hold_two_overlapping_appointments_even_concurrently(clean_databases):
+    engine = make_engine(clean_databases["appointments"], pool_size=20)
+    sessions = make_sessionmaker(engine)
+    try:
+        slots = [await _slot_with_seats(sessions, capacity=50) for _ in range(2)]  # both at the same time
+
+        async def attempt(slot: uuid.UUID) -> str:
+            request = BookAppointmentRequest(slot_id=slot, first_name="A", last_name="B", email="Same@Example.org")
+            try:
+                await book_appointment(UnitOfWork(sessions), b"secret", from_anonymous(request))
+                return "booked"
+            except DomainError as refused:
+                return refused.code
+
+        outcomes = await asyncio.gather(*(attempt(slots[i % 2]) for i in range(20)))
+        assert outcomes.count("booked") == 1
+        assert set(outcomes) == {"booked", "overlapping_appointment"}
+        async with sessions() as session:
+            seats = (await session.execute(text("SELECT sum(booked) FROM slots"))).scalar()
+        assert seats == 1  # refused attempts released the seat they had claimed
     finally:
         await engine.dispose()

@@ -1,3 +1,4 @@
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -37,13 +38,27 @@ def test_contact_is_required_but_either_channel_is_enough():
     assert refused.value.field == "email"
 
 
-def test_manage_token_is_random_and_only_its_hash_is_kept():
-    token, stored = domain.new_manage_token()
-    other, _ = domain.new_manage_token()
-    assert token != other
-    assert token not in stored
-    assert domain.token_matches(token, stored)
-    assert not domain.token_matches(other, stored)
+def test_manage_token_is_derived_per_appointment_and_secret():
+    secret, other_secret = b"k" * 32, b"j" * 32
+    first, second = uuid.uuid4(), uuid.uuid4()
+    token = domain.manage_token(secret, first)
+    assert token == domain.manage_token(secret, first)  # an idempotent replay shows the same link
+    assert token != domain.manage_token(secret, second)
+    assert token != domain.manage_token(other_secret, first)
+    assert domain.token_matches(secret, first, token)
+    assert not domain.token_matches(secret, second, token)
+
+
+def test_person_key_prefers_the_account_person_then_email_then_phone():
+    person = uuid.uuid4()
+    assert domain.person_key(person, "A@x.org", "+15145550000") == f"person:{person}"
+    assert domain.person_key(None, "A@X.org", "+15145550000") == "email:a@x.org"
+    assert domain.person_key(None, None, "+15145550000") == "phone:+15145550000"
+
+
+def test_fingerprint_depends_on_every_field_but_not_their_order():
+    assert domain.request_fingerprint({"a": 1, "b": "x"}) == domain.request_fingerprint({"b": "x", "a": 1})
+    assert domain.request_fingerprint({"a": 1}) != domain.request_fingerprint({"a": 2})
 
 
 def test_only_booked_appointments_can_be_cancelled():

@@ -4,12 +4,14 @@ the SMTP sink and an SMS sink; events are published on the bus as the producers 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 
 import aio_pika
 import asyncpg
 import pytest
 from fastapi import FastAPI
 
+from services.notifications.clock import Clock, SystemClock
 from services.notifications.main import create_app
 from services.notifications.settings import NotificationsSettings
 from shared.devstack.sms_sink import SmsSink
@@ -47,7 +49,14 @@ def settings(clean_databases, amqp_url, bus_namespace, mail_sink, sms_sink) -> N
         sms_sender=SMS_SENDER,
         portal_base_url=PORTAL,
         dispatch_concurrency=2,
+        reminder_poll_seconds=0.2,
     )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The service's clock; reminder tests override this fixture with a ManualClock."""
+    return SystemClock()
 
 
 async def eventually(predicate: Callable[[], Awaitable[bool] | bool], timeout: float = 15.0) -> None:
@@ -64,8 +73,15 @@ async def eventually(predicate: Callable[[], Awaitable[bool] | bool], timeout: f
 
 
 @pytest.fixture
-async def service(settings: NotificationsSettings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
+async def service(settings: NotificationsSettings, clock: Clock) -> AsyncIterator[FastAPI]:
+    async with running(settings, clock) as app:
+        yield app
+
+
+@asynccontextmanager
+async def running(settings: NotificationsSettings, clock: Clock) -> AsyncIterator[FastAPI]:
+    """One notifications replica, from start to stop (its real lifespan)."""
+    app = create_app(settings, clock)
     async with app.router.lifespan_context(app):
         await eventually(lambda: app.state.runtime.bus.connected)
         yield app

@@ -1,7 +1,8 @@
 import uuid
 from datetime import UTC, datetime
 
-from services.notifications.rendering import booking_confirmation, cancel_url, local_date_time
+from services.notifications.appointment_messages import booking_confirmation
+from services.notifications.rendering import cancel_url, local_date_time
 from shared.contracts.appointments import AppointmentBooked, PatientContactV1, PlaceV1, ServiceOfferedV1
 
 

@@ -1,0 +1,105 @@
+"""HTTP routes of the catalogue: public nearby search, staff schedules (identity comes from the gateway)."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from services.appointments import catalogue
+from services.appointments.catalogue import SearchQuery, Staff
+from services.appointments.catalogue_schemas import (
+    CreatedScheduleResponse,
+    CreateScheduleRequest,
+    OfferedServiceResponse,
+    ScheduleResponse,
+    SearchResponse,
+    ServiceOfferedResponse,
+)
+from services.appointments.search import MAX_RADIUS_KM
+from shared.errors import DomainError
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter()
+
+LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
+
+
+def unit_of_work(request: Request) -> UnitOfWork:
+    return request.app.state.runtime.unit_of_work()
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def staff(
+    x_staff_id: Annotated[str | None, Header()] = None,
+    x_establishment_id: Annotated[str | None, Header()] = None,
+    x_staff_role: Annotated[str | None, Header()] = None,
+) -> Staff:
+    # Only the gateway sets these, after checking a staff token: anything missing or garbled is no login.
+    staff_id, establishment_id = _uuid(x_staff_id), _uuid(x_establishment_id)
+    if staff_id is None or establishment_id is None:
+        raise LOGIN_REQUIRED
+    return Staff(staff_id, establishment_id, (x_staff_role or "").strip().lower())
+
+
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+StaffMember = Annotated[Staff, Depends(staff)]
+
+
+@router.get("/search")
+async def search_nearby(
+    uow: UoW,
+    postal_code: Annotated[str | None, Query(max_length=10)] = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    service: Annotated[str | None, Query(max_length=100)] = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    radius_km: Annotated[float, Query(gt=0, le=MAX_RADIUS_KM)] = 25.0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> SearchResponse:
+    """Establishments within `radius_km` with a free slot of a matching service, nearest first."""
+    query = SearchQuery(
+        postal_code=postal_code or None,
+        latitude=lat,
+        longitude=lon,
+        service=service,
+        date_from=date_from,
+        date_to=date_to,
+        radius_km=radius_km,
+        limit=limit,
+        offset=offset,
+    )
+    return await catalogue.search_nearby(uow, query)
+
+
+@router.get("/services/{service_id}")
+async def offered_service(service_id: uuid.UUID, uow: UoW) -> OfferedServiceResponse:
+    return await catalogue.offered_service(uow, service_id)
+
+
+@router.get("/admin/establishments/{establishment_id}/services")
+async def list_services(establishment_id: uuid.UUID, who: StaffMember, uow: UoW) -> list[ServiceOfferedResponse]:
+    return await catalogue.list_services(uow, who, establishment_id)
+
+
+@router.get("/admin/establishments/{establishment_id}/schedules")
+async def list_schedules(establishment_id: uuid.UUID, who: StaffMember, uow: UoW) -> list[ScheduleResponse]:
+    return await catalogue.list_schedules(uow, who, establishment_id)
+
+
+@router.post("/admin/establishments/{establishment_id}/schedules", status_code=status.HTTP_201_CREATED)
+async def create_schedule(
+    establishment_id: uuid.UUID, body: CreateScheduleRequest, who: StaffMember, uow: UoW, response: Response
+) -> CreatedScheduleResponse:
+    schedule, created = await catalogue.create_schedule(uow, who, establishment_id, body)
+    if not created:
+        response.status_code = status.HTTP_200_OK  # the same schedule again: nothing new was stored
+    return schedule

@@ -1,0 +1,112 @@
+"""Messages about an appointment: confirmation, cancellation and reschedule notices, reminders (no I/O).
+
+Each renders for one channel: email templates `<kind>.<lang>.txt`, SMS ones `<kind>.sms.<lang>.txt`.
+"""
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Self
+
+from services.notifications.rendering import (
+    RenderedMessage,
+    cancel_url,
+    confirm_url,
+    local_date_time,
+    render,
+    template_for,
+)
+from shared.contracts.accounts import Channel
+from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
+
+AppointmentEvent = AppointmentBooked | AppointmentCancelled | AppointmentRescheduled
+
+
+@dataclass(frozen=True)
+class AppointmentDetails:
+    """What a message says about an appointment; a reminder row keeps it (`stored()`) until it is sent."""
+
+    appointment_id: uuid.UUID
+    starts_at: datetime
+    first_name: str
+    last_name: str
+    service_fr: str
+    service_en: str
+    place_name: str
+    address: str
+    city: str
+    postal_code: str
+    timezone: str
+    language: str
+
+    @classmethod
+    def of(cls, event: AppointmentEvent) -> Self:
+        return cls(
+            appointment_id=event.appointment_id,
+            starts_at=event.starts_at,
+            first_name=event.patient.first_name,
+            last_name=event.patient.last_name,
+            service_fr=event.service.name_fr,
+            service_en=event.service.name_en,
+            place_name=event.place.name,
+            address=event.place.address,
+            city=event.place.city,
+            postal_code=event.place.postal_code,
+            timezone=event.place.timezone,
+            language=event.language,
+        )
+
+    def stored(self) -> dict[str, str]:
+        """The JSON form, without the id and start time (columns of their own)."""
+        stored = asdict(self)
+        del stored["appointment_id"], stored["starts_at"]
+        return stored
+
+    @classmethod
+    def from_stored(cls, appointment_id: uuid.UUID, starts_at: datetime, stored: dict[str, str]) -> Self:
+        return cls(appointment_id=appointment_id, starts_at=starts_at, **stored)
+
+    def context(self) -> dict[str, Any]:
+        date, time = local_date_time(self.starts_at, self.timezone, self.language)
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "service": self.service_fr if self.language == "fr" else self.service_en,
+            "date": date,
+            "time": time,
+            "place": {
+                "name": self.place_name,
+                "address": self.address,
+                "city": self.city,
+                "postal_code": self.postal_code,
+            },
+        }
+
+
+def booking_confirmation(event: AppointmentBooked, portal_base_url: str, channel: Channel = "email") -> RenderedMessage:
+    context = AppointmentDetails.of(event).context()
+    context["cancel_url"] = cancel_url(portal_base_url, event.appointment_id, event.manage_token)
+    return render(template_for("appointment_booked", channel), event.language, context)
+
+
+def cancellation_notice(event: AppointmentCancelled, portal_base_url: str, channel: Channel) -> RenderedMessage:
+    context = AppointmentDetails.of(event).context()
+    context["by_clinic"] = event.cancelled_by == "staff"
+    context["portal_url"] = portal_base_url
+    return render(template_for("appointment_cancelled", channel), event.language, context)
+
+
+def reschedule_notice(event: AppointmentRescheduled, portal_base_url: str, channel: Channel) -> RenderedMessage:
+    details = AppointmentDetails.of(event)
+    context = details.context()
+    context["old_date"], context["old_time"] = local_date_time(event.old_starts_at, details.timezone, event.language)
+    context["confirm_url"] = confirm_url(portal_base_url, event.appointment_id, event.manage_token)
+    context["cancel_url"] = cancel_url(portal_base_url, event.appointment_id, event.manage_token)
+    return render(template_for("appointment_rescheduled", channel), event.language, context)
+
+
+def reminder(details: AppointmentDetails, manage_token: str, portal_base_url: str, channel: Channel) -> RenderedMessage:
+    context = details.context()
+    context["confirm_url"] = confirm_url(portal_base_url, details.appointment_id, manage_token)
+    context["cancel_url"] = cancel_url(portal_base_url, details.appointment_id, manage_token)
+    return render(template_for("appointment_reminder", channel), details.language, context)

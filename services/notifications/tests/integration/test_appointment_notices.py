@@ -1,0 +1,47 @@
+"""Booking confirmations go to each channel the patient chose, and only there."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from services.notifications.tests.appointment_events import EMAIL, PHONE, booked, patient
+from services.notifications.tests.integration.conftest import eventually, fetch
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.sms_sink import SmsSink
+
+
+def soon() -> datetime:
+    return datetime.now(UTC) + timedelta(days=3)
+
+
+async def test_a_booking_is_confirmed_by_email_and_sms_when_both_are_chosen(
+    service, publish, settings, mail_sink: MailSink, sms_sink: SmsSink
+):
+    booking = booked(soon(), ("email", "sms"), manage_token="tok-both")
+    await publish(booking)
+    await eventually(lambda: len(mail_sink.transmissions()) == 1 and len(sms_sink.messages()) == 1)
+    [mail] = mail_sink.transmissions()
+    [sms] = sms_sink.messages()
+    assert mail.recipients == [EMAIL]
+    assert mail.subject.startswith("Rendez-vous confirmé : Prise de sang, ")
+    assert sms.to == PHONE
+    assert sms.body.startswith("Rendez-vous santé – RDV confirmé : Prise de sang, ")
+    assert sms.body.endswith(f"/appointments/{booking.appointment_id}/cancel?token=tok-both")
+
+    async def both_sent() -> bool:
+        rows = await fetch(settings.database_url, "SELECT channel, status, body FROM deliveries ORDER BY channel")
+        return [tuple(r) for r in rows] == [("email", "sent", ""), ("sms", "sent", "")]
+
+    await eventually(both_sent)
+
+
+async def test_a_patient_without_contact_gets_nothing_and_no_reminder_is_planned(
+    service, publish, settings, mail_sink: MailSink, sms_sink: SmsSink
+):
+    witness = booked(soon())
+    await publish(booked(soon(), ("email", "sms"), contact=patient(email=None, phone=None)))
+    await publish(witness)
+    await eventually(lambda: len(mail_sink.transmissions()) == 1)
+    await asyncio.sleep(0.3)
+    assert sms_sink.messages() == []
+    rows = await fetch(settings.database_url, "SELECT appointment_id FROM reminders")
+    assert [r["appointment_id"] for r in rows] == [witness.appointment_id]
