@@ -52,8 +52,9 @@ class TokenVerifier:
         """The caller, or None when no token was presented; raises when a token is bad or expired."""
         header = request.headers.get("authorization", "")
         token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get("access_token")
-        if not token:
-            return None
+        return self.from_token(token) if token else None
+
+    def from_token(self, token: str) -> Principal:
         if not self._key:
             raise SESSION_EXPIRED
         try:

@@ -176,8 +176,3 @@ async def confirm_submit(
     if answer.status == 200:
         return render(request, "portal/confirm.html", appointment_id=appointment_id, token="", done=True)
     return render(request, "portal/_errors.html", status=answer.status, errors=answer.json().get("errors", []))
-
-
-@router.get("/admin", response_class=HTMLResponse)
-async def admin_home(request: Request) -> HTMLResponse:
-    return render(request, "admin/home.html")

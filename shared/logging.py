@@ -39,7 +39,7 @@ class _CurrentStdout:
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper(), force=True)
+    logging.basicConfig(format="%(message)s", stream=_CurrentStdout(), level=level.upper(), force=True)  # type: ignore[arg-type]
     for noisy in ("aiormq", "aio_pika", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(

@@ -5,18 +5,22 @@ X-Establishment-Id for staff. Bookings made without an account are managed with 
 """
 
 import uuid
-from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from services.appointments import service
 from services.appointments.calendar_file import appointment_ics
+from services.appointments.catalogue import authorise
+from services.appointments.catalogue_api import StaffMember
 from services.appointments.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
     BookedAppointmentResponse,
     BookForPersonRequest,
+    DayListEntry,
     EstablishmentResponse,
     ManageAppointmentRequest,
     MyAppointmentsResponse,
@@ -28,9 +32,9 @@ from shared.errors import DomainError
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter()
+MONTREAL = ZoneInfo("America/Montreal")
 
 LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
-STAFF_ONLY = DomainError(401, "staff_only", None, "Réservé au personnel.", "Staff only.")
 
 
 def unit_of_work(request: Request) -> UnitOfWork:
@@ -47,16 +51,9 @@ def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.
     return x_account_id
 
 
-def staff_establishment(x_establishment_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
-    if x_establishment_id is None:
-        raise STAFF_ONLY
-    return x_establishment_id
-
-
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 Secret = Annotated[bytes, Depends(secret)]
 Citizen = Annotated[uuid.UUID, Depends(citizen)]
-Establishment = Annotated[uuid.UUID, Depends(staff_establishment)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -152,18 +149,24 @@ def _ics(row: object) -> Response:
     )
 
 
+@router.get("/admin/establishments/{establishment_id}/appointments")
+async def day_list(
+    establishment_id: uuid.UUID, member: StaffMember, uow: UoW, day: date | None = None
+) -> list[DayListEntry]:
+    authorise(member, establishment_id, change=False)
+    return await service.day_list(uow, establishment_id, day or datetime.now(MONTREAL).date())
+
+
 @router.post("/admin/establishments/{establishment_id}/appointments/{appointment_id}/{attendance}")
 async def record_attendance(
     establishment_id: uuid.UUID,
     appointment_id: uuid.UUID,
-    attendance: str,
-    staff_of: Establishment,
+    attendance: Literal["arrived", "noshow", "fulfilled"],
+    member: StaffMember,
     uow: UoW,
 ) -> AppointmentResponse:
-    wanted = {"arrived": "arrived", "noshow": "noshow", "fulfilled": "fulfilled"}.get(attendance)
-    if wanted is None or establishment_id != staff_of:
-        raise service.domain.APPOINTMENT_NOT_FOUND
-    return await service.record_attendance(uow, staff_of, appointment_id, wanted)
+    authorise(member, establishment_id, change=False)
+    return await service.record_attendance(uow, establishment_id, appointment_id, attendance)
 
 
 @router.get("/establishments", response_model=list[EstablishmentResponse])

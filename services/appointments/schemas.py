@@ -80,6 +80,10 @@ class AppointmentResponse(BaseModel):
     confirmed: bool = False
 
 
+class DayListEntry(AppointmentResponse):
+    booked_with_account: bool  # the grey icon of the Suivi list when False
+
+
 class MyAppointmentsResponse(BaseModel):
     upcoming: list[AppointmentResponse]
     past: list[AppointmentResponse]

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -14,6 +14,7 @@ from services.appointments.schemas import (
     BookAppointmentRequest,
     BookedAppointmentResponse,
     BookForPersonRequest,
+    DayListEntry,
     EstablishmentResponse,
     MyAppointmentsResponse,
     PlaceResponse,
@@ -376,6 +377,24 @@ async def my_appointments(uow: UnitOfWork, account_id: uuid.UUID) -> MyAppointme
     upcoming = [_response(r) for r in rows if r.ends_at > now and r.status != domain.CANCELLED]
     past = [_response(r) for r in reversed(rows) if not (r.ends_at > now and r.status != domain.CANCELLED)]
     return MyAppointmentsResponse(upcoming=upcoming, past=past)
+
+
+async def day_list(uow: UnitOfWork, establishment_id: uuid.UUID, day: date) -> list[DayListEntry]:
+    """The front desk's list for one local day: every appointment of the establishment, by time."""
+    async with uow:
+        rows = (
+            await uow.session.execute(
+                text(
+                    DETAILS
+                    + """ WHERE e.id = :establishment_id
+                      AND s.starts_at >= (CAST(:day AS date)::timestamp AT TIME ZONE e.timezone)
+                      AND s.starts_at < ((CAST(:day AS date) + 1)::timestamp AT TIME ZONE e.timezone)
+                    ORDER BY s.starts_at, a.last_name"""
+                ),
+                {"establishment_id": establishment_id, "day": day},
+            )
+        ).all()
+    return [DayListEntry(**_response(row).model_dump(), booked_with_account=row.account_id is not None) for row in rows]
 
 
 async def record_attendance(

@@ -92,8 +92,13 @@ async def add_clinic(
     return clinic
 
 
+# One reference instant, so successive calls never straddle a second boundary (the nearest slot
+# used is hours ahead: the module running minutes after import changes nothing).
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
 def soon(hours: float) -> datetime:
-    return (datetime.now(UTC) + timedelta(hours=hours)).replace(microsecond=0)
+    return NOW + timedelta(hours=hours)
 
 
 def names(body: dict) -> list[str]:
