@@ -140,8 +140,18 @@ async def _truncate(url: str) -> None:
             for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             if r["tablename"] != "alembic_version"
         ]
-        if tables:
-            await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        if not tables:
+            return
+        # The running services may still be finishing the previous test's work: a deadlock with
+        # one of their transactions is retried rather than failing the next test.
+        for attempt in range(5):
+            try:
+                await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                return
+            except asyncpg.exceptions.DeadlockDetectedError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
     finally:
         await conn.close()
 

@@ -1,5 +1,7 @@
 """Bad input on every account endpoint: a 4xx naming the field, in the caller's language; nothing written."""
 
+import uuid
+
 import asyncpg
 import httpx
 import pytest
@@ -65,6 +67,13 @@ CASES = {
     "dependant: bad NAM": ("POST", "/api/me/dependants", {**DEPENDANT, "nam": "XXXX"}, True, 422, "nam", "invalid_nam"),
     "dependant: bad id": ("PUT", "/api/me/dependants/42", DEPENDANT, True, 422, "dependant_id", "uuid_parsing"),
     "delete: wrong password": ("POST", "/api/me/delete", {"password": "pas le bon"}, True, 403, "password", "wrong_password"),
+    "refresh: empty token": ("POST", "/api/sessions/refresh", {"refresh_token": ""}, False, 422, "refresh_token", "string_too_short"),
+    "refresh: unknown token": ("POST", "/api/sessions/refresh", {"refresh_token": "nope"}, False, 401, None, "session_expired"),
+    "logout: missing token": ("POST", "/api/sessions/logout", {}, False, 422, "refresh_token", "missing"),
+    "resend: bad challenge id": ("POST", "/api/codes/abc/resend", {}, False, 422, "challenge_id", "uuid_parsing"),
+    "resend: unknown challenge": ("POST", "/api/codes/00000000-0000-4000-8000-000000000000/resend", {}, False, 404, None, "not_found"),
+    "booking form: bad person id": ("GET", "/api/me/booking-form?person_id=x", None, True, 422, "person_id", "uuid_parsing"),
+    "booking form: unknown person": ("GET", f"/api/me/booking-form?person_id={uuid.uuid4()}", None, True, 404, None, "not_found"),
     "staff log in: bad email": ("POST", "/api/staff/sessions", {"email": "x", "password": "y"}, False, 422, "email", "invalid_email"),
 }  # fmt: skip
 
