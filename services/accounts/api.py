@@ -29,21 +29,23 @@ from shared.unit_of_work import UnitOfWork
 router = APIRouter()
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool, a costly hop
+# on every request of the hot path.
+async def unit_of_work(request: Request) -> UnitOfWork:
     return request.app.state.runtime.unit_of_work()
 
 
-def deps(request: Request) -> Deps:
+async def deps(request: Request) -> Deps:
     return request.app.state.deps
 
 
-def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
+async def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
     if x_account_id is None:
         raise DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
     return x_account_id
 
 
-def client_ip(x_client_ip: Annotated[str | None, Header()] = None) -> str:
+async def client_ip(x_client_ip: Annotated[str | None, Header()] = None) -> str:
     return x_client_ip or "unknown"
 
 

@@ -37,15 +37,17 @@ MONTREAL = ZoneInfo("America/Montreal")
 LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool, a costly hop
+# on every request of the hot path.
+async def unit_of_work(request: Request) -> UnitOfWork:
     return request.app.state.runtime.unit_of_work()
 
 
-def secret(request: Request) -> bytes:
+async def secret(request: Request) -> bytes:
     return request.app.state.runtime.settings.secret_key.get_secret_value().encode()
 
 
-def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
+async def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
     if x_account_id is None:
         raise LOGIN_REQUIRED
     return x_account_id

@@ -25,7 +25,9 @@ router = APIRouter()
 LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool, a costly hop
+# on every request of the hot path.
+async def unit_of_work(request: Request) -> UnitOfWork:
     return request.app.state.runtime.unit_of_work()
 
 
@@ -36,7 +38,7 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def staff(
+async def staff(
     x_staff_id: Annotated[str | None, Header()] = None,
     x_establishment_id: Annotated[str | None, Header()] = None,
     x_staff_role: Annotated[str | None, Header()] = None,

@@ -13,11 +13,13 @@ from shared.unit_of_work import UnitOfWork
 router = APIRouter()
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool, a costly hop
+# on every request of the hot path.
+async def unit_of_work(request: Request) -> UnitOfWork:
     return request.app.state.runtime.unit_of_work()
 
 
-def settings(request: Request) -> VerificationSettings:
+async def settings(request: Request) -> VerificationSettings:
     return request.app.state.runtime.settings
 
 
