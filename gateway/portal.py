@@ -1,7 +1,7 @@
 """Citizen portal and admin console pages, composed from the services' APIs."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -136,43 +136,28 @@ _NO_SLOT = {
 }
 
 
-@router.get("/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
-async def cancel_page(request: Request, appointment_id: uuid.UUID, token: str = "") -> HTMLResponse:
-    return render(request, "portal/cancel.html", appointment_id=appointment_id, token=token, done=False)
+# Links from confirmation and reminder messages: act on a booking with its token, no account needed.
+ManageAction = Literal["cancel", "confirm"]
 
 
-@router.post("/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
-async def cancel_submit(
-    request: Request, appointment_id: uuid.UUID, token: Annotated[str, Form()] = ""
+@router.get("/appointments/{appointment_id}/{action}", response_class=HTMLResponse)
+async def manage_page(
+    request: Request, appointment_id: uuid.UUID, action: ManageAction, token: str = ""
+) -> HTMLResponse:
+    return render(request, f"portal/{action}.html", appointment_id=appointment_id, token=token, done=False)
+
+
+@router.post("/appointments/{appointment_id}/{action}", response_class=HTMLResponse)
+async def manage_submit(
+    request: Request, appointment_id: uuid.UUID, action: ManageAction, token: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
     proxy: Proxy = request.app.state.proxy
     try:
         answer = await proxy.call_json(
-            "appointments", "POST", f"/appointments/{appointment_id}/cancel", {"token": token}
+            "appointments", "POST", f"/appointments/{appointment_id}/{action}", {"token": token}
         )
     except UpstreamUnavailable:
         return render(request, "portal/unavailable.html", status=503)
     if answer.status == 200:
-        return render(request, "portal/cancel.html", appointment_id=appointment_id, token="", done=True)
-    return render(request, "portal/_errors.html", status=answer.status, errors=answer.json().get("errors", []))
-
-
-@router.get("/appointments/{appointment_id}/confirm", response_class=HTMLResponse)
-async def confirm_page(request: Request, appointment_id: uuid.UUID, token: str = "") -> HTMLResponse:
-    return render(request, "portal/confirm.html", appointment_id=appointment_id, token=token, done=False)
-
-
-@router.post("/appointments/{appointment_id}/confirm", response_class=HTMLResponse)
-async def confirm_submit(
-    request: Request, appointment_id: uuid.UUID, token: Annotated[str, Form()] = ""
-) -> HTMLResponse:
-    proxy: Proxy = request.app.state.proxy
-    try:
-        answer = await proxy.call_json(
-            "appointments", "POST", f"/appointments/{appointment_id}/confirm", {"token": token}
-        )
-    except UpstreamUnavailable:
-        return render(request, "portal/unavailable.html", status=503)
-    if answer.status == 200:
-        return render(request, "portal/confirm.html", appointment_id=appointment_id, token="", done=True)
+        return render(request, f"portal/{action}.html", appointment_id=appointment_id, token="", done=True)
     return render(request, "portal/_errors.html", status=answer.status, errors=answer.json().get("errors", []))
