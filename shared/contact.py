@@ -7,6 +7,8 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from shared.errors import DomainError
+
 DEFAULT_PHONE_REGION = "CA"
 
 
@@ -30,3 +32,15 @@ def normalize_phone(value: str) -> str:
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(normalize_email)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(normalize_phone)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def require_contact(email: str | None, phone: str | None) -> None:
+    """Someone must be reachable: an email address or a mobile phone, at least one."""
+    if not email and not phone:
+        raise DomainError(
+            422,
+            "contact_required",
+            "email",
+            "Indiquez au moins un courriel ou un numéro de cellulaire.",
+            "Give at least an email address or a mobile phone number.",
+        )

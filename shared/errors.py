@@ -30,10 +30,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "int_parsing": ("Un nombre entier est attendu.", "A whole number is expected."),
     "invalid_email": ("Adresse courriel invalide.", "Invalid email address."),
     "invalid_phone": ("Numéro de téléphone invalide.", "Invalid phone number."),
-    "contact_required": (
-        "Indiquez au moins un courriel ou un numéro de cellulaire.",
-        "Give at least an email address or a mobile phone number.",
-    ),
     "not_found": ("Ressource introuvable.", "Resource not found."),
     "invalid_code_format": ("Le code doit compter exactement 6 chiffres.", "The code must be exactly 6 digits."),
     "invalid_nam": ("Numéro d'assurance maladie invalide.", "Invalid health insurance number (NAM)."),

@@ -128,12 +128,5 @@ STAFF_EMAIL = DomainError(
     "Créez votre compte citoyen avec une autre adresse.",
     "This address belongs to a clinic staff account. Create your citizen account with a different address.",
 )
-CONTACT_REQUIRED = DomainError(
-    422,
-    "contact_required",
-    "email",
-    "Indiquez au moins un courriel ou un numéro de cellulaire.",
-    "Give at least an email address or a mobile phone number.",
-)
 NOT_FOUND = DomainError(404, "not_found", None, "Introuvable.", "Not found.")
 WRONG_PASSWORD = DomainError(403, "wrong_password", "password", "Mot de passe incorrect.", "Wrong password.")

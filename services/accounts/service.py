@@ -26,7 +26,7 @@ from services.accounts.schemas import (
 )
 from services.accounts.settings import AccountsSettings
 from services.accounts.tokens import hash_refresh_token, issue_access_token, new_refresh_token
-from shared.contact import Email, Phone
+from shared.contact import Email, Phone, require_contact
 from shared.contracts.accounts import (
     AccountDeleted,
     AccountRegistered,
@@ -38,7 +38,7 @@ from shared.contracts.accounts import (
     RegistrationAttemptedOnExistingAccount,
 )
 from shared.contracts.verification import ChallengePassed
-from shared.errors import DomainError
+from shared.errors import DEFAULT_FR, MESSAGES, DomainError
 from shared.nam import Nam, nam_warnings
 from shared.unit_of_work import UnitOfWork
 
@@ -67,11 +67,7 @@ def _primary_channel(row: Any) -> tuple[str, str]:
 
 def _field_error(field: str, exc: ValidationError) -> DomainError:
     code = exc.errors()[0]["type"]
-    fr, en = {
-        "invalid_email": ("Adresse courriel invalide.", "Invalid email address."),
-        "invalid_phone": ("Numéro de téléphone invalide.", "Invalid phone number."),
-        "invalid_nam": ("Numéro d'assurance maladie invalide.", "Invalid health insurance number (NAM)."),
-    }.get(code, ("Valeur invalide.", "Invalid value."))
+    fr, en = MESSAGES.get(code, (DEFAULT_FR, "Invalid value."))
     return DomainError(422, code, field, fr, en)
 
 
@@ -93,8 +89,7 @@ def _request_code(
 
 
 async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccountRequest) -> ChallengeResponse:
-    if not request.email and not request.phone:
-        raise domain.CONTACT_REQUIRED
+    require_contact(request.email, request.phone)
     domain.check_password(
         request.password, [request.first_name, request.last_name, (request.email or "").split("@")[0]]
     )

@@ -44,17 +44,6 @@ def refusal_for(slot: SlotState | None, now: datetime) -> DomainError:
     )
 
 
-def require_contact(email: str | None, phone: str | None) -> None:
-    if not email and not phone:
-        raise DomainError(
-            422,
-            "contact_required",
-            "email",
-            "Indiquez au moins un courriel ou un numéro de cellulaire.",
-            "Give at least an email address or a mobile phone number.",
-        )
-
-
 def manage_token(secret: bytes, appointment_id: uuid.UUID) -> str:
     """The capability in confirmation links: derived, so an idempotent replay can show it again."""
     digest = hmac.new(secret, b"manage:" + appointment_id.bytes, hashlib.sha256).digest()

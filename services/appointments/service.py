@@ -21,6 +21,7 @@ from services.appointments.schemas import (
     ServiceResponse,
     SlotResponse,
 )
+from shared.contact import require_contact
 from shared.contracts.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -157,7 +158,7 @@ def _constraint(exc: IntegrityError) -> str:
 
 
 def from_anonymous(request: BookAppointmentRequest) -> NewBooking:
-    domain.require_contact(request.email, request.phone)
+    require_contact(request.email, request.phone)
     return NewBooking(**request.model_dump())
 
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.appointments import domain
+from shared.contact import require_contact
 from shared.errors import DomainError
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -31,10 +32,10 @@ def test_full_slot_is_a_409_conflict():
 
 
 def test_contact_is_required_but_either_channel_is_enough():
-    domain.require_contact("a@example.org", None)
-    domain.require_contact(None, "+15145550123")
+    require_contact("a@example.org", None)
+    require_contact(None, "+15145550123")
     with pytest.raises(DomainError) as refused:
-        domain.require_contact(None, None)
+        require_contact(None, None)
     assert refused.value.field == "email"
 
 
