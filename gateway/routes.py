@@ -36,6 +36,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/me", "accounts", "/me", ANY, audience="citizen"),
     Route("/api/staff/sessions", "accounts", "/staff/sessions", POST),
     Route("/api/challenges", "verification", "/challenges", GET_POST),
+    Route("/api/admin/verification", "verification", "/admin", ANY, audience="staff"),
 )
 
 

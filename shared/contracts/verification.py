@@ -35,3 +35,51 @@ class ChallengePassed(Contract):
     purpose: CodePurpose
     channel: Channel
     destination: str
+
+
+class IdentityValidated(Contract):
+    """A clinic checked the account holder's identity in person (profile icon turns green)."""
+
+    producer: ClassVar[str] = "verification"
+    event_type: ClassVar[str] = "IdentityValidated"
+    version: ClassVar[int] = 1
+
+    validation_id: uuid.UUID
+    account_id: uuid.UUID
+    establishment_id: uuid.UUID
+    fingerprint: str  # keyed HMAC of the validated identity fields, never the fields themselves
+    nam_hmac: str | None  # for linking accounts that carry the same NAM
+    validated_at: datetime
+
+
+class IdentityInvalidated(Contract):
+    producer: ClassVar[str] = "verification"
+    event_type: ClassVar[str] = "IdentityInvalidated"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    reason: str  # profile_changed | account_deleted
+
+
+class AssociationValidated(Contract):
+    """A clinic confirmed that this patient belongs with the account holder (card icon turns green)."""
+
+    producer: ClassVar[str] = "verification"
+    event_type: ClassVar[str] = "AssociationValidated"
+    version: ClassVar[int] = 1
+
+    validation_id: uuid.UUID
+    account_id: uuid.UUID
+    person_id: uuid.UUID
+    establishment_id: uuid.UUID
+    validated_at: datetime
+
+
+class AssociationRevoked(Contract):
+    producer: ClassVar[str] = "verification"
+    event_type: ClassVar[str] = "AssociationRevoked"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    person_id: uuid.UUID
+    reason: str  # dependant_removed | identity_changed | holder_identity_invalidated | account_deleted
