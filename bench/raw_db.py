@@ -99,6 +99,7 @@ class RawBooking:
             "notify_sms": False,
             "idempotency_key": None,
             "request_fingerprint": None,
+            "holder_name": None,
             **PATIENT,
             "email": email,
         }

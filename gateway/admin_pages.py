@@ -3,6 +3,7 @@
 Staff sessions use their own cookies, so a citizen session in the same browser never mixes in.
 """
 
+import asyncio
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -80,19 +81,19 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("", response_class=HTMLResponse)
-async def suivi(request: Request, day: date | None = None) -> Response:
+async def suivi(request: Request, day: date | None = None, validated: uuid.UUID | None = None) -> Response:
     staff = _staff(request)
     if staff is None:
         return _to_login()
     day = day or datetime.now(MONTREAL).date()
-    answer = await _proxy(request).request(
-        "appointments",
-        "GET",
-        f"/admin/establishments/{staff.establishment_id}/appointments",
-        query=f"day={day.isoformat()}",
-        identity=staff.identity_headers(),
-    )
-    entries: list[dict[str, Any]] = answer.json() if answer.status == 200 else []
+    entries = await _day(request, staff, day)
+    # Read-your-writes: the list learns of a validation by event; after one, wait (briefly) for it.
+    for _ in range(20):
+        just_done = next((e for e in entries if validated and e["id"] == str(validated)), None)
+        if just_done is None or (just_done["profile_icon"], just_done["card_icon"]) == ("green", "green"):
+            break
+        await asyncio.sleep(0.1)
+        entries = await _day(request, staff, day)
     lang = language_of(request)
     for entry in entries:
         entry["time"] = when(entry["starts_at"], lang).split(" · ")[-1]
@@ -104,14 +105,20 @@ async def record_attendance(request: Request, appointment_id: uuid.UUID, attenda
     staff = _staff(request)
     if staff is None:
         return _to_login()
-    await _proxy(request).call_json(
+    answer = await _proxy(request).call_json(
         "appointments",
         "POST",
         f"/admin/establishments/{staff.establishment_id}/appointments/{appointment_id}/{attendance}",
         {},
         identity=staff.identity_headers(),
     )
-    return RedirectResponse(f"/admin?day={day}" if day else "/admin", status_code=SEE_OTHER)
+    day = day or datetime.now(MONTREAL).date().isoformat()
+    if attendance == "arrived" and answer.status == 200:
+        # Marking "Présent" starts the sequence: identity, then association, where still red.
+        entry = await _entry(request, staff, appointment_id, day)
+        if entry is not None:
+            return RedirectResponse(_next_step(entry, day), status_code=SEE_OTHER)
+    return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
 
 
 async def _schedules_page(request: Request, staff: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
@@ -162,3 +169,98 @@ async def create_schedule(request: Request) -> Response:
         errors = field_errors(answer.json().get("errors", []), language_of(request))
         return await _schedules_page(request, staff, answer.status, errors=errors, created=-1)
     return RedirectResponse(f"/admin/schedules?created={answer.json()['slots_created']}", status_code=SEE_OTHER)
+
+
+async def _day(request: Request, staff: Principal, day: date) -> list[dict[str, Any]]:
+    answer = await _proxy(request).request(
+        "appointments",
+        "GET",
+        f"/admin/establishments/{staff.establishment_id}/appointments",
+        query=f"day={day.isoformat()}",
+        identity=staff.identity_headers(),
+    )
+    return answer.json() if answer.status == 200 else []
+
+
+async def _entry(request: Request, staff: Principal, appointment_id: uuid.UUID, day: str) -> dict[str, Any] | None:
+    """One appointment of the staff member's own establishment, from the day's list."""
+    try:
+        entries = await _day(request, staff, date.fromisoformat(day))
+    except ValueError:
+        return None
+    return next((e for e in entries if e["id"] == str(appointment_id)), None)
+
+
+def _next_step(entry: dict[str, Any], day: str) -> str:
+    """The seed's sequence at the front desk: present, then identity, then association."""
+    if entry.get("account_id") and entry.get("profile_icon") == "red":
+        return f"/admin/appointments/{entry['id']}/identity?day={day}"
+    if entry.get("account_id") and entry.get("card_icon") == "red":
+        return f"/admin/appointments/{entry['id']}/association?day={day}"
+    return f"/admin?day={day}"
+
+
+@router.get("/appointments/{appointment_id}/{step}", response_class=HTMLResponse)
+async def validation_page(request: Request, appointment_id: uuid.UUID, step: str, day: str = "") -> Response:
+    staff = _staff(request)
+    if staff is None:
+        return _to_login()
+    entry = await _entry(request, staff, appointment_id, day)
+    if entry is None or step not in ("identity", "association") or not entry.get("account_id"):
+        return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
+    return render(
+        request, f"admin/{step}.html", staff=staff, entry=entry, day=day, errors={}, shown=_shown(entry, step)
+    )
+
+
+def _shown(entry: dict[str, Any], step: str) -> dict[str, Any]:
+    """What the window shows: identification is of the account holder, who may not be the patient."""
+    if step == "identity" and entry.get("person_id") != entry.get("account_id"):
+        first, _, last = (entry.get("holder_name") or "").partition(" ")
+        return {"first_name": first, "last_name": last, "birth_date": ""}
+    return {k: entry.get(k) or "" for k in ("first_name", "last_name", "birth_date")}
+
+
+@router.post("/appointments/{appointment_id}/{step}/confirm", response_class=HTMLResponse)
+async def validate(request: Request, appointment_id: uuid.UUID, step: str) -> Response:
+    staff = _staff(request)
+    if staff is None:
+        return _to_login()
+    form = await request.form()
+    day = str(form.get("day", ""))
+    entry = await _entry(request, staff, appointment_id, day)
+    if entry is None or step not in ("identity", "association") or not entry.get("account_id"):
+        return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
+    # Who is validated comes from the appointment, never from the form: the clerk only confirms
+    # (and may correct) the identity fields shown.
+    payload: dict[str, Any] = {
+        "account_id": entry["account_id"],
+        "first_name": form.get("first_name", ""),
+        "last_name": form.get("last_name", ""),
+        "birth_date": form.get("birth_date") or None,
+        "confirmed": form.get("confirmed") == "on",
+    }
+    if step == "identity":
+        payload |= {"sex": form.get("sex") or None, "nam": form.get("nam") or None}
+        path = "identity-validations"
+    else:
+        payload["person_id"] = entry["person_id"]
+        path = "association-validations"
+    answer = await _proxy(request).call_json(
+        "verification",
+        "POST",
+        f"/admin/establishments/{staff.establishment_id}/{path}",
+        payload,
+        identity=staff.identity_headers(),
+    )
+    if answer.status != 201:
+        errors = field_errors(answer.json().get("errors", []), language_of(request))
+        return render(
+            request, f"admin/{step}.html", status=answer.status, staff=staff, entry=entry, day=day, errors=errors
+        )
+    # The Suivi list learns of the validation by event a moment later: the next step follows from
+    # what was just confirmed, not from the list.
+    after_identity = step == "identity" and entry.get("person_id") not in (None, entry["account_id"])
+    if after_identity and entry.get("card_icon") != "green":
+        return RedirectResponse(f"/admin/appointments/{appointment_id}/association?day={day}", status_code=SEE_OTHER)
+    return RedirectResponse(f"/admin?day={day}&validated={appointment_id}", status_code=SEE_OTHER)

@@ -32,6 +32,7 @@ async def book_for_person(
         "language": person["language"],
         "notify_email": person["notify_email"],
         "notify_sms": person["notify_sms"],
+        "holder_name": person["holder_name"],
     }
     forwarded = {k: v for k, v in headers.items() if k.lower() in ("idempotency-key", "accept-language")}
     return await proxy.call_json(

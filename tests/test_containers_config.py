@@ -385,7 +385,11 @@ def test_secrets_are_parameterised_with_the_refused_dev_default(raw_compose: dic
         if key.endswith(("_SECRET_KEY", "_NAM_KEY", "_TOKEN"))
     }
     expected = {(name, f"{name.upper()}_SECRET_KEY") for name in SERVICES}
-    expected |= {("accounts", "ACCOUNTS_NAM_KEY"), ("notifications", "NOTIFICATIONS_SMS_PROVIDER_TOKEN")}
+    expected |= {
+        ("accounts", "ACCOUNTS_NAM_KEY"),
+        ("verification", "VERIFICATION_NAM_KEY"),
+        ("notifications", "NOTIFICATIONS_SMS_PROVIDER_TOKEN"),
+    }
     expected |= {("sms", "SMS_SINK_TOKEN")}
     assert set(secrets) == expected
     for where, value in secrets.items():

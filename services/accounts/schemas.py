@@ -124,6 +124,8 @@ class BookingFormResponse(BaseModel):
     language: str
     notify_email: bool
     notify_sms: bool
+    # Shared with the clinic by the booking: the association window names the account holder.
+    holder_name: str
 
 
 class DeleteAccountRequest(_Strict):

@@ -598,6 +598,7 @@ async def booking_form(
         language=account.language,
         notify_email=account.notify_email,
         notify_sms=account.notify_sms,
+        holder_name=f"{account.first_name} {account.last_name}",
     )
 
 

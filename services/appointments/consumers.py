@@ -2,9 +2,16 @@
 
 from sqlalchemy import update
 
+from services.appointments import verification_states
 from services.appointments.models import appointments
 from shared.consumer import Handler
 from shared.contracts.accounts import AccountDeleted
+from shared.contracts.verification import (
+    AssociationRevoked,
+    AssociationValidated,
+    IdentityInvalidated,
+    IdentityValidated,
+)
 from shared.messages import Contract, EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
@@ -15,7 +22,41 @@ async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEn
     await uow.session.execute(
         update(appointments).where(appointments.c.account_id == event.account_id).values(account_id=None)
     )
+    await verification_states.forget_account(uow.session, event.account_id, event.dependant_ids)
+
+
+# The envelope's occurred_at orders the events: a redelivered or late older event must not undo a newer one.
+
+
+async def on_identity_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+    assert isinstance(event, IdentityValidated)
+    await verification_states.record_identity(uow.session, event.account_id, True, envelope.occurred_at)
+
+
+async def on_identity_invalidated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+    assert isinstance(event, IdentityInvalidated)
+    await verification_states.record_identity(uow.session, event.account_id, False, envelope.occurred_at)
+
+
+async def on_association_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+    assert isinstance(event, AssociationValidated)
+    await verification_states.record_association(
+        uow.session, event.account_id, event.person_id, True, envelope.occurred_at
+    )
+
+
+async def on_association_revoked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+    assert isinstance(event, AssociationRevoked)
+    await verification_states.record_association(
+        uow.session, event.account_id, event.person_id, False, envelope.occurred_at
+    )
 
 
 def handlers() -> dict[type[Contract], Handler]:
-    return {AccountDeleted: on_account_deleted}
+    return {
+        AccountDeleted: on_account_deleted,
+        IdentityValidated: on_identity_validated,
+        IdentityInvalidated: on_identity_invalidated,
+        AssociationValidated: on_association_validated,
+        AssociationRevoked: on_association_revoked,
+    }

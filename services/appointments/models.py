@@ -139,3 +139,24 @@ schedules = Table(
     # The same schedule posted twice is stored once.
     Index("schedules_by_content", "service_id", "fingerprint", unique=True),
 )
+
+# --- verification read model ---
+# A local copy of verification's decisions, fed only by its events (verification_states.py,
+# migration 0004), so the Suivi list is one query and never reads verification's database.
+# `changed_at` is the occurred_at of the last event applied: an older event arriving later is ignored.
+identity_states = Table(
+    "identity_states",
+    metadata,
+    Column("account_id", Uuid, primary_key=True),
+    Column("validated", Boolean, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+association_states = Table(
+    "association_states",
+    metadata,
+    Column("account_id", Uuid, primary_key=True),
+    Column("person_id", Uuid, primary_key=True),
+    Column("validated", Boolean, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)

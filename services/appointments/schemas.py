@@ -33,6 +33,7 @@ class BookForPersonRequest(BaseModel):
     language: Literal["fr", "en"] = "fr"
     notify_email: bool = True
     notify_sms: bool = False
+    holder_name: PersonName | None = None
 
 
 class ManageAppointmentRequest(BaseModel):
@@ -81,7 +82,18 @@ class AppointmentResponse(BaseModel):
 
 
 class DayListEntry(AppointmentResponse):
-    booked_with_account: bool  # the grey icon of the Suivi list when False
+    """One row of the admin Suivi list."""
+
+    account_id: uuid.UUID | None = None  # who booked; the console needs it (and person_id) to call verification
+    # What the booking shared with the clinic, shown in the identity and association windows.
+    birth_date: date | None = None
+    holder_name: str | None = None
+    booked_with_account: bool  # both icons are grey when False
+    # Profile icon: the account holder's identity validated by a clinic (green) or not yet (red).
+    profile_icon: Literal["grey", "red", "green"]
+    # Card icon: the patient's association with the account validated (green) or not (red);
+    # for the holder's own booking it follows the profile icon.
+    card_icon: Literal["grey", "red", "green"]
 
 
 class MyAppointmentsResponse(BaseModel):

@@ -21,6 +21,7 @@ from services.appointments.schemas import (
     ServiceResponse,
     SlotResponse,
 )
+from services.appointments.verification_states import suivi_icons
 from shared.contact import require_contact
 from shared.contracts.appointments import (
     AppointmentBooked,
@@ -51,14 +52,15 @@ SLOT_STATE = text("SELECT starts_at, capacity, booked FROM slots WHERE id = :slo
 INSERT_APPOINTMENT = text("""
 INSERT INTO appointments
   (id, slot_id, account_id, person_id, person_key, during, status, first_name, last_name, birth_date, email, phone,
-   language, notify_email, notify_sms, idempotency_key, request_fingerprint)
+   language, notify_email, notify_sms, idempotency_key, request_fingerprint, holder_name)
 VALUES (:id, :slot_id, :account_id, :person_id, :person_key, tstzrange(:starts_at, :ends_at), 'booked', :first_name,
         :last_name, :birth_date, :email, :phone, :language, :notify_email, :notify_sms, :idempotency_key,
-        :request_fingerprint)
+        :request_fingerprint, :holder_name)
 """)
 
 DETAILS = """
-SELECT a.id, a.slot_id, a.account_id, a.person_id, a.status, a.first_name, a.last_name, a.email, a.phone,
+SELECT a.id, a.slot_id, a.account_id, a.person_id, a.status, a.first_name, a.last_name, a.birth_date, a.holder_name,
+       a.email, a.phone,
        a.language, a.notify_email, a.notify_sms, a.confirmed_at, a.request_fingerprint,
        s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
        e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone
@@ -92,6 +94,7 @@ class NewBooking:
     birth_date: Any = None
     notify_email: bool = True
     notify_sms: bool = False
+    holder_name: str | None = None
 
     @property
     def notify_channels(self) -> tuple[str, ...]:
@@ -381,21 +384,45 @@ async def my_appointments(uow: UnitOfWork, account_id: uuid.UUID) -> MyAppointme
 
 
 async def day_list(uow: UnitOfWork, establishment_id: uuid.UUID, day: date) -> list[DayListEntry]:
-    """The front desk's list for one local day: every appointment of the establishment, by time."""
+    """The front desk's list for one local day: every appointment of the establishment, by time,
+    with the identity and association icons from the local read model of verification states."""
     async with uow:
         rows = (
             await uow.session.execute(
+                # DETAILS stays the one definition of an appointment row; the read model is joined around it.
                 text(
-                    DETAILS
+                    """SELECT d.*, coalesce(ids.validated, false) AS identity_validated,
+                           coalesce(ass.validated, false) AS association_validated
+                    FROM ("""
+                    + DETAILS
                     + """ WHERE e.id = :establishment_id
                       AND s.starts_at >= (CAST(:day AS date)::timestamp AT TIME ZONE e.timezone)
                       AND s.starts_at < ((CAST(:day AS date) + 1)::timestamp AT TIME ZONE e.timezone)
-                    ORDER BY s.starts_at, a.last_name"""
+                    ) d
+                    LEFT JOIN identity_states ids ON ids.account_id = d.account_id
+                    LEFT JOIN association_states ass ON ass.account_id = d.account_id AND ass.person_id = d.person_id
+                    ORDER BY d.starts_at, d.last_name"""
                 ),
                 {"establishment_id": establishment_id, "day": day},
             )
         ).all()
-    return [DayListEntry(**_response(row).model_dump(), booked_with_account=row.account_id is not None) for row in rows]
+    entries = []
+    for row in rows:
+        profile_icon, card_icon = suivi_icons(
+            row.account_id, row.person_id, bool(row.identity_validated), bool(row.association_validated)
+        )
+        entries.append(
+            DayListEntry(
+                **_response(row).model_dump(),
+                account_id=row.account_id,
+                birth_date=row.birth_date,
+                holder_name=row.holder_name,
+                booked_with_account=row.account_id is not None,
+                profile_icon=profile_icon,
+                card_icon=card_icon,
+            )
+        )
+    return entries
 
 
 async def record_attendance(

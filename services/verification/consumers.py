@@ -1,9 +1,9 @@
 """Event handlers of the verification service."""
 
-from services.verification import service
+from services.verification import clinic_validations, service
 from services.verification.settings import VerificationSettings
 from shared.consumer import Handler
-from shared.contracts.accounts import AccountDeleted, CodeRequested
+from shared.contracts.accounts import AccountDeleted, CodeRequested, DependantRemoved, ProfileChanged
 from shared.messages import Contract, EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
@@ -16,5 +16,19 @@ def handlers(settings: VerificationSettings) -> dict[type[Contract], Handler]:
     async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AccountDeleted)
         await service.forget_account(uow, event.account_id)
+        await clinic_validations.forget_validations(uow, event, causation_id=envelope.id)
 
-    return {CodeRequested: on_code_requested, AccountDeleted: on_account_deleted}
+    async def on_profile_changed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, ProfileChanged)
+        await clinic_validations.on_profile_changed(uow, event, causation_id=envelope.id)
+
+    async def on_dependant_removed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, DependantRemoved)
+        await clinic_validations.on_dependant_removed(uow, event, causation_id=envelope.id)
+
+    return {
+        CodeRequested: on_code_requested,
+        AccountDeleted: on_account_deleted,
+        ProfileChanged: on_profile_changed,
+        DependantRemoved: on_dependant_removed,
+    }

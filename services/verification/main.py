@@ -6,6 +6,7 @@ from services.verification.api import router
 from services.verification.consumers import handlers
 from services.verification.service import ChallengePurger
 from services.verification.settings import VerificationSettings
+from services.verification.validation_api import router as validation_router
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
@@ -15,6 +16,6 @@ def create_app(settings: VerificationSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     runtime.consume(handlers(settings))
     runtime.add_worker(ChallengePurger(runtime.unit_of_work, settings).run)
-    app = create_service_app("Verification", runtime.lifespan, runtime.ready, [router])
+    app = create_service_app("Verification", runtime.lifespan, runtime.ready, [router, validation_router])
     app.state.runtime = runtime
     return app

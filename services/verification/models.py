@@ -3,9 +3,13 @@
 Neither a plain code nor a destination in clear is ever stored: codes as a keyed HMAC salted with
 the challenge id, destinations as a keyed HMAC (for send limits) plus, while the challenge is
 pending, an AES-GCM sealed copy that ChallengePassed needs and that is erased once it is settled.
+
+Clinic validations keep ids and keyed digests only (no names, birth date, sex or NAM). The audit log
+is append-only: a trigger (migration 0003) refuses UPDATE and DELETE whatever the role.
 """
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     DateTime,
@@ -20,6 +24,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -52,4 +57,51 @@ challenges = Table(
     CheckConstraint("status IN ('issued', 'passed', 'superseded', 'throttled')", name="challenges_status_known"),
     Index("challenges_by_account_time", "account_id", "created_at"),
     Index("challenges_by_destination_time", "destination_hmac", "created_at"),
+)
+
+
+# One row per clinic confirmation; the current one is the latest not invalidated.
+identity_validations = Table(
+    "identity_validations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("establishment_id", Uuid, nullable=False),
+    Column("staff_id", Uuid, nullable=False),
+    # Keyed digests; both erased when the account is deleted, leaving only ids and dates.
+    Column("fingerprint", Text),
+    Column("nam_hmac", Text),
+    Column("validated_at", DateTime(timezone=True), nullable=False),
+    Column("invalidated_at", DateTime(timezone=True)),
+    Column("invalidation_reason", Text),
+    Index("identity_validations_by_account", "account_id", "validated_at"),
+    Index("identity_validations_by_nam", "nam_hmac"),
+)
+
+association_validations = Table(
+    "association_validations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False),  # the holder
+    Column("person_id", Uuid, nullable=False),  # the dependant
+    Column("establishment_id", Uuid, nullable=False),
+    Column("staff_id", Uuid, nullable=False),
+    Column("validated_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoke_reason", Text),
+    Index("association_validations_by_account", "account_id", "person_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", Text, nullable=False),  # a staff id, or 'system' for what events caused
+    Column("establishment_id", Uuid),
+    Column("action", Text, nullable=False),
+    Column("account_id", Uuid),
+    Column("person_id", Uuid),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),  # ids and reasons only
+    Index("audit_log_by_establishment", "establishment_id", "id"),
 )

@@ -1,7 +1,7 @@
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import DEV_SECRET, ServiceSettings
 
 
 class VerificationSettings(ServiceSettings):
@@ -19,3 +19,6 @@ class VerificationSettings(ServiceSettings):
     # Old challenges are deleted after this long (they only serve limits and audits of the last hours).
     challenge_retention_hours: int = Field(default=24, gt=1)
     purge_interval_seconds: float = Field(default=600.0, gt=0)
+    # The accounts service's NAM key (ACCOUNTS_NAM_KEY): both must hold the same value, so that the
+    # NAM digest of a validation equals the one accounts links accounts with.
+    nam_key: SecretStr = SecretStr(DEV_SECRET)

@@ -1,0 +1,79 @@
+"""Who may do what at the front desk, and the refusals the console shows: no I/O."""
+
+import uuid
+from dataclasses import dataclass
+
+from shared.errors import DomainError
+
+MANAGER, CLERK = "manager", "clerk"
+FRONT_DESK = frozenset({MANAGER, CLERK})
+
+# Identity reasons (IdentityInvalidated.reason) and association reasons (AssociationRevoked.reason).
+PROFILE_CHANGED = "profile_changed"
+ACCOUNT_DELETED = "account_deleted"
+DEPENDANT_REMOVED = "dependant_removed"
+IDENTITY_CHANGED = "identity_changed"
+HOLDER_IDENTITY_INVALIDATED = "holder_identity_invalidated"
+# A newer confirmation of the same person replaces the previous one; nothing turns red, no event.
+SUPERSEDED = "superseded"
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A staff member as the gateway vouches for them (X-Staff-Id, X-Establishment-Id, X-Staff-Role)."""
+
+    id: uuid.UUID
+    establishment_id: uuid.UUID
+    role: str
+
+
+LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
+# Same answer for "not yours" and "does not exist": staff cannot probe other establishments.
+ESTABLISHMENT_NOT_FOUND = DomainError(404, "not_found", None, "Ressource introuvable.", "Resource not found.")
+STAFF_ROLE_REQUIRED = DomainError(
+    403,
+    "forbidden",
+    None,
+    "Cet espace n'est pas accessible avec ce compte.",
+    "This area is not available to this account.",
+)
+MANAGER_REQUIRED = DomainError(
+    403,
+    "manager_required",
+    None,
+    "Seul un gestionnaire de l'établissement peut consulter le journal d'audit.",
+    "Only a manager of the establishment can read the audit log.",
+)
+NOT_CONFIRMED = DomainError(
+    422,
+    "confirmation_required",
+    "confirmed",
+    "Cochez la case pour confirmer avoir validé l'identité du patient.",
+    "Tick the box to confirm you have validated the patient's identity.",
+)
+IDENTITY_NOT_VALIDATED = DomainError(
+    409,
+    "identity_not_validated",
+    "account_id",
+    "Validez d'abord l'identité du détenteur du compte, puis l'association du patient.",
+    "First validate the account holder's identity, then the patient's association.",
+)
+SAME_PERSON = DomainError(
+    422,
+    "same_person",
+    "person_id",
+    "Le détenteur du compte n'a pas à être associé à son propre compte.",
+    "The account holder does not need to be associated with their own account.",
+)
+
+
+def authorise(staff: Staff, establishment_id: uuid.UUID, *, manager_only: bool = False) -> None:
+    """Staff act within their own establishment only; the audit log is for managers."""
+    if staff.establishment_id != establishment_id:
+        raise ESTABLISHMENT_NOT_FOUND
+    if staff.role not in FRONT_DESK:
+        raise STAFF_ROLE_REQUIRED
+    if manager_only and staff.role != MANAGER:
+        raise MANAGER_REQUIRED

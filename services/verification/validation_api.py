@@ -1,0 +1,121 @@
+"""Staff routes of clinic validations (the gateway maps /api/admin/verification/... to /admin/...).
+
+The gateway sets X-Staff-Id, X-Establishment-Id and X-Staff-Role after checking a staff token; the
+establishment in the path must be the staff member's own, checked before the body is even read.
+"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+
+from services.verification import audit_trail, clinic_validations
+from services.verification.clinic_rules import LOGIN_REQUIRED, Staff, authorise
+from services.verification.identity_fingerprint import IdentityKeys
+from services.verification.validation_schemas import (
+    AssociationValidationResponse,
+    AuditResponse,
+    IdentityValidationResponse,
+    ValidateAssociationRequest,
+    ValidateIdentityRequest,
+    VerificationStatesResponse,
+)
+from shared.errors import DomainError
+from shared.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/admin/establishments/{establishment_id}")
+
+MAX_ACCOUNTS_PER_QUERY = 200  # a day's Suivi list of one establishment fits, a dump of all accounts does not
+
+
+# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool.
+async def unit_of_work(request: Request) -> UnitOfWork:
+    return request.app.state.runtime.unit_of_work()
+
+
+async def identity_keys(request: Request) -> IdentityKeys:
+    return clinic_validations.identity_keys(request.app.state.runtime.settings)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+async def staff(
+    x_staff_id: Annotated[str | None, Header()] = None,
+    x_establishment_id: Annotated[str | None, Header()] = None,
+    x_staff_role: Annotated[str | None, Header()] = None,
+) -> Staff:
+    # Anything missing or garbled is no login: only the gateway sets these headers.
+    staff_id, establishment_id = _uuid(x_staff_id), _uuid(x_establishment_id)
+    if staff_id is None or establishment_id is None:
+        raise LOGIN_REQUIRED
+    return Staff(staff_id, establishment_id, (x_staff_role or "").strip().lower())
+
+
+async def front_desk(establishment_id: uuid.UUID, member: Annotated[Staff, Depends(staff)]) -> Staff:
+    authorise(member, establishment_id)
+    return member
+
+
+async def manager(establishment_id: uuid.UUID, member: Annotated[Staff, Depends(staff)]) -> Staff:
+    authorise(member, establishment_id, manager_only=True)
+    return member
+
+
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+Keys = Annotated[IdentityKeys, Depends(identity_keys)]
+FrontDesk = Annotated[Staff, Depends(front_desk)]
+Manager = Annotated[Staff, Depends(manager)]
+
+
+def _account_ids(raw: str) -> list[uuid.UUID]:
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if len(parts) > MAX_ACCOUNTS_PER_QUERY:
+        raise DomainError(
+            422,
+            "too_long",
+            "account_ids",
+            f"Au plus {MAX_ACCOUNTS_PER_QUERY} comptes par demande.",
+            f"At most {MAX_ACCOUNTS_PER_QUERY} accounts per request.",
+        )
+    try:
+        return [uuid.UUID(part) for part in parts]
+    except ValueError:
+        raise DomainError(422, "uuid_parsing", "account_ids", "Identifiant invalide.", "Invalid identifier.") from None
+
+
+@router.post("/identity-validations", status_code=status.HTTP_201_CREATED)
+async def validate_identity(
+    establishment_id: uuid.UUID, body: ValidateIdentityRequest, uow: UoW, keys: Keys, member: FrontDesk
+) -> IdentityValidationResponse:
+    return await clinic_validations.validate_identity(uow, member, body, keys)
+
+
+@router.post("/association-validations", status_code=status.HTTP_201_CREATED)
+async def validate_association(
+    establishment_id: uuid.UUID, body: ValidateAssociationRequest, uow: UoW, member: FrontDesk
+) -> AssociationValidationResponse:
+    return await clinic_validations.validate_association(uow, member, body)
+
+
+@router.get("/verification-states")
+async def verification_states(
+    establishment_id: uuid.UUID,
+    uow: UoW,
+    member: FrontDesk,
+    account_ids: Annotated[str, Query(max_length=MAX_ACCOUNTS_PER_QUERY * 40)] = "",
+) -> VerificationStatesResponse:
+    states = await clinic_validations.verification_states(uow, _account_ids(account_ids))
+    return VerificationStatesResponse(states=states)
+
+
+@router.get("/audit")
+async def audit(
+    establishment_id: uuid.UUID, uow: UoW, member: Manager, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> AuditResponse:
+    """Newest first; a manager's view of what was done in (or to validations of) their establishment."""
+    return AuditResponse(entries=await audit_trail.entries_of(uow, establishment_id, limit))

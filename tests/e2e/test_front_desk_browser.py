@@ -1,0 +1,82 @@
+"""The guide's front-desk sequence, screen by screen: Présent, then identity, then association."""
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.supervisor import Supervisor
+from shared.testing.fixtures import run_sync
+from tests.e2e.accounts_flow import active_account
+from tests.e2e.conftest import Catalogue, booking
+from tests.e2e.test_console_browser import _add_staff, _log_in, _slot_later_today
+
+pytestmark = pytest.mark.browser
+
+
+def _icons(page: Page, patient: str) -> tuple[str | None, str | None]:
+    row = page.locator("table.suivi tbody tr").filter(has_text=patient)
+    return (
+        row.locator("[data-icon=profile]").get_attribute("data-state"),
+        row.locator("[data-icon=card]").get_attribute("data-state"),
+    )
+
+
+def test_present_then_identity_then_association_as_in_the_guide(
+    system: Supervisor, catalogue: Catalogue, mail_sink: MailSink, page: Page
+):
+    urls = system.config.database_urls
+    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, "accueil@rosemont.example", "clerk"))
+    slot = run_sync(_slot_later_today(urls["appointments"], catalogue.service_id))
+    gateway = system.config.url("gateway")
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        auth = active_account(client, mail_sink, "parent.clinique@example.org")
+        child = client.post(
+            "/api/me/dependants",
+            json={"first_name": "Léo", "last_name": "Testeur", "birth_date": "2018-05-05", "sex": "M"},
+            headers=auth,
+        ).json()
+        booked = client.post(
+            "/api/my/appointments", json={"slot_id": str(slot), "person_id": child["id"]}, headers=auth
+        )
+        assert booked.status_code == 201, booked.text
+        walk_in = client.post("/api/appointments", json=booking(slot, first_name="Sans", last_name="Compte"))
+        assert walk_in.status_code == 201
+
+    _log_in(page, gateway, "accueil@rosemont.example")
+    expect(page.get_by_role("heading", name="Suivi")).to_be_visible()
+    assert _icons(page, "Testeur, Léo") == ("red", "red")
+    assert _icons(page, "Compte, Sans") == ("grey", "grey")
+
+    # 1. Indiquez présent: the sequence opens the identity window by itself.
+    page.locator("table.suivi tbody tr").filter(has_text="Testeur, Léo").get_by_role("button", name="Présent").click()
+    expect(page.get_by_role("heading", name="Confirmation de l'identité du patient")).to_be_visible()
+    expect(page.locator("p.holder")).to_contain_text("Thomas Testeur")
+    confirm = page.get_by_role("button", name="Je confirme l'identité du patient")
+    expect(confirm).to_be_disabled()
+    page.get_by_label("Date de naissance").fill("1954-12-28")
+    page.get_by_label("NAM (carte d'assurance maladie)").fill("TEST 5412 2816")
+    page.get_by_label("Je confirme avoir validé l'identité du patient").check()
+    expect(confirm).to_be_enabled()
+    confirm.click()
+
+    # 2. The association window names both people.
+    expect(page.get_by_role("heading", name="Association du patient")).to_be_visible()
+    checkbox = page.get_by_label(
+        "Je confirme avoir validé l'identité de Léo Testeur "
+        "et son association avec le détenteur du compte Thomas Testeur"
+    )
+    button = page.get_by_role(
+        "button", name="Je confirme l'identité du patient et son association avec le détenteur du compte"
+    )
+    expect(button).to_be_disabled()
+    checkbox.check()
+    button.click()
+
+    # 3. Back on the Suivi list: present, identity and association all validated.
+    expect(page.get_by_role("heading", name="Suivi")).to_be_visible()
+    row = page.locator("table.suivi tbody tr").filter(has_text="Testeur, Léo")
+    expect(row).to_contain_text("Présent")
+    expect(row.locator("[data-icon=profile]")).to_have_attribute("data-state", "green")
+    expect(row.locator("[data-icon=card]")).to_have_attribute("data-state", "green")
+    assert _icons(page, "Compte, Sans") == ("grey", "grey")
