@@ -1,0 +1,80 @@
+"""A clerk of clinic X gets 403/404 on every staff endpoint of clinic Y, and citizens on all of them."""
+
+import uuid
+from datetime import date
+
+import httpx
+
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.supervisor import Supervisor
+from shared.testing.fixtures import run_sync
+from tests.e2e.accounts_flow import active_account
+from tests.e2e.conftest import Catalogue, _insert_catalogue, booking
+from tests.e2e.test_console_browser import _add_staff
+from tests.e2e.test_validation_lifecycle import _staff_auth
+
+
+def _staff_endpoints(y: Catalogue, appointment_id: str, account_id: str) -> list[tuple[str, str, dict | None]]:
+    appointments = f"/api/admin/establishments/{y.establishment_id}"
+    verification = f"/api/admin/verification/establishments/{y.establishment_id}"
+    person = {"first_name": "A", "last_name": "B", "birth_date": "1980-01-01", "confirmed": True}
+    schedule = {
+        "service_id": str(y.service_id),
+        "weekdays": ["mon"],
+        "start_time": "08:00",
+        "end_time": "09:00",
+        "slot_minutes": 15,
+        "capacity": 1,
+        "valid_from": str(date.today()),
+        "valid_to": str(date.today()),
+    }
+    return [
+        ("GET", f"{appointments}/appointments", None),
+        ("POST", f"{appointments}/appointments/{appointment_id}/arrived", {}),
+        ("POST", f"{appointments}/appointments/{appointment_id}/noshow", {}),
+        ("POST", f"{appointments}/appointments/{appointment_id}/fulfilled", {}),
+        ("GET", f"{appointments}/services", None),
+        ("GET", f"{appointments}/schedules", None),
+        ("POST", f"{appointments}/schedules", schedule),
+        ("POST", f"{verification}/identity-validations", {"account_id": account_id, "sex": "M", **person}),
+        (
+            "POST",
+            f"{verification}/association-validations",
+            {"account_id": account_id, "person_id": str(uuid.uuid4()), **person},
+        ),
+        ("GET", f"{verification}/verification-states?account_ids={account_id}", None),
+        ("GET", f"{verification}/audit", None),
+    ]
+
+
+def test_every_staff_endpoint_refuses_another_clinics_staff_and_citizens(
+    system: Supervisor, catalogue: Catalogue, mail_sink: MailSink
+):
+    urls = system.config.database_urls
+    y = run_sync(_insert_catalogue(urls["appointments"]))
+    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, "clerk.x@example.org", "clerk"))
+    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, "manager.x@example.org", "manager"))
+    with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
+        citizen = active_account(client, mail_sink, "patient.y@example.org")
+        account_id = client.get("/api/me", headers=citizen).json()["id"]
+        appointment = client.post("/api/appointments", json=booking(y.open_slot)).json()["id"]
+        endpoints = _staff_endpoints(y, appointment, account_id)
+        for who in ("clerk.x@example.org", "manager.x@example.org"):
+            staff = _staff_auth(client, who)
+            for method, path, body in endpoints:
+                answer = client.request(method, path, json=body, headers=staff)
+                assert answer.status_code in (403, 404), (who, method, path, answer.status_code, answer.text)
+        for method, path, body in endpoints:
+            for headers in (citizen, {}):
+                answer = client.request(method, path, json=body, headers=headers)
+                assert answer.status_code in (401, 403), (method, path, answer.status_code)
+        # The same paths work for clinic Y's own manager: the refusals above are not typos.
+        run_sync(_add_staff(urls["accounts"], y.establishment_id, "manager.y@example.org", "manager"))
+        own = _staff_auth(client, "manager.y@example.org")
+        for method, path, _ in endpoints:
+            if method == "GET":
+                assert client.get(path, headers=own).status_code == 200, path
+        arrived = client.post(
+            f"/api/admin/establishments/{y.establishment_id}/appointments/{appointment}/arrived", headers=own
+        )
+        assert arrived.status_code == 200, arrived.text
