@@ -1,8 +1,9 @@
 """Event handlers of the accounts service."""
 
+from services.accounts.account_links import link_accounts_sharing_nam
 from services.accounts.service import Deps, apply_passed_challenge
 from shared.consumer import Handler
-from shared.contracts.verification import ChallengePassed
+from shared.contracts.verification import ChallengePassed, IdentityValidated
 from shared.messages import Contract, EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
@@ -12,4 +13,8 @@ def handlers(deps: Deps) -> dict[type[Contract], Handler]:
         assert isinstance(event, ChallengePassed)
         await apply_passed_challenge(uow, deps, event)
 
-    return {ChallengePassed: on_challenge_passed}
+    async def on_identity_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, IdentityValidated)
+        await link_accounts_sharing_nam(uow, event, envelope.id)
+
+    return {ChallengePassed: on_challenge_passed, IdentityValidated: on_identity_validated}

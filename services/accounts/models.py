@@ -102,3 +102,21 @@ staff_users = Table(
     Column("password_hash", Text, nullable=False),
     Index("staff_email_unique", func.lower(text("email")), unique=True),
 )
+
+# --- account links ---
+# Accounts whose holders carry the same NAM, linked once a clinic has validated one of them
+# (account_links.py, migration 0003). Only account ids: the NAM stays in `accounts`, as an HMAC.
+account_link_groups = Table(
+    "account_link_groups",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+account_links = Table(
+    "account_links",
+    metadata,
+    # A deleted account leaves its group with it.
+    Column("account_id", Uuid, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Uuid, ForeignKey("account_link_groups.id", ondelete="CASCADE"), nullable=False, index=True),
+)

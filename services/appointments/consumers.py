@@ -1,11 +1,11 @@
 """Event handlers of the appointments service."""
 
-from sqlalchemy import update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from services.appointments import verification_states
-from services.appointments.models import appointments
+from services.appointments.models import account_links, appointments
 from shared.consumer import Handler
-from shared.contracts.accounts import AccountDeleted
+from shared.contracts.accounts import AccountDeleted, AccountsLinked
 from shared.contracts.verification import (
     AssociationRevoked,
     AssociationValidated,
@@ -23,6 +23,27 @@ async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEn
         update(appointments).where(appointments.c.account_id == event.account_id).values(account_id=None)
     )
     await verification_states.forget_account(uow.session, event.account_id, event.dependant_ids)
+    await uow.session.execute(delete(account_links).where(account_links.c.account_id == event.account_id))
+
+
+async def on_accounts_linked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+    """The event carries the group's whole membership: it replaces what is held for the group and its
+    accounts (a merge moves accounts from another group), unless something newer was applied already."""
+    assert isinstance(event, AccountsLinked)
+    concerned = or_(account_links.c.group_id == event.link_group_id, account_links.c.account_id.in_(event.account_ids))
+    newest = (await uow.session.execute(select(func.max(account_links.c.linked_at)).where(concerned))).scalar()
+    if newest is not None and newest > envelope.occurred_at:
+        return
+    await uow.session.execute(delete(account_links).where(concerned))
+    if event.account_ids:
+        await uow.session.execute(
+            insert(account_links).values(
+                [
+                    {"account_id": account_id, "group_id": event.link_group_id, "linked_at": envelope.occurred_at}
+                    for account_id in set(event.account_ids)
+                ]
+            )
+        )
 
 
 # The envelope's occurred_at orders the events: a redelivered or late older event must not undo a newer one.
@@ -55,6 +76,7 @@ async def on_association_revoked(uow: UnitOfWork, event: Contract, envelope: Eve
 def handlers() -> dict[type[Contract], Handler]:
     return {
         AccountDeleted: on_account_deleted,
+        AccountsLinked: on_accounts_linked,
         IdentityValidated: on_identity_validated,
         IdentityInvalidated: on_identity_invalidated,
         AssociationValidated: on_association_validated,

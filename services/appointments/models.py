@@ -160,3 +160,15 @@ association_states = Table(
     Column("validated", Boolean, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- account links ---
+# Accounts' NAM-linked groups, fed only by AccountsLinked (migration 0006): an account sees and acts on
+# the appointments of every account of its group. `linked_at` is the occurred_at of the event applied,
+# so an older event arriving late changes nothing.
+account_links = Table(
+    "account_links",
+    metadata,
+    Column("account_id", Uuid, primary_key=True),
+    Column("group_id", Uuid, nullable=False, index=True),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+)

@@ -69,7 +69,18 @@ JOIN establishments e ON e.id = sv.establishment_id
 """
 APPOINTMENT_BY_ID = text(DETAILS + " WHERE a.id = :id")
 APPOINTMENT_BY_KEY = text(DETAILS + " WHERE a.idempotency_key = :key")
-APPOINTMENTS_OF_ACCOUNT = text(DETAILS + " WHERE a.account_id = :account_id ORDER BY s.starts_at")
+# Its own appointments and those of the accounts linked with it (read model of AccountsLinked).
+APPOINTMENTS_OF_ACCOUNT = text(
+    DETAILS
+    + """ WHERE a.account_id = :account_id OR a.account_id IN (
+      SELECT m.account_id FROM account_links l JOIN account_links m ON m.group_id = l.group_id
+      WHERE l.account_id = :account_id)
+    ORDER BY s.starts_at, a.id"""
+)
+SAME_LINK_GROUP = text(
+    "SELECT EXISTS (SELECT 1 FROM account_links l JOIN account_links m ON m.group_id = l.group_id "
+    "WHERE l.account_id = :caller AND m.account_id = :owner)"
+)
 LOCK_APPOINTMENT = text("SELECT status, slot_id FROM appointments WHERE id = :id FOR UPDATE")
 
 
@@ -264,6 +275,13 @@ async def _authorized(uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID,
         (caller.account_id is not None and row.account_id == caller.account_id)
         or (caller.token is not None and domain.token_matches(secret, appointment_id, caller.token))
     )
+    if not allowed and row is not None and row.account_id is not None and caller.account_id is not None:
+        # NAM-linked accounts are one citizen: each acts on what the others booked.
+        allowed = bool(
+            (
+                await uow.session.execute(SAME_LINK_GROUP, {"caller": caller.account_id, "owner": row.account_id})
+            ).scalar()
+        )
     if not allowed:
         raise domain.APPOINTMENT_NOT_FOUND
     return row

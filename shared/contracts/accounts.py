@@ -90,6 +90,20 @@ class DependantRemoved(Contract):
     dependant_id: uuid.UUID
 
 
+class AccountsLinked(Contract):
+    """These accounts' holders carry the same NAM, confirmed by a clinic: the citizen sees them as one.
+
+    The whole membership of the group, so a consumer replaces what it holds. Never the NAM.
+    """
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "AccountsLinked"
+    version: ClassVar[int] = 1
+
+    link_group_id: uuid.UUID
+    account_ids: list[uuid.UUID]
+
+
 class AccountDeleted(Contract):
     """Every service removes or unlinks what it holds about these people."""
 

@@ -80,6 +80,15 @@ class MailSink:
         with self._lock:
             self._messages.clear()
 
+    def wait_for_recipient(self, address: str, count: int = 1, timeout: float = 10.0) -> list[ReceivedMail]:
+        """The mailbox of one address once it holds `count` messages (or at the timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            mails = [m for m in self.messages() if address in m.recipients]
+            if len(mails) >= count or time.monotonic() > deadline:
+                return mails
+            time.sleep(0.05)
+
     def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:
         """Waits until at least `count` messages arrived (or the timeout), then returns them all."""
         deadline = time.monotonic() + timeout

@@ -71,7 +71,8 @@ def booking(slot_id: uuid.UUID, **overrides: object) -> dict[str, object]:
         "slot_id": str(slot_id),
         "first_name": "Marie",
         "last_name": "Tremblay",
-        "email": "marie.tremblay@example.org",
+        # A fresh address each time: a late message from an earlier test never lands in this one's box.
+        "email": f"marie.tremblay+{uuid.uuid4().hex[:8]}@example.org",
         "phone": "514 555-0123",
         **overrides,
     }

@@ -36,7 +36,7 @@ def test_citizen_books_on_the_portal_and_sees_the_confirmation(
     expect(confirmation.get_by_role("link", name="Annuler ce rendez-vous")).to_have_attribute(
         "href", re.compile(r"^/appointments/[0-9a-f-]{36}/cancel\?token=")
     )
-    [mail] = mail_sink.wait_for(1)
+    [mail] = mail_sink.wait_for_recipient("lea.gagnon@example.org")
     assert mail.recipients == ["lea.gagnon@example.org"]
     assert "Bonjour Léa Gagnon" in mail.body
 

@@ -1,0 +1,86 @@
+"""NAM-linked accounts: once a clinic validates a holder's identity, every account carrying the same NAM
+joins one link group, so the citizen sees all their appointments whichever identifier they log in with.
+
+Matching uses the keyed HMAC of the NAM (verification derives it with the same key as NamVault), so the
+NAM itself is never looked up, stored in a link or put in an event.
+"""
+
+import uuid
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.accounts.models import account_link_groups, account_links, accounts
+from shared.contracts.accounts import AccountsLinked
+from shared.contracts.verification import IdentityValidated
+from shared.unit_of_work import UnitOfWork
+
+
+async def link_accounts_sharing_nam(
+    uow: UnitOfWork, event: IdentityValidated, causation_id: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """Puts the validated account and every account with its NAM in one group, merging existing groups.
+
+    Publishes AccountsLinked only when the membership changed, so a replay or a second validation is a
+    no-op. Returns the group id, or None when there is nothing to link.
+    """
+    if not event.nam_hmac:
+        return None
+    # Row locks on the accounts in order: two validations of the same NAM at once link one after the other.
+    sharing = set(
+        (
+            await uow.session.execute(
+                select(accounts.c.id)
+                .where((accounts.c.nam_hmac == event.nam_hmac) | (accounts.c.id == event.account_id))
+                .order_by(accounts.c.id)
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    if len(sharing) < 2:
+        return None
+    group_ids = set(
+        (
+            await uow.session.execute(select(account_links.c.group_id).where(account_links.c.account_id.in_(sharing)))
+        ).scalars()
+    )
+    members = set(
+        (
+            await uow.session.execute(select(account_links.c.account_id).where(account_links.c.group_id.in_(group_ids)))
+        ).scalars()
+    )
+    wanted = sharing | members
+    if len(group_ids) == 1 and members == wanted:
+        return next(iter(group_ids))
+
+    if group_ids:
+        group_id = min(group_ids)  # any survivor will do; the smallest makes a merge deterministic
+        others = group_ids - {group_id}
+        if others:
+            await uow.session.execute(
+                update(account_links).where(account_links.c.group_id.in_(others)).values(group_id=group_id)
+            )
+            await uow.session.execute(delete(account_link_groups).where(account_link_groups.c.id.in_(others)))
+    else:
+        group_id = uuid.uuid4()
+        await uow.session.execute(insert(account_link_groups).values(id=group_id))
+    newcomers = wanted - members
+    if newcomers:
+        await uow.session.execute(
+            pg_insert(account_links)
+            .values([{"account_id": account_id, "group_id": group_id} for account_id in sorted(newcomers)])
+            .on_conflict_do_update(index_elements=[account_links.c.account_id], set_={"group_id": group_id})
+        )
+    uow.publish(AccountsLinked(link_group_id=group_id, account_ids=sorted(wanted)), causation_id)
+    return group_id
+
+
+async def linked_account_ids(uow: UnitOfWork, account_id: uuid.UUID) -> list[uuid.UUID]:
+    """The other accounts linked with this one (empty when it is in no group)."""
+    group = select(account_links.c.group_id).where(account_links.c.account_id == account_id).scalar_subquery()
+    rows = await uow.session.execute(
+        select(account_links.c.account_id)
+        .where(account_links.c.group_id == group, account_links.c.account_id != account_id)
+        .order_by(account_links.c.account_id)
+    )
+    return list(rows.scalars())
