@@ -64,10 +64,24 @@ async def planned(settings: NotificationsSettings, appointment_id: object, count
     return await reminders_of(settings, appointment_id)
 
 
+async def _reminder_states(database_url: str) -> set[tuple]:
+    rows = await fetch(database_url, "SELECT id, state, due_at FROM reminders")
+    return {(row["id"], row["state"], row["due_at"]) for row in rows}
+
+
 async def at(app: FastAPI, clock: ManualClock, moment: datetime) -> int:
-    """Moves the clock and runs one scheduler pass; returns how many reminders it claimed."""
+    """Moves the clock and runs one scheduler pass; returns how many reminders were handled then
+    (queued, postponed or skipped).
+
+    The app's own scheduler worker polls too and may claim a due reminder first, so this compares
+    the reminders in the database around the pass rather than what this pass alone claimed.
+    """
+    database_url = app.state.runtime.settings.database_url
+    before = await _reminder_states(database_url)
     clock.set(moment)
-    return await app.state.reminder_scheduler.queue_due()
+    await app.state.reminder_scheduler.queue_due()
+    await asyncio.sleep(0.5)  # longer than the worker's poll: its pass, if any, has committed
+    return len({state[0] for state in await _reminder_states(database_url) - before})
 
 
 async def test_a_reminder_due_at_2230_goes_out_at_0800_not_before(
