@@ -1,9 +1,15 @@
 """Event handlers of the accounts service."""
 
+from services.accounts import shared_children
 from services.accounts.account_links import link_accounts_sharing_nam
 from services.accounts.service import Deps, apply_passed_challenge
 from shared.consumer import Handler
-from shared.contracts.verification import ChallengePassed, IdentityValidated
+from shared.contracts.verification import (
+    AssociationRevoked,
+    AssociationValidated,
+    ChallengePassed,
+    IdentityValidated,
+)
 from shared.messages import Contract, EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
@@ -17,4 +23,17 @@ def handlers(deps: Deps) -> dict[type[Contract], Handler]:
         assert isinstance(event, IdentityValidated)
         await link_accounts_sharing_nam(uow, event, envelope.id)
 
-    return {ChallengePassed: on_challenge_passed, IdentityValidated: on_identity_validated}
+    async def on_association_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, AssociationValidated)
+        await shared_children.on_association_validated(uow, event, envelope.id)
+
+    async def on_association_revoked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, AssociationRevoked)
+        await shared_children.on_association_revoked(uow, event, envelope.id)
+
+    return {
+        ChallengePassed: on_challenge_passed,
+        IdentityValidated: on_identity_validated,
+        AssociationValidated: on_association_validated,
+        AssociationRevoked: on_association_revoked,
+    }

@@ -120,3 +120,14 @@ account_links = Table(
     Column("account_id", Uuid, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
     Column("group_id", Uuid, ForeignKey("account_link_groups.id", ondelete="CASCADE"), nullable=False, index=True),
 )
+
+# --- shared children ---
+# Dependants whose association with their account a clinic validated, with their NAM's keyed HMAC
+# kept here so a group can still be recomputed after the dependant itself was removed.
+validated_dependants = Table(
+    "validated_dependants",
+    metadata,
+    Column("person_id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("nam_hmac", Text, nullable=False, index=True),
+)

@@ -3,9 +3,9 @@
 from sqlalchemy import delete, func, insert, or_, select, update
 
 from services.appointments import verification_states
-from services.appointments.models import account_links, appointments
+from services.appointments.models import account_links, appointments, dependant_links
 from shared.consumer import Handler
-from shared.contracts.accounts import AccountDeleted, AccountsLinked
+from shared.contracts.accounts import AccountDeleted, AccountsLinked, DependantsLinked
 from shared.contracts.verification import (
     AssociationRevoked,
     AssociationValidated,
@@ -24,6 +24,7 @@ async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEn
     )
     await verification_states.forget_account(uow.session, event.account_id, event.dependant_ids)
     await uow.session.execute(delete(account_links).where(account_links.c.account_id == event.account_id))
+    await uow.session.execute(delete(dependant_links).where(dependant_links.c.account_id == event.account_id))
 
 
 async def on_accounts_linked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
@@ -41,6 +42,33 @@ async def on_accounts_linked(uow: UnitOfWork, event: Contract, envelope: EventEn
                 [
                     {"account_id": account_id, "group_id": event.link_group_id, "linked_at": envelope.occurred_at}
                     for account_id in set(event.account_ids)
+                ]
+            )
+        )
+
+
+async def on_dependants_linked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+    """The group's whole membership replaces what is held, unless something newer was applied already."""
+    assert isinstance(event, DependantsLinked)
+    newest = (
+        await uow.session.execute(
+            select(func.max(dependant_links.c.linked_at)).where(dependant_links.c.group_id == event.group_id)
+        )
+    ).scalar()
+    if newest is not None and newest > envelope.occurred_at:
+        return
+    await uow.session.execute(delete(dependant_links).where(dependant_links.c.group_id == event.group_id))
+    if len(event.members) >= 2:  # one parent alone shares nothing
+        await uow.session.execute(
+            insert(dependant_links).values(
+                [
+                    {
+                        "person_id": m.person_id,
+                        "account_id": m.account_id,
+                        "group_id": event.group_id,
+                        "linked_at": envelope.occurred_at,
+                    }
+                    for m in event.members
                 ]
             )
         )
@@ -77,6 +105,7 @@ def handlers() -> dict[type[Contract], Handler]:
     return {
         AccountDeleted: on_account_deleted,
         AccountsLinked: on_accounts_linked,
+        DependantsLinked: on_dependants_linked,
         IdentityValidated: on_identity_validated,
         IdentityInvalidated: on_identity_invalidated,
         AssociationValidated: on_association_validated,

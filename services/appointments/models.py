@@ -172,3 +172,14 @@ account_links = Table(
     Column("group_id", Uuid, nullable=False, index=True),
     Column("linked_at", DateTime(timezone=True), nullable=False),
 )
+
+# --- shared children ---
+# From accounts' DependantsLinked: the same child in several parents' accounts, each association validated.
+dependant_links = Table(
+    "dependant_links",
+    metadata,
+    Column("person_id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False, index=True),
+    Column("group_id", Uuid, nullable=False, index=True),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+)

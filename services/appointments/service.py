@@ -75,11 +75,16 @@ APPOINTMENTS_OF_ACCOUNT = text(
     + """ WHERE a.account_id = :account_id OR a.account_id IN (
       SELECT m.account_id FROM account_links l JOIN account_links m ON m.group_id = l.group_id
       WHERE l.account_id = :account_id)
+    OR a.person_id IN (
+      SELECT m.person_id FROM dependant_links l JOIN dependant_links m ON m.group_id = l.group_id
+      WHERE l.account_id = :account_id)
     ORDER BY s.starts_at, a.id"""
 )
 SAME_LINK_GROUP = text(
     "SELECT EXISTS (SELECT 1 FROM account_links l JOIN account_links m ON m.group_id = l.group_id "
-    "WHERE l.account_id = :caller AND m.account_id = :owner)"
+    "WHERE l.account_id = :caller AND m.account_id = :owner) "
+    "OR EXISTS (SELECT 1 FROM dependant_links l JOIN dependant_links m ON m.group_id = l.group_id "
+    "WHERE l.account_id = :caller AND m.person_id = :person)"
 )
 LOCK_APPOINTMENT = text("SELECT status, slot_id FROM appointments WHERE id = :id FOR UPDATE")
 
@@ -276,10 +281,13 @@ async def _authorized(uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID,
         or (caller.token is not None and domain.token_matches(secret, appointment_id, caller.token))
     )
     if not allowed and row is not None and row.account_id is not None and caller.account_id is not None:
-        # NAM-linked accounts are one citizen: each acts on what the others booked.
+        # NAM-linked accounts are one citizen, and a shared child's parents are one family: each acts
+        # on what the others booked.
         allowed = bool(
             (
-                await uow.session.execute(SAME_LINK_GROUP, {"caller": caller.account_id, "owner": row.account_id})
+                await uow.session.execute(
+                    SAME_LINK_GROUP, {"caller": caller.account_id, "owner": row.account_id, "person": row.person_id}
+                )
             ).scalar()
         )
     if not allowed:

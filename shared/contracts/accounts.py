@@ -3,6 +3,8 @@
 import uuid
 from typing import ClassVar, Literal
 
+from pydantic import BaseModel
+
 from shared.messages import Contract
 
 Language = Literal["fr", "en"]
@@ -117,3 +119,21 @@ class AccountDeleted(Contract):
     email: str | None
     phone: str | None
     language: Language
+
+
+class LinkedDependant(BaseModel):
+    account_id: uuid.UUID
+    person_id: uuid.UUID
+
+
+class DependantsLinked(Contract):
+    """The same child (same NAM) is a dependant in several accounts, and a clinic validated each
+    association: every parent sees all of the child's appointments. The whole membership, so a
+    consumer replaces what it holds; fewer than two members means the group is gone. Never the NAM."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "DependantsLinked"
+    version: ClassVar[int] = 1
+
+    group_id: uuid.UUID
+    members: list[LinkedDependant]

@@ -9,9 +9,8 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account
+from tests.e2e.clinic_staff import add_staff, staff_auth
 from tests.e2e.conftest import Catalogue, _insert_catalogue, booking
-from tests.e2e.test_console_browser import _add_staff
-from tests.e2e.test_validation_lifecycle import _staff_auth
 
 
 def _staff_endpoints(y: Catalogue, appointment_id: str, account_id: str) -> list[tuple[str, str, dict | None]]:
@@ -52,15 +51,15 @@ def test_every_staff_endpoint_refuses_another_clinics_staff_and_citizens(
 ):
     urls = system.config.database_urls
     y = run_sync(_insert_catalogue(urls["appointments"]))
-    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, "clerk.x@example.org", "clerk"))
-    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, "manager.x@example.org", "manager"))
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "clerk.x@example.org", "clerk"))
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "manager.x@example.org", "manager"))
     with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
         citizen = active_account(client, mail_sink, "patient.y@example.org")
         account_id = client.get("/api/me", headers=citizen).json()["id"]
         appointment = client.post("/api/appointments", json=booking(y.open_slot)).json()["id"]
         endpoints = _staff_endpoints(y, appointment, account_id)
         for who in ("clerk.x@example.org", "manager.x@example.org"):
-            staff = _staff_auth(client, who)
+            staff = staff_auth(client, who)
             for method, path, body in endpoints:
                 answer = client.request(method, path, json=body, headers=staff)
                 assert answer.status_code in (403, 404), (who, method, path, answer.status_code, answer.text)
@@ -69,8 +68,8 @@ def test_every_staff_endpoint_refuses_another_clinics_staff_and_citizens(
                 answer = client.request(method, path, json=body, headers=headers)
                 assert answer.status_code in (401, 403), (method, path, answer.status_code)
         # The same paths work for clinic Y's own manager: the refusals above are not typos.
-        run_sync(_add_staff(urls["accounts"], y.establishment_id, "manager.y@example.org", "manager"))
-        own = _staff_auth(client, "manager.y@example.org")
+        run_sync(add_staff(urls["accounts"], y.establishment_id, "manager.y@example.org", "manager"))
+        own = staff_auth(client, "manager.y@example.org")
         for method, path, _ in endpoints:
             if method == "GET":
                 assert client.get(path, headers=own).status_code == 200, path

@@ -1,56 +1,18 @@
 """The clinic console in a browser: staff sign-in, the day's list, attendance, schedules."""
 
-import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import Page, expect
 
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_later_today
 from tests.e2e.conftest import Catalogue, booking
 
 pytestmark = pytest.mark.browser
-STAFF_PASSWORD = "console du CLSC de test"
-
-
-async def _add_staff(url: str, establishment_id: uuid.UUID, email: str, role: str) -> None:
-    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        await conn.execute(
-            "INSERT INTO staff_users (id, establishment_id, role, email, name, password_hash) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            uuid.uuid4(),
-            establishment_id,
-            role,
-            email,
-            f"Test {role}",
-            PasswordHasher(memory_cost=19456, time_cost=2, parallelism=1).hash(STAFF_PASSWORD),
-        )
-    finally:
-        await conn.close()
-
-
-async def _slot_later_today(url: str, service_id: uuid.UUID) -> uuid.UUID:
-    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        slot = uuid.uuid4()
-        local_now = datetime.now(ZoneInfo("America/Montreal"))
-        starts = min(local_now + timedelta(minutes=30), local_now.replace(hour=23, minute=45, second=0, microsecond=0))
-        await conn.execute(
-            "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity) "
-            "VALUES ($1, $2, $3::timestamptz, $3::timestamptz + interval '10 minutes', 3)",
-            slot,
-            service_id,
-            starts.astimezone(UTC),
-        )
-        return slot
-    finally:
-        await conn.close()
 
 
 def _log_in(page: Page, gateway: str, email: str) -> None:
@@ -65,8 +27,8 @@ def test_clerk_sees_the_day_and_marks_the_patient_present(system: Supervisor, ca
     if datetime.now(ZoneInfo("America/Montreal")).hour == 23 and datetime.now().minute > 40:
         pytest.fail("run outside 23:40-24:00 Montréal time: no slot can start later today")  # never silently skip
     urls = system.config.database_urls
-    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, "commis@rosemont.example", "clerk"))
-    slot = run_sync(_slot_later_today(urls["appointments"], catalogue.service_id))
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "commis@rosemont.example", "clerk"))
+    slot = run_sync(slot_later_today(urls["appointments"], catalogue.service_id))
     gateway = system.config.url("gateway")
     assert httpx.post(f"{gateway}/api/appointments", json=booking(slot, first_name="Hélène")).status_code == 201
 
@@ -84,7 +46,7 @@ def test_clerk_sees_the_day_and_marks_the_patient_present(system: Supervisor, ca
 
 def test_manager_creates_a_schedule(system: Supervisor, catalogue: Catalogue, page: Page):
     urls = system.config.database_urls
-    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, "gestion@rosemont.example", "manager"))
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "gestion@rosemont.example", "manager"))
     gateway = system.config.url("gateway")
     _log_in(page, gateway, "gestion@rosemont.example")
     page.get_by_role("link", name="Horaires").click()

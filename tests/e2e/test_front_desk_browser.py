@@ -8,8 +8,9 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account
+from tests.e2e.clinic_staff import add_staff, slot_later_today
 from tests.e2e.conftest import Catalogue, booking
-from tests.e2e.test_console_browser import _add_staff, _log_in, _slot_later_today
+from tests.e2e.test_console_browser import _log_in
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +27,8 @@ def test_present_then_identity_then_association_as_in_the_guide(
     system: Supervisor, catalogue: Catalogue, mail_sink: MailSink, page: Page
 ):
     urls = system.config.database_urls
-    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, "accueil@rosemont.example", "clerk"))
-    slot = run_sync(_slot_later_today(urls["appointments"], catalogue.service_id))
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "accueil@rosemont.example", "clerk"))
+    slot = run_sync(slot_later_today(urls["appointments"], catalogue.service_id))
     gateway = system.config.url("gateway")
     with httpx.Client(base_url=gateway, timeout=10) as client:
         auth = active_account(client, mail_sink, "parent.clinique@example.org")

@@ -9,9 +9,8 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account
+from tests.e2e.clinic_staff import add_staff, slot_later_today, staff_auth
 from tests.e2e.conftest import Catalogue
-from tests.e2e.test_console_browser import _add_staff, _slot_later_today
-from tests.e2e.test_validation_lifecycle import _staff_auth
 
 NAM = "TEST54122816"
 CLERK = "commis@clinique-liens.example"
@@ -35,8 +34,8 @@ def test_accounts_with_the_same_nam_share_their_appointments_once_a_clinic_valid
     system: Supervisor, catalogue: Catalogue, mail_sink: MailSink
 ):
     urls = system.config.database_urls
-    run_sync(_add_staff(urls["accounts"], catalogue.establishment_id, CLERK, "clerk"))
-    slot = run_sync(_slot_later_today(urls["appointments"], catalogue.service_id))
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, CLERK, "clerk"))
+    slot = run_sync(slot_later_today(urls["appointments"], catalogue.service_id))
     with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
         first = active_account(client, mail_sink, "premier.compte@example.org", nam=NAM)
         second = active_account(client, mail_sink, "second.compte@example.org", nam=NAM)
@@ -61,7 +60,7 @@ def test_accounts_with_the_same_nam_share_their_appointments_once_a_clinic_valid
                 "nam": NAM,
                 "confirmed": True,
             },
-            headers=_staff_auth(client, CLERK),
+            headers=staff_auth(client, CLERK),
         )
         assert validated.status_code == 201, validated.text
 

@@ -6,20 +6,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account
-from tests.e2e.conftest import Catalogue, _insert_catalogue
-from tests.e2e.test_console_browser import STAFF_PASSWORD, _add_staff, _slot_later_today
-
-
-def _staff_auth(client: httpx.Client, email: str) -> dict[str, str]:
-    login = client.post("/api/staff/sessions", json={"email": email, "password": STAFF_PASSWORD})
-    assert login.status_code == 200, login.text
-    return {"authorization": f"Bearer {login.json()['access_token']}"}
+from tests.e2e.clinic_staff import staff_auth
 
 
 def _icons(
@@ -39,18 +30,6 @@ def _eventually(check, expected, timeout: float = 10):
         time.sleep(0.05)
 
 
-@pytest.fixture
-def clinics(system: Supervisor, catalogue: Catalogue):
-    """Two clinics with a slot later today and a clerk each."""
-    urls = system.config.database_urls
-    other = run_sync(_insert_catalogue(urls["appointments"]))
-    slots = {}
-    for clinic, email in ((catalogue, "x@clinique-x.example"), (other, "y@clinique-y.example")):
-        run_sync(_add_staff(urls["accounts"], clinic.establishment_id, email, "clerk"))
-        slots[clinic.establishment_id] = run_sync(_slot_later_today(urls["appointments"], clinic.service_id))
-    return catalogue, other, slots
-
-
 def test_identity_holds_across_clinics_until_the_birth_date_changes(system: Supervisor, clinics, mail_sink: MailSink):
     x, y, slots = clinics
     with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
@@ -58,7 +37,7 @@ def test_identity_holds_across_clinics_until_the_birth_date_changes(system: Supe
         at_x = client.post("/api/my/appointments", json={"slot_id": str(slots[x.establishment_id])}, headers=citizen)
         assert at_x.status_code == 201, at_x.text
         account_id = at_x.json()["person_id"]
-        clerk_x, clerk_y = _staff_auth(client, "x@clinique-x.example"), _staff_auth(client, "y@clinique-y.example")
+        clerk_x, clerk_y = staff_auth(client, "x@clinique-x.example"), staff_auth(client, "y@clinique-y.example")
         assert _icons(client, clerk_x, x.establishment_id, at_x.json()["id"]) == ("red", "red")
 
         validated = client.post(
@@ -102,7 +81,7 @@ def test_association_turns_red_when_the_dependant_is_removed_and_re_added(
         booked = client.post("/api/my/appointments", json={"slot_id": slot, "person_id": child["id"]}, headers=citizen)
         assert booked.status_code == 201, booked.text
         account_id = client.get("/api/me", headers=citizen).json()["id"]
-        clerk = _staff_auth(client, "x@clinique-x.example")
+        clerk = staff_auth(client, "x@clinique-x.example")
         base = f"/api/admin/verification/establishments/{x.establishment_id}"
         identity = {"account_id": account_id, "first_name": "Thomas", "last_name": "Testeur"}
         identity |= {"birth_date": "1954-12-28", "sex": "M", "confirmed": True}
