@@ -6,6 +6,7 @@ import jwt
 from fastapi import Request
 
 from shared.errors import DomainError
+from shared.request_context import LOGIN_REQUIRED
 
 AUDIENCES = ("citizen", "staff")
 
@@ -27,7 +28,6 @@ class Principal:
         }
 
 
-LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
 SESSION_EXPIRED = DomainError(
     401,
     "session_expired",

@@ -23,35 +23,20 @@ from services.accounts.schemas import (
     UpdateProfileRequest,
 )
 from services.accounts.service import Deps
-from shared.errors import DomainError
-from shared.unit_of_work import UnitOfWork
+from shared.request_context import Citizen, UoW
 
 router = APIRouter()
-
-
-# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool, a costly hop
-# on every request of the hot path.
-async def unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.runtime.unit_of_work()
 
 
 async def deps(request: Request) -> Deps:
     return request.app.state.deps
 
 
-async def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
-    if x_account_id is None:
-        raise DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
-    return x_account_id
-
-
 async def client_ip(x_client_ip: Annotated[str | None, Header()] = None) -> str:
     return x_client_ip or "unknown"
 
 
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 D = Annotated[Deps, Depends(deps)]
-Citizen = Annotated[uuid.UUID, Depends(citizen)]
 ClientIp = Annotated[str, Depends(client_ip)]
 
 

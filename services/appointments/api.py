@@ -28,34 +28,17 @@ from services.appointments.schemas import (
     SlotResponse,
 )
 from services.appointments.service import Caller
-from shared.errors import DomainError
-from shared.unit_of_work import UnitOfWork
+from shared.request_context import Citizen, UoW
 
 router = APIRouter()
 MONTREAL = ZoneInfo("America/Montreal")
-
-LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
-
-
-# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool, a costly hop
-# on every request of the hot path.
-async def unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.runtime.unit_of_work()
 
 
 async def secret(request: Request) -> bytes:
     return request.app.state.runtime.settings.secret_key.get_secret_value().encode()
 
 
-async def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
-    if x_account_id is None:
-        raise LOGIN_REQUIRED
-    return x_account_id
-
-
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 Secret = Annotated[bytes, Depends(secret)]
-Citizen = Annotated[uuid.UUID, Depends(citizen)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 

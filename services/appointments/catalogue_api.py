@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from services.appointments import catalogue
 from services.appointments.catalogue import SearchQuery, Staff
@@ -17,18 +17,9 @@ from services.appointments.catalogue_schemas import (
     ServiceOfferedResponse,
 )
 from services.appointments.search import MAX_RADIUS_KM
-from shared.errors import DomainError
-from shared.unit_of_work import UnitOfWork
+from shared.request_context import LOGIN_REQUIRED, UoW
 
 router = APIRouter()
-
-LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
-
-
-# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool, a costly hop
-# on every request of the hot path.
-async def unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.runtime.unit_of_work()
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -50,7 +41,6 @@ async def staff(
     return Staff(staff_id, establishment_id, (x_staff_role or "").strip().lower())
 
 
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 StaffMember = Annotated[Staff, Depends(staff)]
 
 

@@ -8,22 +8,15 @@ from fastapi import APIRouter, Depends, Header, Request
 from services.verification import service
 from services.verification.schemas import ChallengeResponse, VerifyChallengeRequest
 from services.verification.settings import VerificationSettings
-from shared.unit_of_work import UnitOfWork
+from shared.request_context import UoW
 
 router = APIRouter()
-
-
-# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool, a costly hop
-# on every request of the hot path.
-async def unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.runtime.unit_of_work()
 
 
 async def settings(request: Request) -> VerificationSettings:
     return request.app.state.runtime.settings
 
 
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 Settings = Annotated[VerificationSettings, Depends(settings)]
 # Set by the gateway for a logged-in citizen; absent for flows before login (activation, password reset).
 AccountId = Annotated[uuid.UUID | None, Header(alias="X-Account-Id")]

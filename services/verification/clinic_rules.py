@@ -29,7 +29,6 @@ class Staff:
     role: str
 
 
-LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
 # Same answer for "not yours" and "does not exist": staff cannot probe other establishments.
 ESTABLISHMENT_NOT_FOUND = DomainError(404, "not_found", None, "Ressource introuvable.", "Resource not found.")
 STAFF_ROLE_REQUIRED = DomainError(

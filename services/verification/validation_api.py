@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from services.verification import audit_trail, clinic_validations
-from services.verification.clinic_rules import LOGIN_REQUIRED, Staff, authorise
+from services.verification.clinic_rules import Staff, authorise
 from services.verification.identity_fingerprint import IdentityKeys
 from services.verification.validation_schemas import (
     AssociationValidationResponse,
@@ -21,16 +21,11 @@ from services.verification.validation_schemas import (
     VerificationStatesResponse,
 )
 from shared.errors import DomainError
-from shared.unit_of_work import UnitOfWork
+from shared.request_context import LOGIN_REQUIRED, UoW
 
 router = APIRouter(prefix="/admin/establishments/{establishment_id}")
 
 MAX_ACCOUNTS_PER_QUERY = 200  # a day's Suivi list of one establishment fits, a dump of all accounts does not
-
-
-# Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool.
-async def unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.runtime.unit_of_work()
 
 
 async def identity_keys(request: Request) -> IdentityKeys:
@@ -66,7 +61,6 @@ async def manager(establishment_id: uuid.UUID, member: Annotated[Staff, Depends(
     return member
 
 
-UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 Keys = Annotated[IdentityKeys, Depends(identity_keys)]
 FrontDesk = Annotated[Staff, Depends(front_desk)]
 Manager = Annotated[Staff, Depends(manager)]
