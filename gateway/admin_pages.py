@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.auth import Principal
 from gateway.proxy import Proxy
+from gateway.web import icon_legend
 from gateway.web.dates import when
 from gateway.web.pages import field_errors, render
 from gateway.web.texts import language_of
@@ -98,6 +99,15 @@ async def suivi(request: Request, day: date | None = None, validated: uuid.UUID 
     for entry in entries:
         entry["time"] = when(entry["starts_at"], lang).split(" · ")[-1]
     return render(request, "admin/suivi.html", staff=staff, day=day, entries=entries)
+
+
+@router.get("/legend", response_class=HTMLResponse)
+async def legend(request: Request, day: date | None = None) -> Response:
+    """The guide's summary of the Suivi icons: each state, what it means, what to do."""
+    staff = _staff(request)
+    if staff is None:
+        return _to_login()
+    return render(request, "admin/legend.html", staff=staff, day=day, page=icon_legend.PAGE, states=icon_legend.STATES)
 
 
 @router.post("/appointments/{appointment_id}/{attendance}")

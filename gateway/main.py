@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from gateway import account_pages, admin_pages, api, portal
+from gateway import account_pages, admin_pages, api, help_pages, portal
 from gateway.auth import TokenVerifier
 from gateway.proxy import Proxy
 from gateway.settings import GatewaySettings
@@ -32,7 +32,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return {service: await proxy.alive(service) for service in settings.upstreams()}
 
     app = create_service_app(
-        "Gateway", lifespan, ready, [api.router, portal.router, account_pages.router, admin_pages.router]
+        "Gateway",
+        lifespan,
+        ready,
+        [api.router, portal.router, account_pages.router, admin_pages.router, help_pages.router],
     )
     app.state.proxy = proxy
     app.state.verifier = TokenVerifier(settings.jwt_public_key)

@@ -166,6 +166,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "admin_text": "La connexion du personnel et la liste Suivi arrivent bientôt.",
         "service_down": "Service momentanément indisponible, réessayez dans un instant.",
         "seats_left": "place(s)",
+        "nav_help": "Aide",
+        "legend_link": "Légende des icônes",
     },
     "en": {
         "identity_title": "Confirm the patient's identity",
@@ -330,6 +332,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "admin_text": "Staff sign-in and the Suivi list are coming soon.",
         "service_down": "Service temporarily unavailable, please retry shortly.",
         "seats_left": "seat(s) left",
+        "nav_help": "Help",
+        "legend_link": "Icon legend",
     },
 }
 
