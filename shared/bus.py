@@ -13,8 +13,10 @@ import aio_pika
 import structlog
 from aio_pika.abc import (
     AbstractIncomingMessage,
+    AbstractQueue,
     AbstractRobustChannel,
     AbstractRobustConnection,
+    ConsumerTag,
     ExchangeType,
 )
 
@@ -38,6 +40,7 @@ class Bus:
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractRobustChannel | None = None
         self._consumers: list[tuple[list[str], MessageCallback]] = []
+        self._consuming: list[tuple[AbstractQueue, ConsumerTag]] = []
 
     @property
     def connected(self) -> bool:
@@ -102,7 +105,15 @@ class Bus:
         )
         for key in routing_keys:
             await queue.bind(exchange, routing_key=key)
-        await queue.consume(callback)
+        self._consuming.append((queue, await queue.consume(callback)))
+
+    async def stop_consuming(self) -> None:
+        """Ask the broker for no more deliveries (graceful shutdown); messages already delivered still
+        run and ack, and the robust connection will not resubscribe after a reconnect."""
+        consuming, self._consuming = self._consuming, []
+        for queue, tag in consuming:
+            with contextlib.suppress(Exception):
+                await queue.cancel(tag)
 
     async def publish(
         self, routing_key: str, body: bytes, *, message_id: str, correlation_id: str | None = None

@@ -22,12 +22,29 @@ class EventConsumer:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], handlers: dict[type[Contract], Handler]):
         self._sessions = sessions
         self._handlers = {contract.routing_key(): (contract, handler) for contract, handler in handlers.items()}
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def routing_keys(self) -> list[str]:
         return list(self._handlers)
 
+    async def drained(self) -> None:
+        """Returns once no message is being handled (graceful shutdown, after the bus stopped consuming)."""
+        await self._idle.wait()
+
     async def __call__(self, message: AbstractIncomingMessage) -> None:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            await self._handle(message)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
             envelope = EventEnvelope.model_validate_json(message.body)
             contract, handler = self._handlers[envelope.routing_key]

@@ -1,8 +1,14 @@
 """What every service runs besides its HTTP routes: database, bus, outbox relay, consumer, workers.
 
 A service's main.py builds one ServiceRuntime, registers its handlers and workers, and hands
-`runtime.lifespan` to FastAPI. Shutdown order matters for SIGTERM: stop consuming and workers
-first, flush the outbox relay, then close the broker and the database.
+`runtime.lifespan` to FastAPI. On SIGTERM uvicorn first stops accepting connections and lets the
+requests in flight finish; then this lifespan shuts down in an order that loses nothing: stop
+consuming (the broker delivers no more) while the messages already delivered finish and ack, and
+workers stop (those registered with a `stop` finish their current item; the others are cancelled);
+then the outbox relay flushes what the requests and handlers committed; then the broker and the
+database close. The whole sequence is bounded by `shutdown_grace_seconds`: past it, what is left is
+abandoned, which is still safe (unacked messages are redelivered and deduplicated by the inbox,
+unsent outbox rows are relayed by the next process).
 """
 
 import asyncio
@@ -25,6 +31,7 @@ from shared.unit_of_work import UnitOfWork
 log = structlog.get_logger(__name__)
 
 Worker = Callable[[], Awaitable[None]]
+StopWorker = Callable[[], None]
 
 
 class ServiceRuntime:
@@ -41,7 +48,8 @@ class ServiceRuntime:
             delivery_limit=settings.delivery_limit,
         )
         self.relay = OutboxRelay(asyncpg_dsn(settings.database_url), self.bus, settings.outbox_poll_seconds)
-        self._workers: list[Worker] = []
+        self._workers: list[tuple[Worker, StopWorker | None]] = []
+        self._consumers: list[EventConsumer] = []
         self._tasks: list[asyncio.Task[Any]] = []
 
     def unit_of_work(self) -> UnitOfWork:
@@ -49,33 +57,76 @@ class ServiceRuntime:
 
     def consume(self, handlers: dict[type[Contract], Handler]) -> None:
         consumer = EventConsumer(self.sessions, handlers)
+        self._consumers.append(consumer)
         self.bus.subscribe(consumer.routing_keys, consumer)
 
-    def add_worker(self, worker: Worker) -> None:
-        self._workers.append(worker)
+    def add_worker(self, worker: Worker, stop: StopWorker | None = None) -> None:
+        """`stop` asks the worker to return after its current item; without it, shutdown cancels it."""
+        self._workers.append((worker, stop))
 
     async def ready(self) -> dict[str, bool]:
         return {"database": await database_answers(self.engine), "broker": self.bus.connected}
 
     @asynccontextmanager
     async def lifespan(self, _app: object) -> AsyncIterator[None]:
-        self._tasks = [
-            asyncio.create_task(self.bus.run(), name="bus"),
-            asyncio.create_task(self.relay.run(), name="outbox-relay"),
-            *(asyncio.create_task(worker(), name=getattr(worker, "__name__", "worker")) for worker in self._workers),
+        bus_task = asyncio.create_task(self.bus.run(), name="bus")
+        relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+        worker_tasks = [
+            (asyncio.create_task(worker(), name=getattr(worker, "__name__", "worker")), stop)
+            for worker, stop in self._workers
         ]
+        self._tasks = [bus_task, relay_task, *(task for task, _ in worker_tasks)]
         log.info("service_started")
         try:
             yield
         finally:
-            for task in self._tasks:
-                if task.get_name() != "outbox-relay":
-                    task.cancel()
-            relay_task = next(t for t in self._tasks if t.get_name() == "outbox-relay")
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self.relay.stop()
-            await self.bus.close()
-            await self.engine.dispose()
-            log.info("service_stopped")
+            await self._shut_down(bus_task, relay_task, worker_tasks)
+
+    async def _shut_down(
+        self,
+        bus_task: asyncio.Task[Any],
+        relay_task: asyncio.Task[Any],
+        worker_tasks: list[tuple[asyncio.Task[Any], StopWorker | None]],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.shutdown_grace_seconds
+        started = loop.time()
+
+        def remaining() -> float:
+            return max(0.0, deadline - loop.time())
+
+        log.info("service_stopping", grace_seconds=self.settings.shutdown_grace_seconds)
+        bus_task.cancel()
+        await self.bus.stop_consuming()
+        for task, stop in worker_tasks:
+            if stop is None:
+                task.cancel()
+            else:
+                stop()
+        drained = True
+        try:
+            await asyncio.wait_for(asyncio.gather(*(c.drained() for c in self._consumers)), remaining())
+        except TimeoutError:
+            drained = False
+        workers = [task for task, _ in worker_tasks]
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=remaining())
+            for task in late:
+                task.cancel()
+        # Last: the handlers and requests above may have committed events that must leave now.
+        flushed = True
+        try:
+            await asyncio.wait_for(self.relay.stop(), max(remaining(), 1.0))
+        except TimeoutError:
+            flushed = False
+        relay_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bus.close()
+        await self.engine.dispose()
+        log.info(
+            "service_stopped",
+            seconds=round(loop.time() - started, 3),
+            messages_drained=drained,
+            outbox_flushed=flushed,
+        )
