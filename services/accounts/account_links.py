@@ -10,6 +10,7 @@ import uuid
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.accounts import holder_notices
 from services.accounts.models import account_link_groups, account_links, accounts
 from shared.contracts.accounts import AccountsLinked
 from shared.contracts.verification import IdentityValidated
@@ -72,7 +73,39 @@ async def link_accounts_sharing_nam(
             .on_conflict_do_update(index_elements=[account_links.c.account_id], set_={"group_id": group_id})
         )
     uow.publish(AccountsLinked(link_group_id=group_id, account_ids=sorted(wanted)), causation_id)
+    await holder_notices.tell_holders(
+        uow, sorted(wanted), "accounts_linked", event.validation_id, causation_id, linked_accounts=len(wanted)
+    )
     return group_id
+
+
+async def leave_group(uow: UnitOfWork, account_id: uuid.UUID, cause_id: uuid.UUID, *, tell_holder: bool) -> None:
+    """The holder's NAM changed (or the account is going): it no longer shares the group's NAM, so it
+    leaves; the others stay linked, and a group of one is no group. AccountsLinked carries what remains
+    (an empty list when the group is gone), so readers drop the account."""
+    group_id = (
+        await uow.session.execute(
+            delete(account_links).where(account_links.c.account_id == account_id).returning(account_links.c.group_id)
+        )
+    ).scalar()
+    if group_id is None:
+        return
+    remaining = list(
+        (
+            await uow.session.execute(
+                select(account_links.c.account_id)
+                .where(account_links.c.group_id == group_id)
+                .order_by(account_links.c.account_id)
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    if len(remaining) < 2:
+        await uow.session.execute(delete(account_link_groups).where(account_link_groups.c.id == group_id))
+        remaining = []
+    uow.publish(AccountsLinked(link_group_id=group_id, account_ids=remaining))
+    if tell_holder:
+        await holder_notices.tell_holders(uow, [account_id], "account_unlinked", cause_id, None)
 
 
 async def linked_account_ids(uow: UnitOfWork, account_id: uuid.UUID) -> list[uuid.UUID]:

@@ -9,7 +9,7 @@ import phonenumbers
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, func, insert, or_, select, text, update
 
-from services.accounts import domain
+from services.accounts import account_links, domain
 from services.accounts.models import accounts, dependants, login_failures, pending_changes, refresh_tokens, staff_users
 from services.accounts.passwords import PasswordHashing
 from services.accounts.personal_data import NamVault
@@ -238,6 +238,8 @@ async def apply_passed_challenge(uow: UnitOfWork, deps: Deps, event: ChallengePa
                 .values(revoked_at=func.now())
             )
         case "change_nam":
+            # Linked because a clinic confirmed the old NAM: with a new one, the link no longer holds.
+            await account_links.leave_group(uow, account.id, event.challenge_id, tell_holder=True)
             values["nam_encrypted"] = pending.new_value
             values["nam_hmac"] = deps.vault.protect(deps.vault.reveal(pending.new_value))[1]
             uow.publish(
@@ -618,6 +620,7 @@ async def delete_account(uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, pas
         await uow.session.execute(delete(pending_changes).where(pending_changes.c.account_id == account_id))
         await uow.session.execute(delete(refresh_tokens).where(refresh_tokens.c.subject_id == account_id))
         await uow.session.execute(delete(login_failures).where(login_failures.c.key == f"account:{account_id}"))
+        await account_links.leave_group(uow, account_id, account_id, tell_holder=False)
         await uow.session.execute(delete(accounts).where(accounts.c.id == account_id))
         uow.publish(
             AccountDeleted(

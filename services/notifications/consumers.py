@@ -27,6 +27,7 @@ from services.notifications.rendering import (
     RenderedMessage,
     account_deletion_confirmation,
     email_changed_notice,
+    holder_notice,
     minutes_left,
     registration_attempt_notice,
     verification_code,
@@ -34,7 +35,12 @@ from services.notifications.rendering import (
 from services.notifications.service import DeliveryDispatcher
 from services.notifications.settings import NotificationsSettings
 from shared.consumer import Handler
-from shared.contracts.accounts import AccountDeleted, ContactChanged, RegistrationAttemptedOnExistingAccount
+from shared.contracts.accounts import (
+    AccountDeleted,
+    ContactChanged,
+    HolderNoticeRequested,
+    RegistrationAttemptedOnExistingAccount,
+)
 from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
 from shared.contracts.appointments import Channel as AppointmentChannel
 from shared.contracts.verification import CodeIssued
@@ -181,6 +187,20 @@ def handlers(
         )
         uow.after_commit(dispatcher.wake)
 
+    async def on_holder_notice(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, HolderNoticeRequested)
+        await service.record_delivery(
+            uow,
+            event.notice_id,
+            event.topic,
+            event.channel,
+            event.destination,
+            event.language,
+            holder_notice(event, settings.portal_base_url),
+            account_id=event.account_id,
+        )
+        uow.after_commit(dispatcher.wake)
+
     async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AccountDeleted)
         contacts = [c for c in (event.email, event.phone) if c]
@@ -212,4 +232,5 @@ def handlers(
         RegistrationAttemptedOnExistingAccount: on_registration_attempted,
         ContactChanged: on_contact_changed,
         AccountDeleted: on_account_deleted,
+        HolderNoticeRequested: on_holder_notice,
     }

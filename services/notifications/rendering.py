@@ -10,7 +10,7 @@ from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notifications.masking import mask_email
-from shared.contracts.accounts import Channel, CodePurpose, ContactChanged, Language
+from shared.contracts.accounts import Channel, CodePurpose, ContactChanged, HolderNoticeRequested, Language
 from shared.contracts.verification import CodeIssued
 
 _templates = Environment(
@@ -109,3 +109,17 @@ def email_changed_notice(event: ContactChanged, portal_base_url: str) -> Rendere
 
 def account_deletion_confirmation(channel: Channel, language: Language) -> RenderedMessage:
     return render(template_for("account_deleted", channel), language, {})
+
+
+def holder_notice(event: HolderNoticeRequested, portal_base_url: str) -> RenderedMessage:
+    return render(
+        template_for("holder_notice", event.channel),
+        event.language,
+        {
+            "topic": event.topic,
+            "linked_accounts": event.linked_accounts or 2,
+            "patient_first_name": event.patient_first_name or "",
+            "reason": event.reason or "",
+            "portal_url": f"{portal_base_url.rstrip('/')}/account",
+        },
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from services.verification.validation_schemas import AuditEntry
+from shared.contracts.appointments import PatientRecordsViewed
 from shared.unit_of_work import UnitOfWork
 
 INSERT_ENTRY = text("""
@@ -56,3 +57,19 @@ async def entries_of(uow: UnitOfWork, establishment_id: uuid.UUID, limit: int) -
             ENTRIES_OF_ESTABLISHMENT, {"establishment_id": establishment_id, "limit": limit}
         )
         return [AuditEntry.model_validate(row, from_attributes=True) for row in rows]
+
+
+async def record_staff_read(uow: UnitOfWork, event: PatientRecordsViewed) -> None:
+    """Appointments reports what staff read; the inbox makes a redelivery write no second row."""
+    await record(
+        uow,
+        at=event.at,
+        actor=str(event.staff_id),
+        establishment_id=event.establishment_id,
+        action=f"patient_records_viewed:{event.view}",
+        details={
+            "appointments": str(len(event.appointment_ids)),
+            # A day's list can hold hundreds of ids; the record keeps which ones (ids only).
+            "appointment_ids": ",".join(str(i) for i in event.appointment_ids),
+        },
+    )

@@ -76,3 +76,25 @@ def authorise(staff: Staff, establishment_id: uuid.UUID, *, manager_only: bool =
         raise STAFF_ROLE_REQUIRED
     if manager_only and staff.role != MANAGER:
         raise MANAGER_REQUIRED
+
+
+# Citizens' association requests.
+PENDING, ACCEPTED, REFUSED, WITHDRAWN = "pending", "accepted", "refused", "withdrawn"
+
+REQUEST_NOT_FOUND = DomainError(
+    404, "not_found", "request_id", "Demande d'association introuvable.", "Association request not found."
+)
+REQUEST_ALREADY_DECIDED = DomainError(
+    409,
+    "already_decided",
+    "request_id",
+    "Cette demande a déjà été traitée.",
+    "This request has already been dealt with.",
+)
+ALREADY_ASSOCIATED = DomainError(
+    409,
+    "already_associated",
+    "person_id",
+    "Une clinique a déjà validé l'association de cette personne avec votre compte.",
+    "A clinic has already validated this person's association with your account.",
+)

@@ -90,6 +90,11 @@ WHERE account_id = :account_id AND revoked_at IS NULL
 RETURNING id, person_id, establishment_id
 """)
 
+CURRENT_ASSOCIATION = text("""
+SELECT id FROM association_validations
+WHERE account_id = :account_id AND person_id = :person_id AND revoked_at IS NULL LIMIT 1
+""")
+
 INSERT_ASSOCIATION = text("""
 INSERT INTO association_validations (id, account_id, person_id, establishment_id, staff_id, validated_at)
 VALUES (:id, :account_id, :person_id, :establishment_id, :staff_id, :now)
@@ -115,7 +120,7 @@ def identity_keys(settings: VerificationSettings) -> IdentityKeys:
     return IdentityKeys.derive(settings.secret_key.get_secret_value(), settings.nam_key.get_secret_value())
 
 
-async def _lock_account(uow: UnitOfWork, account_id: uuid.UUID) -> None:
+async def lock_account(uow: UnitOfWork, account_id: uuid.UUID) -> None:
     await uow.session.execute(ACCOUNT_LOCK, {"key": f"verification:validations:{account_id}"})
 
 
@@ -135,7 +140,7 @@ async def validate_identity(
     )
     validation_id = uuid.uuid4()
     async with uow:
-        await _lock_account(uow, request.account_id)
+        await lock_account(uow, request.account_id)
         now = datetime.now(UTC)
         # A new confirmation replaces the current one (possibly with the clerk's corrections).
         superseded = (
@@ -176,6 +181,7 @@ async def validate_identity(
                 fingerprint=fingerprint,
                 nam_hmac=nam_digest,
                 validated_at=now,
+                birth_date=request.birth_date,
             )
         )
         await uow.commit()
@@ -193,51 +199,65 @@ async def validate_association(
         raise NOT_CONFIRMED
     if request.person_id == request.account_id:
         raise SAME_PERSON
-    validation_id = uuid.uuid4()
     async with uow:
-        await _lock_account(uow, request.account_id)
-        if (await uow.session.execute(CURRENT_IDENTITY, {"account_id": request.account_id})).first() is None:
-            raise IDENTITY_NOT_VALIDATED
-        now = datetime.now(UTC)
-        await uow.session.execute(
-            END_CURRENT_ASSOCIATIONS,
-            {"account_id": request.account_id, "person_ids": [request.person_id], "now": now, "reason": SUPERSEDED},
-        )
-        await uow.session.execute(
-            INSERT_ASSOCIATION,
-            {
-                "id": validation_id,
-                "account_id": request.account_id,
-                "person_id": request.person_id,
-                "establishment_id": staff.establishment_id,
-                "staff_id": staff.id,
-                "now": now,
-            },
-        )
-        await audit_trail.record(
-            uow,
-            at=now,
-            actor=str(staff.id),
-            establishment_id=staff.establishment_id,
-            action="association_validated",
-            account_id=request.account_id,
-            person_id=request.person_id,
-            details={"validation_id": str(validation_id)},
-        )
-        uow.publish(
-            AssociationValidated(
-                validation_id=validation_id,
-                account_id=request.account_id,
-                person_id=request.person_id,
-                establishment_id=staff.establishment_id,
-                validated_at=now,
-            )
-        )
+        await lock_account(uow, request.account_id)
+        validation_id, now = await record_association(uow, staff, request.account_id, request.person_id)
         await uow.commit()
     log.info("association_validated", validation_id=str(validation_id), establishment_id=str(staff.establishment_id))
     return AssociationValidationResponse(
         validation_id=validation_id, account_id=request.account_id, person_id=request.person_id, validated_at=now
     )
+
+
+async def record_association(
+    uow: UnitOfWork, staff: Staff, account_id: uuid.UUID, person_id: uuid.UUID
+) -> tuple[uuid.UUID, datetime]:
+    """The association itself, in the caller's transaction with the account locked: the clerk's window,
+    or a citizen's request the clinic accepts. Refused before the holder's identity is validated."""
+    if (await uow.session.execute(CURRENT_IDENTITY, {"account_id": account_id})).first() is None:
+        raise IDENTITY_NOT_VALIDATED
+    validation_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    await uow.session.execute(
+        END_CURRENT_ASSOCIATIONS,
+        {"account_id": account_id, "person_ids": [person_id], "now": now, "reason": SUPERSEDED},
+    )
+    await uow.session.execute(
+        INSERT_ASSOCIATION,
+        {
+            "id": validation_id,
+            "account_id": account_id,
+            "person_id": person_id,
+            "establishment_id": staff.establishment_id,
+            "staff_id": staff.id,
+            "now": now,
+        },
+    )
+    await audit_trail.record(
+        uow,
+        at=now,
+        actor=str(staff.id),
+        establishment_id=staff.establishment_id,
+        action="association_validated",
+        account_id=account_id,
+        person_id=person_id,
+        details={"validation_id": str(validation_id)},
+    )
+    uow.publish(
+        AssociationValidated(
+            validation_id=validation_id,
+            account_id=account_id,
+            person_id=person_id,
+            establishment_id=staff.establishment_id,
+            validated_at=now,
+        )
+    )
+    return validation_id, now
+
+
+async def association_validated(uow: UnitOfWork, account_id: uuid.UUID, person_id: uuid.UUID) -> bool:
+    row = await uow.session.execute(CURRENT_ASSOCIATION, {"account_id": account_id, "person_id": person_id})
+    return row.first() is not None
 
 
 async def verification_states(uow: UnitOfWork, account_ids: list[uuid.UUID]) -> list[VerificationState]:
@@ -313,7 +333,7 @@ async def on_profile_changed(uow: UnitOfWork, event: ProfileChanged, causation_i
     """Identity fields changed: the holder's identity (and so their associations), or one dependant's link."""
     if not event.identity_changed:
         return  # e.g. a postal code: nothing a clinic vouched for
-    await _lock_account(uow, event.account_id)
+    await lock_account(uow, event.account_id)
     now = datetime.now(UTC)
     if event.person_id == event.account_id:
         await _invalidate_identity(uow, event.account_id, PROFILE_CHANGED, now, causation_id)
@@ -323,14 +343,14 @@ async def on_profile_changed(uow: UnitOfWork, event: ProfileChanged, causation_i
 
 
 async def on_dependant_removed(uow: UnitOfWork, event: DependantRemoved, causation_id: uuid.UUID | None = None) -> None:
-    await _lock_account(uow, event.account_id)
+    await lock_account(uow, event.account_id)
     now = datetime.now(UTC)
     await _revoke_associations(uow, event.account_id, [event.dependant_id], DEPENDANT_REMOVED, now, causation_id)
 
 
 async def forget_validations(uow: UnitOfWork, event: AccountDeleted, causation_id: uuid.UUID | None = None) -> None:
     """Ends every validation of the account and its dependants, keeping ids and dates only."""
-    await _lock_account(uow, event.account_id)
+    await lock_account(uow, event.account_id)
     now = datetime.now(UTC)
     await _invalidate_identity(uow, event.account_id, ACCOUNT_DELETED, now, causation_id)
     await _revoke_associations(uow, event.account_id, None, ACCOUNT_DELETED, now, causation_id)

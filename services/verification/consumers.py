@@ -1,9 +1,13 @@
 """Event handlers of the verification service."""
 
-from services.verification import clinic_validations, service
+from datetime import UTC, datetime
+
+from services.verification import association_requests, audit_trail, clinic_validations, service
+from services.verification.clinic_rules import ACCOUNT_DELETED, DEPENDANT_REMOVED
 from services.verification.settings import VerificationSettings
 from shared.consumer import Handler
 from shared.contracts.accounts import AccountDeleted, CodeRequested, DependantRemoved, ProfileChanged
+from shared.contracts.appointments import PatientRecordsViewed
 from shared.messages import Contract, EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
@@ -17,6 +21,7 @@ def handlers(settings: VerificationSettings) -> dict[type[Contract], Handler]:
         assert isinstance(event, AccountDeleted)
         await service.forget_account(uow, event.account_id)
         await clinic_validations.forget_validations(uow, event, causation_id=envelope.id)
+        await association_requests.withdraw(uow, event.account_id, None, ACCOUNT_DELETED, datetime.now(UTC))
 
     async def on_profile_changed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, ProfileChanged)
@@ -25,10 +30,18 @@ def handlers(settings: VerificationSettings) -> dict[type[Contract], Handler]:
     async def on_dependant_removed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, DependantRemoved)
         await clinic_validations.on_dependant_removed(uow, event, causation_id=envelope.id)
+        await association_requests.withdraw(
+            uow, event.account_id, [event.dependant_id], DEPENDANT_REMOVED, datetime.now(UTC)
+        )
+
+    async def on_patient_records_viewed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, PatientRecordsViewed)
+        await audit_trail.record_staff_read(uow, event)
 
     return {
         CodeRequested: on_code_requested,
         AccountDeleted: on_account_deleted,
         ProfileChanged: on_profile_changed,
         DependantRemoved: on_dependant_removed,
+        PatientRecordsViewed: on_patient_records_viewed,
     }

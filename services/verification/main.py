@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from services.verification import association_requests_api
 from services.verification.api import router
 from services.verification.consumers import handlers
 from services.verification.service import ChallengePurger
@@ -16,6 +17,16 @@ def create_app(settings: VerificationSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     runtime.consume(handlers(settings))
     runtime.add_worker(ChallengePurger(runtime.unit_of_work, settings).run)
-    app = create_service_app("Verification", runtime.lifespan, runtime.ready, [router, validation_router])
+    app = create_service_app(
+        "Verification",
+        runtime.lifespan,
+        runtime.ready,
+        [
+            router,
+            validation_router,
+            association_requests_api.citizen_router,
+            association_requests_api.staff_router,
+        ],
+    )
     app.state.runtime = runtime
     return app

@@ -92,6 +92,24 @@ association_validations = Table(
     Index("association_validations_by_account", "account_id", "person_id"),
 )
 
+# Citizens' requests that a clinic associate a patient with their account (the seed's "coming soon"):
+# filed at the establishment of the patient's next appointment; ids only (migration 0004).
+association_requests = Table(
+    "association_requests",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("person_id", Uuid, nullable=False),
+    Column("establishment_id", Uuid, nullable=False),
+    Column("appointment_id", Uuid, nullable=False),
+    Column("status", Text, nullable=False, server_default="pending"),
+    Column("reason", Text),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decided_by", Uuid),
+    Index("association_requests_by_establishment", "establishment_id", "status"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -1,6 +1,7 @@
 """Events published by the accounts service."""
 
 import uuid
+from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel
@@ -137,3 +138,45 @@ class DependantsLinked(Contract):
 
     group_id: uuid.UUID
     members: list[LinkedDependant]
+
+
+class DependantIdentified(Contract):
+    """A clinic validated this dependant's association with the account: the keys a booking made without an
+    account is matched on for the account's history (the NAM's keyed HMAC and the birth date). Never the NAM."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "DependantIdentified"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    person_id: uuid.UUID
+    nam_hmac: str
+    birth_date: date
+
+
+HolderNoticeTopic = Literal[
+    "accounts_linked",  # a clinic confirmed a NAM that other accounts also carry: they now show as one
+    "account_unlinked",  # the holder's NAM changed: the account left its linked group
+    "association_request_accepted",
+    "association_request_refused",
+]
+
+
+class HolderNoticeRequested(Contract):
+    """Accounts asks notifications to tell the holder something about their account. Accounts owns the
+    contact details, so it names the destination; nothing here is an identity field besides the
+    patient's first name, which the holder typed in their own account."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "HolderNoticeRequested"
+    version: ClassVar[int] = 1
+
+    notice_id: uuid.UUID  # one notice per cause: a redelivered cause never sends twice
+    account_id: uuid.UUID
+    topic: HolderNoticeTopic
+    channel: Channel
+    destination: str
+    language: Language
+    patient_first_name: str | None = None
+    reason: str | None = None  # a clinic's refusal reason, as the clerk wrote it
+    linked_accounts: int | None = None

@@ -112,3 +112,18 @@ class NoShowRecorded(_Attendance):
     producer: ClassVar[str] = "appointments"
     event_type: ClassVar[str] = "NoShowRecorded"
     version: ClassVar[int] = 1
+
+
+class PatientRecordsViewed(Contract):
+    """A staff member read patient records (a day's list, or one appointment): verification's audit log
+    keeps who read what, where and when. Ids only."""
+
+    producer: ClassVar[str] = "appointments"
+    event_type: ClassVar[str] = "PatientRecordsViewed"
+    version: ClassVar[int] = 1
+
+    staff_id: uuid.UUID
+    establishment_id: uuid.UUID
+    view: Literal["day_list", "appointment"]
+    appointment_ids: list[uuid.UUID]
+    at: datetime

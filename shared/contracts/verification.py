@@ -1,7 +1,7 @@
 """Events published by the verification service."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from shared.contracts.accounts import Channel, CodePurpose, Language
@@ -50,6 +50,8 @@ class IdentityValidated(Contract):
     fingerprint: str  # keyed HMAC of the validated identity fields, never the fields themselves
     nam_hmac: str | None  # for linking accounts that carry the same NAM
     validated_at: datetime
+    # As the clerk confirmed it: with nam_hmac, what bookings made without an account are matched on.
+    birth_date: date | None = None
 
 
 class IdentityInvalidated(Contract):
@@ -83,3 +85,18 @@ class AssociationRevoked(Contract):
     account_id: uuid.UUID
     person_id: uuid.UUID
     reason: str  # dependant_removed | identity_changed | holder_identity_invalidated | account_deleted
+
+
+class AssociationRequestDecided(Contract):
+    """A clinic accepted or refused a citizen's request to associate a patient with their account."""
+
+    producer: ClassVar[str] = "verification"
+    event_type: ClassVar[str] = "AssociationRequestDecided"
+    version: ClassVar[int] = 1
+
+    request_id: uuid.UUID
+    account_id: uuid.UUID
+    person_id: uuid.UUID
+    establishment_id: uuid.UUID
+    accepted: bool
+    reason: str | None  # why it was refused, for the citizen

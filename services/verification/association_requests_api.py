@@ -1,0 +1,61 @@
+"""Routes of citizens' association requests.
+
+Citizens list theirs through the gateway (/api/my/association-requests); filing one goes through the
+gateway's composition, which finds the patient's next appointment in the citizen's own account. Staff
+see and decide the requests of their own establishment only.
+"""
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+
+from services.verification import association_requests
+from services.verification.validation_api import FrontDesk
+from services.verification.validation_schemas import (
+    AcceptAssociationRequest,
+    AssociationRequestsResponse,
+    AssociationRequestView,
+    FileAssociationRequest,
+    RefuseAssociationRequest,
+)
+from shared.request_context import Citizen, UoW
+
+citizen_router = APIRouter(prefix="/my/association-requests")
+staff_router = APIRouter(prefix="/admin/establishments/{establishment_id}/association-requests")
+
+
+@citizen_router.post("", status_code=status.HTTP_201_CREATED)
+async def file_request(body: FileAssociationRequest, account_id: Citizen, uow: UoW) -> AssociationRequestView:
+    return await association_requests.file_request(uow, account_id, body)
+
+
+@citizen_router.get("")
+async def my_requests(account_id: Citizen, uow: UoW) -> AssociationRequestsResponse:
+    return AssociationRequestsResponse(requests=await association_requests.requests_of_account(uow, account_id))
+
+
+@staff_router.get("")
+async def establishment_requests(
+    establishment_id: uuid.UUID,
+    uow: UoW,
+    member: FrontDesk,
+    state: Annotated[Literal["pending", "accepted", "refused", "withdrawn"], Query(alias="status")] = "pending",
+) -> AssociationRequestsResponse:
+    return AssociationRequestsResponse(
+        requests=await association_requests.requests_of_establishment(uow, member, state)
+    )
+
+
+@staff_router.post("/{request_id}/accept")
+async def accept(
+    establishment_id: uuid.UUID, request_id: uuid.UUID, body: AcceptAssociationRequest, uow: UoW, member: FrontDesk
+) -> AssociationRequestView:
+    return await association_requests.accept(uow, member, request_id, body)
+
+
+@staff_router.post("/{request_id}/refuse")
+async def refuse(
+    establishment_id: uuid.UUID, request_id: uuid.UUID, body: RefuseAssociationRequest, uow: UoW, member: FrontDesk
+) -> AssociationRequestView:
+    return await association_requests.refuse(uow, member, request_id, body)
