@@ -2,6 +2,12 @@
 
 Used by `make run` (python -m shared.devstack) and by the end-to-end tests, which also kill and
 restart processes through it.
+
+Replicas: `StackConfig.replicas` runs N independent processes of an app, each on its own port,
+named `<app>` (the first) and `<app>-2`, `<app>-3`... They share the database and the queue as
+replicas on a cluster do. Gateway replica i calls replica i (round robin) of each service, so load
+sent to both gateways reaches both processes of every HTTP service. `workers` is the other way:
+uvicorn's --workers, N processes sharing one port.
 """
 
 import os
@@ -26,6 +32,17 @@ APPS = {
     "gateway": "gateway.main:create_app",
 }
 DEFAULT_PORTS = {"gateway": 8000, "accounts": 8001, "appointments": 8002, "verification": 8003, "notifications": 8004}
+# Replica i of an app without an explicit port listens on its first replica's port + (i - 1) * this.
+REPLICA_PORT_STEP = 100
+
+
+def replica_name(app: str, index: int) -> str:
+    """Index from 1: the first replica keeps the app's own name."""
+    return app if index == 1 else f"{app}-{index}"
+
+
+def app_of(name: str) -> str:
+    return name.split("-", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -39,9 +56,36 @@ class StackConfig:
     workers: int = 1
     jwt_keys: tuple[str, str] = field(default_factory=generate_es256_keypair)
     sms_port: int = 8026
+    # Processes per app (default 1); e.g. {"appointments": 2, "gateway": 2}.
+    replicas: dict[str, int] = field(default_factory=dict)
+    # Uvicorn's HTTP drain on SIGTERM; the service's own shutdown (shutdown_grace_seconds) comes after.
+    http_grace_seconds: float = 10.0
+
+    def instances(self, app: str) -> list[str]:
+        return [replica_name(app, i) for i in range(1, self.replicas.get(app, 1) + 1)]
+
+    def all_instances(self) -> list[str]:
+        return [name for app in APPS for name in self.instances(app)]
+
+    def port(self, name: str) -> int:
+        if name in self.ports:
+            return self.ports[name]
+        app, index = app_of(name), self.instances(app_of(name)).index(name) + 1
+        return self.ports[app] + (index - 1) * REPLICA_PORT_STEP
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
+        return f"http://127.0.0.1:{self.port(name)}"
+
+    def instance_environ(self, name: str) -> dict[str, str]:
+        """What differs between replicas: which service replica a gateway replica calls."""
+        if app_of(name) != "gateway":
+            return {}
+        index = self.instances("gateway").index(name)
+        return {
+            f"GATEWAY_{service.upper()}_URL": self.url(targets[index % len(targets)])
+            for service in self.database_urls
+            if (targets := self.instances(service))
+        }
 
     def environ(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -80,18 +124,20 @@ class Supervisor:
 
     def start(self, name: str) -> None:
         command = [
-            sys.executable, "-m", "uvicorn", APPS[name], "--factory",
-            "--host", "127.0.0.1", "--port", str(self.config.ports[name]),
+            sys.executable, "-m", "uvicorn", APPS[app_of(name)], "--factory",
+            "--host", "127.0.0.1", "--port", str(self.config.port(name)),
             "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-            "--timeout-graceful-shutdown", "10", "--timeout-keep-alive", "75", "--workers", str(self.config.workers),
+            "--timeout-graceful-shutdown", str(round(self.config.http_grace_seconds)), "--timeout-keep-alive", "75",
+            "--workers", str(self.config.workers),
         ]  # fmt: skip
         stdout: IO[bytes] | None = None
         if self._log_dir is not None:
             self._log_dir.mkdir(parents=True, exist_ok=True)
             stdout = self._logs.get(name) or open(self._log_dir / f"{name}.log", "ab")  # noqa: SIM115
             self._logs[name] = stdout
+        env = {**self._env, **self.config.instance_environ(name)}
         self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            command, cwd=ROOT, env=self._env, stdout=stdout, stderr=subprocess.STDOUT if stdout else None
+            command, cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.STDOUT if stdout else None
         )
 
     def log_text(self, name: str) -> str:
@@ -115,7 +161,8 @@ class Supervisor:
         raise TimeoutError(f"{name} did not answer {url} within {timeout} s")
 
     def start_all(self, names: list[str] | None = None) -> None:
-        names = names or list(APPS)
+        """`names` are process names (`appointments`, `appointments-2`); by default every replica of every app."""
+        names = names or self.config.all_instances()
         for name in names:
             self.start(name)
         for name in names:
@@ -126,6 +173,20 @@ class Supervisor:
         process = self.processes[name]
         process.kill()
         process.wait(10)
+
+    def terminate(self, name: str, timeout: float) -> tuple[int | None, float]:
+        """SIGTERM, as an orchestrator stops a pod; returns the exit code (None: still running at the
+        timeout, then killed) and the seconds it took."""
+        process = self.processes[name]
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            code: int | None = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+            process.kill()
+            process.wait(5)
+        return code, time.monotonic() - started
 
     def restart(self, name: str) -> None:
         self.start(name)
