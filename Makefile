@@ -26,7 +26,7 @@ test: $(VENV)/.installed infra browser lint
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-## bench: the booking hot-path benchmark; writes bench/report.json and bench/report.md
+## bench: booking, gateway hop, notification latency, search, login, memory, load sweep (under 10 min, 127.0.0.1 only); writes bench/report.json, bench/report.md, bench/sweep.png
 bench: $(VENV)/.installed infra
 	$(PY) -m bench.booking
 

@@ -1,9 +1,13 @@
-"""The hot-path benchmark: POST /api/appointments through the gateway, against the same transaction on bare asyncpg.
+"""The platform benchmark: every figure through the gateway next to a baseline measured in the same run.
 
-python -m bench.booking [--seconds 20] [--concurrency 32]
+python -m bench.booking [--seconds 60] [--concurrency 32] [--quick]
 
-The machine is small and shared, so absolute figures drift from run to run; each one is reported
-next to a baseline measured in the same run. Writes bench/report.json and bench/report.md.
+Phases: raw_db (the booking transaction on bare asyncpg, before the stack starts), gateway_hop,
+search over 20,000 establishments, login against argon2's raw rate, booking (sustained, whole
+pipeline) with its outbox and email drain, notification latency at a fixed rate, a load sweep,
+and each service's memory. Only 127.0.0.1 is contacted. The machine is small and shared, so
+absolute figures drift from run to run; ratios to the same run's baselines are what to compare.
+Writes bench/report.json, bench/report.md and bench/sweep.png.
 """
 
 import argparse
@@ -29,8 +33,14 @@ import uvloop
 from bench import cpu
 from bench.catalogue import PATIENT, Catalogue, delivery_states, insert_catalogue, integrity
 from bench.loadgen import Call, LoadResult, closed_loop
+from bench.login_load import login_run
+from bench.memory import service_rss_mb
+from bench.notification_latency import notification_latency
+from bench.plot import plot_sweep
 from bench.raw_db import run_raw
 from bench.reporting import Figures, ratio, write_reports
+from bench.search_load import insert_establishments, search_run
+from bench.sweep import RATES, load_sweep
 from shared.db import asyncpg_dsn
 from shared.devstack.databases import SERVICES, prepare_databases
 from shared.devstack.mail_sink import MailSink
@@ -42,17 +52,30 @@ LOG_DIR = BENCH_DIR / ".logs"
 NAMESPACE = "bench."
 SLOTS_PER_SET = 200
 CAPACITY = 100_000
-HOP_SECONDS = 10.0
 OUTBOX_BUDGET_SECONDS = 30
 EMAIL_BUDGET_SECONDS = 60
+SEARCH_ESTABLISHMENTS = 20_000
+NOTIFICATION_RATE = 200.0
+SEARCH_CONCURRENCY = 4
+LOGIN_CONCURRENCY = 8
 JSON_HEADERS = {"content-type": "application/json"}
+PATIENT_PREFIX = "patient"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.booking", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0, help="duration of the raw_db and booking runs")
+    parser.add_argument("--seconds", type=float, default=60.0, help="duration of the sustained booking run")
+    parser.add_argument("--raw-seconds", type=float, default=20.0, help="duration of the raw_db baseline")
+    parser.add_argument("--phase-seconds", type=float, default=10.0, help="each of gateway_hop, search, login")
+    parser.add_argument("--notification-seconds", type=float, default=15.0, help="bookings at 200/s")
+    parser.add_argument("--sweep-step-seconds", type=float, default=5.0, help="each offered rate of the sweep")
     parser.add_argument("--concurrency", type=int, default=32, help="closed-loop workers (and client connections)")
-    return parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true", help="every phase a few seconds: for iterating, not reporting")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.raw_seconds, args.phase_seconds = 8.0, 5.0, 3.0
+        args.notification_seconds, args.sweep_step_seconds = 4.0, 2.0
+    return args
 
 
 class HttpCall:
@@ -96,13 +119,16 @@ def summarise(result: LoadResult, call: Call | None = None) -> dict[str, Any]:
     return summary
 
 
-async def gateway_hop(config: StackConfig, concurrency: int) -> dict[str, Any]:
+async def gateway_hop(config: StackConfig, catalogue: Catalogue, concurrency: int, seconds: float) -> dict[str, Any]:
+    # A trivial read (one indexed row), so the hop itself, not the query, dominates.
+    query = f"?service_id={catalogue.service_id}&limit=1"
     async with http_session(concurrency) as session:
-        direct_call = HttpCall(session, "GET", config.url("appointments") + "/establishments?limit=1", 200)
-        direct = await closed_loop(direct_call, concurrency, HOP_SECONDS)
-        gateway_call = HttpCall(session, "GET", config.url("gateway") + "/api/establishments?limit=1", 200)
-        gateway = await closed_loop(gateway_call, concurrency, HOP_SECONDS)
+        direct_call = HttpCall(session, "GET", config.url("appointments") + "/slots" + query, 200)
+        direct = await closed_loop(direct_call, concurrency, seconds)
+        gateway_call = HttpCall(session, "GET", config.url("gateway") + "/api/slots" + query, 200)
+        gateway = await closed_loop(gateway_call, concurrency, seconds)
     return {
+        "endpoint": "GET /slots?service_id=…&limit=1",
         "direct": summarise(direct, direct_call),
         "gateway": summarise(gateway, gateway_call),
         "ratio": ratio(gateway.rps, direct.rps),
@@ -116,14 +142,20 @@ def process_groups(supervisor: Supervisor) -> dict[str, list[int]]:
     return groups
 
 
-async def booking_run(supervisor: Supervisor, catalogue: Catalogue, concurrency: int, seconds: float) -> dict[str, Any]:
-    patients = itertools.count()
+_patients = itertools.count()
 
+
+def booking_body(catalogue: Catalogue, prefix: str = PATIENT_PREFIX) -> Callable[[], bytes]:
     def body() -> bytes:
         # A different patient each time: one person may not hold two overlapping appointments.
-        patient = {**PATIENT, "email": f"patient{next(patients)}@example.org"}
+        patient = {**PATIENT, "email": f"{prefix}{next(_patients)}@example.org"}
         return orjson.dumps({"slot_id": str(random.choice(catalogue.gateway_slots)), **patient})
 
+    return body
+
+
+async def booking_run(supervisor: Supervisor, catalogue: Catalogue, concurrency: int, seconds: float) -> dict[str, Any]:
+    body = booking_body(catalogue)
     before = cpu.snapshot(process_groups(supervisor))
     async with http_session(concurrency) as session:
         call = HttpCall(session, "POST", supervisor.config.url("gateway") + "/api/appointments", 201, body)
@@ -174,8 +206,12 @@ async def drain(config: StackConfig, sink: MailSink, bookings: int) -> tuple[dic
     async def outbox_empty() -> bool:
         return await unpublished(appointments_dsn) == 0
 
+    def patient_mails() -> list[Any]:
+        # Only the sustained run's bookings: the login account's code email shares the sink.
+        return [m for m in sink.messages() if any(r.startswith(PATIENT_PREFIX) for r in m.recipients)]
+
     async def emails_arrived() -> bool:
-        return len(sink.messages()) >= bookings
+        return len(patient_mails()) >= bookings
 
     outbox_seconds, email_seconds = await asyncio.gather(
         wait_until(outbox_empty, OUTBOX_BUDGET_SECONDS), wait_until(emails_arrived, EMAIL_BUDGET_SECONDS)
@@ -188,8 +224,8 @@ async def drain(config: StackConfig, sink: MailSink, bookings: int) -> tuple[dic
     }
     emails = {
         "bookings": bookings,
-        "transmissions": len(sink.transmissions()),
-        "unique": len(sink.messages()),
+        "transmissions": sum(any(r.startswith(PATIENT_PREFIX) for r in m.recipients) for m in sink.transmissions()),
+        "unique": len(patient_mails()),
         "drain_seconds": email_seconds,
         "budget_seconds": EMAIL_BUDGET_SECONDS,
         "deliveries_by_status": await delivery_states(asyncpg_dsn(config.database_urls["notifications"])),
@@ -201,12 +237,35 @@ async def drain(config: StackConfig, sink: MailSink, bookings: int) -> tuple[dic
 async def stack_phases(
     supervisor: Supervisor, sink: MailSink, catalogue: Catalogue, args: argparse.Namespace
 ) -> Figures:
-    # The hop is measured first, on a quiet stack: after the booking run the email backlog may still be draining.
-    hop = await gateway_hop(supervisor.config, args.concurrency)
+    gateway = supervisor.config.url("gateway")
+    # Read-mostly phases first, on a quiet stack: after the booking run the email backlog may still be draining.
+    hop = await gateway_hop(supervisor.config, catalogue, args.concurrency, args.phase_seconds)
+    async with http_session(args.concurrency) as session:
+        # Latency of a query, not of a queue: a few users at a time, about one per core.
+        searched = await search_run(session, gateway, SEARCH_CONCURRENCY, args.phase_seconds)
+        login = await login_run(session, gateway, sink, LOGIN_CONCURRENCY, args.phase_seconds)
     booking = await booking_run(supervisor, catalogue, args.concurrency, args.seconds)
     outbox, emails = await drain(supervisor.config, sink, booking["requests_ok"])
+    latency = await notification_latency(
+        gateway, sink, catalogue, NOTIFICATION_RATE, args.notification_seconds, EMAIL_BUDGET_SECONDS
+    )
+    async with http_session(512) as session:
+        call = HttpCall(session, "POST", gateway + "/api/appointments", 201, booking_body(catalogue, "sweep"))
+        sweep = await load_sweep(call, RATES, args.sweep_step_seconds)
+    memory = service_rss_mb({name: process.pid for name, process in supervisor.processes.items()})
     checks = await integrity(asyncpg_dsn(supervisor.config.database_urls["appointments"]))
-    return {"gateway_hop": hop, "booking": booking, "outbox_backlog": outbox, "emails": emails, "integrity": checks}
+    return {
+        "gateway_hop": hop,
+        "search": searched,
+        "login": login,
+        "booking": booking,
+        "outbox_backlog": outbox,
+        "emails": emails,
+        "notification_latency": latency,
+        "sweep": sweep,
+        "memory": memory,
+        "integrity": checks,
+    }
 
 
 def stack_config(database_urls: dict[str, str], amqp_url: str, smtp_port: int) -> StackConfig:
@@ -238,8 +297,11 @@ def meta(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": args.seconds,
+        "raw_seconds": args.raw_seconds,
+        "phase_seconds": args.phase_seconds,
+        "quick": args.quick,
         "concurrency": args.concurrency,
-        "hop_seconds": HOP_SECONDS,
+        "search_establishments": SEARCH_ESTABLISHMENTS,
         "cpu_count": os.cpu_count(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
@@ -249,7 +311,7 @@ def meta(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def raw_db_run(dsn: str, catalogue: Catalogue, args: argparse.Namespace) -> dict[str, Any]:
-    result, cores = uvloop.run(run_raw(dsn, catalogue, args.concurrency, args.seconds))
+    result, cores = uvloop.run(run_raw(dsn, catalogue, args.concurrency, args.raw_seconds))
     summary = result.summary()
     summary["cpu_cores_during_run"] = {"loadgen": summary["loadgen_cpu_cores"], **cores}
     return summary
@@ -262,6 +324,7 @@ def run(args: argparse.Namespace, pg_url: str, amqp_url: str) -> Figures:
     # A topology left by an interrupted run could still hold events that would become extra emails.
     uvloop.run(delete_topology(amqp_url, NAMESPACE, list(SERVICES)))
     catalogue = uvloop.run(insert_catalogue(appointments_dsn, SLOTS_PER_SET, CAPACITY))
+    uvloop.run(insert_establishments(appointments_dsn, SEARCH_ESTABLISHMENTS))
     # Before the stack starts, so no idle service (nor its outbox relay woken by NOTIFY) shares the cores.
     figures["raw_db"] = raw_db_run(appointments_dsn, catalogue, args)
     sink = MailSink(port=free_port()).start()
@@ -285,8 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     figures = run(args, pg_url, amqp_url)
     figures["meta"]["total_seconds"] = round(time.perf_counter() - started, 1)
+    plot_sweep(figures["sweep"], BENCH_DIR / "sweep.png", f"Bookings through the gateway, {os.cpu_count()} CPUs")
     print(write_reports(figures, BENCH_DIR))
-    print(f"total {figures['meta']['total_seconds']} s; details in bench/report.json, service logs in bench/.logs/")
+    print(
+        f"total {figures['meta']['total_seconds']} s; details in bench/report.json, plot bench/sweep.png, "
+        "service logs in bench/.logs/"
+    )
     return 0 if figures["passed"] else 1
 
 

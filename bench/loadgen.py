@@ -14,6 +14,15 @@ Call = Callable[[], Awaitable[str | None]]
 CPU_COUNT = os.cpu_count() or 1
 
 
+def percentile_ms(seconds: list[float], q: float) -> float | None:
+    """Nearest-rank percentile, in milliseconds."""
+    if not seconds:
+        return None
+    ordered = sorted(seconds)
+    rank = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
+    return round(ordered[rank] * 1000, 2)
+
+
 @dataclass
 class LoadResult:
     wall_seconds: float
@@ -35,11 +44,7 @@ class LoadResult:
         return self.ok / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     def percentile_ms(self, q: float) -> float | None:
-        if not self.latencies:
-            return None
-        ordered = sorted(self.latencies)
-        rank = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
-        return round(ordered[rank] * 1000, 2)
+        return percentile_ms(self.latencies, q)
 
     def summary(self) -> dict[str, object]:
         return {

@@ -1,0 +1,74 @@
+"""Logins through the gateway against this machine's raw argon2id verify rate, measured in the same run.
+
+argon2 is slow on purpose, so the ceiling of logins/s is the hash, not the service: the ratio shows
+how much of the cores the login path leaves to argon2 (threads, database, token signing).
+"""
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import httpx
+from argon2 import PasswordHasher
+
+from bench.loadgen import closed_loop
+from services.accounts.settings import AccountsSettings
+from shared.devstack.mail_sink import MailSink
+from tests.e2e.accounts_flow import PASSWORD, active_account
+
+LOGIN_EMAIL = "bench.login@example.org"
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def _setting(name: str) -> int:
+    return int(AccountsSettings.model_fields[name].default)
+
+
+def argon2_ceiling(seconds: float) -> dict[str, Any]:
+    """Verifies per second with the service's own cost and concurrency, on bare threads (cffi frees the GIL)."""
+    hasher = PasswordHasher(
+        memory_cost=_setting("argon2_memory_kib"),
+        time_cost=_setting("argon2_time_cost"),
+        parallelism=_setting("argon2_parallelism"),
+    )
+    stored = hasher.hash(PASSWORD)
+    threads = _setting("argon2_concurrency")
+    counts = [0] * threads
+    deadline = time.perf_counter() + seconds
+
+    def verify(slot: int) -> None:
+        while time.perf_counter() < deadline:
+            hasher.verify(stored, PASSWORD)
+            counts[slot] += 1
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=verify, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return {"threads": threads, "per_s": round(sum(counts) / (time.perf_counter() - started), 1)}
+
+
+def create_account(gateway_url: str, sink: MailSink) -> None:
+    with httpx.Client(base_url=gateway_url, timeout=10) as client:
+        active_account(client, sink, LOGIN_EMAIL)
+
+
+async def login_run(session: Any, gateway_url: str, sink: MailSink, concurrency: int, seconds: float) -> dict[str, Any]:
+    await asyncio.to_thread(create_account, gateway_url, sink)
+    ceiling = await asyncio.to_thread(argon2_ceiling, min(5.0, seconds))
+    body = f'{{"identifier": "{LOGIN_EMAIL}", "password": "{PASSWORD}"}}'.encode()
+
+    async def log_in() -> str | None:
+        async with session.post(gateway_url + "/api/sessions", data=body, headers=JSON_HEADERS) as response:
+            await response.read()
+            return None if response.status == 200 else f"http {response.status}"
+
+    result = await closed_loop(log_in, concurrency, seconds)
+    summary = result.summary()
+    summary["argon2_ceiling_per_s"] = ceiling["per_s"]
+    summary["argon2_threads"] = ceiling["threads"]
+    summary["ratio"] = round(result.rps / ceiling["per_s"], 3) if ceiling["per_s"] else None
+    return summary
