@@ -28,6 +28,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/services", "appointments", "/services", GET),
     Route("/api/appointments", "appointments", "/appointments", POST),
     Route("/api/my/appointments", "appointments", "/my/appointments", ANY, audience="citizen"),
+    Route("/api/my/history", "appointments", "/my/history", GET, audience="citizen"),
     Route("/api/admin/establishments", "appointments", "/admin/establishments", ANY, audience="staff"),
     Route("/api/registrations", "accounts", "/registrations", POST),
     Route("/api/codes", "accounts", "/codes", POST),

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.accounts.models import dependants, validated_dependants
-from shared.contracts.accounts import DependantsLinked, LinkedDependant
+from shared.contracts.accounts import DependantIdentified, DependantsLinked, LinkedDependant
 from shared.contracts.verification import AssociationRevoked, AssociationValidated
 from shared.unit_of_work import UnitOfWork
 
@@ -22,13 +22,23 @@ GROUP_NAMESPACE = uuid.UUID("9a3c1f52-7d0e-4b6a-8e21-5f4d2c7b9e10")
 async def on_association_validated(uow: UnitOfWork, event: AssociationValidated, causation_id: uuid.UUID) -> None:
     dependant = (
         await uow.session.execute(
-            select(dependants.c.nam_hmac).where(
+            select(dependants.c.nam_hmac, dependants.c.birth_date).where(
                 dependants.c.id == event.person_id, dependants.c.account_id == event.account_id
             )
         )
     ).first()
     if dependant is None or dependant.nam_hmac is None:
         return  # without a NAM the same child cannot be recognised in another account
+    # Appointments adds the child's bookings made without an account to the history, matched on these keys.
+    uow.publish(
+        DependantIdentified(
+            account_id=event.account_id,
+            person_id=event.person_id,
+            nam_hmac=dependant.nam_hmac,
+            birth_date=dependant.birth_date,
+        ),
+        causation_id,
+    )
     await uow.session.execute(
         insert(validated_dependants)
         .values(person_id=event.person_id, account_id=event.account_id, nam_hmac=dependant.nam_hmac)

@@ -15,6 +15,8 @@ from services.appointments import service
 from services.appointments.calendar_file import appointment_ics
 from services.appointments.catalogue import authorise
 from services.appointments.catalogue_api import StaffMember
+from services.appointments.history_api import nam_digester
+from services.appointments.history_api import router as history_router
 from services.appointments.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
@@ -51,9 +53,15 @@ def _booked(response: Response, result: tuple[BookedAppointmentResponse, bool]) 
 
 @router.post("/appointments", status_code=status.HTTP_201_CREATED)
 async def book_appointment(
-    body: BookAppointmentRequest, uow: UoW, key: Secret, response: Response, idempotency_key: IdempotencyKey = None
+    body: BookAppointmentRequest,
+    uow: UoW,
+    key: Secret,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> BookedAppointmentResponse:
-    return _booked(response, await service.book_appointment(uow, key, service.from_anonymous(body), idempotency_key))
+    booking = service.from_anonymous(body, nam_digester(request).digest)
+    return _booked(response, await service.book_appointment(uow, key, booking, idempotency_key))
 
 
 @router.post("/my/appointments", status_code=status.HTTP_201_CREATED)
@@ -171,3 +179,7 @@ async def list_free_slots(
 ) -> list[SlotResponse]:
     start = date_from or datetime.now(UTC)
     return await service.list_free_slots(uow, service_id, start, date_to or start + timedelta(days=14), limit)
+
+
+# The account's history (history_api.py) is served by the same router, after the routes above.
+router.include_router(history_router)

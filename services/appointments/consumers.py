@@ -2,10 +2,10 @@
 
 from sqlalchemy import delete, func, insert, or_, select, update
 
-from services.appointments import verification_states
+from services.appointments import history, verification_states
 from services.appointments.models import account_links, appointments, dependant_links
 from shared.consumer import Handler
-from shared.contracts.accounts import AccountDeleted, AccountsLinked, DependantsLinked
+from shared.contracts.accounts import AccountDeleted, AccountsLinked, DependantIdentified, DependantsLinked
 from shared.contracts.verification import (
     AssociationRevoked,
     AssociationValidated,
@@ -23,6 +23,7 @@ async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEn
         update(appointments).where(appointments.c.account_id == event.account_id).values(account_id=None)
     )
     await verification_states.forget_account(uow.session, event.account_id, event.dependant_ids)
+    await history.forget_account(uow.session, event.account_id)
     await uow.session.execute(delete(account_links).where(account_links.c.account_id == event.account_id))
     await uow.session.execute(delete(dependant_links).where(dependant_links.c.account_id == event.account_id))
 
@@ -80,6 +81,9 @@ async def on_dependants_linked(uow: UnitOfWork, event: Contract, envelope: Event
 async def on_identity_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
     assert isinstance(event, IdentityValidated)
     await verification_states.record_identity(uow.session, event.account_id, True, envelope.occurred_at)
+    await history.record_person(
+        uow.session, event.account_id, event.account_id, event.nam_hmac, event.birth_date, envelope.occurred_at
+    )
 
 
 async def on_identity_invalidated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
@@ -101,11 +105,19 @@ async def on_association_revoked(uow: UnitOfWork, event: Contract, envelope: Eve
     )
 
 
+async def on_dependant_identified(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+    assert isinstance(event, DependantIdentified)
+    await history.record_person(
+        uow.session, event.account_id, event.person_id, event.nam_hmac, event.birth_date, envelope.occurred_at
+    )
+
+
 def handlers() -> dict[type[Contract], Handler]:
     return {
         AccountDeleted: on_account_deleted,
         AccountsLinked: on_accounts_linked,
         DependantsLinked: on_dependants_linked,
+        DependantIdentified: on_dependant_identified,
         IdentityValidated: on_identity_validated,
         IdentityInvalidated: on_identity_invalidated,
         AssociationValidated: on_association_validated,

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contact import Email, PersonName, Phone
+from shared.nam import Nam
 
 
 class BookAppointmentRequest(BaseModel):
@@ -16,6 +17,9 @@ class BookAppointmentRequest(BaseModel):
     email: Email | None = None
     phone: Phone | None = None
     language: Literal["fr", "en"] = "fr"
+    # Optional: with both, the appointment joins the patient's account history once a clinic validates them.
+    birth_date: date | None = None
+    nam: Nam | None = None
 
 
 class BookForPersonRequest(BaseModel):
@@ -99,6 +103,18 @@ class DayListEntry(AppointmentResponse):
 class MyAppointmentsResponse(BaseModel):
     upcoming: list[AppointmentResponse]
     past: list[AppointmentResponse]
+
+
+class HistoryEntry(AppointmentResponse):
+    state: Literal["booked", "attended", "cancelled", "noshow"]
+    # Joined the history through a clinic's validation of the person (managed with its own link, not here).
+    booked_without_account: bool
+
+
+class HistoryResponse(BaseModel):
+    holder_validated: bool  # until a clinic validates the holder, only what was booked from the account
+    generated_at: datetime
+    appointments: list[HistoryEntry]  # most recent first
 
 
 class BookedAppointmentResponse(AppointmentResponse):

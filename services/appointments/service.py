@@ -1,6 +1,7 @@
 """Use cases of the appointments service. Each one owns its unit of work's commit."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -52,10 +53,10 @@ SLOT_STATE = text("SELECT starts_at, capacity, booked FROM slots WHERE id = :slo
 INSERT_APPOINTMENT = text("""
 INSERT INTO appointments
   (id, slot_id, account_id, person_id, person_key, during, status, first_name, last_name, birth_date, email, phone,
-   language, notify_email, notify_sms, idempotency_key, request_fingerprint, holder_name)
+   language, notify_email, notify_sms, idempotency_key, request_fingerprint, holder_name, nam_hmac)
 VALUES (:id, :slot_id, :account_id, :person_id, :person_key, tstzrange(:starts_at, :ends_at), 'booked', :first_name,
         :last_name, :birth_date, :email, :phone, :language, :notify_email, :notify_sms, :idempotency_key,
-        :request_fingerprint, :holder_name)
+        :request_fingerprint, :holder_name, :nam_hmac)
 """)
 
 DETAILS = """
@@ -111,6 +112,7 @@ class NewBooking:
     notify_email: bool = True
     notify_sms: bool = False
     holder_name: str | None = None
+    nam_hmac: str | None = None  # keyed HMAC of the NAM typed in a booking made without an account
 
     @property
     def notify_channels(self) -> tuple[str, ...]:
@@ -172,13 +174,21 @@ def _response(row: Any, **overrides: Any) -> AppointmentResponse:
     return AppointmentResponse(**values)
 
 
+appointment_response = _response  # for the history's listing, which extends the same response
+
+
 def _constraint(exc: IntegrityError) -> str:
     return str(getattr(exc.orig, "constraint_name", "") or exc.orig)
 
 
-def from_anonymous(request: BookAppointmentRequest) -> NewBooking:
+NamDigest = Callable[[str | None, date | None], str | None]
+
+
+def from_anonymous(request: BookAppointmentRequest, nam_digest: NamDigest | None = None) -> NewBooking:
     require_contact(request.email, request.phone)
-    return NewBooking(**request.model_dump())
+    # Only the digest is kept: the NAM itself goes no further than this request.
+    digest = nam_digest(request.nam, request.birth_date) if nam_digest else None
+    return NewBooking(**request.model_dump(exclude={"nam"}), nam_hmac=digest)
 
 
 def from_account(account_id: uuid.UUID, request: BookForPersonRequest) -> NewBooking:
