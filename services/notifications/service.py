@@ -74,7 +74,7 @@ async def send_inline(
     acceptance and our commit carries the same Message-ID / client_reference.
     """
     delivery_id = uuid.uuid5(envelope.id, f"{channel}:{kind}")
-    provider_id = await channels.send(channel, str(delivery_id), recipient, message.subject, message.body)
+    provider_id = await channels.send(channel, str(delivery_id), recipient, message.subject, message.body, language)
     await uow.session.execute(
         insert(deliveries)
         .values(
@@ -121,7 +121,7 @@ async def erase_person(uow: UnitOfWork, account_id: uuid.UUID, contacts: list[st
 
 
 CLAIM_DUE = text("""
-SELECT id, channel, recipient, subject, body, attempts FROM deliveries
+SELECT id, channel, recipient, subject, body, language, attempts FROM deliveries
 WHERE status = 'pending' AND next_attempt_at <= now()
 ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED
 """)
@@ -195,7 +195,9 @@ class DeliveryDispatcher:
             attempt = await uow.session.begin_nested()
             await uow.session.execute(MARK_SENT, {"id": row.id})
             try:
-                provider_id = await channels.send(row.channel, str(row.id), row.recipient, row.subject, row.body)
+                provider_id = await channels.send(
+                    row.channel, str(row.id), row.recipient, row.subject, row.body, row.language
+                )
             except Exception as exc:  # noqa: BLE001 - any provider failure is retried with backoff
                 await attempt.rollback()
                 log.warning(

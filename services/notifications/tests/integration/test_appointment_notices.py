@@ -25,7 +25,9 @@ async def test_a_booking_is_confirmed_by_email_and_sms_when_both_are_chosen(
     assert mail.subject.startswith("Rendez-vous confirmé : Prise de sang, ")
     assert sms.to == PHONE
     assert sms.body.startswith("Rendez-vous santé – RDV confirmé : Prise de sang, ")
-    assert sms.body.endswith(f"/appointments/{booking.appointment_id}/cancel?token=tok-both")
+    assert sms.body.endswith(
+        f"/appointments/{booking.appointment_id}/cancel?token=tok-both Aide : https://portail.example/help?lang=fr"
+    )
 
     async def both_sent() -> bool:
         rows = await fetch(settings.database_url, "SELECT channel, status, body FROM deliveries ORDER BY channel")

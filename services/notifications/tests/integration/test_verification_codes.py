@@ -44,11 +44,11 @@ async def test_codes_arrive_by_email_and_sms_in_both_languages_and_are_stored_no
     texts = {sms.to: sms for sms in sms_sink.messages()}
     assert texts["+15145550111"].body == (
         "Rendez-vous santé – Votre code de vérification pour changer votre numéro de cellulaire : 908172. "
-        "Il expire dans 10 minutes. Ne le communiquez à personne."
+        "Il expire dans 10 minutes. Ne le communiquez à personne. Aide : https://portail.example/help?lang=fr"
     )
     assert texts["+15145550122"].body == (
         "Rendez-vous santé – Your verification code to activate your account: 635241. "
-        "It expires in 10 minutes. Do not share it with anyone."
+        "It expires in 10 minutes. Do not share it with anyone. Help: https://portail.example/help?lang=en"
     )
     assert {sms.sender for sms in texts.values()} == {SMS_SENDER}
 
