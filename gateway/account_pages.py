@@ -4,7 +4,7 @@ Tokens live in HttpOnly, SameSite=Lax cookies; the access token is refreshed tra
 """
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway.auth import Principal
 from gateway.proxy import Proxy, UpstreamResponse
 from gateway.web.dates import slot_days, when
+from gateway.web.history_texts import HISTORY_TEXTS
 from gateway.web.pages import field_errors, render
 from gateway.web.texts import language_of
 
@@ -392,5 +393,37 @@ async def calendar_file(request: Request, appointment_id: uuid.UUID) -> Response
         return _login_redirect()
     answer = await _proxy(request).request(
         "appointments", "GET", f"/my/appointments/{appointment_id}.ics", identity=principal.identity_headers()
+    )
+    return _with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)
+
+
+# --- history: every appointment of the account, with those booked without an account once a clinic validated
+# the person (matched by appointments on the NAM's keyed HMAC and birth date) ---
+
+
+@router.get("/history", response_class=HTMLResponse)
+async def history(request: Request) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    answer = await _proxy(request).request("appointments", "GET", "/my/history", identity=principal.identity_headers())
+    listing = answer.json()
+    lang = language_of(request)
+    for appointment in listing["appointments"]:
+        appointment["when"] = when(appointment["starts_at"], lang)
+    return _with_tokens(render(request, "account/history.html", history=listing, h=HISTORY_TEXTS[lang]), tokens)
+
+
+@router.get("/history/{document}")
+async def history_document(request: Request, document: Literal["pdf", "ics"]) -> Response:
+    principal, tokens = await _session(request)
+    if principal is None:
+        return _login_redirect()
+    answer = await _proxy(request).request(
+        "appointments",
+        "GET",
+        f"/my/history/{document}",
+        query=f"language={language_of(request)}",
+        identity=principal.identity_headers(),
     )
     return _with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)

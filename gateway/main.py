@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -9,15 +10,30 @@ from fastapi.staticfiles import StaticFiles
 from gateway import account_pages, admin_pages, api, help_pages, portal
 from gateway.auth import TokenVerifier
 from gateway.proxy import Proxy
+from gateway.routes import resolve
 from gateway.settings import GatewaySettings
 from gateway.web import STATIC_DIR
 from shared.http import create_service_app
 from shared.logging import configure_logging
+from shared.metrics import route_template
+from shared.tracing import configure_tracing
+
+
+def public_route_label(scope: dict[str, Any]) -> str:
+    """Proxied API calls are labelled by their routing-table prefix, not the catch-all route's template."""
+    template = route_template(scope)
+    if template == "/api/{path:path}":
+        match = resolve(scope["path"], scope["method"])
+        if match is not None:
+            prefix = match[0].public_prefix
+            return prefix if scope["path"] == prefix else prefix + "/{path}"
+    return template
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     configure_logging("gateway", settings.log_level)
+    configure_tracing("gateway", settings.tracing_exporter, settings.tracing_otlp_endpoint)
     proxy = Proxy(settings.upstreams(), settings.upstream_timeout_seconds, settings.upstream_connections)
 
     @asynccontextmanager
@@ -36,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan,
         ready,
         [api.router, portal.router, account_pages.router, admin_pages.router, help_pages.router],
+        route_label=public_route_label,
     )
     app.state.proxy = proxy
     app.state.verifier = TokenVerifier(settings.jwt_public_key)

@@ -98,6 +98,8 @@ async def portal_book(
     email: Annotated[str, Form()] = "",
     phone: Annotated[str, Form()] = "",
     language: Annotated[str, Form()] = "fr",
+    birth_date: Annotated[str, Form()] = "",
+    nam: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     proxy: Proxy = request.app.state.proxy
     principal = _citizen(request)
@@ -111,6 +113,8 @@ async def portal_book(
         else:
             payload = {"slot_id": slot_id, "first_name": first_name, "last_name": last_name}
             payload |= {"email": email or None, "phone": phone or None, "language": language}
+            # Optional; appointments checks the NAM (format, check digit) and keeps only its keyed HMAC.
+            payload |= {"birth_date": birth_date.strip() or None, "nam": nam.strip() or None}
             answer = await proxy.call_json("appointments", "POST", "/appointments", payload)
     except UpstreamUnavailable:
         return render(request, "portal/unavailable.html", status=503)

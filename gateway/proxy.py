@@ -8,6 +8,7 @@ import aiohttp
 import orjson
 
 from shared.logging import CORRELATION_HEADER, current_correlation_id
+from shared.tracing import inject_trace_headers
 
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "authorization")
 FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after", "idempotent-replayed")
@@ -65,6 +66,7 @@ class Proxy:
         correlation_id = current_correlation_id()
         if correlation_id:
             outgoing[CORRELATION_HEADER] = correlation_id
+        inject_trace_headers(outgoing)  # the service's span becomes a child of this request's
         url = self._upstreams[service] + path + (f"?{query}" if query else "")
         try:
             async with self._session.request(method, url, data=body, headers=outgoing) as response:

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -9,6 +10,8 @@ class GatewaySettings(BaseSettings):
 
     environment: str = "dev"
     log_level: str = "INFO"
+    tracing_exporter: Literal["none", "console", "otlp"] = "none"  # as the services' (shared/settings.py)
+    tracing_otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
     accounts_url: str = "http://127.0.0.1:8001"
     appointments_url: str = "http://127.0.0.1:8002"
     verification_url: str = "http://127.0.0.1:8003"

@@ -20,6 +20,8 @@ from aio_pika.abc import (
     ExchangeType,
 )
 
+from shared.tracing import traced_consumer
+
 log = structlog.get_logger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 10.0
@@ -53,7 +55,7 @@ class Bus:
 
     def subscribe(self, routing_keys: list[str], callback: MessageCallback) -> None:
         """Register this service's consumer; started by `connect()`."""
-        self._consumers.append((routing_keys, callback))
+        self._consumers.append((routing_keys, traced_consumer(callback)))
 
     async def run(self) -> None:
         """Connect, retrying until the broker answers; the robust connection then self-heals."""
@@ -115,8 +117,24 @@ class Bus:
             with contextlib.suppress(Exception):
                 await queue.cancel(tag)
 
+    async def dlq_depth(self) -> int | None:
+        """Messages waiting in `<service>.dlq`; None when this service consumes nothing or the broker is away."""
+        if not self._consumers or not self.connected:
+            return None
+        assert self._connection is not None
+        # A short-lived channel: a failed passive declare closes the channel it ran on.
+        async with self._connection.channel() as channel:
+            queue = await channel.declare_queue(self.dlq_name, passive=True)
+            return queue.declaration_result.message_count or 0
+
     async def publish(
-        self, routing_key: str, body: bytes, *, message_id: str, correlation_id: str | None = None
+        self,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        correlation_id: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Returns once the broker confirmed; raises DeliveryError when unroutable or nacked."""
         if not self.connected:
@@ -127,6 +145,7 @@ class Bus:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             message_id=message_id,
             correlation_id=correlation_id,
+            headers=headers,
         )
         await self._exchange.publish(message, routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT_SECONDS)
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.inbox import record_once
 from shared.logging import bind_correlation_id
 from shared.messages import Contract, EventEnvelope
+from shared.metrics import EVENTS_CONSUMED, EVENTS_FAILED
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -52,6 +53,7 @@ class EventConsumer:
         except (ValidationError, KeyError) as exc:
             # Can never succeed: straight to the dead-letter queue instead of looping.
             log.error("event_rejected", routing_key=message.routing_key, error=type(exc).__name__)
+            EVENTS_FAILED.labels(message.routing_key or "", "rejected").inc()
             await message.reject(requeue=False)
             return
         bind_correlation_id(envelope.correlation_id)
@@ -61,11 +63,14 @@ class EventConsumer:
                     await handler(uow, event, envelope)
                     await uow.commit()
                     log.info("event_applied", event_type=envelope.type, event_id=str(envelope.id))
+                    EVENTS_CONSUMED.labels(envelope.routing_key, "applied").inc()
                 else:
                     log.info("event_duplicate_ignored", event_type=envelope.type, event_id=str(envelope.id))
+                    EVENTS_CONSUMED.labels(envelope.routing_key, "duplicate").inc()
         except Exception:
             attempts = int((message.headers or {}).get("x-delivery-count", 0) or 0)
             log.exception("event_failed", event_type=envelope.type, event_id=str(envelope.id), attempts=attempts)
+            EVENTS_FAILED.labels(envelope.routing_key, "handler").inc()
             # A short, growing pause keeps a failing message from spinning while still reaching
             # the delivery limit (then the DLQ) in bounded time.
             await asyncio.sleep(min(0.1 * 2**attempts, 2.0))

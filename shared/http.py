@@ -1,4 +1,5 @@
-"""The FastAPI app every service starts from: JSON errors, correlation ids, health endpoints."""
+"""The FastAPI app every service starts from: JSON errors, correlation ids, health endpoints, /metrics,
+request metrics and traces."""
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -9,6 +10,8 @@ from fastapi.responses import JSONResponse
 
 from shared.errors import install_error_handlers
 from shared.logging import CorrelationIdMiddleware
+from shared.metrics import HttpMetricsMiddleware, RouteLabel, metrics_router, route_template
+from shared.tracing import TracingMiddleware
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -36,11 +39,17 @@ def create_service_app(
     lifespan: Callable[[Any], AbstractAsyncContextManager[None]],
     ready: ReadinessCheck,
     routers: Sequence[APIRouter],
+    route_label: RouteLabel = route_template,
 ) -> FastAPI:
+    """`route_label` names a request's route in metrics and spans (a template, never the raw path)."""
     app = FastAPI(title=title, lifespan=lifespan)
     install_error_handlers(app)
     app.add_middleware(CorrelationIdMiddleware)
+    # Added last, so outermost: the span and the timing cover everything below, error handling included.
+    app.add_middleware(HttpMetricsMiddleware, route_label=route_label)
+    app.add_middleware(TracingMiddleware, route_label=route_label)
     app.include_router(health_router(ready))
+    app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
     return app

@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.bus import Bus
 from shared.db import messaging_metadata
 from shared.messages import EventEnvelope
+from shared.metrics import EVENTS_FAILED, EVENTS_PUBLISHED
+from shared.tracing import publish_span, with_trace_context
 
 log = structlog.get_logger(__name__)
 
@@ -77,7 +79,7 @@ async def insert_events(session: AsyncSession, envelopes: list[EventEnvelope]) -
                 {
                     "event_id": envelope.id,
                     "routing_key": envelope.routing_key,
-                    "body": envelope.model_dump_json(),
+                    "body": with_trace_context(envelope.model_dump_json()),
                     "correlation_id": envelope.correlation_id,
                 }
                 for envelope in envelopes
@@ -175,24 +177,15 @@ class OutboxRelay:
             rows = await conn.fetch(CLAIM_SQL, self._batch_size)
             if not rows:
                 return 0
-            results = await asyncio.gather(
-                *(
-                    self._bus.publish(
-                        row["routing_key"],
-                        row["body"].encode(),
-                        message_id=str(row["event_id"]),
-                        correlation_id=row["correlation_id"],
-                    )
-                    for row in rows
-                ),
-                return_exceptions=True,
-            )
+            results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
             published, refused = [], []
             for row, result in zip(rows, results, strict=True):
                 if result is None:
                     published.append(row["id"])
+                    EVENTS_PUBLISHED.labels(row["routing_key"]).inc()
                 elif isinstance(result, DeliveryError):
                     refused.append(row["id"])  # unroutable or nacked: back off this row only
+                    EVENTS_FAILED.labels(row["routing_key"], "publish").inc()
                 else:
                     raise result  # the broker went away: roll back, rows stay unpublished
             if published:
@@ -201,3 +194,13 @@ class OutboxRelay:
                 log.warning("outbox_events_refused", count=len(refused))
                 await conn.execute(MARK_FAILED_SQL, refused, "refused by broker (unroutable or nacked)")
             return len(rows)
+
+    async def _publish(self, row: asyncpg.Record) -> None:
+        with publish_span(row["routing_key"], row["body"]) as trace_headers:
+            await self._bus.publish(
+                row["routing_key"],
+                row["body"].encode(),
+                message_id=str(row["event_id"]),
+                correlation_id=row["correlation_id"],
+                headers=trace_headers,
+            )

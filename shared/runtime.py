@@ -26,6 +26,7 @@ from shared.logging import configure_logging
 from shared.messages import Contract
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -37,6 +38,7 @@ StopWorker = Callable[[], None]
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings) -> None:
         configure_logging(settings.service_name, settings.log_level)
+        configure_tracing(settings.service_name, settings.tracing_exporter, settings.tracing_otlp_endpoint)
         self.settings = settings
         self.engine = make_engine(settings.database_url, settings.db_pool_size)
         self.sessions = make_sessionmaker(self.engine)

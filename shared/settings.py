@@ -21,6 +21,10 @@ class ServiceSettings(BaseSettings):
     bus_namespace: str = ""
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     log_level: str = "INFO"
+    # OpenTelemetry traces: "none" is off and costs nothing; "console" prints spans; "otlp" posts them
+    # (HTTP/protobuf) to tracing_otlp_endpoint, e.g. an OpenTelemetry Collector.
+    tracing_exporter: Literal["none", "console", "otlp"] = "none"
+    tracing_otlp_endpoint: str = "http://127.0.0.1:4318/v1/traces"
     db_pool_size: int = 10
     consumer_prefetch: int = 32
     delivery_limit: int = 5

@@ -35,6 +35,7 @@ from shared.contracts.appointments import (
     ServiceOfferedV1,
 )
 from shared.contracts.appointments import AppointmentCompleted as AppointmentCompletedEvent
+from shared.metrics import count_bookings
 from shared.unit_of_work import UnitOfWork
 
 # One statement claims the seat and reads what the confirmation needs. The row lock taken by the
@@ -195,6 +196,7 @@ def from_account(account_id: uuid.UUID, request: BookForPersonRequest) -> NewBoo
     return NewBooking(account_id=account_id, **request.model_dump())
 
 
+@count_bookings
 async def book_appointment(
     uow: UnitOfWork, secret: bytes, booking: NewBooking, idempotency_key: str | None = None
 ) -> tuple[BookedAppointmentResponse, bool]:

@@ -1,0 +1,218 @@
+"""Prometheus series exposed on /metrics by every service and the gateway.
+
+Every label takes values from a small, fixed set (route templates, routing keys, channels,
+outcome codes), never raw paths, ids or addresses: each distinct label value is a series that
+Prometheus keeps, so a raw path would grow without bound. Counters are plain in-process
+increments (nanoseconds, no I/O): the booking hot path pays nothing else. Outbox backlog and
+DLQ depth are read when Prometheus scrapes, cached a few seconds.
+"""
+
+import asyncio
+import functools
+import math
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+from shared.errors import DomainError
+
+log = structlog.get_logger(__name__)
+
+HTTP_REQUESTS = Counter(
+    "clinic_http_requests", "HTTP requests answered, by route template and status.", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "clinic_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["method", "route"],
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+EVENTS_PUBLISHED = Counter(
+    "clinic_events_published", "Events the outbox relay had confirmed by the broker.", ["routing_key"]
+)
+EVENTS_CONSUMED = Counter(
+    "clinic_events_consumed", "Events handled by this service's consumer (applied, or a duplicate ignored).",
+    ["routing_key", "outcome"],
+)  # fmt: skip
+EVENTS_FAILED = Counter(
+    "clinic_events_failed",
+    "Events that failed: refused by the broker on publish, a handler error (redelivered), or rejected to the DLQ.",
+    ["routing_key", "stage"],
+)
+OUTBOX_BACKLOG = Gauge(
+    "clinic_outbox_backlog", "Events written to the outbox and not yet published.", multiprocess_mode="livemostrecent"
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "clinic_outbox_oldest_unsent_age_seconds",
+    "Age of the oldest unpublished outbox event (0 when none is waiting).",
+    multiprocess_mode="livemostrecent",
+)
+DLQ_DEPTH = Gauge(
+    "clinic_dlq_messages", "Messages waiting in this service's dead-letter queue.", ["queue"],
+    multiprocess_mode="livemostrecent",
+)  # fmt: skip
+NOTIFICATION_DELIVERIES = Counter(
+    "clinic_notification_deliveries",
+    "Messages handed to a delivery channel: accepted by the provider (sent) or not (failed, retried later).",
+    ["channel", "outcome"],
+)
+BOOKINGS = Counter(
+    "clinic_bookings",
+    "Booking requests by outcome (booked, replayed, refused, failed); reason is the refusal code.",
+    ["outcome", "reason"],
+)
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "unmatched"
+
+RouteLabel = Callable[[dict[str, Any]], str]
+
+
+def route_template(scope: dict[str, Any]) -> str:
+    """The matched route's template (`/appointments/{appointment_id}`), set by Starlette's router."""
+    return getattr(scope.get("route"), "path", None) or UNMATCHED_ROUTE
+
+
+class HttpMetricsMiddleware:
+    """Pure ASGI middleware: request count and latency per method, route template and status."""
+
+    def __init__(self, app: Any, route_label: RouteLabel = route_template) -> None:
+        self.app = app
+        self._route_label = route_label
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_with_status(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            route = self._route_label(scope)
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+
+
+class BacklogSource(Protocol):
+    async def backlog(self) -> tuple[int, float | None]: ...
+
+
+class DeadLetterSource(Protocol):
+    dlq_name: str
+
+    async def dlq_depth(self) -> int | None: ...
+
+
+class ScrapeTimeGauges:
+    """Outbox backlog and DLQ depth, read at scrape time.
+
+    Cached for `ttl` seconds and refreshed by one caller at a time, so frequent or concurrent
+    scrapes cost at most one indexed count and one passive queue declare per interval.
+    """
+
+    def __init__(self, outbox: BacklogSource | None, dead_letters: DeadLetterSource | None, ttl: float = 5.0) -> None:
+        self._outbox = outbox
+        self._dead_letters = dead_letters
+        self._ttl = ttl
+        self._refreshed_at = -math.inf
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        async with self._lock:
+            if time.monotonic() - self._refreshed_at < self._ttl:
+                return
+            await asyncio.gather(self._read_outbox(), self._read_dead_letters())
+            self._refreshed_at = time.monotonic()
+
+    async def _read_outbox(self) -> None:
+        if self._outbox is None:
+            return
+        try:
+            count, oldest_age = await self._outbox.backlog()
+        except Exception as exc:  # noqa: BLE001 - a scrape must answer even with the database away
+            log.warning("metrics_outbox_unreadable", error=type(exc).__name__)
+            count, oldest_age = math.nan, math.nan  # "unknown" rather than a stale value
+        OUTBOX_BACKLOG.set(count)
+        OUTBOX_OLDEST_AGE.set(oldest_age if oldest_age is not None else 0.0)
+
+    async def _read_dead_letters(self) -> None:
+        if self._dead_letters is None:
+            return
+        try:
+            depth = await self._dead_letters.dlq_depth()
+        except Exception as exc:  # noqa: BLE001 - same: the broker may be away
+            log.warning("metrics_dlq_unreadable", error=type(exc).__name__)
+            depth = math.nan
+        if depth is not None:
+            DLQ_DEPTH.labels(self._dead_letters.dlq_name).set(depth)
+
+
+def exposition() -> bytes:
+    """The text exposition; with PROMETHEUS_MULTIPROC_DIR set (several uvicorn workers), all workers' values."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def metrics_router() -> APIRouter:
+    router = APIRouter(tags=["metrics"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        gauges: ScrapeTimeGauges | None = getattr(request.app.state, "scrape_time_gauges", None)
+        if gauges is None:
+            runtime = getattr(request.app.state, "runtime", None)  # absent on the gateway: no outbox, no queue
+            gauges = ScrapeTimeGauges(getattr(runtime, "relay", None), getattr(runtime, "bus", None))
+            request.app.state.scrape_time_gauges = gauges
+        await gauges.refresh()
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def count_bookings(book: Callable[P, Awaitable[tuple[Any, bool]]]) -> Callable[P, Awaitable[tuple[Any, bool]]]:
+    """Counts each call of a booking use case returning (appointment, replayed) by its outcome."""
+
+    @functools.wraps(book)
+    async def counted(*args: P.args, **kwargs: P.kwargs) -> tuple[Any, bool]:
+        try:
+            result = await book(*args, **kwargs)
+        except DomainError as refusal:
+            BOOKINGS.labels("refused", refusal.code).inc()
+            raise
+        except BaseException:
+            BOOKINGS.labels("failed", "").inc()
+            raise
+        BOOKINGS.labels("replayed" if result[1] else "booked", "").inc()
+        return result
+
+    return counted
