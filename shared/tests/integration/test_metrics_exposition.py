@@ -83,9 +83,7 @@ def system(stack: Supervisor, mail_sink: MailSink) -> Supervisor:
     return stack
 
 
-def test_every_process_exposes_its_series_and_they_count_what_happened(
-    system: Supervisor, mail_sink: MailSink
-) -> None:
+def test_every_process_exposes_its_series_and_they_count_what_happened(system: Supervisor, mail_sink: MailSink) -> None:
     urls = {name: system.config.url(name) for name in PROCESSES}
     open_slot, past_slot = run_sync(_open_clinic(system.config.database_urls["appointments"]))
     before = {name: scrape(url)[0] for name, url in urls.items()}
@@ -116,12 +114,14 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(
     assert delta("appointments", "clinic_bookings_total", outcome="refused", reason="slot_in_past") == 1
     eventually(lambda: delta("appointments", "clinic_events_published_total", routing_key=BOOKED) == bookings)
     eventually(
-        lambda: delta("notifications", "clinic_events_consumed_total", routing_key=BOOKED, outcome="applied")
-        == bookings
+        lambda: (
+            delta("notifications", "clinic_events_consumed_total", routing_key=BOOKED, outcome="applied") == bookings
+        )
     )
     eventually(
-        lambda: delta("notifications", "clinic_notification_deliveries_total", channel="email", outcome="sent")
-        == bookings
+        lambda: (
+            delta("notifications", "clinic_notification_deliveries_total", channel="email", outcome="sent") == bookings
+        )
     )
     assert delta("notifications", "clinic_notification_deliveries_total", channel="email", outcome="failed") == 0
 
@@ -131,9 +131,11 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(
 
     # HTTP series per route template: the gateway by routing-table prefix, the service by its own route.
     post_booking = {"method": "POST", "route": "/api/appointments"}
-    assert value(gateway, "clinic_http_requests_total", **post_booking, status="201") - value(
-        before["gateway"], "clinic_http_requests_total", **post_booking, status="201"
-    ) == bookings
+    assert (
+        value(gateway, "clinic_http_requests_total", **post_booking, status="201")
+        - value(before["gateway"], "clinic_http_requests_total", **post_booking, status="201")
+        == bookings
+    )
     assert value(gateway, "clinic_http_requests_total", **post_booking, status="422") >= 1
     assert gateway_types["clinic_http_request_duration_seconds"] == "histogram"
     assert value(gateway, "clinic_http_request_duration_seconds_count", **post_booking) >= bookings + 1
@@ -155,5 +157,5 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(
         eventually(lambda name=name: value(scrape(urls[name])[0], "clinic_outbox_backlog") == 0, timeout=15)
         samples, _ = after[name]
         assert value(samples, "clinic_outbox_oldest_unsent_age_seconds") >= 0
-        assert (("clinic_dlq_messages", frozenset({("queue", f"{namespace}{name}.dlq")})) in samples), name
+        assert ("clinic_dlq_messages", frozenset({("queue", f"{namespace}{name}.dlq")})) in samples, name
         assert value(samples, "clinic_dlq_messages", queue=f"{namespace}{name}.dlq") == 0
