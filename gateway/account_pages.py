@@ -427,3 +427,7 @@ async def history_document(request: Request, document: Literal["pdf", "ics"]) ->
         identity=principal.identity_headers(),
     )
     return _with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)
+
+
+# What the other citizen pages (association requests) reuse of the session handling.
+session, login_redirect, with_tokens = _session, _login_redirect, _with_tokens

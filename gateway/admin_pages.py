@@ -125,7 +125,7 @@ async def record_attendance(request: Request, appointment_id: uuid.UUID, attenda
     day = day or datetime.now(MONTREAL).date().isoformat()
     if attendance == "arrived" and answer.status == 200:
         # Marking "Présent" starts the sequence: identity, then association, where still red.
-        entry = await _entry(request, staff, appointment_id, day)
+        entry = await _entry(request, staff, appointment_id)
         if entry is not None:
             return RedirectResponse(_next_step(entry, day), status_code=SEE_OTHER)
     return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
@@ -192,13 +192,15 @@ async def _day(request: Request, staff: Principal, day: date) -> list[dict[str, 
     return answer.json() if answer.status == 200 else []
 
 
-async def _entry(request: Request, staff: Principal, appointment_id: uuid.UUID, day: str) -> dict[str, Any] | None:
-    """One appointment of the staff member's own establishment, from the day's list."""
-    try:
-        entries = await _day(request, staff, date.fromisoformat(day))
-    except ValueError:
-        return None
-    return next((e for e in entries if e["id"] == str(appointment_id)), None)
+async def _entry(request: Request, staff: Principal, appointment_id: uuid.UUID) -> dict[str, Any] | None:
+    """One appointment of the staff member's own establishment (a read the audit log records)."""
+    answer = await _proxy(request).request(
+        "appointments",
+        "GET",
+        f"/admin/establishments/{staff.establishment_id}/appointments/{appointment_id}",
+        identity=staff.identity_headers(),
+    )
+    return answer.json() if answer.status == 200 else None
 
 
 def _next_step(entry: dict[str, Any], day: str) -> str:
@@ -215,7 +217,7 @@ async def validation_page(request: Request, appointment_id: uuid.UUID, step: str
     staff = _staff(request)
     if staff is None:
         return _to_login()
-    entry = await _entry(request, staff, appointment_id, day)
+    entry = await _entry(request, staff, appointment_id)
     if entry is None or step not in ("identity", "association") or not entry.get("account_id"):
         return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
     return render(
@@ -238,7 +240,7 @@ async def validate(request: Request, appointment_id: uuid.UUID, step: str) -> Re
         return _to_login()
     form = await request.form()
     day = str(form.get("day", ""))
-    entry = await _entry(request, staff, appointment_id, day)
+    entry = await _entry(request, staff, appointment_id)
     if entry is None or step not in ("identity", "association") or not entry.get("account_id"):
         return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
     # Who is validated comes from the appointment, never from the form: the clerk only confirms
@@ -274,3 +276,7 @@ async def validate(request: Request, appointment_id: uuid.UUID, step: str) -> Re
     if after_identity and entry.get("card_icon") != "green":
         return RedirectResponse(f"/admin/appointments/{appointment_id}/association?day={day}", status_code=SEE_OTHER)
     return RedirectResponse(f"/admin?day={day}&validated={appointment_id}", status_code=SEE_OTHER)
+
+
+# What the other console pages (association requests) reuse of the staff session handling.
+staff_of, to_login = _staff, _to_login

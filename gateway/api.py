@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from gateway import composition
+from gateway import association_requests, composition
 from gateway.auth import require
 from gateway.proxy import Proxy, UpstreamUnavailable
 from gateway.routes import resolve
@@ -41,6 +41,26 @@ async def book_for_person(request: Request, body: BookForPersonBody) -> Response
     try:
         upstream = await composition.book_for_person(
             request.app.state.proxy, principal, body.slot_id, body.person_id, request.headers
+        )
+    except UpstreamUnavailable as down:
+        raise upstream_down(str(down)) from None
+    return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
+
+
+class AssociationRequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: uuid.UUID
+
+
+@router.post("/api/my/association-requests", include_in_schema=False)
+async def file_association_request(request: Request, body: AssociationRequestBody) -> Response:
+    principal = request.app.state.verifier.principal(request)
+    require(principal, "citizen")
+    assert principal is not None
+    try:
+        upstream = await association_requests.file_association_request(
+            request.app.state.proxy, principal, body.person_id
         )
     except UpstreamUnavailable as down:
         raise upstream_down(str(down)) from None

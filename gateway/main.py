@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from gateway import account_pages, admin_pages, api, help_pages, portal
+from gateway import account_pages, admin_pages, api, association_request_pages, help_pages, portal
 from gateway.auth import TokenVerifier
 from gateway.proxy import Proxy
 from gateway.routes import resolve
@@ -51,7 +51,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         "Gateway",
         lifespan,
         ready,
-        [api.router, portal.router, account_pages.router, admin_pages.router, help_pages.router],
+        [
+            api.router,
+            portal.router,
+            association_request_pages.citizen_router,
+            association_request_pages.staff_router,
+            account_pages.router,
+            admin_pages.router,
+            help_pages.router,
+        ],
         route_label=public_route_label,
     )
     app.state.proxy = proxy

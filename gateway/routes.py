@@ -37,6 +37,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/me", "accounts", "/me", ANY, audience="citizen"),
     Route("/api/staff/sessions", "accounts", "/staff/sessions", POST),
     Route("/api/challenges", "verification", "/challenges", GET_POST),
+    # Filing one is composed by the gateway (gateway/association_requests.py); listing is the citizen's own.
+    Route("/api/my/association-requests", "verification", "/my/association-requests", GET, audience="citizen"),
     Route("/api/admin/verification", "verification", "/admin", ANY, audience="staff"),
 )
 

@@ -167,6 +167,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "service_down": "Service momentanément indisponible, réessayez dans un instant.",
         "seats_left": "place(s)",
         "nav_help": "Aide",
+        "association_requests_menu": "Demandes d'association",
+        "association_requests_link": "Demander l'association d'une personne à mon compte",
         "legend_link": "Légende des icônes",
     },
     "en": {
@@ -333,6 +335,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "service_down": "Service temporarily unavailable, please retry shortly.",
         "seats_left": "seat(s) left",
         "nav_help": "Help",
+        "association_requests_menu": "Association requests",
+        "association_requests_link": "Request a person's association with my account",
         "legend_link": "Icon legend",
     },
 }

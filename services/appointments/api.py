@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from services.appointments import service
+from services.appointments import front_desk, service
 from services.appointments.calendar_file import appointment_ics
 from services.appointments.catalogue import authorise
 from services.appointments.catalogue_api import StaffMember
@@ -147,7 +147,15 @@ async def day_list(
     establishment_id: uuid.UUID, member: StaffMember, uow: UoW, day: date | None = None
 ) -> list[DayListEntry]:
     authorise(member, establishment_id, change=False)
-    return await service.day_list(uow, establishment_id, day or datetime.now(MONTREAL).date())
+    return await front_desk.day_list(uow, member, day or datetime.now(MONTREAL).date())
+
+
+@router.get("/admin/establishments/{establishment_id}/appointments/{appointment_id}")
+async def appointment_entry(
+    establishment_id: uuid.UUID, appointment_id: uuid.UUID, member: StaffMember, uow: UoW
+) -> DayListEntry:
+    authorise(member, establishment_id, change=False)
+    return await front_desk.appointment_entry(uow, member, appointment_id)
 
 
 @router.post("/admin/establishments/{establishment_id}/appointments/{appointment_id}/{attendance}")

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.appointments import service
+from services.appointments import front_desk
+from services.appointments.catalogue import Staff
 from services.appointments.consumers import handlers
 from shared.messages import Contract, EventEnvelope
 from shared.unit_of_work import UnitOfWork
@@ -77,7 +78,8 @@ class Clinic:
         return appointment
 
     async def icons(self) -> dict[str, tuple[str, str]]:
-        entries = await service.day_list(UnitOfWork(self.sessions), self.id, DAY)
+        clerk = Staff(uuid.uuid4(), self.id, "clerk")
+        entries = await front_desk.day_list(UnitOfWork(self.sessions), clerk, DAY)
         return {entry.last_name: (entry.profile_icon, entry.card_icon) for entry in entries}
 
 

@@ -1,19 +1,24 @@
 """Verification's events, applied through the consumer's handlers, colour the Suivi list's icons."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
-from services.appointments import service
+from services.appointments import front_desk
+from services.appointments.catalogue import Staff
 from services.appointments.tests.integration.arrange import DAY, Clinic, deliver
 from shared.contracts.accounts import AccountDeleted
+from shared.contracts.appointments import PatientRecordsViewed
 from shared.contracts.verification import (
     AssociationRevoked,
     AssociationValidated,
     IdentityInvalidated,
     IdentityValidated,
 )
+from shared.errors import DomainError
 from shared.unit_of_work import UnitOfWork
 
 
@@ -74,7 +79,7 @@ async def test_the_entry_carries_the_ids_the_console_needs(sessions):
     holder, child = uuid.uuid4(), uuid.uuid4()
     appointment = await clinic.book(holder, child, "Child")
 
-    [entry] = await service.day_list(UnitOfWork(sessions), clinic.id, DAY)
+    [entry] = await front_desk.day_list(UnitOfWork(sessions), Staff(uuid.uuid4(), clinic.id, "clerk"), DAY)
     assert (entry.id, entry.account_id, entry.person_id, entry.booked_with_account) == (
         appointment,
         holder,
@@ -132,3 +137,43 @@ async def test_a_deleted_account_leaves_grey_rows_and_no_states(sessions):
             )
         ).scalar()
     assert left == 0
+
+
+async def _reports(sessions) -> list[dict]:
+    async with sessions() as session:
+        rows = await session.execute(
+            text("SELECT body FROM outbox WHERE routing_key = :key ORDER BY id"),
+            {"key": PatientRecordsViewed.routing_key()},
+        )
+        return [json.loads(body) for (body,) in rows]
+
+
+async def test_every_staff_read_of_patient_records_is_reported_with_ids_only(sessions):
+    clinic = await Clinic(sessions).open()
+    holder = uuid.uuid4()
+    first = await clinic.book(holder, holder, "Holder")
+    second = await clinic.book(None, None, "Anonyme")
+    clerk = Staff(uuid.uuid4(), clinic.id, "clerk")
+    before = len(await _reports(sessions))
+
+    await front_desk.day_list(UnitOfWork(sessions), clerk, DAY)
+    await front_desk.appointment_entry(UnitOfWork(sessions), clerk, second)
+
+    reports = (await _reports(sessions))[before:]
+    assert [r["payload"]["view"] for r in reports] == ["day_list", "appointment"]
+    assert set(reports[0]["payload"]["appointment_ids"]) == {str(first), str(second)}
+    assert reports[1]["payload"]["appointment_ids"] == [str(second)]
+    assert {r["payload"]["staff_id"] for r in reports} == {str(clerk.id)}
+    assert "Holder" not in json.dumps(reports)
+    assert "Anonyme" not in json.dumps(reports)
+
+
+async def test_a_clerk_cannot_read_another_establishments_appointment(sessions):
+    clinic = await Clinic(sessions).open()
+    other = await Clinic(sessions).open()
+    theirs = await other.book(None, None, "Autre")
+    before = len(await _reports(sessions))
+    with pytest.raises(DomainError) as refused:
+        await front_desk.appointment_entry(UnitOfWork(sessions), Staff(uuid.uuid4(), clinic.id, "clerk"), theirs)
+    assert refused.value.status == 404
+    assert len(await _reports(sessions)) == before  # nothing was read, nothing to report

@@ -1,0 +1,61 @@
+"""A citizen's association request, composed by the gateway: the patient must be a member of the
+citizen's own family, and the request goes to the establishment of that patient's next appointment in
+the citizen's own account. The client names a person, never an establishment."""
+
+import uuid
+from typing import Any
+
+from gateway.auth import Principal
+from gateway.proxy import Proxy, UpstreamResponse
+from shared.errors import DomainError
+
+NO_UPCOMING_APPOINTMENT = DomainError(
+    422,
+    "no_upcoming_appointment",
+    "person_id",
+    "Prenez d'abord rendez-vous pour cette personne : la clinique de son prochain rendez-vous traitera la demande.",
+    "Book an appointment for this person first: the clinic of their next appointment will handle the request.",
+)
+NOT_A_DEPENDANT = DomainError(
+    422,
+    "not_a_dependant",
+    "person_id",
+    "Seule une personne ajoutée à votre compte peut y être associée.",
+    "Only a person added to your account can be associated with it.",
+)
+
+
+def next_appointment_of(appointments: dict[str, Any], person_id: uuid.UUID) -> dict[str, Any] | None:
+    """The earliest upcoming booked appointment of that person (the list is in time order)."""
+    wanted = str(person_id)
+    return next(
+        (a for a in appointments.get("upcoming", []) if a.get("person_id") == wanted and a["status"] == "booked"),
+        None,
+    )
+
+
+async def file_association_request(proxy: Proxy, principal: Principal, person_id: uuid.UUID) -> UpstreamResponse:
+    """Raises DomainError when the request cannot be filed; else verification's answer."""
+    identity = principal.identity_headers()
+    family = await proxy.request("accounts", "GET", "/me/dependants", identity=identity)
+    if family.status != 200:
+        return family
+    if str(person_id) not in {d["id"] for d in family.json()}:
+        raise NOT_A_DEPENDANT
+    mine = await proxy.request("appointments", "GET", "/my/appointments", identity=identity)
+    if mine.status != 200:
+        return mine
+    appointment = next_appointment_of(mine.json(), person_id)
+    if appointment is None:
+        raise NO_UPCOMING_APPOINTMENT
+    return await proxy.call_json(
+        "verification",
+        "POST",
+        "/my/association-requests",
+        {
+            "person_id": str(person_id),
+            "establishment_id": appointment["place"]["establishment_id"],
+            "appointment_id": appointment["id"],
+        },
+        identity=identity,
+    )
