@@ -18,7 +18,7 @@ class IconState:
 
 
 PAGE = {
-    "title": Wording("Légende des icônes du Suivi", "Suivi icon legend"),
+    "title": Wording("Légende des icônes du Suivi", "Daily list icon legend"),
     "intro": Wording(
         "Tableau récapitulatif des actions possibles concernant le compte citoyen. L'icône de profil 👤 indique "
         "l'identité du détenteur du compte; l'icône de carte 🪪 indique l'association du patient au compte.",
@@ -32,10 +32,10 @@ PAGE = {
     "present_note": Wording(
         "Marquer le statut « Présent » initie la séquence d'authentification : présence, puis identité, puis "
         "association, pour ce qui est encore rouge.",
-        "Marking “Présent” starts the authentication sequence: presence, then identity, then association, for "
+        "Marking “Present” starts the authentication sequence: presence, then identity, then association, for "
         "whatever is still red.",
     ),
-    "back": Wording("Retour au Suivi", "Back to Suivi"),
+    "back": Wording("Retour au Suivi", "Back to the daily list"),
 }
 
 STATES: tuple[IconState, ...] = (
@@ -66,8 +66,8 @@ STATES: tuple[IconState, ...] = (
         Wording(
             "Cliquez sur l'icône de profil rouge (ou marquez « Présent »), vérifiez les renseignements avec la carte "
             "d'assurance maladie, cochez « Je confirme avoir validé l'identité du patient » et confirmez.",
-            "Click the red profile icon (or mark “Présent”), check the information against the health insurance "
-            "card, tick “Je confirme avoir validé l'identité du patient” and confirm.",
+            "Click the red profile icon (or mark “Present”), check the information against the health insurance "
+            "card, tick “I confirm that I checked the patient's identity” and confirm.",
         ),
     ),
     IconState(
@@ -101,7 +101,7 @@ STATES: tuple[IconState, ...] = (
             "Identifiez d'abord le détenteur du compte (icône de profil rouge), puis validez l'association (icône "
             "de carte rouge). Marquer « Présent » enchaîne les deux fenêtres.",
             "First identify the account holder (red profile icon), then validate the association (red card icon). "
-            "Marking “Présent” opens both windows in turn.",
+            "Marking “Present” opens both windows in turn.",
         ),
     ),
     IconState(
@@ -123,7 +123,7 @@ STATES: tuple[IconState, ...] = (
             "cochez la case et cliquez sur « Je confirme l'identité du patient et son association avec le "
             "détenteur du compte ».",
             "Click the red card icon, check the patient's identity and their link with the holder, tick the box and "
-            "click “Je confirme l'identité du patient et son association avec le détenteur du compte”.",
+            "click “I confirm the patient's identity and their association with the account holder”.",
         ),
     ),
     IconState(
