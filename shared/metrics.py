@@ -93,6 +93,9 @@ class HttpMetricsMiddleware:
     def __init__(self, app: Any, route_label: RouteLabel = route_template) -> None:
         self.app = app
         self._route_label = route_label
+        # labels() validates and locks on every call; the label sets are few and fixed, so their
+        # children are looked up once and kept (this runs on every booking).
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -112,8 +115,13 @@ class HttpMetricsMiddleware:
         finally:
             method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
             route = self._route_label(scope)
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+            key = (method, route, status)
+            children = self._children.get(key)
+            if children is None:
+                children = HTTP_REQUESTS.labels(method, route, str(status)), HTTP_LATENCY.labels(method, route)
+                self._children[key] = children
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
 
 
 class BacklogSource(Protocol):
