@@ -97,6 +97,14 @@ ENTRIES: tuple[HelpEntry, ...] = (
                 "clinic checks that this person is indeed associated with your account (see “Why must a clinic "
                 "authenticate my account?”).",
             ),
+            Wording(
+                "Vous pouvez aussi le demander d'avance : dans « Mon compte », cliquez sur « Demander l'association "
+                "d'une personne à mon compte ». L'établissement du prochain rendez-vous de cette personne accepte ou "
+                "refuse la demande, et vous en voyez la réponse au même endroit.",
+                "You can also ask for it ahead of time: in “My account”, click “Request a person's association with "
+                "my account”. The clinic of that person's next appointment accepts or refuses the request, and you "
+                "see the answer in the same place.",
+            ),
         ),
     ),
     HelpEntry(
@@ -208,6 +216,35 @@ ENTRIES: tuple[HelpEntry, ...] = (
             Wording(
                 "Cliquez sur « Supprimer définitivement ». Un message confirme que votre compte est supprimé.",
                 "Click “Delete permanently”. A message confirms that your account is deleted.",
+            ),
+        ),
+    ),
+    HelpEntry(
+        "history",
+        Wording(
+            "Pourquoi je ne vois pas tous mes rendez-vous ? Où est mon historique ?",
+            "Why don't I see all my appointments? Where is my history?",
+        ),
+        (
+            Wording(
+                "Dans « Mes rendez-vous », le lien « Historique complet de mes rendez-vous » montre, pour chaque "
+                "rendez-vous, le lieu, le service et l'état (réservé, présent, annulé, absent). Vous pouvez le "
+                "télécharger en PDF ou pour votre calendrier (.ics).",
+                "In “My appointments”, the link “Full history of my appointments” shows, for each appointment, the "
+                "place, the service and the state (booked, attended, cancelled, no-show). You can download it as a "
+                "PDF or for your calendar (.ics).",
+            ),
+            Wording(
+                "Avant qu'un établissement ait validé votre identité, seuls les rendez-vous pris depuis votre compte "
+                "y figurent. Ensuite, ceux que vous avez pris sans compte en donnant votre NAM et votre date de "
+                "naissance s'ajoutent, avant comme après la validation. Il en va de même pour un membre de votre "
+                "famille une fois son association à votre compte validée. Un rendez-vous d'une autre personne qui "
+                "porte le même nom que vous n'y apparaît jamais.",
+                "Before a clinic has validated your identity, only the appointments booked from your account are "
+                "listed. Then the ones you booked without an account, giving your NAM and date of birth, are "
+                "added, from before as well as after the validation. The same goes for a family member once their "
+                "association with your account is validated. An appointment of someone else with the same name as "
+                "you never appears.",
             ),
         ),
     ),

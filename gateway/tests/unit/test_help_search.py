@@ -71,6 +71,7 @@ TOPICS = {
     "shared-child": "enfant deux parents",
     "who-sees-what": "voir informations",
     "support": "soutien",
+    "history": "historique",
 }
 
 
