@@ -12,7 +12,8 @@ from icalendar import Calendar
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.nam import build_nam
-from tests.e2e.accounts_flow import active_account, wait_until
+from shared.testing.fixtures import run_sync
+from tests.e2e.accounts_flow import active_account, traces_of, wait_until
 from tests.e2e.clinic_staff import staff_auth
 from tests.e2e.conftest import booking
 
@@ -118,6 +119,8 @@ def test_bookings_without_account_join_the_holder_only_while_a_clinic_validates_
         # A change of identity fields revokes the clinic's validation: the match goes with it.
         assert client.patch("/api/me", json={"birth_date": "1954-12-29"}, headers=citizen).status_code == 200
         _eventually_history(client, citizen, {own.json()["id"]})
+    # Only keyed digests of the NAMs typed in bookings were kept, nowhere the NAMs themselves.
+    assert run_sync(traces_of(system.config.database_urls, [HOLDER_NAM, NAMESAKE_NAM])) == []
 
 
 def test_a_dependants_bookings_without_account_join_once_the_association_is_validated(
