@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export CLINIC_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export CLINIC_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: run test lint bench infra browser clean
+.PHONY: run test lint bench infra browser kubectl clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/ensure-venv.sh
 	VENV=$(VENV) bash scripts/ensure-venv.sh
@@ -15,12 +15,16 @@ infra:
 browser:
 	bash scripts/ensure-chromium.sh
 
+# The manifest tests render deploy/k8s with `kubectl kustomize`.
+kubectl:
+	bash scripts/ensure-kubectl.sh
+
 ## run: the whole system (services, gateway, portal, admin console, mail sink, demo data)
 run: $(VENV)/.installed infra
 	$(PY) -m shared.devstack
 
 ## test: lint, then every test against real PostgreSQL, RabbitMQ, SMTP and chromium
-test: $(VENV)/.installed infra browser lint
+test: $(VENV)/.installed infra browser kubectl lint
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
