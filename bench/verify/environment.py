@@ -60,8 +60,8 @@ class Secrets:
 
 
 class VerifyEnvironment:
-    def __init__(self, log_dir: Path | None = None) -> None:
-        self.pg_admin_url = os.environ.get("CLINIC_PG_URL", DEFAULT_PG_URL)
+    def __init__(self, log_dir: Path | None = None, pg_admin_url: str | None = None) -> None:
+        self.pg_admin_url = pg_admin_url or os.environ.get("CLINIC_PG_URL", DEFAULT_PG_URL)
         self.log_dir = log_dir or ROOT / ".run" / "verify" / f"logs-{uuid.uuid4().hex[:6]}"
         self._prefix = f"verify_{uuid.uuid4().hex[:6]}_"
         self.broker = PrivateBroker()

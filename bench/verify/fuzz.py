@@ -1,0 +1,174 @@
+"""API fuzzing with schemathesis against the gateway, authenticated as a real citizen and a real clerk.
+
+The gateway proxies /api/* without publishing an OpenAPI document of its own, so the document fuzzed
+here is composed from the services' documents and the gateway's routing table (gateway/routes.py):
+every upstream operation the gateway exposes, under its public path.
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.verify.environment import VerifyEnvironment
+from gateway.api import BookForPersonBody
+from gateway.routes import ROUTES, resolve
+
+METHODS = ("get", "post", "put", "patch", "delete")
+# The error body every 4xx carries (shared/errors.py); FastAPI's generated 422 schema does not describe it.
+ERROR_BODY = {
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "code": {"type": "string"},
+                    "message": {
+                        "type": "object",
+                        "required": ["fr", "en"],
+                        "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
+}
+AUDIENCE_PATHS = {"citizen": r"^/api/(me|my)(/|$)", "staff": r"^/api/admin/", "public": r"^/api/(?!me(/|$)|my/|admin/)"}
+RUN_TIMEOUT = 240.0
+
+
+def _public_path(service: str, upstream: str, method: str) -> str | None:
+    for route in ROUTES:
+        if route.service != service or method.upper() not in route.methods:
+            continue
+        prefix = route.upstream_prefix
+        if upstream == prefix or upstream.startswith(prefix + "/") or upstream.startswith(prefix + "."):
+            public = route.public_prefix + upstream[len(prefix) :]
+            # Only what the gateway really sends to this operation: an earlier route may shadow it.
+            if resolve(public, method.upper()) == (route, upstream):
+                return public
+    return None
+
+
+def _namespaced(document: dict[str, Any], service: str) -> dict[str, Any]:
+    """Component names collide across services (two ChallengeResponse): prefix them with the service."""
+    text = json.dumps(document).replace("#/components/schemas/", f"#/components/schemas/{service}__")
+    return json.loads(text)
+
+
+def compose_openapi(services: dict[str, dict[str, Any]], own_establishment: str) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {"ErrorBody": ERROR_BODY}
+    for service, raw in services.items():
+        document = _namespaced(raw, service)
+        schemas.update({f"{service}__{k}": v for k, v in document.get("components", {}).get("schemas", {}).items()})
+        for upstream, operations in document["paths"].items():
+            for method, operation in operations.items():
+                if method not in METHODS:
+                    continue
+                public = _public_path(service, upstream, method)
+                if public is None:
+                    continue
+                operation = dict(operation, operationId=f"{service}_{operation.get('operationId', method + upstream)}")
+                operation["responses"] = {
+                    status: ({"description": "refused", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}} if status == "422" else answer)
+                    for status, answer in operation.get("responses", {}).items()
+                }  # fmt: skip
+                for parameter in operation.get("parameters", []):
+                    # Staff paths aim at the clerk's own clinic, so the fuzzing reaches past the guard.
+                    if parameter.get("in") == "path" and parameter["name"] == "establishment_id":
+                        parameter["schema"] = {"type": "string", "enum": [own_establishment]}
+                paths.setdefault(public, {})[method] = operation
+    # The gateway composes this booking itself from the account: its public body is the gateway's.
+    if "post" in paths.get("/api/my/appointments", {}):
+        paths["/api/my/appointments"]["post"]["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": BookForPersonBody.model_json_schema()}},
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Gateway public API (composed for fuzzing)", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
+
+
+def _st_run(
+    spec: Path, base_url: str, audience: str, headers: dict[str, str], max_examples: int, report: Path
+) -> dict[str, Any]:
+    command = [
+        str(Path(sys.executable).with_name("st")), "run", str(spec), "--url", base_url,
+        "--include-path-regex", AUDIENCE_PATHS[audience],
+        "--checks", "not_a_server_error,response_schema_conformance",
+        "--phases", "examples,coverage,fuzzing", "--max-examples", str(max_examples),
+        "--workers", "2", "--request-timeout", "10", "--rate-limit", "200/s", "--seed", "20261123",
+        "--no-shrink", "--report", "ndjson", "--report-ndjson-path", str(report),
+        "--suppress-health-check", "all", "--warnings", "off",
+    ]  # fmt: skip
+    for name, value in headers.items():
+        command += ["--header", f"{name}: {value}"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False)
+    return {"exit_code": completed.returncode, "output_tail": completed.stdout[-3000:] + completed.stderr[-2000:]}
+
+
+def read_ndjson(report: Path) -> dict[str, Any]:
+    """Counts cases and failures per check from schemathesis' event stream."""
+    cases, failures = 0, {"not_a_server_error": [], "response_schema_conformance": []}
+    operations = set()
+    for line in report.read_text().splitlines():
+        event = json.loads(line)
+        scenario = event.get("ScenarioFinished")
+        if not scenario:
+            continue
+        recorder = scenario.get("recorder", {})
+        label = recorder.get("label", "")
+        operations.add(label)
+        cases += len(recorder.get("cases", {}))
+        for case_checks in recorder.get("checks", {}).values():
+            for check in case_checks:
+                if check.get("status") == "FAILURE" and check.get("name") in failures:
+                    failures[check["name"]].append(label + ": " + str(check.get("failure_info", {}))[:400])
+    return {"cases": cases, "operations": sorted(operations), "failures": failures}
+
+
+def check_fuzz(env: VerifyEnvironment, max_examples: int = 25) -> dict[str, Any]:
+    citizen = env.new_citizen()
+    clinic = env.clinics[0]
+    clerk = env.staff_headers(clinic.manager_email)
+    documents = {name: httpx.get(f"{env.stack.config.url(name)}/openapi.json", timeout=10).json()
+                 for name in ("accounts", "appointments", "verification")}  # fmt: skip
+    composed = compose_openapi(documents, str(clinic.catalogue.establishment_id))
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="verify-fuzz-") as scratch:
+        spec = Path(scratch) / "gateway-openapi.json"
+        spec.write_text(json.dumps(composed))
+        for audience, headers in (("public", {}), ("citizen", citizen.headers), ("staff", clerk)):
+            report = Path(scratch) / f"{audience}.ndjson"
+            run = _st_run(spec, env.gateway, audience, headers, max_examples, report)
+            results[audience] = {**read_ndjson(report), "exit_code": run["exit_code"]}
+            if not results[audience]["cases"]:
+                results[audience]["output_tail"] = run["output_tail"]
+    server_errors = [f for r in results.values() for f in r["failures"]["not_a_server_error"]]
+    violations = [f for r in results.values() for f in r["failures"]["response_schema_conformance"]]
+    cases = sum(r["cases"] for r in results.values())
+    return {
+        "operations": sum(len(r["operations"]) for r in results.values()),
+        "cases": cases,
+        "server_errors": len(server_errors),
+        "schema_violations": len(violations),
+        "server_error_samples": server_errors[:10],
+        "schema_violation_samples": violations[:10],
+        "runs": {a: {k: v for k, v in r.items() if k != "failures"} for a, r in results.items()},
+        "passed": cases > 0 and not server_errors and not violations,
+    }
