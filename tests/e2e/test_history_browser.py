@@ -1,0 +1,63 @@
+"""In a browser: a booking without an account with a NAM, then the holder's history once a clinic validated them,
+downloaded as PDF."""
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.supervisor import Supervisor
+from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
+from tests.e2e.clinic_staff import staff_auth
+
+pytestmark = pytest.mark.browser
+EMAIL = "historique.web@example.org"
+
+
+def test_book_with_a_nam_then_see_it_in_the_validated_holders_history(
+    system: Supervisor, clinics, mail_sink: MailSink, page: Page
+):
+    x, _, _ = clinics
+    gateway = system.config.url("gateway")
+
+    page.goto(f"{gateway}/book/{x.service_id}")
+    page.locator("label.slot").first.click()
+    page.get_by_label("Prénom").fill("Thomas")
+    page.get_by_label("Nom", exact=True).fill("Testeur")
+    page.get_by_label("Courriel").fill("thomas.sans.compte@example.org")
+    page.get_by_label("Date de naissance").fill("1954-12-28")
+    page.get_by_label("Numéro d'assurance maladie").fill("TEST 5412 2817")  # wrong check digit
+    page.get_by_role("button", name="Réserver").click()
+    expect(page.get_by_role("alert")).to_contain_text("Numéro d'assurance maladie invalide.")
+    page.get_by_label("Numéro d'assurance maladie").fill("TEST 5412 2816")
+    page.get_by_role("button", name="Réserver").click()
+    expect(page.get_by_role("status")).to_contain_text("Thomas Testeur")
+
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        citizen = active_account(client, mail_sink, EMAIL)
+        account_id = client.get("/api/me", headers=citizen).json()["id"]
+        identity = {"account_id": account_id, "first_name": "Thomas", "last_name": "Testeur"}
+        identity |= {"birth_date": "1954-12-28", "sex": "M", "nam": "TEST54122816", "confirmed": True}
+        clerk = staff_auth(client, "x@clinique-x.example")
+        base = f"/api/admin/verification/establishments/{x.establishment_id}"
+        assert client.post(f"{base}/identity-validations", json=identity, headers=clerk).status_code == 201
+        wait_until(lambda: len(client.get("/api/my/history", headers=citizen).json()["appointments"]) == 1)
+
+    page.goto(gateway + "/account/login")
+    page.get_by_label("Courriel ou cellulaire").fill(EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").last.click()
+    page.goto(gateway + "/account/appointments")
+    page.get_by_role("link", name="Historique complet de mes rendez-vous").click()
+    rows = page.locator("#history tr.history-entry")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("pris sans compte")
+    expect(rows).to_contain_text("Réservé")
+    expect(rows).to_contain_text("Clinique Test Rosemont")
+    expect(rows).to_contain_text("Prise de sang")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger en PDF").click()
+    assert download.value.suggested_filename == "historique-rendez-vous.pdf"
+    with open(download.value.path(), "rb") as document:
+        assert document.read(5) == b"%PDF-"
