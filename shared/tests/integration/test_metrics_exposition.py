@@ -1,12 +1,14 @@
 """/metrics on every real process of the stack (uvicorn, PostgreSQL, RabbitMQ, SMTP sink), parsed with
 prometheus_client's own exposition parser, before and after bookings made through the gateway."""
 
+import json
 import re
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import aio_pika
 import asyncpg
 import httpx
 import pytest
@@ -159,3 +161,75 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(system: S
         assert value(samples, "clinic_outbox_oldest_unsent_age_seconds") >= 0
         assert ("clinic_dlq_messages", frozenset({("queue", f"{namespace}{name}.dlq")})) in samples, name
         assert value(samples, "clinic_dlq_messages", queue=f"{namespace}{name}.dlq") == 0
+
+
+async def _stuck_outbox_event(url: str, routing_key: str) -> uuid.UUID:
+    """An event no queue is bound for: the relay's mandatory publish is refused, so it stays unsent."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        event_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO outbox (event_id, routing_key, body, created_at) VALUES ($1, $2, $3, now() - interval '30 s')",
+            event_id,
+            routing_key,
+            json.dumps({"id": str(event_id), "type": "Unbound", "version": 1, "producer": "test", "payload": {}}),
+        )
+        return event_id
+    finally:
+        await conn.close()
+
+
+async def _delete_outbox_event(url: str, event_id: uuid.UUID) -> None:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await conn.execute("DELETE FROM outbox WHERE event_id = $1", event_id)
+    finally:
+        await conn.close()
+
+
+async def _poison(amqp_url: str, namespace: str, routing_key: str) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(f"{namespace}clinic.events")
+        await exchange.publish(aio_pika.Message(b"not an event envelope"), routing_key)
+    finally:
+        await connection.close()
+
+
+async def _purge(amqp_url: str, queue: str) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        await (await channel.get_queue(queue)).purge()
+    finally:
+        await connection.close()
+
+
+def test_stuck_outbox_events_and_dead_letters_show_in_the_gauges(system: Supervisor, amqp_url: str) -> None:
+    url = system.config.url("notifications")
+    database = system.config.database_urls["notifications"]
+    dlq = f"{system.config.bus_namespace}notifications.dlq"
+    unbound = "test.unbound_event.v1"
+    before, _ = scrape(url)
+
+    event_id = run_sync(_stuck_outbox_event(database, unbound))
+    run_sync(_poison(amqp_url, system.config.bus_namespace, BOOKED))
+    try:
+        # Scrape-time values are cached for 5 s: poll until the refreshed ones show.
+        eventually(lambda: value(scrape(url)[0], "clinic_dlq_messages", queue=dlq) == 1)
+        eventually(lambda: value(scrape(url)[0], "clinic_outbox_backlog") == 1)
+        samples, _ = scrape(url)
+        assert value(samples, "clinic_outbox_oldest_unsent_age_seconds") >= 30
+        rejected = {"routing_key": BOOKED, "stage": "rejected"}
+        assert (
+            value(samples, "clinic_events_failed_total", **rejected)
+            - value(before, "clinic_events_failed_total", **rejected)
+            == 1
+        )
+        assert value(samples, "clinic_events_failed_total", routing_key=unbound, stage="publish") >= 1
+        assert value(samples, "clinic_events_published_total", routing_key=unbound) == 0
+    finally:
+        run_sync(_delete_outbox_event(database, event_id))
+        for name in CONSUMERS:  # whichever other service binds the same key got the poison too
+            run_sync(_purge(amqp_url, f"{system.config.bus_namespace}{name}.dlq"))
