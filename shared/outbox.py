@@ -179,6 +179,7 @@ class OutboxRelay:
                 return 0
             results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
             published, refused = [], []
+            lost: BaseException | None = None
             for row, result in zip(rows, results, strict=True):
                 if result is None:
                     published.append(row["id"])
@@ -187,13 +188,17 @@ class OutboxRelay:
                     refused.append(row["id"])  # unroutable or nacked: back off this row only
                     EVENTS_FAILED.labels(row["routing_key"], "publish").inc()
                 else:
-                    raise result  # the broker went away: roll back, rows stay unpublished
+                    lost = result  # the broker went away or did not confirm in time: the row stays unpublished
+            # Confirmed rows are recorded even when others failed: rolling them back too would publish
+            # them again, a duplicate for every consumer (seen with two relays on a loaded machine).
             if published:
                 await conn.execute(MARK_PUBLISHED_SQL, published)
             if refused:
                 log.warning("outbox_events_refused", count=len(refused))
                 await conn.execute(MARK_FAILED_SQL, refused, "refused by broker (unroutable or nacked)")
-            return len(rows)
+        if lost is not None:
+            raise lost
+        return len(rows)
 
     async def _publish(self, row: asyncpg.Record) -> None:
         with publish_span(row["routing_key"], row["body"]) as trace_headers:

@@ -60,6 +60,8 @@ class StackConfig:
     replicas: dict[str, int] = field(default_factory=dict)
     # Uvicorn's HTTP drain on SIGTERM; the service's own shutdown (shutdown_grace_seconds) comes after.
     http_grace_seconds: float = 10.0
+    # Settings for every process beyond the defaults, e.g. {"NOTIFICATIONS_REMINDER_POLL_SECONDS": "1"}.
+    extra_environ: dict[str, str] = field(default_factory=dict)
 
     def instances(self, app: str) -> list[str]:
         return [replica_name(app, i) for i in range(1, self.replicas.get(app, 1) + 1)]
@@ -103,6 +105,7 @@ class StackConfig:
             env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)
         env["GATEWAY_ENVIRONMENT"] = self.environment
         env["PYTHONPATH"] = str(ROOT)
+        env.update(self.extra_environ)
         return env
 
 
@@ -160,13 +163,13 @@ class Supervisor:
             time.sleep(0.1)
         raise TimeoutError(f"{name} did not answer {url} within {timeout} s")
 
-    def start_all(self, names: list[str] | None = None) -> None:
+    def start_all(self, names: list[str] | None = None, timeout: float = 30.0) -> None:
         """`names` are process names (`appointments`, `appointments-2`); by default every replica of every app."""
         names = names or self.config.all_instances()
         for name in names:
             self.start(name)
         for name in names:
-            self.wait_ready(name)
+            self.wait_ready(name, timeout)
 
     def kill(self, name: str) -> None:
         """SIGKILL: no shutdown hooks run, as in a crash."""

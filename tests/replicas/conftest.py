@@ -1,0 +1,17 @@
+import pytest
+
+from shared.devstack.mail_sink import MailSink
+from shared.devstack.supervisor import Supervisor
+from shared.testing.fixtures import truncate_all
+
+
+@pytest.fixture
+def replicas(replicated_stack: Supervisor, mail_sink: MailSink) -> Supervisor:
+    """The replicated stack with empty databases and an empty mailbox."""
+    truncate_all(replicated_stack.config.database_urls)
+    return replicated_stack
+
+
+def log_count(system: Supervisor, app: str, event: str) -> dict[str, int]:
+    """Per replica of `app`: how many log lines so far carry this structlog event."""
+    return {name: system.log_text(name).count(f'"event": "{event}"') for name in system.config.instances(app)}
