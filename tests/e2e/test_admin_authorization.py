@@ -13,7 +13,9 @@ from tests.e2e.clinic_staff import add_staff, staff_auth
 from tests.e2e.conftest import Catalogue, _insert_catalogue, booking
 
 
-def _staff_endpoints(y: Catalogue, appointment_id: str, account_id: str) -> list[tuple[str, str, dict | None]]:
+def _staff_endpoints(
+    y: Catalogue, appointment_id: str, account_id: str, request_id: str
+) -> list[tuple[str, str, dict | None]]:
     appointments = f"/api/admin/establishments/{y.establishment_id}"
     verification = f"/api/admin/verification/establishments/{y.establishment_id}"
     person = {"first_name": "A", "last_name": "B", "birth_date": "1980-01-01", "confirmed": True}
@@ -29,6 +31,7 @@ def _staff_endpoints(y: Catalogue, appointment_id: str, account_id: str) -> list
     }
     return [
         ("GET", f"{appointments}/appointments", None),
+        ("GET", f"{appointments}/appointments/{appointment_id}", None),
         ("POST", f"{appointments}/appointments/{appointment_id}/arrived", {}),
         ("POST", f"{appointments}/appointments/{appointment_id}/noshow", {}),
         ("POST", f"{appointments}/appointments/{appointment_id}/fulfilled", {}),
@@ -43,6 +46,9 @@ def _staff_endpoints(y: Catalogue, appointment_id: str, account_id: str) -> list
         ),
         ("GET", f"{verification}/verification-states?account_ids={account_id}", None),
         ("GET", f"{verification}/audit", None),
+        ("GET", f"{verification}/association-requests", None),
+        ("POST", f"{verification}/association-requests/{request_id}/accept", person),
+        ("POST", f"{verification}/association-requests/{request_id}/refuse", {"reason": "Pièce manquante"}),
     ]
 
 
@@ -57,7 +63,19 @@ def test_every_staff_endpoint_refuses_another_clinics_staff_and_citizens(
         citizen = active_account(client, mail_sink, "patient.y@example.org")
         account_id = client.get("/api/me", headers=citizen).json()["id"]
         appointment = client.post("/api/appointments", json=booking(y.open_slot)).json()["id"]
-        endpoints = _staff_endpoints(y, appointment, account_id)
+        # A real request of clinic Y: the citizen's child has their next appointment there.
+        child = client.post(
+            "/api/me/dependants",
+            json={"first_name": "Enfant", "last_name": "Y", "birth_date": "2015-02-02", "sex": "F"},
+            headers=citizen,
+        ).json()
+        booked = client.post(
+            "/api/my/appointments", json={"slot_id": str(y.open_slot), "person_id": child["id"]}, headers=citizen
+        )
+        assert booked.status_code == 201, booked.text
+        filed = client.post("/api/my/association-requests", json={"person_id": child["id"]}, headers=citizen)
+        assert filed.status_code == 201, filed.text
+        endpoints = _staff_endpoints(y, appointment, account_id, filed.json()["id"])
         for who in ("clerk.x@example.org", "manager.x@example.org"):
             staff = staff_auth(client, who)
             for method, path, body in endpoints:
@@ -73,6 +91,10 @@ def test_every_staff_endpoint_refuses_another_clinics_staff_and_citizens(
         for method, path, _ in endpoints:
             if method == "GET":
                 assert client.get(path, headers=own).status_code == 200, path
+        requests = client.get(
+            f"/api/admin/verification/establishments/{y.establishment_id}/association-requests", headers=own
+        ).json()["requests"]
+        assert [r["id"] for r in requests] == [filed.json()["id"]]  # still pending: nobody else could touch it
         arrived = client.post(
             f"/api/admin/establishments/{y.establishment_id}/appointments/{appointment}/arrived", headers=own
         )
