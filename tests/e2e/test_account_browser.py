@@ -17,7 +17,7 @@ NEW_EMAIL = "julie.roy@example.net"
 def _register_and_log_in(page: Page, gateway: str, mail_sink: MailSink) -> None:
     page.goto(gateway + "/")
     page.get_by_role("link", name="Créer un compte").click()
-    expect(page.get_by_role("heading", name="Créer mon compte Clic santé")).to_be_visible()
+    expect(page.get_by_role("heading", name="Créer mon compte Rendez-vous santé")).to_be_visible()
     page.get_by_label("Prénom").fill("Julie")
     page.get_by_label("Nom", exact=True).fill("Roy")
     page.get_by_label("Date de naissance").fill("1985-03-14")
