@@ -1,11 +1,10 @@
-"""The booking transaction of services/appointments/service.py, replayed on a bare asyncpg pool.
+"""The booking statements of services/appointments/booking_statement.py, replayed on a bare asyncpg pool.
 
 It measures what PostgreSQL on this machine can do for the hot path with no HTTP, no ORM and no
 event loop of a service in between: the ceiling the gateway run is compared with.
 """
 
 import random
-import re
 import uuid
 from datetime import timedelta
 
@@ -14,33 +13,14 @@ import asyncpg
 from bench import cpu
 from bench.catalogue import ESTABLISHMENT, PATIENT, SERVICE, SLOT_MINUTES, Catalogue
 from bench.loadgen import LoadResult, closed_loop
+from services.appointments.booking_statement import APPOINTMENT_COLUMNS, BOOK, slot_details
 from services.appointments.domain import manage_token, person_key
-from services.appointments.service import CLAIM_SEAT, INSERT_APPOINTMENT
 from shared.contracts.appointments import AppointmentBooked, PatientContactV1, PlaceV1, ServiceOfferedV1
-
-_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
-INSERT_OUTBOX = "INSERT INTO outbox (event_id, routing_key, body, correlation_id) VALUES ($1, $2, $3, $4)"
 
 # Placeholders rendered once through the real contract, then swapped per transaction: the body has the
 # size and shape the service writes without paying pydantic in the load generator.
 _EVENT, _APPOINTMENT, _SLOT = (str(uuid.UUID(int=n)) for n in (1, 2, 3))
 _TOKEN, _CORRELATION = "manage-token-placeholder", "correlation-placeholder"
-
-
-def positional(sql: str) -> tuple[str, list[str]]:
-    """SQLAlchemy `:name` parameters as asyncpg `$n`, with the names in `$n` order."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    return _NAMED_PARAMETER.sub(number, sql), names
-
-
-CLAIM_SQL, CLAIM_PARAMS = positional(CLAIM_SEAT.text)
-APPOINTMENT_SQL, APPOINTMENT_PARAMS = positional(INSERT_APPOINTMENT.text)
 
 
 class EnvelopeTemplate:
@@ -87,9 +67,8 @@ class RawBooking:
         appointment_id, event_id, correlation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4().hex
         token = manage_token(SECRET, appointment_id)
         email = f"raw{appointment_id.hex}@example.org"
+        # The values the service binds for a booking made without an account, in APPOINTMENT_COLUMNS order.
         values = {
-            "id": appointment_id,
-            "slot_id": slot_id,
             "account_id": None,
             "person_id": None,
             "person_key": person_key(None, email, None),
@@ -100,18 +79,22 @@ class RawBooking:
             "idempotency_key": None,
             "request_fingerprint": None,
             "holder_name": None,
+            "nam_hmac": None,
             **PATIENT,
             "email": email,
         }
         body = self._template.render(event_id, appointment_id, slot_id, token, correlation)
-        async with self._pool.acquire() as conn, conn.transaction():
-            seat = await conn.fetchrow(CLAIM_SQL, *(values[name] for name in CLAIM_PARAMS))
+        # Like the service: the slot's details, then one statement for seat, appointment and outbox row.
+        async with self._pool.acquire() as conn:
+            seat = await slot_details(conn, slot_id)
             if seat is None:
-                return "no seat claimed"
-            values |= {"starts_at": seat["starts_at"], "ends_at": seat["ends_at"]}
-            await conn.execute(APPOINTMENT_SQL, *(values[name] for name in APPOINTMENT_PARAMS))
-            await conn.execute(INSERT_OUTBOX, event_id, self._template.routing_key, body, correlation)
-        return None
+                return "unknown slot"
+            claimed = await conn.fetchval(
+                BOOK, slot_id, seat.starts_at, seat.ends_at, appointment_id,
+                *(values[column] for column in APPOINTMENT_COLUMNS),
+                event_id, self._template.routing_key, body, correlation,
+            )  # fmt: skip
+        return None if claimed is not None else "no seat claimed"
 
 
 def _postgres() -> cpu.Snapshot:

@@ -8,6 +8,7 @@ at the same time. Publishing is at-least-once: consumers deduplicate through the
 
 import asyncio
 import contextlib
+from typing import Any
 
 import asyncpg
 import structlog
@@ -70,21 +71,20 @@ FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
 )
 
 
+def outbox_row(envelope: EventEnvelope) -> dict[str, Any]:
+    """The outbox columns of one event: the one place its stored form is decided."""
+    return {
+        "event_id": envelope.id,
+        "routing_key": envelope.routing_key,
+        "body": with_trace_context(envelope.model_dump_json()),
+        "correlation_id": envelope.correlation_id,
+    }
+
+
 async def insert_events(session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
     """Write events into the outbox inside the caller's transaction."""
     if envelopes:
-        await session.execute(
-            insert(outbox_table),
-            [
-                {
-                    "event_id": envelope.id,
-                    "routing_key": envelope.routing_key,
-                    "body": with_trace_context(envelope.model_dump_json()),
-                    "correlation_id": envelope.correlation_id,
-                }
-                for envelope in envelopes
-            ],
-        )
+        await session.execute(insert(outbox_table), [outbox_row(envelope) for envelope in envelopes])
 
 
 CLAIM_SQL = """

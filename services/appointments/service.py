@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from services.appointments import domain
+from services.appointments import booking_statement, domain
 from services.appointments.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
@@ -35,6 +36,7 @@ from shared.contracts.appointments import (
     ServiceOfferedV1,
 )
 from shared.contracts.appointments import AppointmentCompleted as AppointmentCompletedEvent
+from shared.logging import current_correlation_id
 from shared.metrics import count_bookings
 from shared.unit_of_work import UnitOfWork
 
@@ -50,15 +52,6 @@ RETURNING s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
 """)
 RELEASE_SEAT = text("UPDATE slots SET booked = booked - 1 WHERE id = :slot_id")
 SLOT_STATE = text("SELECT starts_at, capacity, booked FROM slots WHERE id = :slot_id")
-
-INSERT_APPOINTMENT = text("""
-INSERT INTO appointments
-  (id, slot_id, account_id, person_id, person_key, during, status, first_name, last_name, birth_date, email, phone,
-   language, notify_email, notify_sms, idempotency_key, request_fingerprint, holder_name, nam_hmac)
-VALUES (:id, :slot_id, :account_id, :person_id, :person_key, tstzrange(:starts_at, :ends_at), 'booked', :first_name,
-        :last_name, :birth_date, :email, :phone, :language, :notify_email, :notify_sms, :idempotency_key,
-        :request_fingerprint, :holder_name, :nam_hmac)
-""")
 
 DETAILS = """
 SELECT a.id, a.slot_id, a.account_id, a.person_id, a.status, a.first_name, a.last_name, a.birth_date, a.holder_name,
@@ -178,8 +171,9 @@ def _response(row: Any, **overrides: Any) -> AppointmentResponse:
 appointment_response = _response  # for the history's listing, which extends the same response
 
 
-def _constraint(exc: IntegrityError) -> str:
-    return str(getattr(exc.orig, "constraint_name", "") or exc.orig)
+def _constraint(exc: IntegrityError | asyncpg.IntegrityConstraintViolationError) -> str:
+    source = exc.orig if isinstance(exc, IntegrityError) else exc
+    return str(getattr(source, "constraint_name", "") or source)
 
 
 NamDigest = Callable[[str | None, date | None], str | None]
@@ -207,48 +201,44 @@ async def book_appointment(
         if replay is not None:
             return replay, True
     appointment_id = uuid.uuid4()
+    token = domain.manage_token(secret, appointment_id)
     try:
         async with uow:
-            seat = (await uow.session.execute(CLAIM_SEAT, {"slot_id": booking.slot_id})).first()
+            # The hot path: two round trips on the driver connection, no ORM (booking_statement.py says why).
+            connection = await booking_statement.driver_connection(uow)
+            seat = await booking_statement.slot_details(connection, booking.slot_id)
             if seat is None:
-                state = (await uow.session.execute(SLOT_STATE, {"slot_id": booking.slot_id})).first()
+                raise domain.refusal_for(None, datetime.now(UTC))
+            event = AppointmentBooked(
+                appointment_id=appointment_id,
+                slot_id=booking.slot_id,
+                account_id=booking.account_id,
+                person_id=booking.person_id,
+                starts_at=seat.starts_at,
+                ends_at=seat.ends_at,
+                place=_place(seat),
+                service=_service(seat),
+                patient=PatientContactV1(
+                    first_name=booking.first_name,
+                    last_name=booking.last_name,
+                    email=booking.email,
+                    phone=booking.phone,
+                ),
+                language=booking.language,  # type: ignore[arg-type]
+                manage_token=token,
+                notify_channels=booking.notify_channels,  # type: ignore[arg-type]
+            )
+            appointment = {
+                **booking.__dict__,
+                "person_key": domain.person_key(booking.person_id, booking.email, booking.phone),
+                "idempotency_key": idempotency_key,
+                "request_fingerprint": fingerprint,
+            }
+            envelope = event.to_envelope(current_correlation_id())
+            if not await booking_statement.book(connection, seat, appointment_id, appointment, envelope):
+                state = await connection.fetchrow(booking_statement.SLOT_STATE, booking.slot_id)
                 raise domain.refusal_for(domain.SlotState(*state) if state else None, datetime.now(UTC))
-            await uow.session.execute(
-                INSERT_APPOINTMENT,
-                {
-                    **booking.__dict__,
-                    "id": appointment_id,
-                    "person_key": domain.person_key(booking.person_id, booking.email, booking.phone),
-                    "starts_at": seat.starts_at,
-                    "ends_at": seat.ends_at,
-                    "idempotency_key": idempotency_key,
-                    "request_fingerprint": fingerprint,
-                },
-            )
-            token = domain.manage_token(secret, appointment_id)
-            uow.publish(
-                AppointmentBooked(
-                    appointment_id=appointment_id,
-                    slot_id=booking.slot_id,
-                    account_id=booking.account_id,
-                    person_id=booking.person_id,
-                    starts_at=seat.starts_at,
-                    ends_at=seat.ends_at,
-                    place=_place(seat),
-                    service=_service(seat),
-                    patient=PatientContactV1(
-                        first_name=booking.first_name,
-                        last_name=booking.last_name,
-                        email=booking.email,
-                        phone=booking.phone,
-                    ),
-                    language=booking.language,  # type: ignore[arg-type]
-                    manage_token=token,
-                    notify_channels=booking.notify_channels,  # type: ignore[arg-type]
-                )
-            )
-            await uow.commit()
-    except IntegrityError as exc:
+    except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
         if "appointments_no_overlap" in _constraint(exc):
             raise domain.OVERLAPPING from None
         if idempotency_key and "appointments_idempotency" in _constraint(exc):
