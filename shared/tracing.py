@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from shared.logging import _CurrentStdout
 from shared.metrics import RouteLabel, route_template
 
 TracingExporter = Literal["none", "console", "otlp"]
@@ -31,13 +32,14 @@ _TRACE_FIELDS = ("traceparent", "tracestate")
 _tracer: Tracer | None = None  # None: tracing is off
 
 
-def configure_tracing(service_name: str, exporter: TracingExporter, otlp_endpoint: str = "") -> None:
+def configure_tracing(service_name: str, exporter: TracingExporter, otlp_endpoint: str = "") -> TracerProvider | None:
     """Called once per process at start-up; "none" leaves tracing off."""
     if exporter == "none":
-        return
+        return None
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     provider.add_span_processor(BatchSpanProcessor(_exporter(exporter, otlp_endpoint)))
     enable_tracing(provider)
+    return provider
 
 
 def _exporter(kind: TracingExporter, otlp_endpoint: str) -> SpanExporter:
@@ -46,8 +48,8 @@ def _exporter(kind: TracingExporter, otlp_endpoint: str) -> SpanExporter:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         return OTLPSpanExporter(endpoint=otlp_endpoint or None)
-    # One JSON line per span, like the structured logs beside it.
-    return ConsoleSpanExporter(formatter=lambda span: span.to_json(indent=None) + "\n")
+    # One JSON line per span on the stdout the logs use (which follows sys.stdout being swapped).
+    return ConsoleSpanExporter(out=_CurrentStdout(), formatter=lambda span: span.to_json(indent=None) + "\n")  # type: ignore[arg-type]
 
 
 def enable_tracing(provider: TracerProvider) -> None:

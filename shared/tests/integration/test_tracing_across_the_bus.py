@@ -4,16 +4,19 @@ in this process under uvicorn (real sockets, real PostgreSQL and RabbitMQ), expo
 to one in-memory exporter."""
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -28,7 +31,15 @@ from services.notifications.settings import NotificationsSettings
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.sms_sink import SmsSink
 from shared.testing.fixtures import free_port
-from shared.tracing import disable_tracing, enable_tracing, publish_span, tracing_enabled, with_trace_context
+from shared.tracing import (
+    TracingMiddleware,
+    configure_tracing,
+    disable_tracing,
+    enable_tracing,
+    publish_span,
+    tracing_enabled,
+    with_trace_context,
+)
 
 BOOKED = "appointments.appointment_booked.v1"
 
@@ -179,3 +190,48 @@ def test_tracing_off_leaves_stored_events_and_messages_untouched() -> None:
     assert with_trace_context(envelope) is envelope
     with publish_span(BOOKED, envelope) as headers:
         assert headers is None
+
+
+async def test_the_console_exporter_prints_one_json_line_per_span(capsys: pytest.CaptureFixture[str]) -> None:
+    provider = configure_tracing("gateway", "console")
+    assert provider is not None
+    try:
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            scope["route"] = APIRoute("/appointments/{appointment_id}", lambda: None)
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b""}
+
+        async def send(_: dict[str, Any]) -> None:
+            return None
+
+        appointment = str(uuid.uuid4())
+        scope = {"type": "http", "method": "DELETE", "path": f"/appointments/{appointment}", "headers": []}
+        await TracingMiddleware(app)(scope, receive, send)
+        assert provider.force_flush()
+    finally:
+        disable_tracing()
+        provider.shutdown()
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    span = json.loads(line)
+    assert span["name"] == "DELETE /appointments/{appointment_id}"
+    assert span["kind"] == "SpanKind.SERVER"
+    assert span["resource"]["attributes"]["service.name"] == "gateway"
+    assert appointment not in line
+
+
+def test_the_otlp_exporter_is_built_from_settings() -> None:
+    settings = AppointmentsSettings(tracing_exporter="otlp", tracing_otlp_endpoint="http://collector:4318/v1/traces")
+    provider = configure_tracing(settings.service_name, settings.tracing_exporter, settings.tracing_otlp_endpoint)
+    try:
+        assert provider is not None
+        assert tracing_enabled()
+    finally:
+        disable_tracing()
+        if provider is not None:
+            provider.shutdown()
+    assert configure_tracing("appointments", AppointmentsSettings().tracing_exporter) is None  # off by default
+    assert not tracing_enabled()
