@@ -34,5 +34,9 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed infra
 	$(PY) -m bench.booking
 
+## verify: chaos, fuzz, authz, code brute-force and privacy checks; writes bench/verify.json, fails on any failure
+verify: $(VENV)/.installed infra
+	$(PY) -m bench.verify
+
 clean:
 	rm -rf $(VENV) .run .pytest_cache .ruff_cache

@@ -8,7 +8,6 @@ every upstream operation the gateway exposes, under its public path.
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +111,7 @@ def _st_run(
         "--include-path-regex", AUDIENCE_PATHS[audience],
         "--checks", "not_a_server_error,response_schema_conformance",
         "--phases", "examples,coverage,fuzzing", "--max-examples", str(max_examples),
-        "--workers", "2", "--request-timeout", "10", "--rate-limit", "200/s", "--seed", "20261123",
+        "--workers", "1", "--request-timeout", "10", "--rate-limit", "200/s", "--seed", "20261123",
         "--no-shrink", "--report", "ndjson", "--report-ndjson-path", str(report),
         "--suppress-health-check", "all", "--warnings", "off",
     ]  # fmt: skip
@@ -123,11 +122,13 @@ def _st_run(
 
 
 def read_ndjson(report: Path) -> dict[str, Any]:
-    """Counts cases and failures per check from schemathesis' event stream."""
-    cases, failures = 0, {"not_a_server_error": [], "response_schema_conformance": []}
-    operations = set()
+    """Counts cases, failures per check and engine errors from schemathesis' event stream."""
+    cases, operations, errors = 0, set(), []
+    failures: dict[str, list[str]] = {"not_a_server_error": [], "response_schema_conformance": []}
     for line in report.read_text().splitlines():
         event = json.loads(line)
+        if "NonFatalError" in event:
+            errors.append(str(event["NonFatalError"].get("value", event["NonFatalError"]))[:400])
         scenario = event.get("ScenarioFinished")
         if not scenario:
             continue
@@ -137,9 +138,10 @@ def read_ndjson(report: Path) -> dict[str, Any]:
         cases += len(recorder.get("cases", {}))
         for case_checks in recorder.get("checks", {}).values():
             for check in case_checks:
-                if check.get("status") == "FAILURE" and check.get("name") in failures:
-                    failures[check["name"]].append(label + ": " + str(check.get("failure_info", {}))[:400])
-    return {"cases": cases, "operations": sorted(operations), "failures": failures}
+                if str(check.get("status", "")).lower() == "failure":
+                    detail = f"{label}: {str(check.get('failure_info'))[:600]}"
+                    failures.setdefault(check.get("name", "?"), []).append(detail)
+    return {"cases": cases, "operations": sorted(operations), "failures": failures, "errors": errors}
 
 
 def check_fuzz(env: VerifyEnvironment, max_examples: int = 25) -> dict[str, Any]:
@@ -150,15 +152,16 @@ def check_fuzz(env: VerifyEnvironment, max_examples: int = 25) -> dict[str, Any]
                  for name in ("accounts", "appointments", "verification")}  # fmt: skip
     composed = compose_openapi(documents, str(clinic.catalogue.establishment_id))
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="verify-fuzz-") as scratch:
-        spec = Path(scratch) / "gateway-openapi.json"
-        spec.write_text(json.dumps(composed))
-        for audience, headers in (("public", {}), ("citizen", citizen.headers), ("staff", clerk)):
-            report = Path(scratch) / f"{audience}.ndjson"
-            run = _st_run(spec, env.gateway, audience, headers, max_examples, report)
-            results[audience] = {**read_ndjson(report), "exit_code": run["exit_code"]}
-            if not results[audience]["cases"]:
-                results[audience]["output_tail"] = run["output_tail"]
+    scratch = env.log_dir / "fuzz"  # kept beside the logs: the reports hold the failing cases
+    scratch.mkdir(parents=True, exist_ok=True)
+    spec = scratch / "gateway-openapi.json"
+    spec.write_text(json.dumps(composed))
+    for audience, headers in (("public", {}), ("citizen", citizen.headers), ("staff", clerk)):
+        report = scratch / f"{audience}.ndjson"
+        run = _st_run(spec, env.gateway, audience, headers, max_examples, report)
+        results[audience] = {**read_ndjson(report), "exit_code": run["exit_code"]}
+        if run["exit_code"] != 0 or not results[audience]["cases"]:
+            results[audience]["output_tail"] = run["output_tail"]
     server_errors = [f for r in results.values() for f in r["failures"]["not_a_server_error"]]
     violations = [f for r in results.values() for f in r["failures"]["response_schema_conformance"]]
     cases = sum(r["cases"] for r in results.values())
@@ -167,8 +170,10 @@ def check_fuzz(env: VerifyEnvironment, max_examples: int = 25) -> dict[str, Any]
         "cases": cases,
         "server_errors": len(server_errors),
         "schema_violations": len(violations),
+        "engine_errors": sum(len(r["errors"]) for r in results.values()),
         "server_error_samples": server_errors[:10],
         "schema_violation_samples": violations[:10],
         "runs": {a: {k: v for k, v in r.items() if k != "failures"} for a, r in results.items()},
+        "reports": str(scratch),
         "passed": cases > 0 and not server_errors and not violations,
     }
