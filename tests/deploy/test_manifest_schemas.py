@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.deploy.rendering import (
     K8S,
@@ -115,3 +116,11 @@ def test_an_overlay_that_does_not_build_fails(k8s_copy: Path) -> None:
 def test_without_kubectl_the_tests_fail_saying_how_to_install_it(tmp_path: Path) -> None:
     with pytest.raises(KubectlMissingError, match=re.escape("scripts/ensure-kubectl.sh")):
         kubectl(search_path=str(tmp_path))
+
+
+def test_the_prod_secrets_template_is_valid() -> None:
+    template = K8S / "overlays" / "prod" / "secrets.template.yaml"
+    secrets = [doc for doc in yaml.safe_load_all(template.read_text()) if doc]
+    assert {s["metadata"]["name"] for s in secrets} == {"clinic-secrets", "clinic-jwt", "gateway-tls"}
+    for secret in secrets:
+        validate(secret)
