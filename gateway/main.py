@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from gateway import account_pages, admin_pages, api, association_request_pages, help_pages, portal
+from gateway import account_pages, admin_pages, api, association_request_pages, audit_pages, help_pages, portal
 from gateway.auth import TokenVerifier
 from gateway.proxy import Proxy
 from gateway.routes import resolve
@@ -56,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             portal.router,
             association_request_pages.citizen_router,
             association_request_pages.staff_router,
+            audit_pages.router,
             account_pages.router,
             admin_pages.router,
             help_pages.router,
