@@ -162,6 +162,10 @@ def test_each_consumer_scales_on_its_own_quorum_queue_and_http_apps_on_cpu(
     scaled = {s["spec"]["scaleTargetRef"]["name"]: s for s in of_kind(manifests, "ScaledObject")}
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(manifests, "HorizontalPodAutoscaler")}
     assert not set(scaled) & set(hpas), "KEDA makes its own HPA: one autoscaler per Deployment"
+    for deployment in platform_deployments(manifests):
+        app = deployment["metadata"]["name"]
+        assert app in scaled or app in hpas, f"{app}: no autoscaler"
+        assert "replicas" not in deployment["spec"], f"{app}: its autoscaler owns the replica count"
     rabbit = broker(manifests)
     authentications = {a["metadata"]["name"] for a in of_kind(manifests, "TriggerAuthentication")}
     consumers = [service for service in SERVICES if consumes_events(service)]
