@@ -165,6 +165,11 @@ async def booking_run(supervisor: Supervisor, catalogue: Catalogue, concurrency:
         "loadgen": summary["loadgen_cpu_cores"],
         **cpu.cores_used(before, cpu.snapshot(process_groups(supervisor)), result.wall_seconds),
     }
+    # CPU time per booking holds up better than bookings/s when other work shares the machine.
+    summary["cpu_ms_per_booking"] = {
+        name: round(cores * 1000 / result.rps, 2) if result.rps else None
+        for name, cores in summary["cpu_cores_during_run"].items()
+    }
     return summary
 
 

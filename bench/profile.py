@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bookings {summary['rps']}/s p50 {summary['p50_ms']} ms p99 {summary['p99_ms']} ms "
           f"errors {summary['errors']} {summary.get('error_kinds')}")  # fmt: skip
     print("cores:", summary["cpu_cores_during_run"])
+    print("CPU ms per booking:", summary["cpu_ms_per_booking"])
     for name in args.services:
         path = PROFILE_DIR / f"{name}.txt"
         if not path.exists():

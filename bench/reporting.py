@@ -78,6 +78,7 @@ def _figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
          f"({booking['loadgen_cpu_share_of_machine']:.0%} of machine)",
          f"raw_db {raw['loadgen_cpu_cores']:.2f} core ({raw['loadgen_cpu_share_of_machine']:.0%})", "–"),
         ("CPU cores used during booking", cores, f"raw_db: {raw_cores}", "–"),
+        ("CPU ms per booking", ", ".join(f"{k} {v}" for k, v in booking["cpu_ms_per_booking"].items()), "–", "–"),
         (f"gateway_hop {hop['endpoint']}", f"{hop['gateway']['rps']:.0f}/s",
          f"direct {hop['direct']['rps']:.0f}/s", f"{hop['ratio']}"),
         ("gateway_hop p99", f"{hop['gateway']['p99_ms']} ms", f"direct {hop['direct']['p99_ms']} ms", "–"),
