@@ -89,11 +89,12 @@ def _token_endpoints(appointment_id: str, slot_id: uuid.UUID) -> list[Endpoint]:
     ]
 
 
-def _clinic_endpoints(clinic: Clinic, appointment_id: str, account_id: str) -> list[Endpoint]:
+def _clinic_endpoints(clinic: Clinic, appointment_id: str, account_id: str, request_id: str) -> list[Endpoint]:
     establishment = str(clinic.catalogue.establishment_id)
     endpoints = []
-    for method, path, body in _staff_endpoints(clinic.catalogue, appointment_id, account_id):
+    for method, path, body in _staff_endpoints(clinic.catalogue, appointment_id, account_id, request_id):
         template = path.replace(establishment, "{establishment_id}").replace(appointment_id, "{appointment_id}")
+        template = template.replace(request_id, "{request_id}")
         endpoints.append(Endpoint(method, template.split("?")[0], path, body))
     return endpoints
 
@@ -141,6 +142,12 @@ def check_authz(env: VerifyEnvironment) -> dict[str, Any]:
         env.secrets.add(anonymous_booking.json()["manage_token"])
         at_y = client.post("/api/appointments", json=booking(y.catalogue.open_slot)).json()
         env.secrets.add(at_y["manage_token"])
+        # A real association request of clinic Y: the owner's child has their next appointment there.
+        child = {"slot_id": str(y.catalogue.open_slot), "person_id": dependant_id}
+        assert client.post("/api/my/appointments", json=child, headers=owner.headers).status_code == 201
+        filed = client.post("/api/my/association-requests", json={"person_id": dependant_id}, headers=owner.headers)
+        assert filed.status_code == 201, filed.text
+        clinic_y = _clinic_endpoints(y, at_y["id"], owner.account_id, filed.json()["id"])
 
         others = {"citizen_b": intruder.headers, "anonymous": {}, **staff_x}
         _try_all(client, report, others, _citizen_endpoints(appointment_id, dependant_id, x.catalogue.open_slot))
@@ -149,7 +156,7 @@ def check_authz(env: VerifyEnvironment) -> dict[str, Any]:
             client,
             report,
             {"citizen_b": intruder.headers, "anonymous": {}, **staff_x},
-            _clinic_endpoints(y, at_y["id"], owner.account_id),
+            clinic_y,
         )
         _listing_must_not_show(client, report, intruder, [appointment_id, dependant_id])
 
@@ -159,7 +166,7 @@ def check_authz(env: VerifyEnvironment) -> dict[str, Any]:
             ("owner dependants", client.get("/api/me/dependants", headers=owner.headers)),
         ]
         manager_y = env.staff_headers(y.manager_email)
-        for endpoint in _clinic_endpoints(y, at_y["id"], owner.account_id):
+        for endpoint in clinic_y:
             if endpoint.method == "GET":
                 controls.append((f"manager_y {endpoint.template}", client.get(endpoint.path, headers=manager_y)))
         for name, answer in controls:
