@@ -23,6 +23,17 @@ from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, staff_auth
 from tests.e2e.conftest import Catalogue, _insert_catalogue
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Small pools: the checks need little throughput, and the PostgreSQL server (100 connections) is shared
+# with every other test run on the machine.
+DB_POOL_SIZE = 3
+
+
+@dataclass(frozen=True)
+class VerifyStackConfig(StackConfig):
+    def environ(self) -> dict[str, str]:
+        env = super().environ()
+        env.update({f"{service.upper()}_DB_POOL_SIZE": str(DB_POOL_SIZE) for service in self.database_urls})
+        return env
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,7 @@ class VerifyEnvironment:
         self.mail_sink.start()
         self.sms_sink.start()
         urls = prepare_databases(self.pg_admin_url, prefix=self._prefix, drop_first=True)
-        config = StackConfig(
+        config = VerifyStackConfig(
             database_urls=urls,
             amqp_url=self.broker.amqp_url,
             ports={name: free_port() for name in ("gateway", *SERVICES)},
