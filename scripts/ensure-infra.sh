@@ -36,6 +36,20 @@ ensure_postgres() {
   wait_for PostgreSQL 5432 60
 }
 
+# Two replicas of every service, the test stack and the benchmarks hold more than PostgreSQL's default 100
+# connections at once. Raised on the local cluster only (a restart); another server is the operator's choice.
+MIN_PG_CONNECTIONS=300
+ensure_postgres_capacity() {
+  command -v psql >/dev/null && [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ] || return 0
+  local current
+  current=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SHOW max_connections' 2>/dev/null) || return 0
+  [ "$current" -ge "$MIN_PG_CONNECTIONS" ] && return 0
+  echo "Raising PostgreSQL max_connections from $current to $MIN_PG_CONNECTIONS (restart)..."
+  psql -h 127.0.0.1 -U postgres -d postgres -qc "ALTER SYSTEM SET max_connections = $MIN_PG_CONNECTIONS"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main restart
+  wait_for PostgreSQL 5432 60
+}
+
 ensure_rabbitmq() {
   if port_open 5672; then return 0; fi
   if command -v rabbitmq-server >/dev/null || [ -x /usr/sbin/rabbitmq-server ]; then
@@ -59,6 +73,6 @@ ensure_rabbitmq() {
   fi
 }
 
-case "${CLINIC_PG_URL:-}" in *127.0.0.1*|*localhost*|"") ensure_postgres ;; esac
+case "${CLINIC_PG_URL:-}" in *127.0.0.1*|*localhost*|"") ensure_postgres; ensure_postgres_capacity ;; esac
 case "${CLINIC_AMQP_URL:-}" in *127.0.0.1*|*localhost*|"") ensure_rabbitmq ;; esac
 echo "PostgreSQL and RabbitMQ answer."
