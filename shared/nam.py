@@ -138,3 +138,10 @@ def nam_warnings(
 def nam_hmac(key: bytes, nam: str) -> str:
     """A keyed digest to find accounts carrying the same NAM without storing the NAM itself."""
     return hmac.new(key, normalize_nam(nam).encode(), hashlib.sha256).hexdigest()
+
+
+def identity_key(key: bytes, nam_digest: str, birth_date: date) -> str:
+    """One person as a clinic may validate them, NAM and birth date together, as one keyed digest: a booking
+    made without an account is matched to a validated person with neither field travelling or kept in clear.
+    Built on the NAM's keyed digest, so a service holding only that digest (accounts' dependants) can derive it."""
+    return hmac.new(key, f"{nam_digest}|{birth_date.isoformat()}".encode(), hashlib.sha256).hexdigest()

@@ -387,6 +387,7 @@ def test_secrets_are_parameterised_with_the_refused_dev_default(raw_compose: dic
     expected = {(name, f"{name.upper()}_SECRET_KEY") for name in SERVICES}
     expected |= {
         ("accounts", "ACCOUNTS_NAM_KEY"),
+        ("appointments", "APPOINTMENTS_NAM_KEY"),
         ("verification", "VERIFICATION_NAM_KEY"),
         ("notifications", "NOTIFICATIONS_SMS_PROVIDER_TOKEN"),
     }

@@ -26,7 +26,7 @@ def handlers(deps: Deps) -> dict[type[Contract], Handler]:
 
     async def on_association_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AssociationValidated)
-        await shared_children.on_association_validated(uow, event, envelope.id)
+        await shared_children.on_association_validated(uow, deps.vault, event, envelope.id)
 
     async def on_association_revoked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AssociationRevoked)

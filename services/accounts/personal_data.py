@@ -2,10 +2,11 @@
 
 import base64
 import hashlib
+from datetime import date
 
 from cryptography.fernet import Fernet
 
-from shared.nam import nam_hmac
+from shared.nam import identity_key, nam_hmac
 
 
 class NamVault:
@@ -19,6 +20,10 @@ class NamVault:
         if not nam:
             return None, None
         return self._fernet.encrypt(nam.encode()).decode(), nam_hmac(self._hmac_key, nam)
+
+    def identity_key(self, nam_digest: str, birth_date: date) -> str:
+        """NAM (as its digest) and birth date as one keyed digest, the history's matching key."""
+        return identity_key(self._hmac_key, nam_digest, birth_date)
 
     def reveal(self, ciphertext: str | None) -> str | None:
         return self._fernet.decrypt(ciphertext.encode()).decode() if ciphertext else None

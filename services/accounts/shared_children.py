@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from services.accounts.models import dependants, validated_dependants
+from services.accounts.personal_data import NamVault
 from shared.contracts.accounts import DependantIdentified, DependantsLinked, LinkedDependant
 from shared.contracts.verification import AssociationRevoked, AssociationValidated
 from shared.unit_of_work import UnitOfWork
@@ -19,7 +20,9 @@ from shared.unit_of_work import UnitOfWork
 GROUP_NAMESPACE = uuid.UUID("9a3c1f52-7d0e-4b6a-8e21-5f4d2c7b9e10")
 
 
-async def on_association_validated(uow: UnitOfWork, event: AssociationValidated, causation_id: uuid.UUID) -> None:
+async def on_association_validated(
+    uow: UnitOfWork, vault: NamVault, event: AssociationValidated, causation_id: uuid.UUID
+) -> None:
     dependant = (
         await uow.session.execute(
             select(dependants.c.nam_hmac, dependants.c.birth_date).where(
@@ -34,8 +37,7 @@ async def on_association_validated(uow: UnitOfWork, event: AssociationValidated,
         DependantIdentified(
             account_id=event.account_id,
             person_id=event.person_id,
-            nam_hmac=dependant.nam_hmac,
-            birth_date=dependant.birth_date,
+            identity_key=vault.identity_key(dependant.nam_hmac, dependant.birth_date),
         ),
         causation_id,
     )

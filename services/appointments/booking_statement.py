@@ -30,7 +30,7 @@ WHERE s.id = $1
 # Columns after $4 follow APPOINTMENT_COLUMNS; the outbox row's four values come last.
 APPOINTMENT_COLUMNS = (
     "account_id", "person_id", "person_key", "first_name", "last_name", "birth_date", "email", "phone",
-    "language", "notify_email", "notify_sms", "idempotency_key", "request_fingerprint", "holder_name", "nam_hmac",
+    "language", "notify_email", "notify_sms", "idempotency_key", "request_fingerprint", "holder_name", "identity_key",
 )  # fmt: skip
 _FIRST = 5
 _values = ", ".join(f"${n}" for n in range(_FIRST, _FIRST + len(APPOINTMENT_COLUMNS)))

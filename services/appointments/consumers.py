@@ -82,7 +82,7 @@ async def on_identity_validated(uow: UnitOfWork, event: Contract, envelope: Even
     assert isinstance(event, IdentityValidated)
     await verification_states.record_identity(uow.session, event.account_id, True, envelope.occurred_at)
     await history.record_person(
-        uow.session, event.account_id, event.account_id, event.nam_hmac, event.birth_date, envelope.occurred_at
+        uow.session, event.account_id, event.account_id, event.identity_key, envelope.occurred_at
     )
 
 
@@ -108,7 +108,7 @@ async def on_association_revoked(uow: UnitOfWork, event: Contract, envelope: Eve
 async def on_dependant_identified(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
     assert isinstance(event, DependantIdentified)
     await history.record_person(
-        uow.session, event.account_id, event.person_id, event.nam_hmac, event.birth_date, envelope.occurred_at
+        uow.session, event.account_id, event.person_id, event.identity_key, envelope.occurred_at
     )
 
 

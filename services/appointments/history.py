@@ -1,8 +1,9 @@
 """An account's history: what was booked from it, and, once a clinic validated the person, their bookings
 made without an account.
 
-A booking made without an account joins the history of an account only when its NAM's keyed HMAC AND its
-birth date equal those of a person a clinic validated for that account: the holder (IdentityValidated) or
+A booking made without an account joins the history of an account only when its NAM AND its birth date
+equal those of a person a clinic validated for that account, compared as one keyed digest of both
+(shared.nam.identity_key) so neither field travels on the bus: the holder (IdentityValidated) or
 a dependant whose association is validated (accounts' DependantIdentified, then AssociationValidated).
 Never on a name. The keys live in `validated_people`; whether the person is validated right now is read
 from identity_states / association_states at query time, so a revocation hides the matches at once, and a
@@ -22,7 +23,7 @@ from services.appointments import service
 from services.appointments.models import validated_people
 from services.appointments.schemas import HistoryEntry, HistoryResponse
 from shared.errors import DomainError
-from shared.nam import nam_hmac
+from shared.nam import identity_key, nam_hmac
 from shared.unit_of_work import UnitOfWork
 
 # FHIR statuses as the citizen reads them.
@@ -51,9 +52,9 @@ NAM_WITHOUT_BIRTH_DATE = DomainError(
 # account or an account linked with it (linked accounts are one citizen: their people are shared).
 MATCHED_WITHOUT_ACCOUNT = text(
     service.DETAILS
-    + """ WHERE a.account_id IS NULL AND a.nam_hmac IS NOT NULL
-    AND (a.nam_hmac, a.birth_date) IN (
-      SELECT vp.nam_hmac, vp.birth_date FROM validated_people vp
+    + """ WHERE a.account_id IS NULL AND a.identity_key IS NOT NULL
+    AND a.identity_key IN (
+      SELECT vp.identity_key FROM validated_people vp
       LEFT JOIN identity_states i ON i.account_id = vp.account_id AND vp.person_id = vp.account_id
       LEFT JOIN association_states s ON s.account_id = vp.account_id AND s.person_id = vp.person_id
       WHERE (vp.account_id = :account_id OR vp.account_id IN (
@@ -79,19 +80,18 @@ class NamDigester:
             return None
         if birth_date is None:
             raise NAM_WITHOUT_BIRTH_DATE  # a NAM alone would never be matched: say so rather than keep it
-        return nam_hmac(self._key, nam)
+        return identity_key(self._key, nam_hmac(self._key, nam), birth_date)
 
 
 async def record_person(
     session: AsyncSession,
     account_id: uuid.UUID,
     person_id: uuid.UUID,
-    digest: str | None,
-    birth_date: date | None,
+    key: str | None,
     at: datetime,
 ) -> None:
-    """Keep the person's keys unless newer ones were applied; a validation without them clears them."""
-    if digest is None or birth_date is None:
+    """Keep the person's key unless a newer one was applied; a validation without one clears it."""
+    if key is None:
         await session.execute(
             delete(validated_people).where(
                 validated_people.c.account_id == account_id,
@@ -101,14 +101,13 @@ async def record_person(
         )
         return
     statement = insert(validated_people).values(
-        account_id=account_id, person_id=person_id, nam_hmac=digest, birth_date=birth_date, changed_at=at
+        account_id=account_id, person_id=person_id, identity_key=key, changed_at=at
     )
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[validated_people.c.account_id, validated_people.c.person_id],
             set_={
-                "nam_hmac": statement.excluded.nam_hmac,
-                "birth_date": statement.excluded.birth_date,
+                "identity_key": statement.excluded.identity_key,
                 "changed_at": statement.excluded.changed_at,
             },
             where=validated_people.c.changed_at < statement.excluded.changed_at,

@@ -185,24 +185,22 @@ dependant_links = Table(
 )
 
 # --- history after authentication ---
-# Who a clinic validated, reduced to the keys an appointment booked without an account is matched on
-# (migration 0008): the NAM's keyed HMAC and the birth date, never a name. The holder's come from
-# IdentityValidated, a dependant's from accounts' DependantIdentified; whether the person is validated
-# right now stays in identity_states / association_states, so a revocation hides the matches at once.
+# Who a clinic validated, reduced to the key an appointment booked without an account is matched on
+# (migration 0008): NAM and birth date as one keyed digest (shared.nam.identity_key), never a name.
+# The holder's comes from IdentityValidated, a dependant's from accounts' DependantIdentified; whether the
+# person is validated right now stays in identity_states / association_states (a revocation hides at once).
 validated_people = Table(
     "validated_people",
     metadata,
     Column("account_id", Uuid, primary_key=True),
     Column("person_id", Uuid, primary_key=True),  # the account id for the holder
-    Column("nam_hmac", Text, nullable=False),
-    Column("birth_date", Date, nullable=False),
+    Column("identity_key", Text, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
-# The NAM's keyed HMAC as typed in a booking made without an account (never the NAM itself).
-appointments.append_column(Column("nam_hmac", Text))
+# NAM and birth date as typed in a booking made without an account, as one keyed digest (never the NAM).
+appointments.append_column(Column("identity_key", Text))
 Index(
-    "appointments_without_account_by_nam",
-    appointments.c.nam_hmac,
-    appointments.c.birth_date,
-    postgresql_where=text("account_id IS NULL AND nam_hmac IS NOT NULL"),
+    "appointments_without_account_by_identity",
+    appointments.c.identity_key,
+    postgresql_where=text("account_id IS NULL AND identity_key IS NOT NULL"),
 )

@@ -16,14 +16,12 @@ from services.appointments.schemas import (
     BookAppointmentRequest,
     BookedAppointmentResponse,
     BookForPersonRequest,
-    DayListEntry,
     EstablishmentResponse,
     MyAppointmentsResponse,
     PlaceResponse,
     ServiceResponse,
     SlotResponse,
 )
-from services.appointments.verification_states import suivi_icons
 from shared.contact import require_contact
 from shared.contracts.appointments import (
     AppointmentBooked,
@@ -106,7 +104,7 @@ class NewBooking:
     notify_email: bool = True
     notify_sms: bool = False
     holder_name: str | None = None
-    nam_hmac: str | None = None  # keyed HMAC of the NAM typed in a booking made without an account
+    identity_key: str | None = None  # NAM + birth date typed in a booking without an account, keyed digest
 
     @property
     def notify_channels(self) -> tuple[str, ...]:
@@ -183,7 +181,7 @@ def from_anonymous(request: BookAppointmentRequest, nam_digest: NamDigest | None
     require_contact(request.email, request.phone)
     # Only the digest is kept: the NAM itself goes no further than this request.
     digest = nam_digest(request.nam, request.birth_date) if nam_digest else None
-    return NewBooking(**request.model_dump(exclude={"nam"}), nam_hmac=digest)
+    return NewBooking(**request.model_dump(exclude={"nam"}), identity_key=digest)
 
 
 def from_account(account_id: uuid.UUID, request: BookForPersonRequest) -> NewBooking:
@@ -409,48 +407,6 @@ async def my_appointments(uow: UnitOfWork, account_id: uuid.UUID) -> MyAppointme
     upcoming = [_response(r) for r in rows if r.ends_at > now and r.status != domain.CANCELLED]
     past = [_response(r) for r in reversed(rows) if not (r.ends_at > now and r.status != domain.CANCELLED)]
     return MyAppointmentsResponse(upcoming=upcoming, past=past)
-
-
-async def day_list(uow: UnitOfWork, establishment_id: uuid.UUID, day: date) -> list[DayListEntry]:
-    """The front desk's list for one local day: every appointment of the establishment, by time,
-    with the identity and association icons from the local read model of verification states."""
-    async with uow:
-        rows = (
-            await uow.session.execute(
-                # DETAILS stays the one definition of an appointment row; the read model is joined around it.
-                text(
-                    """SELECT d.*, coalesce(ids.validated, false) AS identity_validated,
-                           coalesce(ass.validated, false) AS association_validated
-                    FROM ("""
-                    + DETAILS
-                    + """ WHERE e.id = :establishment_id
-                      AND s.starts_at >= (CAST(:day AS date)::timestamp AT TIME ZONE e.timezone)
-                      AND s.starts_at < ((CAST(:day AS date) + 1)::timestamp AT TIME ZONE e.timezone)
-                    ) d
-                    LEFT JOIN identity_states ids ON ids.account_id = d.account_id
-                    LEFT JOIN association_states ass ON ass.account_id = d.account_id AND ass.person_id = d.person_id
-                    ORDER BY d.starts_at, d.last_name"""
-                ),
-                {"establishment_id": establishment_id, "day": day},
-            )
-        ).all()
-    entries = []
-    for row in rows:
-        profile_icon, card_icon = suivi_icons(
-            row.account_id, row.person_id, bool(row.identity_validated), bool(row.association_validated)
-        )
-        entries.append(
-            DayListEntry(
-                **_response(row).model_dump(),
-                account_id=row.account_id,
-                birth_date=row.birth_date,
-                holder_name=row.holder_name,
-                booked_with_account=row.account_id is not None,
-                profile_icon=profile_icon,
-                card_icon=card_icon,
-            )
-        )
-    return entries
 
 
 async def record_attendance(

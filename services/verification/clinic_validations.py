@@ -58,7 +58,7 @@ from shared.contracts.verification import (
     IdentityInvalidated,
     IdentityValidated,
 )
-from shared.nam import nam_warnings
+from shared.nam import identity_key, nam_warnings
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -181,7 +181,7 @@ async def validate_identity(
                 fingerprint=fingerprint,
                 nam_hmac=nam_digest,
                 validated_at=now,
-                birth_date=request.birth_date,
+                identity_key=identity_key(keys.nam, nam_digest, request.birth_date) if nam_digest else None,
             )
         )
         await uow.commit()

@@ -1,7 +1,6 @@
 """Events published by the accounts service."""
 
 import uuid
-from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel
@@ -141,8 +140,9 @@ class DependantsLinked(Contract):
 
 
 class DependantIdentified(Contract):
-    """A clinic validated this dependant's association with the account: the keys a booking made without an
-    account is matched on for the account's history (the NAM's keyed HMAC and the birth date). Never the NAM."""
+    """A clinic validated this dependant's association with the account: the key a booking made without an
+    account is matched on for the account's history (NAM and birth date as one keyed digest,
+    shared.nam.identity_key). Never the fields themselves."""
 
     producer: ClassVar[str] = "accounts"
     event_type: ClassVar[str] = "DependantIdentified"
@@ -150,8 +150,7 @@ class DependantIdentified(Contract):
 
     account_id: uuid.UUID
     person_id: uuid.UUID
-    nam_hmac: str
-    birth_date: date
+    identity_key: str
 
 
 HolderNoticeTopic = Literal[

@@ -1,7 +1,7 @@
 """Events published by the verification service."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from shared.contracts.accounts import Channel, CodePurpose, Language
@@ -50,8 +50,9 @@ class IdentityValidated(Contract):
     fingerprint: str  # keyed HMAC of the validated identity fields, never the fields themselves
     nam_hmac: str | None  # for linking accounts that carry the same NAM
     validated_at: datetime
-    # As the clerk confirmed it: with nam_hmac, what bookings made without an account are matched on.
-    birth_date: date | None = None
+    # NAM and birth date as the clerk confirmed them, as one keyed digest (shared.nam.identity_key): what
+    # bookings made without an account are matched on for the history. Never the fields themselves.
+    identity_key: str | None = None
 
 
 class IdentityInvalidated(Contract):

@@ -10,9 +10,12 @@ from shared.logging import bind_correlation_id, configure_logging
 
 def test_default_secret_is_refused_in_production(monkeypatch):
     monkeypatch.setenv("APPOINTMENTS_ENVIRONMENT", "prod")
-    with pytest.raises(ValidationError, match="secret_key must be set"):
+    with pytest.raises(ValidationError, match="must be set to a real secret"):
         AppointmentsSettings()
     monkeypatch.setenv("APPOINTMENTS_SECRET_KEY", "a-real-secret-from-the-vault")
+    with pytest.raises(ValidationError, match="nam_key must be set"):  # every secret, not only the first
+        AppointmentsSettings()
+    monkeypatch.setenv("APPOINTMENTS_NAM_KEY", "the-nam-key-from-the-vault")
     assert AppointmentsSettings().environment == "prod"
 
 
