@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from services.appointments import front_desk, service
 from services.appointments.calendar_file import appointment_ics
 from services.appointments.catalogue import authorise
-from services.appointments.catalogue_api import StaffMember
 from services.appointments.history_api import nam_digester
 from services.appointments.history_api import router as history_router
 from services.appointments.schemas import (
@@ -30,7 +29,7 @@ from services.appointments.schemas import (
     SlotResponse,
 )
 from services.appointments.service import Caller
-from shared.request_context import Citizen, UoW
+from shared.request_context import Citizen, StaffMember, UoW
 
 router = APIRouter()
 MONTREAL = ZoneInfo("America/Montreal")

@@ -21,6 +21,7 @@ from services.appointments.catalogue_schemas import (
     ServiceOfferedResponse,
 )
 from shared.errors import DomainError
+from shared.request_context import Staff
 from shared.unit_of_work import UnitOfWork
 
 MANAGER, CLERK = "manager", "clerk"
@@ -51,15 +52,6 @@ UNKNOWN_SERVICE = DomainError(
     "Ce service n'est pas offert par votre établissement.",
     "Your establishment does not offer this service.",
 )
-
-
-@dataclass(frozen=True)
-class Staff:
-    """A staff member as the gateway vouches for them (X-Staff-Id, X-Establishment-Id, X-Staff-Role)."""
-
-    id: uuid.UUID
-    establishment_id: uuid.UUID
-    role: str
 
 
 def authorise(staff: Staff, establishment_id: uuid.UUID, *, change: bool) -> None:

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from services.appointments import catalogue
-from services.appointments.catalogue import SearchQuery, Staff
+from services.appointments.catalogue import SearchQuery
 from services.appointments.catalogue_schemas import (
     CreatedScheduleResponse,
     CreateScheduleRequest,
@@ -17,31 +17,9 @@ from services.appointments.catalogue_schemas import (
     ServiceOfferedResponse,
 )
 from services.appointments.search import MAX_RADIUS_KM
-from shared.request_context import LOGIN_REQUIRED, UoW
+from shared.request_context import StaffMember, UoW
 
 router = APIRouter()
-
-
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-async def staff(
-    x_staff_id: Annotated[str | None, Header()] = None,
-    x_establishment_id: Annotated[str | None, Header()] = None,
-    x_staff_role: Annotated[str | None, Header()] = None,
-) -> Staff:
-    # Only the gateway sets these, after checking a staff token: anything missing or garbled is no login.
-    staff_id, establishment_id = _uuid(x_staff_id), _uuid(x_establishment_id)
-    if staff_id is None or establishment_id is None:
-        raise LOGIN_REQUIRED
-    return Staff(staff_id, establishment_id, (x_staff_role or "").strip().lower())
-
-
-StaffMember = Annotated[Staff, Depends(staff)]
 
 
 @router.get("/search")

@@ -1,9 +1,9 @@
 """Who may do what at the front desk, and the refusals the console shows: no I/O."""
 
 import uuid
-from dataclasses import dataclass
 
 from shared.errors import DomainError
+from shared.request_context import Staff
 
 MANAGER, CLERK = "manager", "clerk"
 FRONT_DESK = frozenset({MANAGER, CLERK})
@@ -18,15 +18,6 @@ HOLDER_IDENTITY_INVALIDATED = "holder_identity_invalidated"
 SUPERSEDED = "superseded"
 
 SYSTEM_ACTOR = "system"
-
-
-@dataclass(frozen=True)
-class Staff:
-    """A staff member as the gateway vouches for them (X-Staff-Id, X-Establishment-Id, X-Staff-Role)."""
-
-    id: uuid.UUID
-    establishment_id: uuid.UUID
-    role: str
 
 
 # Same answer for "not yours" and "does not exist": staff cannot probe other establishments.

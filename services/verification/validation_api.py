@@ -7,7 +7,7 @@ establishment in the path must be the staff member's own, checked before the bod
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from services.verification import audit_trail, clinic_validations
 from services.verification.clinic_rules import Staff, authorise
@@ -21,7 +21,7 @@ from services.verification.validation_schemas import (
     VerificationStatesResponse,
 )
 from shared.errors import DomainError
-from shared.request_context import LOGIN_REQUIRED, UoW
+from shared.request_context import StaffMember, UoW
 
 router = APIRouter(prefix="/admin/establishments/{establishment_id}")
 
@@ -32,31 +32,12 @@ async def identity_keys(request: Request) -> IdentityKeys:
     return clinic_validations.identity_keys(request.app.state.runtime.settings)
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-async def staff(
-    x_staff_id: Annotated[str | None, Header()] = None,
-    x_establishment_id: Annotated[str | None, Header()] = None,
-    x_staff_role: Annotated[str | None, Header()] = None,
-) -> Staff:
-    # Anything missing or garbled is no login: only the gateway sets these headers.
-    staff_id, establishment_id = _uuid(x_staff_id), _uuid(x_establishment_id)
-    if staff_id is None or establishment_id is None:
-        raise LOGIN_REQUIRED
-    return Staff(staff_id, establishment_id, (x_staff_role or "").strip().lower())
-
-
-async def front_desk(establishment_id: uuid.UUID, member: Annotated[Staff, Depends(staff)]) -> Staff:
+async def front_desk(establishment_id: uuid.UUID, member: StaffMember) -> Staff:
     authorise(member, establishment_id)
     return member
 
 
-async def manager(establishment_id: uuid.UUID, member: Annotated[Staff, Depends(staff)]) -> Staff:
+async def manager(establishment_id: uuid.UUID, member: StaffMember) -> Staff:
     authorise(member, establishment_id, manager_only=True)
     return member
 
