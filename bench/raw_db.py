@@ -13,7 +13,7 @@ import asyncpg
 from bench import cpu
 from bench.catalogue import ESTABLISHMENT, PATIENT, SERVICE, SLOT_MINUTES, Catalogue
 from bench.loadgen import LoadResult, closed_loop
-from services.appointments.booking_statement import APPOINTMENT_COLUMNS, BOOK, slot_details
+from services.appointments.booking_statement import APPOINTMENT_COLUMNS, BOOK, read_slot_details
 from services.appointments.domain import manage_token, person_key
 from shared.contracts.appointments import AppointmentBooked, PatientContactV1, PlaceV1, ServiceOfferedV1
 
@@ -67,26 +67,19 @@ class RawBooking:
         appointment_id, event_id, correlation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4().hex
         token = manage_token(SECRET, appointment_id)
         email = f"raw{appointment_id.hex}@example.org"
-        # The values the service binds for a booking made without an account, in APPOINTMENT_COLUMNS order.
-        values = {
-            "account_id": None,
-            "person_id": None,
+        # What the service binds for a booking made without an account; columns not named here are NULL.
+        values = dict.fromkeys(APPOINTMENT_COLUMNS) | {
             "person_key": person_key(None, email, None),
-            "birth_date": None,
             "language": "fr",
             "notify_email": True,
             "notify_sms": False,
-            "idempotency_key": None,
-            "request_fingerprint": None,
-            "holder_name": None,
-            "nam_hmac": None,
             **PATIENT,
             "email": email,
         }
         body = self._template.render(event_id, appointment_id, slot_id, token, correlation)
         # Like the service: the slot's details, then one statement for seat, appointment and outbox row.
         async with self._pool.acquire() as conn:
-            seat = await slot_details(conn, slot_id)
+            seat = await read_slot_details(conn, slot_id)
             if seat is None:
                 return "unknown slot"
             claimed = await conn.fetchval(

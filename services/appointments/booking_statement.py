@@ -9,11 +9,13 @@ row lock and PostgreSQL re-checks `booked < capacity` after it, so a slot can ne
 """
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.messages import EventEnvelope
 from shared.outbox import outbox_row
@@ -50,6 +52,7 @@ SELECT ${_OUTBOX}, ${_OUTBOX + 1}, ${_OUTBOX + 2}, ${_OUTBOX + 3} FROM appointme
 RETURNING id
 """
 SLOT_STATE = "SELECT starts_at, capacity, booked FROM slots WHERE id = $1"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,40 +70,71 @@ class SlotDetails:
     timezone: str
 
 
-async def driver_connection(uow: UnitOfWork) -> asyncpg.Connection:
-    """The asyncpg connection under the unit of work's session, outside any transaction.
+# Errors after which the driver connection is no use to anyone (server restarted, socket gone, or the
+# protocol caught mid-message by the server's termination notice).
+CONNECTION_LOST = (
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    OSError,
+    TimeoutError,
+)
 
-    SQLAlchemy's asyncpg adapter sends BEGIN only before its own first statement, so statements sent
-    here run in autocommit, and the session's rollback on exit has nothing to undo.
-    """
-    connection = await uow.session.connection()
-    return (await connection.get_raw_connection()).driver_connection  # type: ignore[return-value]
 
-
-async def slot_details(connection: asyncpg.Connection, slot_id: uuid.UUID) -> SlotDetails | None:
+async def read_slot_details(connection: asyncpg.Connection, slot_id: uuid.UUID) -> SlotDetails | None:
     row = await connection.fetchrow(SLOT_DETAILS, slot_id)
     return SlotDetails(**row) if row is not None else None
 
 
-async def book(
-    connection: asyncpg.Connection,
-    slot: SlotDetails,
-    appointment_id: uuid.UUID,
-    appointment: dict[str, Any],
-    event: EventEnvelope,
-) -> bool:
-    """Whether the seat was claimed (and the appointment and its event written with it)."""
-    row = outbox_row(event)
-    claimed = await connection.fetchval(
-        BOOK,
-        appointment["slot_id"],
-        slot.starts_at,
-        slot.ends_at,
-        appointment_id,
-        *(appointment[column] for column in APPOINTMENT_COLUMNS),
-        row["event_id"],
-        row["routing_key"],
-        row["body"],
-        row["correlation_id"],
-    )
-    return claimed is not None
+class BookingConnection:
+    """The asyncpg connection under a unit of work's session, used outside any transaction.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN only before its own first statement, so statements sent
+    here run in autocommit and the session's rollback on exit has nothing to undo. SQLAlchemy never
+    sees errors raised here, so a lost connection is invalidated by hand: otherwise the pool would
+    hand the dead connection out again and every later booking on it would fail.
+    """
+
+    def __init__(self, pooled: AsyncConnection, driver: asyncpg.Connection) -> None:
+        self._pooled, self._driver = pooled, driver
+
+    async def slot_details(self, slot_id: uuid.UUID) -> SlotDetails | None:
+        return await self._guarded(read_slot_details(self._driver, slot_id))
+
+    async def slot_state(self, slot_id: uuid.UUID) -> asyncpg.Record | None:
+        return await self._guarded(self._driver.fetchrow(SLOT_STATE, slot_id))
+
+    async def book(
+        self, slot: SlotDetails, appointment_id: uuid.UUID, appointment: dict[str, Any], event: EventEnvelope
+    ) -> bool:
+        """Whether the seat was claimed (and the appointment and its event written with it)."""
+        row = outbox_row(event)
+        claimed = await self._guarded(
+            self._driver.fetchval(
+                BOOK,
+                appointment["slot_id"],
+                slot.starts_at,
+                slot.ends_at,
+                appointment_id,
+                *(appointment[column] for column in APPOINTMENT_COLUMNS),
+                row["event_id"],
+                row["routing_key"],
+                row["body"],
+                row["correlation_id"],
+            )
+        )
+        return claimed is not None
+
+    async def _guarded(self, operation: Awaitable[T]) -> T:
+        try:
+            return await operation
+        except CONNECTION_LOST:
+            await self._pooled.invalidate()
+            raise
+
+
+async def driver_connection(uow: UnitOfWork) -> BookingConnection:
+    pooled = await uow.session.connection()
+    driver = (await pooled.get_raw_connection()).driver_connection
+    return BookingConnection(pooled, driver)  # type: ignore[arg-type]

@@ -204,7 +204,7 @@ async def book_appointment(
         async with uow:
             # The hot path: two round trips on the driver connection, no ORM (booking_statement.py says why).
             connection = await booking_statement.driver_connection(uow)
-            seat = await booking_statement.slot_details(connection, booking.slot_id)
+            seat = await connection.slot_details(booking.slot_id)
             if seat is None:
                 raise domain.refusal_for(None, datetime.now(UTC))
             event = AppointmentBooked(
@@ -233,8 +233,8 @@ async def book_appointment(
                 "request_fingerprint": fingerprint,
             }
             envelope = event.to_envelope(current_correlation_id())
-            if not await booking_statement.book(connection, seat, appointment_id, appointment, envelope):
-                state = await connection.fetchrow(booking_statement.SLOT_STATE, booking.slot_id)
+            if not await connection.book(seat, appointment_id, appointment, envelope):
+                state = await connection.slot_state(booking.slot_id)
                 raise domain.refusal_for(domain.SlotState(*state) if state else None, datetime.now(UTC))
     except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
         if "appointments_no_overlap" in _constraint(exc):
