@@ -187,7 +187,7 @@ def check_chaos(env: VerifyEnvironment, seconds: float = 60.0, workers: int = 4,
     unknown_to_db = sorted(set(load.booked) - ids)
     not_cancelled = sorted(a for a in load.cancelled if state["appointments"].get(a) != "cancelled")
     return {
-        "seconds": round(load_seconds, 1),
+        "load_seconds": round(load_seconds, 1),
         "blows": blows,
         "booking_attempts": load.attempts,
         "bookings_acknowledged": len(load.booked),
