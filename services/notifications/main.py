@@ -29,7 +29,7 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
     # Shared by the consumers' inline sends (codes, deletion confirmations).
     inline_channels = Channels.from_settings(settings)
     runtime.consume(handlers(settings, dispatcher, inline_channels, clock))
-    runtime.add_worker(dispatcher.run)
+    runtime.add_worker(dispatcher.run, stop=dispatcher.stop)
     reminder_scheduler = ReminderScheduler(
         runtime.unit_of_work,
         clock,

@@ -155,8 +155,15 @@ class DeliveryDispatcher:
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._wakeup = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        """Graceful shutdown: each worker finishes the send in hand (cancelling it mid-SMTP could
+        make the next replica send it again) and returns."""
+        self._stopping = True
         self._wakeup.set()
 
     async def run(self) -> None:
@@ -166,13 +173,13 @@ class DeliveryDispatcher:
         # Each worker owns its channels (its SMTP connection, its HTTP session).
         channels = self._channels()
         try:
-            while True:
+            while not self._stopping:
                 try:
                     sent_one = await self.send_next(channels)
                 except Exception as exc:  # noqa: BLE001 - e.g. database restart: pause, go on
                     log.warning("dispatcher_error", error=type(exc).__name__)
                     sent_one = False
-                if not sent_one:
+                if not sent_one and not self._stopping:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wakeup.wait(), 1.0)
                     self._wakeup.clear()

@@ -191,9 +191,9 @@ class Supervisor:
             process.wait(5)
         return code, time.monotonic() - started
 
-    def restart(self, name: str) -> None:
+    def restart(self, name: str, timeout: float = 30.0) -> None:
         self.start(name)
-        self.wait_ready(name)
+        self.wait_ready(name, timeout)
 
     def stop_all(self, timeout: float = 15.0) -> None:
         for process in self.processes.values():
