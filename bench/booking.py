@@ -105,9 +105,9 @@ class HttpCall:
 
 
 @asynccontextmanager
-async def http_session(concurrency: int) -> AsyncIterator[aiohttp.ClientSession]:
+async def http_session(concurrency: int, timeout_seconds: float = 30) -> AsyncIterator[aiohttp.ClientSession]:
     connector = aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=60)
-    timeout = aiohttp.ClientTimeout(total=30)
+    timeout = aiohttp.ClientTimeout(total=timeout_seconds)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         yield session
 
@@ -254,7 +254,8 @@ async def stack_phases(
     latency = await notification_latency(
         gateway, sink, catalogue, NOTIFICATION_RATE, args.notification_seconds, EMAIL_BUDGET_SECONDS
     )
-    async with http_session(512) as session:
+    # Overloaded steps queue requests: a short timeout keeps the sweep (and make bench) bounded.
+    async with http_session(512, timeout_seconds=10) as session:
         call = HttpCall(session, "POST", gateway + "/api/appointments", 201, booking_body(catalogue, "sweep"))
         sweep = await load_sweep(call, RATES, args.sweep_step_seconds)
     memory = service_rss_mb({name: process.pid for name, process in supervisor.processes.items()})
