@@ -1,0 +1,39 @@
+"""How the dev runner lays out replicas: names, ports, and which service replica each gateway calls."""
+
+from shared.devstack.supervisor import StackConfig
+
+URLS = {
+    name: f"postgresql+asyncpg://x/{name}" for name in ("accounts", "appointments", "verification", "notifications")
+}
+
+
+def config(**overrides: object) -> StackConfig:
+    return StackConfig(database_urls=URLS, amqp_url="amqp://x/", jwt_keys=("private", "public"), **overrides)
+
+
+def test_each_replica_has_its_own_name_and_port():
+    layout = config(replicas={"appointments": 3, "gateway": 2})
+    assert layout.instances("appointments") == ["appointments", "appointments-2", "appointments-3"]
+    assert layout.instances("accounts") == ["accounts"]
+    ports = [layout.port(name) for name in layout.all_instances()]
+    assert len(ports) == len(set(ports)) == 8
+    assert [layout.port(name) for name in layout.instances("appointments")] == [8002, 8102, 8202]
+
+
+def test_explicit_ports_win():
+    layout = config(replicas={"gateway": 2}, ports={"gateway": 41000, "gateway-2": 41001, "accounts": 41002})
+    assert layout.url("gateway-2") == "http://127.0.0.1:41001"
+
+
+def test_gateway_replicas_spread_over_the_service_replicas():
+    layout = config(replicas={"gateway": 3, "appointments": 2})
+    calls = [layout.instance_environ(name)["GATEWAY_APPOINTMENTS_URL"] for name in layout.instances("gateway")]
+    assert calls == [layout.url("appointments"), layout.url("appointments-2"), layout.url("appointments")]
+    assert {layout.instance_environ(name)["GATEWAY_ACCOUNTS_URL"] for name in layout.instances("gateway")} == {
+        layout.url("accounts")
+    }
+    assert layout.instance_environ("appointments-2") == {}
+
+
+def test_one_replica_each_is_the_default():
+    assert config().all_instances() == ["accounts", "appointments", "verification", "notifications", "gateway"]
