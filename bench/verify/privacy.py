@@ -17,12 +17,6 @@ PATTERNS = {
     "phone": re.compile(r"(?<![\w.])(?:\+1\d{10}|\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4})(?![\w.])"),
 }
 RESIDUE_TIMEOUT = 30.0
-# An appointment held at a clinic stays with the clinic when the account goes (its patient snapshot is the
-# clinic's record; services/appointments/consumers.py on_account_deleted removes only the account link).
-# Reported apart as `clinic_records_retained`; anything else left behind is residue.
-CLINIC_RECORD_COLUMNS = frozenset({"appointments.appointments.email", "appointments.appointments.phone"})
-
-
 def _mask(value: str) -> str:
     return value[:2] + "***" + value[-2:] if len(value) > 6 else "***"
 
@@ -91,8 +85,8 @@ def check_privacy(env: VerifyEnvironment) -> dict[str, Any]:
     # Deletion reaches the other services through events: give them the time to apply it.
     deadline = time.monotonic() + RESIDUE_TIMEOUT
     while True:
-        places = [place.split(" holds ")[0] for place in run_sync(traces_of(env.database_urls, needles))]
-        residue = [place for place in places if place not in CLINIC_RECORD_COLUMNS]
+        # Nothing is exempt: an appointment stays with its clinic, the account's email and phone do not.
+        residue = [place.split(" holds ")[0] for place in run_sync(traces_of(env.database_urls, needles))]
         residue += await_links_gone(env)
         if not residue or time.monotonic() > deadline:
             break
@@ -112,6 +106,5 @@ def check_privacy(env: VerifyEnvironment) -> dict[str, Any]:
         "accounts_deleted": len(env.citizens),
         "residue": len(residue),
         "residue_places": residue,
-        "clinic_records_retained": len(places) - len(residue),
         "passed": not leaks and not residue and bool(log_files),
     }

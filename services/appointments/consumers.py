@@ -17,10 +17,14 @@ from shared.unit_of_work import UnitOfWork
 
 
 async def on_account_deleted(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
-    """Appointments held at a clinic stay with the clinic; only the link to the deleted account goes."""
+    """Appointments held at a clinic stay with the clinic (who came, for what, when); what belonged to the
+    account goes with it: the link, the account's email and phone, the holder's name. No notice can reach
+    those appointments afterwards; the clinic still sees them on its list."""
     assert isinstance(event, AccountDeleted)
     await uow.session.execute(
-        update(appointments).where(appointments.c.account_id == event.account_id).values(account_id=None)
+        update(appointments)
+        .where(appointments.c.account_id == event.account_id)
+        .values(account_id=None, email=None, phone=None, holder_name=None)
     )
     await verification_states.forget_account(uow.session, event.account_id, event.dependant_ids)
     await history.forget_account(uow.session, event.account_id)

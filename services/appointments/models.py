@@ -197,6 +197,8 @@ validated_people = Table(
     Column("identity_key", Text, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
+# Who booked for the patient, as the console's association window names them (migration 0005).
+appointments.append_column(Column("holder_name", Text))
 # NAM and birth date as typed in a booking made without an account, as one keyed digest (never the NAM).
 appointments.append_column(Column("identity_key", Text))
 Index(

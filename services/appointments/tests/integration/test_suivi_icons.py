@@ -137,6 +137,12 @@ async def test_a_deleted_account_leaves_grey_rows_and_no_states(sessions):
             )
         ).scalar()
     assert left == 0
+    async with sessions() as session:
+        kept = (
+            await session.execute(text("SELECT first_name, last_name, email, phone, holder_name FROM appointments"))
+        ).one()
+    # The clinic keeps who came; the account's contact details and the holder's name went with the account.
+    assert tuple(kept) == ("Patient", "Child", None, None, None)
 
 
 async def _reports(sessions) -> list[dict]:
