@@ -9,7 +9,26 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorMessage(BaseModel):
+    fr: str
+    en: str
+
+
+class FieldError(BaseModel):
+    field: str | None
+    code: str
+    message: ErrorMessage
+
+
+class ErrorBody(BaseModel):
+    """What every refusal carries, as published in each service's OpenAPI document."""
+
+    detail: str
+    errors: list[FieldError]
 
 # code -> (fr, en). Codes come from pydantic error types or from our own validators/rules.
 MESSAGES: dict[str, tuple[str, str]] = {

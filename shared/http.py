@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
-from shared.errors import install_error_handlers
+from shared.errors import ErrorBody, install_error_handlers
 from shared.logging import CorrelationIdMiddleware
 from shared.metrics import HttpMetricsMiddleware, RouteLabel, metrics_router, route_template
 from shared.tracing import TracingMiddleware
@@ -42,7 +42,9 @@ def create_service_app(
     route_label: RouteLabel = route_template,
 ) -> FastAPI:
     """`route_label` names a request's route in metrics and spans (a template, never the raw path)."""
-    app = FastAPI(title=title, lifespan=lifespan)
+    # FastAPI would document its own 422 shape; ours (shared/errors.py) is what clients really get.
+    refusal = {"model": ErrorBody, "description": "Refused: which field and why, in French and English"}
+    app = FastAPI(title=title, lifespan=lifespan, responses={422: refusal})
     install_error_handlers(app)
     app.add_middleware(CorrelationIdMiddleware)
     # Added last, so outermost: the span and the timing cover everything below, error handling included.

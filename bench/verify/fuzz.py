@@ -18,30 +18,6 @@ from gateway.api import BookForPersonBody
 from gateway.routes import ROUTES, resolve
 
 METHODS = ("get", "post", "put", "patch", "delete")
-# The error body every 4xx carries (shared/errors.py); FastAPI's generated 422 schema does not describe it.
-ERROR_BODY = {
-    "type": "object",
-    "required": ["detail", "errors"],
-    "properties": {
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["field", "code", "message"],
-                "properties": {
-                    "field": {"type": ["string", "null"]},
-                    "code": {"type": "string"},
-                    "message": {
-                        "type": "object",
-                        "required": ["fr", "en"],
-                        "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
-                    },
-                },
-            },
-        },
-    },
-}
 AUDIENCE_PATHS = {"citizen": r"^/api/(me|my)(/|$)", "staff": r"^/api/admin/", "public": r"^/api/(?!me(/|$)|my/|admin/)"}
 RUN_TIMEOUT = 240.0
 
@@ -67,7 +43,7 @@ def _namespaced(document: dict[str, Any], service: str) -> dict[str, Any]:
 
 def compose_openapi(services: dict[str, dict[str, Any]], own_establishment: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {"ErrorBody": ERROR_BODY}
+    schemas: dict[str, Any] = {}
     for service, raw in services.items():
         document = _namespaced(raw, service)
         schemas.update({f"{service}__{k}": v for k, v in document.get("components", {}).get("schemas", {}).items()})
@@ -79,11 +55,6 @@ def compose_openapi(services: dict[str, dict[str, Any]], own_establishment: str)
                 if public is None:
                     continue
                 operation = dict(operation, operationId=f"{service}_{operation.get('operationId', method + upstream)}")
-                operation["responses"] = {
-                    status: ({"description": "refused", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/ErrorBody"}}}} if status == "422" else answer)
-                    for status, answer in operation.get("responses", {}).items()
-                }  # fmt: skip
                 for parameter in operation.get("parameters", []):
                     # Staff paths aim at the clerk's own clinic, so the fuzzing reaches past the guard.
                     if parameter.get("in") == "path" and parameter["name"] == "establishment_id":
