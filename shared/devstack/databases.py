@@ -1,6 +1,7 @@
 """Creates each service's database and brings it to the latest migration."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -33,6 +34,17 @@ async def _create(admin_url: str, names: list[str], drop_first: bool) -> None:
 
 def prepare_databases(admin_url: str, prefix: str = "", drop_first: bool = False) -> dict[str, str]:
     """Creates (or recreates) the four databases and migrates them. Returns service -> URL."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _prepare(admin_url, prefix, drop_first)
+    # Called under a running loop (Playwright's sync API keeps one in a test session): asyncio.run and
+    # Alembic's async migrations need a thread of their own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_prepare, admin_url, prefix, drop_first).result()
+
+
+def _prepare(admin_url: str, prefix: str, drop_first: bool) -> dict[str, str]:
     names = {service: f"{prefix}{service}" for service in SERVICES}
     asyncio.run(_create(admin_url, list(names.values()), drop_first))
     urls = {service: database_url(admin_url, name) for service, name in names.items()}

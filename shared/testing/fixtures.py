@@ -123,6 +123,16 @@ def database_urls(pg_admin_url: str, test_db_prefix: str) -> Iterator[dict[str, 
     run_sync(drop_databases(pg_admin_url, [f"{test_db_prefix}{service}" for service in SERVICES]))
 
 
+@pytest.fixture(scope="session")
+def stack_database_urls(pg_admin_url: str, test_db_prefix: str) -> Iterator[dict[str, str]]:
+    """The stack's own databases: its outbox relays must not publish (and blank) the rows that the
+    integration tests write into theirs, whichever of them runs first in the session."""
+    prefix = f"{test_db_prefix}s_"
+    urls = prepare_databases(pg_admin_url, prefix=prefix, drop_first=True)
+    yield urls
+    run_sync(drop_databases(pg_admin_url, [f"{prefix}{service}" for service in SERVICES]))
+
+
 async def drop_databases(admin_url: str, names: list[str]) -> None:
     conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
@@ -228,7 +238,7 @@ def broker_proxy(amqp_url: str) -> Iterator[TcpProxy]:
 
 @pytest.fixture(scope="session")
 def stack(
-    database_urls: dict[str, str],
+    stack_database_urls: dict[str, str],
     amqp_url: str,
     mail_sink_server: MailSink,
     sms_sink_server: SmsSink,
@@ -239,7 +249,7 @@ def stack(
     proxied = aio_pika.connection.make_url(amqp_url).with_host("127.0.0.1").with_port(broker_proxy.port)
     namespace = f"e{uuid.uuid4().hex[:8]}."
     config = StackConfig(
-        database_urls=database_urls,
+        database_urls=stack_database_urls,
         amqp_url=str(proxied),
         ports={name: free_port() for name in ("gateway", *SERVICES)},
         smtp_port=mail_sink_server.port,

@@ -30,8 +30,10 @@ def test_a_clean_log_has_no_leak(tmp_path: Path):
 
 
 def test_the_composed_document_uses_the_gateways_public_paths_and_only_routed_methods():
-    operation = {"responses": {"200": {"description": "ok"}, "422": {"description": "bad"}}}
+    refusal = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    operation = {"responses": {"200": {"description": "ok"}, "422": {"description": "bad", **refusal}}}
     appointments = {
+        "components": {"schemas": {"ErrorBody": {"type": "object"}}},
         "paths": {
             "/my/appointments/{appointment_id}/cancel": {"post": operation},
             "/slots": {"get": operation, "post": operation},
@@ -50,8 +52,10 @@ def test_the_composed_document_uses_the_gateways_public_paths_and_only_routed_me
     assert set(composed["paths"]["/api/slots"]) == {"get"}  # the gateway routes only GET to /slots
     admin = composed["paths"]["/api/admin/establishments/{establishment_id}/services"]["get"]
     assert admin["parameters"][0]["schema"]["enum"] == ["e-1"]
+    # The service's own refusal schema, under its service's name (component names collide across services).
     refused = composed["paths"]["/api/slots"]["get"]["responses"]["422"]
-    assert refused["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+    assert refused["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/appointments__ErrorBody"}
+    assert "appointments__ErrorBody" in composed["components"]["schemas"]
 
 
 def test_the_fuzz_report_reader_counts_cases_and_finds_a_server_error(tmp_path: Path):
