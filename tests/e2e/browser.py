@@ -19,7 +19,9 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in the main thread while
+# it is open, and the async tests collected after the browser tests (replicas, verify) need that thread free.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
