@@ -171,7 +171,7 @@ async def record_attendance(
 
 @router.get("/establishments", response_model=list[EstablishmentResponse])
 async def list_establishments(
-    uow: UoW, limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Annotated[int, Query(ge=0)] = 0
+    uow: UoW, limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Annotated[int, Query(ge=0, le=100_000)] = 0
 ) -> list[EstablishmentResponse]:
     return await service.list_establishments(uow, limit, offset)
 
