@@ -54,6 +54,8 @@ SLOTS_PER_SET = 200
 CAPACITY = 100_000
 OUTBOX_BUDGET_SECONDS = 30
 EMAIL_BUDGET_SECONDS = 60
+# The sustained run's emails must be out before notification_latency starts, or it measures that backlog.
+DRAIN_BUDGET_SECONDS = 180
 SEARCH_ESTABLISHMENTS = 20_000
 NOTIFICATION_RATE = 200.0
 SEARCH_CONCURRENCY = 4
@@ -219,7 +221,7 @@ async def drain(config: StackConfig, sink: MailSink, bookings: int) -> tuple[dic
         return len(patient_mails()) >= bookings
 
     outbox_seconds, email_seconds = await asyncio.gather(
-        wait_until(outbox_empty, OUTBOX_BUDGET_SECONDS), wait_until(emails_arrived, EMAIL_BUDGET_SECONDS)
+        wait_until(outbox_empty, OUTBOX_BUDGET_SECONDS), wait_until(emails_arrived, DRAIN_BUDGET_SECONDS)
     )
     outbox = {
         "at_end": at_end,
@@ -232,7 +234,7 @@ async def drain(config: StackConfig, sink: MailSink, bookings: int) -> tuple[dic
         "transmissions": sum(any(r.startswith(PATIENT_PREFIX) for r in m.recipients) for m in sink.transmissions()),
         "unique": len(patient_mails()),
         "drain_seconds": email_seconds,
-        "budget_seconds": EMAIL_BUDGET_SECONDS,
+        "budget_seconds": DRAIN_BUDGET_SECONDS,
         "deliveries_by_status": await delivery_states(asyncpg_dsn(config.database_urls["notifications"])),
         "notifications_queue_depth": await queue_depth(config.amqp_url, f"{config.bus_namespace}notifications"),
     }

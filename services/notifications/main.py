@@ -25,6 +25,7 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
         lambda: Channels.from_settings(settings),
         settings.dispatch_concurrency,
         settings.max_attempts,
+        settings.dispatch_batch,
     )
     # Shared by the consumers' inline sends (codes, deletion confirmations).
     inline_channels = Channels.from_settings(settings)

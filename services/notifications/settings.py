@@ -25,6 +25,9 @@ class NotificationsSettings(ServiceSettings):
     # Where links in messages point: the citizen portal served by the gateway.
     portal_base_url: str = "http://127.0.0.1:8000"
     dispatch_concurrency: int = 4
+    # Deliveries one dispatcher claims per transaction: fewer scans of a busy queue table, at the cost of
+    # up to this many repeated messages (same Message-ID) if the process is killed mid-batch.
+    dispatch_batch: int = 8
     max_attempts: int = 8
     # Reminders go out this many hours before the appointment (elapsed hours), moved into 08:00-21:00
     # at the place; env: NOTIFICATIONS_REMINDER_OFFSETS_HOURS='[48, 2]'. An empty list sends none.
