@@ -49,7 +49,7 @@ def _clear_session(response: Response) -> None:
     response.delete_cookie("refresh_token")
 
 
-async def _session(request: Request) -> tuple[Principal | None, dict[str, Any] | None]:
+async def citizen_session(request: Request) -> tuple[Principal | None, dict[str, Any] | None]:
     """The signed-in citizen, refreshing an expired access token with the refresh cookie."""
     try:
         principal = request.app.state.verifier.principal(request)
@@ -69,11 +69,11 @@ async def _session(request: Request) -> tuple[Principal | None, dict[str, Any] |
     return (principal if principal and principal.audience == "citizen" else None), tokens
 
 
-def _login_redirect() -> RedirectResponse:
+def login_redirect() -> RedirectResponse:
     return RedirectResponse("/account/login", status_code=SEE_OTHER)
 
 
-def _with_tokens(response: Response, tokens: dict[str, Any] | None) -> Response:
+def with_tokens(response: Response, tokens: dict[str, Any] | None) -> Response:
     if tokens:
         _set_session(response, tokens)
     return response
@@ -120,7 +120,7 @@ async def register(
 async def submit_code(
     request: Request, challenge_id: Text = "", purpose: Text = "", code: Text = "", next_url: Text = "/account"
 ) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     identity = principal.identity_headers() if principal else {}
     answer = await _proxy(request).call_json(
         "verification",
@@ -133,14 +133,14 @@ async def submit_code(
     if answer.status != 200:
         return _code_page(request, challenge, purpose, next_url, errors=_errors(request, answer))
     safe_next = next_url if next_url.startswith("/account") else "/account"
-    return _with_tokens(RedirectResponse(safe_next, status_code=SEE_OTHER), tokens)
+    return with_tokens(RedirectResponse(safe_next, status_code=SEE_OTHER), tokens)
 
 
 @router.post("/code/resend", response_class=HTMLResponse)
 async def resend_code(
     request: Request, challenge_id: Text = "", purpose: Text = "", next_url: Text = "/account"
 ) -> Response:
-    principal, _ = await _session(request)
+    principal, _ = await citizen_session(request)
     identity = principal.identity_headers() if principal else {}
     answer = await _proxy(request).call_json("accounts", "POST", f"/codes/{challenge_id}/resend", {}, identity=identity)
     if answer.status != 202:
@@ -188,10 +188,10 @@ async def logout(request: Request) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, changed: int = 0) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
-    return _with_tokens(await _dashboard(request, principal, changed=bool(changed)), tokens)
+        return login_redirect()
+    return with_tokens(await _dashboard(request, principal, changed=bool(changed)), tokens)
 
 
 async def _dashboard(request: Request, principal: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
@@ -213,9 +213,9 @@ async def update_profile(
     postal_code: Text = "",
     notify: Text = "email",
 ) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     payload = {
         "first_name": first_name,
         "last_name": last_name,
@@ -228,50 +228,48 @@ async def update_profile(
     }
     answer = await _proxy(request).call_json("accounts", "PATCH", "/me", payload, identity=principal.identity_headers())
     if answer.status != 200:
-        return _with_tokens(
-            await _dashboard(request, principal, answer.status, errors=_errors(request, answer)), tokens
-        )
-    return _with_tokens(RedirectResponse("/account?changed=1", status_code=SEE_OTHER), tokens)
+        return with_tokens(await _dashboard(request, principal, answer.status, errors=_errors(request, answer)), tokens)
+    return with_tokens(RedirectResponse("/account?changed=1", status_code=SEE_OTHER), tokens)
 
 
 @router.post("/family", response_class=HTMLResponse)
 async def add_dependant(
     request: Request, first_name: Text = "", last_name: Text = "", birth_date: Text = "", sex: Text = "", nam: Text = ""
 ) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     payload = {"first_name": first_name, "last_name": last_name, "birth_date": _optional(birth_date)}
     payload |= {"sex": _optional(sex), "nam": _optional(nam)}
     answer = await _proxy(request).call_json(
         "accounts", "POST", "/me/dependants", payload, identity=principal.identity_headers()
     )
     if answer.status != 201:
-        return _with_tokens(
+        return with_tokens(
             await _dashboard(request, principal, answer.status, errors=_errors(request, answer), dependant=payload),
             tokens,
         )
-    return _with_tokens(RedirectResponse("/account#family", status_code=SEE_OTHER), tokens)
+    return with_tokens(RedirectResponse("/account#family", status_code=SEE_OTHER), tokens)
 
 
 @router.post("/family/{dependant_id}/remove")
 async def remove_dependant(request: Request, dependant_id: uuid.UUID) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     await _proxy(request).request(
         "accounts", "DELETE", f"/me/dependants/{dependant_id}", identity=principal.identity_headers()
     )
-    return _with_tokens(RedirectResponse("/account#family", status_code=SEE_OTHER), tokens)
+    return with_tokens(RedirectResponse("/account#family", status_code=SEE_OTHER), tokens)
 
 
 @router.post("/sensitive", response_class=HTMLResponse)
 async def request_sensitive_change(
     request: Request, kind: Text = "", new_value: Text = "", current_password: Text = ""
 ) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     answer = await _proxy(request).call_json(
         "accounts",
         "POST",
@@ -280,30 +278,28 @@ async def request_sensitive_change(
         identity=principal.identity_headers(),
     )
     if answer.status != 202:
-        return _with_tokens(
-            await _dashboard(request, principal, answer.status, errors=_errors(request, answer)), tokens
-        )
-    return _with_tokens(_code_page(request, answer.json(), f"change_{kind}", "/account?changed=1"), tokens)
+        return with_tokens(await _dashboard(request, principal, answer.status, errors=_errors(request, answer)), tokens)
+    return with_tokens(_code_page(request, answer.json(), f"change_{kind}", "/account?changed=1"), tokens)
 
 
 @router.get("/delete", response_class=HTMLResponse)
 async def delete_form(request: Request) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
-    return _with_tokens(render(request, "account/delete.html", errors={}, deleted=False), tokens)
+        return login_redirect()
+    return with_tokens(render(request, "account/delete.html", errors={}, deleted=False), tokens)
 
 
 @router.post("/delete", response_class=HTMLResponse)
 async def delete_account(request: Request, password: Text = "") -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     answer = await _proxy(request).call_json(
         "accounts", "POST", "/me/delete", {"password": password}, identity=principal.identity_headers()
     )
     if answer.status != 204:
-        return _with_tokens(
+        return with_tokens(
             render(
                 request, "account/delete.html", status=answer.status, errors=_errors(request, answer), deleted=False
             ),
@@ -316,9 +312,9 @@ async def delete_account(request: Request, password: Text = "") -> Response:
 
 @router.get("/appointments", response_class=HTMLResponse)
 async def my_appointments(request: Request, done: str = "") -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     answer = await _proxy(request).request(
         "appointments", "GET", "/my/appointments", identity=principal.identity_headers()
     )
@@ -327,42 +323,42 @@ async def my_appointments(request: Request, done: str = "") -> Response:
     for group in ("upcoming", "past"):
         for appointment in listing[group]:
             appointment["when"] = when(appointment["starts_at"], lang)
-    return _with_tokens(render(request, "account/appointments.html", listing=listing, done=done), tokens)
+    return with_tokens(render(request, "account/appointments.html", listing=listing, done=done), tokens)
 
 
 @router.post("/appointments/{appointment_id}/{action}", response_class=HTMLResponse)
 async def act_on_appointment(request: Request, appointment_id: uuid.UUID, action: str) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     if action not in ("cancel", "confirm"):
         return RedirectResponse("/account/appointments", status_code=SEE_OTHER)
     answer = await _proxy(request).call_json(
         "appointments", "POST", f"/my/appointments/{appointment_id}/{action}", {}, identity=principal.identity_headers()
     )
     done = action if answer.status == 200 else "error"
-    return _with_tokens(RedirectResponse(f"/account/appointments?done={done}", status_code=SEE_OTHER), tokens)
+    return with_tokens(RedirectResponse(f"/account/appointments?done={done}", status_code=SEE_OTHER), tokens)
 
 
 @router.get("/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)
 async def reschedule_form(request: Request, appointment_id: uuid.UUID, service_id: uuid.UUID) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     slots = (
         await _proxy(request).request("appointments", "GET", "/slots", query=f"service_id={service_id}&limit=300")
     ).json()
     days = slot_days(slots, language_of(request))
-    return _with_tokens(
+    return with_tokens(
         render(request, "account/reschedule.html", appointment_id=appointment_id, days=days, errors={}), tokens
     )
 
 
 @router.post("/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)
 async def reschedule(request: Request, appointment_id: uuid.UUID, slot_id: Text = "") -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     answer = await _proxy(request).call_json(
         "appointments",
         "POST",
@@ -372,7 +368,7 @@ async def reschedule(request: Request, appointment_id: uuid.UUID, slot_id: Text 
     )
     if answer.status != 200:
         errors = _errors(request, answer)
-        return _with_tokens(
+        return with_tokens(
             render(
                 request,
                 "account/reschedule.html",
@@ -383,18 +379,18 @@ async def reschedule(request: Request, appointment_id: uuid.UUID, slot_id: Text 
             ),
             tokens,
         )
-    return _with_tokens(RedirectResponse("/account/appointments?done=reschedule", status_code=SEE_OTHER), tokens)
+    return with_tokens(RedirectResponse("/account/appointments?done=reschedule", status_code=SEE_OTHER), tokens)
 
 
 @router.get("/appointments/{appointment_id}/calendar.ics")
 async def calendar_file(request: Request, appointment_id: uuid.UUID) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     answer = await _proxy(request).request(
         "appointments", "GET", f"/my/appointments/{appointment_id}.ics", identity=principal.identity_headers()
     )
-    return _with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)
+    return with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)
 
 
 # --- history: every appointment of the account, with those booked without an account once a clinic validated
@@ -403,22 +399,22 @@ async def calendar_file(request: Request, appointment_id: uuid.UUID) -> Response
 
 @router.get("/history", response_class=HTMLResponse)
 async def history(request: Request) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     answer = await _proxy(request).request("appointments", "GET", "/my/history", identity=principal.identity_headers())
     listing = answer.json()
     lang = language_of(request)
     for appointment in listing["appointments"]:
         appointment["when"] = when(appointment["starts_at"], lang)
-    return _with_tokens(render(request, "account/history.html", history=listing, h=HISTORY_TEXTS[lang]), tokens)
+    return with_tokens(render(request, "account/history.html", history=listing, h=HISTORY_TEXTS[lang]), tokens)
 
 
 @router.get("/history/{document}")
 async def history_document(request: Request, document: Literal["pdf", "ics"]) -> Response:
-    principal, tokens = await _session(request)
+    principal, tokens = await citizen_session(request)
     if principal is None:
-        return _login_redirect()
+        return login_redirect()
     answer = await _proxy(request).request(
         "appointments",
         "GET",
@@ -426,8 +422,4 @@ async def history_document(request: Request, document: Literal["pdf", "ics"]) ->
         query=f"language={language_of(request)}",
         identity=principal.identity_headers(),
     )
-    return _with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)
-
-
-# What the other citizen pages (association requests) reuse of the session handling.
-session, login_redirect, with_tokens = _session, _login_redirect, _with_tokens
+    return with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)

@@ -31,7 +31,7 @@ def _proxy(request: Request) -> Proxy:
     return request.app.state.proxy
 
 
-def _staff(request: Request) -> Principal | None:
+def staff_of(request: Request) -> Principal | None:
     token = request.cookies.get(ACCESS)
     if not token:
         return None
@@ -42,7 +42,7 @@ def _staff(request: Request) -> Principal | None:
     return principal if principal.audience == "staff" else None
 
 
-def _to_login() -> RedirectResponse:
+def to_login() -> RedirectResponse:
     return RedirectResponse("/admin/login", status_code=SEE_OTHER)
 
 
@@ -83,9 +83,9 @@ async def logout(request: Request) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 async def suivi(request: Request, day: date | None = None, validated: uuid.UUID | None = None) -> Response:
-    staff = _staff(request)
+    staff = staff_of(request)
     if staff is None:
-        return _to_login()
+        return to_login()
     day = day or datetime.now(MONTREAL).date()
     entries = await _day(request, staff, day)
     # Read-your-writes: the list learns of a validation by event; after one, wait (briefly) for it.
@@ -104,17 +104,17 @@ async def suivi(request: Request, day: date | None = None, validated: uuid.UUID 
 @router.get("/legend", response_class=HTMLResponse)
 async def legend(request: Request, day: date | None = None) -> Response:
     """The guide's summary of the Suivi icons: each state, what it means, what to do."""
-    staff = _staff(request)
+    staff = staff_of(request)
     if staff is None:
-        return _to_login()
+        return to_login()
     return render(request, "admin/legend.html", staff=staff, day=day, page=icon_legend.PAGE, states=icon_legend.STATES)
 
 
 @router.post("/appointments/{appointment_id}/{attendance}")
 async def record_attendance(request: Request, appointment_id: uuid.UUID, attendance: str, day: Text = "") -> Response:
-    staff = _staff(request)
+    staff = staff_of(request)
     if staff is None:
-        return _to_login()
+        return to_login()
     answer = await _proxy(request).call_json(
         "appointments",
         "POST",
@@ -144,17 +144,17 @@ async def _schedules_page(request: Request, staff: Principal, status: int = 200,
 
 @router.get("/schedules", response_class=HTMLResponse)
 async def schedules_page(request: Request, created: int = -1) -> Response:
-    staff = _staff(request)
+    staff = staff_of(request)
     if staff is None:
-        return _to_login()
+        return to_login()
     return await _schedules_page(request, staff, created=created)
 
 
 @router.post("/schedules", response_class=HTMLResponse)
 async def create_schedule(request: Request) -> Response:
-    staff = _staff(request)
+    staff = staff_of(request)
     if staff is None:
-        return _to_login()
+        return to_login()
     form = await request.form()
     closed = [d.strip() for d in str(form.get("closed_dates", "")).split(",") if d.strip()]
     payload = {
@@ -214,9 +214,9 @@ def _next_step(entry: dict[str, Any], day: str) -> str:
 
 @router.get("/appointments/{appointment_id}/{step}", response_class=HTMLResponse)
 async def validation_page(request: Request, appointment_id: uuid.UUID, step: str, day: str = "") -> Response:
-    staff = _staff(request)
+    staff = staff_of(request)
     if staff is None:
-        return _to_login()
+        return to_login()
     entry = await _entry(request, staff, appointment_id)
     if entry is None or step not in ("identity", "association") or not entry.get("account_id"):
         return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
@@ -235,9 +235,9 @@ def _shown(entry: dict[str, Any], step: str) -> dict[str, Any]:
 
 @router.post("/appointments/{appointment_id}/{step}/confirm", response_class=HTMLResponse)
 async def validate(request: Request, appointment_id: uuid.UUID, step: str) -> Response:
-    staff = _staff(request)
+    staff = staff_of(request)
     if staff is None:
-        return _to_login()
+        return to_login()
     form = await request.form()
     day = str(form.get("day", ""))
     entry = await _entry(request, staff, appointment_id)
@@ -276,7 +276,3 @@ async def validate(request: Request, appointment_id: uuid.UUID, step: str) -> Re
     if after_identity and entry.get("card_icon") != "green":
         return RedirectResponse(f"/admin/appointments/{appointment_id}/association?day={day}", status_code=SEE_OTHER)
     return RedirectResponse(f"/admin?day={day}&validated={appointment_id}", status_code=SEE_OTHER)
-
-
-# What the other console pages (association requests) reuse of the staff session handling.
-staff_of, to_login = _staff, _to_login

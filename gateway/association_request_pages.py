@@ -54,7 +54,7 @@ async def _citizen_page(request: Request, principal: Principal, status: int = 20
 
 @citizen_router.get("", response_class=HTMLResponse)
 async def citizen_requests(request: Request, filed: int = 0) -> Response:
-    principal, tokens = await account_pages.session(request)
+    principal, tokens = await account_pages.citizen_session(request)
     if principal is None:
         return account_pages.login_redirect()
     return account_pages.with_tokens(await _citizen_page(request, principal, filed=bool(filed)), tokens)
@@ -62,7 +62,7 @@ async def citizen_requests(request: Request, filed: int = 0) -> Response:
 
 @citizen_router.post("", response_class=HTMLResponse)
 async def file_request(request: Request, person_id: Annotated[str, Form()] = "") -> Response:
-    principal, tokens = await account_pages.session(request)
+    principal, tokens = await account_pages.citizen_session(request)
     if principal is None:
         return account_pages.login_redirect()
     try:
