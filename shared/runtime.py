@@ -40,7 +40,9 @@ class ServiceRuntime:
         configure_logging(settings.service_name, settings.log_level)
         configure_tracing(settings.service_name, settings.tracing_exporter, settings.tracing_otlp_endpoint)
         self.settings = settings
-        self.engine = make_engine(settings.database_url, settings.db_pool_size)
+        self.engine = make_engine(
+            settings.database_url, settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds
+        )
         self.sessions = make_sessionmaker(self.engine)
         self.bus = Bus(
             settings.amqp_url,

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.logging import current_correlation_id
 from shared.messages import Contract, EventEnvelope
@@ -17,6 +17,11 @@ class UnitOfWork:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """For single statements that are a transaction on their own (shared.db.pooled_driver_connection)."""
+        return self._sessions.kw["bind"]
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()

@@ -9,17 +9,20 @@ row lock and PostgreSQL re-checks `booked < capacity` after it, so a slot can ne
 """
 
 import uuid
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
+from shared.db import pooled_driver_connection
 from shared.messages import EventEnvelope
 from shared.outbox import outbox_row
-from shared.unit_of_work import UnitOfWork
 
 SLOT_DETAILS = """
 SELECT s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
@@ -88,16 +91,15 @@ async def read_slot_details(connection: asyncpg.Connection, slot_id: uuid.UUID) 
 
 
 class BookingConnection:
-    """The asyncpg connection under a unit of work's session, used outside any transaction.
+    """A pooled asyncpg connection used in autocommit, with no SQLAlchemy Session around it.
 
-    SQLAlchemy's asyncpg adapter sends BEGIN only before its own first statement, so statements sent
-    here run in autocommit and the session's rollback on exit has nothing to undo. SQLAlchemy never
-    sees errors raised here, so a lost connection is invalidated by hand: otherwise the pool would
-    hand the dead connection out again and every later booking on it would fail.
+    SQLAlchemy never sees errors raised here, so a lost connection is invalidated by hand: otherwise
+    the pool would hand the dead connection out again and every later booking on it would fail.
     """
 
-    def __init__(self, pooled: AsyncConnection, driver: asyncpg.Connection) -> None:
-        self._pooled, self._driver = pooled, driver
+    def __init__(self, pooled: PoolProxiedConnection) -> None:
+        self._pooled = pooled
+        self._driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
 
     async def slot_details(self, slot_id: uuid.UUID) -> SlotDetails | None:
         return await self._guarded(read_slot_details(self._driver, slot_id))
@@ -130,11 +132,11 @@ class BookingConnection:
         try:
             return await operation
         except CONNECTION_LOST:
-            await self._pooled.invalidate()
+            await greenlet_spawn(self._pooled.invalidate)
             raise
 
 
-async def driver_connection(uow: UnitOfWork) -> BookingConnection:
-    pooled = await uow.session.connection()
-    driver = (await pooled.get_raw_connection()).driver_connection
-    return BookingConnection(pooled, driver)  # type: ignore[arg-type]
+@asynccontextmanager
+async def booking_connection(engine: AsyncEngine) -> AsyncIterator[BookingConnection]:
+    async with pooled_driver_connection(engine) as pooled:
+        yield BookingConnection(pooled)

@@ -201,9 +201,8 @@ async def book_appointment(
     appointment_id = uuid.uuid4()
     token = domain.manage_token(secret, appointment_id)
     try:
-        async with uow:
-            # The hot path: two round trips on the driver connection, no ORM (booking_statement.py says why).
-            connection = await booking_statement.driver_connection(uow)
+        # The hot path: two round trips on a driver connection, no ORM, no session (booking_statement.py).
+        async with booking_statement.booking_connection(uow.engine) as connection:
             seat = await connection.slot_details(booking.slot_id)
             if seat is None:
                 raise domain.refusal_for(None, datetime.now(UTC))
