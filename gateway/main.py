@@ -6,10 +6,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware import Middleware
 
 from gateway import account_pages, admin_pages, api, association_request_pages, audit_pages, help_pages, portal
 from gateway.auth import TokenVerifier
 from gateway.proxy import Proxy
+from gateway.proxy_fast_path import ProxyFastPath
 from gateway.routes import resolve
 from gateway.settings import GatewaySettings
 from gateway.web import STATIC_DIR
@@ -67,4 +69,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(settings.jwt_public_key)
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Appended, so innermost (add_middleware would make it outermost): the shared tracing, metrics and
+    # correlation-id middleware still wrap the proxied requests it answers without FastAPI's routing.
+    app.user_middleware.append(Middleware(ProxyFastPath))
     return app

@@ -1,6 +1,6 @@
 """Forwards requests to services over one shared aiohttp session with keep-alive."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,13 @@ from shared.logging import CORRELATION_HEADER, current_correlation_id
 from shared.tracing import inject_trace_headers
 
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "idempotency-key", "authorization")
+_FORWARDED_REQUEST_NAMES = frozenset(name.encode() for name in FORWARDED_REQUEST_HEADERS)
 FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after", "idempotent-replayed")
+
+
+def forwarded_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The whitelisted ones of an ASGI scope's raw headers (names arrive lower-cased), as `request` keeps them."""
+    return {name.decode(): value.decode("latin-1") for name, value in raw if name in _FORWARDED_REQUEST_NAMES}
 
 
 @dataclass(frozen=True)
