@@ -1,0 +1,115 @@
+"""The email channel against real SMTP servers: what arrives, byte for byte where it matters."""
+
+import email
+import email.policy
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.notifications.email_channel import EmailChannel
+from services.notifications.settings import NotificationsSettings
+from shared.devstack.mail_sink import MailSink
+from shared.testing.fixtures import free_port
+
+SUBJECT = "Rendez-vous confirmé : Prise de sang, jeudi 26 novembre 2026 à 19 h 33 (CLSC de Verdun)"
+BODY = "Bonjour Léa,\n\nVotre rendez-vous est confirmé.\n\nAnnuler : https://portail.example/appointments/x\n"
+
+
+class RawCapture:
+    """An SMTP server keeping each transaction's envelope and raw bytes (aiosmtpd handler protocol)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], list[str], bytes]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd calls it by this name
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), list(envelope.mail_options), envelope.original_content)
+        )
+        return "250 OK"
+
+
+@pytest.fixture
+def raw_server() -> Iterator[tuple[RawCapture, int]]:
+    capture = RawCapture()
+    controller = Controller(capture, hostname="127.0.0.1", port=free_port(), decode_data=False)
+    controller.start()
+    yield capture, controller.port
+    controller.stop()
+
+
+def settings_for(port: int) -> NotificationsSettings:
+    return NotificationsSettings(environment="test", smtp_port=port)
+
+
+async def test_a_message_arrives_with_its_headers_and_body_intact(mail_sink: MailSink):
+    channel = EmailChannel(settings_for(mail_sink.port))
+    delivery_id = str(uuid.uuid4())
+    try:
+        message_id = await channel.send(delivery_id, "lea.roy+rdv@example.org", SUBJECT, BODY)
+        # A resend of the same delivery (e.g. after a crash before the commit) carries the same Message-ID.
+        again = await channel.send(delivery_id, "lea.roy+rdv@example.org", SUBJECT, BODY)
+    finally:
+        await channel.close()
+    assert message_id == again == f"<{delivery_id}@notifications.rendezvous-sante>"
+    first, second = mail_sink.transmissions()
+    assert (first.message_id, second.message_id) == (message_id, message_id)
+    assert len(mail_sink.messages()) == 1
+    assert first.sender == "no-reply@rendezvous-sante.example"
+    assert first.recipients == ["lea.roy+rdv@example.org"]
+    assert first.subject == SUBJECT
+    assert first.body.replace("\r\n", "\n") == BODY
+
+
+async def test_the_raw_message_is_well_formed_utf8_mime(raw_server):
+    capture, port = raw_server
+    channel = EmailChannel(settings_for(port))
+    long_link = "Confirmer : https://portail.example/appointments/" + "a1b2c3d4" * 12 + "/confirm?token=é\n"
+    try:
+        await channel.send(str(uuid.uuid4()), "lea@example.org", SUBJECT, BODY)
+        await channel.send(str(uuid.uuid4()), "lea@example.org", "Code", long_link)
+    finally:
+        await channel.close()
+    (sender, recipients, options, raw), (_, _, _, raw_long) = capture.received
+    assert (sender, recipients) == ("no-reply@rendezvous-sante.example", ["lea@example.org"])
+    assert "BODY=8BITMIME" in options
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(parsed["From"]) == "Rendez-vous santé <no-reply@rendezvous-sante.example>"
+    assert str(parsed["To"]) == "lea@example.org"
+    assert str(parsed["Subject"]) == SUBJECT
+    assert parsed["Date"].datetime is not None
+    assert parsed.get_content_type() == "text/plain"
+    assert parsed.get_content_charset() == "utf-8"
+    assert parsed.get_content().replace("\r\n", "\n") == BODY
+    assert parsed.defects == []
+    long = email.message_from_bytes(raw_long, policy=email.policy.default)
+    assert long["Content-Transfer-Encoding"] == "quoted-printable"
+    assert raw_long.isascii()
+    assert all(len(line) <= 78 for line in raw_long.split(b"\r\n"))
+    assert long.get_content().replace("\r\n", "\n") == long_link
+
+
+async def test_an_address_that_needs_quoting_goes_through_the_email_package(mail_sink: MailSink):
+    channel = EmailChannel(settings_for(mail_sink.port))
+    try:
+        await channel.send(str(uuid.uuid4()), '"lea roy"@example.org', SUBJECT, BODY)
+    finally:
+        await channel.close()
+    [mail] = mail_sink.transmissions()
+    assert mail.recipients == ['"lea roy"@example.org']
+    assert mail.subject == SUBJECT
+    assert mail.body.replace("\r\n", "\n") == BODY
+
+
+async def test_a_line_break_in_the_subject_is_refused_and_nothing_is_sent(mail_sink: MailSink):
+    channel = EmailChannel(settings_for(mail_sink.port))
+    try:
+        with pytest.raises(ValueError, match="linefeed or carriage return"):
+            await channel.send(str(uuid.uuid4()), "lea@example.org", "Hello\r\nBcc: eve@example.org", BODY)
+    finally:
+        await channel.close()
+    assert mail_sink.transmissions() == []
