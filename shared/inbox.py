@@ -1,7 +1,7 @@
 """Inbox: the ids of events a service has applied, recorded in the same transaction as the effect."""
 
+import asyncpg
 from sqlalchemy import Column, DateTime, Table, Text, Uuid, func
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import messaging_metadata
@@ -16,12 +16,32 @@ inbox_table = Table(
 )
 
 
+async def transaction_driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's transaction (begun if need be).
+
+    For hot statements: run on the driver with asyncpg's prepared-statement cache, they skip SQLAlchemy's
+    compile and execution machinery (measured at ~0.3 ms of CPU per statement), and still commit or roll
+    back with the unit of work. Errors they raise are asyncpg's own, not SQLAlchemy's.
+    """
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
+    driver: asyncpg.Connection = pooled.driver_connection
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; statements sent to the
+        # driver before that would each commit on their own. Begun through the adapter so that the
+        # session's commit and rollback end this very transaction.
+        await pooled.dbapi_connection._start_transaction()
+    if not driver.is_in_transaction():  # e.g. an engine set to autocommit: never write outside a transaction
+        raise RuntimeError("the session's connection has no open transaction")
+    return driver
+
+
+RECORD_ONCE = """
+INSERT INTO inbox (event_id, event_type) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+"""
+
+
 async def record_once(session: AsyncSession, envelope: EventEnvelope) -> bool:
     """True the first time this event is seen; False for a duplicate delivery."""
-    result = await session.execute(
-        insert(inbox_table)
-        .values(event_id=envelope.id, event_type=envelope.type)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(inbox_table.c.event_id)
-    )
-    return result.first() is not None
+    driver = await transaction_driver_connection(session)
+    return await driver.fetchval(RECORD_ONCE, envelope.id, envelope.type) is not None

@@ -6,27 +6,27 @@ only while the reminder is pending: it is set to NULL when the reminder is queue
 carry it in their body, blanked once sent), cancelled or skipped.
 """
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
 
 from services.notifications import reminder_window
 from services.notifications.appointment_messages import AppointmentDetails
-from services.notifications.models import reminders
+from shared.inbox import transaction_driver_connection
 from shared.unit_of_work import UnitOfWork
 
 REMINDER = "appointment_reminder"
 
-ADVANCE = text("""
-INSERT INTO appointment_versions (appointment_id, state, as_of) VALUES (:appointment_id, :state, :as_of)
+ADVANCE = """
+INSERT INTO appointment_versions (appointment_id, state, as_of) VALUES ($1, $2, $3)
 ON CONFLICT (appointment_id) DO UPDATE SET state = excluded.state, as_of = excluded.as_of
 WHERE appointment_versions.as_of < excluded.as_of AND appointment_versions.state <> 'cancelled'
 RETURNING 1
-""")
+"""
 
 
 async def advance_appointment(
@@ -34,8 +34,19 @@ async def advance_appointment(
 ) -> bool:
     """Records the appointment's latest event; False when this one is stale (a later event, or the
     cancellation, was already applied): then it must change nothing and send nothing."""
-    result = await uow.session.execute(ADVANCE, {"appointment_id": appointment_id, "state": state, "as_of": as_of})
-    return result.first() is not None
+    # On the driver: every appointment event runs it (see transaction_driver_connection).
+    driver = await transaction_driver_connection(uow.session)
+    return await driver.fetchval(ADVANCE, appointment_id, state, as_of) is not None
+
+
+# JSON goes in as text and is cast in SQL, so it does not depend on the connection's jsonb codec.
+PLAN = """
+INSERT INTO reminders (id, offset_minutes, due_at, appointment_id, source_event_id, account_id, starts_at,
+  destinations, details, manage_token)
+SELECT planned.id, planned.offset_minutes, planned.due_at, $4, $5, $6, $7, $8::text::jsonb, $9::text::jsonb, $10
+FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS planned (id, offset_minutes, due_at)
+ON CONFLICT ON CONSTRAINT reminders_once_per_event DO NOTHING
+"""
 
 
 async def plan_reminders(
@@ -52,23 +63,23 @@ async def plan_reminders(
     if not destinations:
         return 0
     planned = reminder_window.plan(details.starts_at, offsets_hours, details.timezone, now)
-    for offset_minutes, due_at in planned.items():
-        await uow.session.execute(
-            insert(reminders)
-            .values(
-                id=uuid.uuid4(),
-                appointment_id=details.appointment_id,
-                source_event_id=source_event_id,
-                offset_minutes=offset_minutes,
-                account_id=account_id,
-                starts_at=details.starts_at,
-                due_at=due_at,
-                destinations=dict(destinations),
-                details=details.stored(),
-                manage_token=manage_token,
-            )
-            .on_conflict_do_nothing(constraint="reminders_once_per_event")
-        )
+    if not planned:
+        return 0
+    driver = await transaction_driver_connection(uow.session)
+    # One statement for all the offsets, on the driver (see transaction_driver_connection).
+    await driver.execute(
+        PLAN,
+        [uuid.uuid4() for _ in planned],
+        list(planned),
+        list(planned.values()),
+        details.appointment_id,
+        source_event_id,
+        account_id,
+        details.starts_at,
+        json.dumps(dict(destinations)),
+        json.dumps(details.stored()),
+        manage_token,
+    )
     return len(planned)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.notifications.channels import Channels
 from services.notifications.models import deliveries
 from services.notifications.rendering import RenderedMessage
+from shared.inbox import transaction_driver_connection
 from shared.messages import EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
@@ -22,6 +23,12 @@ log = structlog.get_logger(__name__)
 # What the log keeps instead of an erased address, or of a body that must not be stored.
 ERASED = "[erased]"
 CODE_WITHHELD = "[code withheld]"
+
+
+RECORD_DELIVERY = """
+INSERT INTO deliveries (id, event_id, kind, channel, recipient, account_id, language, subject, body)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT ON CONSTRAINT deliveries_once_per_event DO NOTHING
+"""
 
 
 async def record_delivery(
@@ -36,20 +43,19 @@ async def record_delivery(
 ) -> None:
     """Queue one message in the delivery log, in the caller's transaction (at most once per event, kind
     and channel). `event_id` is the event's, or the reminder's for reminders."""
-    await uow.session.execute(
-        insert(deliveries)
-        .values(
-            id=uuid.uuid4(),
-            event_id=event_id,
-            kind=kind,
-            channel=channel,
-            recipient=recipient,
-            account_id=account_id,
-            language=language,
-            subject=message.subject,
-            body=message.body,
-        )
-        .on_conflict_do_nothing(constraint="deliveries_once_per_event")
+    # On the driver: one of the statements every booking pays for (see transaction_driver_connection).
+    driver = await transaction_driver_connection(uow.session)
+    await driver.execute(
+        RECORD_DELIVERY,
+        uuid.uuid4(),
+        event_id,
+        kind,
+        channel,
+        recipient,
+        account_id,
+        language,
+        message.subject,
+        message.body,
     )
 
 
@@ -121,23 +127,25 @@ async def erase_person(uow: UnitOfWork, account_id: uuid.UUID, contacts: list[st
     return result.rowcount
 
 
-CLAIM_DUE = text("""
+CLAIM_DUE = """
 SELECT id, channel, recipient, subject, body, language, attempts FROM deliveries
 WHERE status = 'pending' AND next_attempt_at <= now()
-ORDER BY next_attempt_at LIMIT :batch FOR UPDATE SKIP LOCKED
-""")
+ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
 # The body is blanked with the sent mark: it can hold a cancel token, and is no longer needed.
-MARK_SENT = text("""
-UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1, body = '', last_error = NULL
-WHERE id = :id
-""")
-RECORD_PROVIDER_ID = text("UPDATE deliveries SET provider_message_id = :provider_id WHERE id = :id")
-MARK_RETRY = text("""
-UPDATE deliveries SET attempts = attempts + 1, last_error = :error,
-  status = CASE WHEN attempts + 1 >= :max_attempts THEN 'failed' ELSE 'pending' END,
+MARK_SENT = """
+UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1, body = '', last_error = NULL,
+  provider_message_id = sent.provider_id
+FROM unnest($1::uuid[], $2::text[]) AS sent (id, provider_id)
+WHERE deliveries.id = sent.id
+"""
+MARK_RETRY = """
+UPDATE deliveries SET attempts = attempts + 1, last_error = failed.error,
+  status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END,
   next_attempt_at = now() + make_interval(secs => least(300, 2 * power(2, attempts)))
-WHERE id = :id
-""")
+FROM unnest($1::uuid[], $2::text[]) AS failed (id, error)
+WHERE deliveries.id = failed.id
+"""
 
 
 class DeliveryDispatcher:
@@ -195,37 +203,51 @@ class DeliveryDispatcher:
         Claiming is the costly step of a busy queue table: each sent row leaves a dead entry that the
         ordered, SKIP LOCKED scan walks over until a vacuum. A batch pays that walk once for several sends.
 
-        Each row is marked sent inside the open transaction *before* its provider exchange, so between
-        the provider's acceptance and our record of it come only the remaining sends of the batch and
-        the COMMIT. A crash inside that window can repeat those messages; each carries the same
-        Message-ID (email) or client_reference (SMS), derived from the delivery id. On shutdown the
-        worker finishes the send in hand and commits; the rows it did not reach go back to the queue.
+        The outcome of each send (sent with the provider's id, or failed with the error for a retry) is
+        written for the whole batch in one statement per outcome, then committed: between a provider's
+        acceptance and our record of it come only the remaining sends of the batch, those statements and
+        the COMMIT. A crash inside that window can repeat those messages; each carries the same Message-ID
+        (email) or client_reference (SMS), derived from the delivery id. On shutdown the worker finishes
+        the send in hand and commits; the rows it did not reach go back to the queue.
         """
         async with self._unit_of_work() as uow:
-            rows = (await uow.session.execute(CLAIM_DUE, {"batch": self._batch})).all()
+            # On the driver, with prepared statements: SQLAlchemy's per-statement machinery cost more CPU
+            # than the send itself. The rows stay locked by this transaction, which the unit of work ends.
+            driver = await transaction_driver_connection(uow.session)
+            rows = await driver.fetch(CLAIM_DUE, self._batch)
             if not rows:
                 return False
+            sent: tuple[list[uuid.UUID], list[str]] = ([], [])
+            failed: tuple[list[uuid.UUID], list[str]] = ([], [])
             for row in rows:
                 if self._stopping:
                     break
-                await self._send_one(uow, channels, row)
+                await self._send_one(channels, row, sent, failed)
+            if sent[0]:
+                await driver.execute(MARK_SENT, *sent)
+            if failed[0]:
+                await driver.execute(MARK_RETRY, *failed, self._max_attempts)
             await uow.commit()
             return True
 
-    async def _send_one(self, uow: UnitOfWork, channels: Channels, row: Any) -> None:
-        # A savepoint, so a failed send undoes only its own "sent" mark and keeps the row lock.
-        attempt = await uow.session.begin_nested()
-        await uow.session.execute(MARK_SENT, {"id": row.id})
+    async def _send_one(
+        self,
+        channels: Channels,
+        row: Any,
+        sent: tuple[list[uuid.UUID], list[str]],
+        failed: tuple[list[uuid.UUID], list[str]],
+    ) -> None:
         try:
             provider_id = await channels.send(
-                row.channel, str(row.id), row.recipient, row.subject, row.body, row.language
+                row["channel"], str(row["id"]), row["recipient"], row["subject"], row["body"], row["language"]
             )
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried with backoff
-            await attempt.rollback()
-            log.warning("delivery_failed", delivery_id=str(row.id), attempt=row.attempts + 1, error=type(exc).__name__)
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            await uow.session.execute(MARK_RETRY, {"id": row.id, "error": error, "max_attempts": self._max_attempts})
+            log.warning(
+                "delivery_failed", delivery_id=str(row["id"]), attempt=row["attempts"] + 1, error=type(exc).__name__
+            )
+            failed[0].append(row["id"])
+            failed[1].append(f"{type(exc).__name__}: {exc}"[:500])
         else:
-            await uow.session.execute(RECORD_PROVIDER_ID, {"id": row.id, "provider_id": provider_id})
-            await attempt.commit()
-        log.info("delivery_handled", delivery_id=str(row.id), channel=row.channel)
+            sent[0].append(row["id"])
+            sent[1].append(provider_id)
+        log.info("delivery_handled", delivery_id=str(row["id"]), channel=row["channel"])
