@@ -45,7 +45,17 @@ class Proxy:
         # Shorter than the services' keep-alive (75 s), so the gateway never reuses a connection
         # the service is closing (a ServerDisconnectedError that would surface as a 503).
         connector = aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=30, ttl_dns_cache=300)
-        self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout, auto_decompress=False)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout,
+            auto_decompress=False,
+            # One session serves every caller: it must never keep a cookie from one answer for the next
+            # request (and a cookie jar is filtered on every request).
+            cookie_jar=aiohttp.DummyCookieJar(),
+            # Bodies are relayed as they come and Content-Encoding is not forwarded: never ask for gzip.
+            # No User-Agent either: the services do not use it, and each header is bytes on every hop.
+            skip_auto_headers=("Accept-Encoding", "User-Agent"),
+        )
 
     async def close(self) -> None:
         if self._session is not None:

@@ -7,8 +7,8 @@ routes. It takes only what `proxy_api` would take and the routing table resolves
 the gateway composes itself, unknown /api paths that proxy_api answers 404, pages) falls through to FastAPI.
 """
 
+from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect, Request
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import api
@@ -17,9 +17,10 @@ from gateway.proxy import Proxy, UpstreamUnavailable, forwarded_headers
 from gateway.routes import Route, resolve
 from shared.errors import DomainError
 
-CATCH_ALL = next(route for route in api.router.routes if getattr(route, "endpoint", None) is api.proxy_api)
+_API_ROUTES = [route for route in api.router.routes if isinstance(route, APIRoute)]
+CATCH_ALL = next(route for route in _API_ROUTES if route.endpoint is api.proxy_api)
 # Declared ahead of the catch-all in gateway/api.py, so FastAPI routes these to them, not to the table.
-COMPOSED = tuple(route for route in api.router.routes if route is not CATCH_ALL)
+COMPOSED = tuple(route for route in _API_ROUTES if route is not CATCH_ALL)
 # A body size limit on the catch-all route or its router is applied inside FastAPI's routing, which this path
 # skips: with one set, every request goes through FastAPI. (An app-wide limit wraps this middleware anyway.)
 ENABLED = CATCH_ALL.max_body_size is None and api.router.max_body_size is None
@@ -50,7 +51,9 @@ class ProxyFastPath:
         path = scope["path"]
         if any(char in path for char in ESCAPED_BY_STARLETTE):
             return False
-        return not any(route.matches(scope)[0] is Match.FULL for route in COMPOSED)
+        # What Route.matches decides for a full match, without the scope copies FastAPI's version makes.
+        method = scope["method"]
+        return not any(route.path_regex.match(path) and method in route.methods for route in COMPOSED)
 
     @staticmethod
     async def _forward(scope: Scope, receive: Receive, send: Send, route: Route, upstream_path: str) -> None:

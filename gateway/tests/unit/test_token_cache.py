@@ -54,3 +54,18 @@ def test_a_bad_signature_is_never_cached() -> None:
     for _ in range(2):
         with pytest.raises(DomainError):
             verifier.from_token(forged)
+
+
+def test_the_token_is_read_from_the_first_authorization_header_or_else_the_cookie() -> None:
+    verifier = TokenVerifier(PUBLIC)
+    first, second = (issue_access_token(PRIVATE, uuid.uuid4(), "citizen", 15) for _ in range(2))
+
+    def scope(*headers: tuple[bytes, bytes]) -> dict[str, object]:
+        return {"type": "http", "headers": list(headers)}
+
+    bearer = scope((b"authorization", f"BEARER {first}".encode()), (b"authorization", f"Bearer {second}".encode()))
+    assert verifier.principal_in(bearer) == verifier.from_token(first)
+    cookie = scope((b"cookie", f"lang=fr; access_token={second}".encode()))
+    assert verifier.principal_in(cookie) == verifier.from_token(second)
+    assert verifier.principal_in(scope((b"authorization", b"Basic abc"))) is None
+    assert verifier.principal_in(scope()) is None

@@ -1,0 +1,66 @@
+"""What the fast path relies on: it knows every /api route FastAPI would prefer to the routing table."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.requests import ClientDisconnect
+from starlette.routing import BaseRoute
+
+from gateway import api
+from gateway.main import create_app
+from gateway.proxy_fast_path import CATCH_ALL, COMPOSED, ProxyFastPath, read_body
+
+
+def all_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI 0.165 keeps included routers whole
+        yield from all_routes(included.routes) if included is not None else (route,)
+
+
+def test_every_api_route_of_the_app_is_the_catch_all_or_one_the_fast_path_leaves_to_fastapi() -> None:
+    api_routes = [r for r in all_routes(create_app().router.routes) if getattr(r, "path", "").startswith("/api")]
+    assert {id(route) for route in api_routes} == {id(CATCH_ALL), *(id(route) for route in COMPOSED)}
+    assert [route.path for route in COMPOSED] == ["/api/my/appointments", "/api/my/association-requests"]
+    assert api.router.routes[-1] is CATCH_ALL  # declared last: the composed routes win in FastAPI too
+
+
+def scope(path: str, method: str = "POST") -> dict[str, Any]:
+    return {"type": "http", "path": path, "method": method, "headers": []}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "taken"),
+    [
+        ("/api/appointments", "POST", True),
+        ("/api/my/appointments", "GET", True),  # only POST is composed
+        ("/api/my/appointments/abc/cancel", "POST", True),
+        ("/api/my/appointments", "POST", False),
+        ("/api/my/association-requests", "POST", False),
+        ("/api/establishments/a?b", "GET", False),  # Request.url would escape the "?"
+    ],
+)
+def test_which_requests_reach_the_catch_all(path: str, method: str, taken: bool) -> None:
+    assert ProxyFastPath._routed_to_catch_all(scope(path, method)) is taken
+
+
+async def test_the_body_is_read_whole_from_every_chunk() -> None:
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"a": ', "more_body": True},
+            {"type": "http.request", "body": b"1}", "more_body": False},
+        ]
+    )
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    assert await read_body(receive) == b'{"a": 1}'
+
+
+async def test_a_client_gone_before_its_body_is_a_disconnect() -> None:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    with pytest.raises(ClientDisconnect):
+        await read_body(receive)
