@@ -8,6 +8,7 @@ the appointment and its event still commit together; the conditional UPDATE stil
 row lock and PostgreSQL re-checks `booked < capacity` after it, so a slot can never be oversold.
 """
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -54,7 +55,7 @@ INSERT INTO outbox (event_id, routing_key, body, correlation_id)
 SELECT ${_OUTBOX}, ${_OUTBOX + 1}, ${_OUTBOX + 2}, ${_OUTBOX + 3} FROM appointment
 RETURNING id
 """
-SLOT_STATE = "SELECT starts_at, capacity, booked FROM slots WHERE id = $1"
+SLOT_STATE = "SELECT starts_at, ends_at, capacity, booked FROM slots WHERE id = $1"
 T = TypeVar("T")
 
 
@@ -85,6 +86,33 @@ CONNECTION_LOST = (
 )
 
 
+class SlotDetailsCache:
+    """Slot details read in the last `ttl_seconds`, so a booking of a slot booked moments ago is one round trip.
+
+    Safe for the seat: the booking statement claims the seat only at the times it was given, so a slot
+    moved since it was cached is refused, and the caller then reads it afresh (`forget`). What the cache
+    can make stale is the place and service wording of the event, for at most `ttl_seconds` after an edit.
+    """
+
+    def __init__(self, ttl_seconds: float = 2.0, max_entries: int = 10_000) -> None:
+        self._ttl, self._max = ttl_seconds, max_entries
+        self._entries: dict[uuid.UUID, tuple[float, SlotDetails]] = {}
+
+    def get(self, slot_id: uuid.UUID) -> SlotDetails | None:
+        entry = self._entries.get(slot_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, slot_id: uuid.UUID, details: SlotDetails) -> None:
+        if len(self._entries) >= self._max:
+            self._entries.clear()  # bounded memory; dropping all is cheaper than tracking recency per hit
+        self._entries[slot_id] = (time.monotonic() + self._ttl, details)
+
+    def forget(self, slot_id: uuid.UUID) -> None:
+        self._entries.pop(slot_id, None)
+
+
 async def read_slot_details(connection: asyncpg.Connection, slot_id: uuid.UUID) -> SlotDetails | None:
     row = await connection.fetchrow(SLOT_DETAILS, slot_id)
     return SlotDetails(**row) if row is not None else None
@@ -101,8 +129,15 @@ class BookingConnection:
         self._pooled = pooled
         self._driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
 
-    async def slot_details(self, slot_id: uuid.UUID) -> SlotDetails | None:
-        return await self._guarded(read_slot_details(self._driver, slot_id))
+    async def slot_details(self, slot_id: uuid.UUID, cache: SlotDetailsCache) -> tuple[SlotDetails | None, bool]:
+        """The slot's details and whether they came from the cache."""
+        cached = cache.get(slot_id)
+        if cached is not None:
+            return cached, True
+        details = await self._guarded(read_slot_details(self._driver, slot_id))
+        if details is not None:
+            cache.put(slot_id, details)
+        return details, False
 
     async def slot_state(self, slot_id: uuid.UUID) -> asyncpg.Record | None:
         return await self._guarded(self._driver.fetchrow(SLOT_STATE, slot_id))

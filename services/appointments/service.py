@@ -35,6 +35,7 @@ from shared.contracts.appointments import (
 )
 from shared.contracts.appointments import AppointmentCompleted as AppointmentCompletedEvent
 from shared.logging import current_correlation_id
+from shared.messages import EventEnvelope
 from shared.metrics import count_bookings
 from shared.unit_of_work import UnitOfWork
 
@@ -188,6 +189,47 @@ def from_account(account_id: uuid.UUID, request: BookForPersonRequest) -> NewBoo
     return NewBooking(account_id=account_id, **request.model_dump())
 
 
+# Per process: a slot booked moments ago is booked again in one round trip (booking_statement.SlotDetailsCache).
+SLOT_DETAILS = booking_statement.SlotDetailsCache()
+
+
+def _booking_rows(
+    booking: NewBooking,
+    seat: booking_statement.SlotDetails,
+    appointment_id: uuid.UUID,
+    token: str,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+) -> tuple[dict[str, Any], EventEnvelope]:
+    """The appointment row's values and its AppointmentBooked event, rendered for the slot's times."""
+    event = AppointmentBooked(
+        appointment_id=appointment_id,
+        slot_id=booking.slot_id,
+        account_id=booking.account_id,
+        person_id=booking.person_id,
+        starts_at=seat.starts_at,
+        ends_at=seat.ends_at,
+        place=_place(seat),
+        service=_service(seat),
+        patient=PatientContactV1(
+            first_name=booking.first_name,
+            last_name=booking.last_name,
+            email=booking.email,
+            phone=booking.phone,
+        ),
+        language=booking.language,  # type: ignore[arg-type]
+        manage_token=token,
+        notify_channels=booking.notify_channels,  # type: ignore[arg-type]
+    )
+    appointment = {
+        **booking.__dict__,
+        "person_key": domain.person_key(booking.person_id, booking.email, booking.phone),
+        "idempotency_key": idempotency_key,
+        "request_fingerprint": fingerprint,
+    }
+    return appointment, event.to_envelope(current_correlation_id())
+
+
 @count_bookings
 async def book_appointment(
     uow: UnitOfWork, secret: bytes, booking: NewBooking, idempotency_key: str | None = None
@@ -201,40 +243,26 @@ async def book_appointment(
     appointment_id = uuid.uuid4()
     token = domain.manage_token(secret, appointment_id)
     try:
-        # The hot path: two round trips on a driver connection, no ORM, no session (booking_statement.py).
+        # The hot path: one or two round trips on a driver connection, no ORM, no session (booking_statement.py).
         async with booking_statement.booking_connection(uow.engine) as connection:
-            seat = await connection.slot_details(booking.slot_id)
-            if seat is None:
-                raise domain.refusal_for(None, datetime.now(UTC))
-            event = AppointmentBooked(
-                appointment_id=appointment_id,
-                slot_id=booking.slot_id,
-                account_id=booking.account_id,
-                person_id=booking.person_id,
-                starts_at=seat.starts_at,
-                ends_at=seat.ends_at,
-                place=_place(seat),
-                service=_service(seat),
-                patient=PatientContactV1(
-                    first_name=booking.first_name,
-                    last_name=booking.last_name,
-                    email=booking.email,
-                    phone=booking.phone,
-                ),
-                language=booking.language,  # type: ignore[arg-type]
-                manage_token=token,
-                notify_channels=booking.notify_channels,  # type: ignore[arg-type]
-            )
-            appointment = {
-                **booking.__dict__,
-                "person_key": domain.person_key(booking.person_id, booking.email, booking.phone),
-                "idempotency_key": idempotency_key,
-                "request_fingerprint": fingerprint,
-            }
-            envelope = event.to_envelope(current_correlation_id())
-            if not await connection.book(seat, appointment_id, appointment, envelope):
+            seat, cached = await connection.slot_details(booking.slot_id, SLOT_DETAILS)
+            while True:
+                if seat is None:
+                    raise domain.refusal_for(None, datetime.now(UTC))
+                appointment, envelope = _booking_rows(
+                    booking, seat, appointment_id, token, idempotency_key, fingerprint
+                )
+                if await connection.book(seat, appointment_id, appointment, envelope):
+                    break
                 state = await connection.slot_state(booking.slot_id)
-                raise domain.refusal_for(domain.SlotState(*state) if state else None, datetime.now(UTC))
+                if cached:
+                    SLOT_DETAILS.forget(booking.slot_id)
+                    if state is not None and (state["starts_at"], state["ends_at"]) != (seat.starts_at, seat.ends_at):
+                        # Moved since it was cached: read afresh and book it at its new times.
+                        seat, cached = await connection.slot_details(booking.slot_id, SLOT_DETAILS)
+                        continue
+                slot = domain.SlotState(state["starts_at"], state["capacity"], state["booked"]) if state else None
+                raise domain.refusal_for(slot, datetime.now(UTC))
     except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
         if "appointments_no_overlap" in _constraint(exc):
             raise domain.OVERLAPPING from None

@@ -65,3 +65,24 @@ def test_fingerprint_depends_on_every_field_but_not_their_order():
 def test_only_booked_appointments_can_be_cancelled():
     assert {domain.BOOKED} == domain.CANCELLABLE
     assert domain.cannot_cancel(domain.ARRIVED).status == 409
+
+
+def test_slot_details_cache_expires_and_stays_bounded(monkeypatch):
+    import uuid
+
+    from services.appointments import booking_statement
+
+    now = [100.0]
+    monkeypatch.setattr(booking_statement.time, "monotonic", lambda: now[0])
+    cache = booking_statement.SlotDetailsCache(ttl_seconds=2.0, max_entries=2)
+    a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    details = object()
+    cache.put(a, details)  # type: ignore[arg-type]
+    assert cache.get(a) is details
+    now[0] += 2.5
+    assert cache.get(a) is None
+    cache.put(b, details)  # type: ignore[arg-type]
+    cache.put(c, details)  # type: ignore[arg-type]
+    assert len(cache._entries) <= 2
+    cache.forget(c)
+    assert cache.get(c) is None
