@@ -102,11 +102,14 @@ PRUNE_SQL = "DELETE FROM outbox WHERE published_at < now() - interval '1 hour'"
 
 
 class OutboxRelay:
-    def __init__(self, dsn: str, bus: Bus, poll_seconds: float = 1.0, batch_size: int = 256) -> None:
+    def __init__(
+        self, dsn: str, bus: Bus, poll_seconds: float = 1.0, batch_size: int = 256, coalesce_seconds: float = 0.0
+    ) -> None:
         self._dsn = dsn
         self._bus = bus
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
+        self._coalesce_seconds = coalesce_seconds
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._pool: asyncpg.Pool | None = None
@@ -135,6 +138,10 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
             self._wakeup.clear()
+            if self._coalesce_seconds and not self._stopping:
+                # Events committed within this window leave in one claim: under load the relay ran one
+                # transaction per event (2.09 commits per booking in the appointments database).
+                await asyncio.sleep(self._coalesce_seconds)
 
     async def stop(self) -> None:
         """Flush what is ready, then close: used on graceful shutdown."""
@@ -156,7 +163,12 @@ class OutboxRelay:
 
     async def _ensure_connections(self) -> None:
         if self._pool is None:
-            self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2)
+            # The claim must walk outbox_unpublished as a plain index scan: that marks the entries of
+            # published rows dead as it passes, so the next claim skips them. The planner's bitmap scan
+            # revisits every one until a vacuum (3.9 ms per claim after 2,451 events, 0.1 ms this way).
+            self._pool = await asyncpg.create_pool(
+                self._dsn, min_size=1, max_size=2, server_settings={"enable_bitmapscan": "off"}
+            )
         if self._listener is None or self._listener.is_closed():
             self._listener = await asyncpg.connect(self._dsn)
             await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._wakeup.set())

@@ -51,7 +51,12 @@ class ServiceRuntime:
             prefetch=settings.consumer_prefetch,
             delivery_limit=settings.delivery_limit,
         )
-        self.relay = OutboxRelay(asyncpg_dsn(settings.database_url), self.bus, settings.outbox_poll_seconds)
+        self.relay = OutboxRelay(
+            asyncpg_dsn(settings.database_url),
+            self.bus,
+            settings.outbox_poll_seconds,
+            coalesce_seconds=settings.outbox_coalesce_seconds,
+        )
         self._workers: list[tuple[Worker, StopWorker | None]] = []
         self._consumers: list[EventConsumer] = []
         self._tasks: list[asyncio.Task[Any]] = []

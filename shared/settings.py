@@ -35,6 +35,8 @@ class ServiceSettings(BaseSettings):
     consumer_prefetch: int = 32
     delivery_limit: int = 5
     outbox_poll_seconds: float = 1.0
+    # After a wake-up the relay waits this long so events committed meanwhile share one claim and batch.
+    outbox_coalesce_seconds: float = 0.01
     # SIGTERM: at most this long for in-flight messages to finish, workers to stop and the outbox to
     # flush, after uvicorn's own HTTP drain (--timeout-graceful-shutdown); then the process exits anyway.
     shutdown_grace_seconds: float = 15.0
