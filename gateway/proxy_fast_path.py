@@ -24,8 +24,6 @@ COMPOSED = tuple(route for route in _API_ROUTES if route is not CATCH_ALL)
 # A body size limit on the catch-all route or its router is applied inside FastAPI's routing, which this path
 # skips: with one set, every request goes through FastAPI. (An app-wide limit wraps this middleware anyway.)
 ENABLED = CATCH_ALL.max_body_size is None and api.router.max_body_size is None
-# Request.url escapes these in the path proxy_api resolves; such paths are rare enough to leave to FastAPI.
-ESCAPED_BY_STARLETTE = ("?", "#", "\\")
 
 
 class ProxyFastPath:
@@ -49,11 +47,11 @@ class ProxyFastPath:
     @staticmethod
     def _routed_to_catch_all(scope: Scope) -> bool:
         path = scope["path"]
-        if any(char in path for char in ESCAPED_BY_STARLETTE):
-            return False
+        if "?" in path or "#" in path or "\\" in path:
+            return False  # Request.url escapes these in the path proxy_api resolves: rare, left to FastAPI
         # What Route.matches decides for a full match, without the scope copies FastAPI's version makes.
         method = scope["method"]
-        return not any(route.path_regex.match(path) and method in route.methods for route in COMPOSED)
+        return not any(method in route.methods and route.path_regex.match(path) for route in COMPOSED)
 
     @staticmethod
     async def _forward(scope: Scope, receive: Receive, send: Send, route: Route, upstream_path: str) -> None:
