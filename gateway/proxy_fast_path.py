@@ -21,9 +21,10 @@ _API_ROUTES = [route for route in api.router.routes if isinstance(route, APIRout
 CATCH_ALL = next(route for route in _API_ROUTES if route.endpoint is api.proxy_api)
 # Declared ahead of the catch-all in gateway/api.py, so FastAPI routes these to them, not to the table.
 COMPOSED = tuple(route for route in _API_ROUTES if route is not CATCH_ALL)
-# A body size limit on the catch-all route or its router is applied inside FastAPI's routing, which this path
-# skips: with one set, every request goes through FastAPI. (An app-wide limit wraps this middleware anyway.)
-ENABLED = CATCH_ALL.max_body_size is None and api.router.max_body_size is None
+# A body size limit or a dependency (a rate limit, say) on the catch-all route or its router is applied inside
+# FastAPI's routing, which this path skips: with one set, every request goes through FastAPI. (An app-wide
+# body limit wraps this middleware anyway.)
+ENABLED = not (CATCH_ALL.max_body_size or api.router.max_body_size or CATCH_ALL.dependencies or api.router.dependencies)
 
 
 class ProxyFastPath:

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute
 
 from gateway import api
 from gateway.main import create_app
-from gateway.proxy_fast_path import CATCH_ALL, COMPOSED, ProxyFastPath, read_body
+from gateway.proxy_fast_path import CATCH_ALL, COMPOSED, ENABLED, ProxyFastPath, read_body
 
 
 def all_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
@@ -23,6 +23,22 @@ def test_every_api_route_of_the_app_is_the_catch_all_or_one_the_fast_path_leaves
     assert {id(route) for route in api_routes} == {id(CATCH_ALL), *(id(route) for route in COMPOSED)}
     assert [route.path for route in COMPOSED] == ["/api/my/appointments", "/api/my/association-requests"]
     assert api.router.routes[-1] is CATCH_ALL  # declared last: the composed routes win in FastAPI too
+
+
+def test_no_body_limit_or_dependency_is_set_where_the_fast_path_would_skip_it() -> None:
+    """An app-wide body limit wraps the fast path; a limit or dependency inside FastAPI's routing would not.
+
+    The route's and router's own switch the fast path off (proxy_fast_path.ENABLED); the app's dependencies
+    and the inclusion's (create_service_app's include_router) are only visible inside FastAPI: if one is ever
+    set, teach the fast path to apply it too.
+    """
+    assert ENABLED
+    app = create_app()
+    assert app.router.dependencies == []
+    inclusions = [r for r in app.router.routes if getattr(r, "original_router", None) is api.router]
+    assert len(inclusions) == 1
+    context = inclusions[0].include_context  # type: ignore[attr-defined]
+    assert (context.max_body_size, context.dependencies) == (None, [])
 
 
 def scope(path: str, method: str = "POST") -> dict[str, Any]:
