@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 export CLINIC_PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export CLINIC_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: run test lint bench infra browser kubectl clean
+.PHONY: run test lint bench infra browser kubectl wrk clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/ensure-venv.sh
 	VENV=$(VENV) bash scripts/ensure-venv.sh
@@ -19,19 +19,23 @@ browser:
 kubectl:
 	bash scripts/ensure-kubectl.sh
 
+# The booking benchmark's load generator.
+wrk:
+	bash scripts/ensure-wrk.sh
+
 ## run: the whole system (services, gateway, portal, admin console, mail sink, demo data)
 run: $(VENV)/.installed infra
 	$(PY) -m shared.devstack
 
 ## test: lint, then every test against real PostgreSQL, RabbitMQ, SMTP and chromium
-test: $(VENV)/.installed infra browser kubectl lint
+test: $(VENV)/.installed infra browser kubectl wrk lint
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
 ## bench: booking, gateway hop, notification latency, search, login, memory, load sweep (under 10 min, 127.0.0.1 only); writes bench/report.json, bench/report.md, bench/sweep.png
-bench: $(VENV)/.installed infra
+bench: $(VENV)/.installed infra wrk
 	$(PY) -m bench.booking
 
 ## verify: chaos, fuzz, authz, code brute-force and privacy checks; writes bench/verify.json, fails on any failure

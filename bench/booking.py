@@ -41,6 +41,7 @@ from bench.raw_db import run_raw
 from bench.reporting import Figures, ratio, write_reports
 from bench.search_load import insert_establishments, search_run
 from bench.sweep import RATES, load_sweep
+from bench.wrk_load import wrk_bookings
 from shared.db import asyncpg_dsn
 from shared.devstack.databases import SERVICES, prepare_databases
 from shared.devstack.mail_sink import MailSink
@@ -157,19 +158,20 @@ def booking_body(catalogue: Catalogue, prefix: str = PATIENT_PREFIX) -> Callable
 
 
 async def booking_run(supervisor: Supervisor, catalogue: Catalogue, concurrency: int, seconds: float) -> dict[str, Any]:
-    body = booking_body(catalogue)
+    """Sustained bookings from wrk, each a different patient (an address starting with PATIENT_PREFIX)."""
+    url = supervisor.config.url("gateway") + "/api/appointments"
+    patient = {key: value for key, value in PATIENT.items() if key != "email"}
     before = cpu.snapshot(process_groups(supervisor))
-    async with http_session(concurrency) as session:
-        call = HttpCall(session, "POST", supervisor.config.url("gateway") + "/api/appointments", 201, body)
-        result = await closed_loop(call, concurrency, seconds)
-    summary = summarise(result, call)
+    summary = await asyncio.to_thread(
+        wrk_bookings, url, catalogue.gateway_slots, patient, PATIENT_PREFIX, concurrency, seconds
+    )
     summary["cpu_cores_during_run"] = {
         "loadgen": summary["loadgen_cpu_cores"],
-        **cpu.cores_used(before, cpu.snapshot(process_groups(supervisor)), result.wall_seconds),
+        **cpu.cores_used(before, cpu.snapshot(process_groups(supervisor)), summary["seconds"]),
     }
     # CPU time per booking holds up better than bookings/s when other work shares the machine.
     summary["cpu_ms_per_booking"] = {
-        name: round(cores * 1000 / result.rps, 2) if result.rps else None
+        name: round(cores * 1000 / summary["rps"], 2) if summary["rps"] else None
         for name, cores in summary["cpu_cores_during_run"].items()
     }
     return summary
