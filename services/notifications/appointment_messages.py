@@ -4,7 +4,7 @@ Each renders for one channel: email templates `<kind>.<lang>.txt`, SMS ones `<ki
 """
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Self
 
@@ -58,9 +58,8 @@ class AppointmentDetails:
 
     def stored(self) -> dict[str, str]:
         """The JSON form, without the id and start time (columns of their own)."""
-        stored = asdict(self)
-        del stored["appointment_id"], stored["starts_at"]
-        return stored
+        # Not dataclasses.asdict: it deep-copies every field, and the values are all plain strings.
+        return {field.name: getattr(self, field.name) for field in _STORED_FIELDS}
 
     @classmethod
     def from_stored(cls, appointment_id: uuid.UUID, starts_at: datetime, stored: dict[str, str]) -> Self:
@@ -81,6 +80,9 @@ class AppointmentDetails:
                 "postal_code": self.postal_code,
             },
         }
+
+
+_STORED_FIELDS = [field for field in fields(AppointmentDetails) if field.name not in ("appointment_id", "starts_at")]
 
 
 def booking_confirmation(event: AppointmentBooked, portal_base_url: str, channel: Channel = "email") -> RenderedMessage:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import structlog
 
-from services.notifications import reminders, service
+from services.notifications import booking_record, reminder_window, reminders, service
 from services.notifications.appointment_messages import (
     AppointmentDetails,
     booking_confirmation,
@@ -71,30 +71,35 @@ def handlers(
 
     async def on_appointment_booked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AppointmentBooked)
-        if not await reminders.advance_appointment(uow, event.appointment_id, "booked", envelope.occurred_at):
+        chosen = destinations(event.patient, event.notify_channels)
+        details = AppointmentDetails.of(event)
+        # Rendered before the staleness check, so that the whole booking is written in one statement; a
+        # stale booking (overtaken by its cancellation or move) is rare, and then its rendering is wasted.
+        confirmations = {
+            channel: (recipient, booking_confirmation(event, settings.portal_base_url, channel))
+            for channel, recipient in chosen.items()
+        }
+        reminders_due = (
+            reminder_window.plan(details.starts_at, settings.reminder_offsets_hours, details.timezone, clock.now())
+            if chosen
+            else {}
+        )
+        recorded = await booking_record.record_booking(
+            uow,
+            envelope.id,
+            envelope.occurred_at,
+            details,
+            event.account_id,
+            event.manage_token,
+            confirmations,
+            reminders_due,
+        )
+        if not recorded:
             # Overtaken by its cancellation or move: a confirmation now would contradict their notices.
             log.info("stale_event_ignored", event_type=envelope.type, appointment_id=str(event.appointment_id))
             return
-        chosen = destinations(event.patient, event.notify_channels)
-        await queue_notices(
-            uow,
-            envelope,
-            "appointment_booked",
-            chosen,
-            event.language,
-            lambda channel: booking_confirmation(event, settings.portal_base_url, channel),
-            event.account_id,
-        )
-        await reminders.plan_reminders(
-            uow,
-            envelope.id,
-            AppointmentDetails.of(event),
-            chosen,
-            event.manage_token,
-            event.account_id,
-            settings.reminder_offsets_hours,
-            clock.now(),
-        )
+        if chosen:
+            uow.after_commit(dispatcher.wake)
 
     async def on_appointment_cancelled(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AppointmentCancelled)

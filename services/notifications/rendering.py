@@ -18,6 +18,8 @@ _templates = Environment(
     undefined=StrictUndefined,
     autoescape=False,  # noqa: S701 - plain-text email bodies, never HTML
     keep_trailing_newline=True,
+    # Templates ship with the code: no stat() of the file on every render to see whether it changed.
+    auto_reload=False,
 )
 LOCALES = {"fr": "fr_CA", "en": "en_CA"}
 

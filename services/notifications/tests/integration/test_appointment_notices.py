@@ -3,7 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from services.notifications.tests.appointment_events import EMAIL, PHONE, booked, patient
+from services.notifications.tests.appointment_events import EMAIL, PHONE, booked, cancelled, patient
 from services.notifications.tests.integration.conftest import eventually, fetch
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.sms_sink import SmsSink
@@ -47,3 +47,65 @@ async def test_a_patient_without_contact_gets_nothing_and_no_reminder_is_planned
     assert sms_sink.messages() == []
     rows = await fetch(settings.database_url, "SELECT appointment_id FROM reminders")
     assert [r["appointment_id"] for r in rows] == [witness.appointment_id]
+
+
+async def test_a_booking_delivered_twice_is_confirmed_once_with_one_reminder(
+    service, publish, settings, mail_sink: MailSink
+):
+    booking = booked(soon(), manage_token="tok-twice")
+    envelope = booking.to_envelope(correlation_id="c-twice")
+    await publish(envelope=envelope)
+    await publish(envelope=envelope)
+    witness = booked(soon())
+    await publish(witness)
+    await eventually(lambda: len(mail_sink.transmissions()) == 2)
+    await asyncio.sleep(0.3)
+    assert len(mail_sink.transmissions()) == 2
+    deliveries = await fetch(
+        settings.database_url, "SELECT event_id, kind FROM deliveries WHERE event_id = $1", envelope.id
+    )
+    assert [tuple(r) for r in deliveries] == [(envelope.id, "appointment_booked")]
+    reminders = await fetch(
+        settings.database_url,
+        "SELECT source_event_id, destinations, details->>'first_name' AS name, manage_token FROM reminders "
+        "WHERE appointment_id = $1",
+        booking.appointment_id,
+    )
+    assert [(r["source_event_id"], r["name"], r["manage_token"]) for r in reminders] == [
+        (envelope.id, "Léa", "tok-twice")
+    ]
+
+
+async def test_a_booking_overtaken_by_its_cancellation_sends_no_confirmation_and_plans_nothing(
+    service, publish, settings, mail_sink: MailSink
+):
+    booking = booked(soon(), manage_token="tok-late")
+    booked_envelope = booking.to_envelope(correlation_id="c-late")
+    cancel_envelope = (
+        cancelled(booking)
+        .to_envelope(correlation_id="c-late")
+        .model_copy(update={"occurred_at": booked_envelope.occurred_at + timedelta(seconds=5)})
+    )
+    await publish(envelope=cancel_envelope)  # e.g. the booking's message was requeued behind its cancellation
+    await eventually(lambda: len(mail_sink.transmissions()) == 1)
+    await publish(envelope=booked_envelope)
+    witness = booked(soon())
+    await publish(witness)
+    await eventually(lambda: len(mail_sink.transmissions()) == 2)
+    await asyncio.sleep(0.3)
+    kinds = await fetch(
+        settings.database_url,
+        "SELECT kind FROM deliveries WHERE event_id = ANY($1::uuid[])",
+        [booked_envelope.id, cancel_envelope.id],
+    )
+    assert [r["kind"] for r in kinds] == ["appointment_cancelled"]
+    planned = await fetch(
+        settings.database_url, "SELECT 1 FROM reminders WHERE appointment_id = $1", booking.appointment_id
+    )
+    assert planned == []
+    [version] = await fetch(
+        settings.database_url,
+        "SELECT state FROM appointment_versions WHERE appointment_id = $1",
+        booking.appointment_id,
+    )
+    assert version["state"] == "cancelled"

@@ -1,0 +1,86 @@
+"""What an AppointmentBooked writes, in one statement: the appointment's latest version, its confirmations
+in the delivery log and its reminders, the last two only when the event is not stale.
+
+Every booking pays for this, so it is one round trip on the unit of work's driver connection instead of
+one statement per table (reminders.advance_appointment, service.record_delivery, reminders.plan_reminders
+do the same writes one by one for the rarer events). Data-modifying CTEs all run, on one snapshot; the
+inserts are gated on the version upsert having returned its row.
+"""
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+
+from services.notifications.appointment_messages import AppointmentDetails
+from services.notifications.rendering import RenderedMessage
+from shared.inbox import transaction_driver_connection
+from shared.unit_of_work import UnitOfWork
+
+CONFIRMATION = "appointment_booked"
+
+# Same conditions as reminders.ADVANCE, same columns and conflict targets as service.RECORD_DELIVERY and
+# reminders.PLAN. JSON goes in as text and is cast in SQL (independent of the connection's jsonb codec).
+RECORD_BOOKING = """
+WITH advanced AS (
+  INSERT INTO appointment_versions (appointment_id, state, as_of) VALUES ($1, 'booked', $2)
+  ON CONFLICT (appointment_id) DO UPDATE SET state = excluded.state, as_of = excluded.as_of
+  WHERE appointment_versions.as_of < excluded.as_of AND appointment_versions.state <> 'cancelled'
+  RETURNING 1
+), queued AS (
+  INSERT INTO deliveries (id, event_id, kind, channel, recipient, account_id, language, subject, body)
+  SELECT message.id, $3, $4, message.channel, message.recipient, $5, $6, message.subject, message.body
+  FROM unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[])
+    AS message (id, channel, recipient, subject, body)
+  WHERE EXISTS (SELECT 1 FROM advanced)
+  ON CONFLICT ON CONSTRAINT deliveries_once_per_event DO NOTHING
+), planned AS (
+  INSERT INTO reminders (id, offset_minutes, due_at, appointment_id, source_event_id, account_id, starts_at,
+    destinations, details, manage_token)
+  SELECT reminder.id, reminder.offset_minutes, reminder.due_at, $1, $3, $5, $15, $16::text::jsonb,
+    $17::text::jsonb, $18
+  FROM unnest($12::uuid[], $13::int[], $14::timestamptz[]) AS reminder (id, offset_minutes, due_at)
+  WHERE EXISTS (SELECT 1 FROM advanced)
+  ON CONFLICT ON CONSTRAINT reminders_once_per_event DO NOTHING
+)
+SELECT EXISTS (SELECT 1 FROM advanced)
+"""
+
+
+async def record_booking(
+    uow: UnitOfWork,
+    event_id: uuid.UUID,
+    occurred_at: datetime,
+    details: AppointmentDetails,
+    account_id: uuid.UUID | None,
+    manage_token: str,
+    confirmations: Mapping[str, tuple[str, RenderedMessage]],
+    reminders_due: Mapping[int, datetime],
+) -> bool:
+    """Records the booking; False when the event is stale (a later event, or the cancellation, was already
+    applied): then nothing is queued or planned. `confirmations` is {channel: (address, message)},
+    `reminders_due` {offset in minutes: send time} (reminder_window.plan)."""
+    destinations = {channel: address for channel, (address, _) in confirmations.items()}
+    messages = confirmations.values()
+    driver = await transaction_driver_connection(uow.session)
+    return await driver.fetchval(
+        RECORD_BOOKING,
+        details.appointment_id,
+        occurred_at,
+        event_id,
+        CONFIRMATION,
+        account_id,
+        details.language,
+        [uuid.uuid4() for _ in confirmations],
+        list(confirmations),
+        [address for address, _ in messages],
+        [message.subject for _, message in messages],
+        [message.body for _, message in messages],
+        [uuid.uuid4() for _ in reminders_due],
+        list(reminders_due),
+        list(reminders_due.values()),
+        details.starts_at,
+        json.dumps(destinations),
+        json.dumps(details.stored()),
+        manage_token,
+    )
