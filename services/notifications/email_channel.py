@@ -1,20 +1,24 @@
 """Email delivery over SMTP (aiosmtplib), one connection per channel, reopened on failure.
 
-Messages are one text/plain UTF-8 part. The common case (an ASCII address, a body with short lines) is
-written as bytes directly: building an EmailMessage with the default policy and flattening it (header
-registry, header parser, refolding) cost about 1 ms of CPU per email, more than the SMTP exchange. Any
-other recipient (non-ASCII, display names, anything unusual) still goes through the email package.
+Messages are one text/plain UTF-8 part. The common case (a plain ASCII address) is written as bytes and
+sent with MAIL/RCPT/DATA directly: building an EmailMessage with the default policy and flattening it
+(header registry, header parser, refolding), then sendmail's address parsing, cost more CPU per email than
+the rest of its delivery. Any other recipient (non-ASCII, anything needing quoting) still goes through the
+email package and send_message.
 """
 
 import asyncio
 import base64
 import binascii
+import functools
 import re
+import time
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate
 
 import aiosmtplib
+from aiosmtplib import SMTPRecipientRefused, SMTPSenderRefused, SMTPStatus
 
 from services.notifications.settings import NotificationsSettings
 
@@ -25,6 +29,12 @@ _MAX_LINE = 78
 # UTF-8 bytes per RFC 2047 encoded word: "=?utf-8?b?" + base64(39 bytes) + "?=" is 64 characters, so a line
 # with the header name stays within the 76 RFC 2047 allows.
 _WORD_BYTES = 39
+
+
+@functools.lru_cache(maxsize=1)
+def _date(second: int) -> bytes:
+    # The Date header's value, formatted once per second rather than once per email.
+    return formatdate(second, usegmt=True).encode("ascii")
 
 
 def encoded_header(name: str, value: str) -> bytes:
@@ -82,6 +92,7 @@ class EmailChannel:
         sender["From"] = settings.mail_from
         self._from_line = sender.as_bytes(policy=SMTP_POLICY).split(b"\r\n\r\n", 1)[0] + b"\r\n"
         self._envelope_sender = sender["From"].addresses[0].addr_spec
+        self._plain_sender = _PLAIN_ADDRESS.fullmatch(self._envelope_sender) is not None
 
     @staticmethod
     def message_id(delivery_id: str) -> str:
@@ -95,7 +106,7 @@ class EmailChannel:
         async with self._lock:
             client = await self._connected()
             try:
-                if _PLAIN_ADDRESS.fullmatch(recipient):
+                if self._plain_sender and _PLAIN_ADDRESS.fullmatch(recipient):
                     await self._send_plain(client, message_id, recipient, subject, body)
                 else:
                     await client.send_message(self._email_message(message_id, recipient, subject, body))
@@ -118,16 +129,26 @@ class EmailChannel:
                 encoded_header("Subject", subject),
                 message_id_header(message_id),
                 b"Date: ",
-                formatdate(usegmt=True).encode("ascii"),
+                _date(int(time.time())),
                 b'\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: ',
                 transfer_encoding,
                 b"\r\n\r\n",
                 content,
             )
         )
-        # As send_message does: declare the 8-bit body to servers that announce they take one.
-        options = ["BODY=8BITMIME"] if eight_bit else []
-        await client.sendmail(self._envelope_sender, [recipient], message, mail_options=options)
+        # The envelope as sendmail would send it (SIZE when announced, BODY=8BITMIME when the server takes
+        # 8-bit bodies), minus its address parsing (~0.15 ms per email): both addresses are known plain.
+        options = [b"SIZE=%d" % len(message)] if client.supports_extension("size") else []
+        if eight_bit:
+            options.append(b"BODY=8BITMIME")
+        response = await client.execute_command(b"MAIL", b"FROM:<" + self._envelope_sender.encode() + b">", *options)
+        if response.code != SMTPStatus.completed:
+            raise SMTPSenderRefused(response.code, response.message, self._envelope_sender)
+        response = await client.execute_command(b"RCPT", b"TO:<" + recipient.encode("ascii") + b">")
+        if response.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
+            raise SMTPRecipientRefused(response.code, response.message, recipient)
+        # Any failure closes the connection (send()), which also drops the half-open envelope.
+        await client.data(message)
 
     def _email_message(self, message_id: str, recipient: str, subject: str, body: str) -> EmailMessage:
         """The general path (the email package encodes names and non-ASCII addresses, SMTPUTF8 if needed)."""

@@ -1,5 +1,6 @@
 """Renders messages from templates, in the patient's language and the place's time zone (no I/O)."""
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,7 +60,9 @@ def template_for(kind: str, channel: Channel) -> str:
     return kind if channel == "email" else f"{kind}.{channel}"
 
 
+@functools.lru_cache(maxsize=4096)
 def local_date_time(moment: datetime, timezone: str, language: str) -> tuple[str, str]:
+    # Cached: babel's formatting is a good part of rendering, and many bookings share a slot's start time.
     local = moment.astimezone(ZoneInfo(timezone))
     locale = LOCALES[language]
     return format_date(local, format="full", locale=locale), format_time(local, format="short", locale=locale)

@@ -5,6 +5,7 @@ import email.policy
 import uuid
 from collections.abc import Iterator
 
+import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -22,6 +23,12 @@ class RawCapture:
 
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], list[str], bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802 - aiosmtpd's name
+        if address.startswith("refused@"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd calls it by this name
         self.received.append(
@@ -74,6 +81,7 @@ async def test_the_raw_message_is_well_formed_utf8_mime(raw_server):
     (sender, recipients, options, raw), (_, _, _, raw_long) = capture.received
     assert (sender, recipients) == ("no-reply@rendezvous-sante.example", ["lea@example.org"])
     assert "BODY=8BITMIME" in options
+    assert f"SIZE={len(raw)}" in options
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert head.isascii()
     assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
@@ -113,3 +121,15 @@ async def test_a_line_break_in_the_subject_is_refused_and_nothing_is_sent(mail_s
     finally:
         await channel.close()
     assert mail_sink.transmissions() == []
+
+
+async def test_a_refused_recipient_raises_and_the_next_message_still_goes_out(raw_server):
+    capture, port = raw_server
+    channel = EmailChannel(settings_for(port))
+    try:
+        with pytest.raises(aiosmtplib.SMTPRecipientRefused):
+            await channel.send(str(uuid.uuid4()), "refused@example.org", SUBJECT, BODY)
+        await channel.send(str(uuid.uuid4()), "lea@example.org", SUBJECT, BODY)
+    finally:
+        await channel.close()
+    assert [recipients for _, recipients, _, _ in capture.received] == [["lea@example.org"]]
