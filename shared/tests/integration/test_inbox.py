@@ -2,8 +2,10 @@
 
 import asyncio
 
+import pytest
 from sqlalchemy import text
 
+from shared.db import make_engine, make_sessionmaker
 from shared.inbox import record_once, transaction_driver_connection
 from shared.tests.integration.conftest import Ping
 from shared.unit_of_work import UnitOfWork
@@ -54,3 +56,13 @@ async def test_concurrent_deliveries_of_one_event_record_it_once(sessions):
 
     assert sorted(await asyncio.gather(deliver(), deliver())) == [False, True]
     assert await _inbox_ids(sessions) == [envelope.id]
+
+
+async def test_a_session_without_a_transaction_is_refused(messaging_db_url):
+    engine = make_engine(messaging_db_url, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with make_sessionmaker(engine)() as session:
+            with pytest.raises(RuntimeError, match="no open transaction"):
+                await record_once(session, Ping(n=4).to_envelope())
+    finally:
+        await engine.dispose()
