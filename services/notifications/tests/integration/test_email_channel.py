@@ -127,7 +127,7 @@ async def test_a_refused_recipient_raises_and_the_next_message_still_goes_out(ra
     capture, port = raw_server
     channel = EmailChannel(settings_for(port))
     try:
-        with pytest.raises(aiosmtplib.SMTPRecipientRefused):
+        with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
             await channel.send(str(uuid.uuid4()), "refused@example.org", SUBJECT, BODY)
         await channel.send(str(uuid.uuid4()), "lea@example.org", SUBJECT, BODY)
     finally:
