@@ -1,6 +1,5 @@
 """The gateway's one wiring point: routing table, shared upstream session, portal and admin pages."""
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,6 +15,7 @@ from gateway.proxy_fast_path import ProxyFastPath
 from gateway.routes import resolve
 from gateway.settings import GatewaySettings
 from gateway.web import STATIC_DIR
+from shared.garbage_collection import settle_garbage_collector
 from shared.http import create_service_app
 from shared.logging import configure_logging
 from shared.metrics import route_template
@@ -31,21 +31,6 @@ def public_route_label(scope: dict[str, Any]) -> str:
             prefix = match[0].public_prefix
             return prefix if scope["path"] == prefix else prefix + "/{path}"
     return template
-
-
-def settle_garbage_collector() -> None:
-    """Keeps the cyclic garbage collector off the request path of this allocation-heavy proxy.
-
-    With CPython's defaults (a young collection every 700 net allocations) the objects of a few dozen requests
-    in flight trigger a young collection about every 20 requests, promote live objects, and every few thousand
-    requests a full collection walks all ~130,000 objects of the loaded app (FastAPI, pydantic, templates) for
-    ~130 ms: measured ~0.03 ms CPU per proxied request, a tenth of the total. Start-up objects are frozen (full
-    collections skip them) and young collections wait for 10,000 net allocations, which requests in flight,
-    freed by reference counting, do not reach; cyclic garbage is still collected, only in fewer, larger passes.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:

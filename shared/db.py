@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -39,6 +40,30 @@ async def pooled_driver_connection(engine: AsyncEngine) -> AsyncIterator[PoolPro
     finally:
         # The pool's reset-on-return runs the adapter's rollback, which must run inside a greenlet.
         await greenlet_spawn(pooled.close)
+
+
+async def transaction_driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's transaction (begun if need be).
+
+    For hot statements: run on the driver with asyncpg's prepared-statement cache, they skip SQLAlchemy's
+    compile and execution machinery (~0.3 ms of CPU per statement as measured in the notifications
+    consumer), and still commit or roll back with the unit of work. Errors they raise are asyncpg's own.
+    """
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
+    driver: asyncpg.Connection = pooled.driver_connection
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; statements sent to the
+        # driver before that would each commit on their own. Begun through the adapter so that the
+        # session's commit and rollback end this very transaction.
+        start = getattr(pooled.dbapi_connection, "_start_transaction", None)
+        if start is not None:
+            await start()
+        else:  # a SQLAlchemy without that (private) method: a first statement through the adapter begins it
+            await connection.exec_driver_sql("SELECT 1")
+    if not driver.is_in_transaction():  # e.g. an engine set to autocommit: never write outside a transaction
+        raise RuntimeError("the session's connection has no open transaction")
+    return driver
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

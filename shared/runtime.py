@@ -22,6 +22,7 @@ import structlog
 from shared.bus import Bus
 from shared.consumer import EventConsumer, Handler
 from shared.db import asyncpg_dsn, database_answers, make_engine, make_sessionmaker
+from shared.garbage_collection import settle_garbage_collector
 from shared.logging import configure_logging
 from shared.messages import Contract
 from shared.outbox import OutboxRelay
@@ -85,6 +86,7 @@ class ServiceRuntime:
             for worker, stop in self._workers
         ]
         self._tasks = [bus_task, relay_task, *(task for task, _ in worker_tasks)]
+        settle_garbage_collector()
         log.info("service_started")
         try:
             yield

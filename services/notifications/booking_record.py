@@ -14,7 +14,7 @@ from datetime import datetime
 
 from services.notifications.appointment_messages import AppointmentDetails
 from services.notifications.rendering import RenderedMessage
-from shared.inbox import transaction_driver_connection
+from shared.db import transaction_driver_connection
 from shared.unit_of_work import UnitOfWork
 
 CONFIRMATION = "appointment_booked"

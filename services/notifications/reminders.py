@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from services.notifications import reminder_window
 from services.notifications.appointment_messages import AppointmentDetails
-from shared.inbox import transaction_driver_connection
+from shared.db import transaction_driver_connection
 from shared.unit_of_work import UnitOfWork
 
 REMINDER = "appointment_reminder"

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.notifications.channels import Channels
 from services.notifications.models import deliveries
 from services.notifications.rendering import RenderedMessage
-from shared.inbox import transaction_driver_connection
+from shared.db import transaction_driver_connection
 from shared.messages import EventEnvelope
 from shared.unit_of_work import UnitOfWork
 

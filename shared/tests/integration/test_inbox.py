@@ -5,8 +5,8 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
-from shared.db import make_engine, make_sessionmaker
-from shared.inbox import record_once, transaction_driver_connection
+from shared.db import make_engine, make_sessionmaker, transaction_driver_connection
+from shared.inbox import record_once
 from shared.tests.integration.conftest import Ping
 from shared.unit_of_work import UnitOfWork
 
