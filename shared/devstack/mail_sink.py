@@ -9,10 +9,15 @@ import asyncio
 import email
 import email.policy
 import html
+import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import Message
+from email.parser import BytesHeaderParser
+from functools import cached_property
 
 from aiohttp import web
 from aiosmtpd.controller import Controller
@@ -21,12 +26,37 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 @dataclass
 class ReceivedMail:
-    message_id: str
+    """One accepted SMTP transaction. Parsed on first use, not on receipt: under a benchmark's stream of
+    emails the sink shares the machine with the services it measures."""
+
     sender: str
     recipients: list[str]
-    subject: str
-    body: str
+    raw: bytes = field(repr=False)
     received_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    @cached_property
+    def _headers(self) -> Message:
+        return BytesHeaderParser(policy=email.policy.compat32).parsebytes(self.raw)
+
+    @cached_property
+    def message_id(self) -> str:
+        return str(self._headers.get("Message-ID", "")).strip()
+
+    @cached_property
+    def subject(self) -> str:
+        # Unfolded first (RFC 5322 2.2.3), as the default policy would.
+        folded = str(self._headers.get("Subject", ""))
+        return str(make_header(decode_header(re.sub(r"\r?\n(?=[ \t])", "", folded))))
+
+    @cached_property
+    def body(self) -> str:
+        parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
+        part = parsed.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+        return part.get_content() if part is not None else ""
+
+    def as_dict(self) -> dict[str, object]:
+        fields = ("message_id", "sender", "recipients", "subject", "body", "received_at")
+        return {name: getattr(self, name) for name in fields}
 
 
 class MailSink:
@@ -40,14 +70,10 @@ class MailSink:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         raw = envelope.original_content or envelope.content
-        parsed = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
-        part = parsed.get_body(preferencelist=("plain", "html"))
         mail = ReceivedMail(
-            message_id=str(parsed.get("Message-ID", "")).strip(),
             sender=str(envelope.mail_from),
             recipients=list(envelope.rcpt_tos),
-            subject=str(parsed.get("Subject", "")),
-            body=part.get_content() if part is not None else "",
+            raw=raw if isinstance(raw, bytes) else raw.encode(),
         )
         with self._lock:
             self._messages.append(mail)
@@ -99,7 +125,7 @@ class MailSink:
 
 def mailbox_app(sink: MailSink) -> web.Application:
     async def as_json(_: web.Request) -> web.Response:
-        return web.json_response([asdict(m) for m in reversed(sink.messages())])
+        return web.json_response([m.as_dict() for m in reversed(sink.messages())])
 
     async def as_html(_: web.Request) -> web.Response:
         rows = "".join(
