@@ -89,6 +89,8 @@ def _figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
         ("emails: transmissions / unique vs bookings", f"{emails['transmissions']} / {emails['unique']}",
          f"{emails['bookings']} bookings, {_seconds(emails['drain_seconds'], emails['budget_seconds'])}",
          f"{ratio(emails['unique'], emails['bookings'])}"),
+        ("end to end: bookings with their email sent, per s of run + drain",
+         f"{emails.get('emailed_bookings_per_s', '–')}/s", f"booking rps {booking['rps']:.0f}/s", "–"),
         *_more_rows(f),
     ]  # fmt: skip
 
