@@ -23,9 +23,22 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 10.0) -> AsyncEngine:
+def make_engine(
+    url: str,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 10.0,
+    server_settings: dict[str, str] | None = None,
+) -> AsyncEngine:
+    """`server_settings`: PostgreSQL settings every connection of the pool starts with."""
+    connect_args = {"server_settings": server_settings} if server_settings else {}
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout, pool_recycle=1800
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_recycle=1800,
+        connect_args=connect_args,
     )
 
 

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus import Bus
 from shared.consumer import EventConsumer, Handler
@@ -61,6 +62,16 @@ class ServiceRuntime:
         self._workers: list[tuple[Worker, StopWorker | None]] = []
         self._consumers: list[EventConsumer] = []
         self._tasks: list[asyncio.Task[Any]] = []
+        self._engines: list[AsyncEngine] = []
+
+    def tuned_engine(self, server_settings: dict[str, str], pool_size: int) -> AsyncEngine:
+        """A second, small pool on the service's database whose connections start with these settings (for
+        a query that needs planner settings of its own); disposed of at shutdown with the main one."""
+        engine = make_engine(
+            self.settings.database_url, pool_size, 0, self.settings.db_pool_timeout_seconds, server_settings
+        )
+        self._engines.append(engine)
+        return engine
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
@@ -134,7 +145,8 @@ class ServiceRuntime:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bus.close()
-        await self.engine.dispose()
+        for engine in (self.engine, *self._engines):
+            await engine.dispose()
         log.info(
             "service_stopped",
             seconds=round(loop.time() - started, 3),

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appointments import schedules, search
 from services.appointments.catalogue_schemas import (
@@ -280,18 +281,20 @@ ORDER BY p.distance_km, p.earliest, p.id
 """
 )
 
-# For this transaction only. The best plan depends on the radius (how much of the box index to
-# read), which a cached generic plan cannot know: after five runs PostgreSQL may switch to one, and
-# a 500 km search went from ~0.1 s to over 1 s. JIT compilation costs more than this query runs.
+# Settings of the search's own connections (main.py). The best plan depends on the radius (how much of the
+# box index to read), which a cached generic plan cannot know: after five runs PostgreSQL may switch to one,
+# and a 500 km search went from ~0.1 s to over 1 s. JIT compilation costs more than this query runs.
 # The planner underestimates the nearby establishments (~276 for ~630 within 25 km of 20,000) and so
 # hashes all services and bitmap-sorts each service's slots; nested index lookups and an ordered index
 # walk to the first free slot measured ~12 ms instead of ~22 ms at 25 km, and no slower at 200 km.
-SEARCH_SETTINGS = text(
-    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true), "
-    "set_config('enable_hashjoin', 'off', true), set_config('enable_bitmapscan', 'off', true)"
-)
+# Set per connection rather than per transaction, the search is one round trip in autocommit.
+SEARCH_SERVER_SETTINGS = {
+    "plan_cache_mode": "force_custom_plan",
+    "jit": "off",
+    "enable_hashjoin": "off",
+    "enable_bitmapscan": "off",
+}
 
-# A page past the last result still says how many there are.
 SEARCH_TOTAL = text(_NEARBY_OFFERS + "\nSELECT count(DISTINCT establishment_id) FROM offers")
 
 
@@ -336,7 +339,8 @@ def search_range(date_from: datetime | None, date_to: datetime | None, now: date
     return start, end
 
 
-async def search_nearby(uow: UnitOfWork, query: SearchQuery) -> SearchResponse:
+async def search_nearby(engine: AsyncEngine, query: SearchQuery) -> SearchResponse:
+    """`engine`: connections with SEARCH_SERVER_SETTINGS."""
     centre = search.search_centre(query.postal_code, query.latitude, query.longitude)
     date_from, date_to = search_range(query.date_from, query.date_to, datetime.now(UTC))
     box = search.bounding_box(centre, query.radius_km)
@@ -354,13 +358,13 @@ async def search_nearby(uow: UnitOfWork, query: SearchQuery) -> SearchResponse:
         "limit": query.limit,
         "offset": query.offset,
     }
-    async with uow:
-        await uow.session.execute(SEARCH_SETTINGS)
-        rows = (await uow.session.execute(SEARCH, params)).all()
+    async with engine.connect() as pooled:
+        connection = await pooled.execution_options(isolation_level="AUTOCOMMIT")
+        rows = (await connection.execute(SEARCH, params)).all()
         if rows:
             total = rows[0].total
         else:
-            total = (await uow.session.execute(SEARCH_TOTAL, params)).scalar_one() if query.offset else 0
+            total = (await connection.execute(SEARCH_TOTAL, params)).scalar_one() if query.offset else 0
     return SearchResponse(
         total=total,
         limit=query.limit,

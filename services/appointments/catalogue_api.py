@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.appointments import catalogue
 from services.appointments.catalogue import SearchQuery
@@ -24,7 +24,7 @@ router = APIRouter()
 
 @router.get("/search")
 async def search_nearby(
-    uow: UoW,
+    request: Request,
     postal_code: Annotated[str | None, Query(max_length=10)] = None,
     lat: float | None = None,
     lon: float | None = None,
@@ -47,7 +47,7 @@ async def search_nearby(
         limit=limit,
         offset=offset,
     )
-    return await catalogue.search_nearby(uow, query)
+    return await catalogue.search_nearby(request.app.state.search_engine, query)
 
 
 @router.get("/services/{service_id}")

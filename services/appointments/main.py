@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from services.appointments.api import router
+from services.appointments.catalogue import SEARCH_SERVER_SETTINGS
 from services.appointments.catalogue_api import router as catalogue_router
 from services.appointments.consumers import handlers
 from services.appointments.settings import AppointmentsSettings
@@ -16,4 +17,5 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
     app = create_service_app("Appointments", runtime.lifespan, runtime.ready, [router])
     app.include_router(catalogue_router)
     app.state.runtime = runtime
+    app.state.search_engine = runtime.tuned_engine(SEARCH_SERVER_SETTINGS, pool_size=runtime.settings.search_pool_size)
     return app

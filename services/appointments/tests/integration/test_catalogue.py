@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from services.appointments import schedules, search
+from services.appointments.catalogue import SEARCH_SERVER_SETTINGS
 from services.appointments.catalogue_api import router
 from services.appointments.search import Point
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
@@ -36,12 +37,15 @@ async def _no_lifespan(_app: object) -> AsyncIterator[None]:
 async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
     """The catalogue routes as the service serves them (same error handlers), without the broker."""
     engine = make_engine(clean_databases["appointments"])
+    search_engine = make_engine(clean_databases["appointments"], 2, 0, server_settings=SEARCH_SERVER_SETTINGS)
     sessions = make_sessionmaker(engine)
     app = create_service_app("Appointments", _no_lifespan, _ready, [router])
     app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions))
+    app.state.search_engine = search_engine
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:
         yield http
     await engine.dispose()
+    await search_engine.dispose()
 
 
 async def _ready() -> dict[str, bool]:
