@@ -9,7 +9,7 @@ import phonenumbers
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, func, insert, or_, select, text, update
 
-from services.accounts import account_links, domain
+from services.accounts import account_links, domain, login_statements
 from services.accounts.models import accounts, dependants, login_failures, pending_changes, refresh_tokens, staff_users
 from services.accounts.passwords import PasswordHashing
 from services.accounts.personal_data import NamVault
@@ -38,6 +38,7 @@ from shared.contracts.accounts import (
     RegistrationAttemptedOnExistingAccount,
 )
 from shared.contracts.verification import ChallengePassed
+from shared.db import pooled_driver_connection
 from shared.errors import DEFAULT_FR, MESSAGES, DomainError
 from shared.nam import Nam, nam_warnings
 from shared.unit_of_work import UnitOfWork
@@ -264,14 +265,13 @@ async def _find_by_identifier(uow: UnitOfWork, identifier: str) -> Any:
     return (await uow.session.execute(select(accounts).where(condition))).first()
 
 
-async def _throttle(uow: UnitOfWork, key: str, free: int) -> None:
-    row = (await uow.session.execute(select(login_failures).where(login_failures.c.key == key))).first()
-    if row is None:
+def _throttle(recent: login_statements.Failures | None, free: int) -> None:
+    if recent is None:
         return
     now = datetime.now(UTC)
-    if now - row.last_failure_at > timedelta(minutes=15):
+    if now - recent.last_at > timedelta(minutes=15):
         return
-    wait = domain.login_delay(row.failures, row.last_failure_at, now, free)
+    wait = domain.login_delay(recent.count, recent.last_at, now, free)
     if wait > timedelta(0):
         raise domain.too_many_failures(wait)
 
@@ -292,25 +292,31 @@ async def _record_failure(uow: UnitOfWork, key: str) -> None:
 
 async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, client_ip: str) -> TokenResponse:
     settings = deps.settings
-    async with uow:
-        await _throttle(uow, f"ip:{client_ip}", settings.ip_failures_before_delay)
-        account = await _find_by_identifier(uow, identifier)
-        if account is not None:
-            await _throttle(uow, f"account:{account.id}", settings.login_failures_before_delay)
-    ok = await deps.hashing.verify(account.password_hash if account else None, password)
-    async with uow:
-        if not ok or account is None:
-            await _record_failure(uow, f"ip:{client_ip}")
-            if account is not None:
-                await _record_failure(uow, f"account:{account.id}")
+    ip_key = f"ip:{client_ip}"
+    # The hot path, around argon2: single statements on a driver connection (login_statements.py says why).
+    async with pooled_driver_connection(uow.engine) as pooled:
+        connection = pooled.driver_connection
+        account = await login_statements.find_account(connection, identifier)
+        account_key = f"account:{account['id']}" if account is not None else None
+        recent = await login_statements.failures(connection, [ip_key, *([account_key] if account_key else [])])
+    _throttle(recent.get(ip_key), settings.ip_failures_before_delay)
+    if account_key is not None:
+        _throttle(recent.get(account_key), settings.login_failures_before_delay)
+    ok = await deps.hashing.verify(account["password_hash"] if account else None, password)
+    if not ok or account is None:
+        async with uow:
+            await _record_failure(uow, ip_key)
+            if account_key is not None:
+                await _record_failure(uow, account_key)
             await uow.commit()
-            raise domain.BAD_CREDENTIALS
-        if account.status != "active":
-            raise domain.ACCOUNT_NOT_ACTIVE
-        await uow.session.execute(delete(login_failures).where(login_failures.c.key == f"account:{account.id}"))
-        tokens = await _issue_tokens(uow, settings, account.id, "citizen", {})
-        await uow.commit()
-    return tokens
+        raise domain.BAD_CREDENTIALS
+    if account["status"] != "active":
+        raise domain.ACCOUNT_NOT_ACTIVE
+    refresh, refresh_hash = new_refresh_token()
+    expires_at = datetime.now(UTC) + timedelta(days=settings.refresh_token_days)
+    async with pooled_driver_connection(uow.engine) as pooled:
+        await login_statements.record_success(pooled.driver_connection, account["id"], refresh_hash, expires_at)
+    return _token_response(settings, account["id"], "citizen", {}, refresh)
 
 
 async def _issue_tokens(
@@ -326,6 +332,12 @@ async def _issue_tokens(
             expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days),
         )
     )
+    return _token_response(settings, subject, audience, extra, refresh)
+
+
+def _token_response(
+    settings: AccountsSettings, subject: uuid.UUID, audience: str, extra: dict[str, str], refresh: str
+) -> TokenResponse:
     access = issue_access_token(
         settings.jwt_private_key.get_secret_value(), subject, audience, settings.access_token_minutes, extra
     )
@@ -635,8 +647,10 @@ async def delete_account(uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, pas
 
 
 async def staff_log_in(uow: UnitOfWork, deps: Deps, email: str, password: str, client_ip: str) -> TokenResponse:
+    async with pooled_driver_connection(uow.engine) as pooled:
+        recent = await login_statements.failures(pooled.driver_connection, [f"ip:{client_ip}"])
+    _throttle(recent.get(f"ip:{client_ip}"), deps.settings.ip_failures_before_delay)
     async with uow:
-        await _throttle(uow, f"ip:{client_ip}", deps.settings.ip_failures_before_delay)
         staff = (
             await uow.session.execute(select(staff_users).where(func.lower(staff_users.c.email) == email.lower()))
         ).first()

@@ -1,11 +1,14 @@
 """Access tokens (ES256 JWT, short-lived, verified by the gateway) and opaque refresh tokens."""
 
+import functools
 import hashlib
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 ALGORITHM = "ES256"
 ISSUER = "accounts"
@@ -24,7 +27,13 @@ def issue_access_token(
         "jti": uuid.uuid4().hex,
         **(extra or {}),
     }
-    return jwt.encode(claims, private_key_pem, algorithm=ALGORITHM)
+    return jwt.encode(claims, _signing_key(private_key_pem), algorithm=ALGORITHM)
+
+
+@functools.lru_cache(maxsize=4)
+def _signing_key(private_key_pem: str) -> PrivateKeyTypes:
+    # Parsed once: given the PEM, PyJWT would load the key again for every token.
+    return serialization.load_pem_private_key(private_key_pem.encode(), password=None)
 
 
 def new_refresh_token() -> tuple[str, str]:
