@@ -111,9 +111,13 @@ async def test_two_replicas_of_everything_apply_500_bookings_and_their_cancellat
     clinic = await open_clinic(urls["appointments"], first_slot_at, SLOTS, CAPACITY)
     # Whether a reminder is planned at all depends on the hour in Montréal (08:00-21:00): computed
     # with the service's own rule, so the test holds at any time of day.
-    reminders_planned = bool(
-        reminder_window.plan(first_slot_at, (REPLICA_REMINDER_OFFSET_HOURS,), MONTREAL, datetime.now(UTC))
-    )
+    slot_times = [first_slot_at + timedelta(minutes=15 * i) for i in range(SLOTS)]
+
+    def planned_now() -> set[bool]:
+        now = datetime.now(UTC)
+        return {bool(reminder_window.plan(at, (REPLICA_REMINDER_OFFSET_HOURS,), MONTREAL, now)) for at in slot_times}
+
+    planned_at_start = planned_now()
     applied_before = {app: log_count(replicas, app, "event_applied") for app in ("notifications", "accounts")}
     duplicates_before = redeliveries(replicas)
     relay_errors_before = sum(log_count(replicas, "appointments", "outbox_relay_error").values())
@@ -124,6 +128,11 @@ async def test_two_replicas_of_everything_apply_500_bookings_and_their_cancellat
     booking_seconds = time.monotonic() - started
     await wait_for_mail(mail_sink, run, {"confirmed": BOOKINGS}, timeout=60)
     confirmed_seconds = time.monotonic() - started
+    # Near the window's edge the answer can change while the bookings are applied (seen at 20:45 in
+    # Montréal): then which reminders exist is not determined, and only "never twice" is checked for them.
+    outcomes = planned_at_start | planned_now()
+    reminders_planned = outcomes == {True}
+    reminders_determined = len(outcomes) == 1
     await cancel_some(replicas, run, report)
     load_seconds = time.monotonic() - started
     cancelled_emails = {patient_email(run, i) for i in range(BOOKINGS) if is_cancelled(i)}
@@ -166,12 +175,14 @@ async def test_two_replicas_of_everything_apply_500_bookings_and_their_cancellat
     assert [r for r, n in kinds["confirmed"].items() if n != 1] == []
     assert set(kinds["cancelled"]) == cancelled_emails
     assert [r for r, n in kinds["cancelled"].items() if n != 1] == []
-    assert set(kinds["reminder"]) == (live_emails if reminders_due else set())
+    if reminders_determined:
+        assert set(kinds["reminder"]) == (live_emails if reminders_due else set())
+    assert set(kinds["reminder"]) <= live_emails
     assert [r for r, n in kinds["reminder"].items() if n != 1] == []
     reminder_states = Counter(row["state"] for row in await fetch(urls["notifications"], "SELECT state FROM reminders"))
-    if reminders_due:
+    if reminders_due and reminders_determined:
         assert reminder_states == {"queued": len(live_emails), "cancelled": len(cancelled_emails)}
-    elif not reminders_planned:
+    elif not reminders_planned and reminders_determined:
         assert reminder_states == {}
 
     # Both replicas did part of the work (else this would test one process twice).
