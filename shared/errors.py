@@ -30,6 +30,7 @@ class ErrorBody(BaseModel):
     detail: str
     errors: list[FieldError]
 
+
 # code -> (fr, en). Codes come from pydantic error types or from our own validators/rules.
 MESSAGES: dict[str, tuple[str, str]] = {
     "missing": ("Ce champ est obligatoire.", "This field is required."),
