@@ -295,13 +295,12 @@ async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, cl
     ip_key = f"ip:{client_ip}"
     # The hot path, around argon2: single statements on a driver connection (login_statements.py says why).
     async with pooled_driver_connection(uow.engine) as pooled:
-        connection = pooled.driver_connection
-        account = await login_statements.find_account(connection, identifier)
-        account_key = f"account:{account['id']}" if account is not None else None
-        recent = await login_statements.failures(connection, [ip_key, *([account_key] if account_key else [])])
-    _throttle(recent.get(ip_key), settings.ip_failures_before_delay)
-    if account_key is not None:
-        _throttle(recent.get(account_key), settings.login_failures_before_delay)
+        found = await login_statements.look_up(pooled.driver_connection, identifier, ip_key)
+    account = found.account
+    account_key = f"account:{account['id']}" if account is not None else None
+    _throttle(found.ip_failures, settings.ip_failures_before_delay)
+    if account is not None:
+        _throttle(found.account_failures, settings.login_failures_before_delay)
     ok = await deps.hashing.verify(account["password_hash"] if account else None, password)
     if not ok or account is None:
         async with uow:
