@@ -5,6 +5,9 @@ import unicodedata
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Literal
+
+import phonenumbers
 
 from shared.errors import DomainError
 
@@ -84,6 +87,19 @@ def login_delay(failures: int, last_failure_at: datetime, now: datetime, free_fa
     wait = timedelta(seconds=min(2 ** (failures - free_failures + 1), 900))
     remaining = last_failure_at + wait - now
     return max(remaining, timedelta(0))
+
+
+def login_identifier(identifier: str) -> tuple[Literal["email", "phone"], str | None]:
+    """How an account is looked up from what was typed: its email in lower case, or its phone number in
+    E.164 (read as Canadian when it has no country code); None when it is no readable phone number."""
+    identifier = identifier.strip()
+    if "@" in identifier:
+        return "email", identifier.lower()
+    try:
+        number = phonenumbers.parse(identifier, "CA")
+    except phonenumbers.NumberParseException:
+        return "phone", None
+    return "phone", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def mask_email(email: str) -> str:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
-import phonenumbers
+
+from services.accounts import domain
 
 # The account (if any) with the failure counts of the caller's address and of the account, in one statement.
 _LOOKUP = """
@@ -47,17 +48,9 @@ class Lookup:
 
 async def look_up(connection: asyncpg.Connection, identifier: str, ip_key: str) -> Lookup:
     """The account by email (any case) or phone number (E.164), as registered, and the recent failures."""
-    identifier = identifier.strip()
-    if "@" in identifier:
-        row = await connection.fetchrow(BY_EMAIL, identifier.lower(), ip_key)
-    else:
-        try:
-            number = phonenumbers.format_number(
-                phonenumbers.parse(identifier, "CA"), phonenumbers.PhoneNumberFormat.E164
-            )
-        except phonenumbers.NumberParseException:
-            number = None  # matches no account; the address's failures still count
-        row = await connection.fetchrow(BY_PHONE, number, ip_key)
+    kind, value = domain.login_identifier(identifier)
+    # An unreadable phone number matches no account; the address's failures still count.
+    row = await connection.fetchrow(BY_EMAIL if kind == "email" else BY_PHONE, value, ip_key)
     assert row is not None  # the VALUES row is always there
     return Lookup(
         account=row if row["id"] is not None else None,

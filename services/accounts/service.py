@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import phonenumbers
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, func, insert, or_, select, text, update
 
@@ -253,15 +252,10 @@ async def apply_passed_challenge(uow: UnitOfWork, deps: Deps, event: ChallengePa
 
 
 async def _find_by_identifier(uow: UnitOfWork, identifier: str) -> Any:
-    identifier = identifier.strip()
-    if "@" in identifier:
-        condition = func.lower(accounts.c.email) == identifier.lower()
-    else:
-        try:
-            number = phonenumbers.parse(identifier, "CA")
-            condition = accounts.c.phone == phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        except phonenumbers.NumberParseException:
-            return None
+    kind, value = domain.login_identifier(identifier)
+    if value is None:
+        return None
+    condition = func.lower(accounts.c.email) == value if kind == "email" else accounts.c.phone == value
     return (await uow.session.execute(select(accounts).where(condition))).first()
 
 

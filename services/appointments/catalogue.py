@@ -295,6 +295,7 @@ SEARCH_SERVER_SETTINGS = {
     "enable_bitmapscan": "off",
 }
 
+# A page past the last result still says how many there are.
 SEARCH_TOTAL = text(_NEARBY_OFFERS + "\nSELECT count(DISTINCT establishment_id) FROM offers")
 
 

@@ -60,3 +60,11 @@ def test_login_delay_grows_but_never_locks_forever():
 def test_masks_keep_just_enough_to_recognise_the_destination():
     assert domain.mask_email("marie.tremblay@example.org") == "m***@example.org"
     assert domain.mask_phone("+15145550123") == "***0123"
+
+
+def test_a_login_identifier_is_an_email_in_lower_case_or_a_phone_number_in_e164():
+    from services.accounts.domain import login_identifier
+
+    assert login_identifier("  Lea.Roy@Example.ORG ") == ("email", "lea.roy@example.org")
+    assert login_identifier("514 555-0111") == ("phone", "+15145550111")
+    assert login_identifier("not a number") == ("phone", None)
