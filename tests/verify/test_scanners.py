@@ -24,6 +24,15 @@ def test_the_log_scan_finds_each_kind_of_leak_and_never_reports_the_value(tmp_pa
     assert all(leak.startswith("accounts.log:") for leak in leaks)
 
 
+def test_a_log_lines_own_timestamp_is_not_mistaken_for_a_code(tmp_path: Path):
+    (tmp_path / "notifications.log").write_text(
+        '{"event": "event_applied", "timestamp": "2026-11-24T02:37:41.804552Z"}\n'
+        '{"event": "leak", "timestamp": "2026-11-24T02:37:41.000001Z", "code": "804552"}\n'
+    )
+    leaks = scan_logs(tmp_path, {"804552"}, {"804552"})
+    assert leaks == ["notifications.log:2 secret ***", "notifications.log:2 code ***"]
+
+
 def test_a_clean_log_has_no_leak(tmp_path: Path):
     (tmp_path / "gateway.log").write_text('{"event": "request", "status": 201, "duration_ms": 4.2, "pid": 123456}\n')
     assert scan_logs(tmp_path, {"secret-token"}, {"654321"}) == []
