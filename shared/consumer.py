@@ -20,8 +20,14 @@ Handler = Callable[[UnitOfWork, Contract, EventEnvelope], Awaitable[None]]
 
 
 class EventConsumer:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], handlers: dict[type[Contract], Handler]):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        handlers: dict[type[Contract], Handler],
+        on_events_committed: Callable[[], None] | None = None,
+    ):
         self._sessions = sessions
+        self._on_events_committed = on_events_committed
         self._handlers = {contract.routing_key(): (contract, handler) for contract, handler in handlers.items()}
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -58,7 +64,7 @@ class EventConsumer:
             return
         bind_correlation_id(envelope.correlation_id)
         try:
-            async with UnitOfWork(self._sessions) as uow:
+            async with UnitOfWork(self._sessions, self._on_events_committed) as uow:
                 if await record_once(uow.session, envelope):
                     await handler(uow, event, envelope)
                     await uow.commit()

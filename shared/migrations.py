@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.db import messaging_metadata
 from shared.inbox import inbox_table
-from shared.outbox import NOTIFY_TRIGGER_SQL, outbox_table
+from shared.outbox import DROP_NOTIFY_TRIGGER_SQL, NOTIFY_TRIGGER_SQL, outbox_table
 
 
 def upgrade(service_dir: Path, database_url: str, revision: str = "head") -> None:
@@ -45,5 +45,15 @@ def create_messaging_tables() -> None:
     bind = op.get_bind()
     outbox_table.create(bind)
     inbox_table.create(bind)
+    create_outbox_notify_trigger()
+
+
+def create_outbox_notify_trigger() -> None:
     for statement in NOTIFY_TRIGGER_SQL:
+        op.execute(statement)
+
+
+def drop_outbox_notify_trigger() -> None:
+    """The relay is now woken in process by the unit of work (shared/outbox.py says why)."""
+    for statement in DROP_NOTIFY_TRIGGER_SQL:
         op.execute(statement)

@@ -74,10 +74,10 @@ class ServiceRuntime:
         return engine
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.relay.wake)
 
     def consume(self, handlers: dict[type[Contract], Handler]) -> None:
-        consumer = EventConsumer(self.sessions, handlers)
+        consumer = EventConsumer(self.sessions, handlers, self.relay.wake)
         self._consumers.append(consumer)
         self.bus.subscribe(consumer.routing_keys, consumer)
 

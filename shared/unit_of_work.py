@@ -13,10 +13,17 @@ from shared.outbox import insert_events
 
 
 class UnitOfWork:
-    """Nothing is committed unless `commit()` is called; leaving the block without it rolls back."""
+    """Nothing is committed unless `commit()` is called; leaving the block without it rolls back.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    `on_events_committed` is called once a commit has put events in the outbox: the service wires it to its
+    own relay's wake-up, so events leave at once without a database trigger notifying every insert.
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], on_events_committed: Callable[[], None] | None = None
+    ) -> None:
         self._sessions = sessions
+        self._on_events_committed = on_events_committed
 
     @property
     def engine(self) -> AsyncEngine:
@@ -46,9 +53,16 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], Awaitable[None] | None]) -> None:
         self._after_commit.append(callback)
 
+    def events_committed(self) -> None:
+        """For a statement that wrote outbox rows and committed outside this unit's session."""
+        if self._on_events_committed is not None:
+            self._on_events_committed()
+
     async def commit(self) -> None:
         await insert_events(self.session, self._events)
         await self.session.commit()
+        if self._events:
+            self.events_committed()
         self._events = []
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

@@ -253,6 +253,7 @@ async def book_appointment(
                     booking, seat, appointment_id, token, idempotency_key, fingerprint
                 )
                 if await connection.book(seat, appointment_id, appointment, envelope):
+                    uow.events_committed()
                     break
                 state = await connection.slot_state(booking.slot_id)
                 if cached:

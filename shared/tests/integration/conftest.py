@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db import make_engine, make_sessionmaker, messaging_metadata
 from shared.devstack.databases import database_url
 from shared.messages import Contract
-from shared.outbox import NOTIFY_TRIGGER_SQL
 from shared.testing.fixtures import drop_databases
 
 
@@ -29,8 +28,6 @@ async def _recreate(admin_url: str, name: str, url: str) -> None:
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(messaging_metadata.create_all)
-        for statement in NOTIFY_TRIGGER_SQL:
-            await conn.exec_driver_sql(statement)
     await engine.dispose()
 
 

@@ -27,8 +27,8 @@ async def _collect(amqp_url: str, exchange_name: str, into: list[str]) -> aio_pi
     return connection
 
 
-async def _stage(sessions, count: int, commit: bool = True) -> None:
-    async with UnitOfWork(sessions) as uow:
+async def _stage(sessions, count: int, commit: bool = True, wake=None) -> None:
+    async with UnitOfWork(sessions, wake) as uow:
         for n in range(count):
             uow.publish(Ping(n=n))
         if commit:
@@ -76,7 +76,9 @@ async def test_two_relays_publish_every_event_exactly_once(sessions, messaging_d
         await collector.close()
 
 
-async def test_relay_wakes_on_notify_without_waiting_for_the_poll(sessions, messaging_db_url, amqp_url, bus_namespace):
+async def test_relay_wakes_on_its_units_of_work_commits_without_waiting_for_the_poll(
+    sessions, messaging_db_url, amqp_url, bus_namespace
+):
     received: list[str] = []
     bus = Bus(amqp_url, "relay", namespace=bus_namespace)
     await bus.connect()
@@ -86,9 +88,32 @@ async def test_relay_wakes_on_notify_without_waiting_for_the_poll(sessions, mess
     try:
         await asyncio.sleep(0.5)  # the relay is now idle, waiting up to 30 s
         started = asyncio.get_running_loop().time()
-        await _stage(sessions, 1)
+        await _stage(sessions, 1, wake=relay.wake)
         await _wait_until(lambda: len(received) == 1, timeout=5)
         assert asyncio.get_running_loop().time() - started < 2
+        # A commit without events does not wake it: nothing would be claimed.
+        async with UnitOfWork(sessions, on_events_committed=lambda: received.append("woken")) as uow:
+            await uow.commit()
+        assert received[1:] == []
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop()
+        await bus.close()
+        await collector.close()
+
+
+async def test_relay_polls_for_events_committed_by_another_process(sessions, messaging_db_url, amqp_url, bus_namespace):
+    received: list[str] = []
+    bus = Bus(amqp_url, "relay", namespace=bus_namespace)
+    await bus.connect()
+    collector = await _collect(amqp_url, bus.exchange_name, received)
+    relay = OutboxRelay(asyncpg_dsn(messaging_db_url), bus, poll_seconds=0.5)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.7)  # idle: the next claim comes from the poll, not a wake-up
+        await _stage(sessions, 2)  # no wake-up wired, as for a script or another replica
+        await _wait_until(lambda: len(received) == 2, timeout=5)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
