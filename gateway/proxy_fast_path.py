@@ -8,13 +8,14 @@ the gateway composes itself, unknown /api paths that proxy_api answers 404, page
 """
 
 from fastapi.routing import APIRoute
-from starlette.requests import ClientDisconnect, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import api
 from gateway.auth import require
 from gateway.proxy import Proxy, UpstreamUnavailable, forwarded_headers
 from gateway.routes import Route, resolve
+from shared.asgi_body import read_body
 from shared.errors import DomainError
 
 _API_ROUTES = [route for route in api.router.routes if isinstance(route, APIRoute)]
@@ -83,15 +84,3 @@ class ProxyFastPath:
             headers.append((b"content-length", str(len(upstream.body)).encode("latin-1")))
         await send({"type": "http.response.start", "status": upstream.status, "headers": headers})
         await send({"type": "http.response.body", "body": upstream.body})
-
-
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body, as Request.body() reads it."""
-    chunks: list[bytes] = []
-    while True:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -43,7 +43,7 @@ Secret = Annotated[bytes, Depends(secret)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-def _booked(result: tuple[BookedAppointmentResponse, bool]) -> Response:
+def booked_response(result: tuple[BookedAppointmentResponse, bool]) -> Response:
     # Serialised here, once: returned as a model, FastAPI would validate it again against the response
     # model before serialising it (the hot path; the model is ours and already valid).
     booked, replayed = result
@@ -60,7 +60,7 @@ async def book_appointment(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     booking = service.from_anonymous(body, nam_digester(request).digest)
-    return _booked(await service.book_appointment(uow, key, booking, idempotency_key))
+    return booked_response(await service.book_appointment(uow, key, booking, idempotency_key))
 
 
 @router.post("/my/appointments", status_code=status.HTTP_201_CREATED, response_model=BookedAppointmentResponse)
@@ -72,7 +72,7 @@ async def book_for_person(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     booking = service.from_account(account_id, body)
-    return _booked(await service.book_appointment(uow, key, booking, idempotency_key))
+    return booked_response(await service.book_appointment(uow, key, booking, idempotency_key))
 
 
 @router.get("/my/appointments")
