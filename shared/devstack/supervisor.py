@@ -32,6 +32,11 @@ APPS = {
     "gateway": "gateway.main:create_app",
 }
 DEFAULT_PORTS = {"gateway": 8000, "accounts": 8001, "appointments": 8002, "verification": 8003, "notifications": 8004}
+# Background apps run at a lower CPU priority (nice): when a surge saturates the machine, its cores go to
+# the requests a citizen waits on, and emails catch up once it passes. On 2 cores, 32 clients booking
+# through the gateway got 1,115 bookings/s with notifications at nice 0 and 1,379/s at nice 10 (20 s runs,
+# back to back). Under Kubernetes and Compose, CPU requests and shares say the same thing.
+NICENESS = {"notifications": 10}
 # Replica i of an app without an explicit port listens on its first replica's port + (i - 1) * this.
 REPLICA_PORT_STEP = 100
 
@@ -126,7 +131,9 @@ class Supervisor:
         self._logs: dict[str, IO[bytes]] = {}
 
     def start(self, name: str) -> None:
+        niceness = NICENESS.get(app_of(name), 0)
         command = [
+            *(["nice", "-n", str(niceness)] if niceness else []),
             sys.executable, "-m", "uvicorn", APPS[app_of(name)], "--factory",
             "--host", "127.0.0.1", "--port", str(self.config.port(name)),
             "--loop", "uvloop", "--http", "httptools", "--no-access-log",

@@ -31,7 +31,11 @@ GRACE_SECONDS = REPLICA_HTTP_GRACE_SECONDS + REPLICA_SHUTDOWN_GRACE_SECONDS
 # that the shutdown hooks ran is checked in the service's own log.
 CLEAN_EXIT_CODES = (0, -signal.SIGTERM)
 STREAM_CONCURRENCY = 8
+# Each lane waits this long between bookings: a steady load, not a surge that would fill every seat while a
+# process restarts (a niced notifications process starts slowly on 2 busy cores).
+LANE_PAUSE_SECONDS = 0.02
 BOOKINGS_BEFORE_EACH_STOP = 40
+SEATS_PER_SLOT = 2000
 
 
 class BookingStream:
@@ -53,6 +57,7 @@ class BookingStream:
         while not self._stop.is_set():
             index, self._next = self._next, self._next + 1
             await client.book(index, self._slots[index % len(self._slots)], patient_email(self._run, index))
+            await asyncio.sleep(LANE_PAUSE_SECONDS)
 
     async def wait_for(self, bookings: int, load: asyncio.Task[None], timeout: float = 60) -> None:
         """Until `bookings` are done; fails at once if the stream itself failed (then it says why)."""
@@ -99,7 +104,9 @@ async def test_sigterm_under_load_loses_nothing_and_exits_within_the_grace_perio
 ):
     urls = replicas.config.database_urls
     run = uuid.uuid4().hex[:8]
-    clinic = await open_clinic(urls["appointments"], datetime.now(UTC) + timedelta(days=3), slots=4, capacity=500)
+    clinic = await open_clinic(
+        urls["appointments"], datetime.now(UTC) + timedelta(days=3), slots=4, capacity=SEATS_PER_SLOT
+    )
     stream = BookingStream(replicas, clinic.slots, run)
     load = asyncio.create_task(stream.run())
     stops = {}

@@ -50,7 +50,7 @@ def test_the_composed_document_uses_the_gateways_public_paths_and_only_routed_me
                 "get": {**operation, "parameters": [{"name": "establishment_id", "in": "path", "required": True}]}
             },
             "/internal/thing": {"get": operation},
-        }
+        },
     }
     composed = compose_openapi({"appointments": appointments}, "e-1")
     assert set(composed["paths"]) == {
