@@ -1,6 +1,7 @@
 """The outbox relay against real PostgreSQL and RabbitMQ."""
 
 import asyncio
+from contextlib import asynccontextmanager
 
 import aio_pika
 from sqlalchemy import text
@@ -76,16 +77,29 @@ async def test_two_relays_publish_every_event_exactly_once(sessions, messaging_d
         await collector.close()
 
 
+@asynccontextmanager
+async def _relaying(dsn: str, amqp_url: str, namespace: str, poll_seconds: float, into: list[str]):
+    """A running relay, and a queue collecting what it publishes into `into`."""
+    bus = Bus(amqp_url, "relay", namespace=namespace)
+    await bus.connect()
+    collector = await _collect(amqp_url, bus.exchange_name, into)
+    relay = OutboxRelay(dsn, bus, poll_seconds=poll_seconds)
+    task = asyncio.create_task(relay.run())
+    try:
+        yield relay
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop()
+        await bus.close()
+        await collector.close()
+
+
 async def test_relay_wakes_on_its_units_of_work_commits_without_waiting_for_the_poll(
     sessions, messaging_db_url, amqp_url, bus_namespace
 ):
     received: list[str] = []
-    bus = Bus(amqp_url, "relay", namespace=bus_namespace)
-    await bus.connect()
-    collector = await _collect(amqp_url, bus.exchange_name, received)
-    relay = OutboxRelay(asyncpg_dsn(messaging_db_url), bus, poll_seconds=30)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with _relaying(asyncpg_dsn(messaging_db_url), amqp_url, bus_namespace, 30, received) as relay:
         await asyncio.sleep(0.5)  # the relay is now idle, waiting up to 30 s
         started = asyncio.get_running_loop().time()
         await _stage(sessions, 1, wake=relay.wake)
@@ -95,31 +109,14 @@ async def test_relay_wakes_on_its_units_of_work_commits_without_waiting_for_the_
         async with UnitOfWork(sessions, on_events_committed=lambda: received.append("woken")) as uow:
             await uow.commit()
         assert received[1:] == []
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await relay.stop()
-        await bus.close()
-        await collector.close()
 
 
 async def test_relay_polls_for_events_committed_by_another_process(sessions, messaging_db_url, amqp_url, bus_namespace):
     received: list[str] = []
-    bus = Bus(amqp_url, "relay", namespace=bus_namespace)
-    await bus.connect()
-    collector = await _collect(amqp_url, bus.exchange_name, received)
-    relay = OutboxRelay(asyncpg_dsn(messaging_db_url), bus, poll_seconds=0.5)
-    task = asyncio.create_task(relay.run())
-    try:
+    async with _relaying(asyncpg_dsn(messaging_db_url), amqp_url, bus_namespace, 0.5, received):
         await asyncio.sleep(0.7)  # idle: the next claim comes from the poll, not a wake-up
         await _stage(sessions, 2)  # no wake-up wired, as for a script or another replica
         await _wait_until(lambda: len(received) == 2, timeout=5)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await relay.stop()
-        await bus.close()
-        await collector.close()
 
 
 async def test_unroutable_event_stays_in_outbox_and_backs_off(sessions, messaging_db_url, amqp_url, bus_namespace):
