@@ -55,6 +55,7 @@ INSERT INTO outbox (event_id, routing_key, body, correlation_id)
 SELECT ${_OUTBOX}, ${_OUTBOX + 1}, ${_OUTBOX + 2}, ${_OUTBOX + 3} FROM appointment
 RETURNING id
 """
+DEADLOCK_RETRIES = 3
 SLOT_STATE = "SELECT starts_at, ends_at, capacity, booked FROM slots WHERE id = $1"
 T = TypeVar("T")
 
@@ -147,21 +148,28 @@ class BookingConnection:
     ) -> bool:
         """Whether the seat was claimed (and the appointment and its event written with it)."""
         row = outbox_row(event)
-        claimed = await self._guarded(
-            self._driver.fetchval(
-                BOOK,
-                appointment["slot_id"],
-                slot.starts_at,
-                slot.ends_at,
-                appointment_id,
-                *(appointment[column] for column in APPOINTMENT_COLUMNS),
-                row["event_id"],
-                row["routing_key"],
-                row["body"],
-                row["correlation_id"],
-            )
+        arguments = (
+            appointment["slot_id"],
+            slot.starts_at,
+            slot.ends_at,
+            appointment_id,
+            *(appointment[column] for column in APPOINTMENT_COLUMNS),
+            row["event_id"],
+            row["routing_key"],
+            row["body"],
+            row["correlation_id"],
         )
-        return claimed is not None
+        for attempt in range(1, DEADLOCK_RETRIES + 1):
+            try:
+                return await self._guarded(self._driver.fetchval(BOOK, *arguments)) is not None
+            except asyncpg.TransactionRollbackError:
+                # Two bookings of one person at overlapping times, on two slots, each wait in the exclusion
+                # index for the other's uncommitted row: PostgreSQL ends the deadlock by aborting one. The
+                # statement wrote nothing; run again, it meets the other's row committed (refused as an
+                # overlap) or gone.
+                if attempt == DEADLOCK_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _guarded(self, operation: Awaitable[T]) -> T:
         try:
