@@ -159,7 +159,8 @@ class BookingConnection:
             row["body"],
             row["correlation_id"],
         )
-        for attempt in range(1, DEADLOCK_RETRIES + 1):
+        attempts_left = DEADLOCK_RETRIES
+        while True:
             try:
                 return await self._guarded(self._driver.fetchval(BOOK, *arguments)) is not None
             except asyncpg.TransactionRollbackError:
@@ -167,9 +168,9 @@ class BookingConnection:
                 # index for the other's uncommitted row: PostgreSQL ends the deadlock by aborting one. The
                 # statement wrote nothing; run again, it meets the other's row committed (refused as an
                 # overlap) or gone.
-                if attempt == DEADLOCK_RETRIES:
+                attempts_left -= 1
+                if not attempts_left:
                     raise
-        raise AssertionError("unreachable")
 
     async def _guarded(self, operation: Awaitable[T]) -> T:
         try:
