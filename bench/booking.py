@@ -344,7 +344,7 @@ def run(args: argparse.Namespace, pg_url: str, amqp_url: str) -> Figures:
     uvloop.run(delete_topology(amqp_url, NAMESPACE, list(SERVICES)))
     catalogue = uvloop.run(insert_catalogue(appointments_dsn, SLOTS_PER_SET, CAPACITY))
     uvloop.run(insert_establishments(appointments_dsn, SEARCH_ESTABLISHMENTS))
-    # Before the stack starts, so no idle service (nor its outbox relay woken by NOTIFY) shares the cores.
+    # Before the stack starts, so no idle service (nor its polling outbox relay) shares the cores.
     figures["raw_db"] = raw_db_run(appointments_dsn, catalogue, args)
     sink = MailSink(port=free_port()).start()
     supervisor: Supervisor | None = None
