@@ -1,7 +1,8 @@
-"""Clinic staff and same-day slots for the console and validation tests."""
+"""Clinic staff and soon-starting slots for the console and validation tests."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -9,6 +10,7 @@ import httpx
 from argon2 import PasswordHasher
 
 STAFF_PASSWORD = "console du CLSC de test"
+MONTREAL = ZoneInfo("America/Montreal")
 
 
 async def add_staff(url: str, establishment_id: uuid.UUID, email: str, role: str) -> None:
@@ -28,12 +30,18 @@ async def add_staff(url: str, establishment_id: uuid.UUID, email: str, role: str
         await conn.close()
 
 
-async def slot_later_today(url: str, service_id: uuid.UUID) -> uuid.UUID:
+@dataclass(frozen=True)
+class ClinicSlot:
+    id: uuid.UUID
+    day: date  # the clinic's local date of the slot, the day to open in the console
+
+
+async def slot_soon(url: str, service_id: uuid.UUID) -> ClinicSlot:
+    """A slot starting in 30 minutes: still bookable, and on tomorrow's list when the clinic's day is nearly over."""
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
         slot = uuid.uuid4()
-        local_now = datetime.now(ZoneInfo("America/Montreal"))
-        starts = min(local_now + timedelta(minutes=30), local_now.replace(hour=23, minute=45, second=0, microsecond=0))
+        starts = datetime.now(MONTREAL) + timedelta(minutes=30)
         await conn.execute(
             "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity) "
             "VALUES ($1, $2, $3::timestamptz, $3::timestamptz + interval '10 minutes', 3)",
@@ -41,7 +49,7 @@ async def slot_later_today(url: str, service_id: uuid.UUID) -> uuid.UUID:
             service_id,
             starts.astimezone(UTC),
         )
-        return slot
+        return ClinicSlot(slot, starts.date())
     finally:
         await conn.close()
 

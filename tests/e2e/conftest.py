@@ -9,7 +9,7 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync, truncate_all
 from tests.e2e.browser import browser, page  # noqa: F401 - fixtures for the browser tests
-from tests.e2e.clinic_staff import add_staff, slot_later_today
+from tests.e2e.clinic_staff import add_staff, slot_soon
 
 
 @dataclass(frozen=True)
@@ -126,11 +126,11 @@ async def slot_seats(system: Supervisor, slot_id: uuid.UUID) -> int:
 
 @pytest.fixture
 def clinics(system: Supervisor, catalogue: Catalogue):
-    """Two clinics with a slot later today and a clerk each."""
+    """Two clinics with a soon-starting slot and a clerk each."""
     urls = system.config.database_urls
     other = run_sync(_insert_catalogue(urls["appointments"]))
     slots = {}
     for clinic, email in ((catalogue, "x@clinique-x.example"), (other, "y@clinique-y.example")):
         run_sync(add_staff(urls["accounts"], clinic.establishment_id, email, "clerk"))
-        slots[clinic.establishment_id] = run_sync(slot_later_today(urls["appointments"], clinic.service_id))
+        slots[clinic.establishment_id] = run_sync(slot_soon(urls["appointments"], clinic.service_id))
     return catalogue, other, slots

@@ -46,7 +46,7 @@ def test_a_citizen_asks_the_clinic_of_the_next_appointment_which_accepts_or_refu
         for person in (kid, sister):
             booked = client.post(
                 "/api/my/appointments",
-                json={"slot_id": str(slots[x.establishment_id]), "person_id": person["id"]},
+                json={"slot_id": str(slots[x.establishment_id].id), "person_id": person["id"]},
                 headers=citizen,
             )
             assert booked.status_code == 201, booked.text
@@ -123,7 +123,11 @@ def test_a_citizen_asks_the_clinic_of_the_next_appointment_which_accepts_or_refu
 
         # The accepted request is an association validation: the card icon of Léo's appointment turns green.
         def kid_card_is_green() -> bool:
-            day = client.get(f"/api/admin/establishments/{x.establishment_id}/appointments", headers=clerk_x).json()
+            day = client.get(
+                f"/api/admin/establishments/{x.establishment_id}/appointments",
+                params={"day": slots[x.establishment_id].day.isoformat()},
+                headers=clerk_x,
+            ).json()
             return any(e["person_id"] == kid["id"] and e["card_icon"] == "green" for e in day)
 
         wait_until(kid_card_is_green, message="the association was not validated")
@@ -172,7 +176,7 @@ def test_removing_the_family_member_withdraws_the_open_request(system: Superviso
         assert (
             client.post(
                 "/api/my/appointments",
-                json={"slot_id": str(slots[x.establishment_id]), "person_id": kid["id"]},
+                json={"slot_id": str(slots[x.establishment_id].id), "person_id": kid["id"]},
                 headers=citizen,
             ).status_code
             == 201

@@ -9,7 +9,7 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account
-from tests.e2e.clinic_staff import add_staff, slot_later_today, staff_auth
+from tests.e2e.clinic_staff import add_staff, slot_soon, staff_auth
 from tests.e2e.conftest import Catalogue
 from tests.e2e.test_console_browser import _log_in
 
@@ -23,7 +23,7 @@ def test_citizen_asks_and_the_clerk_accepts_in_the_console(
 ):
     urls = system.config.database_urls
     run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "demandes@rosemont.example", "clerk"))
-    slot = run_sync(slot_later_today(urls["appointments"], catalogue.service_id))
+    slot = run_sync(slot_soon(urls["appointments"], catalogue.service_id)).id
     gateway = system.config.url("gateway")
     with httpx.Client(base_url=gateway, timeout=10) as client:
         auth = active_account(client, mail_sink, EMAIL)

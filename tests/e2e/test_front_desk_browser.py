@@ -8,9 +8,9 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account
-from tests.e2e.clinic_staff import add_staff, slot_later_today
+from tests.e2e.clinic_staff import add_staff, slot_soon
 from tests.e2e.conftest import Catalogue, booking
-from tests.e2e.test_console_browser import _log_in
+from tests.e2e.test_console_browser import _log_in, _show_day
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def test_present_then_identity_then_association_as_in_the_guide(
 ):
     urls = system.config.database_urls
     run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "accueil@rosemont.example", "clerk"))
-    slot = run_sync(slot_later_today(urls["appointments"], catalogue.service_id))
+    slot = run_sync(slot_soon(urls["appointments"], catalogue.service_id))
     gateway = system.config.url("gateway")
     with httpx.Client(base_url=gateway, timeout=10) as client:
         auth = active_account(client, mail_sink, "parent.clinique@example.org")
@@ -38,14 +38,15 @@ def test_present_then_identity_then_association_as_in_the_guide(
             headers=auth,
         ).json()
         booked = client.post(
-            "/api/my/appointments", json={"slot_id": str(slot), "person_id": child["id"]}, headers=auth
+            "/api/my/appointments", json={"slot_id": str(slot.id), "person_id": child["id"]}, headers=auth
         )
         assert booked.status_code == 201, booked.text
-        walk_in = client.post("/api/appointments", json=booking(slot, first_name="Sans", last_name="Compte"))
+        walk_in = client.post("/api/appointments", json=booking(slot.id, first_name="Sans", last_name="Compte"))
         assert walk_in.status_code == 201
 
     _log_in(page, gateway, "accueil@rosemont.example")
     expect(page.get_by_role("heading", name="Suivi")).to_be_visible()
+    _show_day(page, slot.day)
     assert _icons(page, "Testeur, Léo") == ("red", "red")
     assert _icons(page, "Compte, Sans") == ("grey", "grey")
 

@@ -48,7 +48,7 @@ def test_bookings_without_account_join_the_holder_only_while_a_clinic_validates_
     system: Supervisor, clinics, mail_sink: MailSink
 ):
     x, _, slots = clinics
-    slot = slots[x.establishment_id]
+    slot = slots[x.establishment_id].id
     with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
         mine = _book_without_account(client, slot, "test 5412 2816", HOLDER_BIRTH, "Thomas")
         namesake = _book_without_account(client, slot, NAMESAKE_NAM, HOLDER_BIRTH, "Thomas")
@@ -127,7 +127,7 @@ def test_a_dependants_bookings_without_account_join_once_the_association_is_vali
     system: Supervisor, clinics, mail_sink: MailSink
 ):
     x, _, slots = clinics
-    slot = slots[x.establishment_id]
+    slot = slots[x.establishment_id].id
     with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
         childs = _book_without_account(client, slot, CHILD_NAM, CHILD_BIRTH, "Éva")
         namesake = _book_without_account(client, slot, NAMESAKE_CHILD_NAM, CHILD_BIRTH, "Éva")

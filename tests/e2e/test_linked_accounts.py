@@ -9,7 +9,7 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account, code_from_mail, verify, wait_until
-from tests.e2e.clinic_staff import add_staff, slot_later_today, staff_auth
+from tests.e2e.clinic_staff import add_staff, slot_soon, staff_auth
 from tests.e2e.conftest import Catalogue
 
 NAM = "TEST54122816"
@@ -35,7 +35,7 @@ def test_accounts_with_the_same_nam_share_their_appointments_once_a_clinic_valid
 ):
     urls = system.config.database_urls
     run_sync(add_staff(urls["accounts"], catalogue.establishment_id, CLERK, "clerk"))
-    slot = run_sync(slot_later_today(urls["appointments"], catalogue.service_id))
+    slot = run_sync(slot_soon(urls["appointments"], catalogue.service_id)).id
     with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
         first = active_account(client, mail_sink, "premier.compte@example.org", nam=NAM)
         second = active_account(client, mail_sink, "second.compte@example.org", nam=NAM)
@@ -82,7 +82,7 @@ def test_linked_holders_are_told_and_a_nam_change_unlinks(
 ):
     urls = system.config.database_urls
     run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "liens@clinique-liens.example", "clerk"))
-    slot = run_sync(slot_later_today(urls["appointments"], catalogue.service_id))
+    slot = run_sync(slot_soon(urls["appointments"], catalogue.service_id)).id
     first_email, second_email = "lien.un@example.org", "lien.deux@example.org"
     with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
         first = active_account(client, mail_sink, first_email, nam=NAM)

@@ -24,7 +24,7 @@ def test_each_parent_sees_the_childs_appointments_after_both_associations(
     mail_sink: MailSink,
 ):
     x, _, slots = clinics
-    slot = str(slots[x.establishment_id])
+    slot = str(slots[x.establishment_id].id)
     with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as client:
         parents, children, booked = [], [], []
         for email, first_name in (("parent.a@example.org", "Alex"), ("parent.b@example.org", "Blake")):
