@@ -23,7 +23,7 @@ def _log_in(page: Page, gateway: str, email: str) -> None:
 
 
 def _show_day(page: Page, day: date) -> None:
-    """Pick the slot's day on the Suivi list: today's, or tomorrow's when the test runs in the clinic's last half hour."""
+    """Pick the slot's day on the Suivi list: tomorrow's when the test runs in the clinic's last half hour."""
     page.get_by_label("Journée du").fill(day.isoformat())
     page.get_by_role("button", name="Afficher").click()
     expect(page.get_by_label("Journée du")).to_have_value(day.isoformat())

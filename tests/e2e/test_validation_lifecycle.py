@@ -37,7 +37,10 @@ def test_identity_holds_across_clinics_until_the_birth_date_changes(system: Supe
         assert at_x.status_code == 201, at_x.text
         account_id = at_x.json()["person_id"]
         clerk_x, clerk_y = staff_auth(client, "x@clinique-x.example"), staff_auth(client, "y@clinique-y.example")
-        assert _icons(client, clerk_x, x.establishment_id, slots[x.establishment_id], at_x.json()["id"]) == ("red", "red")
+        assert _icons(client, clerk_x, x.establishment_id, slots[x.establishment_id], at_x.json()["id"]) == (
+            "red",
+            "red",
+        )
 
         validated = client.post(
             f"/api/admin/verification/establishments/{x.establishment_id}/identity-validations",
@@ -53,19 +56,28 @@ def test_identity_holds_across_clinics_until_the_birth_date_changes(system: Supe
             headers=clerk_x,
         )
         assert validated.status_code == 201, validated.text
-        _eventually(lambda: _icons(client, clerk_x, x.establishment_id, slots[x.establishment_id], at_x.json()["id"]), ("green", "green"))
+        _eventually(
+            lambda: _icons(client, clerk_x, x.establishment_id, slots[x.establishment_id], at_x.json()["id"]),
+            ("green", "green"),
+        )
 
         # Clinic Y sees the validation made at clinic X on the citizen's next appointment.
         client.post(f"/api/my/appointments/{at_x.json()['id']}/cancel", headers=citizen)
         at_y = client.post("/api/my/appointments", json={"slot_id": str(slots[y.establishment_id].id)}, headers=citizen)
         assert at_y.status_code == 201, at_y.text
-        assert _icons(client, clerk_y, y.establishment_id, slots[y.establishment_id], at_y.json()["id"]) == ("green", "green")
+        assert _icons(client, clerk_y, y.establishment_id, slots[y.establishment_id], at_y.json()["id"]) == (
+            "green",
+            "green",
+        )
         # ...but clerk X cannot read clinic Y's list or act there.
         forbidden = client.get(f"/api/admin/establishments/{y.establishment_id}/appointments", headers=clerk_x)
         assert forbidden.status_code == 404
 
         assert client.patch("/api/me", json={"birth_date": "1954-12-29"}, headers=citizen).status_code == 200
-        _eventually(lambda: _icons(client, clerk_y, y.establishment_id, slots[y.establishment_id], at_y.json()["id"]), ("red", "red"))
+        _eventually(
+            lambda: _icons(client, clerk_y, y.establishment_id, slots[y.establishment_id], at_y.json()["id"]),
+            ("red", "red"),
+        )
 
 
 def test_association_turns_red_when_the_dependant_is_removed_and_re_added(
@@ -92,14 +104,22 @@ def test_association_turns_red_when_the_dependant_is_removed_and_re_added(
         assert client.post(f"{base}/identity-validations", json=identity, headers=clerk).status_code == 201
         assert client.post(f"{base}/association-validations", json=association, headers=clerk).status_code == 201
         appointment = booked.json()["id"]
-        _eventually(lambda: _icons(client, clerk, x.establishment_id, slots[x.establishment_id], appointment), ("green", "green"))
+        _eventually(
+            lambda: _icons(client, clerk, x.establishment_id, slots[x.establishment_id], appointment),
+            ("green", "green"),
+        )
 
         assert client.delete(f"/api/me/dependants/{child['id']}", headers=citizen).status_code == 204
-        _eventually(lambda: _icons(client, clerk, x.establishment_id, slots[x.establishment_id], appointment), ("green", "red"))
+        _eventually(
+            lambda: _icons(client, clerk, x.establishment_id, slots[x.establishment_id], appointment), ("green", "red")
+        )
 
         again = client.post("/api/me/dependants", json=kid, headers=citizen).json()
         rebooked = client.post(
             "/api/my/appointments", json={"slot_id": slot, "person_id": again["id"]}, headers=citizen
         )
         assert rebooked.status_code == 201, rebooked.text
-        assert _icons(client, clerk, x.establishment_id, slots[x.establishment_id], rebooked.json()["id"]) == ("green", "red")
+        assert _icons(client, clerk, x.establishment_id, slots[x.establishment_id], rebooked.json()["id"]) == (
+            "green",
+            "red",
+        )
