@@ -24,7 +24,11 @@ def normalize_phone(value: str) -> str:
         number = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
     except phonenumbers.NumberParseException:
         raise PydanticCustomError("invalid_phone", "Invalid phone number") from None
-    if not phonenumbers.is_valid_number(number):
+    # Most numbers are Canadian: checked against Canada's plan first (about 7 µs); the full check, which
+    # tries every region sharing the country code (25 for +1, the United States first), takes 25 µs.
+    if not (
+        phonenumbers.is_valid_number_for_region(number, DEFAULT_PHONE_REGION) or phonenumbers.is_valid_number(number)
+    ):
         raise PydanticCustomError("invalid_phone", "Invalid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
