@@ -218,7 +218,7 @@ async def list_schedules(uow: UnitOfWork, staff: Staff, establishment_id: uuid.U
 
 # --- nearby search ---
 
-# One statement. The box prefilter uses establishments_by_location; the exact haversine distance
+# One statement. The box prefilter uses establishments_by_point (GiST); the exact haversine distance
 # decides the radius. For each nearby service, a LATERAL walks slots_by_service_time to its first
 # free slot (LIMIT 1), which is all the ranking needs; counting free slots, which reads every slot
 # of the range, is done only for the establishments on the requested page.
@@ -231,7 +231,7 @@ WITH nearby AS (
              + cos(radians(:lat)) * cos(radians(e.latitude)) * power(sin(radians(e.longitude - :lon) / 2), 2)
          ))) AS distance_km
   FROM establishments e
-  WHERE e.latitude BETWEEN :min_lat AND :max_lat AND e.longitude BETWEEN :min_lon AND :max_lon
+  WHERE point(e.longitude, e.latitude) <@ box(point(:min_lon, :min_lat), point(:max_lon, :max_lat))
 ),
 offers AS (
   SELECT n.id AS establishment_id, sv.id AS service_id, first_free.starts_at AS earliest

@@ -112,8 +112,12 @@ services.append_column(
         ),
     )
 )
-# Nearby search prefilters on a latitude/longitude box before the exact distance.
-Index("establishments_by_location", establishments.c.latitude, establishments.c.longitude)
+# Nearby search prefilters on a latitude/longitude box (GiST on the point) before the exact distance.
+Index(
+    "establishments_by_point",
+    func.point(establishments.c.longitude, establishments.c.latitude),
+    postgresql_using="gist",
+)
 
 schedules = Table(
     "schedules",
