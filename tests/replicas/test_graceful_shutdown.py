@@ -32,7 +32,7 @@ GRACE_SECONDS = REPLICA_HTTP_GRACE_SECONDS + REPLICA_SHUTDOWN_GRACE_SECONDS
 CLEAN_EXIT_CODES = (0, -signal.SIGTERM)
 STREAM_CONCURRENCY = 8
 # Each lane waits this long between bookings: a steady load, not a surge that would fill every seat while a
-# process restarts (notifications, a background process, starts slowly on 2 busy cores).
+# process restarts (a niced notifications process starts slowly on 2 busy cores).
 LANE_PAUSE_SECONDS = 0.02
 BOOKINGS_BEFORE_EACH_STOP = 40
 SEATS_PER_SLOT = 2000
