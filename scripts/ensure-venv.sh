@@ -2,7 +2,14 @@
 # Creates .venv with the pinned dependencies (re-run when a requirements file changes).
 set -euo pipefail
 venv=${VENV:-.venv}
-python=${PYTHON:-python3}
+# Debian's own python3 first: it is built with profile-guided and link-time optimisation and linked
+# statically, as the official images the Dockerfiles use are. A python3 earlier on the PATH may not be
+# (pyenv's default build is neither): the services spent about 11% more CPU per booking on one.
+if [ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  python=/usr/bin/python3
+else
+  python=${PYTHON:-python3}
+fi
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "Python 3.11 or newer is needed (found $("$python" --version 2>&1)). Debian: apt-get install python3" >&2
   exit 1
