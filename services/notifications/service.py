@@ -170,9 +170,7 @@ class WorkerBell:
 
     def ring_all(self) -> None:
         while self._idle:
-            waiter = self._idle.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+            self.ring()
         self._missed = True
 
     async def wait(self, at_most: float) -> None:
