@@ -91,10 +91,10 @@ def outbox_row(envelope: EventEnvelope) -> dict[str, Any]:
     }
 
 
-async def insert_events(session: AsyncSession, envelopes: list[EventEnvelope]) -> None:
-    """Write events into the outbox inside the caller's transaction."""
-    if envelopes:
-        await session.execute(insert(outbox_table), [outbox_row(envelope) for envelope in envelopes])
+async def insert_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write events (their `outbox_row`s) into the outbox inside the caller's transaction."""
+    if rows:
+        await session.execute(insert(outbox_table), rows)
 
 
 CLAIM_SQL = """

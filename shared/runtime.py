@@ -13,7 +13,7 @@ unsent outbox rows are relayed by the next process).
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -76,8 +76,9 @@ class ServiceRuntime:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.relay.wake)
 
-    def consume(self, handlers: dict[type[Contract], Handler]) -> None:
-        consumer = EventConsumer(self.sessions, handlers, self.relay.wake)
+    def consume(self, handlers: dict[type[Contract], Handler], alone: Collection[type[Contract]] = ()) -> None:
+        """`alone`: events whose handler has effects outside the database (see EventConsumer)."""
+        consumer = EventConsumer(self.sessions, handlers, self.relay.wake, alone=alone)
         self._consumers.append(consumer)
         self.bus.subscribe(consumer.routing_keys, consumer)
 
@@ -130,6 +131,8 @@ class ServiceRuntime:
             await asyncio.wait_for(asyncio.gather(*(c.drained() for c in self._consumers)), remaining())
         except TimeoutError:
             drained = False
+            for consumer in self._consumers:
+                consumer.abandon()
         workers = [task for task, _ in worker_tasks]
         if workers:
             _, late = await asyncio.wait(workers, timeout=remaining())

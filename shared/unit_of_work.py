@@ -3,13 +3,13 @@
 import uuid
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.logging import current_correlation_id
 from shared.messages import Contract, EventEnvelope
-from shared.outbox import insert_events
+from shared.outbox import insert_events, outbox_row
 
 
 class UnitOfWork:
@@ -32,7 +32,9 @@ class UnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
-        self._events: list[EventEnvelope] = []
+        # Stored form made at publish time: it carries the trace context current then (the handler's span,
+        # when one consumer transaction applies several events).
+        self._events: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], Awaitable[None] | None]] = []
         return self
 
@@ -47,7 +49,7 @@ class UnitOfWork:
     def publish(self, event: Contract, causation_id: uuid.UUID | None = None) -> EventEnvelope:
         """Stage an event; it reaches the outbox in this transaction, at commit."""
         envelope = event.to_envelope(current_correlation_id(), causation_id)
-        self._events.append(envelope)
+        self._events.append(outbox_row(envelope))
         return envelope
 
     def after_commit(self, callback: Callable[[], Awaitable[None] | None]) -> None:

@@ -49,6 +49,9 @@ from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
+# Their handlers send inline: each is applied in a transaction of its own (see shared.consumer).
+SENT_INLINE = (CodeIssued, AccountDeleted)
+
 
 def handlers(
     settings: NotificationsSettings, dispatcher: DeliveryDispatcher, channels: Channels, clock: Clock

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from services.notifications.channels import Channels
 from services.notifications.clock import Clock, SystemClock
-from services.notifications.consumers import handlers
+from services.notifications.consumers import SENT_INLINE, handlers
 from services.notifications.reminder_scheduler import ReminderScheduler
 from services.notifications.service import DeliveryDispatcher
 from services.notifications.settings import NotificationsSettings
@@ -29,7 +29,7 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
     )
     # Shared by the consumers' inline sends (codes, deletion confirmations).
     inline_channels = Channels.from_settings(settings)
-    runtime.consume(handlers(settings, dispatcher, inline_channels, clock))
+    runtime.consume(handlers(settings, dispatcher, inline_channels, clock), alone=SENT_INLINE)
     runtime.add_worker(dispatcher.run, stop=dispatcher.stop)
     reminder_scheduler = ReminderScheduler(
         runtime.unit_of_work,

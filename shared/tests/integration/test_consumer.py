@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from shared.bus import Bus
 from shared.consumer import EventConsumer
+from shared.logging import current_correlation_id
 from shared.tests.integration.conftest import Ping
 
 effects = text("CREATE TABLE IF NOT EXISTS test_effects (n int NOT NULL)")
@@ -113,5 +114,90 @@ async def test_malformed_message_goes_straight_to_dlq(sessions, amqp_url, bus_na
 
         await _wait_until(dead_lettered, timeout=5)
         assert await _effect_count(sessions) == 0
+    finally:
+        await bus.close()
+
+
+TRANSACTIONS = text("CREATE TABLE IF NOT EXISTS test_transactions (n int NOT NULL, tx bigint, correlation_id text)")
+
+
+async def _recording_consumer(sessions, amqp_url: str, namespace: str, alone: tuple = ()) -> Bus:
+    """Each event records the transaction it was applied in and the correlation id its handler saw."""
+    async with sessions() as session:
+        await session.execute(TRANSACTIONS)
+        await session.execute(text("TRUNCATE test_transactions"))
+        await session.commit()
+
+    async def on_ping(uow, event, envelope) -> None:
+        await uow.session.execute(
+            text("INSERT INTO test_transactions VALUES (:n, txid_current(), :c)"),
+            {"n": event.n, "c": current_correlation_id()},
+        )
+
+    bus = Bus(amqp_url, "test", namespace=namespace, prefetch=32, delivery_limit=3)
+    consumer = EventConsumer(sessions, {Ping: on_ping}, alone=alone)
+    bus.subscribe(consumer.routing_keys, consumer)
+    return bus
+
+
+async def _publish_burst(bus: Bus, count: int) -> dict[int, str]:
+    """Publishes `count` events before the consumer starts, so that they arrive together."""
+    correlations = {}
+    for n in range(count):
+        envelope = Ping(n=n).to_envelope(correlation_id=f"burst-{n}")
+        correlations[n] = envelope.correlation_id
+        await bus.publish(envelope.routing_key, envelope.model_dump_json().encode(), message_id=str(envelope.id))
+    return correlations
+
+
+async def _transactions(sessions) -> list[tuple[int, int, str]]:
+    async with sessions() as session:
+        rows = await session.execute(text("SELECT n, tx, correlation_id FROM test_transactions"))
+        return [tuple(row) for row in rows]
+
+
+async def test_events_arriving_together_are_applied_in_shared_transactions_each_in_its_own_context(
+    sessions, amqp_url, bus_namespace
+):
+    bus = await _recording_consumer(sessions, amqp_url, bus_namespace)
+    try:
+        await bus.connect()
+        await bus.stop_consuming()  # the queue exists; the burst waits in it
+        correlations = await _publish_burst(bus, 60)
+        await bus.close()
+        bus = await _recording_consumer(sessions, amqp_url, bus_namespace)
+        await bus.connect()
+
+        async def all_applied() -> bool:
+            return len(await _transactions(sessions)) >= 60
+
+        await _wait_until(all_applied)
+        await asyncio.sleep(0.3)
+        rows = await _transactions(sessions)
+        assert sorted(n for n, _, _ in rows) == list(range(60))
+        # Fewer transactions than events: the burst was batched.
+        assert len({tx for _, tx, _ in rows}) < 30
+        # Yet each handler ran with its own event's correlation id.
+        assert {n: correlation for n, _, correlation in rows} == correlations
+    finally:
+        await bus.close()
+
+
+async def test_events_that_must_be_alone_get_a_transaction_each(sessions, amqp_url, bus_namespace):
+    bus = await _recording_consumer(sessions, amqp_url, bus_namespace, alone=(Ping,))
+    try:
+        await bus.connect()
+        await bus.stop_consuming()
+        await _publish_burst(bus, 20)
+        await bus.close()
+        bus = await _recording_consumer(sessions, amqp_url, bus_namespace, alone=(Ping,))
+        await bus.connect()
+
+        async def all_applied() -> bool:
+            return len(await _transactions(sessions)) >= 20
+
+        await _wait_until(all_applied)
+        rows = await _transactions(sessions)
+        assert len({tx for _, tx, _ in rows}) == 20
     finally:
         await bus.close()

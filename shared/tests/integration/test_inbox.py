@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from shared.db import make_engine, make_sessionmaker, transaction_driver_connection
-from shared.inbox import record_once
+from shared.inbox import record_each_once, record_once
 from shared.tests.integration.conftest import Ping
 from shared.unit_of_work import UnitOfWork
 
@@ -66,3 +66,15 @@ async def test_a_session_without_a_transaction_is_refused(messaging_db_url):
                 await record_once(session, Ping(n=4).to_envelope())
     finally:
         await engine.dispose()
+
+
+async def test_a_batch_is_recorded_in_one_statement_and_only_new_events_come_back(sessions):
+    first, second, third = (Ping(n=n).to_envelope() for n in (5, 6, 7))
+    async with UnitOfWork(sessions) as uow:
+        # The same event twice in one batch (two deliveries of it): recorded once, reported new once.
+        assert await record_each_once(uow.session, [first, second, first]) == {first.id, second.id}
+        await uow.commit()
+    async with UnitOfWork(sessions) as uow:
+        assert await record_each_once(uow.session, [second, third, first]) == {third.id}
+        await uow.commit()
+    assert sorted(await _inbox_ids(sessions)) == sorted([first.id, second.id, third.id])
