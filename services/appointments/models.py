@@ -63,8 +63,8 @@ appointments = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("slot_id", Uuid, ForeignKey("slots.id"), nullable=False, index=True),
-    Column("account_id", Uuid, index=True),
-    Column("person_id", Uuid, index=True),  # holder or dependant, when booked from an account
+    Column("account_id", Uuid),
+    Column("person_id", Uuid),  # holder or dependant, when booked from an account
     # Who the patient is for the overlap rule: the person id, else the typed email or phone.
     Column("person_key", Text, nullable=False),
     Column("during", TSTZRANGE, nullable=False),  # copy of the slot's time, for the exclusion constraint
@@ -89,6 +89,9 @@ appointments = Table(
     Index(
         "appointments_idempotency", "idempotency_key", unique=True, postgresql_where=text("idempotency_key IS NOT NULL")
     ),
+    # Anonymous bookings have neither: left out (migration 0011).
+    Index("ix_appointments_account_id", "account_id", postgresql_where=text("account_id IS NOT NULL")),
+    Index("ix_appointments_person_id", "person_id", postgresql_where=text("person_id IS NOT NULL")),
 )
 
 # --- catalogue ---
