@@ -63,15 +63,19 @@ JOIN establishments e ON e.id = sv.establishment_id
 """
 APPOINTMENT_BY_ID = text(DETAILS + " WHERE a.id = :id")
 APPOINTMENT_BY_KEY = text(DETAILS + " WHERE a.idempotency_key = :key")
-# Its own appointments and those of the accounts linked with it (read model of AccountsLinked).
+# Its own appointments and those of the accounts linked with it (read model of AccountsLinked). The ids are
+# gathered first, as arrays, so that each side is an index scan: written as `= :account_id OR IN (...)`,
+# the planner could only filter every appointment in a sequential scan: 38-39 ms over 100,000 appointments
+# and growing with the table, against about 1 ms this way.
 APPOINTMENTS_OF_ACCOUNT = text(
     DETAILS
-    + """ WHERE a.account_id = :account_id OR a.account_id IN (
+    + """ WHERE a.account_id = ANY (ARRAY(
+      SELECT CAST(:account_id AS uuid) UNION
       SELECT m.account_id FROM account_links l JOIN account_links m ON m.group_id = l.group_id
-      WHERE l.account_id = :account_id)
-    OR a.person_id IN (
+      WHERE l.account_id = :account_id))
+    OR a.person_id = ANY (ARRAY(
       SELECT m.person_id FROM dependant_links l JOIN dependant_links m ON m.group_id = l.group_id
-      WHERE l.account_id = :account_id)
+      WHERE l.account_id = :account_id))
     ORDER BY s.starts_at, a.id"""
 )
 SAME_LINK_GROUP = text(
