@@ -30,6 +30,11 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[UnitOfWork, Contract, EventEnvelope], Awaitable[None]]
 
 
+def _deliveries_before(message: AbstractIncomingMessage) -> int:
+    """How many times the broker delivered this message before (quorum queues count them)."""
+    return int((message.headers or {}).get("x-delivery-count", 0) or 0)
+
+
 @dataclass(slots=True, eq=False)
 class _Delivery:
     message: AbstractIncomingMessage
@@ -122,8 +127,7 @@ class EventConsumer:
             return
         # A short, growing pause keeps a failing message from spinning while still reaching the delivery
         # limit (then the DLQ) in bounded time.
-        attempts = int((message.headers or {}).get("x-delivery-count", 0) or 0)
-        await asyncio.sleep(min(0.1 * 2**attempts, 2.0))
+        await asyncio.sleep(min(0.1 * 2 ** _deliveries_before(message), 2.0))
         await message.nack(requeue=True)
 
     async def _run_batches(self) -> None:
@@ -162,13 +166,12 @@ class EventConsumer:
         except Exception:  # noqa: BLE001 - any failure: rolled back, then retried (alone) or redelivered
             if log_failure:
                 delivery = batch[0]
-                attempts = int((delivery.message.headers or {}).get("x-delivery-count", 0) or 0)
                 delivery.context.run(
                     log.exception,
                     "event_failed",
                     event_type=delivery.envelope.type,
                     event_id=str(delivery.envelope.id),
-                    attempts=attempts,
+                    attempts=_deliveries_before(delivery.message),
                 )
                 EVENTS_FAILED.labels(delivery.envelope.routing_key, "handler").inc()
             return False

@@ -3,7 +3,7 @@
 A booking made without an account has neither id: each booking still wrote a NULL entry into both btrees,
 all of them at the same end of each index, and nothing ever looks appointments up by a missing account
 (those are found by identity, appointments_without_account_by_identity). Lookups by an account or a person
-compare with `=` or `IN`, which PostgreSQL proves imply IS NOT NULL, so they keep using these indexes.
+compare with `=` or `= ANY`, which PostgreSQL proves imply IS NOT NULL, so they keep using these indexes.
 Measured with pg_stat_statements over 20 s booking runs: 12.3 WAL records per anonymous booking before,
 10.2 after.
 
