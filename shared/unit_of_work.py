@@ -53,11 +53,7 @@ class UnitOfWork:
         return envelope
 
     def after_commit(self, callback: Callable[[], Awaitable[None] | None]) -> None:
-        """Runs `callback` once the commit succeeded; once per commit however often it is asked for (a
-        consumer applying several events in one transaction rings the dispatcher once, and one worker
-        claims all their deliveries)."""
-        if callback not in self._after_commit:
-            self._after_commit.append(callback)
+        self._after_commit.append(callback)
 
     def events_committed(self) -> None:
         """For a statement that wrote outbox rows and committed outside this unit's session."""

@@ -78,23 +78,3 @@ async def test_a_batch_is_recorded_in_one_statement_and_only_new_events_come_bac
         assert await record_each_once(uow.session, [second, third, first]) == {third.id}
         await uow.commit()
     assert sorted(await _inbox_ids(sessions)) == sorted([first.id, second.id, third.id])
-
-
-async def test_after_commit_callbacks_run_once_per_commit_and_never_on_rollback(sessions):
-    rings: list[str] = []
-
-    def ring() -> None:
-        rings.append("ring")
-
-    async def other() -> None:
-        rings.append("other")
-
-    async with UnitOfWork(sessions) as uow:
-        for _ in range(3):  # three events of one batch, each asking for the dispatcher
-            uow.after_commit(ring)
-        uow.after_commit(other)
-        await uow.commit()
-    assert rings == ["ring", "other"]
-    async with UnitOfWork(sessions) as uow:
-        uow.after_commit(ring)
-    assert rings == ["ring", "other"]
