@@ -135,7 +135,7 @@ class EventConsumer:
             while self._waiting:
                 batch = [self._waiting.popleft() for _ in range(min(len(self._waiting), self._max_batch))]
                 try:
-                    if len(batch) == 1 or not await self._apply(batch, log_failure=False):
+                    if len(batch) == 1 or not await self._apply(batch):
                         for delivery in batch:
                             await self._apply_alone(delivery)
                 finally:
@@ -146,12 +146,13 @@ class EventConsumer:
             self._runners_busy -= 1
 
     async def _apply_alone(self, delivery: _Delivery) -> None:
-        if not await self._apply([delivery], log_failure=True) and not delivery.applied.done():
+        if not await self._apply([delivery]) and not delivery.applied.done():
             delivery.applied.set_result(False)
 
-    async def _apply(self, batch: list[_Delivery], log_failure: bool) -> bool:
+    async def _apply(self, batch: list[_Delivery]) -> bool:
         """Applies the batch in one transaction and settles each delivery; False (nothing settled, all
-        rolled back) when a handler or the database failed."""
+        rolled back) when a handler or the database failed. Only a lone event's failure is logged and
+        counted: a failed batch is applied again event by event, and the failing one shows then."""
         try:
             async with UnitOfWork(self._sessions, self._on_events_committed) as uow:
                 first_seen = await record_each_once(uow.session, [delivery.envelope for delivery in batch])
@@ -164,7 +165,7 @@ class EventConsumer:
                         await asyncio.create_task(handling, context=delivery.context)
                 await uow.commit()
         except Exception:  # noqa: BLE001 - any failure: rolled back, then retried (alone) or redelivered
-            if log_failure:
+            if len(batch) == 1:
                 delivery = batch[0]
                 delivery.context.run(
                     log.exception,
