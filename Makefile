@@ -33,6 +33,7 @@ test: $(VENV)/.installed infra browser kubectl wrk lint
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## bench: booking, gateway hop, notification latency, search, login, memory, load sweep (under 10 min, 127.0.0.1 only); writes bench/report.json, bench/report.md, bench/sweep.png
 bench: $(VENV)/.installed infra wrk

@@ -118,6 +118,7 @@ async def _database_state(url: str, slots: list[uuid.UUID]) -> dict[str, Any]:
 
 def _confirmations(env: VerifyEnvironment, ids: set[str]) -> tuple[Counter[str], int]:
     """Distinct confirmation messages per appointment, and SMTP repeats of a Message-ID already received."""
+
     def ours(mails: list[Any]) -> list[str]:
         return [m.group(1) for mail in mails if (m := CONFIRMATION_LINK.search(mail.body)) and m.group(1) in ids]
 
@@ -206,7 +207,17 @@ def check_chaos(env: VerifyEnvironment, seconds: float = 60.0, workers: int = 4,
         "outbox_unpublished": state["unpublished"],
         # 502/503 while a process is down are the expected answer; a 500 is a bug whatever the chaos.
         "server_errors_500": LOAD_ERRORS["500"],
-        "passed": bool(ids) and len(blows) == len(VICTIMS) and not lost and not duplicated and not unknown_to_db
-        and LOAD_ERRORS["500"] == 0
-        and not not_cancelled and not state["inconsistent_slots"] and state["unpublished"] == 0,
+        "passed": all(
+            (
+                bool(ids),
+                len(blows) == len(VICTIMS),
+                not lost,
+                not duplicated,
+                not unknown_to_db,
+                LOAD_ERRORS["500"] == 0,
+                not not_cancelled,
+                not state["inconsistent_slots"],
+                state["unpublished"] == 0,
+            )
+        ),
     }

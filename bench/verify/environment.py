@@ -160,9 +160,7 @@ class VerifyEnvironment:
         email = f"verify.{uuid.uuid4().hex[:10]}@example.org"
         phone = f"514 555-{1000 + n * 37 % 9000:04d}"
         with self.client() as client:
-            headers = active_account(
-                client, self.mail_sink, email, phone=phone, nam=nam, birth_date=born.isoformat()
-            )
+            headers = active_account(client, self.mail_sink, email, phone=phone, nam=nam, birth_date=born.isoformat())
             account_id = client.get("/api/me", headers=headers).json()["id"]
         citizen = Citizen(email, phone, nam, headers, account_id)
         self.secrets.add(email, nam, headers["authorization"][7:], citizen.phone_e164)

@@ -19,6 +19,8 @@ PATTERNS = {
 # Each log line's own time: its microseconds are six digits that once equalled a code sent in the run.
 LOG_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?")
 RESIDUE_TIMEOUT = 30.0
+
+
 def _mask(value: str) -> str:
     return value[:2] + "***" + value[-2:] if len(value) > 6 else "***"
 
