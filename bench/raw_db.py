@@ -16,6 +16,7 @@ from bench.loadgen import LoadResult, closed_loop
 from services.appointments.booking_statement import APPOINTMENT_COLUMNS, BOOK, read_slot_details
 from services.appointments.domain import manage_token, person_key
 from shared.contracts.appointments import AppointmentBooked, PatientContactV1, PlaceV1, ServiceOfferedV1
+from shared.ids import new_id
 
 # Placeholders rendered once through the real contract, then swapped per transaction: the body has the
 # size and shape the service writes without paying pydantic in the load generator.
@@ -64,7 +65,8 @@ class RawBooking:
 
     async def __call__(self) -> str | None:
         slot_id = random.choice(self._slots)
-        appointment_id, event_id, correlation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4().hex
+        # Ids made as the service makes them (shared/ids.py): their order decides which index pages change.
+        appointment_id, event_id, correlation = new_id(), new_id(), uuid.uuid4().hex
         token = manage_token(SECRET, appointment_id)
         email = f"raw{appointment_id.hex}@example.org"
         # What the service binds for a booking made without an account; columns not named here are NULL.

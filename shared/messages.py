@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.ids import new_id
+
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -19,7 +21,7 @@ class EventEnvelope(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    id: uuid.UUID = Field(default_factory=new_id)
     type: str
     version: int
     occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

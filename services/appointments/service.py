@@ -34,6 +34,7 @@ from shared.contracts.appointments import (
     ServiceOfferedV1,
 )
 from shared.contracts.appointments import AppointmentCompleted as AppointmentCompletedEvent
+from shared.ids import new_id
 from shared.logging import current_correlation_id
 from shared.messages import EventEnvelope
 from shared.metrics import count_bookings
@@ -244,7 +245,7 @@ async def book_appointment(
         replay = await _replay(uow, secret, idempotency_key, fingerprint)
         if replay is not None:
             return replay, True
-    appointment_id = uuid.uuid4()
+    appointment_id = new_id()
     token = domain.manage_token(secret, appointment_id)
     try:
         # The hot path: one or two round trips on a driver connection, no ORM, no session (booking_statement.py).

@@ -15,6 +15,7 @@ from datetime import datetime
 from services.notifications.appointment_messages import AppointmentDetails
 from services.notifications.rendering import RenderedMessage
 from shared.db import transaction_driver_connection
+from shared.ids import new_id
 from shared.unit_of_work import UnitOfWork
 
 CONFIRMATION = "appointment_booked"
@@ -71,12 +72,12 @@ async def record_booking(
         CONFIRMATION,
         account_id,
         details.language,
-        [uuid.uuid4() for _ in confirmations],
+        [new_id() for _ in confirmations],
         list(confirmations),
         [address for address, _ in messages],
         [message.subject for _, message in messages],
         [message.body for _, message in messages],
-        [uuid.uuid4() for _ in reminders_due],
+        [new_id() for _ in reminders_due],
         list(reminders_due),
         list(reminders_due.values()),
         details.starts_at,

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from services.notifications import reminder_window
 from services.notifications.appointment_messages import AppointmentDetails
 from shared.db import transaction_driver_connection
+from shared.ids import new_id
 from shared.unit_of_work import UnitOfWork
 
 REMINDER = "appointment_reminder"
@@ -69,7 +70,7 @@ async def plan_reminders(
     # One statement for all the offsets, on the driver (see transaction_driver_connection).
     await driver.execute(
         PLAN,
-        [uuid.uuid4() for _ in planned],
+        [new_id() for _ in planned],
         list(planned),
         list(planned.values()),
         details.appointment_id,

@@ -16,6 +16,7 @@ from services.notifications.channels import Channels
 from services.notifications.models import deliveries
 from services.notifications.rendering import RenderedMessage
 from shared.db import transaction_driver_connection
+from shared.ids import new_id
 from shared.messages import EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
@@ -48,7 +49,7 @@ async def record_delivery(
     driver = await transaction_driver_connection(uow.session)
     await driver.execute(
         RECORD_DELIVERY,
-        uuid.uuid4(),
+        new_id(),
         event_id,
         kind,
         channel,
