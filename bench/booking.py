@@ -30,7 +30,7 @@ import asyncpg
 import orjson
 import uvloop
 
-from bench import cpu
+from bench import cpu, pg_activity
 from bench.catalogue import PATIENT, Catalogue, delivery_states, insert_catalogue, integrity
 from bench.loadgen import Call, LoadResult, closed_loop
 from bench.login_load import login_run
@@ -162,13 +162,19 @@ async def booking_run(supervisor: Supervisor, catalogue: Catalogue, concurrency:
     """Sustained bookings from wrk, each a different patient (an address starting with PATIENT_PREFIX)."""
     url = supervisor.config.url("gateway") + "/api/appointments"
     patient = {key: value for key, value in PATIENT.items() if key != "email"}
+    appointments_dsn = asyncpg_dsn(supervisor.config.database_urls["appointments"])
+    postgres_before = await pg_activity.snapshot(appointments_dsn)
     before = cpu.snapshot(process_groups(supervisor))
     summary = await asyncio.to_thread(
         wrk_bookings, url, catalogue.gateway_slots, patient, PATIENT_PREFIX, concurrency, seconds
     )
+    after = cpu.snapshot(process_groups(supervisor))
+    summary["postgres_during_run"] = pg_activity.during(
+        postgres_before, await pg_activity.snapshot(appointments_dsn), summary["requests_ok"]
+    )
     summary["cpu_cores_during_run"] = {
         "loadgen": summary["loadgen_cpu_cores"],
-        **cpu.cores_used(before, cpu.snapshot(process_groups(supervisor)), summary["seconds"]),
+        **cpu.cores_used(before, after, summary["seconds"]),
     }
     # CPU time per booking holds up better than bookings/s when other work shares the machine.
     summary["cpu_ms_per_booking"] = {

@@ -89,10 +89,21 @@ def _figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
         ("emails: transmissions / unique vs bookings", f"{emails['transmissions']} / {emails['unique']}",
          f"{emails['bookings']} bookings, {_seconds(emails['drain_seconds'], emails['budget_seconds'])}",
          f"{ratio(emails['unique'], emails['bookings'])}"),
+        _postgres_row(booking),
         ("end to end: bookings with their email sent, per s of run + drain",
          f"{emails.get('emailed_bookings_per_s', '–')}/s", f"booking rps {booking['rps']:.0f}/s", "–"),
         *_more_rows(f),
     ]  # fmt: skip
+
+
+def _postgres_row(booking: Figures) -> tuple[str, str, str, str]:
+    pg = booking["postgres_during_run"]
+    return (
+        "PostgreSQL during the booking run",
+        f"{pg['wal_bytes_per_booking']} B of WAL per booking, {pg['checkpoints_started']} checkpoint(s) started",
+        f"{pg['events_published_per_booking']} events published per booking (the rest wait in the outbox)",
+        "–",
+    )
 
 
 def _more_rows(f: Figures) -> list[tuple[str, str, str, str]]:
