@@ -41,9 +41,10 @@ async def snapshot(dsn: str) -> PgSnapshot:
 def during(before: PgSnapshot, after: PgSnapshot, bookings: int) -> dict[str, Any]:
     """Per booking of the window. Each booking wrote one event: those not left unpublished were published."""
     published = bookings + before.unpublished_events - after.unpublished_events
+    wal_bytes = after.wal_bytes - before.wal_bytes
     return {
-        "wal_bytes": after.wal_bytes - before.wal_bytes,
-        "wal_bytes_per_booking": round((after.wal_bytes - before.wal_bytes) / bookings) if bookings else None,
+        "wal_bytes": wal_bytes,
+        "wal_bytes_per_booking": round(wal_bytes / bookings) if bookings else None,
         "checkpoints_started": after.checkpoints - before.checkpoints,
         "events_published": published,
         "events_published_per_booking": round(published / bookings, 3) if bookings else None,
