@@ -36,7 +36,10 @@ def codes_sent(env: VerifyEnvironment) -> set[str]:
 def scan_logs(log_dir: Path, secrets: set[str], codes: set[str]) -> list[str]:
     """Each leak as `file:line kind masked-value`; the value itself never goes into the report."""
     leaks = []
-    code_pattern = re.compile(r"(?<!\d)(" + "|".join(sorted(codes)) + r")(?!\d)") if codes else None
+    # A code standing alone ("code": "493817", code=493817, "votre code : 493817"), not six digits inside an
+    # id's hex (…-586875ff982f) or a number's decimals: a fresh clone's run once reported a "code" in
+    # notifications.log, whose lines hold ids and timings but never a message's text.
+    code_pattern = re.compile(r"(?<![\w.])(" + "|".join(sorted(codes)) + r")(?!\w)") if codes else None
     for path in sorted(log_dir.glob("*.log")):
         for number, logged in enumerate(path.read_text(errors="replace").splitlines(), start=1):
             line = LOG_TIMESTAMP.sub("", logged)

@@ -33,6 +33,17 @@ def test_a_log_lines_own_timestamp_is_not_mistaken_for_a_code(tmp_path: Path):
     assert leaks == ["notifications.log:2 secret ***", "notifications.log:2 code ***"]
 
 
+def test_six_digits_inside_an_id_or_a_number_are_not_mistaken_for_a_code(tmp_path: Path):
+    (tmp_path / "notifications.log").write_text(
+        '{"event": "delivery_handled", "delivery_id": "01a20d47-0790-76d0-b5bb-586875ff982f"}\n'
+        '{"event": "sent", "id": "ab586875", "took": 0.586875}\n'
+        '{"event": "leak", "body": "Votre code : 586875"}\n'
+        '{"event": "leak", "code=586875"}\n'
+    )
+    leaks = scan_logs(tmp_path, set(), {"586875"})
+    assert leaks == ["notifications.log:3 code ***", "notifications.log:4 code ***"]
+
+
 def test_a_clean_log_has_no_leak(tmp_path: Path):
     (tmp_path / "gateway.log").write_text('{"event": "request", "status": 201, "duration_ms": 4.2, "pid": 123456}\n')
     assert scan_logs(tmp_path, {"secret-token"}, {"654321"}) == []
