@@ -140,8 +140,9 @@ class DependantsLinked(Contract):
 
 
 class DependantIdentified(Contract):
-    """A clinic validated this dependant's association with the account: the key a booking made without an
-    account is matched on for the account's history (NAM and birth date as one keyed digest,
+    """A clinic validated this dependant's association with the account, or (person_id == account_id) the
+    holder's identity with the NAM the holder entered: the key a booking made without an account is matched
+    on for the account's history (NAM and birth date as the account holds them, as one keyed digest,
     shared.nam.identity_key). Never the fields themselves."""
 
     producer: ClassVar[str] = "accounts"
@@ -153,8 +154,22 @@ class DependantIdentified(Contract):
     identity_key: str
 
 
+class NamDiscrepancyFound(Contract):
+    """A clinic confirmed a NAM (IdentityValidated.nam_hmac) that is not the one the citizen entered in
+    the account: accounts linked nothing on it and asked the citizen to check their NAM; verification ends
+    that validation, so the clinic validates again once the account is right. Ids only."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "NamDiscrepancyFound"
+    version: ClassVar[int] = 1
+
+    account_id: uuid.UUID
+    validation_id: uuid.UUID
+
+
 HolderNoticeTopic = Literal[
     "accounts_linked",  # a clinic confirmed a NAM that other accounts also carry: they now show as one
+    "nam_discrepancy",  # the NAM a clinic read on the card is not the account's: the holder checks theirs
     "account_unlinked",  # the holder's NAM changed: the account left its linked group
     "association_request_accepted",
     "association_request_refused",

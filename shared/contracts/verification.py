@@ -48,10 +48,12 @@ class IdentityValidated(Contract):
     account_id: uuid.UUID
     establishment_id: uuid.UUID
     fingerprint: str  # keyed HMAC of the validated identity fields, never the fields themselves
-    nam_hmac: str | None  # for linking accounts that carry the same NAM
+    # The NAM the clerk read on the card, as a keyed digest: accounts links the accounts carrying the NAM
+    # the holder entered only when the two agree, never on this value alone (else NamDiscrepancyFound).
+    nam_hmac: str | None
     validated_at: datetime
-    # NAM and birth date as the clerk confirmed them, as one keyed digest (shared.nam.identity_key): what
-    # bookings made without an account are matched on for the history. Never the fields themselves.
+    # No longer set (always None): the history's matching key comes from accounts (DependantIdentified for
+    # the holder), built from the NAM and birth date the account holds, not from what a clerk typed.
     identity_key: str | None = None
 
 
@@ -61,7 +63,7 @@ class IdentityInvalidated(Contract):
     version: ClassVar[int] = 1
 
     account_id: uuid.UUID
-    reason: str  # profile_changed | account_deleted
+    reason: str  # profile_changed | account_deleted | nam_discrepancy
 
 
 class AssociationValidated(Contract):
