@@ -77,9 +77,13 @@ DEFAULT_FR = "Valeur invalide."
 class DomainError(Exception):
     """A business rule refused the request: carries its status, field and bilingual reason."""
 
-    def __init__(self, status: int, code: str, field: str | None, fr: str, en: str) -> None:
+    def __init__(
+        self, status: int, code: str, field: str | None, fr: str, en: str, *, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(en)
         self.status, self.code, self.field, self.fr, self.en = status, code, field, fr, en
+        # E.g. Retry-After on a 429: when the refusal lifts is part of the answer.
+        self.headers = headers
 
 
 def _language(request: Request) -> str:
@@ -113,7 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _on_domain(request: Request, exc: DomainError) -> JSONResponse:
         error = {"field": exc.field, "code": exc.code, "message": {"fr": exc.fr, "en": exc.en}}
-        return JSONResponse(error_body(request, [error]), status_code=exc.status)
+        return JSONResponse(error_body(request, [error]), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
