@@ -1,6 +1,7 @@
 """Events published by the accounts service."""
 
 import uuid
+from datetime import datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel
@@ -194,3 +195,17 @@ class HolderNoticeRequested(Contract):
     patient_first_name: str | None = None
     reason: str | None = None  # a clinic's refusal reason, as the clerk wrote it
     linked_accounts: int | None = None
+
+
+class SessionsRevoked(Contract):
+    """Access tokens issued before `revoked_at` stop working now, not when they expire: the gateway keeps these
+    in memory (gateway/session_revocations.py). With `session_id`, only that session (a logout, a refresh
+    token presented twice); without it, every session of the subject (a password change, a deletion)."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "SessionsRevoked"
+    version: ClassVar[int] = 1
+
+    subject_id: uuid.UUID  # a citizen account or a staff user
+    session_id: uuid.UUID | None = None  # the session family: the `sid` claim of its access tokens
+    revoked_at: datetime  # accounts' clock, as the tokens' `iat`
