@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 
 from gateway import account_pages, admin_pages, api, association_request_pages, audit_pages, help_pages, portal
 from gateway.auth import TokenVerifier
+from gateway.canonical_path import CanonicalPath
 from gateway.proxy import Proxy
 from gateway.proxy_fast_path import ProxyFastPath
 from gateway.routes import resolve
@@ -66,6 +67,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             help_pages.router,
         ],
         route_label=public_route_label,
+        api_docs=False,
     )
     app.state.proxy = proxy
     app.state.verifier = TokenVerifier(settings.jwt_public_key)
@@ -74,4 +76,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Appended, so innermost (add_middleware would make it outermost): the shared tracing, metrics and
     # correlation-id middleware still wrap the proxied requests it answers without FastAPI's routing.
     app.user_middleware.append(Middleware(ProxyFastPath))
+    # Added last, so outermost: no path reaches routing, tracing or a page unless it is canonical.
+    app.add_middleware(CanonicalPath)
     return app

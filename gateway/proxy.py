@@ -3,9 +3,11 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from shared.logging import CORRELATION_HEADER, current_correlation_id
 from shared.tracing import inject_trace_headers
@@ -18,6 +20,19 @@ FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location",
 def forwarded_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     """The whitelisted ones of an ASGI scope's raw headers (names arrive lower-cased), as `request` keeps them."""
     return {name.decode(): value.decode("latin-1") for name, value in raw if name in _FORWARDED_REQUEST_NAMES}
+
+
+# RFC 3986's pchar without "%": a percent sign in a decoded path is data and is sent encoded as %25.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def upstream_url(base: str, path: str, query: str) -> URL:
+    """The service's URL for a decoded path, taken as it is: never re-decoded nor normalised.
+
+    Left to its defaults, the client library would decode `%2e%2e` (a literal segment after the gateway
+    decoded `%252e%252e`) to `..` and resolve it, climbing out of the route's prefix.
+    """
+    return URL(base + quote(path, safe=_PATH_SAFE) + (f"?{query}" if query else ""), encoded=True)
 
 
 @dataclass(frozen=True)
@@ -83,7 +98,7 @@ class Proxy:
         if correlation_id:
             outgoing[CORRELATION_HEADER] = correlation_id
         inject_trace_headers(outgoing)  # the service's span becomes a child of this request's
-        url = self._upstreams[service] + path + (f"?{query}" if query else "")
+        url = upstream_url(self._upstreams[service], path, query)
         try:
             async with self._session.request(method, url, data=body, headers=outgoing) as response:
                 payload = await response.read()

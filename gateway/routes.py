@@ -16,9 +16,19 @@ class Route:
     audience: str = "public"  # public | citizen | staff: checked by the gateway before proxying
 
     def upstream_path(self, public_path: str) -> str | None:
-        if public_path == self.public_prefix or public_path.startswith(self.public_prefix + "/"):
-            return self.upstream_prefix + public_path[len(self.public_prefix) :]
-        return None
+        """The prefix's upstream path plus the remainder, or None when the remainder could climb out of it.
+
+        The gateway refuses non-canonical paths before routing (gateway/canonical_path.py); this keeps the
+        table safe on its own, since the upstream client would resolve a `..` it was handed.
+        """
+        if public_path == self.public_prefix:
+            return self.upstream_prefix
+        if not public_path.startswith(self.public_prefix + "/"):
+            return None
+        remainder = public_path[len(self.public_prefix) :]
+        if any(segment in ("", ".", "..") for segment in remainder[1:].split("/")) or "\\" in remainder:
+            return None
+        return self.upstream_prefix + remainder
 
 
 ROUTES: tuple[Route, ...] = (

@@ -40,15 +40,21 @@ def create_service_app(
     ready: ReadinessCheck,
     routers: Sequence[APIRouter],
     route_label: RouteLabel = route_template,
+    api_docs: bool = True,
 ) -> FastAPI:
-    """`route_label` names a request's route in metrics and spans (a template, never the raw path)."""
+    """`route_label` names a request's route in metrics and spans (a template, never the raw path).
+
+    `api_docs=False` serves no /openapi.json, /docs nor /redoc: the gateway's origin is the portal's, and
+    FastAPI's documentation pages load scripts from a CDN that the portal's policy does not trust.
+    """
     # FastAPI would document its own 422 shape; ours (shared/errors.py) is what clients really get.
     refusal = {"model": ErrorBody, "description": "Refused: which field and why, in French and English"}
     # Traces and request metrics are this app's own middlewares below. FastAPI's native OpenTelemetry would
     # look up three global providers on every request (2.8% of the gateway's CPU per proxied request) and,
     # were a global provider ever set, open a second span for each.
     no_native_telemetry = {"tracing": False, "metrics": False, "logs": False}
-    app = FastAPI(title=title, lifespan=lifespan, responses={422: refusal}, telemetry=no_native_telemetry)
+    docs = {} if api_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
+    app = FastAPI(title=title, lifespan=lifespan, responses={422: refusal}, telemetry=no_native_telemetry, **docs)
     install_error_handlers(app)
     app.add_middleware(CorrelationIdMiddleware)
     # Added last, so outermost: the span and the timing cover everything below, error handling included.
