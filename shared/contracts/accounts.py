@@ -198,14 +198,16 @@ class HolderNoticeRequested(Contract):
 
 
 class SessionsRevoked(Contract):
-    """Access tokens issued before `revoked_at` stop working now, not when they expire: the gateway keeps these
-    in memory (gateway/session_revocations.py). With `session_id`, only that session (a logout, a refresh
-    token presented twice); without it, every session of the subject (a password change, a deletion)."""
+    """Access tokens of these sessions stop working now, not when they expire: the gateway keeps this in memory
+    (gateway/session_revocations.py). A logout or a refresh token presented twice ends one session; a password
+    change or a deletion ends every session of the subject (`every_session`), and then also refuses the
+    subject's tokens issued in a second before `revoked_at`'s (tokens carry whole-second `iat`s)."""
 
     producer: ClassVar[str] = "accounts"
     event_type: ClassVar[str] = "SessionsRevoked"
     version: ClassVar[int] = 1
 
     subject_id: uuid.UUID  # a citizen account or a staff user
-    session_id: uuid.UUID | None = None  # the session family: the `sid` claim of its access tokens
+    session_ids: list[uuid.UUID]  # the session families: the `sid` claim of their access tokens
+    every_session: bool
     revoked_at: datetime  # accounts' clock, as the tokens' `iat`
