@@ -69,6 +69,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tuple_type": ("Une liste est attendue.", "A list is expected."),
     "bool_parsing": ("Oui ou non attendu.", "A yes/no value is expected."),
     "bool_type": ("Oui ou non attendu.", "A yes/no value is expected."),
+    "unsafe_text": (
+        "Ce champ contient un caractère non permis (caractère nul ou substitut isolé).",
+        "This field contains a character that is not allowed (a NUL or a lone surrogate).",
+    ),
+    "date_out_of_range": (
+        "Date hors de la plage permise (1900 à 2200).",
+        "Date outside the allowed range (1900-2200).",
+    ),
+    "date_in_future": ("Cette date ne peut pas être dans le futur.", "This date cannot be in the future."),
+    "body_too_large": ("La requête est trop volumineuse.", "The request is too large."),
 }
 
 DEFAULT_FR = "Valeur invalide."

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contact import Email, PersonName, Phone
 from shared.nam import Nam
+from shared.request_models import BirthDate, RequestModel
 
 Sex = Literal["F", "M", "X"]
 Language = Literal["fr", "en"]
@@ -13,14 +14,14 @@ Language = Literal["fr", "en"]
 Password = str
 
 
-class _Strict(BaseModel):
+class _Strict(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class RegisterAccountRequest(_Strict):
     first_name: PersonName
     last_name: PersonName
-    birth_date: date
+    birth_date: BirthDate
     sex: Sex
     nam: Nam | None = None
     email: Email | None = None
@@ -77,7 +78,7 @@ class ProfileResponse(BaseModel):
 class UpdateProfileRequest(_Strict):
     first_name: PersonName | None = None
     last_name: PersonName | None = None
-    birth_date: date | None = None
+    birth_date: BirthDate | None = None
     sex: Sex | None = None
     language: Language | None = None
     notify_email: bool | None = None
@@ -96,7 +97,7 @@ class RequestSensitiveChangeRequest(_Strict):
 class DependantRequest(_Strict):
     first_name: PersonName
     last_name: PersonName
-    birth_date: date
+    birth_date: BirthDate
     sex: Sex
     nam: Nam | None = None
 

@@ -5,7 +5,7 @@ X-Establishment-Id for staff. Bookings made without an account are managed with 
 """
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from services.appointments.schemas import (
 )
 from services.appointments.service import Caller
 from shared.request_context import Citizen, StaffMember, UoW
+from shared.request_models import Day, Instant
 
 router = APIRouter()
 MONTREAL = ZoneInfo("America/Montreal")
@@ -142,7 +143,7 @@ def _ics(row: object) -> Response:
 
 @router.get("/admin/establishments/{establishment_id}/appointments")
 async def day_list(
-    establishment_id: uuid.UUID, member: StaffMember, uow: UoW, day: date | None = None
+    establishment_id: uuid.UUID, member: StaffMember, uow: UoW, day: Day | None = None
 ) -> list[DayListEntry]:
     authorise(member, establishment_id, change=False)
     return await front_desk.day_list(uow, member, day or datetime.now(MONTREAL).date())
@@ -179,8 +180,8 @@ async def list_establishments(
 async def list_free_slots(
     uow: UoW,
     service_id: uuid.UUID,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
+    date_from: Instant | None = None,
+    date_to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SlotResponse]:
     start = date_from or datetime.now(UTC)

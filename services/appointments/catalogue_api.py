@@ -1,7 +1,6 @@
 """HTTP routes of the catalogue: public nearby search, staff schedules (identity comes from the gateway)."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -18,6 +17,7 @@ from services.appointments.catalogue_schemas import (
 )
 from services.appointments.search import MAX_RADIUS_KM
 from shared.request_context import StaffMember, UoW
+from shared.request_models import Instant
 
 router = APIRouter()
 
@@ -29,8 +29,8 @@ async def search_nearby(
     lat: float | None = None,
     lon: float | None = None,
     service: Annotated[str | None, Query(max_length=100)] = None,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
+    date_from: Instant | None = None,
+    date_to: Instant | None = None,
     radius_km: Annotated[float, Query(gt=0, le=MAX_RADIUS_KM)] = 25.0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,

@@ -6,11 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.request_models import RequestModel
+
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Hours = tuple[time, time]
 
 
-class ScheduleException(BaseModel):
+class ScheduleException(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     date: date
@@ -18,7 +20,7 @@ class ScheduleException(BaseModel):
     hours: list[Hours] = Field(default_factory=list, max_length=8)
 
 
-class CreateScheduleRequest(BaseModel):
+class CreateScheduleRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     service_id: uuid.UUID

@@ -6,9 +6,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contact import Email, PersonName, Phone
 from shared.nam import Nam
+from shared.request_models import BirthDate, RequestModel
 
 
-class BookAppointmentRequest(BaseModel):
+class BookAppointmentRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     slot_id: uuid.UUID
@@ -18,11 +19,11 @@ class BookAppointmentRequest(BaseModel):
     phone: Phone | None = None
     language: Literal["fr", "en"] = "fr"
     # Optional: with both, the appointment joins the patient's account history once a clinic validates them.
-    birth_date: date | None = None
+    birth_date: BirthDate | None = None
     nam: Nam | None = None
 
 
-class BookForPersonRequest(BaseModel):
+class BookForPersonRequest(RequestModel):
     """Composed by the gateway from the signed-in account's data; never taken from a client as is."""
 
     model_config = ConfigDict(extra="forbid")
@@ -31,7 +32,7 @@ class BookForPersonRequest(BaseModel):
     person_id: uuid.UUID
     first_name: PersonName
     last_name: PersonName
-    birth_date: date | None = None
+    birth_date: BirthDate | None = None
     email: Email | None = None
     phone: Phone | None = None
     language: Literal["fr", "en"] = "fr"
@@ -40,7 +41,7 @@ class BookForPersonRequest(BaseModel):
     holder_name: PersonName | None = None
 
 
-class ManageAppointmentRequest(BaseModel):
+class ManageAppointmentRequest(RequestModel):
     """For bookings made without an account, the token from the confirmation message."""
 
     model_config = ConfigDict(extra="forbid")
@@ -48,7 +49,7 @@ class ManageAppointmentRequest(BaseModel):
     token: str = Field(min_length=1, max_length=200)
 
 
-class RescheduleAppointmentRequest(BaseModel):
+class RescheduleAppointmentRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     slot_id: uuid.UUID

@@ -6,6 +6,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from shared.contracts.accounts import Channel, CodePurpose
+from shared.request_models import RequestModel
 
 _DIGITS = frozenset("0123456789")
 
@@ -20,7 +21,7 @@ def _six_digits(value: str) -> str:
 Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), AfterValidator(_six_digits)]
 
 
-class VerifyChallengeRequest(BaseModel):
+class VerifyChallengeRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Code

@@ -1,17 +1,18 @@
 """Requests and responses of the clinic validation endpoints (staff console)."""
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared.nam import Nam, Sex
+from shared.request_models import BirthDate, RequestModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class ValidateIdentityRequest(BaseModel):
+class ValidateIdentityRequest(RequestModel):
     """What the clerk confirmed in "Confirmation de l'identité du patient" (possibly corrected)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -19,7 +20,7 @@ class ValidateIdentityRequest(BaseModel):
     account_id: uuid.UUID
     first_name: Name
     last_name: Name
-    birth_date: date
+    birth_date: BirthDate
     sex: Sex
     nam: Nam | None = None
     # The checkbox "Je confirme avoir validé l'identité du patient".
@@ -34,7 +35,7 @@ class IdentityValidationResponse(BaseModel):
     nam_warnings: list[str] = []
 
 
-class ValidateAssociationRequest(BaseModel):
+class ValidateAssociationRequest(RequestModel):
     """What the clerk confirmed in "Association du patient": the patient, and that they belong with the holder."""
 
     model_config = ConfigDict(extra="forbid")
@@ -43,7 +44,7 @@ class ValidateAssociationRequest(BaseModel):
     person_id: uuid.UUID  # the dependant
     first_name: Name
     last_name: Name
-    birth_date: date
+    birth_date: BirthDate
     # The checkbox "Je confirme avoir validé l'identité du patient ... associé au compte de ...".
     confirmed: bool
 
@@ -80,7 +81,7 @@ class AuditResponse(BaseModel):
     entries: list[AuditEntry]
 
 
-class FileAssociationRequest(BaseModel):
+class FileAssociationRequest(RequestModel):
     """From the gateway, which found the patient's next appointment in the citizen's own account."""
 
     model_config = ConfigDict(extra="forbid")
@@ -106,18 +107,18 @@ class AssociationRequestsResponse(BaseModel):
     requests: list[AssociationRequestView]
 
 
-class AcceptAssociationRequest(BaseModel):
+class AcceptAssociationRequest(RequestModel):
     """The clerk saw the patient and their papers, as in the "Association du patient" window."""
 
     model_config = ConfigDict(extra="forbid")
 
     first_name: Name
     last_name: Name
-    birth_date: date
+    birth_date: BirthDate
     confirmed: bool
 
 
-class RefuseAssociationRequest(BaseModel):
+class RefuseAssociationRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     # Shown to the citizen: why, and what to bring next time.
