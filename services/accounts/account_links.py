@@ -3,6 +3,12 @@ joins one link group, so the citizen sees all their appointments whichever ident
 
 Matching uses the keyed HMAC of the NAM (verification derives it with the same key as NamVault), so the
 NAM itself is never looked up, stored in a link or put in an event.
+
+Linking follows the NAM the holder entered in the account, never the one the clerk typed: the clerk's
+reading (IdentityValidated.nam_hmac) only confirms it. When the two differ, nothing is linked (issue 18,
+finding 2: a clerk typing another person's NAM linked an account to that person's appointments); the
+holder is asked to check the NAM in their account and NamDiscrepancyFound ends the validation, so the
+clinic validates again.
 """
 
 import uuid
@@ -12,27 +18,49 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.accounts import holder_notices
 from services.accounts.models import account_link_groups, account_links, accounts
-from shared.contracts.accounts import AccountsLinked
+from services.accounts.personal_data import NamVault
+from shared.contracts.accounts import AccountsLinked, DependantIdentified, NamDiscrepancyFound
 from shared.contracts.verification import IdentityValidated
 from shared.unit_of_work import UnitOfWork
 
 
 async def link_accounts_sharing_nam(
-    uow: UnitOfWork, event: IdentityValidated, causation_id: uuid.UUID | None = None
+    uow: UnitOfWork, vault: NamVault, event: IdentityValidated, causation_id: uuid.UUID | None = None
 ) -> uuid.UUID | None:
-    """Puts the validated account and every account with its NAM in one group, merging existing groups.
+    """Puts the validated account and every account with its NAM in one group, merging existing groups,
+    once the clerk's reading of the card agrees with the NAM the holder entered.
 
     Publishes AccountsLinked only when the membership changed, so a replay or a second validation is a
     no-op. Returns the group id, or None when there is nothing to link.
     """
     if not event.nam_hmac:
+        return None  # the clerk confirmed no NAM: nothing confirms the account's
+    holder = (
+        await uow.session.execute(
+            select(accounts.c.nam_hmac, accounts.c.birth_date).where(accounts.c.id == event.account_id)
+        )
+    ).first()
+    if holder is None:
+        return None  # deleted since: nothing left to link or tell
+    if holder.nam_hmac != event.nam_hmac:
+        uow.publish(NamDiscrepancyFound(account_id=event.account_id, validation_id=event.validation_id), causation_id)
+        await holder_notices.tell_holders(uow, [event.account_id], "nam_discrepancy", event.validation_id, causation_id)
         return None
+    # The holder's bookings made without an account join the history on what the account holds.
+    uow.publish(
+        DependantIdentified(
+            account_id=event.account_id,
+            person_id=event.account_id,
+            identity_key=vault.identity_key(holder.nam_hmac, holder.birth_date),
+        ),
+        causation_id,
+    )
     # Row locks on the accounts in order: two validations of the same NAM at once link one after the other.
     sharing = set(
         (
             await uow.session.execute(
                 select(accounts.c.id)
-                .where((accounts.c.nam_hmac == event.nam_hmac) | (accounts.c.id == event.account_id))
+                .where((accounts.c.nam_hmac == holder.nam_hmac) | (accounts.c.id == event.account_id))
                 .order_by(accounts.c.id)
                 .with_for_update()
             )

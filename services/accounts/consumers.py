@@ -22,7 +22,7 @@ def handlers(deps: Deps) -> dict[type[Contract], Handler]:
 
     async def on_identity_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, IdentityValidated)
-        await link_accounts_sharing_nam(uow, event, envelope.id)
+        await link_accounts_sharing_nam(uow, deps.vault, event, envelope.id)
 
     async def on_association_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AssociationValidated)

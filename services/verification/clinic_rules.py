@@ -59,6 +59,34 @@ SAME_PERSON = DomainError(
 )
 
 
+# A clinic validates, and reads the state of, only people it has an appointment with (clinic_patients.py).
+# 404 as for every object of another establishment: the clerk learns nothing of people who are not theirs.
+NOT_A_PATIENT_HERE = DomainError(
+    404,
+    "not_a_patient_here",
+    "account_id",
+    "Cette personne n'a aucun rendez-vous dans votre établissement.",
+    "This person has no appointment at your establishment.",
+)
+PATIENT_NOT_HERE = DomainError(
+    404,
+    "not_a_patient_here",
+    "person_id",
+    "Ce patient n'a aucun rendez-vous pris de ce compte dans votre établissement.",
+    "This patient has no appointment booked from this account at your establishment.",
+)
+NOT_PATIENTS_HERE = DomainError(
+    404,
+    "not_a_patient_here",
+    "account_ids",
+    "Au moins une de ces personnes n'a aucun rendez-vous dans votre établissement.",
+    "At least one of these people has no appointment at your establishment.",
+)
+# Accounts found that the NAM a clerk confirmed is not the one the citizen entered (IdentityValidated):
+# no link was made, the citizen is asked to correct their NAM, and the clinic validates again.
+NAM_DISCREPANCY = "nam_discrepancy"
+
+
 def authorise(staff: Staff, establishment_id: uuid.UUID, *, manager_only: bool = False) -> None:
     """Staff act within their own establishment only; the audit log is for managers."""
     if staff.establishment_id != establishment_id:

@@ -14,7 +14,14 @@ Invalidation policy (the seed: identity holds "until the personal information ch
 - a dependant's identity fields change -> that association alone is revoked (`identity_changed`);
 - a dependant is removed -> that association is revoked (`dependant_removed`);
 - the account is deleted -> everything of it ends (`account_deleted`) and the keyed digests are erased,
-  leaving only ids and dates (the audit log keeps its rows: they hold no personal data).
+  leaving only ids and dates (the audit log keeps its rows: they hold no personal data);
+- accounts finds that the NAM the clerk read on the card is not the one the citizen entered
+  (`nam_discrepancy`) -> that validation ends, and so do the holder's associations, as for a profile
+  change: the citizen is asked to correct their NAM and the clinic validates again.
+
+A clinic validates only people it has an appointment with (clinic_patients.py), and reads only their
+states. The NAM the clerk confirms is a reading to compare, never a key to link on: accounts links on the
+NAM the citizen entered, and only when the two agree.
 """
 
 import uuid
@@ -23,13 +30,14 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy import text
 
-from services.verification import audit_trail
+from services.verification import audit_trail, clinic_patients
 from services.verification.clinic_rules import (
     ACCOUNT_DELETED,
     DEPENDANT_REMOVED,
     HOLDER_IDENTITY_INVALIDATED,
     IDENTITY_CHANGED,
     IDENTITY_NOT_VALIDATED,
+    NAM_DISCREPANCY,
     NOT_CONFIRMED,
     PROFILE_CHANGED,
     SAME_PERSON,
@@ -51,14 +59,14 @@ from services.verification.validation_schemas import (
     ValidateIdentityRequest,
     VerificationState,
 )
-from shared.contracts.accounts import AccountDeleted, DependantRemoved, ProfileChanged
+from shared.contracts.accounts import AccountDeleted, DependantRemoved, NamDiscrepancyFound, ProfileChanged
 from shared.contracts.verification import (
     AssociationRevoked,
     AssociationValidated,
     IdentityInvalidated,
     IdentityValidated,
 )
-from shared.nam import identity_key, nam_warnings
+from shared.nam import nam_warnings
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -76,6 +84,12 @@ RETURNING id, establishment_id
 INSERT_IDENTITY = text("""
 INSERT INTO identity_validations (id, account_id, establishment_id, staff_id, fingerprint, nam_hmac, validated_at)
 VALUES (:id, :account_id, :establishment_id, :staff_id, :fingerprint, :nam_hmac, :now)
+""")
+
+END_IDENTITY = text("""
+UPDATE identity_validations SET invalidated_at = :now, invalidation_reason = :reason
+WHERE id = :id AND account_id = :account_id AND invalidated_at IS NULL
+RETURNING id, establishment_id
 """)
 
 CURRENT_IDENTITY = text("""
@@ -141,6 +155,7 @@ async def validate_identity(
     validation_id = uuid.uuid4()
     async with uow:
         await lock_account(uow, request.account_id)
+        await clinic_patients.require_patient(uow, staff.establishment_id, request.account_id)
         now = datetime.now(UTC)
         # A new confirmation replaces the current one (possibly with the clerk's corrections).
         superseded = (
@@ -181,7 +196,6 @@ async def validate_identity(
                 fingerprint=fingerprint,
                 nam_hmac=nam_digest,
                 validated_at=now,
-                identity_key=identity_key(keys.nam, nam_digest, request.birth_date) if nam_digest else None,
             )
         )
         await uow.commit()
@@ -213,7 +227,9 @@ async def record_association(
     uow: UnitOfWork, staff: Staff, account_id: uuid.UUID, person_id: uuid.UUID
 ) -> tuple[uuid.UUID, datetime]:
     """The association itself, in the caller's transaction with the account locked: the clerk's window,
-    or a citizen's request the clinic accepts. Refused before the holder's identity is validated."""
+    or a citizen's request the clinic accepts. Refused unless the patient has an appointment here booked
+    from the account, and before the holder's identity is validated."""
+    await clinic_patients.require_patient(uow, staff.establishment_id, account_id, person_id)
     if (await uow.session.execute(CURRENT_IDENTITY, {"account_id": account_id})).first() is None:
         raise IDENTITY_NOT_VALIDATED
     validation_id = uuid.uuid4()
@@ -260,9 +276,13 @@ async def association_validated(uow: UnitOfWork, account_id: uuid.UUID, person_i
     return row.first() is not None
 
 
-async def verification_states(uow: UnitOfWork, account_ids: list[uuid.UUID]) -> list[VerificationState]:
-    """Red/green for the console's icons. Validations hold across clinics: not filtered by establishment."""
+async def verification_states(
+    uow: UnitOfWork, establishment_id: uuid.UUID, account_ids: list[uuid.UUID]
+) -> list[VerificationState]:
+    """Red/green for the console's icons, of people with an appointment at the establishment only (404
+    otherwise). Validations themselves hold across clinics: any clinic's validation counts."""
     async with uow:
+        await clinic_patients.require_patients(uow, establishment_id, account_ids)
         identified = set((await uow.session.execute(IDENTITIES_VALIDATED, {"ids": account_ids})).scalars().all())
         associations = (await uow.session.execute(ASSOCIATIONS_VALIDATED, {"ids": account_ids})).all()
     persons: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -340,6 +360,34 @@ async def on_profile_changed(uow: UnitOfWork, event: ProfileChanged, causation_i
         await _revoke_associations(uow, event.account_id, None, HOLDER_IDENTITY_INVALIDATED, now, causation_id)
     else:
         await _revoke_associations(uow, event.account_id, [event.person_id], IDENTITY_CHANGED, now, causation_id)
+
+
+async def on_nam_discrepancy(
+    uow: UnitOfWork, event: NamDiscrepancyFound, causation_id: uuid.UUID | None = None
+) -> None:
+    """The NAM a clerk confirmed is not the account's: that validation (if still the current one) ends with
+    the holder's associations, and the clinic's audit log records the discrepancy."""
+    await lock_account(uow, event.account_id)
+    now = datetime.now(UTC)
+    ended = (
+        await uow.session.execute(
+            END_IDENTITY,
+            {"id": event.validation_id, "account_id": event.account_id, "now": now, "reason": NAM_DISCREPANCY},
+        )
+    ).first()
+    if ended is None:
+        return  # superseded or already ended: a newer confirmation stands (accounts checks it in turn)
+    await audit_trail.record(
+        uow,
+        at=now,
+        actor=SYSTEM_ACTOR,
+        establishment_id=ended.establishment_id,
+        action="identity_invalidated",
+        account_id=event.account_id,
+        details={"validation_id": str(ended.id), "reason": NAM_DISCREPANCY},
+    )
+    uow.publish(IdentityInvalidated(account_id=event.account_id, reason=NAM_DISCREPANCY), causation_id=causation_id)
+    await _revoke_associations(uow, event.account_id, None, HOLDER_IDENTITY_INVALIDATED, now, causation_id)
 
 
 async def on_dependant_removed(uow: UnitOfWork, event: DependantRemoved, causation_id: uuid.UUID | None = None) -> None:

@@ -2,12 +2,23 @@
 
 from datetime import UTC, datetime
 
-from services.verification import association_requests, audit_trail, clinic_validations, service
+from services.verification import association_requests, audit_trail, clinic_patients, clinic_validations, service
 from services.verification.clinic_rules import ACCOUNT_DELETED, DEPENDANT_REMOVED
 from services.verification.settings import VerificationSettings
 from shared.consumer import Handler
-from shared.contracts.accounts import AccountDeleted, CodeRequested, DependantRemoved, ProfileChanged
-from shared.contracts.appointments import PatientRecordsViewed
+from shared.contracts.accounts import (
+    AccountDeleted,
+    CodeRequested,
+    DependantRemoved,
+    NamDiscrepancyFound,
+    ProfileChanged,
+)
+from shared.contracts.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
+    PatientRecordsViewed,
+)
 from shared.messages import Contract, EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
@@ -22,6 +33,7 @@ def handlers(settings: VerificationSettings) -> dict[type[Contract], Handler]:
         await service.forget_account(uow, event.account_id)
         await clinic_validations.forget_validations(uow, event, causation_id=envelope.id)
         await association_requests.withdraw(uow, event.account_id, None, ACCOUNT_DELETED, datetime.now(UTC))
+        await clinic_patients.forget(uow, event.account_id)
 
     async def on_profile_changed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, ProfileChanged)
@@ -33,6 +45,23 @@ def handlers(settings: VerificationSettings) -> dict[type[Contract], Handler]:
         await association_requests.withdraw(
             uow, event.account_id, [event.dependant_id], DEPENDANT_REMOVED, datetime.now(UTC)
         )
+        await clinic_patients.forget(uow, event.account_id, [event.dependant_id])
+
+    async def on_nam_discrepancy(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, NamDiscrepancyFound)
+        await clinic_validations.on_nam_discrepancy(uow, event, causation_id=envelope.id)
+
+    async def on_appointment_booked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, AppointmentBooked)
+        await clinic_patients.on_appointment_booked(uow, event)
+
+    async def on_appointment_rescheduled(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, AppointmentRescheduled)
+        await clinic_patients.on_appointment_rescheduled(uow, event)
+
+    async def on_appointment_cancelled(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        assert isinstance(event, AppointmentCancelled)
+        await clinic_patients.on_appointment_cancelled(uow, event)
 
     async def on_patient_records_viewed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, PatientRecordsViewed)
@@ -44,4 +73,8 @@ def handlers(settings: VerificationSettings) -> dict[type[Contract], Handler]:
         ProfileChanged: on_profile_changed,
         DependantRemoved: on_dependant_removed,
         PatientRecordsViewed: on_patient_records_viewed,
+        NamDiscrepancyFound: on_nam_discrepancy,
+        AppointmentBooked: on_appointment_booked,
+        AppointmentRescheduled: on_appointment_rescheduled,
+        AppointmentCancelled: on_appointment_cancelled,
     }

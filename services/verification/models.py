@@ -123,3 +123,18 @@ audit_log = Table(
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),  # ids and reasons only
     Index("audit_log_by_establishment", "establishment_id", "id"),
 )
+
+# Who has an appointment where, as appointments' events tell it (migration 0006): a clinic validates, and
+# reads the verification state of, only people it has an appointment with. Bookings made from an account
+# only (a booking without one names nobody a clinic could validate); a cancelled appointment goes. Ids only.
+clinic_patients = Table(
+    "clinic_patients",
+    metadata,
+    Column("appointment_id", Uuid, primary_key=True),
+    Column("establishment_id", Uuid, nullable=False),
+    Column("account_id", Uuid, nullable=False),  # the account it was booked from
+    Column("person_id", Uuid, nullable=False),  # the patient: the holder or one of the account's dependants
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Index("clinic_patients_by_establishment", "establishment_id", "account_id", "person_id"),
+    Index("clinic_patients_by_account", "account_id"),
+)

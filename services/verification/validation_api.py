@@ -1,7 +1,8 @@
 """Staff routes of clinic validations (the gateway maps /api/admin/verification/... to /admin/...).
 
 The gateway sets X-Staff-Id, X-Establishment-Id and X-Staff-Role after checking a staff token; the
-establishment in the path must be the staff member's own, checked before the body is even read.
+establishment in the path must be the staff member's own, checked before the body is even read. The
+person validated, or whose state is read, must have an appointment there (clinic_patients.py).
 """
 
 import uuid
@@ -84,7 +85,7 @@ async def verification_states(
     member: FrontDesk,
     account_ids: Annotated[str, Query(max_length=MAX_ACCOUNTS_PER_QUERY * 40)] = "",
 ) -> VerificationStatesResponse:
-    states = await clinic_validations.verification_states(uow, _account_ids(account_ids))
+    states = await clinic_validations.verification_states(uow, member.establishment_id, _account_ids(account_ids))
     return VerificationStatesResponse(states=states)
 
 

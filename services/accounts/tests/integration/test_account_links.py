@@ -16,7 +16,12 @@ from services.accounts.passwords import PasswordHashing
 from services.accounts.personal_data import NamVault
 from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
-from shared.contracts.accounts import AccountsLinked
+from shared.contracts.accounts import (
+    AccountsLinked,
+    DependantIdentified,
+    HolderNoticeRequested,
+    NamDiscrepancyFound,
+)
 from shared.contracts.verification import IdentityValidated
 from shared.db import make_engine, make_sessionmaker
 from shared.inbox import record_once
@@ -64,10 +69,10 @@ async def open_account(sessions: async_sessionmaker[AsyncSession], nam: str | No
     return account_id
 
 
-def validated(account_id: uuid.UUID, nam: str | None) -> EventEnvelope:
+def validated(account_id: uuid.UUID, nam: str | None, validation_id: uuid.UUID | None = None) -> EventEnvelope:
     """The event as verification publishes it: its HMAC key is derived like the accounts' NamVault."""
     return IdentityValidated(
-        validation_id=uuid.uuid4(),
+        validation_id=validation_id or uuid.uuid4(),
         account_id=account_id,
         establishment_id=uuid.uuid4(),
         fingerprint="f" * 64,
@@ -170,3 +175,48 @@ async def test_a_deleted_account_leaves_its_group(sessions):
         await session.commit()
 
     assert set(await groups(sessions)) == {first}
+
+
+async def published(sessions: async_sessionmaker[AsyncSession], contract: type) -> list[dict]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(outbox_table.c.body)
+            .where(outbox_table.c.routing_key == contract.routing_key())
+            .order_by(outbox_table.c.id)
+        )
+        return [json.loads(body)["payload"] for body in rows.scalars()]
+
+
+async def test_a_nam_typed_by_the_clerk_links_nothing_unless_it_is_the_account_own(sessions):
+    """Issue 18, finding 2: a clerk validating Bob with Alice's NAM linked Bob to Alice's accounts. Linking
+    follows the NAM the holder entered; a clerk's reading that differs is a discrepancy the holder corrects."""
+    alice, alice_again = await open_account(sessions, NAM), await open_account(sessions, NAM)
+    bob = await open_account(sessions, OTHER_NAM)
+    no_nam = await open_account(sessions, None)
+    wrong_reading = uuid.uuid4()
+
+    await deliver(sessions, validated(bob, NAM, wrong_reading))
+    await deliver(sessions, validated(no_nam, NAM))
+
+    assert await groups(sessions) == {}
+    assert await links_published(sessions) == []
+    assert await published(sessions, DependantIdentified) == []  # nor Alice's bookings in Bob's history
+    discrepancies = await published(sessions, NamDiscrepancyFound)
+    assert discrepancies[0] == {"account_id": str(bob), "validation_id": str(wrong_reading)}
+    assert {d["account_id"] for d in discrepancies} == {str(bob), str(no_nam)}
+    notices = await published(sessions, HolderNoticeRequested)
+    assert {(n["account_id"], n["topic"]) for n in notices} == {
+        (str(bob), "nam_discrepancy"),
+        (str(no_nam), "nam_discrepancy"),
+    }
+    assert NAM not in json.dumps(notices)
+
+    # The clerk reads Alice's own card: her accounts link, on the NAM she entered.
+    await deliver(sessions, validated(alice, NAM))
+    assert set(await groups(sessions)) == {alice, alice_again}
+    [identified] = await published(sessions, DependantIdentified)
+    assert identified == {
+        "account_id": str(alice),
+        "person_id": str(alice),
+        "identity_key": VAULT.identity_key(VAULT.protect(NAM)[1], date(1954, 12, 28)),
+    }

@@ -19,9 +19,11 @@ def upgrade() -> None:
         sa.Column("establishment_id", sa.Uuid, nullable=False),
         sa.Column("account_id", sa.Uuid, nullable=False),
         sa.Column("person_id", sa.Uuid, nullable=False),
-        sa.Column("booked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index("clinic_patients_by_establishment", "clinic_patients", ["establishment_id", "account_id", "person_id"])
+    op.create_index(
+        "clinic_patients_by_establishment", "clinic_patients", ["establishment_id", "account_id", "person_id"]
+    )
     op.create_index("clinic_patients_by_account", "clinic_patients", ["account_id"])
 
 

@@ -5,6 +5,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
@@ -21,7 +22,15 @@ from services.verification.main import create_app
 from services.verification.settings import VerificationSettings
 from services.verification.validation_schemas import ValidateAssociationRequest, ValidateIdentityRequest
 from shared.bus import Bus
-from shared.contracts.accounts import AccountDeleted, DependantRemoved, ProfileChanged
+from shared.contracts.accounts import AccountDeleted, DependantRemoved, NamDiscrepancyFound, ProfileChanged
+from shared.contracts.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
+    PatientContactV1,
+    PlaceV1,
+    ServiceOfferedV1,
+)
 from shared.contracts.verification import (
     AssociationRevoked,
     AssociationValidated,
@@ -75,12 +84,58 @@ def association_body(account_id: uuid.UUID, person_id: uuid.UUID, **changes: Any
     return values | changes
 
 
-async def validate_identity(sessions: Sessions, account_id: uuid.UUID, **changes: Any) -> None:
+def place(establishment_id: uuid.UUID) -> PlaceV1:
+    return PlaceV1(
+        establishment_id=establishment_id,
+        name="Clinique",
+        address="1 rue Principale",
+        city="Montréal",
+        postal_code="H2X 1Y4",
+        timezone="America/Montreal",
+    )
+
+
+def booked(
+    account_id: uuid.UUID | None, person_id: uuid.UUID | None = None, establishment_id: uuid.UUID = HERE
+) -> AppointmentBooked:
+    """The event appointments publishes for a booking (from an account unless account_id is None)."""
+    starts = datetime.now(UTC) + timedelta(days=1)
+    return AppointmentBooked(
+        appointment_id=uuid.uuid4(),
+        slot_id=uuid.uuid4(),
+        account_id=account_id,
+        person_id=person_id or account_id,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=15),
+        place=place(establishment_id),
+        service=ServiceOfferedV1(service_id=uuid.uuid4(), name_fr="Vaccin", name_en="Vaccine"),
+        patient=PatientContactV1(first_name="Léa", last_name="Testé", email=None, phone=None),
+        language="fr",
+        manage_token="jeton",
+    )
+
+
+def cancelled(appointment: AppointmentBooked) -> AppointmentCancelled:
+    return AppointmentCancelled(**appointment.model_dump(include=set(AppointmentCancelled.model_fields)))
+
+
+async def book_here(sessions: Sessions, account_id: uuid.UUID, person_id: uuid.UUID | None = None) -> None:
+    """The patient has an appointment at the clerk's establishment, as appointments' event says."""
+    await deliver(sessions, booked(account_id, person_id))
+
+
+async def validate_identity(sessions: Sessions, account_id: uuid.UUID, *, book: bool = True, **changes: Any) -> None:
+    if book:
+        await book_here(sessions, account_id)
     request = ValidateIdentityRequest(**identity_body(account_id, **changes))
     await clinic_validations.validate_identity(UnitOfWork(sessions), CLERK, request, KEYS)
 
 
-async def validate_association(sessions: Sessions, account_id: uuid.UUID, person_id: uuid.UUID) -> None:
+async def validate_association(
+    sessions: Sessions, account_id: uuid.UUID, person_id: uuid.UUID, *, book: bool = True
+) -> None:
+    if book:
+        await book_here(sessions, account_id, person_id)
     request = ValidateAssociationRequest(**association_body(account_id, person_id))
     await clinic_validations.validate_association(UnitOfWork(sessions), CLERK, request)
 
@@ -103,7 +158,7 @@ async def outbox_events(sessions: Sessions, contract: type[Contract]) -> list[di
 
 
 async def states(sessions: Sessions, *account_ids: uuid.UUID) -> dict[uuid.UUID, tuple[bool, list[uuid.UUID]]]:
-    found = await clinic_validations.verification_states(UnitOfWork(sessions), list(account_ids))
+    found = await clinic_validations.verification_states(UnitOfWork(sessions), HERE, list(account_ids))
     return {s.account_id: (s.identity_validated, s.validated_person_ids) for s in found}
 
 
@@ -204,7 +259,12 @@ async def test_account_deletion_ends_everything_and_keeps_only_ids(sessions):
     await deliver(
         sessions, AccountDeleted(account_id=holder, dependant_ids=[child], email=None, phone=None, language="fr")
     )
-    assert await states(sessions, holder) == {holder: (False, [])}
+    # Gone from the clinic's patients too: nobody reads its state any more.
+    with pytest.raises(DomainError) as refused:
+        await states(sessions, holder)
+    assert (refused.value.status, refused.value.code) == (404, "not_a_patient_here")
+    current = "SELECT count(*) FROM identity_validations WHERE account_id = :a AND invalidated_at IS NULL"
+    assert await scalar(sessions, current, a=holder) == 0
     assert await outbox_events(sessions, IdentityInvalidated) == [
         {"account_id": str(holder), "reason": "account_deleted"}
     ]
@@ -301,6 +361,8 @@ async def test_front_desk_api(sessions, clean_databases, amqp_url, bus_namespace
         )
     )
     base = f"/admin/establishments/{HERE}"
+    await book_here(sessions, holder)
+    await book_here(sessions, holder, child)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://verification") as client,
@@ -365,16 +427,16 @@ async def test_front_desk_api(sessions, clean_databases, amqp_url, bus_namespace
         assert associated.status_code == 201, associated.text
         assert associated.json()["person_id"] == str(child)
 
-        stranger = uuid.uuid4()
-        states_url = f"{base}/verification-states?account_ids={holder},{stranger}"
+        states_url = f"{base}/verification-states?account_ids={holder}"
         shown = await client.get(states_url, headers=staff_headers())
         assert shown.status_code == 200
         assert shown.json() == {
-            "states": [
-                {"account_id": str(holder), "identity_validated": True, "validated_person_ids": [str(child)]},
-                {"account_id": str(stranger), "identity_validated": False, "validated_person_ids": []},
-            ]
+            "states": [{"account_id": str(holder), "identity_validated": True, "validated_person_ids": [str(child)]}]
         }
+        # Someone with no appointment here: not even their state is read (issue 18, finding 2).
+        stranger = uuid.uuid4()
+        mixed = await client.get(f"{states_url},{stranger}", headers=staff_headers())
+        assert (mixed.status_code, mixed.json()["errors"][0]["code"]) == (404, "not_a_patient_here")
         garbled = await client.get(f"{base}/verification-states?account_ids=nope", headers=staff_headers())
         assert (garbled.status_code, garbled.json()["errors"][0]["field"]) == (422, "account_ids")
 
@@ -421,3 +483,100 @@ async def test_front_desk_api(sessions, clean_databases, amqp_url, bus_namespace
             f"/admin/establishments/{ELSEWHERE}/audit", headers=staff_headers(ELSEWHERE, "manager")
         )
         assert foreign_audit.json() == {"entries": []}
+
+
+async def refusal(call) -> tuple[int, str, str | None]:
+    with pytest.raises(DomainError) as refused:
+        await call
+    return refused.value.status, refused.value.code, refused.value.field
+
+
+async def test_a_clinic_validates_only_people_with_an_appointment_there(sessions):
+    """Issue 18, finding 2: a clerk validated any account id, which accounts then linked to anyone."""
+    holder, child, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    not_a_patient = (404, "not_a_patient_here", "account_id")
+    assert await refusal(validate_identity(sessions, stranger, book=False)) == not_a_patient
+    # An appointment elsewhere, or one booked without an account, does not make a patient here.
+    await deliver(sessions, booked(stranger, establishment_id=ELSEWHERE))
+    await deliver(sessions, booked(None))
+    assert await refusal(validate_identity(sessions, stranger, book=False)) == not_a_patient
+
+    # The parent brings the child: the appointment is the child's, booked from the parent's account.
+    await book_here(sessions, holder, child)
+    await validate_identity(sessions, holder, book=False)
+    await validate_association(sessions, holder, child, book=False)
+    assert await states(sessions, holder) == {holder: (True, [child])}
+    # A patient of another account, or one with no appointment here, cannot be associated with it.
+    other_child = uuid.uuid4()
+    await book_here(sessions, stranger, other_child)
+    patient_not_here = (404, "not_a_patient_here", "person_id")
+    assert await refusal(validate_association(sessions, holder, other_child, book=False)) == patient_not_here
+    assert await refusal(validate_association(sessions, holder, uuid.uuid4(), book=False)) == patient_not_here
+
+    # A cancelled appointment no longer opens the door; a reschedule to another clinic neither.
+    late, moved = uuid.uuid4(), uuid.uuid4()
+    late_booking, moved_booking = booked(late), booked(moved)
+    await deliver(sessions, late_booking)
+    await deliver(sessions, cancelled(late_booking))
+    assert await refusal(validate_identity(sessions, late, book=False)) == not_a_patient
+    await deliver(sessions, moved_booking)
+    await deliver(
+        sessions,
+        AppointmentRescheduled(
+            **moved_booking.model_dump(include=set(AppointmentRescheduled.model_fields) - {"place"}),
+            old_slot_id=moved_booking.slot_id,
+            old_starts_at=moved_booking.starts_at,
+            place=place(ELSEWHERE),
+        ),
+    )
+    assert await refusal(validate_identity(sessions, moved, book=False)) == not_a_patient
+
+    validated = {e["account_id"] for e in await outbox_events(sessions, IdentityValidated)}
+    assert validated == {str(holder)}
+    assert {e["person_id"] for e in await outbox_events(sessions, AssociationValidated)} == {str(child)}
+
+
+async def test_staff_read_the_state_of_their_own_patients_only(sessions):
+    patient, stranger = uuid.uuid4(), uuid.uuid4()
+    await validate_identity(sessions, patient)
+    await validate_identity(sessions, stranger)
+    elsewhere = Staff(uuid.uuid4(), ELSEWHERE, "clerk")
+    await deliver(sessions, booked(stranger, establishment_id=ELSEWHERE))
+    # The stranger's validation was done here: at the other clinic, the patient (booked here only) is unknown.
+    read_there = clinic_validations.verification_states(UnitOfWork(sessions), elsewhere.establishment_id, [patient])
+    assert await refusal(read_there) == (404, "not_a_patient_here", "account_ids")
+    assert await states(sessions, patient, stranger) == {patient: (True, []), stranger: (True, [])}
+    await deliver(sessions, DependantRemoved(account_id=patient, dependant_id=patient))
+    assert await refusal(states(sessions, patient, stranger)) == (404, "not_a_patient_here", "account_ids")
+
+
+async def test_the_identity_event_names_no_key_typed_by_the_clerk(sessions):
+    """The history's key comes from accounts, built from what the account holds (DependantIdentified)."""
+    holder = uuid.uuid4()
+    await validate_identity(sessions, holder)
+    [identity] = await outbox_events(sessions, IdentityValidated)
+    assert identity["identity_key"] is None
+
+
+async def test_a_nam_discrepancy_ends_that_validation_and_the_holder_associations(sessions):
+    holder, child = uuid.uuid4(), uuid.uuid4()
+    await validate_identity(sessions, holder)
+    await validate_association(sessions, holder, child)
+    current = await scalar(sessions, "SELECT id FROM identity_validations WHERE invalidated_at IS NULL")
+    discrepancy = NamDiscrepancyFound(account_id=holder, validation_id=current)
+    await deliver(sessions, discrepancy)
+    await deliver(sessions, discrepancy)  # a replay has nothing left to end
+    assert await states(sessions, holder) == {holder: (False, [])}
+    assert await outbox_events(sessions, IdentityInvalidated) == [
+        {"account_id": str(holder), "reason": "nam_discrepancy"}
+    ]
+    [revoked] = await outbox_events(sessions, AssociationRevoked)
+    assert revoked["reason"] == "holder_identity_invalidated"
+    reason = "SELECT invalidation_reason FROM identity_validations WHERE id = :id"
+    assert await scalar(sessions, reason, id=current) == "nam_discrepancy"
+
+    # The clinic validated again meanwhile: accounts' late word on an older confirmation ends nothing.
+    await validate_identity(sessions, holder)
+    await deliver(sessions, NamDiscrepancyFound(account_id=holder, validation_id=current))
+    assert await states(sessions, holder) == {holder: (True, [])}
+    assert len(await outbox_events(sessions, IdentityInvalidated)) == 1
