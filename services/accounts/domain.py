@@ -119,6 +119,7 @@ def too_many_failures(retry_after: timedelta) -> DomainError:
         "password",
         f"Trop de tentatives. Réessayez dans {seconds} secondes.",
         f"Too many attempts. Try again in {seconds} seconds.",
+        headers={"Retry-After": str(seconds)},
     )
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from services.accounts import account_links, domain, login_statements
 from services.accounts.models import accounts, dependants, login_failures, pending_changes, refresh_tokens, staff_users
@@ -259,56 +259,46 @@ async def _find_by_identifier(uow: UnitOfWork, identifier: str) -> Any:
     return (await uow.session.execute(select(accounts).where(condition))).first()
 
 
-def _throttle(recent: login_statements.Failures | None, free: int) -> None:
-    if recent is None:
-        return
-    now = datetime.now(UTC)
-    if now - recent.last_at > timedelta(minutes=15):
-        return
-    wait = domain.login_delay(recent.count, recent.last_at, now, free)
-    if wait > timedelta(0):
-        raise domain.too_many_failures(wait)
+def _ip_limit(settings: AccountsSettings, client_ip: str) -> login_statements.Limit:
+    return login_statements.Limit(
+        f"ip:{client_ip}", settings.ip_failures_before_delay, timedelta(minutes=settings.ip_failures_memory_minutes)
+    )
 
 
-# A failure more than 15 minutes after the previous one starts a new count.
-RECORD_FAILURE = text("""
-INSERT INTO login_failures (key, failures, last_failure_at) VALUES (:key, 1, now())
-ON CONFLICT (key) DO UPDATE SET
-  failures = CASE WHEN login_failures.last_failure_at > now() - interval '15 minutes'
-                  THEN login_failures.failures + 1 ELSE 1 END,
-  last_failure_at = now()
-""")
-
-
-async def _record_failure(uow: UnitOfWork, key: str) -> None:
-    await uow.session.execute(RECORD_FAILURE, {"key": key})
+def _subject_limit(settings: AccountsSettings, key: str) -> login_statements.Limit:
+    """An account's, a staff member's or an unknown identifier's count: the same limit for all three, so
+    when refusals begin does not tell whether an account exists."""
+    return login_statements.Limit(
+        key, settings.login_failures_before_delay, timedelta(hours=settings.login_failures_memory_hours)
+    )
 
 
 async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, client_ip: str) -> TokenResponse:
     settings = deps.settings
-    ip_key = f"ip:{client_ip}"
-    # The hot path, around argon2: single statements on a driver connection (login_statements.py says why).
+    ip = _ip_limit(settings, client_ip)
+    kind, value = domain.login_identifier(identifier)
+    # An unreadable phone number names no account, but its tries are counted all the same.
+    unknown_key = f"identifier:{kind}:{value or identifier.strip().lower()}"
+
+    def limits(account: Any) -> list[login_statements.Limit]:
+        return [ip, _subject_limit(settings, f"account:{account['id']}" if account is not None else unknown_key)]
+
+    query = login_statements.CITIZEN_BY_EMAIL if kind == "email" else login_statements.CITIZEN_BY_PHONE
+    # The hot path, around argon2: statements on a driver connection (login_statements.py says why).
     async with pooled_driver_connection(uow.engine) as pooled:
-        found = await login_statements.look_up(pooled.driver_connection, identifier, ip_key)
-    account = found.account
-    account_key = f"account:{account['id']}" if account is not None else None
-    _throttle(found.ip_failures, settings.ip_failures_before_delay)
-    if account is not None:
-        _throttle(found.account_failures, settings.login_failures_before_delay)
+        attempt = await login_statements.reserve(pooled.driver_connection, query, value, limits)
+    if attempt.wait is not None:
+        raise domain.too_many_failures(attempt.wait)
+    account = attempt.subject
     ok = await deps.hashing.verify(account["password_hash"] if account else None, password)
     if not ok or account is None:
-        async with uow:
-            await _record_failure(uow, ip_key)
-            if account_key is not None:
-                await _record_failure(uow, account_key)
-            await uow.commit()
-        raise domain.BAD_CREDENTIALS
+        raise domain.BAD_CREDENTIALS  # the try stays counted: it was reserved before hashing
     if account["status"] != "active":
         raise domain.ACCOUNT_NOT_ACTIVE
     refresh, refresh_hash = new_refresh_token()
     expires_at = datetime.now(UTC) + timedelta(days=settings.refresh_token_days)
     async with pooled_driver_connection(uow.engine) as pooled:
-        await login_statements.record_success(pooled.driver_connection, account["id"], refresh_hash, expires_at)
+        await login_statements.record_success(pooled.driver_connection, account["id"], refresh_hash, expires_at, ip.key)
     return _token_response(settings, account["id"], "citizen", {}, refresh)
 
 
@@ -640,21 +630,31 @@ async def delete_account(uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, pas
 
 
 async def staff_log_in(uow: UnitOfWork, deps: Deps, email: str, password: str, client_ip: str) -> TokenResponse:
+    settings = deps.settings
+    ip = _ip_limit(settings, client_ip)
+    lowered = email.strip().lower()
+
+    def limits(staff: Any) -> list[login_statements.Limit]:
+        return [
+            ip,
+            _subject_limit(settings, f"staff:{staff['id']}" if staff is not None else f"staff-identifier:{lowered}"),
+        ]
+
     async with pooled_driver_connection(uow.engine) as pooled:
-        recent = await login_statements.failures(pooled.driver_connection, [f"ip:{client_ip}"])
-    _throttle(recent.get(f"ip:{client_ip}"), deps.settings.ip_failures_before_delay)
+        attempt = await login_statements.reserve(
+            pooled.driver_connection, login_statements.STAFF_BY_EMAIL, lowered, limits
+        )
+    if attempt.wait is not None:
+        raise domain.too_many_failures(attempt.wait)
+    staff = attempt.subject
+    ok = await deps.hashing.verify(staff["password_hash"] if staff else None, password)
+    if not ok or staff is None:
+        raise domain.BAD_CREDENTIALS  # the try stays counted: it was reserved before hashing
+    async with pooled_driver_connection(uow.engine) as pooled:
+        await login_statements.release(pooled.driver_connection, f"staff:{staff['id']}", ip.key)
     async with uow:
-        staff = (
-            await uow.session.execute(select(staff_users).where(func.lower(staff_users.c.email) == email.lower()))
-        ).first()
-    ok = await deps.hashing.verify(staff.password_hash if staff else None, password)
-    async with uow:
-        if not ok or staff is None:
-            await _record_failure(uow, f"ip:{client_ip}")
-            await uow.commit()
-            raise domain.BAD_CREDENTIALS
         tokens = await _issue_tokens(
-            uow, deps.settings, staff.id, "staff", {"est": str(staff.establishment_id), "role": staff.role}
+            uow, settings, staff["id"], "staff", {"est": str(staff["establishment_id"]), "role": staff["role"]}
         )
         await uow.commit()
     return tokens

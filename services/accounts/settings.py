@@ -25,8 +25,14 @@ class AccountsSettings(ServiceSettings):
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
     argon2_concurrency: int = 2
+    # Tries per account (staff, citizen or unknown identifier alike) and per client address before each
+    # further one waits 2 s, then 4, 8... up to 15 minutes. An account's count is kept for a day without
+    # tries, so a patient guesser gets a few dozen a day rather than a fresh allowance every 15 minutes;
+    # an address's for 15 minutes, as several people may sign in from one address.
     login_failures_before_delay: int = 5
+    login_failures_memory_hours: int = 24
     ip_failures_before_delay: int = 30
+    ip_failures_memory_minutes: int = 15
 
     @model_validator(mode="after")
     def _signing_key_present(self) -> "AccountsSettings":

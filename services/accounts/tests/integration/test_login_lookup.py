@@ -1,13 +1,24 @@
-"""The login's one-statement lookup: the account by email or phone, with its and the address's recent failures."""
+"""The login's statements: the account by email or phone, a try reserved on each limit (all or none), and a
+success that clears the account's count and gives the address its try back."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
 
-from services.accounts.login_statements import look_up, record_success
+from services.accounts import domain
+from services.accounts.login_statements import (
+    CITIZEN_BY_EMAIL,
+    CITIZEN_BY_PHONE,
+    Limit,
+    record_success,
+    release,
+    reserve,
+)
 from shared.db import asyncpg_dsn
+
+DAY = timedelta(hours=24)
 
 
 @pytest.fixture
@@ -27,38 +38,63 @@ async def _account(db: asyncpg.Connection, email: str, phone: str) -> uuid.UUID:
     return account_id
 
 
-async def test_the_account_is_found_by_email_in_any_case_or_by_phone_with_both_failure_counts(db):
+async def _counts(db: asyncpg.Connection) -> dict[str, int]:
+    return {row["key"]: row["failures"] for row in await db.fetch("SELECT key, failures FROM login_failures")}
+
+
+def _limits(ip_free: int, account_free: int):
+    def limits(account):
+        key = f"account:{account['id']}" if account is not None else "identifier:unknown"
+        return [Limit("ip:10.0.0.9", ip_free, DAY), Limit(key, account_free, DAY)]
+
+    return limits
+
+
+async def test_the_account_is_found_by_email_in_any_case_or_by_phone_and_both_counts_reserved(db):
     account_id = await _account(db, "Lea.Roy@example.org", "+15145550111")
-    now = datetime.now(UTC)
+    _, value = domain.login_identifier("  lea.roy@EXAMPLE.org ")
+    by_email = await reserve(db, CITIZEN_BY_EMAIL, value, _limits(30, 5))
+    _, value = domain.login_identifier("514 555-0111")
+    by_phone = await reserve(db, CITIZEN_BY_PHONE, value, _limits(30, 5))
+
+    assert by_email.subject["id"] == account_id == by_phone.subject["id"]
+    assert (by_email.wait, by_phone.wait) == (None, None)
+    assert await _counts(db) == {"ip:10.0.0.9": 2, f"account:{account_id}": 2}
+
+
+async def test_a_try_over_either_limit_reserves_nothing_and_says_how_long_to_wait(db):
+    account_id = await _account(db, "lente@example.org", "+15145550112")
     await db.execute(
-        "INSERT INTO login_failures (key, failures, last_failure_at) VALUES ($1, 3, $2), ('ip:10.0.0.9', 7, $2)",
-        f"account:{account_id}", now,
-    )  # fmt: skip
-
-    by_email = await look_up(db, "  lea.roy@EXAMPLE.org ", "ip:10.0.0.9")
-    by_phone = await look_up(db, "514 555-0111", "ip:10.0.0.1")
-
-    assert by_email.account["id"] == account_id == by_phone.account["id"]
-    assert (by_email.account_failures.count, by_email.ip_failures.count) == (3, 7)
-    assert by_phone.account_failures.count == 3
-    assert by_phone.ip_failures is None
-
-
-async def test_an_unknown_or_unreadable_identifier_still_reports_the_address_failures(db):
-    await db.execute("INSERT INTO login_failures (key, failures, last_failure_at) VALUES ('ip:10.0.0.9', 2, now())")
-    for identifier in ("nobody@example.org", "not a phone number", "514 555-0199"):
-        found = await look_up(db, identifier, "ip:10.0.0.9")
-        assert found.account is None
-        assert found.account_failures is None
-        assert found.ip_failures.count == 2
-
-
-async def test_a_success_clears_the_account_failures_and_stores_the_refresh_token(db):
-    account_id = await _account(db, "ok@example.org", "+15145550112")
-    await db.execute(
-        "INSERT INTO login_failures (key, failures, last_failure_at) VALUES ($1, 2, now())", f"account:{account_id}"
+        "INSERT INTO login_failures (key, failures, last_failure_at) VALUES ($1, 5, now())", f"account:{account_id}"
     )
-    await record_success(db, account_id, "token-hash", datetime(2030, 1, 1, tzinfo=UTC))
-    assert await db.fetchval("SELECT count(*) FROM login_failures WHERE key = $1", f"account:{account_id}") == 0
+    refused = await reserve(db, CITIZEN_BY_EMAIL, "lente@example.org", _limits(30, 5))
+    assert refused.subject["id"] == account_id
+    assert timedelta(seconds=1) <= refused.wait <= timedelta(seconds=2)
+    # The address's count was not touched either: the refused try is not counted anywhere.
+    assert await _counts(db) == {f"account:{account_id}": 5}
+
+
+async def test_a_count_untouched_for_longer_than_its_memory_starts_again(db):
+    await db.execute(
+        "INSERT INTO login_failures (key, failures, last_failure_at) VALUES ('identifier:unknown', 40, $1)",
+        datetime.now(UTC) - DAY - timedelta(minutes=1),
+    )
+    attempt = await reserve(db, CITIZEN_BY_EMAIL, "nobody@example.org", _limits(30, 5))
+    assert (attempt.subject, attempt.wait) == (None, None)
+    assert (await _counts(db))["identifier:unknown"] == 1
+
+
+async def test_a_success_clears_the_account_count_gives_the_try_back_and_stores_the_refresh_token(db):
+    account_id = await _account(db, "ok@example.org", "+15145550113")
+    await db.execute(
+        "INSERT INTO login_failures (key, failures, last_failure_at) VALUES ($1, 2, now()), ('ip:10.0.0.9', 3, now())",
+        f"account:{account_id}",
+    )
+    await record_success(db, account_id, "token-hash", datetime(2030, 1, 1, tzinfo=UTC), "ip:10.0.0.9")
+    assert await _counts(db) == {"ip:10.0.0.9": 2}
     stored = await db.fetchrow("SELECT subject_id, audience FROM refresh_tokens WHERE token_hash = 'token-hash'")
     assert (stored["subject_id"], stored["audience"]) == (account_id, "citizen")
+
+    await db.execute("INSERT INTO login_failures (key, failures, last_failure_at) VALUES ('staff:x', 4, now())")
+    await release(db, "staff:x", "ip:10.0.0.9")
+    assert await _counts(db) == {"ip:10.0.0.9": 1}
