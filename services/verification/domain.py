@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from shared.errors import DomainError
@@ -102,6 +102,22 @@ def refusal_for(
     if attempts_left(state.wrong_attempts, max_wrong_attempts) == 0:
         return TOO_MANY_ATTEMPTS
     return None
+
+
+def guesses_locked(retry_after: timedelta) -> DomainError:
+    """Too many wrong codes for this account or destination, across challenges: every code is refused,
+    the right one included, until the oldest counted wrong code leaves the window."""
+    seconds = max(1, int(retry_after.total_seconds() + 0.999))
+    hours = max(1, round(seconds / 3600))
+    s = "s" if hours > 1 else ""
+    return DomainError(
+        429,
+        "too_many_wrong_codes",
+        "code",
+        f"Trop de codes incorrects ont été saisis pour ce compte. Réessayez dans environ {hours} heure{s}.",
+        f"Too many wrong codes were entered for this account. Please try again in about {hours} hour{s}.",
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 def wrong_code(attempts_remaining: int) -> DomainError:

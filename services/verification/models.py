@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -57,6 +58,19 @@ challenges = Table(
     CheckConstraint("status IN ('issued', 'passed', 'superseded', 'throttled')", name="challenges_status_known"),
     Index("challenges_by_account_time", "account_id", "created_at"),
     Index("challenges_by_destination_time", "destination_hmac", "created_at"),
+)
+
+# One row per wrong code, whatever the challenge (migration 0007): bounds guesses per account and per
+# destination across fresh challenges, which each bring their own few tries. Never the code typed.
+wrong_codes = Table(
+    "wrong_codes",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("account_id", Uuid, nullable=False),
+    Column("destination_hmac", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("wrong_codes_by_account_time", "account_id", "at"),
+    Index("wrong_codes_by_destination_time", "destination_hmac", "at"),
 )
 
 

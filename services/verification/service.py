@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import text
@@ -55,10 +56,30 @@ VALUES (:id, :account_id, :purpose, :channel, :destination_hmac, :destination_se
 # Locks the challenge and its budget: concurrent attempts on one chain are counted one after the other.
 CHALLENGE_FOR_ATTEMPT = text("""
 SELECT c.account_id, c.purpose, c.channel, c.status, c.expires_at, c.code_hash, c.destination_sealed, c.budget_id,
-       b.wrong_attempts
+       c.destination_hmac, b.wrong_attempts
 FROM challenges c JOIN challenge_budgets b ON b.id = c.budget_id
 WHERE c.id = :id
 FOR UPDATE OF c, b
+""")
+
+# Wrong codes across every challenge of the account or sent to the destination, in the sliding window.
+WRONG_CODES_SINCE = text("""
+SELECT count(*) FILTER (WHERE account_id = :account_id) AS by_account,
+       count(*) FILTER (WHERE destination_hmac = :destination_hmac) AS by_destination
+FROM wrong_codes
+WHERE (account_id = :account_id OR destination_hmac = :destination_hmac) AND at > :since
+""")
+
+# The wrong code whose leaving the window brings the count back under the limit (OFFSET count - limit).
+ACCOUNT_LOCK_LIFTS = text("""
+SELECT at FROM wrong_codes WHERE account_id = :account_id AND at > :since ORDER BY at OFFSET :past LIMIT 1
+""")
+DESTINATION_LOCK_LIFTS = text("""
+SELECT at FROM wrong_codes WHERE destination_hmac = :destination_hmac AND at > :since ORDER BY at OFFSET :past LIMIT 1
+""")
+
+RECORD_WRONG_CODE = text("""
+INSERT INTO wrong_codes (account_id, destination_hmac, at) VALUES (:account_id, :destination_hmac, :now)
 """)
 
 CHALLENGE_WITH_BUDGET = text("""
@@ -81,6 +102,10 @@ WHERE b.id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM challenges c WHERE c.budget
 """)
 
 DELETE_OLD_CHALLENGES = text("DELETE FROM challenges WHERE created_at < :before RETURNING budget_id")
+
+DELETE_ACCOUNT_WRONG_CODES = text("DELETE FROM wrong_codes WHERE account_id = :account_id")
+
+DELETE_OLD_WRONG_CODES = text("DELETE FROM wrong_codes WHERE at < :before")
 
 
 def _keys(settings: VerificationSettings) -> Keys:
@@ -204,6 +229,35 @@ def _state(row: object) -> domain.ChallengeState:
     )
 
 
+async def _wrong_codes_left(
+    uow: UnitOfWork, challenge_id: uuid.UUID, row: Any, settings: VerificationSettings, now: datetime
+) -> int:
+    """Wrong codes left to the challenge's account and destination across all their challenges; raises
+    guesses_locked when either used them up in the window."""
+    # Their own namespace (not issue_challenge's locks): taken after the challenge's row lock, always
+    # account then destination, so two attempts on challenges of one account or destination are counted
+    # one after the other (parallel guesses on fresh challenges cannot all slip under the bound).
+    await uow.session.execute(ADVISORY_LOCK, {"key": f"verification:guesses:account:{row.account_id}"})
+    await uow.session.execute(ADVISORY_LOCK, {"key": f"verification:guesses:destination:{row.destination_hmac}"})
+    window = timedelta(hours=settings.wrong_codes_window_hours)
+    since = now - window
+    keys = {"account_id": row.account_id, "destination_hmac": row.destination_hmac, "since": since}
+    counted = (await uow.session.execute(WRONG_CODES_SINCE, keys)).one()
+    limits = (
+        (counted.by_account, settings.max_wrong_codes_per_account, ACCOUNT_LOCK_LIFTS),
+        (counted.by_destination, settings.max_wrong_codes_per_destination, DESTINATION_LOCK_LIFTS),
+    )
+    lifts_at = [
+        (await uow.session.execute(lifts, keys | {"past": count - limit})).scalar_one() + window
+        for count, limit, lifts in limits
+        if count >= limit
+    ]
+    if lifts_at:
+        log.warning("code_guesses_locked", challenge_id=str(challenge_id))
+        raise domain.guesses_locked(max(lifts_at) - now)
+    return min(limit - count for count, limit, _ in limits)
+
+
 async def verify_code(
     uow: UnitOfWork,
     challenge_id: uuid.UUID,
@@ -225,11 +279,17 @@ async def verify_code(
         assert row is not None
         assert row.code_hash is not None
         assert row.destination_sealed is not None
+        # Checked before the code, like the challenge's own budget: once locked, the right code is refused too.
+        wrong_codes_left = await _wrong_codes_left(uow, challenge_id, row, settings, now)
         if not domain.code_matches(keys.code, challenge_id, code, row.code_hash):
             await uow.session.execute(COUNT_WRONG_ATTEMPT, {"id": row.budget_id})
+            await uow.session.execute(
+                RECORD_WRONG_CODE, {"account_id": row.account_id, "destination_hmac": row.destination_hmac, "now": now}
+            )
             # Committed before refusing: leaving the unit of work by an exception would roll the count back.
             await uow.commit()
-            raise domain.wrong_code(domain.attempts_left(row.wrong_attempts + 1, settings.max_wrong_attempts))
+            left = domain.attempts_left(row.wrong_attempts + 1, settings.max_wrong_attempts)
+            raise domain.wrong_code(min(left, wrong_codes_left - 1))
         await uow.session.execute(MARK_PASSED, {"id": challenge_id, "now": now})
         uow.publish(
             ChallengePassed(
@@ -266,13 +326,16 @@ async def forget_account(uow: UnitOfWork, account_id: uuid.UUID) -> None:
     budgets = (await uow.session.execute(DELETE_ACCOUNT_CHALLENGES, {"account_id": account_id})).scalars().all()
     if budgets:
         await uow.session.execute(DELETE_UNUSED_BUDGETS, {"ids": list(set(budgets))})
+    await uow.session.execute(DELETE_ACCOUNT_WRONG_CODES, {"account_id": account_id})
 
 
-async def purge_old_challenges(uow: UnitOfWork, before: datetime) -> int:
+async def purge_old_challenges(uow: UnitOfWork, before: datetime, wrong_codes_before: datetime | None = None) -> int:
     async with uow:
         budgets = (await uow.session.execute(DELETE_OLD_CHALLENGES, {"before": before})).scalars().all()
         if budgets:
             await uow.session.execute(DELETE_UNUSED_BUDGETS, {"ids": list(set(budgets))})
+        if wrong_codes_before is not None:
+            await uow.session.execute(DELETE_OLD_WRONG_CODES, {"before": wrong_codes_before})
         await uow.commit()
     return len(budgets)
 
@@ -286,9 +349,12 @@ class ChallengePurger:
 
     async def run(self) -> None:
         while True:
-            before = datetime.now(UTC) - timedelta(hours=self._settings.challenge_retention_hours)
+            now = datetime.now(UTC)
+            before = now - timedelta(hours=self._settings.challenge_retention_hours)
+            # Past the window a wrong code no longer counts toward the bound.
+            wrong_codes_before = now - timedelta(hours=self._settings.wrong_codes_window_hours)
             try:
-                purged = await purge_old_challenges(self._unit_of_work(), before)
+                purged = await purge_old_challenges(self._unit_of_work(), before, wrong_codes_before)
                 if purged:
                     log.info("challenges_purged", count=purged)
             except Exception as exc:  # noqa: BLE001 - e.g. a database restart: try again next round

@@ -16,6 +16,12 @@ class VerificationSettings(ServiceSettings):
     # Codes sent in any sliding hour, so nobody can flood a mailbox or run up the SMS bill.
     max_codes_per_account_per_hour: int = Field(default=5, gt=0)
     max_codes_per_destination_per_hour: int = Field(default=5, gt=0)
+    # Wrong codes per account and per destination across all their challenges in a sliding window: each
+    # fresh challenge brings max_wrong_attempts tries, so without this bound 5 codes an hour gave 25
+    # guesses an hour. Past it every code is refused, the right one included, until the window moves.
+    max_wrong_codes_per_account: int = Field(default=10, gt=0)
+    max_wrong_codes_per_destination: int = Field(default=10, gt=0)
+    wrong_codes_window_hours: float = Field(default=24.0, gt=0)
     # Old challenges are deleted after this long (they only serve limits and audits of the last hours).
     challenge_retention_hours: int = Field(default=24, gt=1)
     purge_interval_seconds: float = Field(default=600.0, gt=0)
