@@ -67,6 +67,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             help_pages.router,
         ],
         route_label=public_route_label,
+        max_body_bytes=settings.max_body_bytes,
         api_docs=False,
     )
     app.state.proxy = proxy

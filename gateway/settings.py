@@ -20,6 +20,9 @@ class GatewaySettings(BaseSettings):
     jwt_public_key: str = ""
     # Or the file holding it (GATEWAY_JWT_PUBLIC_KEY_FILE, e.g. a mounted volume): read when the key is empty.
     jwt_public_key_file: str | None = None
+    # Request bodies past this are refused with 413 before more is read (shared/request_limits.py); nothing
+    # the gateway forwards or serves needs more.
+    max_body_bytes: int = 1024 * 1024
     upstream_timeout_seconds: float = 10.0
     upstream_connections: int = 200
 

@@ -39,6 +39,9 @@ def make_engine(
         pool_timeout=pool_timeout,
         pool_recycle=1800,
         connect_args=connect_args,
+        # A failed statement's error (logged, or shown in a traceback) never carries its parameters: e-mail,
+        # phone, birth date, encrypted NAM and its HMAC, password hashes.
+        hide_parameters=True,
     )
 
 

@@ -131,6 +131,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        fr, en = MESSAGES["not_found"] if exc.status_code == 404 else (str(exc.detail), str(exc.detail))
-        error = {"field": None, "code": f"http_{exc.status_code}", "message": {"fr": fr, "en": en}}
+        named = {404: "not_found", 413: "body_too_large"}.get(exc.status_code)
+        fr, en = MESSAGES[named] if named else (str(exc.detail), str(exc.detail))
+        code = "body_too_large" if exc.status_code == 413 else f"http_{exc.status_code}"
+        error = {"field": None, "code": code, "message": {"fr": fr, "en": en}}
         return JSONResponse(error_body(request, [error]), status_code=exc.status_code, headers=exc.headers)

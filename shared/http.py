@@ -5,12 +5,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp
 
 from shared.errors import ErrorBody, install_error_handlers
 from shared.logging import CorrelationIdMiddleware
 from shared.metrics import HttpMetricsMiddleware, RouteLabel, metrics_router, route_template
+from shared.request_limits import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, RequestLimits, refusal_body
 from shared.tracing import TracingMiddleware
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
@@ -34,6 +36,23 @@ def health_router(ready: ReadinessCheck) -> APIRouter:
     return router
 
 
+class ServiceApp(FastAPI):
+    """A FastAPI app wrapped, outside even Starlette's error middleware, in shared.request_limits: every
+    middleware added to it, at any time, reads bodies through the limit, and no crash is logged whole."""
+
+    max_body_bytes = DEFAULT_MAX_BODY_BYTES
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestLimits(super().build_middleware_stack(), self.max_body_bytes)
+
+
+async def _on_unhandled(request: Request, exc: Exception) -> Response:
+    """What Starlette's error middleware sends for an exception no handler took: the shared FR/EN body.
+    A body over the limit read by a middleware (no route's handler saw it) is a 413, not a crash."""
+    status, code = (413, "body_too_large") if isinstance(exc, BodyTooLarge) else (500, "internal_error")
+    return Response(refusal_body(request.scope, status, code, None), status, media_type="application/json")
+
+
 def create_service_app(
     title: str,
     lifespan: Callable[[Any], AbstractAsyncContextManager[None]],
@@ -41,11 +60,13 @@ def create_service_app(
     routers: Sequence[APIRouter],
     route_label: RouteLabel = route_template,
     api_docs: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """`route_label` names a request's route in metrics and spans (a template, never the raw path).
 
     `api_docs=False` serves no /openapi.json, /docs nor /redoc: the gateway's origin is the portal's, and
     FastAPI's documentation pages load scripts from a CDN that the portal's policy does not trust.
+    `max_body_bytes`: larger request bodies are refused with 413 (shared/request_limits.py).
     """
     # FastAPI would document its own 422 shape; ours (shared/errors.py) is what clients really get.
     refusal = {"model": ErrorBody, "description": "Refused: which field and why, in French and English"}
@@ -54,8 +75,10 @@ def create_service_app(
     # were a global provider ever set, open a second span for each.
     no_native_telemetry = {"tracing": False, "metrics": False, "logs": False}
     docs = {} if api_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
-    app = FastAPI(title=title, lifespan=lifespan, responses={422: refusal}, telemetry=no_native_telemetry, **docs)
+    app = ServiceApp(title=title, lifespan=lifespan, responses={422: refusal}, telemetry=no_native_telemetry, **docs)
+    app.max_body_bytes = max_body_bytes
     install_error_handlers(app)
+    app.add_exception_handler(Exception, _on_unhandled)
     app.add_middleware(CorrelationIdMiddleware)
     # Added last, so outermost: the span and the timing cover everything below, error handling included.
     app.add_middleware(HttpMetricsMiddleware, route_label=route_label)

@@ -32,7 +32,7 @@ def run_env(service_metadata: MetaData) -> None:
             context.run_migrations()
 
     async def run_async() -> None:
-        engine = create_async_engine(url, poolclass=pool.NullPool)
+        engine = create_async_engine(url, poolclass=pool.NullPool, hide_parameters=True)
         async with engine.connect() as connection:
             await connection.run_sync(do_run)
         await engine.dispose()

@@ -21,6 +21,8 @@ class ServiceSettings(BaseSettings):
     bus_namespace: str = ""
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     log_level: str = "INFO"
+    # Request bodies past this are refused with 413 before more is read (shared/request_limits.py).
+    max_body_bytes: int = 1024 * 1024
     # OpenTelemetry traces: "none" is off and costs nothing; "console" prints spans; "otlp" posts them
     # (HTTP/protobuf) to tracing_otlp_endpoint, e.g. an OpenTelemetry Collector.
     tracing_exporter: Literal["none", "console", "otlp"] = "none"

@@ -26,7 +26,9 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
         vault=NamVault(settings.nam_key.get_secret_value()),
     )
     runtime.consume(handlers(deps))
-    app = create_service_app("Accounts", runtime.lifespan, runtime.ready, [router])
+    app = create_service_app(
+        "Accounts", runtime.lifespan, runtime.ready, [router], max_body_bytes=runtime.settings.max_body_bytes
+    )
     app.state.runtime = runtime
     app.state.deps = deps
     return app

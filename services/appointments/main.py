@@ -16,7 +16,9 @@ from shared.runtime import ServiceRuntime
 def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings or AppointmentsSettings())
     runtime.consume(handlers())
-    app = create_service_app("Appointments", runtime.lifespan, runtime.ready, [router])
+    app = create_service_app(
+        "Appointments", runtime.lifespan, runtime.ready, [router], max_body_bytes=runtime.settings.max_body_bytes
+    )
     app.include_router(catalogue_router)
     app.state.runtime = runtime
     app.state.search_engine = runtime.tuned_engine(SEARCH_SERVER_SETTINGS, pool_size=runtime.settings.search_pool_size)

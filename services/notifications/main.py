@@ -49,7 +49,9 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
             await stack.enter_async_context(runtime.lifespan(app))
             yield
 
-    app = create_service_app("Notifications", lifespan, runtime.ready, [])
+    app = create_service_app(
+        "Notifications", lifespan, runtime.ready, [], max_body_bytes=runtime.settings.max_body_bytes
+    )
     app.state.runtime = runtime
     app.state.reminder_scheduler = reminder_scheduler
     return app

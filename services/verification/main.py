@@ -27,6 +27,7 @@ def create_app(settings: VerificationSettings | None = None) -> FastAPI:
             association_requests_api.citizen_router,
             association_requests_api.staff_router,
         ],
+        max_body_bytes=settings.max_body_bytes,
     )
     app.state.runtime = runtime
     return app

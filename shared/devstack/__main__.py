@@ -12,7 +12,7 @@ from pathlib import Path
 from services.accounts.demo_data import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
 from services.appointments.demo_data import load_demo_data
 from shared.devstack.databases import prepare_databases
-from shared.devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok
+from shared.devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok, persistent_dev_secrets
 
 MAILBOX_HTTP_PORT = 8025
 
@@ -34,7 +34,9 @@ def main() -> None:
     asyncio.run(load_demo_data(urls["appointments"]))
     asyncio.run(load_demo_staff(urls["accounts"]))
 
-    config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=args.workers)
+    # Random on the first run, then kept: never the default published in shared/settings.py.
+    secrets = persistent_dev_secrets(ROOT / ".run" / "dev-secrets.json")
+    config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=args.workers, secrets=secrets)
     supervisor = Supervisor(config, log_dir=ROOT / ".run" / "logs")
     mailbox = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "shared.devstack.mail_sink", "--smtp-port", str(config.smtp_port),

@@ -10,7 +10,9 @@ sent to both gateways reaches both processes of every HTTP service. `workers` is
 uvicorn's --workers, N processes sharing one port.
 """
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -41,6 +43,40 @@ NICENESS = {"notifications": 10}
 REPLICA_PORT_STEP = 100
 
 
+# The services that match NAMs (their keyed HMAC) and so must share one NAM key.
+NAM_KEY_SERVICES = ("accounts", "appointments", "verification")
+
+
+def generate_dev_secrets() -> dict[str, str]:
+    """Every secret the services read, random, as environment variables. The published default
+    (shared.settings.DEV_SECRET) let anyone compute a dev stack's manage-link tokens and NAM HMACs. One value
+    per kind, shared by every service, as the default was: services that must agree on a key still do."""
+    secret_key, nam_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    environ = {f"{app.upper()}_SECRET_KEY": secret_key for app in APPS if app != "gateway"}
+    return environ | {f"{service.upper()}_NAM_KEY": nam_key for service in NAM_KEY_SERVICES}
+
+
+def persistent_dev_secrets(path: Path) -> dict[str, str]:
+    """`make run`'s secrets: generated on the first run and kept in `path` (0600), so that what the databases
+    hold (encrypted NAMs, HMACs, the links in messages already sent) stays readable from one run to the next."""
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generated = generate_dev_secrets()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(generated, file)
+    return generated
+
+
+def open_private_log(path: Path) -> IO[bytes]:
+    """Appends to `path`, created 0600 (and made 0600 if it was not): logs name accounts, establishments and
+    correlation ids, and nobody else on the machine should read them."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "ab")
+
+
 def replica_name(app: str, index: int) -> str:
     """Index from 1: the first replica keeps the app's own name."""
     return app if index == 1 else f"{app}-{index}"
@@ -60,6 +96,8 @@ class StackConfig:
     environment: str = "dev"
     workers: int = 1
     jwt_keys: tuple[str, str] = field(default_factory=generate_es256_keypair)
+    # <SERVICE>_SECRET_KEY and <SERVICE>_NAM_KEY, unless the environment sets them: random for each stack.
+    secrets: dict[str, str] = field(default_factory=generate_dev_secrets)
     sms_port: int = 8026
     # Processes per app (default 1); e.g. {"appointments": 2, "gateway": 2}.
     replicas: dict[str, int] = field(default_factory=dict)
@@ -109,6 +147,8 @@ class StackConfig:
         for service in self.database_urls:
             env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)
         env["GATEWAY_ENVIRONMENT"] = self.environment
+        for name, value in self.secrets.items():
+            env.setdefault(name, value)
         env["PYTHONPATH"] = str(ROOT)
         env.update(self.extra_environ)
         return env
@@ -142,8 +182,8 @@ class Supervisor:
         ]  # fmt: skip
         stdout: IO[bytes] | None = None
         if self._log_dir is not None:
-            self._log_dir.mkdir(parents=True, exist_ok=True)
-            stdout = self._logs.get(name) or open(self._log_dir / f"{name}.log", "ab")  # noqa: SIM115
+            self._log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            stdout = self._logs.get(name) or open_private_log(self._log_dir / f"{name}.log")
             self._logs[name] = stdout
         env = {**self._env, **self.config.instance_environ(name)}
         self.processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and module
