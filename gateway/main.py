@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware import Middleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway import account_pages, admin_pages, api, association_request_pages, audit_pages, help_pages, portal
 from gateway.auth import TokenVerifier
@@ -79,4 +80,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.user_middleware.append(Middleware(ProxyFastPath))
     # Added last, so outermost: no path reaches routing, tracing or a page unless it is canonical.
     app.add_middleware(CanonicalPath)
+    if settings.trusted_proxy_list():
+        # Uvicorn runs with --no-proxy-headers (it would trust 127.0.0.1, i.e. any local client, by default):
+        # the client address follows X-Forwarded-For only from the proxies configured here. Outermost, so
+        # everything below, the login limits' address included, sees the client rather than the proxy.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list())
     return app

@@ -1,3 +1,4 @@
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +26,24 @@ class GatewaySettings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     upstream_timeout_seconds: float = 10.0
     upstream_connections: int = 200
+    # Addresses or networks (comma-separated, e.g. "10.0.0.0/8") of the reverse proxies in front of the
+    # gateway. Only a request whose direct peer is one of them has its client address taken from
+    # X-Forwarded-For (the rightmost address not itself a trusted proxy); from anyone else the header is
+    # ignored, as it is by default: anyone can write one, and the login limits count tries per address.
+    trusted_proxies: str = ""
+
+    def trusted_proxy_list(self) -> list[str]:
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
+
+    @model_validator(mode="after")
+    def _trusted_proxies_are_addresses(self) -> "GatewaySettings":
+        for item in self.trusted_proxy_list():
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                # Refused at start-up: a host name or "*" would trust whoever writes the header.
+                raise ValueError(f"GATEWAY_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+        return self
 
     @model_validator(mode="after")
     def _public_key_from_file(self) -> "GatewaySettings":

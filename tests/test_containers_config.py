@@ -51,7 +51,7 @@ ONE_SHOT_JOBS = {f"migrate-{name}" for name in SERVICES} | {"demo-data", "jwt-ke
 APP_UID, APP_GID = 10001, 10001
 UVICORN_FLAGS = [
     "--factory", "--host", "0.0.0.0", "--port", "8000", "--loop", "uvloop", "--http", "httptools",
-    "--no-access-log", "--timeout-graceful-shutdown", "10", "--timeout-keep-alive", "75",
+    "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "10", "--timeout-keep-alive", "75",
 ]  # fmt: skip
 
 

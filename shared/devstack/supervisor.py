@@ -176,7 +176,9 @@ class Supervisor:
             *(["nice", "-n", str(niceness)] if niceness else []),
             sys.executable, "-m", "uvicorn", APPS[app_of(name)], "--factory",
             "--host", "127.0.0.1", "--port", str(self.config.port(name)),
-            "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+            # No X-Forwarded-For from uvicorn: it trusts 127.0.0.1 by default, i.e. every local client here. The
+            # gateway follows the header only from GATEWAY_TRUSTED_PROXIES (gateway/main.py).
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--no-proxy-headers",
             "--timeout-graceful-shutdown", str(round(self.config.http_grace_seconds)), "--timeout-keep-alive", "75",
             "--workers", str(self.config.workers),
         ]  # fmt: skip
