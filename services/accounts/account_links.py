@@ -40,8 +40,10 @@ async def link_accounts_sharing_nam(
             select(accounts.c.nam_hmac, accounts.c.birth_date).where(accounts.c.id == event.account_id)
         )
     ).first()
-    if holder is None:
-        return None  # deleted since: nothing left to link or tell
+    if holder is None or holder.nam_hmac is None:
+        # Deleted since; or the holder entered no NAM (it is optional): nothing to link on, nothing the
+        # clerk's reading contradicts. Adding one later is an identity change that ends this validation.
+        return None
     if holder.nam_hmac != event.nam_hmac:
         uow.publish(NamDiscrepancyFound(account_id=event.account_id, validation_id=event.validation_id), causation_id)
         await holder_notices.tell_holders(uow, [event.account_id], "nam_discrepancy", event.validation_id, causation_id)

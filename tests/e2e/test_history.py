@@ -44,6 +44,14 @@ def _eventually_history(client: httpx.Client, citizen: dict[str, str], expected:
     wait_until(lambda: _history(client, citizen) == expected, message=f"history never became {expected}")
 
 
+def _validate(client: httpx.Client, url: str, body: dict[str, str | bool], clerk: dict[str, str]) -> None:
+    """As the clerk at the desk: verification hears of the patient's appointment an event after booking."""
+    wait_until(
+        lambda: client.post(url, json=body, headers=clerk).status_code == 201,
+        message=f"the clinic could not validate {url.rsplit('/', 1)[-1]}",
+    )
+
+
 def test_bookings_without_account_join_the_holder_only_while_a_clinic_validates_them(
     system: Supervisor, clinics, mail_sink: MailSink
 ):
@@ -69,16 +77,18 @@ def test_bookings_without_account_join_the_holder_only_while_a_clinic_validates_
         assert form.status_code == 422
         assert "assurance maladie" in form.text
 
-        citizen = active_account(client, mail_sink, "historique@example.org")
+        # The holder entered their NAM: the history follows it, confirmed by the clerk's reading of the card.
+        citizen = active_account(client, mail_sink, "historique@example.org", nam=HOLDER_NAM)
         own = client.post("/api/my/appointments", json={"slot_id": str(slot)}, headers=citizen)
         assert own.status_code == 201, own.text
         account_id = own.json()["person_id"]
         assert _history(client, citizen) == {own.json()["id"]}  # before a clinic validated the holder
 
         clerk = staff_auth(client, "x@clinique-x.example")
-        validated = client.post(
+        _validate(
+            client,
             f"/api/admin/verification/establishments/{x.establishment_id}/identity-validations",
-            json={
+            {
                 "account_id": account_id,
                 "first_name": "Thomas",
                 "last_name": "Testeur",
@@ -87,9 +97,8 @@ def test_bookings_without_account_join_the_holder_only_while_a_clinic_validates_
                 "nam": HOLDER_NAM,
                 "confirmed": True,
             },
-            headers=clerk,
+            clerk,
         )
-        assert validated.status_code == 201, validated.text
         _eventually_history(client, citizen, {own.json()["id"], mine})
 
         listing = client.get("/api/my/history", headers=citizen).json()
@@ -137,21 +146,27 @@ def test_a_dependants_bookings_without_account_join_once_the_association_is_vali
         child = client.post("/api/me/dependants", json=kid | {"nam": CHILD_NAM}, headers=citizen)
         assert child.status_code == 201, child.text
         account_id = client.get("/api/me", headers=citizen).json()["id"]
+        # The parent brings the child to an appointment booked from the account: the clinic validates both.
+        visit = client.post(
+            "/api/my/appointments", json={"slot_id": str(slot), "person_id": child.json()["id"]}, headers=citizen
+        )
+        assert visit.status_code == 201, visit.text
         clerk = staff_auth(client, "x@clinique-x.example")
         base = f"/api/admin/verification/establishments/{x.establishment_id}"
         identity = {"account_id": account_id, "first_name": "Thomas", "last_name": "Testeur"}
         identity |= {"birth_date": HOLDER_BIRTH.isoformat(), "sex": "M", "nam": HOLDER_NAM, "confirmed": True}
-        assert client.post(f"{base}/identity-validations", json=identity, headers=clerk).status_code == 201
+        _validate(client, f"{base}/identity-validations", identity, clerk)
         # The holder is validated, the child's association not yet: the child's bookings stay out.
         wait_until(lambda: client.get("/api/my/history", headers=citizen).json()["holder_validated"])
-        assert _history(client, citizen) == set()
+        assert _history(client, citizen) == {visit.json()["id"]}
 
         association = {"account_id": account_id, "person_id": child.json()["id"], "confirmed": True}
         association |= {k: kid[k] for k in ("first_name", "last_name", "birth_date")}
         assert client.post(f"{base}/association-validations", json=association, headers=clerk).status_code == 201
-        _eventually_history(client, citizen, {childs})
+        _eventually_history(client, citizen, {visit.json()["id"], childs})
         assert namesake not in _history(client, citizen)
 
-        # Removing the child revokes the association: its bookings leave the history.
+        # Removing the child revokes the association: its bookings without an account leave the history
+        # (the visit booked from the account stays with the account).
         assert client.delete(f"/api/me/dependants/{child.json()['id']}", headers=citizen).status_code == 204
-        _eventually_history(client, citizen, set())
+        _eventually_history(client, citizen, {visit.json()["id"]})
