@@ -589,7 +589,9 @@ async def booking_form(
         last_name=person.last_name,
         birth_date=person.birth_date,
         sex=person.sex,
-        nam=deps.vault.reveal(person.nam_encrypted),
+        # Masked as /me masks it: the browser never gets the full NAM back (a booking made from the account
+        # takes none; the gateway's composition forwards the person's other fields only).
+        nam=_mask_nam(deps.vault.reveal(person.nam_encrypted)),
         email=account.email,
         phone=account.phone,
         language=account.language,

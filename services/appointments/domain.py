@@ -6,7 +6,7 @@ import hmac
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.errors import DomainError
 
@@ -44,14 +44,29 @@ def refusal_for(slot: SlotState | None, now: datetime) -> DomainError:
     )
 
 
-def manage_token(secret: bytes, appointment_id: uuid.UUID) -> str:
-    """The capability in confirmation links: derived, so an idempotent replay can show it again."""
-    digest = hmac.new(secret, b"manage:" + appointment_id.bytes, hashlib.sha256).digest()
+# A manage link works until a day after the appointment's start: long enough to download the .ics or read the
+# outcome afterwards, not forever.
+MANAGE_LINK_LIFETIME_AFTER_START = timedelta(days=1)
+# States in which a manage link no longer acts on the appointment: cancelled, it is over.
+LINK_ENDED = frozenset({CANCELLED})
+
+
+def manage_token(secret: bytes, appointment_id: uuid.UUID, generation: int = 0) -> str:
+    """The capability in confirmation links: derived, so an idempotent replay can show it again. Each
+    reschedule moves the appointment to its next generation, whose token differs (generation 0 is the one
+    every booking is first sent)."""
+    message = b"manage:" + appointment_id.bytes + (generation.to_bytes(4, "big") if generation else b"")
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
-def token_matches(secret: bytes, appointment_id: uuid.UUID, token: str) -> bool:
-    return hmac.compare_digest(manage_token(secret, appointment_id), token)
+def token_matches(secret: bytes, appointment_id: uuid.UUID, token: str, generation: int = 0) -> bool:
+    return hmac.compare_digest(manage_token(secret, appointment_id, generation), token)
+
+
+def manage_link_valid(status: str, starts_at: datetime, now: datetime) -> bool:
+    """A manage token acts only on a live appointment, and only until a day after its start."""
+    return status not in LINK_ENDED and now <= starts_at + MANAGE_LINK_LIFETIME_AFTER_START
 
 
 def person_key(person_id: uuid.UUID | None, email: str | None, phone: str | None) -> str:

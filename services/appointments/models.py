@@ -86,6 +86,8 @@ appointments = Table(
     Column("arrived_at", DateTime(timezone=True)),
     Column("noshow_at", DateTime(timezone=True)),
     Column("cancelled_at", DateTime(timezone=True)),
+    # Which manage-link token is current: a reschedule moves to the next (domain.manage_token, migration 0013).
+    Column("manage_generation", Integer, nullable=False, server_default="0"),
     Index(
         "appointments_idempotency", "idempotency_key", unique=True, postgresql_where=text("idempotency_key IS NOT NULL")
     ),

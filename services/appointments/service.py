@@ -56,7 +56,7 @@ SLOT_STATE = text("SELECT starts_at, capacity, booked FROM slots WHERE id = :slo
 DETAILS = """
 SELECT a.id, a.slot_id, a.account_id, a.person_id, a.status, a.first_name, a.last_name, a.birth_date, a.holder_name,
        a.email, a.phone,
-       a.language, a.notify_email, a.notify_sms, a.confirmed_at, a.request_fingerprint,
+       a.language, a.notify_email, a.notify_sms, a.confirmed_at, a.request_fingerprint, a.manage_generation,
        s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
        e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone
 FROM appointments a JOIN slots s ON s.id = a.slot_id JOIN services sv ON sv.id = s.service_id
@@ -85,7 +85,7 @@ SAME_LINK_GROUP = text(
     "OR EXISTS (SELECT 1 FROM dependant_links l JOIN dependant_links m ON m.group_id = l.group_id "
     "WHERE l.account_id = :caller AND m.person_id = :person)"
 )
-LOCK_APPOINTMENT = text("SELECT status, slot_id FROM appointments WHERE id = :id FOR UPDATE")
+LOCK_APPOINTMENT = text("SELECT status, slot_id, manage_generation FROM appointments WHERE id = :id FOR UPDATE")
 
 
 @dataclass(frozen=True)
@@ -303,15 +303,21 @@ async def _replay(
         return None
     if row.request_fingerprint != fingerprint:
         raise domain.IDEMPOTENCY_KEY_REUSED
-    return BookedAppointmentResponse(**_response(row).model_dump(), manage_token=domain.manage_token(secret, row.id))
+    token = domain.manage_token(secret, row.id, row.manage_generation)
+    return BookedAppointmentResponse(**_response(row).model_dump(), manage_token=token)
 
 
 async def _authorized(uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, caller: Caller) -> Any:
-    """The appointment, if the caller may act on it; otherwise 404, so ids cannot be probed."""
+    """The appointment, if the caller may act on it; otherwise 404, so ids cannot be probed. A manage token
+    must be the current generation's, on an appointment not cancelled, until a day after its start."""
     row = (await uow.session.execute(APPOINTMENT_BY_ID, {"id": appointment_id})).first()
     allowed = row is not None and (
         (caller.account_id is not None and row.account_id == caller.account_id)
-        or (caller.token is not None and domain.token_matches(secret, appointment_id, caller.token))
+        or (
+            caller.token is not None
+            and domain.token_matches(secret, appointment_id, caller.token, row.manage_generation)
+            and domain.manage_link_valid(row.status, row.starts_at, datetime.now(UTC))
+        )
     )
     if not allowed and row is not None and row.account_id is not None and caller.account_id is not None:
         # NAM-linked accounts are one citizen, and a shared child's parents are one family: each acts
@@ -385,6 +391,8 @@ async def reschedule_appointment(
         async with uow:
             row = await _authorized(uow, secret, appointment_id, caller)
             locked = (await uow.session.execute(LOCK_APPOINTMENT, {"id": appointment_id})).one()
+            if caller.token is not None and locked.manage_generation != row.manage_generation:
+                raise domain.APPOINTMENT_NOT_FOUND  # moved meanwhile with the same link: that token is spent
             if locked.status not in domain.MOVABLE:
                 raise domain.cannot_move(locked.status)
             if new_slot_id == locked.slot_id:
@@ -397,9 +405,16 @@ async def reschedule_appointment(
             await uow.session.execute(
                 text(
                     "UPDATE appointments SET slot_id = :slot_id, during = tstzrange(:starts_at, :ends_at), "
-                    "confirmed_at = NULL WHERE id = :id"
+                    "confirmed_at = NULL, manage_generation = :generation WHERE id = :id"
                 ),
-                {"id": appointment_id, "slot_id": new_slot_id, "starts_at": seat.starts_at, "ends_at": seat.ends_at},
+                {
+                    "id": appointment_id,
+                    "slot_id": new_slot_id,
+                    "starts_at": seat.starts_at,
+                    "ends_at": seat.ends_at,
+                    # The link sent for the old time stops working; the reschedule notice carries the new one.
+                    "generation": locked.manage_generation + 1,
+                },
             )
             uow.publish(
                 AppointmentRescheduled(
@@ -413,7 +428,7 @@ async def reschedule_appointment(
                     service=_service(seat),
                     patient=_patient(row),
                     language=row.language,
-                    manage_token=domain.manage_token(secret, appointment_id),
+                    manage_token=domain.manage_token(secret, appointment_id, locked.manage_generation + 1),
                     notify_channels=_channels(row),  # type: ignore[arg-type]
                 )
             )
