@@ -15,6 +15,7 @@ from shared.devstack.supervisor import Supervisor
 from shared.messages import EventEnvelope
 from shared.testing.fixtures import run_sync
 from tests.e2e.conftest import Catalogue, booking, db_counts
+from tests.e2e.forms import submit
 
 
 def test_anonymous_booking_sends_exactly_one_confirmation_email(
@@ -68,15 +69,16 @@ def test_the_cancel_link_of_the_email_cancels_and_frees_the_seat(
     assert httpx.post(f"{gateway}/api/appointments", json=body).status_code == 201
     [mail] = mail_sink.wait_for_recipient(body["email"])
     link = re.search(r"(http://\S+/cancel\?token=\S+)", mail.body).group(1)
-    page = httpx.get(link)
+    browser = httpx.Client()
+    page = browser.get(link)
     assert page.status_code == 200
     assert "Confirmer l&#39;annulation" in page.text
     token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
-    done = httpx.post(link.split("?")[0], data={"token": token})
+    done = submit(browser, page, link.split("?")[0], {"token": token})
     assert done.status_code == 200
     assert "Votre rendez-vous est annulé" in done.text
     assert run_sync(db_counts(system))["booked_seats"] == 1  # only the pre-filled full slot remains
-    again = httpx.post(link.split("?")[0], data={"token": token})
+    again = submit(browser, page, link.split("?")[0], {"token": token})
     assert again.status_code == 409
 
 

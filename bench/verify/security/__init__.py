@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.verify.environment import VerifyEnvironment
-from bench.verify.security import traversal
+from bench.verify.security import forgery, traversal
 
 Probe = Callable[[VerifyEnvironment], dict[str, Any]]
 
 # In the order they run: probes that lock accounts or fill rate limits act on people of their own.
 PROBES: dict[str, Probe] = {
     "traversal": traversal.probe,
+    "forgery": forgery.probe,
 }
 
 
