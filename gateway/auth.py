@@ -102,9 +102,23 @@ class TokenVerifier:
         return principal
 
 
+STAFF_CANNOT_REGISTER = DomainError(
+    403,
+    "staff_cannot_register",
+    None,
+    "Un membre du personnel ne peut pas ouvrir un compte citoyen : déconnectez-vous de la console d'abord.",
+    "A staff member cannot open a citizen account: sign out of the console first.",
+)
+
+
 def require(principal: Principal | None, audience: str) -> None:
-    """Public routes take anyone; citizen and staff routes only their own kind of token."""
+    """Public routes take anyone; citizen and staff routes only their own kind of token; `not_staff` routes
+    anyone but staff (opening a citizen account is the citizen's own act, never an institution's)."""
     if audience == "public":
+        return
+    if audience == "not_staff":
+        if principal is not None and principal.audience == "staff":
+            raise STAFF_CANNOT_REGISTER
         return
     if principal is None:
         raise LOGIN_REQUIRED

@@ -13,7 +13,7 @@ class Route:
     service: str
     upstream_prefix: str
     methods: frozenset[str]
-    audience: str = "public"  # public | citizen | staff: checked by the gateway before proxying
+    audience: str = "public"  # public | not_staff | citizen | staff: checked by the gateway before proxying
 
     def upstream_path(self, public_path: str) -> str | None:
         """The prefix's upstream path plus the remainder, or None when the remainder could climb out of it.
@@ -40,7 +40,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/my/appointments", "appointments", "/my/appointments", ANY, audience="citizen"),
     Route("/api/my/history", "appointments", "/my/history", GET, audience="citizen"),
     Route("/api/admin/establishments", "appointments", "/admin/establishments", ANY, audience="staff"),
-    Route("/api/registrations", "accounts", "/registrations", POST),
+    Route("/api/registrations", "accounts", "/registrations", POST, audience="not_staff"),
     Route("/api/codes", "accounts", "/codes", POST),
     Route("/api/sessions", "accounts", "/sessions", POST),
     Route("/api/password-resets", "accounts", "/password-resets", POST),

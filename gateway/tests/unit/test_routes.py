@@ -1,4 +1,8 @@
+import pytest
+
+from gateway.auth import Principal, require
 from gateway.routes import ROUTES, resolve
+from shared.errors import DomainError
 
 
 def test_public_paths_map_to_service_paths():
@@ -20,3 +24,14 @@ def test_methods_not_listed_are_not_routed():
 
 def test_every_route_targets_a_known_service():
     assert {route.service for route in ROUTES} <= {"accounts", "appointments", "verification", "notifications"}
+
+
+def test_registration_is_open_to_anyone_but_staff():
+    """Issue 18: staff cannot open a citizen account, not even with their staff session at hand."""
+    route, _ = resolve("/api/registrations", "POST")
+    staff = Principal("staff-id", "staff", "establishment-id", "clerk")
+    with pytest.raises(DomainError) as refused:
+        require(staff, route.audience)
+    assert (refused.value.status, refused.value.code) == (403, "staff_cannot_register")
+    require(None, route.audience)
+    require(Principal("citizen-id", "citizen"), route.audience)
