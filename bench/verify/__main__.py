@@ -18,9 +18,11 @@ from bench.verify.codes import check_codes
 from bench.verify.environment import VerifyEnvironment
 from bench.verify.fuzz import check_fuzz
 from bench.verify.privacy import check_privacy
+from bench.verify.security import check_security
 from shared.devstack.supervisor import ROOT
 
-CHECKS = ("authz", "codes", "fuzz", "chaos", "privacy")  # privacy last: it scans the logs of all the others
+# security after the others: its guessing fills login limits; privacy last: it scans the logs of all the others.
+CHECKS = ("authz", "codes", "fuzz", "chaos", "security", "privacy")
 
 
 def run_checks(env: VerifyEnvironment, only: list[str], chaos_seconds: float, fuzz_examples: int) -> dict[str, Any]:
@@ -29,6 +31,7 @@ def run_checks(env: VerifyEnvironment, only: list[str], chaos_seconds: float, fu
         "codes": lambda: check_codes(env),
         "fuzz": lambda: check_fuzz(env, max_examples=fuzz_examples),
         "chaos": lambda: check_chaos(env, seconds=chaos_seconds),
+        "security": lambda: check_security(env),
         "privacy": lambda: check_privacy(env),
     }
     results: dict[str, Any] = {}

@@ -11,6 +11,7 @@ from bench.verify.codes import check_codes
 from bench.verify.environment import VerifyEnvironment
 from bench.verify.fuzz import check_fuzz
 from bench.verify.privacy import check_privacy
+from bench.verify.security import PROBES, check_security
 
 
 def test_every_object_endpoint_refuses_other_citizens_anonymous_callers_and_other_clinics(
@@ -42,6 +43,14 @@ def test_short_chaos_run_loses_and_repeats_no_email(verify_env: VerifyEnvironmen
     assert [blow["victim"] for blow in result["blows"]] == list(VICTIMS)
     assert result["appointments_in_database"] > 0
     assert result["cancellations"] > 0
+
+
+def test_every_attack_of_the_security_probes_fails(verify_env: VerifyEnvironment):
+    result = check_security(verify_env)
+    assert result["passed"], json.dumps(result, indent=1)
+    assert set(result["probes"]) == set(PROBES)
+    assert result["probes"]["traversal"]["attempts"] > 1000
+    assert result["probes"]["forgery"]["forms"] >= 20
 
 
 def test_no_personal_data_in_the_logs_and_none_left_after_deleting_the_accounts(verify_env: VerifyEnvironment):
