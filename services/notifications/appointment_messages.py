@@ -1,6 +1,10 @@
 """Messages about an appointment: confirmation, cancellation and reschedule notices, reminders (no I/O).
 
 Each renders for one channel: email templates `<kind>.<lang>.txt`, SMS ones `<kind>.sms.<lang>.txt`.
+
+A booking made without an account goes to an address nobody proved, with names its booker typed: its
+messages name nobody (`named=False`), so that they carry no text of the booker's choosing to whoever
+owns the address; the clinic still sees the names in its console.
 """
 
 import uuid
@@ -40,12 +44,13 @@ class AppointmentDetails:
     language: str
 
     @classmethod
-    def of(cls, event: AppointmentEvent) -> Self:
+    def of(cls, event: AppointmentEvent, *, named: bool) -> Self:
+        """`named`: booked from an account (its holder's verified contact or a person they added)."""
         return cls(
             appointment_id=event.appointment_id,
             starts_at=event.starts_at,
-            first_name=event.patient.first_name,
-            last_name=event.patient.last_name,
+            first_name=event.patient.first_name if named else "",
+            last_name=event.patient.last_name if named else "",
             service_fr=event.service.name_fr,
             service_en=event.service.name_en,
             place_name=event.place.name,
@@ -86,20 +91,24 @@ _STORED_FIELDS = [field for field in fields(AppointmentDetails) if field.name no
 
 
 def booking_confirmation(event: AppointmentBooked, portal_base_url: str, channel: Channel = "email") -> RenderedMessage:
-    context = AppointmentDetails.of(event).context()
+    context = AppointmentDetails.of(event, named=event.account_id is not None).context()
     context["cancel_url"] = cancel_url(portal_base_url, event.appointment_id, event.manage_token)
     return render(template_for("appointment_booked", channel), event.language, context)
 
 
-def cancellation_notice(event: AppointmentCancelled, portal_base_url: str, channel: Channel) -> RenderedMessage:
-    context = AppointmentDetails.of(event).context()
+def cancellation_notice(
+    event: AppointmentCancelled, portal_base_url: str, channel: Channel, *, named: bool
+) -> RenderedMessage:
+    context = AppointmentDetails.of(event, named=named).context()
     context["by_clinic"] = event.cancelled_by == "staff"
     context["portal_url"] = portal_base_url
     return render(template_for("appointment_cancelled", channel), event.language, context)
 
 
-def reschedule_notice(event: AppointmentRescheduled, portal_base_url: str, channel: Channel) -> RenderedMessage:
-    details = AppointmentDetails.of(event)
+def reschedule_notice(
+    event: AppointmentRescheduled, portal_base_url: str, channel: Channel, *, named: bool
+) -> RenderedMessage:
+    details = AppointmentDetails.of(event, named=named)
     context = details.context()
     context["old_date"], context["old_time"] = local_date_time(event.old_starts_at, details.timezone, event.language)
     context["confirm_url"] = confirm_url(portal_base_url, event.appointment_id, event.manage_token)

@@ -6,6 +6,9 @@ the account deletion confirmation (the address of someone who asked to be forgot
 
 Appointment messages (confirmation, cancellation and reschedule notices, reminders) go to every channel
 of the event's `notify_channels` the patient has an address for, else to whichever contact exists.
+
+Messages anybody can make us send (a sign-up attempt's notice, the notices of a booking made without an
+account) are limited per destination (destination_limits): past the limit they are recorded as suppressed.
 """
 
 import uuid
@@ -13,7 +16,7 @@ from collections.abc import Callable
 
 import structlog
 
-from services.notifications import booking_record, reminder_window, reminders, service
+from services.notifications import booking_record, destination_limits, reminder_window, reminders, service
 from services.notifications.appointment_messages import (
     AppointmentDetails,
     booking_confirmation,
@@ -56,6 +59,9 @@ SENT_INLINE = (CodeIssued, AccountDeleted)
 def handlers(
     settings: NotificationsSettings, dispatcher: DeliveryDispatcher, channels: Channels, clock: Clock
 ) -> dict[type[Contract], Handler]:
+    anonymous_booking_limit = settings.anonymous_booking_notice_limit()
+    registration_limit = settings.registration_notice_limit()
+
     async def queue_notices(
         uow: UnitOfWork,
         envelope: EventEnvelope,
@@ -64,18 +70,25 @@ def handlers(
         language: str,
         message_for: Callable[[AppointmentChannel], RenderedMessage],
         account_id: uuid.UUID | None,
+        limited: bool,
     ) -> None:
+        """`limited`: the booker of a booking without an account asked for it, to an address nobody proved."""
         for channel, recipient in to.items():
-            await service.record_delivery(
-                uow, envelope.id, kind, channel, recipient, language, message_for(channel), account_id=account_id
-            )
+            if limited:
+                await destination_limits.record_limited_delivery(
+                    uow, anonymous_booking_limit, envelope.id, kind, channel, recipient, language, message_for(channel)
+                )
+            else:
+                await service.record_delivery(
+                    uow, envelope.id, kind, channel, recipient, language, message_for(channel), account_id=account_id
+                )
         if to:
             uow.after_commit(dispatcher.wake)
 
     async def on_appointment_booked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, AppointmentBooked)
         chosen = destinations(event.patient, event.notify_channels)
-        details = AppointmentDetails.of(event)
+        details = AppointmentDetails.of(event, named=event.account_id is not None)
         # Rendered before the staleness check, so that the whole booking is written in one statement; a
         # stale booking (overtaken by its cancellation or move) is rare, and then its rendering is wasted.
         confirmations = {
@@ -96,6 +109,7 @@ def handlers(
             event.manage_token,
             confirmations,
             reminders_due,
+            anonymous_booking_limit,
         )
         if not recorded:
             # Overtaken by its cancellation or move: a confirmation now would contradict their notices.
@@ -117,8 +131,10 @@ def handlers(
             "appointment_cancelled",
             destinations(event.patient, event.notify_channels),
             event.language,
-            lambda channel: cancellation_notice(event, settings.portal_base_url, channel),
+            lambda channel: cancellation_notice(event, settings.portal_base_url, channel, named=account_id is not None),
             account_id,
+            # A clinic's cancellation is the clinic's doing, not the booker's: it always goes out.
+            limited=account_id is None and event.cancelled_by == "patient",
         )
 
     async def on_appointment_rescheduled(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
@@ -135,13 +151,14 @@ def handlers(
             "appointment_rescheduled",
             chosen,
             event.language,
-            lambda channel: reschedule_notice(event, settings.portal_base_url, channel),
+            lambda channel: reschedule_notice(event, settings.portal_base_url, channel, named=account_id is not None),
             account_id,
+            limited=account_id is None,
         )
         await reminders.plan_reminders(
             uow,
             envelope.id,
-            AppointmentDetails.of(event),
+            AppointmentDetails.of(event, named=account_id is not None),
             chosen,
             event.manage_token,
             account_id,
@@ -173,10 +190,18 @@ def handlers(
     async def on_registration_attempted(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, RegistrationAttemptedOnExistingAccount)
         message = registration_attempt_notice(event.channel, event.language, settings.portal_base_url)
-        await service.record_delivery(
-            uow, envelope.id, "registration_attempted", event.channel, event.destination, event.language, message
-        )
-        uow.after_commit(dispatcher.wake)
+        # One per attempt, to an address the one who tries need not own: limited per destination.
+        if await destination_limits.record_limited_delivery(
+            uow,
+            registration_limit,
+            envelope.id,
+            "registration_attempted",
+            event.channel,
+            event.destination,
+            event.language,
+            message,
+        ):
+            uow.after_commit(dispatcher.wake)
 
     async def on_contact_changed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, ContactChanged)

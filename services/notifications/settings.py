@@ -1,6 +1,11 @@
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.notifications.destination_limits import (
+    ANONYMOUS_BOOKING_KINDS,
+    REGISTRATION_ATTEMPT_KINDS,
+    DestinationLimit,
+)
 from shared.settings import ServiceSettings
 
 
@@ -36,6 +41,25 @@ class NotificationsSettings(ServiceSettings):
     reminder_poll_seconds: float = 15.0
     # Reminders claimed per transaction: a replica holds this many rows locked while queueing them.
     reminder_batch_size: int = 50
+    # Messages anybody can make us send to an address nobody proved (destination_limits): past these, per
+    # address, they are recorded as suppressed instead of sent. A sign-up attempt on an existing account:
+    # its owner needs to hear of it once in a while, not once per attempt.
+    registration_notices_per_hour: int = Field(default=2, gt=0)
+    registration_notices_per_day: int = Field(default=5, gt=0)
+    # Confirmations, cancellations and moves of bookings made without an account, to one address: room for
+    # a family booked from one mailbox, not for a book-and-cancel loop.
+    anonymous_booking_notices_per_hour: int = Field(default=6, gt=0)
+    anonymous_booking_notices_per_day: int = Field(default=20, gt=0)
+
+    def registration_notice_limit(self) -> DestinationLimit:
+        return DestinationLimit(
+            REGISTRATION_ATTEMPT_KINDS, self.registration_notices_per_hour, self.registration_notices_per_day
+        )
+
+    def anonymous_booking_notice_limit(self) -> DestinationLimit:
+        return DestinationLimit(
+            ANONYMOUS_BOOKING_KINDS, self.anonymous_booking_notices_per_hour, self.anonymous_booking_notices_per_day
+        )
 
     @field_validator("reminder_offsets_hours")
     @classmethod

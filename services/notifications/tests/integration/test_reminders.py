@@ -211,7 +211,9 @@ async def test_two_replicas_send_each_reminder_once_per_channel(
 ):
     # Small batches so the two schedulers interleave on the same rows instead of one taking them all.
     settings = settings.model_copy(update={"reminder_batch_size": 2})
-    bookings = [booked(STARTS, ("email", "sms")) for _ in range(12)]
+    # Each its own patient: a dozen bookings without an account to one address would pass its limit.
+    contacts = [patient(email=f"lea.{n}@example.org", phone=f"+1514555{n:04d}") for n in range(12)]
+    bookings = [booked(STARTS, ("email", "sms"), contact=contact) for contact in contacts]
     async with running(settings, clock) as first, running(settings, clock) as second:
         for booking in bookings:
             await publish(booking)
