@@ -1,9 +1,11 @@
 """Citizen account pages: register, confirm with a code, log in, family, personal information, delete.
 
-Tokens live in HttpOnly, SameSite=Lax cookies; the access token is refreshed transparently.
+Tokens live in HttpOnly, SameSite=Lax cookies (gateway/session_cookies.py); an expired access token is
+refreshed transparently, and the page that did it sets the new pair.
 """
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -11,10 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.auth import Principal
 from gateway.proxy import Proxy, UpstreamResponse
+from gateway.session_cookies import SessionCookies
 from gateway.web.dates import slot_days, when
 from gateway.web.history_texts import HISTORY_TEXTS
 from gateway.web.pages import field_errors, render
 from gateway.web.texts import language_of
+from shared.errors import DomainError
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 Text = Annotated[str, Form()]
@@ -29,53 +33,63 @@ def _optional(value: str) -> str | None:
     return value.strip() or None
 
 
-def _set_session(response: Response, tokens: dict[str, Any]) -> None:
-    secure = False  # the gateway sits behind TLS termination in production; cookies stay host-only
-    response.set_cookie(
-        "access_token",
-        tokens["access_token"],
-        max_age=tokens["expires_in"],
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-    )
-    response.set_cookie(
-        "refresh_token", tokens["refresh_token"], max_age=30 * 86400, httponly=True, samesite="lax", secure=secure
-    )
+def _cookies(request: Request) -> SessionCookies:
+    return request.app.state.cookies
 
 
-def _clear_session(response: Response) -> None:
-    response.delete_cookie("access_token")
-    response.delete_cookie("refresh_token")
+def _set_session(request: Request, response: Response, tokens: dict[str, Any]) -> None:
+    _cookies(request).set_citizen_session(response, tokens)
 
 
-async def citizen_session(request: Request) -> tuple[Principal | None, dict[str, Any] | None]:
-    """The signed-in citizen, refreshing an expired access token with the refresh cookie."""
+def _clear_session(request: Request, response: Response) -> None:
+    _cookies(request).clear_citizen_session(response)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """A new token pair from accounts, for the response's cookies."""
+
+    cookies: SessionCookies
+    tokens: dict[str, Any]
+
+
+async def citizen_session(request: Request) -> tuple[Principal | None, Refreshed | None]:
+    """The signed-in citizen, refreshing an expired access token with the refresh cookie.
+
+    The refresh spends the refresh token (each works once): the new pair comes back as the second value, and the
+    page must set it on its response (`with_tokens`), or the next page finds neither cookie valid.
+    """
+    verifier = request.app.state.verifier
     try:
-        principal = request.app.state.verifier.principal(request)
-    except Exception:  # noqa: BLE001 - an expired or bad access cookie: try the refresh token
+        principal = verifier.principal(request)
+    except DomainError:  # an expired, revoked or bad access cookie: try the refresh token
         principal = None
     if principal is not None and principal.audience == "citizen":
         return principal, None
-    refresh = request.cookies.get("refresh_token")
+    refresh = request.cookies.get(_cookies(request).citizen_refresh)
     if not refresh:
         return None, None
     answer = await _proxy(request).call_json("accounts", "POST", "/sessions/refresh", {"refresh_token": refresh})
     if answer.status != 200:
         return None, None
     tokens = answer.json()
-    request.cookies["access_token"] = tokens["access_token"]
-    principal = request.app.state.verifier.principal(request)
-    return (principal if principal and principal.audience == "citizen" else None), tokens
+    try:
+        principal = verifier.from_token(tokens["access_token"])
+    except DomainError:
+        return None, None
+    if principal.audience != "citizen":
+        return None, None
+    return principal, Refreshed(_cookies(request), tokens)
 
 
 def login_redirect() -> RedirectResponse:
     return RedirectResponse("/account/login", status_code=SEE_OTHER)
 
 
-def with_tokens(response: Response, tokens: dict[str, Any] | None) -> Response:
-    if tokens:
-        _set_session(response, tokens)
+def with_tokens(response: Response, refreshed: Refreshed | None) -> Response:
+    """Sets the pair `citizen_session` got by refreshing: without it the citizen is signed out on the next page."""
+    if refreshed is not None:
+        refreshed.cookies.set_citizen_session(response, refreshed.tokens)
     return response
 
 
@@ -172,17 +186,17 @@ async def login(request: Request, identifier: Text = "", password: Text = "") ->
             identifier=identifier,
         )
     response = RedirectResponse("/account", status_code=SEE_OTHER)
-    _set_session(response, answer.json())
+    _set_session(request, response, answer.json())
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    refresh = request.cookies.get("refresh_token")
+    refresh = request.cookies.get(_cookies(request).citizen_refresh)
     if refresh:
         await _proxy(request).call_json("accounts", "POST", "/sessions/logout", {"refresh_token": refresh})
     response = RedirectResponse("/", status_code=SEE_OTHER)
-    _clear_session(response)
+    _clear_session(request, response)
     return response
 
 
@@ -306,7 +320,7 @@ async def delete_account(request: Request, password: Text = "") -> Response:
             tokens,
         )
     response = render(request, "account/delete.html", errors={}, deleted=True, signed_in=False)
-    _clear_session(response)
+    _clear_session(request, response)
     return response
 
 

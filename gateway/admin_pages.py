@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.auth import Principal
 from gateway.proxy import Proxy
+from gateway.session_cookies import SessionCookies
 from gateway.web import icon_legend
 from gateway.web.dates import when
 from gateway.web.pages import field_errors, render
@@ -24,15 +25,18 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 Text = Annotated[str, Form()]
 SEE_OTHER = 303
 MONTREAL = ZoneInfo("America/Montreal")
-ACCESS, REFRESH = "staff_access_token", "staff_refresh_token"
 
 
 def _proxy(request: Request) -> Proxy:
     return request.app.state.proxy
 
 
+def _cookies(request: Request) -> SessionCookies:
+    return request.app.state.cookies
+
+
 def staff_of(request: Request) -> Principal | None:
-    token = request.cookies.get(ACCESS)
+    token = request.cookies.get(_cookies(request).staff_access)
     if not token:
         return None
     try:
@@ -63,21 +67,19 @@ async def login(request: Request, email: Text = "", password: Text = "") -> Resp
     if answer.status != 200:
         errors = field_errors(answer.json().get("errors", []), language_of(request))
         return render(request, "admin/login.html", status=answer.status, errors=errors, email=email, staff=None)
-    tokens = answer.json()
     response = RedirectResponse("/admin", status_code=SEE_OTHER)
-    response.set_cookie(ACCESS, tokens["access_token"], max_age=tokens["expires_in"], httponly=True, samesite="strict")
-    response.set_cookie(REFRESH, tokens["refresh_token"], max_age=12 * 3600, httponly=True, samesite="strict")
+    # The refresh cookie lasts as long as the session on the server: 12 h from sign-in (ACCOUNTS_STAFF_SESSION_HOURS).
+    _cookies(request).set_staff_session(response, answer.json())
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    refresh = request.cookies.get(REFRESH)
+    refresh = request.cookies.get(_cookies(request).staff_refresh)
     if refresh:
         await _proxy(request).call_json("accounts", "POST", "/sessions/logout", {"refresh_token": refresh})
     response = RedirectResponse("/admin/login", status_code=SEE_OTHER)
-    response.delete_cookie(ACCESS)
-    response.delete_cookie(REFRESH)
+    _cookies(request).clear_staff_session(response)
     return response
 
 

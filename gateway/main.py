@@ -1,5 +1,7 @@
 """The gateway's one wiring point: routing table, shared upstream session, portal and admin pages."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,15 +14,19 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gateway import account_pages, admin_pages, api, association_request_pages, audit_pages, help_pages, portal
 from gateway.auth import TokenVerifier
 from gateway.canonical_path import CanonicalPath
+from gateway.csrf import CsrfGuard
 from gateway.proxy import Proxy
 from gateway.proxy_fast_path import ProxyFastPath
 from gateway.routes import resolve
+from gateway.security_headers import SecurityHeaders
+from gateway.session_cookies import SESSION_COOKIES, SessionCookies
+from gateway.session_revocations import RevocationFeed, SessionRevocations
 from gateway.settings import GatewaySettings
 from gateway.web import STATIC_DIR
 from shared.garbage_collection import settle_garbage_collector
 from shared.http import create_service_app
 from shared.logging import configure_logging
-from shared.metrics import route_template
+from shared.metrics import ScrapeTimeGauges, metrics_endpoint, route_template
 from shared.tracing import configure_tracing
 
 
@@ -40,18 +46,31 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     configure_logging("gateway", settings.log_level)
     configure_tracing("gateway", settings.tracing_exporter, settings.tracing_otlp_endpoint)
     proxy = Proxy(settings.upstreams(), settings.upstream_timeout_seconds, settings.upstream_connections)
+    revocations = SessionRevocations(settings.revocation_memory_seconds)
+    feed = RevocationFeed(
+        revocations, settings.amqp_url, settings.bus_namespace, proxy, settings.revocation_memory_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await proxy.start()
+        # In the background: pages and the API answer while the broker or accounts are away (readyz says so).
+        following = asyncio.get_running_loop().create_task(feed.run())
         settle_garbage_collector()
         try:
-            yield
+            # No outbox nor queue here: the gauges read at scrape time have no source.
+            async with metrics_endpoint(settings.metrics_host, settings.metrics_port, ScrapeTimeGauges(None, None)):
+                yield
         finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+            await feed.close()
             await proxy.close()
 
     async def ready() -> dict[str, bool]:
-        return {service: await proxy.alive(service) for service in settings.upstreams()}
+        checks = {service: await proxy.alive(service) for service in settings.upstreams()}
+        return checks | {"session_revocations": revocations.loaded}
 
     app = create_service_app(
         "Gateway",
@@ -72,14 +91,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         api_docs=False,
     )
     app.state.proxy = proxy
-    app.state.verifier = TokenVerifier(settings.jwt_public_key)
+    app.state.cookies = cookies = SessionCookies(settings.secure_cookies)
+    app.state.verifier = TokenVerifier(settings.jwt_public_key, revocations, cookies.citizen_access)
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Appended, so innermost (add_middleware would make it outermost): the shared tracing, metrics and
     # correlation-id middleware still wrap the proxied requests it answers without FastAPI's routing.
     app.user_middleware.append(Middleware(ProxyFastPath))
-    # Added last, so outermost: no path reaches routing, tracing or a page unless it is canonical.
+    # add_middleware makes each the outermost so far: security headers on every answer, refusals included;
+    # then no path reaches anything unless it is canonical; then no forged state change reaches a route.
+    app.add_middleware(
+        CsrfGuard, secure=settings.secure_cookies, session_cookies=SESSION_COOKIES, trusted=settings.public_origins
+    )
     app.add_middleware(CanonicalPath)
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     if settings.trusted_proxy_list():
         # Uvicorn runs with --no-proxy-headers (it would trust 127.0.0.1, i.e. any local client, by default):
         # the client address follows X-Forwarded-For only from the proxies configured here. Outermost, so

@@ -21,9 +21,25 @@ class GatewaySettings(BaseSettings):
     jwt_public_key: str = ""
     # Or the file holding it (GATEWAY_JWT_PUBLIC_KEY_FILE, e.g. a mounted volume): read when the key is empty.
     jwt_public_key_file: str | None = None
+    # Cookies are Secure (and __Host- named) unless this is set: only for a dev run over plain HTTP, where
+    # browsers would drop them. The dev supervisor and the tests over http://127.0.0.1 set it.
+    insecure_cookies: bool = False
+    # Origins (scheme://host[:port]) whose pages may post here besides the request's own Host, e.g. the
+    # public name when a proxy rewrites Host.
+    public_origins: tuple[str, ...] = ()
+    # /metrics on a port of its own, as the services' (shared/settings.py): unset serves none.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
     # Request bodies past this are refused with 413 before more is read (shared/request_limits.py); nothing
     # the gateway forwards or serves needs more.
     max_body_bytes: int = 1024 * 1024
+    # The broker, for the sessions accounts ends before their tokens expire (gateway/session_revocations.py): a
+    # queue of this process's own on the services' exchange.
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    bus_namespace: str = ""
+    # How long a revocation is remembered, and how far back a starting gateway asks accounts for them: at
+    # least an access token's lifetime (ACCOUNTS_ACCESS_TOKEN_MINUTES).
+    revocation_memory_seconds: float = 3600.0
     upstream_timeout_seconds: float = 10.0
     upstream_connections: int = 200
     # Addresses or networks (comma-separated, e.g. "10.0.0.0/8") of the reverse proxies in front of the
@@ -55,6 +71,16 @@ class GatewaySettings(BaseSettings):
                     f"GATEWAY_JWT_PUBLIC_KEY_FILE: cannot read {self.jwt_public_key_file}: {exc}"
                 ) from None
         return self
+
+    @model_validator(mode="after")
+    def _secure_cookies_outside_dev(self) -> "GatewaySettings":
+        if self.insecure_cookies and self.environment not in ("dev", "test"):
+            raise ValueError(f"GATEWAY_INSECURE_COOKIES is for plain-HTTP dev runs, not environment={self.environment}")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return not self.insecure_cookies
 
     def upstreams(self) -> dict[str, str]:
         return {

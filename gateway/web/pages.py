@@ -4,7 +4,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
+from gateway.csrf import FORM_FIELD
 from gateway.web import templates
 from gateway.web.texts import TEXTS, language_of
 
@@ -14,12 +16,24 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     response = templates.TemplateResponse(
         request,
         name,
-        {"t": TEXTS[lang], "lang": lang, "signed_in": "access_token" in request.cookies, **context},
+        {
+            "t": TEXTS[lang],
+            "lang": lang,
+            "signed_in": request.app.state.cookies.citizen_access in request.cookies,
+            "csrf_input": csrf_input(request),
+            **context,
+        },
         status_code=status,
     )
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=31536000, samesite="lax")
     return response
+
+
+def csrf_input(request: Request) -> Markup:
+    """The hidden field every state-changing form carries (gateway/csrf.py checks it against its cookie)."""
+    token = request.state.csrf_token if hasattr(request.state, "csrf_token") else ""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(FORM_FIELD, token)
 
 
 def field_errors(errors: list[dict[str, Any]], lang: str) -> dict[str, str]:

@@ -1,11 +1,13 @@
-"""HTTP routes of the accounts service. The gateway authenticates and sets X-Account-Id."""
+"""HTTP routes of the accounts service. The gateway authenticates and forwards the access token, verified again
+here (shared/request_context.py)."""
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 
-from services.accounts import service
+from services.accounts import service, sessions
 from services.accounts.schemas import (
     BookingFormResponse,
     ChallengeResponse,
@@ -18,12 +20,13 @@ from services.accounts.schemas import (
     RegisterAccountRequest,
     RequestSensitiveChangeRequest,
     ResetPasswordRequest,
+    SessionRevocationResponse,
     StaffLogInRequest,
     TokenResponse,
     UpdateProfileRequest,
 )
 from services.accounts.service import Deps
-from shared.request_context import Citizen, UoW
+from shared.request_context import Citizen, OptionalCitizen, UoW
 
 router = APIRouter()
 
@@ -46,10 +49,8 @@ async def register_account(body: RegisterAccountRequest, uow: UoW, d: D) -> Chal
 
 
 @router.post("/codes/{challenge_id}/resend", status_code=status.HTTP_202_ACCEPTED)
-async def resend_code(
-    challenge_id: uuid.UUID, uow: UoW, x_account_id: Annotated[uuid.UUID | None, Header()] = None
-) -> ChallengeResponse:
-    return await service.resend_code(uow, challenge_id, x_account_id)
+async def resend_code(challenge_id: uuid.UUID, uow: UoW, account_id: OptionalCitizen) -> ChallengeResponse:
+    return await service.resend_code(uow, challenge_id, account_id)
 
 
 @router.post("/sessions")
@@ -59,13 +60,20 @@ async def log_in(body: LogInRequest, uow: UoW, d: D, ip: ClientIp) -> TokenRespo
 
 @router.post("/sessions/refresh")
 async def refresh_session(body: RefreshSessionRequest, uow: UoW, d: D) -> TokenResponse:
-    return await service.refresh_session(uow, d, body.refresh_token)
+    return await sessions.refresh(uow, d.settings, body.refresh_token)
 
 
 @router.post("/sessions/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def log_out(body: RefreshSessionRequest, uow: UoW) -> Response:
-    await service.log_out(uow, body.refresh_token)
+    await sessions.log_out(uow, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/session-revocations")
+async def session_revocations(since: datetime, uow: UoW, d: D) -> list[SessionRevocationResponse]:
+    """For a gateway that starts (never routed by it): the sessions ended since `since`, whose access tokens
+    it must refuse though they have not expired."""
+    return await sessions.revocations_since(uow, d.settings, since)
 
 
 @router.post("/password-resets", status_code=status.HTTP_202_ACCEPTED)

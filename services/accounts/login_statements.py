@@ -47,8 +47,10 @@ UPDATE login_failures SET failures = failures - 1 WHERE key = $2 AND failures > 
 # A citizen's: the same, and the refresh token stored, together.
 SUCCEEDED = """
 WITH cleared AS (DELETE FROM login_failures WHERE key = $1),
-     refunded AS (UPDATE login_failures SET failures = failures - 1 WHERE key = $6 AND failures > 0)
-INSERT INTO refresh_tokens (id, subject_id, audience, token_hash, expires_at) VALUES ($2, $3, 'citizen', $4, $5)
+     refunded AS (UPDATE login_failures SET failures = failures - 1 WHERE key = $6 AND failures > 0),
+     family AS (INSERT INTO session_families (id, subject_id, audience, started_at) VALUES ($7, $3, 'citizen', $8))
+INSERT INTO refresh_tokens (id, subject_id, audience, token_hash, expires_at, family_id)
+VALUES ($2, $3, 'citizen', $4, $5, $7)
 """
 
 
@@ -113,8 +115,23 @@ async def release(connection: asyncpg.Connection, subject_key: str, ip_key: str)
 
 
 async def record_success(
-    connection: asyncpg.Connection, account_id: uuid.UUID, token_hash: str, expires_at: datetime, ip_key: str
+    connection: asyncpg.Connection,
+    account_id: uuid.UUID,
+    token_hash: str,
+    expires_at: datetime,
+    ip_key: str,
+    family_id: uuid.UUID,
+    started_at: datetime,
 ) -> None:
+    """`family_id`, `started_at`: the session this login starts (services/accounts/sessions.py)."""
     await connection.execute(
-        SUCCEEDED, f"account:{account_id}", uuid.uuid4(), account_id, token_hash, expires_at, ip_key
+        SUCCEEDED,
+        f"account:{account_id}",
+        uuid.uuid4(),
+        account_id,
+        token_hash,
+        expires_at,
+        ip_key,
+        family_id,
+        started_at,
     )

@@ -1,6 +1,7 @@
 """Tables owned by the accounts service."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -71,6 +72,18 @@ pending_changes = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
+# One login's session: its refresh tokens rotate within it (migration 0006). It ends at `started_at` plus the
+# audience's absolute lifetime (settings), at a logout, or when a refresh token already used is presented again.
+session_families = Table(
+    "session_families",
+    metadata,
+    Column("id", Uuid, primary_key=True),  # the access tokens' `sid` claim
+    Column("subject_id", Uuid, nullable=False, index=True),
+    Column("audience", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
@@ -80,6 +93,19 @@ refresh_tokens = Table(
     Column("token_hash", Text, nullable=False, unique=True),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("family_id", Uuid, ForeignKey("session_families.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("used_at", DateTime(timezone=True)),  # rotated: presenting it again revokes the family
+)
+
+# Every revocation, kept for a gateway that starts after it: the access tokens issued before it may still be
+# within their lifetime (GET /session-revocations).
+session_revocations = Table(
+    "session_revocations",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("subject_id", Uuid, nullable=False),
+    Column("session_id", Uuid),
+    Column("revoked_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 # Failed logins per account and per client address: temporary slow-down, never a permanent lock.

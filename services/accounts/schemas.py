@@ -1,5 +1,5 @@
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +47,14 @@ class TokenResponse(BaseModel):
     refresh_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
+    # Seconds left in the session: the refresh token works (once) until then, and its cookie lasts as long.
+    refresh_expires_in: int
+
+
+class SessionRevocationResponse(BaseModel):
+    subject_id: uuid.UUID
+    session_id: uuid.UUID | None  # None: every session of the subject
+    revoked_at: datetime
 
 
 class RefreshSessionRequest(_Strict):

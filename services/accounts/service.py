@@ -2,14 +2,21 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, func, insert, or_, select, update
 
-from services.accounts import account_links, domain, login_statements
-from services.accounts.models import accounts, dependants, login_failures, pending_changes, refresh_tokens, staff_users
+from services.accounts import account_links, domain, login_statements, sessions
+from services.accounts.models import (
+    accounts,
+    dependants,
+    login_failures,
+    pending_changes,
+    session_families,
+    staff_users,
+)
 from services.accounts.passwords import PasswordHashing
 from services.accounts.personal_data import NamVault
 from services.accounts.schemas import (
@@ -24,7 +31,6 @@ from services.accounts.schemas import (
     UpdateProfileRequest,
 )
 from services.accounts.settings import AccountsSettings
-from services.accounts.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from shared.contact import Email, Phone, require_contact
 from shared.contracts.accounts import (
     AccountDeleted,
@@ -232,11 +238,7 @@ async def apply_passed_challenge(uow: UnitOfWork, deps: Deps, event: ChallengePa
             )
         case "change_password" | "reset_password":
             values["password_hash"] = pending.new_value
-            await uow.session.execute(
-                update(refresh_tokens)
-                .where(refresh_tokens.c.subject_id == account.id, refresh_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=func.now())
-            )
+            await sessions.end_every_session(uow, account.id)
         case "change_nam":
             # Linked because a clinic confirmed the old NAM: with a new one, the link no longer holds.
             await account_links.leave_group(uow, account.id, event.challenge_id, tell_holder=True)
@@ -295,72 +297,20 @@ async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, cl
         raise domain.BAD_CREDENTIALS  # the try stays counted: it was reserved before hashing
     if account["status"] != "active":
         raise domain.ACCOUNT_NOT_ACTIVE
-    refresh, refresh_hash = new_refresh_token()
-    expires_at = datetime.now(UTC) + timedelta(days=settings.refresh_token_days)
+    session = sessions.new_session(settings, "citizen")
     async with pooled_driver_connection(uow.engine) as pooled:
-        await login_statements.record_success(pooled.driver_connection, account["id"], refresh_hash, expires_at, ip.key)
-    return _token_response(settings, account["id"], "citizen", {}, refresh)
-
-
-async def _issue_tokens(
-    uow: UnitOfWork, settings: AccountsSettings, subject: uuid.UUID, audience: str, extra: dict[str, str]
-) -> TokenResponse:
-    refresh, refresh_hash = new_refresh_token()
-    await uow.session.execute(
-        insert(refresh_tokens).values(
-            id=uuid.uuid4(),
-            subject_id=subject,
-            audience=audience,
-            token_hash=refresh_hash,
-            expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days),
+        await login_statements.record_success(
+            pooled.driver_connection,
+            account["id"],
+            session.refresh_token_hash,
+            session.ends_at,
+            ip.key,
+            session.family_id,
+            session.started_at,
         )
+    return sessions.token_response(
+        settings, account["id"], "citizen", {}, session.refresh_token, session.family_id, session.ends_at
     )
-    return _token_response(settings, subject, audience, extra, refresh)
-
-
-def _token_response(
-    settings: AccountsSettings, subject: uuid.UUID, audience: str, extra: dict[str, str], refresh: str
-) -> TokenResponse:
-    access = issue_access_token(
-        settings.jwt_private_key.get_secret_value(), subject, audience, settings.access_token_minutes, extra
-    )
-    return TokenResponse(access_token=access, refresh_token=refresh, expires_in=settings.access_token_minutes * 60)
-
-
-async def refresh_session(uow: UnitOfWork, deps: Deps, refresh_token: str) -> TokenResponse:
-    """Rotates the refresh token: each one works once."""
-    async with uow:
-        row = (
-            await uow.session.execute(
-                update(refresh_tokens)
-                .where(
-                    refresh_tokens.c.token_hash == hash_refresh_token(refresh_token),
-                    refresh_tokens.c.revoked_at.is_(None),
-                    refresh_tokens.c.expires_at > func.now(),
-                )
-                .values(revoked_at=func.now())
-                .returning(refresh_tokens.c.subject_id, refresh_tokens.c.audience)
-            )
-        ).first()
-        if row is None:
-            raise DomainError(401, "session_expired", None, "Session expirée.", "Session expired.")
-        extra: dict[str, str] = {}
-        if row.audience == "staff":
-            staff = (await uow.session.execute(select(staff_users).where(staff_users.c.id == row.subject_id))).one()
-            extra = {"est": str(staff.establishment_id), "role": staff.role}
-        tokens = await _issue_tokens(uow, deps.settings, row.subject_id, row.audience, extra)
-        await uow.commit()
-    return tokens
-
-
-async def log_out(uow: UnitOfWork, refresh_token: str) -> None:
-    async with uow:
-        await uow.session.execute(
-            update(refresh_tokens)
-            .where(refresh_tokens.c.token_hash == hash_refresh_token(refresh_token))
-            .values(revoked_at=func.now())
-        )
-        await uow.commit()
 
 
 async def request_password_reset(uow: UnitOfWork, deps: Deps, identifier: str, new_password: str) -> ChallengeResponse:
@@ -615,7 +565,8 @@ async def delete_account(uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, pas
             ).scalars()
         )
         await uow.session.execute(delete(pending_changes).where(pending_changes.c.account_id == account_id))
-        await uow.session.execute(delete(refresh_tokens).where(refresh_tokens.c.subject_id == account_id))
+        await sessions.end_every_session(uow, account_id)
+        await uow.session.execute(delete(session_families).where(session_families.c.subject_id == account_id))
         await uow.session.execute(delete(login_failures).where(login_failures.c.key == f"account:{account_id}"))
         await account_links.leave_group(uow, account_id, account_id, tell_holder=False)
         await uow.session.execute(delete(accounts).where(accounts.c.id == account_id))
@@ -655,7 +606,7 @@ async def staff_log_in(uow: UnitOfWork, deps: Deps, email: str, password: str, c
     async with pooled_driver_connection(uow.engine) as pooled:
         await login_statements.release(pooled.driver_connection, f"staff:{staff['id']}", ip.key)
     async with uow:
-        tokens = await _issue_tokens(
+        tokens = await sessions.start_session(
             uow, settings, staff["id"], "staff", {"est": str(staff["establishment_id"]), "role": staff["role"]}
         )
         await uow.commit()

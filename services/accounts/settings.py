@@ -3,6 +3,7 @@ from pathlib import Path
 from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.caller import public_key_of
 from shared.settings import DEV_SECRET, ServiceSettings
 
 
@@ -17,7 +18,13 @@ class AccountsSettings(ServiceSettings):
     # the key itself is empty.
     jwt_private_key_file: str | None = None
     access_token_minutes: int = 15
-    refresh_token_days: int = 30
+    # A session (the family of refresh tokens a login starts) ends this long after the login, however often it
+    # is refreshed: the refresh cookie's Max-Age says the same.
+    citizen_session_days: int = 30
+    staff_session_hours: int = 12
+    # Revocations are kept this long for a gateway that starts after them (GET /session-revocations): at least
+    # an access token's lifetime.
+    revocations_kept_hours: int = 24
     # Keys NAM lookups (HMAC) and encrypts the NAM at rest; shared with verification for linking.
     nam_key: SecretStr = SecretStr(DEV_SECRET)
     # OWASP's argon2id minimum (19 MiB, t=2, p=1): about 24 ms a verify here, ~80 logins/s on 2 cores.
@@ -47,4 +54,7 @@ class AccountsSettings(ServiceSettings):
             raise ValueError(
                 "ACCOUNTS_JWT_PRIVATE_KEY (an ES256 private key, PEM) or ACCOUNTS_JWT_PRIVATE_KEY_FILE is required"
             )
+        if not self.jwt_public_key.strip():
+            # Accounts verifies the tokens it is sent like every service: with the public half of its own key.
+            self.jwt_public_key = public_key_of(self.jwt_private_key.get_secret_value())
         return self

@@ -15,15 +15,22 @@ ISSUER = "accounts"
 
 
 def issue_access_token(
-    private_key_pem: str, subject: uuid.UUID, audience: str, minutes: int, extra: dict[str, str] | None = None
+    private_key_pem: str,
+    subject: uuid.UUID,
+    audience: str,
+    minutes: int,
+    extra: dict[str, str] | None = None,
+    not_after: datetime | None = None,
 ) -> str:
+    """`not_after`: the end of the session the token belongs to, which it never outlives."""
     now = datetime.now(UTC)
+    expires = now + timedelta(minutes=minutes)
     claims = {
         "iss": ISSUER,
         "sub": str(subject),
         "aud": audience,
         "iat": now,
-        "exp": now + timedelta(minutes=minutes),
+        "exp": min(expires, not_after) if not_after is not None else expires,
         "jti": uuid.uuid4().hex,
         **(extra or {}),
     }

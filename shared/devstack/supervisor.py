@@ -41,6 +41,9 @@ DEFAULT_PORTS = {"gateway": 8000, "accounts": 8001, "appointments": 8002, "verif
 NICENESS = {"notifications": 10}
 # Replica i of an app without an explicit port listens on its first replica's port + (i - 1) * this.
 REPLICA_PORT_STEP = 100
+# Each process serves /metrics on a port of its own (never the API's): its API port + this, unless named in
+# StackConfig.metrics_ports (the tests' stacks take free ports for both).
+METRICS_PORT_OFFSET = 1000
 
 
 # The services that match NAMs (their keyed HMAC) and so must share one NAM key.
@@ -91,6 +94,7 @@ class StackConfig:
     database_urls: dict[str, str]
     amqp_url: str
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     smtp_port: int = 1025
     bus_namespace: str = ""
     environment: str = "dev"
@@ -121,12 +125,21 @@ class StackConfig:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port(name)}"
 
+    def metrics_port(self, name: str) -> int:
+        return self.metrics_ports.get(name, self.port(name) + METRICS_PORT_OFFSET)
+
+    def metrics_url(self, name: str) -> str:
+        """Where the process serves /metrics (its API port serves none)."""
+        return f"http://127.0.0.1:{self.metrics_port(name)}"
+
     def instance_environ(self, name: str) -> dict[str, str]:
-        """What differs between replicas: which service replica a gateway replica calls."""
-        if app_of(name) != "gateway":
-            return {}
+        """What differs between replicas: their metrics port, and which service replica a gateway replica calls."""
+        app = app_of(name)
+        environ = {f"{app.upper()}_METRICS_PORT": str(self.metrics_port(name))}
+        if app != "gateway":
+            return environ
         index = self.instances("gateway").index(name)
-        return {
+        return environ | {
             f"GATEWAY_{service.upper()}_URL": self.url(targets[index % len(targets)])
             for service in self.database_urls
             if (targets := self.instances(service))
@@ -140,13 +153,22 @@ class StackConfig:
             env[f"{prefix}_AMQP_URL"] = self.amqp_url
             env[f"{prefix}_BUS_NAMESPACE"] = self.bus_namespace
             env[f"{prefix}_ENVIRONMENT"] = self.environment
-        env["ACCOUNTS_JWT_PRIVATE_KEY"], env["GATEWAY_JWT_PUBLIC_KEY"] = self.jwt_keys
+        private_key, public_key = self.jwt_keys
+        env["ACCOUNTS_JWT_PRIVATE_KEY"] = private_key
+        # Every service verifies the tokens the gateway forwards (accounts with the public half of its own key).
+        for app in ("gateway", *self.database_urls):
+            env[f"{app.upper()}_JWT_PUBLIC_KEY"] = public_key
         env["NOTIFICATIONS_SMTP_PORT"] = str(self.smtp_port)
         env["NOTIFICATIONS_SMS_PROVIDER_URL"] = f"http://127.0.0.1:{self.sms_port}"
         env["NOTIFICATIONS_PORTAL_BASE_URL"] = self.url("gateway")
         for service in self.database_urls:
             env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)
         env["GATEWAY_ENVIRONMENT"] = self.environment
+        # The gateway hears SessionsRevoked on a queue of its own (gateway/session_revocations.py).
+        env["GATEWAY_AMQP_URL"] = self.amqp_url
+        env["GATEWAY_BUS_NAMESPACE"] = self.bus_namespace
+        # Every stack this starts serves plain HTTP on loopback, where browsers drop Secure cookies.
+        env["GATEWAY_INSECURE_COOKIES"] = "true"
         for name, value in self.secrets.items():
             env.setdefault(name, value)
         env["PYTHONPATH"] = str(ROOT)

@@ -65,7 +65,11 @@ def test_the_token_is_read_from_the_first_authorization_header_or_else_the_cooki
 
     bearer = scope((b"authorization", f"BEARER {first}".encode()), (b"authorization", f"Bearer {second}".encode()))
     assert verifier.principal_in(bearer) == verifier.from_token(first)
-    cookie = scope((b"cookie", f"lang=fr; access_token={second}".encode()))
+    # The portal's cookie, by its default (Secure, __Host-) name; the plain name is not read then.
+    cookie = scope((b"cookie", f"lang=fr; __Host-access_token={second}".encode()))
     assert verifier.principal_in(cookie) == verifier.from_token(second)
+    assert verifier.principal_in(scope((b"cookie", f"access_token={second}".encode()))) is None
+    plain = TokenVerifier(PUBLIC, access_cookie="access_token")  # GATEWAY_INSECURE_COOKIES, over plain HTTP
+    assert plain.principal_in(scope((b"cookie", f"access_token={second}".encode()))) == plain.from_token(second)
     assert verifier.principal_in(scope((b"authorization", b"Basic abc"))) is None
     assert verifier.principal_in(scope()) is None

@@ -90,10 +90,17 @@ async def test_a_success_clears_the_account_count_gives_the_try_back_and_stores_
         "INSERT INTO login_failures (key, failures, last_failure_at) VALUES ($1, 2, now()), ('ip:10.0.0.9', 3, now())",
         f"account:{account_id}",
     )
-    await record_success(db, account_id, "token-hash", datetime(2030, 1, 1, tzinfo=UTC), "ip:10.0.0.9")
+    family = uuid.uuid4()
+    await record_success(
+        db, account_id, "token-hash", datetime(2030, 1, 1, tzinfo=UTC), "ip:10.0.0.9", family, datetime.now(UTC)
+    )
     assert await _counts(db) == {"ip:10.0.0.9": 2}
-    stored = await db.fetchrow("SELECT subject_id, audience FROM refresh_tokens WHERE token_hash = 'token-hash'")
-    assert (stored["subject_id"], stored["audience"]) == (account_id, "citizen")
+    stored = await db.fetchrow(
+        "SELECT subject_id, audience, family_id FROM refresh_tokens WHERE token_hash = 'token-hash'"
+    )
+    assert (stored["subject_id"], stored["audience"], stored["family_id"]) == (account_id, "citizen", family)
+    # The login started a session (services/accounts/sessions.py): its family, for rotation and its lifetime.
+    assert await db.fetchval("SELECT subject_id FROM session_families WHERE id = $1", family) == account_id
 
     await db.execute("INSERT INTO login_failures (key, failures, last_failure_at) VALUES ('staff:x', 4, now())")
     await release(db, "staff:x", "ip:10.0.0.9")
