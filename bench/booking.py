@@ -298,6 +298,7 @@ def stack_config(database_urls: dict[str, str], amqp_url: str, smtp_port: int) -
         database_urls=database_urls,
         amqp_url=amqp_url,
         ports={name: free_port() for name in ("gateway", *SERVICES)},
+        metrics_ports={name: free_port() for name in ("gateway", *SERVICES)},
         smtp_port=smtp_port,
         bus_namespace=NAMESPACE,
         environment="test",

@@ -1,5 +1,5 @@
-"""The FastAPI app every service starts from: JSON errors, correlation ids, health endpoints, /metrics,
-request metrics and traces."""
+"""The FastAPI app every service starts from: JSON errors, correlation ids, health endpoints, request metrics
+and traces. /metrics is not one of its routes: it is served on a port of its own (shared/metrics.py)."""
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from shared.errors import ErrorBody, install_error_handlers
 from shared.logging import CorrelationIdMiddleware
-from shared.metrics import HttpMetricsMiddleware, RouteLabel, metrics_router, route_template
+from shared.metrics import HttpMetricsMiddleware, RouteLabel, route_template
 from shared.request_limits import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, RequestLimits, refusal_body
 from shared.tracing import TracingMiddleware
 
@@ -84,7 +84,6 @@ def create_service_app(
     app.add_middleware(HttpMetricsMiddleware, route_label=route_label)
     app.add_middleware(TracingMiddleware, route_label=route_label)
     app.include_router(health_router(ready))
-    app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
     return app

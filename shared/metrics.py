@@ -1,4 +1,4 @@
-"""Prometheus series exposed on /metrics by every service and the gateway.
+"""Prometheus series exposed on /metrics by every service and the gateway, on a port of their own.
 
 Every label takes values from a small, fixed set (route templates, routing keys, channels,
 outcome codes), never raw paths, ids or addresses: each distinct label value is a series that
@@ -12,11 +12,12 @@ import functools
 import math
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 import structlog
-from fastapi import APIRouter, Request, Response
+from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -187,20 +188,33 @@ def exposition() -> bytes:
     return generate_latest(REGISTRY)
 
 
-def metrics_router() -> APIRouter:
-    router = APIRouter(tags=["metrics"])
+@asynccontextmanager
+async def metrics_endpoint(host: str, port: int | None, gauges: ScrapeTimeGauges) -> AsyncIterator[None]:
+    """GET /metrics on a port of its own, never the API's: NetworkPolicies then let the monitoring system reach
+    this port and only the gateway the API's, and no route of the API can lead to the metrics.
 
-    @router.get("/metrics", include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        gauges: ScrapeTimeGauges | None = getattr(request.app.state, "scrape_time_gauges", None)
-        if gauges is None:
-            runtime = getattr(request.app.state, "runtime", None)  # absent on the gateway: no outbox, no queue
-            gauges = ScrapeTimeGauges(getattr(runtime, "relay", None), getattr(runtime, "bus", None))
-            request.app.state.scrape_time_gauges = gauges
+    Served in the app's own event loop (the scrape-time gauges read the app's database and broker). With
+    several uvicorn workers each binds the port with SO_REUSEPORT and any of them answers for all (the
+    multiprocess exposition). `port=None` serves nothing.
+    """
+    if port is None:
+        yield
+        return
+
+    async def metrics(_: web.Request) -> web.Response:
         await gauges.refresh()
-        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+        return web.Response(body=exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    return router
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port, reuse_port=True).start()
+        log.info("metrics_listening", port=port)
+        yield
+    finally:
+        await runner.cleanup()
 
 
 P = ParamSpec("P")

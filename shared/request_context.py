@@ -1,59 +1,82 @@
 """FastAPI dependencies every service's routers share: the unit of work, the signed-in citizen, staff.
 
 They are async on purpose: FastAPI runs plain `def` dependencies in a thread pool, a costly hop on
-every request of the hot path. Identity headers are set only by the gateway, after it checked a token.
+every request of the hot path. Who is calling comes only from the access token the gateway forwards
+(`Authorization: Bearer`), verified here with the accounts service's public key (shared/caller.py):
+never from a header a caller could set itself.
 """
 
 import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
+from shared.caller import LOGIN_REQUIRED, Caller, CallerVerifier, UnverifiedCaller
 from shared.errors import DomainError
 from shared.unit_of_work import UnitOfWork
 
-LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
+__all__ = ["LOGIN_REQUIRED", "Citizen", "OptionalCitizen", "Staff", "StaffMember", "UoW"]
+
+NOT_FOR_THIS_ACCOUNT = DomainError(
+    403,
+    "forbidden",
+    None,
+    "Cet espace n'est pas accessible avec ce compte.",
+    "This area is not available to this account.",
+)
 
 
 async def unit_of_work(request: Request) -> UnitOfWork:
     return request.app.state.runtime.unit_of_work()
 
 
-async def citizen(x_account_id: Annotated[uuid.UUID | None, Header()] = None) -> uuid.UUID:
-    if x_account_id is None:
-        raise LOGIN_REQUIRED
-    return x_account_id
+def _verifier(request: Request) -> CallerVerifier:
+    return request.app.state.runtime.callers
+
+
+def _caller(request: Request) -> Caller:
+    try:
+        return _verifier(request).caller(request.headers.get("authorization"))
+    except UnverifiedCaller:
+        raise LOGIN_REQUIRED from None
+
+
+async def citizen(request: Request) -> uuid.UUID:
+    caller = _caller(request)
+    if caller.audience != "citizen":
+        raise NOT_FOR_THIS_ACCOUNT
+    return caller.subject
+
+
+async def optional_citizen(request: Request) -> uuid.UUID | None:
+    """For flows that also run before login (activation, password reset): the citizen when one is signed in.
+
+    No token is no citizen; a token that does not verify is refused as anywhere else, never taken for none.
+    """
+    if request.headers.get("authorization") is None:
+        return None
+    caller = _caller(request)
+    return caller.subject if caller.audience == "citizen" else None
 
 
 @dataclass(frozen=True)
 class Staff:
-    """A staff member as the gateway vouches for them (X-Staff-Id, X-Establishment-Id, X-Staff-Role)."""
+    """A staff member as their verified staff token says: who, which establishment, which role."""
 
     id: uuid.UUID
     establishment_id: uuid.UUID
     role: str
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-async def staff_member(
-    x_staff_id: Annotated[str | None, Header()] = None,
-    x_establishment_id: Annotated[str | None, Header()] = None,
-    x_staff_role: Annotated[str | None, Header()] = None,
-) -> Staff:
-    # Only the gateway sets these, after checking a staff token: anything missing or garbled is no login.
-    staff_id, establishment_id = _uuid(x_staff_id), _uuid(x_establishment_id)
-    if staff_id is None or establishment_id is None:
-        raise LOGIN_REQUIRED
-    return Staff(staff_id, establishment_id, (x_staff_role or "").strip().lower())
+async def staff_member(request: Request) -> Staff:
+    caller = _caller(request)
+    if caller.audience != "staff" or caller.establishment_id is None:
+        raise NOT_FOR_THIS_ACCOUNT
+    return Staff(caller.subject, caller.establishment_id, caller.role)
 
 
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 Citizen = Annotated[uuid.UUID, Depends(citizen)]
+OptionalCitizen = Annotated[uuid.UUID | None, Depends(optional_citizen)]
 StaffMember = Annotated[Staff, Depends(staff_member)]

@@ -21,11 +21,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus import Bus
+from shared.caller import CallerVerifier
 from shared.consumer import EventConsumer, Handler
 from shared.db import asyncpg_dsn, database_answers, make_engine, make_sessionmaker
 from shared.garbage_collection import settle_garbage_collector
 from shared.logging import configure_logging
 from shared.messages import Contract
+from shared.metrics import ScrapeTimeGauges, metrics_endpoint
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing
@@ -42,6 +44,8 @@ class ServiceRuntime:
         configure_logging(settings.service_name, settings.log_level)
         configure_tracing(settings.service_name, settings.tracing_exporter, settings.tracing_otlp_endpoint)
         self.settings = settings
+        # Verifies the access tokens the gateway forwards: shared/request_context.py's Citizen and StaffMember.
+        self.callers = CallerVerifier(settings.jwt_public_key)
         self.engine = make_engine(
             settings.database_url, settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds
         )
@@ -101,7 +105,9 @@ class ServiceRuntime:
         settle_garbage_collector()
         log.info("service_started")
         try:
-            yield
+            gauges = ScrapeTimeGauges(self.relay, self.bus)
+            async with metrics_endpoint(self.settings.metrics_host, self.settings.metrics_port, gauges):
+                yield
         finally:
             await self._shut_down(bus_task, relay_task, worker_tasks)
 

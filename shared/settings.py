@@ -1,5 +1,6 @@
 """Settings base class: every service subclasses it with its own env prefix."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr, model_validator
@@ -20,6 +21,17 @@ class ServiceSettings(BaseSettings):
     # Prefix of the exchange and queue names: lets tests run isolated topologies on one broker.
     bus_namespace: str = ""
     secret_key: SecretStr = SecretStr(DEV_SECRET)
+    # The accounts service's ES256 public key (PEM): every request naming a citizen or a staff member carries
+    # the access token the gateway verified, and the service verifies it again with this key. Or the file
+    # holding it (<SERVICE>_JWT_PUBLIC_KEY_FILE), read when the key is empty. Without a key, every token is
+    # refused.
+    jwt_public_key: str = ""
+    jwt_public_key_file: str | None = None
+    # /metrics is served on its own port, never on the API's, so that only the monitoring system reaches it
+    # (NetworkPolicies in deploy/k8s). Unset serves no metrics (an app built in a test opens no socket); the
+    # dev supervisor, compose and the manifests set it. Containers listen on every interface (0.0.0.0).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
     log_level: str = "INFO"
     # Request bodies past this are refused with 413 before more is read (shared/request_limits.py).
     max_body_bytes: int = 1024 * 1024
@@ -42,6 +54,16 @@ class ServiceSettings(BaseSettings):
     # SIGTERM: at most this long for in-flight messages to finish, workers to stop and the outbox to
     # flush, after uvicorn's own HTTP drain (--timeout-graceful-shutdown); then the process exits anyway.
     shutdown_grace_seconds: float = 15.0
+
+    @model_validator(mode="after")
+    def _public_key_from_file(self) -> "ServiceSettings":
+        if not self.jwt_public_key.strip() and self.jwt_public_key_file:
+            try:
+                self.jwt_public_key = Path(self.jwt_public_key_file).read_text()
+            except (OSError, UnicodeDecodeError) as exc:
+                name = f"{self.model_config.get('env_prefix', '')}JWT_PUBLIC_KEY_FILE"
+                raise ValueError(f"{name}: cannot read {self.jwt_public_key_file}: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "ServiceSettings":

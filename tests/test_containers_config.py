@@ -26,7 +26,7 @@ from services.appointments.settings import AppointmentsSettings
 from services.notifications.settings import NotificationsSettings
 from services.verification.settings import VerificationSettings
 from shared.devstack import migrate
-from shared.devstack.jwt_keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generate_es256_keypair
+from shared.devstack.jwt_keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generate_es256_keypair, public_pem_of
 from shared.settings import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -288,10 +288,16 @@ def test_settings_classes_read_the_compose_environment(
     assert settings.environment == "dev"
     if name == "accounts":
         assert settings.jwt_private_key.get_secret_value() == (tmp_path / PRIVATE_KEY_FILE).read_text()
+        assert settings.jwt_public_key == public_pem_of(settings.jwt_private_key.get_secret_value())
+    else:
+        assert settings.jwt_public_key == (tmp_path / PUBLIC_KEY_FILE).read_text()
+    assert (settings.metrics_host, settings.metrics_port) == ("0.0.0.0", 9000), "metrics on a port of their own"
 
 
-def test_notifications_send_to_the_mailbox(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in environment(compose["services"]["notifications"]).items():
+def test_notifications_send_to_the_mailbox(
+    compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for key, value in key_files_moved_to(environment(compose["services"]["notifications"]), tmp_path).items():
         monkeypatch.setenv(key, value)
     settings = NotificationsSettings()
     assert settings.smtp_host in compose["services"]
@@ -348,13 +354,13 @@ def test_the_sms_sink_listens_on_every_interface(compose: dict[str, Any]) -> Non
 
 
 def test_notifications_send_sms_to_the_sms_sink(
-    raw_compose: dict[str, Any], compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    raw_compose: dict[str, Any], compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     notifications = compose["services"]["notifications"]
     for key in list(os.environ):
         if key.startswith("NOTIFICATIONS_"):
             monkeypatch.delenv(key)
-    for key, value in environment(notifications).items():
+    for key, value in key_files_moved_to(environment(notifications), tmp_path).items():
         monkeypatch.setenv(key, value)
     settings = NotificationsSettings()
     url = urllib.parse.urlsplit(settings.sms_provider_url)
@@ -416,11 +422,12 @@ def test_the_jwt_keys_job_writes_the_pair_into_its_volume(compose: dict[str, Any
         assert last(all_stages[-1], "USER") == f"{APP_UID}:{APP_GID}", name
 
 
-def test_the_key_files_are_wired_to_accounts_and_the_gateway(compose: dict[str, Any]) -> None:
+def test_the_key_files_are_wired_to_accounts_the_services_and_the_gateway(compose: dict[str, Any]) -> None:
     directory = compose["services"]["jwt-keys"]["command"][3]
+    # Accounts signs; the gateway and every other service verify the caller's token with the public key.
     wiring = {
         "accounts": ("ACCOUNTS_JWT_PRIVATE_KEY", PRIVATE_KEY_FILE),
-        "gateway": ("GATEWAY_JWT_PUBLIC_KEY", PUBLIC_KEY_FILE),
+        **{name: (f"{name.upper()}_JWT_PUBLIC_KEY", PUBLIC_KEY_FILE) for name in APPS if name != "accounts"},
     }
     for name, (variable, filename) in wiring.items():
         service = compose["services"][name]
@@ -572,7 +579,7 @@ def test_dockerfile_health_signal_port_and_command(name: str) -> None:
     assert " CMD " in f" {healthcheck} "
     assert "127.0.0.1:8000/healthz" in healthcheck
     assert not re.search(r"\b(curl|wget)\b", healthcheck), "slim images have neither"
-    assert last(runtime, "EXPOSE") == "8000"
+    assert last(runtime, "EXPOSE") == "8000 9000"  # the API, and /metrics on its own port
     assert last(runtime, "STOPSIGNAL") == "SIGTERM"
     command = json.loads(last(runtime, "CMD") or "null")  # exec form only: uvicorn gets SIGTERM itself
     assert command == ["python", "-m", "uvicorn", f"{module}:create_app", *UVICORN_FLAGS]

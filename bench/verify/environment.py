@@ -103,6 +103,7 @@ class VerifyEnvironment:
             database_urls=urls,
             amqp_url=self.broker.amqp_url,
             ports={name: free_port() for name in ("gateway", *SERVICES)},
+            metrics_ports={name: free_port() for name in ("gateway", *SERVICES)},
             smtp_port=self.mail_sink.port,
             sms_port=self.sms_sink.port,
             bus_namespace=f"v{uuid.uuid4().hex[:8]}.",

@@ -1,7 +1,8 @@
 """HTTP routes of the appointments service: parse, call a use case, answer.
 
-Identity arrives from the gateway: X-Account-Id for a signed-in citizen, X-Staff-Id and
-X-Establishment-Id for staff. Bookings made without an account are managed with their token.
+Who is calling comes from the access token the gateway forwards, verified here (shared/request_context.py):
+a citizen's account, or a staff member and their establishment. Bookings made without an account are
+managed with their token.
 """
 
 import uuid

@@ -3,12 +3,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 
 from services.verification import service
 from services.verification.schemas import ChallengeResponse, VerifyChallengeRequest
 from services.verification.settings import VerificationSettings
-from shared.request_context import UoW
+from shared.request_context import OptionalCitizen, UoW
 
 router = APIRouter()
 
@@ -18,19 +18,17 @@ async def settings(request: Request) -> VerificationSettings:
 
 
 Settings = Annotated[VerificationSettings, Depends(settings)]
-# Set by the gateway for a logged-in citizen; absent for flows before login (activation, password reset).
-AccountId = Annotated[uuid.UUID | None, Header(alias="X-Account-Id")]
 
 
 @router.post("/challenges/{challenge_id}/verify", response_model=ChallengeResponse)
 async def verify_code(
-    challenge_id: uuid.UUID, body: VerifyChallengeRequest, uow: UoW, config: Settings, account_id: AccountId = None
+    challenge_id: uuid.UUID, body: VerifyChallengeRequest, uow: UoW, config: Settings, account_id: OptionalCitizen
 ) -> ChallengeResponse:
     return await service.verify_code(uow, challenge_id, body.code, body.purpose, account_id, config)
 
 
 @router.get("/challenges/{challenge_id}", response_model=ChallengeResponse)
 async def challenge_status(
-    challenge_id: uuid.UUID, uow: UoW, config: Settings, account_id: AccountId = None
+    challenge_id: uuid.UUID, uow: UoW, config: Settings, account_id: OptionalCitizen
 ) -> ChallengeResponse:
     return await service.challenge_status(uow, challenge_id, config, account_id)

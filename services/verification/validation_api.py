@@ -1,8 +1,9 @@
 """Staff routes of clinic validations (the gateway maps /api/admin/verification/... to /admin/...).
 
-The gateway sets X-Staff-Id, X-Establishment-Id and X-Staff-Role after checking a staff token; the
-establishment in the path must be the staff member's own, checked before the body is even read. The
-person validated, or whose state is read, must have an appointment there (clinic_patients.py).
+The staff member, their establishment and role come from the staff token the gateway forwards, verified
+again here (shared/request_context.py); the establishment in the path must be the staff member's own,
+checked before the body is even read. The person validated, or whose state is read, must have an
+appointment there (clinic_patients.py).
 """
 
 import uuid

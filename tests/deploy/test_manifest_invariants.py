@@ -50,6 +50,9 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
 SECRETS_TEMPLATE = K8S / "overlays" / "prod" / "secrets.template.yaml"
 PROVIDER_PORTS = {25, 465, 587, 443}
+API_PORT = 8000
+# /metrics is served on a port of its own (shared/metrics.py): Prometheus is let in there and nowhere else.
+METRICS_PORT = 9000
 PRIVATE_RANGES = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"}
 
 overlays = pytest.mark.parametrize("name", OVERLAYS)
@@ -350,11 +353,11 @@ def test_only_the_gateway_is_reachable_from_outside(rendered: dict[str, list[Man
             outside = namespace_of(peer)
             if outside is None:
                 continue
-            if where == "gateway":
-                assert outside == INGRESS_CONTROLLER_NAMESPACE or is_prometheus(peer), f"{where}: from {outside}"
-            else:
-                assert is_prometheus(peer), f"{where} reachable from {outside}"
-                assert peer_ports == {8000}, f"{where}: Prometheus may reach more than /metrics"
+            if where == "gateway" and outside == INGRESS_CONTROLLER_NAMESPACE:
+                assert peer_ports == {API_PORT}, f"{where}: the ingress controller may reach {peer_ports}"
+                continue
+            assert is_prometheus(peer), f"{where} reachable from {outside}"
+            assert peer_ports == {METRICS_PORT}, f"{where}: Prometheus may reach more than /metrics"
     gateway = named(manifests, "Deployment", "gateway")
     from_controller = [
         p for p, _ in ingress_peers(manifests, pod_labels(gateway)) if namespace_of(p) == INGRESS_CONTROLLER_NAMESPACE
@@ -370,6 +373,72 @@ def test_only_the_gateway_is_reachable_from_outside(rendered: dict[str, list[Man
     ]
     assert backends
     assert set(backends) == {"gateway"}
+
+
+def is_gateway(peer: dict[str, Any]) -> bool:
+    return namespace_of(peer) is None and peer.get("podSelector") == {
+        "matchLabels": {"app.kubernetes.io/name": "gateway", "app.kubernetes.io/component": "gateway"}
+    }
+
+
+@overlays
+def test_only_the_gateway_reaches_a_service_api_and_only_prometheus_a_metrics_port(
+    rendered: dict[str, list[Manifest]], name: str
+) -> None:
+    """The services verify the token the gateway forwards; the network keeps everyone else off their API port
+    too, and /metrics (which no token guards) is on a port of its own that only Prometheus reaches."""
+    manifests = rendered[name]
+    for deployment in platform_deployments(manifests):
+        where = deployment["metadata"]["name"]
+        (container,) = containers(deployment)
+        declared = {(p["name"], p["containerPort"]) for p in container["ports"]}
+        assert declared == {("http", API_PORT), ("metrics", METRICS_PORT)}, where
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == str(METRICS_PORT), where
+        prefix = f"{where.upper()}_"
+        settings = settings_of(manifests, deployment)
+        assert settings.get(f"{prefix}METRICS_PORT") == str(METRICS_PORT), f"{where}: metrics not on their port"
+        assert settings.get(f"{prefix}METRICS_HOST") == "0.0.0.0", f"{where}: metrics on loopback only"
+        for peer, peer_ports in ingress_peers(manifests, pod_labels(deployment)):
+            assert peer_ports is not None, f"{where}: a rule lets {peer} reach every port"
+            if METRICS_PORT in peer_ports:
+                assert is_prometheus(peer), f"{where}: {peer} reaches the metrics port"
+            if API_PORT in peer_ports and where != "gateway":
+                assert is_gateway(peer), f"{where}: {peer} reaches the API port"
+        if where != "gateway":
+            api_peers = [p for p, ports_ in ingress_peers(manifests, pod_labels(deployment)) if API_PORT in ports_]
+            assert any(map(is_gateway, api_peers)), f"the gateway cannot reach {where}"
+
+
+def public_key_files(deployment: Manifest) -> dict[str, set[str]]:
+    """Mount path -> the keys of the clinic-jwt Secret mounted there."""
+    (container,) = containers(deployment)
+    volumes = {v["name"]: v for v in pod_spec(deployment).get("volumes", [])}
+    mounted: dict[str, set[str]] = {}
+    for mount in container.get("volumeMounts", []):
+        secret = volumes[mount["name"]].get("secret", {})
+        if secret.get("secretName") == "clinic-jwt":
+            mounted[mount["mountPath"]] = {item["key"] for item in secret.get("items", [])}
+    return mounted
+
+
+@overlays
+def test_every_service_verifies_callers_with_the_public_key_and_only_accounts_can_sign(
+    rendered: dict[str, list[Manifest]], name: str
+) -> None:
+    manifests = rendered[name]
+    for deployment in platform_deployments(manifests):
+        where = deployment["metadata"]["name"]
+        mounted = public_key_files(deployment)
+        if where == "accounts":
+            # It verifies with the public half of its own signing key (services/accounts/settings.py).
+            assert set().union(*mounted.values()) == {"jwt-private.pem"}, where
+            continue
+        assert set().union(*mounted.values()) == {"jwt-public.pem"}, f"{where}: {mounted}"
+        key_file = settings_of(manifests, deployment).get(f"{where.upper()}_JWT_PUBLIC_KEY_FILE", "")
+        directory, _, file_name = key_file.rpartition("/")
+        assert file_name == "jwt-public.pem", f"{where}: reads {key_file!r}"
+        assert directory in mounted, f"{where}: {key_file!r} is not the mounted key"
 
 
 def egress_peers(manifests: list[Manifest], labels: dict[str, str]) -> list[tuple[dict[str, Any], set[int] | None]]:

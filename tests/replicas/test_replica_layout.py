@@ -32,7 +32,20 @@ def test_gateway_replicas_spread_over_the_service_replicas():
     assert {layout.instance_environ(name)["GATEWAY_ACCOUNTS_URL"] for name in layout.instances("gateway")} == {
         layout.url("accounts")
     }
-    assert layout.instance_environ("appointments-2") == {}
+    assert layout.instance_environ("appointments-2") == {"APPOINTMENTS_METRICS_PORT": "9102"}
+
+
+def test_every_process_serves_metrics_on_a_port_of_its_own():
+    layout = config(replicas={"appointments": 2, "gateway": 2}, metrics_ports={"accounts": 41500})
+    api_ports = {layout.port(name) for name in layout.all_instances()}
+    metrics_ports = {layout.metrics_port(name) for name in layout.all_instances()}
+    assert len(metrics_ports) == len(api_ports) == 7
+    assert not metrics_ports & api_ports
+    assert layout.metrics_url("accounts") == "http://127.0.0.1:41500"
+    assert layout.instance_environ("gateway-2")["GATEWAY_METRICS_PORT"] == str(layout.metrics_port("gateway-2"))
+    # Every service verifies forwarded tokens with the one public key the gateway uses.
+    environ = layout.environ()
+    assert {environ[f"{app.upper()}_JWT_PUBLIC_KEY"] for app in (*URLS, "gateway")} == {"public"}
 
 
 def test_one_replica_each_is_the_default():

@@ -1,5 +1,6 @@
 """/metrics on every real process of the stack (uvicorn, PostgreSQL, RabbitMQ, SMTP sink), parsed with
-prometheus_client's own exposition parser, before and after bookings made through the gateway."""
+prometheus_client's own exposition parser, before and after bookings made through the gateway. Each process
+serves it on a port of its own: its API port has no /metrics."""
 
 import json
 import re
@@ -87,8 +88,11 @@ def system(stack: Supervisor, mail_sink: MailSink) -> Supervisor:
 
 def test_every_process_exposes_its_series_and_they_count_what_happened(system: Supervisor, mail_sink: MailSink) -> None:
     urls = {name: system.config.url(name) for name in PROCESSES}
+    metrics = {name: system.config.metrics_url(name) for name in PROCESSES}
+    for name, url in urls.items():
+        assert httpx.get(f"{url}/metrics", timeout=10).status_code == 404, f"{name} serves /metrics on its API port"
     open_slot, past_slot = run_sync(_open_clinic(system.config.database_urls["appointments"]))
-    before = {name: scrape(url)[0] for name, url in urls.items()}
+    before = {name: scrape(url)[0] for name, url in metrics.items()}
 
     bookings = 3
     addresses = [f"metrics+{uuid.uuid4().hex[:8]}@example.org" for _ in range(bookings)]
@@ -109,7 +113,7 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(system: S
         mail_sink.wait_for_recipient(address, timeout=20)
 
     def delta(name: str, metric: str, **labels: str) -> float:
-        return value(scrape(urls[name])[0], metric, **labels) - value(before[name], metric, **labels)
+        return value(scrape(metrics[name])[0], metric, **labels) - value(before[name], metric, **labels)
 
     # Counters move by exactly what this test did (the relay and the consumer may lag the HTTP answer).
     assert delta("appointments", "clinic_bookings_total", outcome="booked", reason="") == bookings
@@ -127,7 +131,7 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(system: S
     )
     assert delta("notifications", "clinic_notification_deliveries_total", channel="email", outcome="failed") == 0
 
-    after = {name: scrape(url) for name, url in urls.items()}
+    after = {name: scrape(url) for name, url in metrics.items()}
     gateway, gateway_types = after["gateway"]
     appointments, types = after["appointments"]
 
@@ -156,7 +160,7 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(system: S
     # Scrape-time gauges: the outbox drains to zero; each consumer's DLQ is there, and empty.
     namespace = system.config.bus_namespace
     for name in CONSUMERS:
-        eventually(lambda name=name: value(scrape(urls[name])[0], "clinic_outbox_backlog") == 0, timeout=15)
+        eventually(lambda name=name: value(scrape(metrics[name])[0], "clinic_outbox_backlog") == 0, timeout=15)
         samples, _ = after[name]
         assert value(samples, "clinic_outbox_oldest_unsent_age_seconds") >= 0
         assert ("clinic_dlq_messages", frozenset({("queue", f"{namespace}{name}.dlq")})) in samples, name
@@ -207,7 +211,7 @@ async def _purge(amqp_url: str, queue: str) -> None:
 
 
 def test_stuck_outbox_events_and_dead_letters_show_in_the_gauges(system: Supervisor, amqp_url: str) -> None:
-    url = system.config.url("notifications")
+    url = system.config.metrics_url("notifications")
     database = system.config.database_urls["notifications"]
     dlq = f"{system.config.bus_namespace}notifications.dlq"
     unbound = "test.unbound_event.v1"

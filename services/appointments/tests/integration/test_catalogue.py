@@ -19,7 +19,10 @@ from services.appointments.catalogue import SEARCH_SERVER_SETTINGS
 from services.appointments.catalogue_api import router
 from services.appointments.search import Point
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
+from shared.devstack.jwt_keys import generate_es256_keypair
 from shared.http import create_service_app
+from shared.testing.tokens import citizen_headers, verifier_with_test_key
+from shared.testing.tokens import staff_headers as signed_staff_headers
 from shared.unit_of_work import UnitOfWork
 
 H2X = Point(45.5148, -73.5739)  # Plateau Mont-Royal, the centroid of FSA H2X
@@ -40,7 +43,7 @@ async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
     search_engine = make_engine(clean_databases["appointments"], 2, 0, server_settings=SEARCH_SERVER_SETTINGS)
     sessions = make_sessionmaker(engine)
     app = create_service_app("Appointments", _no_lifespan, _ready, [router])
-    app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions))
+    app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), callers=verifier_with_test_key())
     app.state.search_engine = search_engine
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:
         yield http
@@ -221,7 +224,7 @@ async def test_a_bad_postal_code_is_explained_in_french_and_english(client):
 
 
 def staff_headers(establishment: uuid.UUID, role: str = "manager") -> dict[str, str]:
-    return {"x-staff-id": str(uuid.uuid4()), "x-establishment-id": str(establishment), "x-staff-role": role}
+    return signed_staff_headers(establishment, role)
 
 
 def next_monday() -> date:
@@ -295,11 +298,15 @@ async def test_staff_act_on_their_own_establishment_only(client, db):
     schedules_url = f"/admin/establishments/{mine.id}/schedules"
 
     assert (await client.get(services)).status_code == 401
-    assert (await client.get(services, headers={"x-staff-id": str(uuid.uuid4())})).status_code == 401
-    assert (await client.get(services, headers=staff_headers(theirs.id))).status_code == 404
+    # Identity headers prove nothing: only a token signed by accounts' key names a staff member.
+    forged = {"x-staff-id": str(uuid.uuid4()), "x-establishment-id": str(mine.id), "x-staff-role": "manager"}
+    assert (await client.get(services, headers=forged)).status_code == 401
+    foreign_key, _ = generate_es256_keypair()
     assert (
-        await client.get(services, headers=staff_headers(uuid.uuid4()) | {"x-establishment-id": "x"})
+        await client.get(services, headers=signed_staff_headers(mine.id, "manager", private_key=foreign_key))
     ).status_code == 401
+    assert (await client.get(services, headers=citizen_headers(uuid.uuid4()))).status_code == 403
+    assert (await client.get(services, headers=staff_headers(theirs.id))).status_code == 404
     assert (
         await client.get(f"/admin/establishments/{theirs.id}/services", headers=staff_headers(mine.id))
     ).status_code == 404

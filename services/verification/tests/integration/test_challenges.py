@@ -20,7 +20,9 @@ from shared.consumer import EventConsumer
 from shared.contracts.accounts import AccountDeleted, CodeRequested
 from shared.contracts.verification import ChallengePassed, CodeIssued
 from shared.db import make_engine, make_sessionmaker
+from shared.devstack.jwt_keys import generate_es256_keypair
 from shared.errors import DomainError
+from shared.testing.tokens import TEST_PUBLIC_KEY, citizen_headers
 from shared.unit_of_work import UnitOfWork
 
 SETTINGS = VerificationSettings(environment="test")
@@ -320,7 +322,10 @@ async def test_api_answers_field_level_errors_and_verifies(sessions, clean_datab
     code = await code_sent_for(sessions, event.request_id)
     app = create_app(
         VerificationSettings(
-            database_url=clean_databases["verification"], amqp_url=amqp_url, bus_namespace=bus_namespace
+            database_url=clean_databases["verification"],
+            amqp_url=amqp_url,
+            bus_namespace=bus_namespace,
+            jwt_public_key=TEST_PUBLIC_KEY,
         )
     )
     async with (
@@ -354,13 +359,23 @@ async def test_api_answers_field_level_errors_and_verifies(sessions, clean_datab
         }
 
         stranger = await client.post(
-            url, json={"code": code, "purpose": PURPOSE}, headers={"X-Account-Id": str(uuid.uuid4())}
+            url, json={"code": code, "purpose": PURPOSE}, headers=citizen_headers(uuid.uuid4())
         )
         assert stranger.status_code == 404
         assert stranger.json()["errors"][0]["code"] == "challenge_not_found"
 
+        # Who is signed in is only what a token signed by accounts says: one signed by another key is refused
+        # before the code is even looked at.
+        foreign_key, _ = generate_es256_keypair()
+        foreign = await client.post(
+            url,
+            json={"code": code, "purpose": PURPOSE},
+            headers=citizen_headers(event.account_id, private_key=foreign_key),
+        )
+        assert (foreign.status_code, foreign.json()["errors"][0]["code"]) == (401, "login_required")
+
         passed = await client.post(
-            url, json={"code": f" {code} ", "purpose": PURPOSE}, headers={"X-Account-Id": str(event.account_id)}
+            url, json={"code": f" {code} ", "purpose": PURPOSE}, headers=citizen_headers(event.account_id)
         )
         assert passed.status_code == 200, passed.text
         assert passed.json()["status"] == "passed"

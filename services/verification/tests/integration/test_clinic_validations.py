@@ -41,6 +41,8 @@ from shared.db import make_engine, make_sessionmaker
 from shared.errors import DomainError
 from shared.messages import Contract
 from shared.nam import nam_hmac
+from shared.testing.tokens import TEST_PUBLIC_KEY
+from shared.testing.tokens import staff_headers as signed_staff_headers
 from shared.unit_of_work import UnitOfWork
 
 SETTINGS = VerificationSettings(environment="test")
@@ -350,14 +352,17 @@ async def _wait_until(predicate, timeout: float = 20.0) -> None:
 
 
 def staff_headers(establishment_id: uuid.UUID = HERE, role: str = "clerk") -> dict[str, str]:
-    return {"X-Staff-Id": str(CLERK.id), "X-Establishment-Id": str(establishment_id), "X-Staff-Role": role}
+    return signed_staff_headers(establishment_id, role, CLERK.id)
 
 
 async def test_front_desk_api(sessions, clean_databases, amqp_url, bus_namespace, published):
     holder, child = uuid.uuid4(), uuid.uuid4()
     app = create_app(
         VerificationSettings(
-            database_url=clean_databases["verification"], amqp_url=amqp_url, bus_namespace=bus_namespace
+            database_url=clean_databases["verification"],
+            amqp_url=amqp_url,
+            bus_namespace=bus_namespace,
+            jwt_public_key=TEST_PUBLIC_KEY,
         )
     )
     base = f"/admin/establishments/{HERE}"
