@@ -20,6 +20,7 @@ from gateway.web.dates import when
 from gateway.web.pages import field_errors, render
 from gateway.web.texts import language_of
 from shared.errors import DomainError
+from shared.request_models import Day
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 Text = Annotated[str, Form()]
@@ -84,7 +85,7 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("", response_class=HTMLResponse)
-async def suivi(request: Request, day: date | None = None, validated: uuid.UUID | None = None) -> Response:
+async def suivi(request: Request, day: Day | None = None, validated: uuid.UUID | None = None) -> Response:
     staff = staff_of(request)
     if staff is None:
         return to_login()
@@ -104,7 +105,7 @@ async def suivi(request: Request, day: date | None = None, validated: uuid.UUID 
 
 
 @router.get("/legend", response_class=HTMLResponse)
-async def legend(request: Request, day: date | None = None) -> Response:
+async def legend(request: Request, day: Day | None = None) -> Response:
     """The guide's summary of the Suivi icons: each state, what it means, what to do."""
     staff = staff_of(request)
     if staff is None:

@@ -2,7 +2,6 @@
 here (shared/request_context.py)."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
@@ -27,6 +26,7 @@ from services.accounts.schemas import (
 )
 from services.accounts.service import Deps
 from shared.request_context import Citizen, OptionalCitizen, UoW
+from shared.request_models import Instant
 
 router = APIRouter()
 
@@ -70,7 +70,7 @@ async def log_out(body: RefreshSessionRequest, uow: UoW) -> Response:
 
 
 @router.get("/session-revocations")
-async def session_revocations(since: datetime, uow: UoW, d: D) -> list[SessionRevocationResponse]:
+async def session_revocations(since: Instant, uow: UoW, d: D) -> list[SessionRevocationResponse]:
     """For a gateway that starts (never routed by it): the sessions ended since `since`, whose access tokens
     it must refuse though they have not expired."""
     return await sessions.revocations_since(uow, d.settings, since)
