@@ -456,7 +456,7 @@ def is_dns(peer: dict[str, Any], peer_ports: set[int] | None) -> bool:
 
 def needed_reach(app: str, component: str) -> set[str]:
     if app == "gateway":
-        return {"services"}
+        return {"services", "broker"}  # the broker for SessionsRevoked (gateway/session_revocations.py)
     return {"database"} if component == "migration" else {"database", "broker"}
 
 
@@ -481,7 +481,7 @@ def test_services_reach_only_their_database_and_the_broker(rendered: dict[str, l
                 assert peer_ports == {5432}, f"{app}: {peer_ports}"
                 reached.add("database")
             elif selector.get("app.kubernetes.io/name") == rabbit:
-                assert component == "service", f"{app} ({component}): broker"
+                assert component in ("service", "gateway"), f"{app} ({component}): broker"
                 assert peer_ports == {5672}, f"{app}: broker on {peer_ports}"
                 reached.add("broker")
             elif app == "gateway":
