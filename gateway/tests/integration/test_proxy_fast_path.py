@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.main import create_app
 from gateway.proxy_fast_path import ProxyFastPath
+from gateway.session_cookies import SessionCookies
 from gateway.settings import GatewaySettings
 from services.accounts.tokens import issue_access_token
 from shared.devstack.jwt_keys import generate_es256_keypair
@@ -47,6 +48,9 @@ class Upstream:
     traceparents: list[str] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
+        if request.path == "/session-revocations":
+            # The gateway's own poll of accounts (gateway/session_revocations.py), not a request it proxies.
+            return web.json_response([])
         body = await request.read()
         self.traceparents.append(request.headers.get("traceparent", ""))
         seen = {
@@ -200,7 +204,8 @@ async def test_the_caller_identity_comes_from_the_token_not_from_headers(gateway
     assert received[0]["headers"]["authorization"] == f"Bearer {CITIZEN_TOKEN}"
     assert "x-account-id" not in received[0]["headers"]
     # The token may also come as the portal's cookie: it is forwarded the same way, the cookie is not.
-    status, _, _, received = await same_answer(gateways, "GET", "/api/me", Cookie=f"access_token={CITIZEN_TOKEN}")
+    cookie = f"{SessionCookies(secure=True).citizen_access}={CITIZEN_TOKEN}"
+    status, _, _, received = await same_answer(gateways, "GET", "/api/me", Cookie=cookie)
     assert (status, received[0]["path"]) == (200, "/me")
     assert received[0]["headers"]["authorization"] == f"Bearer {CITIZEN_TOKEN}"
     assert {"cookie", "x-account-id"}.isdisjoint(received[0]["headers"])
