@@ -4,6 +4,7 @@ A refusal is 401, 403 or 404 (404 when the mere existence of the object must not
 tried too on the read endpoints, so a refusal caused by a typo in a path cannot pass for a guard.
 """
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 
 from bench.verify.environment import Citizen, Clinic, VerifyEnvironment
+from tests.e2e.accounts_flow import PASSWORD
 from tests.e2e.conftest import booking
 from tests.e2e.test_admin_authorization import _staff_endpoints
 
@@ -99,6 +101,51 @@ def _clinic_endpoints(clinic: Clinic, appointment_id: str, account_id: str, requ
     return endpoints
 
 
+def _not_a_patient_endpoints(
+    x: Clinic, patient_elsewhere: Citizen, holder: str, child_elsewhere: str
+) -> list[Endpoint]:
+    """A clinic validates, and reads the state of, only people with an appointment there (issue 18, finding 2):
+    `patient_elsewhere` and `child_elsewhere` have theirs at the other clinic only. The bodies are what a
+    clerk would type, the NAM included: only the missing appointment may refuse them."""
+    base = f"/api/admin/verification/establishments/{x.catalogue.establishment_id}"
+    template = "/api/admin/verification/establishments/{establishment_id}"
+    person = {"first_name": "Thomas", "last_name": "Testeur", "birth_date": "1954-12-28", "confirmed": True}
+    identity = {"account_id": patient_elsewhere.account_id, "sex": "M", "nam": patient_elsewhere.nam, **person}
+    association = {"account_id": holder, "person_id": child_elsewhere, **person}
+    suffix = " (no appointment there)"
+    return [
+        Endpoint("POST", f"{template}/identity-validations{suffix}", f"{base}/identity-validations", identity),
+        Endpoint("POST", f"{template}/association-validations{suffix}", f"{base}/association-validations", association),
+        Endpoint(
+            "GET",
+            f"{template}/verification-states{suffix}",
+            f"{base}/verification-states?account_ids={patient_elsewhere.account_id}",
+        ),
+    ]
+
+
+def _registration_endpoint() -> Endpoint:
+    """Staff cannot open a citizen account (DESIGN: an institution can neither open one nor read it)."""
+    body = {
+        "first_name": "Compte",
+        "last_name": "Institution",
+        "birth_date": "1980-01-01",
+        "sex": "F",
+        "language": "fr",
+        "password": PASSWORD,
+        "email": f"ouvert.par.le.personnel.{uuid.uuid4().hex[:8]}@example.org",
+    }
+    return Endpoint("POST", "/api/registrations (with a staff token)", "/api/registrations", body)
+
+
+def _eventually_ok(client: httpx.Client, path: str, headers: dict[str, str], timeout: float = 10) -> httpx.Response:
+    """A clinic learns of an appointment by event: the control waits for it, as the desk would."""
+    deadline = time.monotonic() + timeout
+    while (answer := client.get(path, headers=headers)).status_code != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return answer
+
+
 def _try_all(
     client: httpx.Client, report: AuthzReport, callers: dict[str, dict[str, str]], endpoints: list[Endpoint]
 ) -> None:
@@ -160,6 +207,16 @@ def check_authz(env: VerifyEnvironment) -> dict[str, Any]:
         )
         _listing_must_not_show(client, report, intruder, [appointment_id, dependant_id])
 
+        # A patient of clinic Y only, and the owner's child (booked at Y only): clinic X may not validate them.
+        patient_y = env.new_citizen()
+        at_y_only = client.post(
+            "/api/my/appointments", json={"slot_id": str(y.catalogue.open_slot)}, headers=patient_y.headers
+        )
+        assert at_y_only.status_code == 201, at_y_only.text
+        not_patients = _not_a_patient_endpoints(x, patient_y, owner.account_id, dependant_id)
+        _try_all(client, report, staff_x, not_patients)
+        _try_all(client, report, staff_x, [_registration_endpoint()])
+
         # Controls: the same objects answer their owners, so the refusals above are guards, not typos.
         controls = [
             ("owner .ics", client.get(f"/api/my/appointments/{appointment_id}.ics", headers=owner.headers)),
@@ -169,6 +226,14 @@ def check_authz(env: VerifyEnvironment) -> dict[str, Any]:
         for endpoint in clinic_y:
             if endpoint.method == "GET":
                 controls.append((f"manager_y {endpoint.template}", client.get(endpoint.path, headers=manager_y)))
+        # Clinic Y reads its own patient's state, and anyone without a staff token may register.
+        clinic_y_reads = not_patients[2].path.replace(
+            str(x.catalogue.establishment_id), str(y.catalogue.establishment_id)
+        )
+        controls.append(("manager_y state of its patient", _eventually_ok(client, clinic_y_reads, manager_y)))
+        registered = client.post("/api/registrations", json=_registration_endpoint().body)
+        if registered.status_code != 202:
+            report.failed_controls.append(f"anonymous registration: {registered.status_code}")
         for name, answer in controls:
             if answer.status_code != 200:
                 report.failed_controls.append(f"{name}: {answer.status_code}")
