@@ -125,6 +125,8 @@ class RequestLimits:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                if message["status"] == 413:  # whoever answered it: the rest of the body is never read
+                    message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
             await send(message)
 
         try:
