@@ -207,7 +207,9 @@ async def metrics_endpoint(host: str, port: int | None, gauges: ScrapeTimeGauges
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # A scrape in flight at shutdown gets a moment, not aiohttp's default minute: the service's own drain
+    # (shutdown_grace_seconds) comes next and must keep its budget.
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port, reuse_port=True).start()
