@@ -137,13 +137,5 @@ ACCOUNT_NOT_ACTIVE = DomainError(
     "Confirmez d'abord votre courriel ou votre cellulaire avec le code reçu.",
     "First confirm your email or mobile phone with the code you received.",
 )
-STAFF_EMAIL = DomainError(
-    422,
-    "staff_email",
-    "email",
-    "Cette adresse sert à un compte du personnel d'un établissement. "
-    "Créez votre compte citoyen avec une autre adresse.",
-    "This address belongs to a clinic staff account. Create your citizen account with a different address.",
-)
 NOT_FOUND = DomainError(404, "not_found", None, "Introuvable.", "Not found.")
 WRONG_PASSWORD = DomainError(403, "wrong_password", "password", "Mot de passe incorrect.", "Wrong password.")

@@ -94,6 +94,31 @@ def _request_code(
     return challenge_id
 
 
+# Ids of the accounts that do not exist, for decoy challenges: stable per destination, so verification limits
+# the codes and wrong tries of a decoy per "account" as it does a real one's.
+DECOY_ACCOUNTS = uuid.UUID("5b0c8e52-3f1d-4a8e-9c57-2d6f0e1a7b94")
+
+
+def _request_decoy(
+    uow: UnitOfWork, purpose: str, channel: str, destination: str, account_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    """A challenge where no account can be proven: verification answers for its id like any other (status,
+    wrong codes, limits) but no code passes it and nothing is sent, so its id tells nothing either."""
+    challenge_id = uuid.uuid4()
+    uow.publish(
+        CodeRequested(
+            request_id=challenge_id,
+            account_id=account_id or uuid.uuid5(DECOY_ACCOUNTS, f"{channel}:{destination}"),
+            purpose=purpose,  # type: ignore[arg-type]
+            channel=channel,  # type: ignore[arg-type]
+            destination=destination,
+            language="fr",  # nothing is sent
+            decoy=True,
+        )
+    )
+    return challenge_id
+
+
 async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccountRequest) -> ChallengeResponse:
     require_contact(request.email, request.phone)
     domain.check_password(
@@ -108,8 +133,20 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
     assert destination is not None
     password_hash = await deps.hashing.hash(request.password)
     async with uow:
-        if request.email and await _is_staff_email(uow, request.email):
-            raise domain.STAFF_EMAIL
+        staff_email = await _staff_email(uow, request.email) if request.email else None
+        if staff_email is not None:
+            # The address's owner is told by a message there; the answer is a registration's, so it does not
+            # disclose which addresses are the staff's.
+            uow.publish(
+                RegistrationAttemptedOnExistingAccount(
+                    channel="email", destination=staff_email, language=request.language, staff_account=True
+                )
+            )
+            challenge_id = _request_decoy(uow, "activate_account", channel, destination, uuid.uuid4())
+            await uow.commit()
+            return ChallengeResponse(
+                challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination), warnings=warnings
+            )
         # Only the contacts given: `column == None` would match every account without one.
         same_contact = []
         if request.email:
@@ -126,9 +163,11 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
                     language=request.language,
                 )
             )
+            # A new registration's account id is new too.
+            challenge_id = _request_decoy(uow, "activate_account", channel, destination, uuid.uuid4())
             await uow.commit()
             return ChallengeResponse(
-                challenge_id=uuid.uuid4(), channel=channel, sent_to=_masked(channel, destination), warnings=warnings
+                challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination), warnings=warnings
             )
         if existing:  # never activated: the new registration replaces it
             await uow.session.execute(delete(accounts).where(accounts.c.id.in_([row.id for row in existing])))
@@ -168,9 +207,12 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
     )
 
 
-async def _is_staff_email(uow: UnitOfWork, email: str) -> bool:
-    found = await uow.session.execute(select(staff_users.c.id).where(func.lower(staff_users.c.email) == email.lower()))
-    return found.first() is not None
+async def _staff_email(uow: UnitOfWork, email: str) -> str | None:
+    """The staff member's address as recorded, when `email` is one in any case."""
+    found = await uow.session.execute(
+        select(staff_users.c.email).where(func.lower(staff_users.c.email) == email.lower())
+    )
+    return found.scalar()
 
 
 async def resend_code(uow: UnitOfWork, challenge_id: uuid.UUID, account_id: uuid.UUID | None) -> ChallengeResponse:
@@ -296,6 +338,9 @@ async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, cl
     if not ok or account is None:
         raise domain.BAD_CREDENTIALS  # the try stays counted: it was reserved before hashing
     if account["status"] != "active":
+        # The right password: no guess to count (the portal asks again until the code activates the account).
+        async with pooled_driver_connection(uow.engine) as pooled:
+            await login_statements.release(pooled.driver_connection, f"account:{account['id']}", ip.key)
         raise domain.ACCOUNT_NOT_ACTIVE
     session = sessions.new_session(settings, "citizen")
     async with pooled_driver_connection(uow.engine) as pooled:
@@ -314,15 +359,20 @@ async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, cl
 
 
 async def request_password_reset(uow: UnitOfWork, deps: Deps, identifier: str, new_password: str) -> ChallengeResponse:
+    """The code goes where the identifier typed points (an email address or a phone number), and the answer
+    names that, masked: with or without an account behind it, the answer is the same."""
     domain.check_password(new_password, [])
     password_hash = await deps.hashing.hash(new_password)
+    kind, value = domain.login_identifier(identifier)
+    channel = "email" if kind == "email" else "sms"
+    typed = value or identifier.strip()
     async with uow:
         account = await _find_by_identifier(uow, identifier)
         if account is None or account.status != "active":
-            # Indistinguishable from a real reset: no account enumeration.
-            channel = "email" if "@" in identifier else "sms"
-            return ChallengeResponse(challenge_id=uuid.uuid4(), channel=channel, sent_to="***")
-        channel, destination = _primary_channel(account)
+            challenge_id = _request_decoy(uow, "reset_password", channel, typed)
+            await uow.commit()
+            return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, typed))
+        destination = account.email if channel == "email" else account.phone
         challenge_id = _request_code(uow, account.id, "reset_password", channel, destination, account.language)
         await uow.session.execute(
             insert(pending_changes).values(
@@ -335,7 +385,7 @@ async def request_password_reset(uow: UnitOfWork, deps: Deps, identifier: str, n
             )
         )
         await uow.commit()
-    return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination))
+    return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, typed))
 
 
 async def _account(uow: UnitOfWork, account_id: uuid.UUID) -> Any:
@@ -404,9 +454,18 @@ async def request_sensitive_change(
     except ValidationError as exc:
         raise _field_error("new_value", exc) from None
     async with uow:
-        if request.kind == "email" and await _is_staff_email(uow, new_value):
-            raise domain.STAFF_EMAIL
         purpose = f"change_{request.kind}"
+        staff_email = await _staff_email(uow, new_value) if request.kind == "email" else None
+        if staff_email is not None:
+            # As at registration: the staff member is told there, the answer discloses nothing.
+            uow.publish(
+                RegistrationAttemptedOnExistingAccount(
+                    channel="email", destination=staff_email, language=account.language, staff_account=True
+                )
+            )
+            challenge_id = _request_decoy(uow, purpose, channel, destination, account_id)
+            await uow.commit()
+            return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination))
         challenge_id = _request_code(uow, account_id, purpose, channel, destination, account.language)
         await uow.session.execute(
             insert(pending_changes).values(

@@ -189,7 +189,9 @@ def handlers(
 
     async def on_registration_attempted(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
         assert isinstance(event, RegistrationAttemptedOnExistingAccount)
-        message = registration_attempt_notice(event.channel, event.language, settings.portal_base_url)
+        message = registration_attempt_notice(
+            event.channel, event.language, settings.portal_base_url, event.staff_account
+        )
         # One per attempt, to an address the one who tries need not own: limited per destination.
         if await destination_limits.record_limited_delivery(
             uow,

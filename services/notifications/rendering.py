@@ -99,8 +99,11 @@ def verification_code(event: CodeIssued, now: datetime) -> RenderedMessage:
     )
 
 
-def registration_attempt_notice(channel: Channel, language: Language, portal_base_url: str) -> RenderedMessage:
-    return render(template_for("registration_attempted", channel), language, {"portal_url": portal_base_url})
+def registration_attempt_notice(
+    channel: Channel, language: Language, portal_base_url: str, staff_account: bool = False
+) -> RenderedMessage:
+    context = {"portal_url": portal_base_url, "staff_account": staff_account}
+    return render(template_for("registration_attempted", channel), language, context)
 
 
 def email_changed_notice(event: ContactChanged, portal_base_url: str) -> RenderedMessage:

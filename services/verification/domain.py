@@ -25,6 +25,10 @@ def hash_code(key: bytes, challenge_id: UUID, code: str) -> str:
     return hmac.new(key, challenge_id.bytes + code.encode(), hashlib.sha256).hexdigest()
 
 
+# Stored for a decoy challenge (CodeRequested.decoy): no hexadecimal HMAC ever equals it.
+NO_CODE_MATCHES = "decoy"
+
+
 def code_matches(key: bytes, challenge_id: UUID, code: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_code(key, challenge_id, code), stored_hash)
 

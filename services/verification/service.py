@@ -186,12 +186,16 @@ async def issue_challenge(
         {
             **row,
             "destination_sealed": seal(keys.destination_seal, event.request_id, event.destination),
-            "code_hash": domain.hash_code(keys.code, event.request_id, code),
+            # A decoy answers, counts wrong codes and expires like any challenge, but no code matches it.
+            "code_hash": domain.NO_CODE_MATCHES if event.decoy else domain.hash_code(keys.code, event.request_id, code),
             "status": domain.ISSUED,
             "expires_at": expires_at,
             "now": now,
         },
     )
+    if event.decoy:
+        log.info("challenge_issued", challenge_id=str(event.request_id), resend=is_resend)
+        return
     uow.publish(
         CodeIssued(
             challenge_id=event.request_id,

@@ -38,10 +38,15 @@ class CodeRequested(Contract):
     destination: str  # email address or E.164 phone number
     language: Language
     resend_of: uuid.UUID | None = None  # a resend shares the try budget of the challenge it replaces
+    # Asked where no account can be proven (a reset for an address without an account, a registration with an
+    # address already taken): verification records the challenge like any other, so its id answers, counts
+    # wrong codes and is limited the same, but makes no code anyone could enter and has nothing sent.
+    decoy: bool = False
 
 
 class RegistrationAttemptedOnExistingAccount(Contract):
-    """Someone tried to register with a contact that already has an account: the owner is told."""
+    """Someone tried to register with a contact that already has an account, or with a clinic staff member's
+    address: the owner is told (the answer to the registration says nothing of it)."""
 
     producer: ClassVar[str] = "accounts"
     event_type: ClassVar[str] = "RegistrationAttemptedOnExistingAccount"
@@ -50,6 +55,7 @@ class RegistrationAttemptedOnExistingAccount(Contract):
     channel: Channel
     destination: str
     language: Language
+    staff_account: bool = False  # the address is a staff member's: a citizen account needs another one
 
 
 class ProfileChanged(Contract):

@@ -20,6 +20,25 @@ async def test_a_sign_up_attempt_on_an_existing_address_tells_its_owner(service,
     assert PORTAL in mail.body
 
 
+async def test_a_citizen_account_with_a_staff_address_is_refused_by_a_message_to_that_address(
+    service, publish, mail_sink: MailSink
+):
+    # Issue 18, finding 4: the refusal used to be in the answer to the registration, telling anyone which
+    # addresses are the staff's; now only the address's owner hears of it.
+    await publish(
+        RegistrationAttemptedOnExistingAccount(
+            channel="email", destination="commis@clinique.example", language="en", staff_account=True
+        )
+    )
+    await eventually(lambda: len(mail_sink.messages()) == 1)
+    [mail] = mail_sink.messages()
+    assert mail.recipients == ["commis@clinique.example"]
+    assert mail.subject == "Your staff address used for a citizen account"
+    assert "It is the address of your clinic staff account" in mail.body
+    assert "create your citizen account with a different (personal) address" in mail.body
+    assert "An account already exists" not in mail.body
+
+
 async def test_an_email_change_tells_the_old_address_with_the_new_one_masked(
     service, publish, settings, mail_sink: MailSink
 ):
