@@ -543,15 +543,19 @@ async def test_a_clinic_validates_only_people_with_an_appointment_there(sessions
 
 async def test_staff_read_the_state_of_their_own_patients_only(sessions):
     patient, stranger = uuid.uuid4(), uuid.uuid4()
-    await validate_identity(sessions, patient)
+    visit = booked(patient)
+    await deliver(sessions, visit)
+    await validate_identity(sessions, patient, book=False)
     await validate_identity(sessions, stranger)
-    elsewhere = Staff(uuid.uuid4(), ELSEWHERE, "clerk")
+    # Validations hold across clinics, but the other clinic reads only its own patients' states.
     await deliver(sessions, booked(stranger, establishment_id=ELSEWHERE))
-    # The stranger's validation was done here: at the other clinic, the patient (booked here only) is unknown.
-    read_there = clinic_validations.verification_states(UnitOfWork(sessions), elsewhere.establishment_id, [patient])
+    read_there = clinic_validations.verification_states(UnitOfWork(sessions), ELSEWHERE, [stranger, patient])
     assert await refusal(read_there) == (404, "not_a_patient_here", "account_ids")
+    there = await clinic_validations.verification_states(UnitOfWork(sessions), ELSEWHERE, [stranger])
+    assert [(s.account_id, s.identity_validated) for s in there] == [(stranger, True)]
     assert await states(sessions, patient, stranger) == {patient: (True, []), stranger: (True, [])}
-    await deliver(sessions, DependantRemoved(account_id=patient, dependant_id=patient))
+    # The patient cancelled their only appointment here: no longer this clinic's to read.
+    await deliver(sessions, cancelled(visit))
     assert await refusal(states(sessions, patient, stranger)) == (404, "not_a_patient_here", "account_ids")
 
 
