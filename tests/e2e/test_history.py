@@ -16,6 +16,7 @@ from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account, traces_of, wait_until
 from tests.e2e.clinic_staff import staff_auth
 from tests.e2e.conftest import booking
+from tests.e2e.forms import submit
 
 HOLDER_BIRTH = date(1954, 12, 28)
 HOLDER_NAM = "TEST54122816"  # Thomas Testeur, born 1954-12-28: the account helpers' holder
@@ -69,9 +70,11 @@ def test_bookings_without_account_join_the_holder_only_while_a_clinic_validates_
         assert error["field"] == "nam"
         assert "assurance maladie" in error["message"]["fr"]
         assert "health insurance" in error["message"]["en"]
-        form = client.post(
+        form = submit(
+            client,
+            client.get(f"/book/{x.service_id}"),
             "/book",
-            data={"slot_id": str(slot), "first_name": "Thomas", "last_name": "Testeur", "email": "t@example.org"}
+            {"slot_id": str(slot), "first_name": "Thomas", "last_name": "Testeur", "email": "t@example.org"}
             | {"birth_date": "1954-12-28", "nam": "ABC"},
         )
         assert form.status_code == 422

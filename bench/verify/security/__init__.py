@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.verify.environment import VerifyEnvironment
-from bench.verify.security import forgery, traversal
+from bench.verify.security import clerk_scope, forged_identity, forgery, traversal
 
 Probe = Callable[[VerifyEnvironment], dict[str, Any]]
 
@@ -18,6 +18,8 @@ Probe = Callable[[VerifyEnvironment], dict[str, Any]]
 PROBES: dict[str, Probe] = {
     "traversal": traversal.probe,
     "forgery": forgery.probe,
+    "forged_identity": forged_identity.probe,
+    "clerk_scope": clerk_scope.probe,
 }
 
 
