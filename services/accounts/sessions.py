@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import delete, insert, select, text, update
 
 from services.accounts.models import refresh_tokens, session_families, session_revocations, staff_users
@@ -25,6 +26,8 @@ from services.accounts.tokens import hash_refresh_token, issue_access_token, new
 from shared.contracts.accounts import SessionsRevoked
 from shared.errors import DomainError
 from shared.unit_of_work import UnitOfWork
+
+log = structlog.get_logger(__name__)
 
 SESSION_EXPIRED = DomainError(401, "session_expired", None, "Session expirée.", "Session expired.")
 
@@ -129,6 +132,8 @@ async def refresh(uow: UnitOfWork, settings: AccountsSettings, refresh_token: st
         if presented is None or presented.family_revoked_at is not None or presented.revoked_at is not None:
             raise SESSION_EXPIRED
         if presented.used_at is not None:
+            # Someone holds a copy: whichever of the thief and the citizen came second, the session ends.
+            log.warning("refresh_token_reused", session_id=str(presented.family_id), audience=presented.audience)
             await _revoke(uow, presented.subject_id, [presented.family_id], every_session=False)
             await uow.commit()
             raise SESSION_EXPIRED
