@@ -115,7 +115,9 @@ async def portal_book(
             payload |= {"email": email or None, "phone": phone or None, "language": language}
             # Optional; appointments checks the NAM (format, check digit) and keeps only its keyed HMAC.
             payload |= {"birth_date": birth_date.strip() or None, "nam": nam.strip() or None}
-            answer = await proxy.call_json("appointments", "POST", "/appointments", payload)
+            # The client's address: appointments limits bookings without an account per address.
+            client_ip = request.client.host if request.client else ""
+            answer = await proxy.call_json("appointments", "POST", "/appointments", payload, client_ip=client_ip)
     except UpstreamUnavailable:
         return render(request, "portal/unavailable.html", status=503)
     if answer.status == 201:

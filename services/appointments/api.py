@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from services.appointments import front_desk, service
+from services.appointments import booking_sources, front_desk, service
 from services.appointments.calendar_file import appointment_ics
 from services.appointments.catalogue import authorise
 from services.appointments.history_api import nam_digester
@@ -43,6 +43,8 @@ async def secret(request: Request) -> bytes:
 
 Secret = Annotated[bytes, Depends(secret)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+# The address the gateway saw the request come from.
+ClientIp = Annotated[str | None, Header(alias="X-Client-Ip", max_length=100)]
 
 
 def booked_response(result: tuple[BookedAppointmentResponse, bool]) -> Response:
@@ -60,8 +62,10 @@ async def book_appointment(
     key: Secret,
     request: Request,
     idempotency_key: IdempotencyKey = None,
+    client_ip: ClientIp = None,
 ) -> Response:
     booking = service.from_anonymous(body, nam_digester(request).digest)
+    await booking_sources.admit(uow.engine, request.app.state.runtime.settings, client_ip)
     return booked_response(await service.book_appointment(uow, key, booking, idempotency_key))
 
 

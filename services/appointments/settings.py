@@ -1,4 +1,4 @@
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import DEV_SECRET, ServiceSettings
@@ -14,3 +14,8 @@ class AppointmentsSettings(ServiceSettings):
     # The accounts service's NAM key (ACCOUNTS_NAM_KEY), same value: a NAM typed in a booking made without an
     # account is kept only as the keyed HMAC accounts and verification compute, to match it in the history.
     nam_key: SecretStr = SecretStr(DEV_SECRET)
+    # Bookings without an account one client address may make in a clock hour (booking_sources): each sends
+    # messages to an address nobody proved. 0: no limit.
+    anonymous_bookings_per_source_per_hour: int = Field(default=30, ge=0)
+    # Addresses never limited, e.g. a load generator's (env: APPOINTMENTS_UNLIMITED_BOOKING_SOURCES='["127.0.0.1"]').
+    unlimited_booking_sources: frozenset[str] = frozenset()

@@ -37,7 +37,7 @@ def test_anonymous_booking_sends_exactly_one_confirmation_email(
     assert mail.recipients == [body["email"]]
     assert mail.subject == "Rendez-vous confirmé : Prise de sang, " + _fr_date(catalogue) + " à 10 h 30"
     # Booked without an account: the names typed never reach the address (issue 18, finding 6).
-    assert mail.body.startswith("Bonjour,\n")
+    assert mail.body.startswith("Bonjour,\r\n")
     assert "Marie" not in mail.body
     assert "Tremblay" not in mail.body
     assert "Heure : 10 h 30" in mail.body

@@ -39,7 +39,7 @@ def test_citizen_books_on_the_portal_and_sees_the_confirmation(
     [mail] = mail_sink.wait_for_recipient("lea.gagnon@example.org")
     assert mail.recipients == ["lea.gagnon@example.org"]
     # Booked without an account: the names typed never reach the address (issue 18, finding 6).
-    assert mail.body.startswith("Bonjour,\n")
+    assert mail.body.startswith("Bonjour,\r\n")
     assert "Gagnon" not in mail.body
 
 

@@ -6,6 +6,10 @@
 - Sign-up bombing: registrations with someone's existing address, each of which told its owner.
 - Book-and-cancel bombing: bookings without an account for someone else's address, each confirmed and
   cancelled by email, with names the attacker typed.
+- Spraying: bookings without an account from one client address to many mailboxes.
+
+The bookings come from loopback addresses of their own (127.0.0.2, 127.0.0.3): the checks' load from
+127.0.0.1 is exempt from the per-address limit (bench/verify/environment.py).
 """
 
 import time
@@ -27,8 +31,13 @@ REGISTRATION_ATTEMPTS = 12
 MAX_REGISTRATION_NOTICES = 5  # a few a day
 
 BOOK_AND_CANCEL_ROUNDS = 12
+BOOK_AND_CANCEL_SOURCE = "127.0.0.2"
 MAX_BOOKING_NOTICES = 8  # the limit (6 an hour) and a message for each of 2 consumers counting at once
 TYPED_FIRST_NAME, TYPED_LAST_NAME = "Gagnez", "Bitcoin-gratuit"
+
+SPRAY_BOOKINGS = 40
+SPRAY_SOURCE = "127.0.0.3"
+MAX_BOOKINGS_PER_SOURCE = 30  # an hour, without an account
 
 SETTLE_SECONDS = 3.0  # for late messages after the last request (delivery is asynchronous)
 
@@ -37,12 +46,19 @@ def probe(env: VerifyEnvironment) -> dict[str, Any]:
     guesses = _guesses_across_challenges(env)
     sign_ups = _registration_bombing(env)
     bookings = _book_and_cancel_bombing(env)
+    spray = _spraying_from_one_address(env)
     return {
-        "passed": guesses["passed"] and sign_ups["passed"] and bookings["passed"],
+        "passed": guesses["passed"] and sign_ups["passed"] and bookings["passed"] and spray["passed"],
         "code_guesses_across_challenges": guesses,
         "registration_attempt_bombing": sign_ups,
         "book_and_cancel_bombing": bookings,
+        "spraying_from_one_address": spray,
     }
+
+
+def _client_from(env: VerifyEnvironment, source: str) -> httpx.Client:
+    transport = httpx.HTTPTransport(local_address=source)
+    return httpx.Client(base_url=env.gateway, timeout=15, transport=transport)
 
 
 def _error_code(answer: httpx.Response) -> str:
@@ -176,7 +192,7 @@ def _book_and_cancel_bombing(env: VerifyEnvironment) -> dict[str, Any]:
     slot = env.clinics[0].catalogue.open_slot
     booked = cancelled = 0
     refusals: list[str] = []
-    with env.client() as client:
+    with _client_from(env, BOOK_AND_CANCEL_SOURCE) as client:
         for _ in range(BOOK_AND_CANCEL_ROUNDS):
             body = booking(slot, email=victim, first_name=TYPED_FIRST_NAME, last_name=TYPED_LAST_NAME)
             made = client.post("/api/appointments", json=body)
@@ -208,4 +224,27 @@ def _book_and_cancel_bombing(env: VerifyEnvironment) -> dict[str, Any]:
         "limit_required": MAX_BOOKING_NOTICES,
         "messages_with_typed_names": len(carrying_typed_text),
         "passed": received <= MAX_BOOKING_NOTICES and not carrying_typed_text,
+    }
+
+
+def _spraying_from_one_address(env: VerifyEnvironment) -> dict[str, Any]:
+    run = uuid.uuid4().hex[:8]
+    mailboxes = [f"sprayed.{run}.{n}@example.org" for n in range(SPRAY_BOOKINGS)]
+    slot = env.clinics[1].catalogue.open_slot
+    statuses: list[str] = []
+    with _client_from(env, SPRAY_SOURCE) as client:
+        for mailbox in mailboxes:
+            made = client.post("/api/appointments", json=booking(slot, email=mailbox))
+            statuses.append(f"{made.status_code} {_error_code(made)}" if made.status_code >= 400 else "201")
+            if made.status_code == 201:
+                env.secrets.add(made.json()["manage_token"])
+    accepted = statuses.count("201")
+    refused = [status for status in statuses if status != "201"]
+    refused_with_429 = refused and refused[0].startswith("429")
+    return {
+        "bookings_tried": SPRAY_BOOKINGS,
+        "accepted": accepted,
+        "limit_required": MAX_BOOKINGS_PER_SOURCE,
+        "refusals": sorted(set(refused)),
+        "passed": accepted <= MAX_BOOKINGS_PER_SOURCE and bool(refused_with_429),
     }

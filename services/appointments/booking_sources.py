@@ -1,0 +1,64 @@
+"""Bookings without an account, counted per client address (issue 18, finding 6).
+
+A booking without an account sends its confirmation, then its cancellation notice, to whatever address the
+booker typed: unlimited, a book-and-cancel loop was a mailing service (notifications also limit what one
+destination receives). One client address may make `anonymous_bookings_per_source_per_hour` of them in a
+clock hour; past that a 429 with Retry-After. Attempts count, refused or not: a loop gains nothing by
+failing. The address is the one the gateway saw (X-Client-Ip), kept as a keyed HMAC; a request without it
+did not come through the gateway and is not counted.
+"""
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.appointments.settings import AppointmentsSettings
+from shared.errors import DomainError
+
+COUNT = text("""
+INSERT INTO booking_sources (hour, source_hmac, bookings) VALUES (date_trunc('hour', now()), :source, 1)
+ON CONFLICT (hour, source_hmac) DO UPDATE SET bookings = booking_sources.bookings + 1
+RETURNING bookings, extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now()) AS seconds_left
+""")
+
+# Run when an address makes its first booking of the hour: the table keeps this hour and the last.
+PURGE = text("DELETE FROM booking_sources WHERE hour < date_trunc('hour', now()) - interval '1 hour'")
+
+
+def too_many_bookings(retry_after: timedelta) -> DomainError:
+    seconds = max(1, int(retry_after.total_seconds() + 0.999))
+    minutes = max(1, round(seconds / 60))
+    s = "s" if minutes > 1 else ""
+    return DomainError(
+        429,
+        "too_many_bookings",
+        None,
+        f"Trop de rendez-vous ont été pris sans compte depuis votre connexion. Réessayez dans {minutes} minute{s}, "
+        "ou connectez-vous à votre compte.",
+        f"Too many appointments were booked without an account from your connection. Please try again in {minutes} "
+        f"minute{s}, or log in to your account.",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def source_hmac(secret: bytes, client_ip: str) -> str:
+    return hmac.new(secret, b"booking-source:" + client_ip.encode(), hashlib.sha256).hexdigest()
+
+
+async def admit(engine: AsyncEngine, settings: AppointmentsSettings, client_ip: str | None) -> None:
+    """Counts a booking without an account from `client_ip`; raises too_many_bookings past the limit."""
+    if not client_ip:
+        return
+    limit = settings.anonymous_bookings_per_source_per_hour
+    if limit == 0 or client_ip in settings.unlimited_booking_sources:
+        return
+    secret = settings.secret_key.get_secret_value().encode()
+    async with engine.begin() as connection:
+        counted = (await connection.execute(COUNT, {"source": source_hmac(secret, client_ip)})).one()
+        if counted.bookings == 1:
+            await connection.execute(PURGE)
+    if counted.bookings > limit:
+        raise too_many_bookings(timedelta(seconds=float(counted.seconds_left)))

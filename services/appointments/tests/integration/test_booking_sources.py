@@ -1,0 +1,101 @@
+"""Bookings without an account are limited per client address (issue 18, finding 6): before, one address
+could book and cancel without end, each round sending two messages to any mailbox."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from sqlalchemy import text
+from starlette.middleware import Middleware
+
+from services.appointments.api import router
+from services.appointments.booking_fast_path import BookingFastPath
+from services.appointments.settings import AppointmentsSettings
+from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
+from shared.db import make_engine, make_sessionmaker
+from shared.http import create_service_app
+from shared.unit_of_work import UnitOfWork
+
+LIMIT = 3
+ATTACKER, NEIGHBOUR, LOAD = "203.0.113.7", "198.51.100.20", "127.0.0.1"
+
+
+@asynccontextmanager
+async def _no_lifespan(_app: object) -> AsyncIterator[None]:
+    yield
+
+
+async def _ready() -> dict[str, bool]:
+    return {}
+
+
+@pytest.fixture
+async def client(clean_databases) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+    """The service's routes behind its booking fast path, as main.create_app stacks them."""
+    engine = make_engine(clean_databases["appointments"])
+    sessions = make_sessionmaker(engine)
+    settings = AppointmentsSettings(
+        environment="test",
+        database_url=clean_databases["appointments"],
+        anonymous_bookings_per_source_per_hour=LIMIT,
+        unlimited_booking_sources=frozenset({LOAD}),
+    )
+    app = create_service_app("Appointments", _no_lifespan, _ready, [router])
+    app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings, engine=engine)
+    app.user_middleware.append(Middleware(BookingFastPath))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:
+        yield http, sessions
+    await engine.dispose()
+
+
+def _booking(slot: uuid.UUID) -> dict:
+    n = uuid.uuid4().hex[:8]
+    return {"slot_id": str(slot), "first_name": "Léa", "last_name": "Roy", "email": f"lea.{n}@example.org"}
+
+
+async def _book(http: httpx.AsyncClient, slot: uuid.UUID, source: str | None, **headers: str) -> httpx.Response:
+    sent = {"X-Client-Ip": source, **headers} if source else headers
+    return await http.post("/appointments", json=_booking(slot), headers=sent)
+
+
+async def test_one_address_books_only_so_many_an_hour_without_an_account(client):
+    http, sessions = client
+    slot = await _slot_with_seats(sessions, 100)
+    # Both the fast path (plain JSON) and FastAPI's route (with an Idempotency-Key) count.
+    answers = [await _book(http, slot, ATTACKER) for _ in range(2)]
+    answers.append(await _book(http, slot, ATTACKER, **{"Idempotency-Key": uuid.uuid4().hex}))
+    assert [a.status_code for a in answers] == [201] * LIMIT
+
+    for headers in ({}, {"Idempotency-Key": uuid.uuid4().hex}):
+        refused = await _book(http, slot, ATTACKER, **{"Accept-Language": "en", **headers})
+        assert refused.status_code == 429
+        assert 0 < int(refused.headers["Retry-After"]) <= 3600
+        [error] = refused.json()["errors"]
+        assert error["code"] == "too_many_bookings"
+        assert error["message"]["fr"].startswith("Trop de rendez-vous ont été pris sans compte")
+        assert refused.json()["detail"] == error["message"]["en"]
+
+    # Another address, a listed load generator, and a request that did not come through the gateway.
+    assert (await _book(http, slot, NEIGHBOUR)).status_code == 201
+    assert all([(await _book(http, slot, LOAD)).status_code == 201 for _ in range(LIMIT + 1)])
+    assert (await _book(http, slot, None)).status_code == 201
+
+
+async def test_the_address_is_kept_as_a_keyed_digest_for_two_hours_at_most(client):
+    http, sessions = client
+    slot = await _slot_with_seats(sessions, 10)
+    assert (await _book(http, slot, ATTACKER)).status_code == 201
+    async with sessions() as session:
+        rows = (await session.execute(text("SELECT source_hmac, bookings FROM booking_sources"))).all()
+        assert [row.bookings for row in rows] == [1]
+        assert ATTACKER not in rows[0].source_hmac
+        await session.execute(text("UPDATE booking_sources SET hour = hour - interval '3 hours'"))
+        await session.commit()
+    # The first booking of an address in an hour clears hours before the last.
+    assert (await _book(http, slot, NEIGHBOUR)).status_code == 201
+    async with sessions() as session:
+        left = (await session.execute(text("SELECT count(*) FROM booking_sources"))).scalar()
+    assert left == 1
