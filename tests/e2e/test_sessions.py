@@ -201,3 +201,18 @@ def test_the_portal_refreshes_an_expired_access_cookie_and_keeps_the_citizen_sig
         browser.cookies.delete("access_token")
         again = browser.get("/account")
         assert again.status_code == 200, again.headers.get("location")
+
+
+def test_a_gateway_that_starts_after_a_logout_refuses_that_session_s_tokens(
+    client: httpx.Client, system: Supervisor, mail_sink: MailSink
+):
+    _, tokens = _citizen(client, mail_sink)
+    assert client.post("/api/sessions/logout", json={"refresh_token": tokens["refresh_token"]}).status_code == 204
+    _refused_soon(lambda: client.get("/api/me", headers=_bearer(tokens)))
+
+    system.kill("gateway")  # what it heard is gone: the new process asks accounts
+    system.restart("gateway")
+    system.wait_ready("gateway", path="/readyz")
+
+    with httpx.Client(base_url=system.config.url("gateway"), timeout=10) as fresh:
+        assert fresh.get("/api/me", headers=_bearer(tokens)).status_code == 401
