@@ -79,6 +79,7 @@ async def citizen_session(request: Request) -> tuple[Principal | None, Refreshed
         return None, None
     if principal.audience != "citizen":
         return None, None
+    request.state.session_refreshed = True
     return principal, Refreshed(_cookies(request), tokens)
 
 

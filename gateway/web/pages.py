@@ -19,7 +19,9 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         {
             "t": TEXTS[lang],
             "lang": lang,
-            "signed_in": request.app.state.cookies.citizen_access in request.cookies,
+            # Or signed in again by this very request (account_pages.citizen_session refreshed the session).
+            "signed_in": request.app.state.cookies.citizen_access in request.cookies
+            or getattr(request.state, "session_refreshed", False),
             "csrf_input": csrf_input(request),
             **context,
         },

@@ -191,6 +191,7 @@ def test_the_portal_refreshes_an_expired_access_cookie_and_keeps_the_citizen_sig
         page = browser.get("/account")
         assert page.status_code == 200, page.headers.get("location")
         assert me["first_name"] in page.text
+        assert 'action="/account/logout"' in page.text  # the header shows the citizen signed in
         set_cookies = page.headers.get_list("set-cookie")
         assert any(c.startswith("access_token=") for c in set_cookies), set_cookies
         assert any(c.startswith("refresh_token=") for c in set_cookies), set_cookies
