@@ -61,9 +61,10 @@ def _app() -> Any:
     @router.post("/insert")
     async def insert() -> None:
         # What SQLAlchemy raises for a failed INSERT, parameters and the driver's DETAIL in its message.
-        orig = Exception(f'duplicate key value\nDETAIL:  Key (email)=({SECRET_PARAMETERS[0]}) already exists.')
+        orig = Exception(f"duplicate key value\nDETAIL:  Key (email)=({SECRET_PARAMETERS[0]}) already exists.")
         orig.sqlstate = "23505"  # type: ignore[attr-defined]
-        raise DBAPIError("INSERT INTO accounts (email, phone, nam, hash) VALUES ($1, $2, $3, $4)", SECRET_PARAMETERS, orig)
+        statement = "INSERT INTO accounts (email, phone, nam, hash) VALUES ($1, $2, $3, $4)"
+        raise DBAPIError(statement, SECRET_PARAMETERS, orig)
 
     app = create_service_app("Limits", _no_lifespan, _ready, [router], max_body_bytes=LIMIT)
     app.user_middleware.append(Middleware(_FastPath))
@@ -80,7 +81,8 @@ def _refusal(response: httpx.Response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     body = response.json()
     assert body["errors"][0]["code"] == code
-    assert body["errors"][0]["message"]["fr"] and body["errors"][0]["message"]["en"]
+    assert body["errors"][0]["message"]["fr"]
+    assert body["errors"][0]["message"]["en"]
     assert body["detail"] == body["errors"][0]["message"]["fr"]
 
 
@@ -125,6 +127,7 @@ async def test_a_crash_answers_500_and_logs_no_statement_parameters(client: http
     text = logged.out + logged.err
     for secret in SECRET_PARAMETERS:
         assert secret not in text
-    assert "INSERT" not in text and "parameters" not in text
+    assert "INSERT" not in text
+    assert "parameters" not in text
     line = next(json.loads(raw) for raw in logged.out.splitlines() if "unhandled_error" in raw)
-    assert line["error"] == "DBAPIError" and line["sqlstate"] == "23505"
+    assert (line["error"], line["sqlstate"]) == ("DBAPIError", "23505")
