@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.verify.environment import VerifyEnvironment
-from bench.verify.security import clerk_scope, forged_identity, forgery, traversal
+from bench.verify.security import clerk_scope, forged_identity, forgery, sessions, traversal
 
 Probe = Callable[[VerifyEnvironment], dict[str, Any]]
 
@@ -20,6 +20,7 @@ PROBES: dict[str, Probe] = {
     "forgery": forgery.probe,
     "forged_identity": forged_identity.probe,
     "clerk_scope": clerk_scope.probe,
+    "sessions": sessions.probe,
 }
 
 
