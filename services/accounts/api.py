@@ -49,8 +49,8 @@ async def register_account(body: RegisterAccountRequest, uow: UoW, d: D) -> Chal
 
 
 @router.post("/codes/{challenge_id}/resend", status_code=status.HTTP_202_ACCEPTED)
-async def resend_code(challenge_id: uuid.UUID, uow: UoW, account_id: OptionalCitizen) -> ChallengeResponse:
-    return await service.resend_code(uow, challenge_id, account_id)
+async def resend_code(challenge_id: uuid.UUID, uow: UoW, d: D, account_id: OptionalCitizen) -> ChallengeResponse:
+    return await service.resend_code(uow, d, challenge_id, account_id)
 
 
 @router.post("/sessions")

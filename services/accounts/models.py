@@ -84,6 +84,21 @@ session_families = Table(
     Column("revoked_at", DateTime(timezone=True)),
 )
 
+# A challenge asked for where nothing can be proven (a reset without an account, a registration with a taken
+# or a staff address): kept so that resending its code answers as for a pending change. The contact typed may
+# be anybody's, so it is encrypted, with a keyed HMAC to erase it when its owner's account is deleted.
+decoy_challenges = Table(
+    "decoy_challenges",
+    metadata,
+    Column("challenge_id", Uuid, primary_key=True),
+    Column("account_id", Uuid, nullable=False, index=True),  # as verification knows the decoy
+    Column("purpose", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("destination_encrypted", Text, nullable=False),
+    Column("destination_hmac", Text, nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,

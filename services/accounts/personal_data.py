@@ -1,7 +1,9 @@
-"""Protection of the NAM at rest: encrypted for display, keyed HMAC for linking. Never logged."""
+"""Protection of the NAM at rest: encrypted for display, keyed HMAC for linking. Never logged. Also of the
+contacts typed for decoy challenges (service.py), which may be anybody's."""
 
 import base64
 import hashlib
+import hmac
 from datetime import date
 
 from cryptography.fernet import Fernet
@@ -14,6 +16,19 @@ class NamVault:
         raw = key.encode()
         self._hmac_key = hashlib.sha256(b"nam-hmac:" + raw).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"nam-encryption:" + raw).digest()))
+        self._contact_hmac_key = hashlib.sha256(b"contact-hmac:" + raw).digest()
+        self._contact_fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"contact-encryption:" + raw).digest()))
+
+    def protect_contact(self, contact: str) -> tuple[str, str]:
+        """(ciphertext, lookup hmac) of an email address (any case) or phone number, under keys of their own."""
+        ciphertext = self._contact_fernet.encrypt(contact.encode()).decode()
+        return ciphertext, self.contact_hmac(contact)
+
+    def contact_hmac(self, contact: str) -> str:
+        return hmac.new(self._contact_hmac_key, contact.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+    def reveal_contact(self, ciphertext: str) -> str:
+        return self._contact_fernet.decrypt(ciphertext.encode()).decode()
 
     def protect(self, nam: str | None) -> tuple[str | None, str | None]:
         """(ciphertext, lookup hmac) of a NAM, or (None, None)."""

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from services.accounts import account_links, domain, login_statements, sessions
 from services.accounts.models import (
     accounts,
+    decoy_challenges,
     dependants,
     login_failures,
     pending_changes,
@@ -64,7 +65,8 @@ class Deps:
 
 
 def _masked(channel: str, destination: str) -> str:
-    return domain.mask_email(destination) if channel == "email" else domain.mask_phone(destination)
+    # In lower case: the address as stored and as typed may differ in case, which would tell them apart.
+    return domain.mask_email(destination.lower()) if channel == "email" else domain.mask_phone(destination)
 
 
 def _primary_channel(row: Any) -> tuple[str, str]:
@@ -99,21 +101,48 @@ def _request_code(
 DECOY_ACCOUNTS = uuid.UUID("5b0c8e52-3f1d-4a8e-9c57-2d6f0e1a7b94")
 
 
-def _request_decoy(
-    uow: UnitOfWork, purpose: str, channel: str, destination: str, account_id: uuid.UUID | None = None
+async def _request_decoy(
+    uow: UnitOfWork,
+    deps: Deps,
+    purpose: str,
+    channel: str,
+    destination: str,
+    account_id: uuid.UUID | None = None,
+    resend_of: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """A challenge where no account can be proven: verification answers for its id like any other (status,
-    wrong codes, limits) but no code passes it and nothing is sent, so its id tells nothing either."""
+    wrong codes, limits) but no code passes it and nothing is sent, so its id tells nothing either. Kept
+    (decoy_challenges) so that a resend answers as a pending change's does."""
     challenge_id = uuid.uuid4()
+    decoy_account = account_id or uuid.uuid5(DECOY_ACCOUNTS, f"{channel}:{destination}")
     uow.publish(
         CodeRequested(
             request_id=challenge_id,
-            account_id=account_id or uuid.uuid5(DECOY_ACCOUNTS, f"{channel}:{destination}"),
+            account_id=decoy_account,
             purpose=purpose,  # type: ignore[arg-type]
             channel=channel,  # type: ignore[arg-type]
             destination=destination,
             language="fr",  # nothing is sent
+            resend_of=resend_of,
             decoy=True,
+        )
+    )
+    if resend_of is not None:
+        await uow.session.execute(
+            update(decoy_challenges)
+            .where(decoy_challenges.c.challenge_id == resend_of)
+            .values(challenge_id=challenge_id)
+        )
+        return challenge_id
+    encrypted, digest = deps.vault.protect_contact(destination)
+    await uow.session.execute(
+        insert(decoy_challenges).values(
+            challenge_id=challenge_id,
+            account_id=decoy_account,
+            purpose=purpose,
+            channel=channel,
+            destination_encrypted=encrypted,
+            destination_hmac=digest,
         )
     )
     return challenge_id
@@ -142,7 +171,7 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
                     channel="email", destination=staff_email, language=request.language, staff_account=True
                 )
             )
-            challenge_id = _request_decoy(uow, "activate_account", channel, destination, uuid.uuid4())
+            challenge_id = await _request_decoy(uow, deps, "activate_account", channel, destination, uuid.uuid4())
             await uow.commit()
             return ChallengeResponse(
                 challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination), warnings=warnings
@@ -164,7 +193,7 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
                 )
             )
             # A new registration's account id is new too.
-            challenge_id = _request_decoy(uow, "activate_account", channel, destination, uuid.uuid4())
+            challenge_id = await _request_decoy(uow, deps, "activate_account", channel, destination, uuid.uuid4())
             await uow.commit()
             return ChallengeResponse(
                 challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination), warnings=warnings
@@ -215,7 +244,9 @@ async def _staff_email(uow: UnitOfWork, email: str) -> str | None:
     return found.scalar()
 
 
-async def resend_code(uow: UnitOfWork, challenge_id: uuid.UUID, account_id: uuid.UUID | None) -> ChallengeResponse:
+async def resend_code(
+    uow: UnitOfWork, deps: Deps, challenge_id: uuid.UUID, account_id: uuid.UUID | None
+) -> ChallengeResponse:
     """A new code for a pending change; the verification service keeps the old try budget."""
     async with uow:
         query = (
@@ -227,7 +258,7 @@ async def resend_code(uow: UnitOfWork, challenge_id: uuid.UUID, account_id: uuid
             query = query.where(pending_changes.c.account_id == account_id)
         pending = (await uow.session.execute(query.with_for_update(of=pending_changes))).first()
         if pending is None:
-            raise domain.NOT_FOUND
+            return await _resend_decoy(uow, deps, challenge_id, account_id)
         new_id = uuid.uuid4()
         uow.publish(
             CodeRequested(
@@ -247,6 +278,24 @@ async def resend_code(uow: UnitOfWork, challenge_id: uuid.UUID, account_id: uuid
     return ChallengeResponse(
         challenge_id=new_id, channel=pending.channel, sent_to=_masked(pending.channel, pending.destination)
     )
+
+
+async def _resend_decoy(
+    uow: UnitOfWork, deps: Deps, challenge_id: uuid.UUID, account_id: uuid.UUID | None
+) -> ChallengeResponse:
+    """Within resend_code's unit of work: a decoy's code is "sent again" as a pending change's would be."""
+    query = select(decoy_challenges).where(decoy_challenges.c.challenge_id == challenge_id)
+    if account_id is not None:
+        query = query.where(decoy_challenges.c.account_id == account_id)
+    decoy = (await uow.session.execute(query.with_for_update())).first()
+    if decoy is None:
+        raise domain.NOT_FOUND
+    destination = deps.vault.reveal_contact(decoy.destination_encrypted)
+    new_id = await _request_decoy(
+        uow, deps, decoy.purpose, decoy.channel, destination, decoy.account_id, resend_of=challenge_id
+    )
+    await uow.commit()
+    return ChallengeResponse(challenge_id=new_id, channel=decoy.channel, sent_to=_masked(decoy.channel, destination))
 
 
 async def apply_passed_challenge(uow: UnitOfWork, deps: Deps, event: ChallengePassed) -> None:
@@ -369,7 +418,7 @@ async def request_password_reset(uow: UnitOfWork, deps: Deps, identifier: str, n
     async with uow:
         account = await _find_by_identifier(uow, identifier)
         if account is None or account.status != "active":
-            challenge_id = _request_decoy(uow, "reset_password", channel, typed)
+            challenge_id = await _request_decoy(uow, deps, "reset_password", channel, typed)
             await uow.commit()
             return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, typed))
         destination = account.email if channel == "email" else account.phone
@@ -463,7 +512,7 @@ async def request_sensitive_change(
                     channel="email", destination=staff_email, language=account.language, staff_account=True
                 )
             )
-            challenge_id = _request_decoy(uow, purpose, channel, destination, account_id)
+            challenge_id = await _request_decoy(uow, deps, purpose, channel, destination, account_id)
             await uow.commit()
             return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=_masked(channel, destination))
         challenge_id = _request_code(uow, account_id, purpose, channel, destination, account.language)
@@ -624,6 +673,12 @@ async def delete_account(uow: UnitOfWork, deps: Deps, account_id: uuid.UUID, pas
             ).scalars()
         )
         await uow.session.execute(delete(pending_changes).where(pending_changes.c.account_id == account_id))
+        contacts = [deps.vault.contact_hmac(c) for c in (account.email, account.phone) if c]
+        await uow.session.execute(
+            delete(decoy_challenges).where(
+                or_(decoy_challenges.c.account_id == account_id, decoy_challenges.c.destination_hmac.in_(contacts))
+            )
+        )
         await sessions.end_every_session(uow, account_id)
         await uow.session.execute(delete(session_families).where(session_families.c.subject_id == account_id))
         await uow.session.execute(delete(login_failures).where(login_failures.c.key == f"account:{account_id}"))

@@ -7,10 +7,10 @@
   starts from a clean address count (the attacker has as many addresses as needed, and the address limit
   must not hide a missing account limit); a forged X-Forwarded-For must not be what the tries are counted
   against.
-- Enumeration: a reset, a registration, the status of the challenge each answers with, and a series of
-  logins, for an address with a citizen account, an address without one and a staff member's address. The
-  attack succeeds when the answers differ in status or JSON shape (the challenge ids, instants and masked
-  destinations aside: a mask's form is compared, not its letters).
+- Enumeration: a reset, a registration, the status of the challenge each answers with, a resend of the
+  reset's code, and a series of logins, for an address with a citizen account, an address without one and
+  a staff member's address. The attack succeeds when the answers differ in status or JSON shape (the
+  challenge ids, instants and masked destinations aside: a mask's form is compared, not its letters).
 
 Everything is done to people made for the probe, and the address counts are cleared at the end, so the
 lockouts disturb no other probe.
@@ -245,6 +245,13 @@ def _enumeration(env: VerifyEnvironment) -> dict[str, dict[str, Any]]:
             results[name] = {"answers": seen, "passed": _same(seen)}
             statuses = {who: _challenge_status(client, answer) for who, answer in answers.items()}
             results[f"{name}_challenge_status"] = {"answers": statuses, "passed": _same(statuses)}
+        resends = {
+            who: _answer(client.post(f"/api/codes/{answer.json()['challenge_id']}/resend", json={}))
+            if answer.status_code == 202
+            else {"status": None}
+            for who, answer in resets.items()
+        }
+        results["reset_code_resent"] = {"answers": resends, "passed": _same(resends)}
 
         _clear_address_counts(env)
         citizen_logins = {

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.accounts import service
-from services.accounts.models import accounts, staff_users
+from services.accounts.models import accounts, decoy_challenges, staff_users
 from services.accounts.passwords import PasswordHashing
 from services.accounts.personal_data import NamVault
 from services.accounts.schemas import ChallengeResponse, RegisterAccountRequest
@@ -24,6 +24,7 @@ from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
 from shared.contracts.accounts import CodeRequested, RegistrationAttemptedOnExistingAccount
 from shared.db import make_engine, make_sessionmaker
+from shared.errors import DomainError
 from shared.outbox import outbox_table
 from shared.unit_of_work import UnitOfWork
 
@@ -44,6 +45,7 @@ async def sessions(clean_databases: dict[str, str]) -> AsyncIterator[async_sessi
 
 
 async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
+    password_hash = await DEPS.hashing.hash(PASSWORD)
     async with sessions() as session:
         await session.execute(
             insert(accounts).values(
@@ -56,7 +58,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
                 email="Sophie.Roy@example.org",
                 phone="+15145550111",
                 language="en",
-                password_hash="not-a-real-hash",
+                password_hash=password_hash,
             )
         )
         await session.execute(
@@ -136,7 +138,7 @@ async def test_registering_with_a_taken_or_a_staff_address_answers_like_a_new_re
 
     assert shape(new) == {"channel": "email", "sent_to": "c***@example.org", "warnings": []}
     assert shape(taken) == {"channel": "email", "sent_to": "s***@example.org", "warnings": []}
-    assert shape(staff) == {"channel": "email", "sent_to": "C***@clinique.example", "warnings": []}
+    assert shape(staff) == {"channel": "email", "sent_to": "c***@clinique.example", "warnings": []}
 
     requests = {uuid.UUID(event["request_id"]): event for event in await published(sessions, CodeRequested)}
     assert {a.challenge_id: requests[a.challenge_id]["decoy"] for a in (new, taken, staff)} == {
@@ -152,3 +154,38 @@ async def test_registering_with_a_taken_or_a_staff_address_answers_like_a_new_re
     async with sessions() as session:
         emails = set((await session.execute(select(accounts.c.email))).scalars())
     assert emails == {"Sophie.Roy@example.org", "claire.t@example.org"}
+
+
+async def test_resending_a_decoy_code_answers_as_for_a_pending_change_and_deletion_erases_it(sessions):
+    await seed(sessions)
+    existing = await reset(sessions, "sophie.roy@example.org")
+    unknown = await reset(sessions, "sylvie.roy@example.org")
+    taken = await service.register_account(UnitOfWork(sessions), DEPS, registration("sophie.roy@example.org"))
+
+    resent = {
+        name: await service.resend_code(UnitOfWork(sessions), DEPS, answer.challenge_id, None)
+        for name, answer in (("existing", existing), ("unknown", unknown), ("taken", taken))
+    }
+    assert shape(resent["existing"]) == shape(resent["unknown"]) == shape(resent["taken"]) == shape(existing)
+    requests = {uuid.UUID(event["request_id"]): event for event in await published(sessions, CodeRequested)}
+    assert requests[resent["unknown"].challenge_id]["resend_of"] == str(unknown.challenge_id)
+    assert requests[resent["unknown"].challenge_id]["decoy"] is True
+    assert requests[resent["unknown"].challenge_id]["destination"] == "sylvie.roy@example.org"
+    # The new id resends again, the old one no more, as with a pending change.
+    again = await service.resend_code(UnitOfWork(sessions), DEPS, resent["unknown"].challenge_id, None)
+    assert shape(again) == shape(existing)
+    for spent in (unknown.challenge_id, existing.challenge_id, uuid.uuid4()):
+        with pytest.raises(DomainError) as refused:
+            await service.resend_code(UnitOfWork(sessions), DEPS, spent, None)
+        assert refused.value.status == 404
+
+    # The typed addresses are kept encrypted, and erased with their owner's account.
+    async with sessions() as session:
+        stored = (await session.execute(select(decoy_challenges))).all()
+        owner = (await session.execute(select(accounts.c.id))).scalar_one()
+    assert len(stored) == 2
+    assert not any("@" in row.destination_encrypted for row in stored)
+    await service.delete_account(UnitOfWork(sessions), DEPS, owner, PASSWORD)
+    async with sessions() as session:
+        left = (await session.execute(select(decoy_challenges.c.destination_encrypted))).scalars().all()
+    assert [DEPS.vault.reveal_contact(value) for value in left] == ["sylvie.roy@example.org"]
