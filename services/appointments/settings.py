@@ -15,7 +15,9 @@ class AppointmentsSettings(ServiceSettings):
     # account is kept only as the keyed HMAC accounts and verification compute, to match it in the history.
     nam_key: SecretStr = SecretStr(DEV_SECRET)
     # Bookings without an account one client address may make in a clock hour (booking_sources): each sends
-    # messages to an address nobody proved. 0: no limit.
-    anonymous_bookings_per_source_per_hour: int = Field(default=30, ge=0)
+    # messages to an address nobody proved. 0: no limit. Generous on purpose: citizens on a mobile carrier's
+    # network share public addresses (carrier-grade NAT), and a rush morning must not refuse them; the
+    # per-destination limits in notifications are what protect an address from being flooded.
+    anonymous_bookings_per_source_per_hour: int = Field(default=120, ge=0)
     # Addresses never limited, e.g. a load generator's (env: APPOINTMENTS_UNLIMITED_BOOKING_SOURCES='["127.0.0.1"]').
     unlimited_booking_sources: frozenset[str] = frozenset()

@@ -35,9 +35,9 @@ BOOK_AND_CANCEL_SOURCE = "127.0.0.2"
 MAX_BOOKING_NOTICES = 8  # the limit (6 an hour) and a message for each of 2 consumers counting at once
 TYPED_FIRST_NAME, TYPED_LAST_NAME = "Gagnez", "Bitcoin-gratuit"
 
-SPRAY_BOOKINGS = 40
+SPRAY_BOOKINGS = 130
 SPRAY_SOURCE = "127.0.0.3"
-MAX_BOOKINGS_PER_SOURCE = 30  # an hour, without an account
+MAX_BOOKINGS_PER_SOURCE = 120  # an hour, without an account
 
 SETTLE_SECONDS = 3.0  # for late messages after the last request (delivery is asynchronous)
 
