@@ -370,8 +370,9 @@ async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, cl
     settings = deps.settings
     ip = _ip_limit(settings, client_ip)
     kind, value = domain.login_identifier(identifier)
-    # An unreadable phone number names no account, but its tries are counted all the same.
-    unknown_key = f"identifier:{kind}:{value or identifier.strip().lower()}"
+    # An unreadable phone number names no account, but its tries are counted all the same; by a keyed HMAC,
+    # as what was typed may be anybody's address.
+    unknown_key = f"identifier:{deps.vault.contact_hmac(value or identifier)}"
 
     def limits(account: Any) -> list[login_statements.Limit]:
         return [ip, _subject_limit(settings, f"account:{account['id']}" if account is not None else unknown_key)]
@@ -704,7 +705,10 @@ async def staff_log_in(uow: UnitOfWork, deps: Deps, email: str, password: str, c
     def limits(staff: Any) -> list[login_statements.Limit]:
         return [
             ip,
-            _subject_limit(settings, f"staff:{staff['id']}" if staff is not None else f"staff-identifier:{lowered}"),
+            _subject_limit(
+                settings,
+                f"staff:{staff['id']}" if staff is not None else f"staff-identifier:{deps.vault.contact_hmac(lowered)}",
+            ),
         ]
 
     async with pooled_driver_connection(uow.engine) as pooled:

@@ -165,6 +165,11 @@ async def test_an_unknown_identifier_is_refused_after_as_many_tries_as_an_accoun
     unknown_staff = await sequence(lambda n: staff_try(sessions, deps, "nul@clinique.example", WRONG, f"10.5.0.{n}"))
 
     assert existing == unknown == unknown_phone == staff == unknown_staff == [401] * FREE + [429, 429]
+    # Counted by a keyed HMAC of what was typed, which may be anybody's address: never the address itself.
+    async with sessions() as session:
+        keys = " ".join((await session.execute(select(login_failures.c.key))).scalars())
+    for typed in ("personne@example.org", "5145550199", "nul@clinique.example", "existe@example.org"):
+        assert typed not in keys
 
 
 async def test_the_address_limit_still_holds_across_accounts_and_a_success_gives_its_try_back(sessions, deps):
