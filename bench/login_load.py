@@ -5,6 +5,7 @@ how much of the cores the login path leaves to argon2 (threads, database, token 
 """
 
 import asyncio
+import itertools
 import threading
 import time
 from typing import Any
@@ -17,7 +18,7 @@ from services.accounts.settings import AccountsSettings
 from shared.devstack.mail_sink import MailSink
 from tests.e2e.accounts_flow import PASSWORD, active_account
 
-LOGIN_EMAIL = "bench.login@example.org"
+LOGIN_EMAIL = "bench.login.{n}@example.org"
 JSON_HEADERS = {"content-type": "application/json"}
 
 
@@ -51,18 +52,24 @@ def argon2_ceiling(seconds: float) -> dict[str, Any]:
     return {"threads": threads, "per_s": round(sum(counts) / (time.perf_counter() - started), 1)}
 
 
-def create_account(gateway_url: str, sink: MailSink) -> None:
+def create_accounts(gateway_url: str, sink: MailSink, count: int) -> list[str]:
+    """One account per worker: accounts reserve each login try before argon2 checks it, and more than a few
+    at once on one account are refused as guessing would be (ACCOUNTS_LOGIN_FAILURES_BEFORE_DELAY)."""
+    emails = [LOGIN_EMAIL.format(n=n) for n in range(count)]
     with httpx.Client(base_url=gateway_url, timeout=10) as client:
-        active_account(client, sink, LOGIN_EMAIL)
+        for email in emails:
+            active_account(client, sink, email)
+    return emails
 
 
 async def login_run(session: Any, gateway_url: str, sink: MailSink, concurrency: int, seconds: float) -> dict[str, Any]:
-    await asyncio.to_thread(create_account, gateway_url, sink)
+    emails = await asyncio.to_thread(create_accounts, gateway_url, sink, concurrency)
     # Measured before and after the logins and averaged: the machine's pace drifts within a run.
     before = await asyncio.to_thread(argon2_ceiling, min(5.0, seconds) / 2)
-    body = f'{{"identifier": "{LOGIN_EMAIL}", "password": "{PASSWORD}"}}'.encode()
+    bodies = itertools.cycle([f'{{"identifier": "{email}", "password": "{PASSWORD}"}}'.encode() for email in emails])
 
     async def log_in() -> str | None:
+        body = next(bodies)
         async with session.post(gateway_url + "/api/sessions", data=body, headers=JSON_HEADERS) as response:
             await response.read()
             return None if response.status == 200 else f"http {response.status}"
