@@ -4,8 +4,10 @@ The correlation id enters at the gateway (X-Correlation-ID), follows the request
 service, is copied into every event envelope it writes, and is re-bound by consumers.
 """
 
+import json
 import logging
 import sys
+import traceback
 import uuid
 from collections.abc import MutableMapping
 from typing import Any
@@ -28,6 +30,45 @@ def _redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMap
     return event_dict
 
 
+def exception_summary(exc: BaseException) -> dict[str, Any]:
+    """An exception as a log may hold it: its type, PostgreSQL's error code and constraint, and where it was
+    raised, never its message. A database error's message carries the failed statement's DETAIL (row
+    values), asyncpg's names the value it could not encode, and a message of our own may quote the input."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    summary: dict[str, Any] = {
+        "error": type(exc).__name__,
+        "where": [f"{'/'.join(f.filename.rsplit('/', 2)[-2:])}:{f.lineno} {f.name}" for f in frames[-6:]],
+    }
+    cause: BaseException | None = exc
+    while cause is not None:  # SQLAlchemy wraps the driver's error: its code sits on the original
+        if sqlstate := getattr(cause, "sqlstate", None):
+            summary["sqlstate"] = sqlstate
+            summary["constraint"] = getattr(cause, "constraint_name", None)
+            break
+        cause = getattr(cause, "orig", None) or cause.__cause__
+    return summary
+
+
+def _exception_without_values(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """In place of structlog's format_exc_info, which renders the traceback with every message in it."""
+    exc_info = event_dict.pop("exc_info", None)
+    if exc_info:
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        exc = exc_info if isinstance(exc_info, BaseException) else exc_info[1]
+        if exc is not None:
+            event_dict["exception"] = exception_summary(exc)
+    return event_dict
+
+
+class _ValuelessFormatter(logging.Formatter):
+    """For the standard library's loggers (uvicorn, asyncio, aio-pika): an exception as exception_summary
+    gives it, not its traceback with messages."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's own name
+        return json.dumps({"exception": exception_summary(ei[1])}) if ei and ei[1] is not None else ""
+
+
 class _CurrentStdout:
     """Writes to whatever sys.stdout is now (test runners swap it), not the one seen at start-up."""
 
@@ -40,6 +81,8 @@ class _CurrentStdout:
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=_CurrentStdout(), level=level.upper(), force=True)  # type: ignore[arg-type]
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_ValuelessFormatter("%(message)s"))
     for noisy in ("aiormq", "aio_pika", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
@@ -48,7 +91,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact,
-            structlog.processors.format_exc_info,
+            _exception_without_values,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

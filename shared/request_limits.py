@@ -16,14 +16,13 @@ innermost all read bodies through this limit.
 """
 
 import json
-import traceback
-from typing import Any
 
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import MESSAGES
+from shared.logging import exception_summary
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 log = structlog.get_logger()
@@ -81,17 +80,7 @@ def _url_field_with_nul(scope: Scope) -> str | None:
 
 def log_unhandled(exc: BaseException) -> None:
     """Type, SQLSTATE, constraint and frames: enough to find the bug, nothing a request carried."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = [f"{'/'.join(frame.filename.rsplit('/', 2)[-2:])}:{frame.lineno} {frame.name}" for frame in frames[-6:]]
-    details: dict[str, Any] = {"error": type(exc).__name__, "where": where}
-    cause: BaseException | None = exc
-    while cause is not None:  # SQLAlchemy wraps the driver's error: its code sits on the original
-        if sqlstate := getattr(cause, "sqlstate", None):
-            details["sqlstate"] = sqlstate
-            details["constraint"] = getattr(cause, "constraint_name", None)
-            break
-        cause = getattr(cause, "orig", None) or cause.__cause__
-    log.error("unhandled_error", **details)
+    log.error("unhandled_error", **exception_summary(exc))
 
 
 class RequestLimits:

@@ -3,12 +3,14 @@ oversized bodies (declared or streamed, read by a route or by a pure-ASGI fast p
 crash whose exception carries a failed statement's parameters."""
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi import APIRouter, Request
 from sqlalchemy.exc import DBAPIError
 from starlette.middleware import Middleware
@@ -131,3 +133,20 @@ async def test_a_crash_answers_500_and_logs_no_statement_parameters(client: http
     assert "parameters" not in text
     line = next(json.loads(raw) for raw in logged.out.splitlines() if "unhandled_error" in raw)
     assert (line["error"], line["sqlstate"]) == ("DBAPIError", "23505")
+
+
+def test_a_logged_exception_carries_no_message_whoever_logs_it(capsys) -> None:
+    configure_logging("limits-test")
+    orig = Exception(f"invalid input for query argument $1: '{SECRET_PARAMETERS[0]}'")
+    failure = DBAPIError("INSERT INTO accounts (email) VALUES ($1)", SECRET_PARAMETERS[:1], orig)
+    for log in (structlog.get_logger().exception, logging.getLogger("uvicorn.error").exception):
+        try:
+            raise failure
+        except DBAPIError:
+            log("event_failed")
+    out = capsys.readouterr().out
+    assert out.count("event_failed") == 2
+    assert out.count('"error": "DBAPIError"') + out.count('"error":"DBAPIError"') == 2
+    for secret in SECRET_PARAMETERS:
+        assert secret not in out
+    assert "INSERT" not in out
