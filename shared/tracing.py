@@ -89,7 +89,10 @@ class TracingMiddleware:
             if name in (b"traceparent", b"tracestate")
         }
         method = scope["method"]
-        with tracer.start_as_current_span(method, context=_propagator.extract(carrier), kind=SpanKind.SERVER) as span:
+        # No exception event on the span: its message can hold a failed statement's values (shared/logging.py).
+        with tracer.start_as_current_span(
+            method, context=_propagator.extract(carrier), kind=SpanKind.SERVER, record_exception=False
+        ) as span:
             status = 500
 
             async def send_with_status(message: dict[str, Any]) -> None:
@@ -137,7 +140,9 @@ def publish_span(routing_key: str, envelope_json: str) -> Iterator[dict[str, str
         return
     stored = orjson.loads(envelope_json)
     parent = _propagator.extract({k: stored[k] for k in _TRACE_FIELDS if isinstance(stored.get(k), str)})
-    with tracer.start_as_current_span(f"publish {routing_key}", context=parent, kind=SpanKind.PRODUCER) as span:
+    with tracer.start_as_current_span(
+        f"publish {routing_key}", context=parent, kind=SpanKind.PRODUCER, record_exception=False
+    ) as span:
         span.set_attribute("messaging.system", "rabbitmq")
         span.set_attribute("messaging.destination.name", routing_key)
         headers: dict[str, str] = {}
@@ -160,7 +165,7 @@ def consume_span(routing_key: str, headers: Mapping[str, Any] | None) -> Iterato
         if isinstance(value, str):
             carrier[name] = value
     with tracer.start_as_current_span(
-        f"process {routing_key}", context=_propagator.extract(carrier), kind=SpanKind.CONSUMER
+        f"process {routing_key}", context=_propagator.extract(carrier), kind=SpanKind.CONSUMER, record_exception=False
     ) as span:
         span.set_attribute("messaging.system", "rabbitmq")
         span.set_attribute("messaging.destination.name", routing_key)
