@@ -10,7 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.verify.environment import VerifyEnvironment
-from bench.verify.security import clerk_scope, codes_and_messages, forged_identity, forgery, sessions, traversal
+from bench.verify.security import (
+    clerk_scope,
+    codes_and_messages,
+    forged_identity,
+    forgery,
+    guessing,
+    sessions,
+    traversal,
+)
 
 Probe = Callable[[VerifyEnvironment], dict[str, Any]]
 
@@ -22,6 +30,7 @@ PROBES: dict[str, Probe] = {
     "clerk_scope": clerk_scope.probe,
     "sessions": sessions.probe,
     "codes_and_messages": codes_and_messages.probe,
+    "guessing": guessing.probe,
 }
 
 
