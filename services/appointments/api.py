@@ -126,9 +126,9 @@ async def confirm_with_token(
 @router.post("/appointments/{appointment_id}/reschedule")
 async def reschedule_with_token(
     appointment_id: uuid.UUID, body: RescheduleAppointmentRequest, uow: UoW, key: Secret
-) -> AppointmentResponse:
-    caller = Caller(token=body.token or "")
-    return await service.reschedule_appointment(uow, key, appointment_id, body.slot_id, caller)
+) -> BookedAppointmentResponse:
+    """With the link's token; the answer carries the new link's token, the old one having stopped working."""
+    return await service.reschedule_with_link(uow, key, appointment_id, body.slot_id, body.token or "")
 
 
 @router.get("/appointments/{appointment_id}.ics")

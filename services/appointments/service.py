@@ -386,7 +386,25 @@ async def confirm_presence(
 async def reschedule_appointment(
     uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, new_slot_id: uuid.UUID, caller: Caller
 ) -> AppointmentResponse:
-    """Claims the new seat and frees the old one in one transaction: never zero seats, never two."""
+    return (await _reschedule(uow, secret, appointment_id, new_slot_id, caller))[0]
+
+
+async def reschedule_with_link(
+    uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, new_slot_id: uuid.UUID, token: str
+) -> BookedAppointmentResponse:
+    """Whoever moves a booking with its link gets the link that works now (the old one stopped) at once, as
+    well as by message: the message may be late, or held back by the per-address limits."""
+    moved, generation = await _reschedule(uow, secret, appointment_id, new_slot_id, Caller(token=token))
+    return BookedAppointmentResponse(
+        **moved.model_dump(), manage_token=domain.manage_token(secret, appointment_id, generation)
+    )
+
+
+async def _reschedule(
+    uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID, new_slot_id: uuid.UUID, caller: Caller
+) -> tuple[AppointmentResponse, int]:
+    """Claims the new seat and frees the old one in one transaction: never zero seats, never two. Returns the
+    appointment and its manage-link generation now."""
     try:
         async with uow:
             row = await _authorized(uow, secret, appointment_id, caller)
@@ -396,7 +414,7 @@ async def reschedule_appointment(
             if locked.status not in domain.MOVABLE:
                 raise domain.cannot_move(locked.status)
             if new_slot_id == locked.slot_id:
-                return _response(row)
+                return _response(row), locked.manage_generation
             seat = (await uow.session.execute(CLAIM_SEAT, {"slot_id": new_slot_id})).first()
             if seat is None:
                 state = (await uow.session.execute(SLOT_STATE, {"slot_id": new_slot_id})).first()
@@ -437,7 +455,7 @@ async def reschedule_appointment(
         if "appointments_no_overlap" in _constraint(exc):
             raise domain.OVERLAPPING from None
         raise
-    return _response(
+    moved = _response(
         row,
         slot_id=new_slot_id,
         starts_at=seat.starts_at,
@@ -446,6 +464,7 @@ async def reschedule_appointment(
         service=ServiceResponse(**_service(seat).model_dump()),
         confirmed=False,
     )
+    return moved, locked.manage_generation + 1
 
 
 async def my_appointments(uow: UnitOfWork, account_id: uuid.UUID) -> MyAppointmentsResponse:

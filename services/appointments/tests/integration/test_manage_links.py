@@ -85,6 +85,7 @@ async def test_a_reschedule_issues_a_new_link_and_the_old_one_stops(client, sess
         ).scalar_one()
     new_token = json.loads(body)["payload"]["manage_token"]  # what the reschedule notice links to
     assert new_token != old_token
+    assert moved.json()["manage_token"] == new_token  # and the answer to whoever moved it with the link
     assert not await _works(client, appointment_id, old_token)
     again = await client.post(
         f"/appointments/{appointment_id}/reschedule", json={"slot_id": str(other_slot), "token": old_token}
