@@ -29,13 +29,16 @@ def main() -> None:
     admin_url = os.environ.get("CLINIC_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     amqp_url = os.environ.get("CLINIC_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
+    # Random on the first run, then kept: never the default published in shared/settings.py.
+    secrets_file = ROOT / ".run" / "dev-secrets.json"
+    # Databases kept from a run before these secrets existed hold NAMs encrypted under the published key, which
+    # the new one cannot read: they are recreated once, with the demo data, when the secrets are first made.
+    fresh_secrets = not secrets_file.exists()
+    secrets = persistent_dev_secrets(secrets_file)
     print("Preparing databases and migrations...", flush=True)
-    urls = prepare_databases(admin_url)
+    urls = prepare_databases(admin_url, drop_first=fresh_secrets)
     asyncio.run(load_demo_data(urls["appointments"]))
     asyncio.run(load_demo_staff(urls["accounts"]))
-
-    # Random on the first run, then kept: never the default published in shared/settings.py.
-    secrets = persistent_dev_secrets(ROOT / ".run" / "dev-secrets.json")
     config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=args.workers, secrets=secrets)
     supervisor = Supervisor(config, log_dir=ROOT / ".run" / "logs")
     mailbox = subprocess.Popen(  # noqa: S603 - our own interpreter and module

@@ -16,6 +16,8 @@ from bench.verify.security import (
     forged_identity,
     forgery,
     guessing,
+    hostile_input,
+    manage_links,
     sessions,
     traversal,
 )
@@ -31,6 +33,8 @@ PROBES: dict[str, Probe] = {
     "sessions": sessions.probe,
     "codes_and_messages": codes_and_messages.probe,
     "guessing": guessing.probe,
+    "manage_links": manage_links.probe,
+    "hostile_input": hostile_input.probe,  # last: it scans the logs of everything before it
 }
 
 
