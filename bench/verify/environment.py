@@ -87,6 +87,7 @@ class VerifyEnvironment:
         self.supervisor: Supervisor | None = None
         self.clinics: list[Clinic] = []
         self.citizens: list[Citizen] = []
+        self._made = 0
 
     def __enter__(self) -> "VerifyEnvironment":
         try:
@@ -158,9 +159,14 @@ class VerifyEnvironment:
         self.secrets.add(headers["authorization"][7:])
         return headers
 
-    def new_citizen(self) -> Citizen:
-        """A registered, active account with email, cell phone and NAM, signed in."""
-        n = len(self.citizens) + 1
+    def new_citizen(self, deleted_by_privacy: bool = True) -> Citizen:
+        """A registered, active account with email, cell phone and NAM, signed in.
+
+        The privacy check deletes every listed citizen with the session made here; a probe that ends that
+        session, changes the password or deletes the account itself passes False (its secrets are still
+        searched in the logs)."""
+        self._made += 1
+        n = self._made
         born = date(1950 + n % 40, 1 + n % 12, 1 + n % 28)
         nam = build_nam("TEST", born, "M", str(n % 10))
         email = f"verify.{uuid.uuid4().hex[:10]}@example.org"
@@ -170,5 +176,6 @@ class VerifyEnvironment:
             account_id = client.get("/api/me", headers=headers).json()["id"]
         citizen = Citizen(email, phone, nam, headers, account_id)
         self.secrets.add(email, nam, headers["authorization"][7:], citizen.phone_e164)
-        self.citizens.append(citizen)
+        if deleted_by_privacy:
+            self.citizens.append(citizen)
         return citizen

@@ -104,7 +104,7 @@ def _after_logout(env: VerifyEnvironment, client: httpx.Client) -> list[dict[str
 
 
 def _after_password_change(env: VerifyEnvironment, client: httpx.Client) -> list[dict[str, Any]]:
-    citizen = env.new_citizen()
+    citizen = env.new_citizen(deleted_by_privacy=False)
     first, second = _log_in(client, citizen.email), _log_in(client, citizen.email)  # two devices
     _working(client, first)
     codes_before = sum(
@@ -134,7 +134,7 @@ def _after_password_change(env: VerifyEnvironment, client: httpx.Client) -> list
 
 
 def _after_deletion(env: VerifyEnvironment, client: httpx.Client) -> list[dict[str, Any]]:
-    citizen = env.new_citizen()
+    citizen = env.new_citizen(deleted_by_privacy=False)
     tokens = _log_in(client, citizen.email)
     _working(client, tokens, "/api/my/appointments")
     bearer = {"authorization": f"Bearer {tokens['access_token']}"}
