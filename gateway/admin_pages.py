@@ -125,7 +125,7 @@ async def record_attendance(request: Request, appointment_id: uuid.UUID, attenda
         {},
         identity=staff.identity_headers(),
     )
-    day = day or datetime.now(MONTREAL).date().isoformat()
+    day = _console_day(day)
     if attendance == "arrived" and answer.status == 200:
         # Marking "Présent" starts the sequence: identity, then association, where still red.
         entry = await _entry(request, staff, appointment_id)
@@ -206,6 +206,15 @@ async def _entry(request: Request, staff: Principal, appointment_id: uuid.UUID) 
     return answer.json() if answer.status == 200 else None
 
 
+def _console_day(value: str) -> str:
+    """The list's day as an ISO date, today when absent or not a date: it is put back in redirect URLs, where
+    anything else (a CR/LF, say) would break the Location header."""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return datetime.now(MONTREAL).date().isoformat()
+
+
 def _next_step(entry: dict[str, Any], day: str) -> str:
     """The seed's sequence at the front desk: present, then identity, then association."""
     if entry.get("account_id") and entry.get("profile_icon") == "red":
@@ -217,6 +226,7 @@ def _next_step(entry: dict[str, Any], day: str) -> str:
 
 @router.get("/appointments/{appointment_id}/{step}", response_class=HTMLResponse)
 async def validation_page(request: Request, appointment_id: uuid.UUID, step: str, day: str = "") -> Response:
+    day = _console_day(day)
     staff = staff_of(request)
     if staff is None:
         return to_login()
@@ -242,7 +252,7 @@ async def validate(request: Request, appointment_id: uuid.UUID, step: str) -> Re
     if staff is None:
         return to_login()
     form = await request.form()
-    day = str(form.get("day", ""))
+    day = _console_day(str(form.get("day", "")))
     entry = await _entry(request, staff, appointment_id)
     if entry is None or step not in ("identity", "association") or not entry.get("account_id"):
         return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
