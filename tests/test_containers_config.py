@@ -408,8 +408,9 @@ def test_the_jwt_keys_job_writes_the_pair_into_its_volume(compose: dict[str, Any
     assert dockerfile_of(job) == dockerfile_of(compose["services"]["accounts"])
     assert job["command"][:3] == ["python", "-m", "shared.devstack.jwt_keys"]
     directory = job["command"][3]
-    assert mounts(job) == {directory: ("jwt-keys", False)}
-    assert "jwt-keys" in compose["volumes"]
+    public_copy = job["command"][job["command"].index("--public-copy") + 1]
+    assert mounts(job) == {directory: ("jwt-keys", False), public_copy: ("jwt-public", False)}
+    assert {"jwt-keys", "jwt-public"} <= set(compose["volumes"])
     # A fresh volume's root belongs to root: the job writes as uid 0 (no capabilities) with the app's
     # group, and makes the private key group-readable, so the services' user reads it (see the file).
     assert str(job["user"]) == f"0:{APP_GID}"
@@ -423,21 +424,27 @@ def test_the_jwt_keys_job_writes_the_pair_into_its_volume(compose: dict[str, Any
 
 
 def test_the_key_files_are_wired_to_accounts_the_services_and_the_gateway(compose: dict[str, Any]) -> None:
-    directory = compose["services"]["jwt-keys"]["command"][3]
-    # Accounts signs; the gateway and every other service verify the caller's token with the public key.
+    command = compose["services"]["jwt-keys"]["command"]
+    directory, public_copy = command[3], command[command.index("--public-copy") + 1]
+    # Accounts signs; the gateway and every other service verify the caller's token with the public key, from
+    # a volume that holds it alone: a service that could read the private key could sign staff tokens.
     wiring = {
-        "accounts": ("ACCOUNTS_JWT_PRIVATE_KEY", PRIVATE_KEY_FILE),
-        **{name: (f"{name.upper()}_JWT_PUBLIC_KEY", PUBLIC_KEY_FILE) for name in APPS if name != "accounts"},
+        "accounts": ("ACCOUNTS_JWT_PRIVATE_KEY", directory, PRIVATE_KEY_FILE, "jwt-keys"),
+        **{
+            name: (f"{name.upper()}_JWT_PUBLIC_KEY", public_copy, PUBLIC_KEY_FILE, "jwt-public")
+            for name in APPS
+            if name != "accounts"
+        },
     }
-    for name, (variable, filename) in wiring.items():
+    for name, (variable, mounted_at, filename, volume) in wiring.items():
         service = compose["services"][name]
         env = environment(service)
-        assert env[f"{variable}_FILE"] == f"{directory}/{filename}", name
+        assert env[f"{variable}_FILE"] == f"{mounted_at}/{filename}", name
         assert variable not in env, f"{name}: the file is the key's only source"
-        assert mounts(service) == {directory: ("jwt-keys", True)}, f"{name} mounts the keys read-only"
+        assert mounts(service) == {mounted_at: (volume, True)}, f"{name} mounts only {volume}, read-only"
         assert service["depends_on"]["jwt-keys"]["condition"] == "service_completed_successfully"
     for name, service in compose["services"].items():
-        if name not in (*wiring, "jwt-keys"):
+        if name not in ("accounts", "jwt-keys"):
             assert "jwt-keys" not in {source for source, _ in mounts(service).values()}, name
 
 

@@ -82,6 +82,13 @@ def ensure_keypair(directory: Path, *, group_readable: bool = False) -> list[str
     return []
 
 
+def copy_public_key(directory: Path, public_copy: Path) -> None:
+    """Puts the pair's public key, alone, in `public_copy`: a service that only verifies tokens never sees a
+    volume holding the private key (with it, a compromised service could sign staff tokens)."""
+    public_copy.mkdir(parents=True, exist_ok=True)
+    _publish(public_copy, PUBLIC_KEY_FILE, (directory / PUBLIC_KEY_FILE).read_text(), 0o644, replace=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shared.devstack.jwt_keys",
@@ -94,9 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="private key mode 0640 instead of 0600: readable by the writer's group",
     )
+    parser.add_argument(
+        "--public-copy",
+        type=Path,
+        help=f"a directory that gets a copy of {PUBLIC_KEY_FILE} alone: what the verifying services mount",
+    )
     args = parser.parse_args(argv)
     try:
         written = ensure_keypair(args.directory, group_readable=args.group_readable)
+        if args.public_copy is not None:
+            copy_public_key(args.directory, args.public_copy)
     except (OSError, ValueError) as exc:
         print(f"jwt_keys: {exc}", file=sys.stderr)
         return 1
