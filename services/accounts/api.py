@@ -4,7 +4,7 @@ here (shared/request_context.py)."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from services.accounts import service, sessions
 from services.accounts.schemas import (
@@ -25,6 +25,7 @@ from services.accounts.schemas import (
     UpdateProfileRequest,
 )
 from services.accounts.service import Deps
+from shared.client_address import ClientKey
 from shared.request_context import Citizen, OptionalCitizen, UoW
 from shared.request_models import Instant
 
@@ -35,12 +36,7 @@ async def deps(request: Request) -> Deps:
     return request.app.state.deps
 
 
-async def client_ip(x_client_ip: Annotated[str | None, Header()] = None) -> str:
-    return x_client_ip or "unknown"
-
-
 D = Annotated[Deps, Depends(deps)]
-ClientIp = Annotated[str, Depends(client_ip)]
 
 
 @router.post("/registrations", status_code=status.HTTP_202_ACCEPTED)
@@ -54,7 +50,7 @@ async def resend_code(challenge_id: uuid.UUID, uow: UoW, d: D, account_id: Optio
 
 
 @router.post("/sessions")
-async def log_in(body: LogInRequest, uow: UoW, d: D, ip: ClientIp) -> TokenResponse:
+async def log_in(body: LogInRequest, uow: UoW, d: D, ip: ClientKey) -> TokenResponse:
     return await service.log_in(uow, d, body.identifier, body.password, ip)
 
 
@@ -133,5 +129,5 @@ async def booking_form(account_id: Citizen, uow: UoW, d: D, person_id: uuid.UUID
 
 
 @router.post("/staff/sessions")
-async def staff_log_in(body: StaffLogInRequest, uow: UoW, d: D, ip: ClientIp) -> TokenResponse:
+async def staff_log_in(body: StaffLogInRequest, uow: UoW, d: D, ip: ClientKey) -> TokenResponse:
     return await service.staff_log_in(uow, d, body.email, body.password, ip)

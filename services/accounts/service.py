@@ -353,6 +353,7 @@ async def _find_by_identifier(uow: UnitOfWork, identifier: str) -> Any:
 
 
 def _ip_limit(settings: AccountsSettings, client_ip: str) -> login_statements.Limit:
+    """`client_ip` is a shared.client_address limit key (an IPv6 client's /64; one bucket for no address)."""
     return login_statements.Limit(
         f"ip:{client_ip}", settings.ip_failures_before_delay, timedelta(minutes=settings.ip_failures_memory_minutes)
     )

@@ -30,6 +30,7 @@ from services.appointments.schemas import (
     SlotResponse,
 )
 from services.appointments.service import Caller
+from shared.client_address import ClientKey
 from shared.request_context import Citizen, StaffMember, UoW
 from shared.request_models import Day, Instant
 
@@ -43,8 +44,6 @@ async def secret(request: Request) -> bytes:
 
 Secret = Annotated[bytes, Depends(secret)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
-# The address the gateway saw the request come from.
-ClientIp = Annotated[str | None, Header(alias="X-Client-Ip", max_length=100)]
 
 
 def booked_response(result: tuple[BookedAppointmentResponse, bool]) -> Response:
@@ -61,11 +60,11 @@ async def book_appointment(
     uow: UoW,
     key: Secret,
     request: Request,
+    source: ClientKey,
     idempotency_key: IdempotencyKey = None,
-    client_ip: ClientIp = None,
 ) -> Response:
     booking = service.from_anonymous(body, nam_digester(request).digest)
-    await booking_sources.admit(uow.engine, request.app.state.runtime.settings, client_ip)
+    await booking_sources.admit(uow.engine, request.app.state.runtime.settings, source)
     return booked_response(await service.book_appointment(uow, key, booking, idempotency_key))
 
 

@@ -19,6 +19,7 @@ from services.appointments import api, booking_sources, service
 from services.appointments.history_api import nam_digester
 from services.appointments.schemas import BookAppointmentRequest
 from shared.asgi_body import read_body
+from shared.client_address import limit_key_in
 from shared.errors import DomainError
 
 ROUTE = next(r for r in api.router.routes if isinstance(r, APIRoute) and r.endpoint is api.book_appointment)
@@ -36,14 +37,6 @@ def _plain_json_booking(scope: Scope) -> bool:
         if name == b"content-type":
             json_body = value.split(b";", 1)[0].strip().lower() == b"application/json"
     return json_body
-
-
-def _client_ip(scope: Scope) -> str | None:
-    """api.ClientIp: the address the gateway saw."""
-    for name, value in scope["headers"]:
-        if name == b"x-client-ip":
-            return value.decode("latin-1")[:100]
-    return None
 
 
 def _replay(body: bytes) -> Receive:
@@ -80,9 +73,8 @@ class BookingFastPath:
         runtime = app.state.runtime
         try:
             booking = service.from_anonymous(request, nam_digester(Request(scope)).digest)
-            client_ip = _client_ip(scope)
-            if client_ip:
-                await booking_sources.admit(runtime.engine, runtime.settings, client_ip)
+            # As the route's ClientKey: a missing or unreadable address is counted too, in one bucket.
+            await booking_sources.admit(runtime.engine, runtime.settings, limit_key_in(scope))
             result = await service.book_appointment(
                 runtime.unit_of_work(), runtime.settings.secret_key.get_secret_value().encode(), booking
             )

@@ -4,18 +4,21 @@ A booking without an account sends its confirmation, then its cancellation notic
 booker typed: unlimited, a book-and-cancel loop was a mailing service (notifications also limit what one
 destination receives). One client address may make `anonymous_bookings_per_source_per_hour` of them in a
 clock hour; past that a 429 with Retry-After. Attempts count, refused or not: a loop gains nothing by
-failing. The address is the one the gateway saw (X-Client-Ip), kept as a keyed HMAC; a request without it
-did not come through the gateway and is not counted.
+failing. The source is the limit key of the address the gateway saw (shared/client_address.py: an IPv6
+client's /64, and one shared bucket for a request without a readable address, which once went uncounted),
+kept as a keyed HMAC.
 """
 
 import hashlib
 import hmac
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.appointments.settings import AppointmentsSettings
+from shared.client_address import UNATTRIBUTED, limit_key
 from shared.errors import DomainError
 
 COUNT = text("""
@@ -44,20 +47,26 @@ def too_many_bookings(retry_after: timedelta) -> DomainError:
     )
 
 
-def source_hmac(secret: bytes, client_ip: str) -> str:
-    return hmac.new(secret, b"booking-source:" + client_ip.encode(), hashlib.sha256).hexdigest()
+def source_hmac(secret: bytes, source: str) -> str:
+    return hmac.new(secret, b"booking-source:" + source.encode(), hashlib.sha256).hexdigest()
 
 
-async def admit(engine: AsyncEngine, settings: AppointmentsSettings, client_ip: str | None) -> None:
-    """Counts a booking without an account from `client_ip`; raises too_many_bookings past the limit."""
-    if not client_ip:
-        return
+@lru_cache(maxsize=4)
+def _unlimited(listed: frozenset[str]) -> frozenset[str]:
+    """The limit keys of the listed addresses (an IPv6 one frees its /64). One that does not read as an address
+    frees nothing: it must not free the bucket of requests without an address."""
+    return frozenset(key for key in map(limit_key, listed) if key != UNATTRIBUTED)
+
+
+async def admit(engine: AsyncEngine, settings: AppointmentsSettings, source: str) -> None:
+    """Counts a booking without an account from `source`, a shared.client_address limit key; raises
+    too_many_bookings past the limit."""
     limit = settings.anonymous_bookings_per_source_per_hour
-    if limit == 0 or client_ip in settings.unlimited_booking_sources:
+    if limit == 0 or source in _unlimited(settings.unlimited_booking_sources):
         return
     secret = settings.secret_key.get_secret_value().encode()
     async with engine.begin() as connection:
-        counted = (await connection.execute(COUNT, {"source": source_hmac(secret, client_ip)})).one()
+        counted = (await connection.execute(COUNT, {"source": source_hmac(secret, source)})).one()
         if counted.bookings == 1:
             await connection.execute(PURGE)
     if counted.bookings > limit:

@@ -20,4 +20,5 @@ class AppointmentsSettings(ServiceSettings):
     # per-destination limits in notifications are what protect an address from being flooded.
     anonymous_bookings_per_source_per_hour: int = Field(default=120, ge=0)
     # Addresses never limited, e.g. a load generator's (env: APPOINTMENTS_UNLIMITED_BOOKING_SOURCES='["127.0.0.1"]').
+    # Compared by limit key (shared/client_address.py): an IPv6 address listed frees its whole /64.
     unlimited_booking_sources: frozenset[str] = frozenset()

@@ -37,7 +37,10 @@ async def apps(clean_databases) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.
     """(with the fast path, FastAPI only, bodies the fast path passed on to FastAPI)."""
     engine = make_engine(clean_databases["appointments"])
     sessions = make_sessionmaker(engine)
-    settings = SimpleNamespace(secret_key=SecretStr("booking-secret"), nam_key=SecretStr("nam-key"))
+    # Bookings per client address are test_booking_sources.py's subject: unlimited here (0).
+    settings = SimpleNamespace(
+        secret_key=SecretStr("booking-secret"), nam_key=SecretStr("nam-key"), anonymous_bookings_per_source_per_hour=0
+    )
     passed_on: list[bytes] = []
 
     class Recording(BookingFastPath):
@@ -55,7 +58,7 @@ async def apps(clean_databases) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.
     clients = []
     for fast in (True, False):
         app = create_service_app("Appointments", _no_lifespan, _ready, [router])
-        app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings)
+        app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings, engine=engine)
         if fast:
             app.user_middleware.append(Middleware(Recording))
         clients.append(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments"))

@@ -78,10 +78,40 @@ async def test_one_address_books_only_so_many_an_hour_without_an_account(client)
         assert error["message"]["fr"].startswith("Trop de rendez-vous ont été pris sans compte")
         assert refused.json()["detail"] == error["message"]["en"]
 
-    # Another address, a listed load generator, and a request that did not come through the gateway.
+    # Another address, and a listed load generator.
     assert (await _book(http, slot, NEIGHBOUR)).status_code == 201
     assert all([(await _book(http, slot, LOAD)).status_code == 201 for _ in range(LIMIT + 1)])
-    assert (await _book(http, slot, None)).status_code == 201
+
+
+async def _by_both_paths(http: httpx.AsyncClient, slot: uuid.UUID, sources: list[str | None]) -> list[int]:
+    """Alternately through the fast path (plain JSON) and FastAPI's route (with an Idempotency-Key)."""
+    statuses = []
+    for n, source in enumerate(sources):
+        headers = {"Idempotency-Key": uuid.uuid4().hex} if n % 2 else {}
+        statuses.append((await _book(http, slot, source, **headers)).status_code)
+    return statuses
+
+
+async def test_bookings_without_a_readable_address_share_one_limit(client):
+    """Before, a request without X-Client-Ip was not counted at all: leaving the header out, straight to the
+    service's port, booked and mailed without end. Now it and any garbage in the header share one bucket."""
+    http, sessions = client
+    slot = await _slot_with_seats(sessions, 100)
+    assert await _by_both_paths(http, slot, [None] * LIMIT) == [201] * LIMIT
+    # Leaving it out again, or rotating values that are no address, finds the same bucket full.
+    garbage = [None, None, "unknown", "not-an-address", "203.0.113.300", "", "x" * 200]
+    assert await _by_both_paths(http, slot, garbage) == [429] * len(garbage)
+    assert (await _book(http, slot, NEIGHBOUR)).status_code == 201
+
+
+async def test_rotating_ipv6_addresses_within_a_slash_64_hits_the_same_limit(client):
+    """Before, each address was its own source: a subscriber's /64 gave 2**64 fresh allowances."""
+    http, sessions = client
+    slot = await _slot_with_seats(sessions, 100)
+    rotated = [f"2001:db8:1:2:{n:x}:{n * 7:x}::{n + 1:x}" for n in range(LIMIT + 2)]
+    assert await _by_both_paths(http, slot, rotated) == [201] * LIMIT + [429, 429]
+    # The next /64 is another subscriber.
+    assert (await _book(http, slot, "2001:db8:1:3::1")).status_code == 201
 
 
 async def test_the_address_is_kept_as_a_keyed_digest_for_two_hours_at_most(client):

@@ -33,7 +33,10 @@ async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
     engine = make_engine(clean_databases["appointments"])
     sessions = make_sessionmaker(engine)
     app = create_service_app("Appointments", _no_lifespan, _ready, [router])
-    settings = SimpleNamespace(secret_key=SecretStr("manage-secret"), nam_key=SecretStr("nam-key"))
+    # Bookings per client address are test_booking_sources.py's subject: unlimited here (0).
+    settings = SimpleNamespace(
+        secret_key=SecretStr("manage-secret"), nam_key=SecretStr("nam-key"), anonymous_bookings_per_source_per_hour=0
+    )
     app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as c:
