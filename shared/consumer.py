@@ -11,7 +11,7 @@ others back.
 import asyncio
 import contextvars
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import structlog
@@ -55,15 +55,22 @@ class EventConsumer:
         on_events_committed: Callable[[], None] | None = None,
         *,
         alone: Collection[type[Contract]] = (),
+        ignore_when: Mapping[type[Contract], Callable[[Contract], bool]] | None = None,
         max_batch: int = 16,
         runners: int = 2,
     ):
         """`alone`: events whose handler has an effect outside the database (a message sent inline). Each
-        gets a transaction of its own, so no other event's failure makes it run, and send, twice."""
+        gets a transaction of its own, so no other event's failure makes it run, and send, twice.
+
+        `ignore_when`: per event, what makes one of no concern to this service (its handler would do
+        nothing). Such an event is acked at once, with no transaction: without an effect there is nothing
+        to apply twice, so nothing to record in the inbox either (a service that hears every booking for
+        the few it keeps would otherwise write an inbox row per booking)."""
         self._sessions = sessions
         self._on_events_committed = on_events_committed
         self._handlers = {contract.routing_key(): (contract, handler) for contract, handler in handlers.items()}
         self._alone = {contract.routing_key() for contract in alone}
+        self._ignore_when = {contract.routing_key(): test for contract, test in (ignore_when or {}).items()}
         self._max_batch = max_batch
         self._runners = runners
         self._waiting: deque[_Delivery] = deque()
@@ -108,6 +115,11 @@ class EventConsumer:
             log.error("event_rejected", routing_key=message.routing_key, error=type(exc).__name__)
             EVENTS_FAILED.labels(message.routing_key or "", "rejected").inc()
             await message.reject(requeue=False)
+            return
+        ignored = self._ignore_when.get(envelope.routing_key)
+        if ignored is not None and ignored(event):
+            EVENTS_CONSUMED.labels(envelope.routing_key, "ignored").inc()
+            await message.ack()
             return
         bind_correlation_id(envelope.correlation_id)
         delivery = _Delivery(message, envelope, event, handler, contextvars.copy_context())

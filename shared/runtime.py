@@ -13,7 +13,7 @@ unsent outbox rows are relayed by the next process).
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -80,9 +80,15 @@ class ServiceRuntime:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.relay.wake)
 
-    def consume(self, handlers: dict[type[Contract], Handler], alone: Collection[type[Contract]] = ()) -> None:
-        """`alone`: events whose handler has effects outside the database (see EventConsumer)."""
-        consumer = EventConsumer(self.sessions, handlers, self.relay.wake, alone=alone)
+    def consume(
+        self,
+        handlers: dict[type[Contract], Handler],
+        alone: Collection[type[Contract]] = (),
+        ignore_when: Mapping[type[Contract], Callable[[Contract], bool]] | None = None,
+    ) -> None:
+        """`alone`: events whose handler has effects outside the database; `ignore_when`: what makes an event
+        of no concern to this service (see EventConsumer)."""
+        consumer = EventConsumer(self.sessions, handlers, self.relay.wake, alone=alone, ignore_when=ignore_when)
         self._consumers.append(consumer)
         self.bus.subscribe(consumer.routing_keys, consumer)
 

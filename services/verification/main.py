@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from services.verification import association_requests_api
 from services.verification.api import router
-from services.verification.consumers import handlers
+from services.verification.consumers import IGNORE_WHEN, handlers
 from services.verification.service import ChallengePurger
 from services.verification.settings import VerificationSettings
 from services.verification.validation_api import router as validation_router
@@ -15,7 +15,7 @@ from shared.runtime import ServiceRuntime
 def create_app(settings: VerificationSettings | None = None) -> FastAPI:
     settings = settings or VerificationSettings()
     runtime = ServiceRuntime(settings)
-    runtime.consume(handlers(settings))
+    runtime.consume(handlers(settings), ignore_when=IGNORE_WHEN)
     runtime.add_worker(ChallengePurger(runtime.unit_of_work, settings).run)
     app = create_service_app(
         "Verification",

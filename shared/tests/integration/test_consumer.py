@@ -201,3 +201,36 @@ async def test_events_that_must_be_alone_get_a_transaction_each(sessions, amqp_u
         assert len({tx for _, tx, _ in rows}) == 20
     finally:
         await bus.close()
+
+
+async def test_events_of_no_concern_are_acked_without_a_transaction_nor_an_inbox_row(sessions, amqp_url, bus_namespace):
+    async with sessions() as session:
+        await session.execute(effects)
+        await session.execute(text("TRUNCATE test_effects"))
+        await session.execute(text("TRUNCATE inbox"))
+        await session.commit()
+
+    async def on_ping(uow, event, envelope) -> None:
+        await uow.session.execute(text("INSERT INTO test_effects (n) VALUES (:n)"), {"n": event.n})
+
+    bus = Bus(amqp_url, "test", namespace=bus_namespace, prefetch=8, delivery_limit=3)
+    consumer = EventConsumer(sessions, {Ping: on_ping}, ignore_when={Ping: lambda event: event.n % 2 == 1})
+    bus.subscribe(consumer.routing_keys, consumer)
+    await bus.connect()
+    try:
+        for n in range(6):
+            envelope = Ping(n=n).to_envelope()
+            await bus.publish(envelope.routing_key, envelope.model_dump_json().encode(), message_id=str(envelope.id))
+
+        async def evens_applied() -> bool:
+            return await _effect_count(sessions) >= 3
+
+        await _wait_until(evens_applied)
+        await asyncio.sleep(0.5)
+        async with sessions() as session:
+            ns = sorted((await session.execute(text("SELECT n FROM test_effects"))).scalars())
+            inbox = (await session.execute(text("SELECT count(*) FROM inbox"))).scalar_one()
+        assert ns == [0, 2, 4]
+        assert inbox == 3  # the odd ones left no inbox row and no effect
+    finally:
+        await bus.close()
