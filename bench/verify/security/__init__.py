@@ -12,6 +12,7 @@ from typing import Any
 from bench.verify.environment import VerifyEnvironment
 from bench.verify.security import (
     clerk_scope,
+    client_address,
     codes_and_messages,
     forged_identity,
     forgery,
@@ -33,6 +34,7 @@ PROBES: dict[str, Probe] = {
     "sessions": sessions.probe,
     "codes_and_messages": codes_and_messages.probe,
     "guessing": guessing.probe,
+    "client_address": client_address.probe,
     "manage_links": manage_links.probe,
     "hostile_input": hostile_input.probe,  # last: it scans the logs of everything before it
 }
