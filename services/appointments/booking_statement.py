@@ -143,6 +143,10 @@ class BookingConnection:
     async def slot_state(self, slot_id: uuid.UUID) -> asyncpg.Record | None:
         return await self._guarded(self._driver.fetchrow(SLOT_STATE, slot_id))
 
+    async def fetchrow(self, statement: str, *arguments: object) -> asyncpg.Record | None:
+        """Another single statement of the booking path, in autocommit (booking_sources' count)."""
+        return await self._guarded(self._driver.fetchrow(statement, *arguments))
+
     async def book(
         self, slot: SlotDetails, appointment_id: uuid.UUID, appointment: dict[str, Any], event: EventEnvelope
     ) -> bool:
