@@ -107,7 +107,6 @@ async def start_session(
 _PRESENTED = (
     select(
         refresh_tokens.c.id,
-        refresh_tokens.c.used_at,
         refresh_tokens.c.revoked_at,
         refresh_tokens.c.expires_at,
         session_families.c.id.label("family_id"),
@@ -131,7 +130,18 @@ async def refresh(uow: UnitOfWork, settings: AccountsSettings, refresh_token: st
         ).first()
         if presented is None or presented.family_revoked_at is not None or presented.revoked_at is not None:
             raise SESSION_EXPIRED
-        if presented.used_at is not None:
+        # Used up here, by a statement of its own: the row read above is from the snapshot taken before the wait
+        # for the family's lock, so a refresh of the same token that committed meanwhile is only seen now (no
+        # row back). Rolled back with the rest if this refresh is refused below.
+        used_up = (
+            await uow.session.execute(
+                update(refresh_tokens)
+                .where(refresh_tokens.c.id == presented.id, refresh_tokens.c.used_at.is_(None))
+                .values(used_at=text("now()"))
+                .returning(refresh_tokens.c.id)
+            )
+        ).first()
+        if used_up is None:
             # Someone holds a copy: whichever of the thief and the citizen came second, the session ends.
             log.warning("refresh_token_reused", session_id=str(presented.family_id), audience=presented.audience)
             await _revoke(uow, presented.subject_id, [presented.family_id], every_session=False)
@@ -148,9 +158,6 @@ async def refresh(uow: UnitOfWork, settings: AccountsSettings, refresh_token: st
             if staff is None:
                 raise SESSION_EXPIRED
             extra = {"est": str(staff.establishment_id), "role": staff.role}
-        await uow.session.execute(
-            update(refresh_tokens).where(refresh_tokens.c.id == presented.id).values(used_at=text("now()"))
-        )
         token, token_hash = new_refresh_token()
         await uow.session.execute(
             insert(refresh_tokens).values(
