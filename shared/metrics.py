@@ -8,16 +8,18 @@ DLQ depth are read when Prometheus scrapes, cached a few seconds.
 """
 
 import asyncio
+import contextlib
 import functools
 import math
 import os
+import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 import structlog
-from aiohttp import web
+import uvicorn
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -28,6 +30,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from shared.errors import DomainError
 
@@ -188,35 +194,60 @@ def exposition() -> bytes:
     return generate_latest(REGISTRY)
 
 
+class _MetricsServer(uvicorn.Server):
+    """Uvicorn serving the metrics app beside the API's server, in its event loop: the API's server owns the
+    process's signals (SIGTERM drains it), so this one installs no handler of its own."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # uvicorn's workers each bind it
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
 @asynccontextmanager
 async def metrics_endpoint(host: str, port: int | None, gauges: ScrapeTimeGauges) -> AsyncIterator[None]:
     """GET /metrics on a port of its own, never the API's: NetworkPolicies then let the monitoring system reach
     this port and only the gateway the API's, and no route of the API can lead to the metrics.
 
-    Served in the app's own event loop (the scrape-time gauges read the app's database and broker). With
-    several uvicorn workers each binds the port with SO_REUSEPORT and any of them answers for all (the
-    multiprocess exposition). `port=None` serves nothing.
+    Served in the app's own event loop (the scrape-time gauges read the app's database and broker), by the
+    uvicorn and Starlette the process already runs on (an aiohttp server here cost each service about 10 MB
+    of memory). With several uvicorn workers each binds the port with SO_REUSEPORT and any of them answers for
+    all (the multiprocess exposition). `port=None` serves nothing.
     """
     if port is None:
         yield
         return
 
-    async def metrics(_: web.Request) -> web.Response:
+    async def metrics(_: Request) -> Response:
         await gauges.refresh()
-        return web.Response(body=exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return Response(exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    app = web.Application()
-    app.router.add_get("/metrics", metrics)
-    # A scrape in flight at shutdown gets a moment, not aiohttp's default minute: the service's own drain
-    # (shutdown_grace_seconds) comes next and must keep its budget.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-    await runner.setup()
+    app = Starlette(routes=[Route("/metrics", metrics)])
+    # A scrape in flight at shutdown gets a moment: the service's own drain (shutdown_grace_seconds) comes next
+    # and must keep its budget.
+    config = uvicorn.Config(app, lifespan="off", access_log=False, log_config=None, timeout_graceful_shutdown=2)
+    server = _MetricsServer(config)
+    serving = asyncio.get_running_loop().create_task(server.serve(sockets=[_listening_socket(host, port)]))
     try:
-        await web.TCPSite(runner, host, port, reuse_port=True).start()
+        while not server.started:
+            if serving.done():
+                serving.result()  # raises why it could not start
+                raise RuntimeError("the metrics server stopped before it started")
+            await asyncio.sleep(0.01)
         log.info("metrics_listening", port=port)
         yield
     finally:
-        await runner.cleanup()
+        server.should_exit = True
+        await serving
 
 
 P = ParamSpec("P")
