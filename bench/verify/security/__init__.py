@@ -19,6 +19,7 @@ from bench.verify.security import (
     guessing,
     hostile_input,
     manage_links,
+    refresh_race,
     sessions,
     traversal,
 )
@@ -32,6 +33,7 @@ PROBES: dict[str, Probe] = {
     "forged_identity": forged_identity.probe,
     "clerk_scope": clerk_scope.probe,
     "sessions": sessions.probe,
+    "refresh_race": refresh_race.probe,
     "codes_and_messages": codes_and_messages.probe,
     "guessing": guessing.probe,
     "client_address": client_address.probe,
