@@ -19,7 +19,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import SpanKind, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared.logging import _CurrentStdout
@@ -67,6 +67,16 @@ def tracing_enabled() -> bool:
     return _tracer is not None
 
 
+# An exception's message can hold a failed statement's values (PostgreSQL's DETAIL: "Key (email)=(...) already
+# exists"; shared/logging.py): OpenTelemetry would record it as an event (record_exception) and as the span's
+# status description, f"{type}: {message}" (set_status_on_exception). Neither: _failed names the type alone.
+_NO_EXCEPTION_TEXT: dict[str, Any] = {"record_exception": False, "set_status_on_exception": False}
+
+
+def _failed(span: Span, exc: Exception) -> None:
+    span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+
+
 class TracingMiddleware:
     """Pure ASGI middleware: one SERVER span per request, child of the caller's `traceparent`.
 
@@ -89,11 +99,10 @@ class TracingMiddleware:
             if name in (b"traceparent", b"tracestate")
         }
         method = scope["method"]
-        # No exception event on the span: its message can hold a failed statement's values (shared/logging.py).
         with tracer.start_as_current_span(
-            method, context=_propagator.extract(carrier), kind=SpanKind.SERVER, record_exception=False
+            method, context=_propagator.extract(carrier), kind=SpanKind.SERVER, **_NO_EXCEPTION_TEXT
         ) as span:
-            status = 500
+            status, failed = 500, False
 
             async def send_with_status(message: dict[str, Any]) -> None:
                 nonlocal status
@@ -103,13 +112,17 @@ class TracingMiddleware:
 
             try:
                 await self.app(scope, receive, send_with_status)
+            except Exception as exc:
+                failed = True
+                _failed(span, exc)
+                raise
             finally:
                 route = self._route_label(scope)
                 span.update_name(f"{method} {route}")
                 span.set_attribute("http.request.method", method)
                 span.set_attribute("http.route", route)
                 span.set_attribute("http.response.status_code", status)
-                if status >= 500:
+                if status >= 500 and not failed:
                     span.set_status(StatusCode.ERROR)
 
 
@@ -141,13 +154,17 @@ def publish_span(routing_key: str, envelope_json: str) -> Iterator[dict[str, str
     stored = orjson.loads(envelope_json)
     parent = _propagator.extract({k: stored[k] for k in _TRACE_FIELDS if isinstance(stored.get(k), str)})
     with tracer.start_as_current_span(
-        f"publish {routing_key}", context=parent, kind=SpanKind.PRODUCER, record_exception=False
+        f"publish {routing_key}", context=parent, kind=SpanKind.PRODUCER, **_NO_EXCEPTION_TEXT
     ) as span:
         span.set_attribute("messaging.system", "rabbitmq")
         span.set_attribute("messaging.destination.name", routing_key)
         headers: dict[str, str] = {}
         _propagator.inject(headers)
-        yield headers
+        try:
+            yield headers
+        except Exception as exc:
+            _failed(span, exc)
+            raise
 
 
 @contextlib.contextmanager
@@ -165,11 +182,15 @@ def consume_span(routing_key: str, headers: Mapping[str, Any] | None) -> Iterato
         if isinstance(value, str):
             carrier[name] = value
     with tracer.start_as_current_span(
-        f"process {routing_key}", context=_propagator.extract(carrier), kind=SpanKind.CONSUMER, record_exception=False
+        f"process {routing_key}", context=_propagator.extract(carrier), kind=SpanKind.CONSUMER, **_NO_EXCEPTION_TEXT
     ) as span:
         span.set_attribute("messaging.system", "rabbitmq")
         span.set_attribute("messaging.destination.name", routing_key)
-        yield
+        try:
+            yield
+        except Exception as exc:
+            _failed(span, exc)
+            raise
 
 
 def traced_consumer(
