@@ -98,13 +98,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Appended, so innermost (add_middleware would make it outermost): the shared tracing, metrics and
     # correlation-id middleware still wrap the proxied requests it answers without FastAPI's routing.
     app.user_middleware.append(Middleware(ProxyFastPath))
-    # add_middleware makes each the outermost so far: security headers on every answer, refusals included;
-    # then no path reaches anything unless it is canonical; then no forged state change reaches a route.
+    # add_middleware makes each the outermost so far: no path reaches anything unless it is canonical; then
+    # no forged state change reaches a route.
     app.add_middleware(
         CsrfGuard, secure=settings.secure_cookies, session_cookies=SESSION_COOKIES, trusted=settings.public_origins
     )
     app.add_middleware(CanonicalPath)
-    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    # Security headers on every answer: outside even the request limits, whose refusals (413, 422) and 500s
+    # are answered outside Starlette's middleware.
+    app.add_outermost_middleware(SecurityHeaders, https=settings.secure_cookies)
     if settings.trusted_proxy_list():
         # Uvicorn runs with --no-proxy-headers (it would trust 127.0.0.1, i.e. any local client, by default):
         # the client address follows X-Forwarded-For only from the proxies configured here. Outermost, so

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
 from shared.errors import ErrorBody, install_error_handlers
@@ -38,12 +39,29 @@ def health_router(ready: ReadinessCheck) -> APIRouter:
 
 class ServiceApp(FastAPI):
     """A FastAPI app wrapped, outside even Starlette's error middleware, in shared.request_limits: every
-    middleware added to it, at any time, reads bodies through the limit, and no crash is logged whole."""
+    middleware added to it, at any time, reads bodies through the limit, and no crash is logged whole.
+
+    Only what `add_outermost_middleware` adds wraps the limits in turn: what must see every answer, the
+    limits' own refusals (413, 422, 500) and Starlette's 500 included, e.g. the gateway's security headers.
+    """
 
     max_body_bytes = DEFAULT_MAX_BODY_BYTES
 
+    def __init__(self, **options: Any) -> None:
+        self.outermost_middleware: list[Middleware] = []
+        super().__init__(**options)
+
+    def add_outermost_middleware(self, middleware_class: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wraps everything, the request limits included; each one added wraps those added before."""
+        if self.middleware_stack is not None:
+            raise RuntimeError("Cannot add middleware after an application has started")
+        self.outermost_middleware.insert(0, Middleware(middleware_class, **options))
+
     def build_middleware_stack(self) -> ASGIApp:
-        return RequestLimits(super().build_middleware_stack(), self.max_body_bytes)
+        app: ASGIApp = RequestLimits(super().build_middleware_stack(), self.max_body_bytes)
+        for middleware_class, args, options in reversed(self.outermost_middleware):
+            app = middleware_class(app, *args, **options)
+        return app
 
 
 async def _on_unhandled(request: Request, exc: Exception) -> Response:
@@ -61,7 +79,7 @@ def create_service_app(
     route_label: RouteLabel = route_template,
     api_docs: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-) -> FastAPI:
+) -> ServiceApp:
     """`route_label` names a request's route in metrics and spans (a template, never the raw path).
 
     `api_docs=False` serves no /openapi.json, /docs nor /redoc: the gateway's origin is the portal's, and

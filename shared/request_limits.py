@@ -1,4 +1,4 @@
-"""The outermost layer of every app (gateway and services): what no request may bring, and what no crash may log.
+"""The outer layer of every app (gateway and services): what no request may bring, and what no crash may log.
 
 - A body larger than the app's limit is refused with 413 (FR/EN) as soon as Content-Length says so, or as
   soon as the streamed body passes the limit: at most the limit plus one chunk is ever held. A 300 MB body
@@ -12,7 +12,8 @@
 
 It wraps the whole app, Starlette's error middleware included (shared.http.ServiceApp), so that the
 middlewares an app adds later (the gateway's canonical path and CSRF checks) and the pure-ASGI fast paths
-innermost all read bodies through this limit.
+innermost all read bodies through this limit. Only what must mark every answer, these refusals included (the
+gateway's security headers), wraps it in turn: ServiceApp.add_outermost_middleware.
 """
 
 import json
