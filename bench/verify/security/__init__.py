@@ -20,6 +20,7 @@ from bench.verify.security import (
     hostile_input,
     manage_links,
     refresh_race,
+    refusal_headers,
     sessions,
     traversal,
 )
@@ -30,6 +31,7 @@ Probe = Callable[[VerifyEnvironment], dict[str, Any]]
 PROBES: dict[str, Probe] = {
     "traversal": traversal.probe,
     "forgery": forgery.probe,
+    "refusal_headers": refusal_headers.probe,
     "forged_identity": forged_identity.probe,
     "clerk_scope": clerk_scope.probe,
     "sessions": sessions.probe,
