@@ -4,9 +4,7 @@ violation's DETAIL "Key (email)=(...) already exists"), which OpenTelemetry woul
 status description, exported to the tracing backend."""
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from shared.db import make_engine
-from shared.http import create_service_app
+from shared.testing.apps import app_without_lifespan
 from shared.tracing import consume_span, disable_tracing, enable_tracing, publish_span
 
 EMAIL = "lea.tremblay@example.org"
@@ -33,15 +31,6 @@ def spans() -> Iterator[InMemorySpanExporter]:
     enable_tracing(provider)
     yield exporter
     disable_tracing()
-
-
-@asynccontextmanager
-async def _no_lifespan(_: Any) -> AsyncIterator[None]:
-    yield
-
-
-async def _ready() -> dict[str, bool]:
-    return {}
 
 
 def _reading_a_row_wrongly(pg_url: str, raised: list[str]) -> APIRouter:
@@ -76,7 +65,7 @@ def _assert_named_not_told(span: ReadableSpan, exception_type: str) -> None:
 
 async def test_a_failing_request_span_carries_the_type_of_its_exception_not_its_message(pg_admin_url, spans):
     raised: list[str] = []
-    app = create_service_app("Test", _no_lifespan, _ready, [_reading_a_row_wrongly(pg_admin_url, raised)])
+    app = app_without_lifespan("Test", [_reading_a_row_wrongly(pg_admin_url, raised)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         answer = await client.post("/accounts")
     assert answer.status_code == 500

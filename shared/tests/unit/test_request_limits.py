@@ -5,7 +5,6 @@ crash whose exception carries a failed statement's parameters."""
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -17,20 +16,11 @@ from starlette.middleware import Middleware
 from starlette.types import Receive, Scope, Send
 
 from shared.asgi_body import read_body
-from shared.http import create_service_app
 from shared.logging import configure_logging
+from shared.testing.apps import app_without_lifespan
 
 LIMIT = 1000
 SECRET_PARAMETERS = ("alice@example.com", "+15145550123", "TEST54122816", "$argon2id$v=19$m=65536")
-
-
-@asynccontextmanager
-async def _no_lifespan(_: Any) -> AsyncIterator[None]:
-    yield
-
-
-async def _ready() -> dict[str, bool]:
-    return {}
 
 
 class _FastPath:
@@ -68,7 +58,7 @@ def _app() -> Any:
         statement = "INSERT INTO accounts (email, phone, nam, hash) VALUES ($1, $2, $3, $4)"
         raise DBAPIError(statement, SECRET_PARAMETERS, orig)
 
-    app = create_service_app("Limits", _no_lifespan, _ready, [router], max_body_bytes=LIMIT)
+    app = app_without_lifespan("Limits", [router], max_body_bytes=LIMIT)
     app.user_middleware.append(Middleware(_FastPath))
     return app
 

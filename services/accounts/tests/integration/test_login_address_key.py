@@ -8,7 +8,6 @@ the port rotated its way past the limit.
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import httpx
@@ -21,20 +20,11 @@ from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
 from services.accounts.tests.integration.test_login_limits import SETTINGS, WRONG, CountingHashing, deps, sessions
 from shared.client_address import UNATTRIBUTED
-from shared.http import create_service_app
+from shared.testing.apps import app_without_lifespan
 from shared.unit_of_work import UnitOfWork
 
 __all__ = ["deps", "sessions"]  # the fixtures, shared with test_login_limits
 PER_ADDRESS = 3
-
-
-@asynccontextmanager
-async def _no_lifespan(_app: object) -> AsyncIterator[None]:
-    yield
-
-
-async def _ready() -> dict[str, bool]:
-    return {}
 
 
 @pytest.fixture
@@ -42,7 +32,7 @@ async def http(sessions, deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
     settings = AccountsSettings.model_construct(
         jwt_private_key=SETTINGS.jwt_private_key, ip_failures_before_delay=PER_ADDRESS, login_failures_before_delay=50
     )
-    app = create_service_app("Accounts", _no_lifespan, _ready, [router])
+    app = app_without_lifespan("Accounts", [router])
     app.state.deps = Deps(settings=settings, hashing=CountingHashing(), vault=deps.vault)
     app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://accounts") as client:

@@ -3,7 +3,6 @@
 import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import httpx
@@ -16,20 +15,11 @@ from services.appointments.api import router
 from services.appointments.booking_fast_path import BookingFastPath
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
-from shared.http import create_service_app
+from shared.testing.apps import app_without_lifespan
 from shared.unit_of_work import UnitOfWork
 
 # Differ between any two bookings, whichever path made them.
 PER_BOOKING = ("id", "manage_token")
-
-
-@asynccontextmanager
-async def _no_lifespan(_app: object) -> AsyncIterator[None]:
-    yield
-
-
-async def _ready() -> dict[str, bool]:
-    return {}
 
 
 @pytest.fixture
@@ -57,7 +47,7 @@ async def apps(clean_databases) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.
 
     clients = []
     for fast in (True, False):
-        app = create_service_app("Appointments", _no_lifespan, _ready, [router])
+        app = app_without_lifespan("Appointments", [router])
         app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings, engine=engine)
         if fast:
             app.user_middleware.append(Middleware(Recording))

@@ -3,7 +3,6 @@ could book and cancel without end, each round sending two messages to any mailbo
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import httpx
@@ -16,20 +15,11 @@ from services.appointments.booking_fast_path import BookingFastPath
 from services.appointments.settings import AppointmentsSettings
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
-from shared.http import create_service_app
+from shared.testing.apps import app_without_lifespan
 from shared.unit_of_work import UnitOfWork
 
 LIMIT = 3
 ATTACKER, NEIGHBOUR, LOAD = "203.0.113.7", "198.51.100.20", "127.0.0.1"
-
-
-@asynccontextmanager
-async def _no_lifespan(_app: object) -> AsyncIterator[None]:
-    yield
-
-
-async def _ready() -> dict[str, bool]:
-    return {}
 
 
 @pytest.fixture
@@ -43,7 +33,7 @@ async def client(clean_databases) -> AsyncIterator[tuple[httpx.AsyncClient, obje
         anonymous_bookings_per_source_per_hour=LIMIT,
         unlimited_booking_sources=frozenset({LOAD}),
     )
-    app = create_service_app("Appointments", _no_lifespan, _ready, [router])
+    app = app_without_lifespan("Appointments", [router])
     app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings, engine=engine)
     app.user_middleware.append(Middleware(BookingFastPath))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:

@@ -5,7 +5,6 @@ import statistics
 import time as clock
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -20,7 +19,7 @@ from services.appointments.catalogue_api import router
 from services.appointments.search import Point
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.http import create_service_app
+from shared.testing.apps import app_without_lifespan
 from shared.testing.tokens import citizen_headers, verifier_with_test_key
 from shared.testing.tokens import staff_headers as signed_staff_headers
 from shared.unit_of_work import UnitOfWork
@@ -31,28 +30,19 @@ LAVAL = Point(45.5772, -73.7007)  # Laval-des-Rapides (H7N)
 QUEBEC_CITY = Point(46.8128, -71.2194)  # G1R
 
 
-@asynccontextmanager
-async def _no_lifespan(_app: object) -> AsyncIterator[None]:
-    yield
-
-
 @pytest.fixture
 async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
     """The catalogue routes as the service serves them (same error handlers), without the broker."""
     engine = make_engine(clean_databases["appointments"])
     search_engine = make_engine(clean_databases["appointments"], 2, 0, server_settings=SEARCH_SERVER_SETTINGS)
     sessions = make_sessionmaker(engine)
-    app = create_service_app("Appointments", _no_lifespan, _ready, [router])
+    app = app_without_lifespan("Appointments", [router])
     app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), callers=verifier_with_test_key())
     app.state.search_engine = search_engine
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:
         yield http
     await engine.dispose()
     await search_engine.dispose()
-
-
-async def _ready() -> dict[str, bool]:
-    return {}
 
 
 @pytest.fixture

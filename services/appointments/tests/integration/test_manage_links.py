@@ -4,7 +4,6 @@ cancel, after a reschedule (which issues a new one), and a day after the appoint
 import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import httpx
@@ -15,24 +14,15 @@ from sqlalchemy import text
 from services.appointments.api import router
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
-from shared.http import create_service_app
+from shared.testing.apps import app_without_lifespan
 from shared.unit_of_work import UnitOfWork
-
-
-@asynccontextmanager
-async def _no_lifespan(_app: object) -> AsyncIterator[None]:
-    yield
-
-
-async def _ready() -> dict[str, bool]:
-    return {}
 
 
 @pytest.fixture
 async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
     engine = make_engine(clean_databases["appointments"])
     sessions = make_sessionmaker(engine)
-    app = create_service_app("Appointments", _no_lifespan, _ready, [router])
+    app = app_without_lifespan("Appointments", [router])
     # Bookings per client address are test_booking_sources.py's subject: unlimited here (0).
     settings = SimpleNamespace(
         secret_key=SecretStr("manage-secret"), nam_key=SecretStr("nam-key"), anonymous_bookings_per_source_per_hour=0
