@@ -6,6 +6,7 @@ from services.accounts.api import router
 from services.accounts.consumers import handlers
 from services.accounts.passwords import PasswordHashing
 from services.accounts.personal_data import NamVault
+from services.accounts.retention import RetentionWorker
 from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
 from shared.http import create_service_app
@@ -26,6 +27,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
         vault=NamVault(settings.nam_key.get_secret_value()),
     )
     runtime.consume(handlers(deps))
+    runtime.add_worker(RetentionWorker(runtime.unit_of_work, settings).run)
     app = create_service_app(
         "Accounts", runtime.lifespan, runtime.ready, [router], max_body_bytes=runtime.settings.max_body_bytes
     )

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.caller import public_key_of
@@ -40,6 +40,10 @@ class AccountsSettings(ServiceSettings):
     login_failures_memory_hours: int = 24
     ip_failures_before_delay: int = 30
     ip_failures_memory_minutes: int = 15
+    # Decoy challenges and pending changes are deleted this long after they were asked for (retention.py): a
+    # code lives 10 minutes, so nothing can confirm them by then.
+    challenge_retention_hours: int = Field(default=24, gt=1)
+    purge_interval_seconds: float = Field(default=600.0, gt=0)
 
     @model_validator(mode="after")
     def _signing_key_present(self) -> "AccountsSettings":
