@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gateway.auth import Principal
+from gateway.admin_pages import staff_of
+from gateway.auth import STAFF_CANNOT_REGISTER, Principal
 from gateway.proxy import Proxy, UpstreamResponse
 from gateway.session_cookies import SessionCookies
 from gateway.web.dates import slot_days, when
@@ -122,6 +123,12 @@ async def register(
 ) -> HTMLResponse:
     values = {"first_name": first_name, "last_name": last_name, "birth_date": birth_date, "sex": sex, "nam": nam}
     values |= {"email": email, "phone": phone, "language": language}
+    if staff_of(request) is not None:
+        # As the API's /api/registrations (gateway/routes.py, audience not_staff): a staff session in this
+        # browser means a clerk, who must never open a citizen account from the console's seat.
+        lang = language_of(request)
+        errors = {"form": STAFF_CANNOT_REGISTER.fr if lang == "fr" else STAFF_CANNOT_REGISTER.en}
+        return render(request, "account/register.html", status=403, values=values, errors=errors)
     payload = {k: _optional(v) for k, v in values.items()} | {"password": password}
     answer = await _proxy(request).call_json("accounts", "POST", "/registrations", payload)
     if answer.status != 202:

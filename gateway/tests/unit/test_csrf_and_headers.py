@@ -1,10 +1,13 @@
 """The gateway's CSRF guard and security headers, on the app itself (no upstream is called)."""
 
+import uuid
+
 from fastapi.testclient import TestClient
 
 from gateway.csrf import FORM_FIELD, same_origin
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from shared.testing.tokens import TEST_PUBLIC_KEY, access_token
 
 
 def _client(insecure: bool) -> TestClient:
@@ -81,3 +84,18 @@ def test_a_token_that_is_not_ascii_is_refused_not_a_crash():
     client.get("/account/login")
     form = {"identifier": "x@example.org", "password": "p", FORM_FIELD: "é" * 43}
     assert client.post("/account/login", data=form, headers={"origin": "https://portail.example"}).status_code == 403
+
+
+def test_the_portal_registration_form_refuses_a_browser_signed_into_the_console():
+    client = TestClient(create_app(GatewaySettings(insecure_cookies=True, jwt_public_key=TEST_PUBLIC_KEY)))
+    client.get("/account/register")
+    staff = access_token(uuid.uuid4(), "staff", extra={"est": str(uuid.uuid4()), "role": "clerk"})
+    client.cookies.set("staff_access_token", staff)
+    form = {"first_name": "Julie", "last_name": "Roy", "email": "julie@example.org", "password": "x" * 20}
+    refused = client.post(
+        "/account/register",
+        data={**form, FORM_FIELD: client.cookies["csrf"]},
+        headers={"origin": "http://testserver"},
+    )
+    assert refused.status_code == 403
+    assert "membre du personnel" in refused.text
