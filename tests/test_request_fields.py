@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from shared.devstack.jwt_keys import generate_es256_keypair
+from shared.testing.apps import api_routes
 
 APPS = ("services.accounts.main", "services.appointments.main", "services.verification.main",
         "services.notifications.main", "gateway.main")  # fmt: skip
@@ -33,16 +34,8 @@ def routes() -> list[tuple[str, APIRoute]]:
         found = []
         for module in APPS:
             app = __import__(module, fromlist=["create_app"]).create_app()
-            found += [(f"{module} {sorted(r.methods)} {r.path}", r) for r in _api_routes(app.routes)]
+            found += [(f"{module} {sorted(r.methods)} {r.path}", r) for r in api_routes(app.routes)]
     return found
-
-
-def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):  # FastAPI 0.165 keeps an included router whole
-            yield from _api_routes(route.original_router.routes)
 
 
 def _types_in(annotation: Any) -> Iterator[Any]:

@@ -13,13 +13,13 @@ import uuid
 from typing import Any
 
 import httpx
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from bench.verify.environment import VerifyEnvironment
 from gateway.csrf import FORM_FIELD
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from shared.testing.apps import api_routes
 from tests.e2e.accounts_flow import PASSWORD
 from tests.e2e.clinic_staff import STAFF_PASSWORD
 
@@ -33,22 +33,11 @@ REQUIRED_HEADERS = {
 _PARAM = re.compile(r"\{[^}]+\}")
 
 
-def _routes(routes: list[Any]) -> list[APIRoute]:
-    """Every APIRoute, also inside the routers FastAPI keeps as included (the gateway adds no prefix of its own)."""
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):
-            found += _routes(route.original_router.routes)
-    return found
-
-
 def _pages(method: str) -> list[str]:
     """The gateway's own page routes of a method, with made-up ids in their parameters."""
     app = create_app(GatewaySettings(insecure_cookies=True))
     paths = {
-        route.path for route in _routes(app.routes) if method in route.methods and not route.path.startswith("/api")
+        route.path for route in api_routes(app.routes) if method in route.methods and not route.path.startswith("/api")
     }
     return sorted(_PARAM.sub(lambda _: str(uuid.uuid4()), path) for path in paths)
 

@@ -29,13 +29,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 from fastapi.dependencies.utils import _get_flat_body_params
-from fastapi.routing import APIRoute
 
 from bench.verify.environment import VerifyEnvironment
 from bench.verify.fuzz import compose_openapi
 from gateway.csrf import FORM_FIELD
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from shared.testing.apps import api_routes
 from tests.e2e.accounts_flow import PASSWORD
 from tests.e2e.clinic_staff import STAFF_PASSWORD
 
@@ -163,23 +163,12 @@ def _oversized(base: str, method: str, path: str, headers: dict[str, str], chunk
     return (int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0), sent
 
 
-def _api_routes(routes: list[Any]) -> list[APIRoute]:
-    """Every APIRoute, also inside the routers FastAPI 0.165 keeps whole when included."""
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):
-            found += _api_routes(route.original_router.routes)
-    return found
-
-
 def _page_forms() -> list[tuple[str, list[str]]]:
     """(path with made-up ids, form field names) of every page the gateway answers a form post on (but logging
     out, which would end the browser's session for the forms after it)."""
     app = create_app(GatewaySettings(insecure_cookies=True))
     forms = []
-    for route in _api_routes(app.routes):
+    for route in api_routes(app.routes):
         if "POST" not in route.methods or route.path.startswith("/api") or route.path.endswith("/logout"):
             continue
         fields = [field.alias for field in _get_flat_body_params(route.dependant)]
