@@ -74,14 +74,18 @@ def handlers(
     ) -> None:
         """`limited`: the booker of a booking without an account asked for it, to an address nobody proved."""
         for channel, recipient in to.items():
-            if limited:
-                await destination_limits.record_limited_delivery(
-                    uow, anonymous_booking_limit, envelope.id, kind, channel, recipient, language, message_for(channel)
-                )
-            else:
-                await service.record_delivery(
-                    uow, envelope.id, kind, channel, recipient, language, message_for(channel), account_id=account_id
-                )
+            suppressed = limited and await destination_limits.reached(uow, anonymous_booking_limit, recipient)
+            await service.record_delivery(
+                uow,
+                envelope.id,
+                kind,
+                channel,
+                recipient,
+                language,
+                message_for(channel),
+                account_id=account_id,
+                suppressed=suppressed,
+            )
         if to:
             uow.after_commit(dispatcher.wake)
 
@@ -193,16 +197,18 @@ def handlers(
             event.channel, event.language, settings.portal_base_url, event.staff_account
         )
         # One per attempt, to an address the one who tries need not own: limited per destination.
-        if await destination_limits.record_limited_delivery(
+        suppressed = await destination_limits.reached(uow, registration_limit, event.destination)
+        await service.record_delivery(
             uow,
-            registration_limit,
             envelope.id,
             "registration_attempted",
             event.channel,
             event.destination,
             event.language,
             message,
-        ):
+            suppressed=suppressed,
+        )
+        if not suppressed:
             uow.after_commit(dispatcher.wake)
 
     async def on_contact_changed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:

@@ -12,19 +12,10 @@ index on lower(recipient)) over sliding windows: it already is the per-destinati
 out, it is erased with the person, and it needs no second copy of the address.
 """
 
-import uuid
 from dataclasses import dataclass
 
-import structlog
-
-from services.notifications.rendering import RenderedMessage
 from shared.db import transaction_driver_connection
-from shared.ids import new_id
 from shared.unit_of_work import UnitOfWork
-
-log = structlog.get_logger(__name__)
-
-SUPPRESSED = "suppressed"
 
 # The kinds a booking made without an account sends at its booker's request (reminders are not: one per
 # booking still standing, and none for a booking whose confirmations were all suppressed).
@@ -56,42 +47,11 @@ WHERE lower(recipient) = lower($1) AND kind = ANY($2::text[]) AND account_id IS 
   AND created_at > now() - interval '24 hours'
 """
 
-RECORD = """
-INSERT INTO deliveries (id, event_id, kind, channel, recipient, account_id, language, subject, body, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT ON CONSTRAINT deliveries_once_per_event DO NOTHING
-"""
 
-
-async def record_limited_delivery(
-    uow: UnitOfWork,
-    limit: DestinationLimit,
-    event_id: uuid.UUID,
-    kind: str,
-    channel: str,
-    recipient: str,
-    language: str,
-    message: RenderedMessage,
-    account_id: uuid.UUID | None = None,
-) -> bool:
-    """Queues the message like service.record_delivery, or records it as suppressed when its destination
-    reached `limit`; True when queued."""
+async def reached(uow: UnitOfWork, limit: DestinationLimit, recipient: str) -> bool:
+    """Whether `recipient` already had `limit`'s messages: the caller then records its message as suppressed
+    (service.record_delivery), in this transaction, which holds the destination's lock until it ends."""
     driver = await transaction_driver_connection(uow.session)
     await driver.execute(LOCK_DESTINATION, recipient)
     counted = await driver.fetchrow(SENT_TO_DESTINATION, recipient, list(limit.kinds))
-    suppressed = limit.reached(counted["last_hour"], counted["last_day"])
-    await driver.execute(
-        RECORD,
-        new_id(),
-        event_id,
-        kind,
-        channel,
-        recipient,
-        account_id,
-        language,
-        message.subject,
-        "" if suppressed else message.body,  # never sent, and may hold a manage link
-        SUPPRESSED if suppressed else "pending",
-    )
-    if suppressed:
-        log.warning("delivery_suppressed", kind=kind, channel=channel)
-    return not suppressed
+    return limit.reached(counted["last_hour"], counted["last_day"])

@@ -28,9 +28,12 @@ CODE_WITHHELD = "[code withheld]"
 
 
 RECORD_DELIVERY = """
-INSERT INTO deliveries (id, event_id, kind, channel, recipient, account_id, language, subject, body)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT ON CONSTRAINT deliveries_once_per_event DO NOTHING
+INSERT INTO deliveries (id, event_id, kind, channel, recipient, account_id, language, subject, body, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT ON CONSTRAINT deliveries_once_per_event DO NOTHING
 """
+# A message past its destination's limit (destination_limits): in the log so that it counts and shows, never
+# sent, and without its body, which may hold a manage link.
+SUPPRESSED = "suppressed"
 
 
 async def record_delivery(
@@ -42,9 +45,10 @@ async def record_delivery(
     language: str,
     message: RenderedMessage,
     account_id: uuid.UUID | None = None,
+    suppressed: bool = False,
 ) -> None:
     """Queue one message in the delivery log, in the caller's transaction (at most once per event, kind
-    and channel). `event_id` is the event's, or the reminder's for reminders."""
+    and channel), or record it as suppressed. `event_id` is the event's, or the reminder's for reminders."""
     # On the driver: one of the statements every booking pays for (see transaction_driver_connection).
     driver = await transaction_driver_connection(uow.session)
     await driver.execute(
@@ -57,8 +61,11 @@ async def record_delivery(
         account_id,
         language,
         message.subject,
-        message.body,
+        "" if suppressed else message.body,
+        SUPPRESSED if suppressed else "pending",
     )
+    if suppressed:
+        log.warning("delivery_suppressed", kind=kind, channel=channel)
 
 
 async def send_inline(
