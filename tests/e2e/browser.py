@@ -27,10 +27,25 @@ def browser() -> Iterator[Browser]:
         pytest.fail(
             f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`; `make test` does)"
         )
-    with sync_playwright() as playwright:
+    try:
+        playwright = sync_playwright().start()
+    except Exception as error:  # noqa: BLE001 - any failure to start the driver is reported the same way
+        pytest.fail(
+            f"Playwright's driver did not start ({error}). Its node binary needs libatomic.so.1: install Debian's "
+            "libatomic1 (`apt-get install -y libatomic1`; `make test` does). The driver's own error, if it wrote "
+            "one, is in the captured stderr.",
+            pytrace=False,
+        )
+    try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    except Exception as error:  # noqa: BLE001 - reported with the browser it tried to start
+        playwright.stop()
+        pytest.fail(f"Playwright could not start {CHROMIUM}: {error}", pytrace=False)
+    try:
         yield browser
+    finally:
         browser.close()
+        playwright.stop()
 
 
 @pytest.fixture
