@@ -5,7 +5,6 @@ refreshed transparently, and the page that did it sets the new pair.
 """
 
 import uuid
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -13,13 +12,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.admin_pages import staff_of
 from gateway.auth import STAFF_CANNOT_REGISTER, Principal
+from gateway.page_sessions import optional_citizen
 from gateway.proxy import Proxy, UpstreamResponse
 from gateway.session_cookies import SessionCookies
 from gateway.web.dates import slot_days, when
 from gateway.web.history_texts import HISTORY_TEXTS
 from gateway.web.pages import field_errors, render
 from gateway.web.texts import language_of
-from shared.errors import DomainError
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 Text = Annotated[str, Form()]
@@ -46,52 +45,16 @@ def _clear_session(request: Request, response: Response) -> None:
     _cookies(request).clear_citizen_session(response)
 
 
-@dataclass(frozen=True)
-class Refreshed:
-    """A new token pair from accounts, for the response's cookies."""
-
-    cookies: SessionCookies
-    tokens: dict[str, Any]
-
-
-async def citizen_session(request: Request) -> tuple[Principal | None, Refreshed | None]:
-    """The signed-in citizen, refreshing an expired access token with the refresh cookie.
-
-    The refresh spends the refresh token (each works once): the new pair comes back as the second value, and the
-    page must set it on its response (`with_tokens`), or the next page finds neither cookie valid.
-    """
-    verifier = request.app.state.verifier
-    try:
-        principal = verifier.principal(request)
-    except DomainError:  # an expired, revoked or bad access cookie: try the refresh token
-        principal = None
-    if principal is not None and principal.audience == "citizen":
-        return principal, None
-    refresh = request.cookies.get(_cookies(request).citizen_refresh)
-    if not refresh:
-        return None, None
-    answer = await _proxy(request).call_json("accounts", "POST", "/sessions/refresh", {"refresh_token": refresh})
-    if answer.status != 200:
-        return None, None
-    tokens = answer.json()
-    try:
-        principal = verifier.from_token(tokens["access_token"])
-    except DomainError:
-        return None, None
-    if principal.audience != "citizen":
-        return None, None
-    request.state.session_refreshed = True
-    return principal, Refreshed(_cookies(request), tokens)
+async def citizen_session(request: Request) -> tuple[Principal | None, None]:
+    """The signed-in citizen (gateway/page_sessions.py refreshes an expired session and sets the new cookies)."""
+    return await optional_citizen(request), None
 
 
 def login_redirect() -> RedirectResponse:
     return RedirectResponse("/account/login", status_code=SEE_OTHER)
 
 
-def with_tokens(response: Response, refreshed: Refreshed | None) -> Response:
-    """Sets the pair `citizen_session` got by refreshing: without it the citizen is signed out on the next page."""
-    if refreshed is not None:
-        refreshed.cookies.set_citizen_session(response, refreshed.tokens)
+def with_tokens(response: Response, _: None) -> Response:
     return response
 
 

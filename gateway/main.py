@@ -11,10 +11,21 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware import Middleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from gateway import account_pages, admin_pages, api, association_request_pages, audit_pages, help_pages, portal
+from gateway import (
+    account_pages,
+    admin_pages,
+    api,
+    association_request_pages,
+    audit_pages,
+    error_pages,
+    help_pages,
+    portal,
+)
 from gateway.auth import TokenVerifier
 from gateway.canonical_path import CanonicalPath
 from gateway.csrf import CsrfGuard
+from gateway.error_pages import HeadAsGet, HtmlErrorPages
+from gateway.page_sessions import RefreshedSessionCookies
 from gateway.proxy import Proxy
 from gateway.proxy_fast_path import ProxyFastPath
 from gateway.routes import resolve
@@ -95,9 +106,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(settings.jwt_public_key, revocations, cookies.citizen_access)
     app.state.settings = settings
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    error_pages.install(app)
     # Appended, so innermost (add_middleware would make it outermost): the shared tracing, metrics and
     # correlation-id middleware still wrap the proxied requests it answers without FastAPI's routing.
     app.user_middleware.append(Middleware(ProxyFastPath))
+    app.add_middleware(RefreshedSessionCookies, cookies=cookies)
+    app.add_middleware(HeadAsGet)
     # add_middleware makes each the outermost so far: no path reaches anything unless it is canonical; then
     # no forged state change reaches a route.
     app.add_middleware(
@@ -106,6 +120,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(CanonicalPath)
     # Security headers on every answer: outside even the request limits, whose refusals (413, 422) and 500s
     # are answered outside Starlette's middleware.
+    # Every page's refusal, whichever layer answered it (the request limits included), as a full page.
+    app.add_outermost_middleware(HtmlErrorPages)
     app.add_outermost_middleware(SecurityHeaders, https=settings.secure_cookies)
     if settings.trusted_proxy_list():
         # Uvicorn runs with --no-proxy-headers (it would trust 127.0.0.1, i.e. any local client, by default):

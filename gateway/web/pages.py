@@ -19,9 +19,10 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
         {
             "t": TEXTS[lang],
             "lang": lang,
-            # Or signed in again by this very request (account_pages.citizen_session refreshed the session).
+            # Or signed in again by this very request (gateway/page_sessions.py refreshed the session).
             "signed_in": request.app.state.cookies.citizen_access in request.cookies
-            or getattr(request.state, "session_refreshed", False),
+            or getattr(getattr(request.state, "refreshed_session", None), "audience", None) == "citizen",
+            "active": None,
             "csrf_input": csrf_input(request),
             **context,
         },

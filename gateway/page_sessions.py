@@ -1,0 +1,145 @@
+"""Who is signed in, for a page: one dependency for citizen pages and one for staff pages.
+
+Each reads its session cookie and, when the access token has expired, spends the refresh token for a new pair
+(each refresh token works once). The new pair is kept on the request and `RefreshedSessionCookies` writes it on
+whatever the page answers, a page, a redirect or a download, so no page can forget it and sign the visitor out.
+A page that needs a session and finds none raises `SignInRequired`: the visitor is sent to the right sign-in
+page, which brings them back to the page they asked for.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from starlette.datastructures import MutableHeaders
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.auth import Principal
+from gateway.session_cookies import SessionCookies
+from shared.errors import DomainError
+
+Audience = Literal["citizen", "staff"]
+SEE_OTHER = 303
+SIGN_IN = {"citizen": "/account/login", "staff": "/admin/login"}
+HOME = {"citizen": "/account", "staff": "/admin"}
+
+
+class SignInRequired(Exception):  # noqa: N818 - reads better at the raise site
+    def __init__(self, audience: Audience, back_to: str) -> None:
+        super().__init__(audience)
+        self.audience = audience
+        self.back_to = back_to
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    audience: Audience
+    tokens: dict[str, Any]
+
+
+def safe_return_path(asked: str | None, audience: Audience) -> str:
+    """Where sign-in may send the visitor back: a page of this site in the same area, never another site."""
+    if asked and asked.startswith(HOME[audience]) and not asked.startswith("//") and "\\" not in asked:
+        return asked
+    return HOME[audience]
+
+
+def sign_in_redirect(exc: SignInRequired) -> RedirectResponse:
+    return RedirectResponse(f"{SIGN_IN[exc.audience]}?next={quote(exc.back_to, safe='/')}", status_code=SEE_OTHER)
+
+
+async def _session(request: Request, audience: Audience) -> Principal | None:
+    cookies: SessionCookies = request.app.state.cookies
+    access, refresh_name = (
+        (cookies.citizen_access, cookies.citizen_refresh)
+        if audience == "citizen"
+        else (cookies.staff_access, cookies.staff_refresh)
+    )
+    verifier = request.app.state.verifier
+    token = request.cookies.get(access)
+    if token:
+        try:
+            principal: Principal = verifier.from_token(token)
+        except DomainError:  # expired, revoked or forged: the refresh token may still be good
+            principal = None
+        if principal is not None and principal.audience == audience:
+            return principal
+    refresh = request.cookies.get(refresh_name)
+    if not refresh:
+        return None
+    answer = await request.app.state.proxy.call_json(
+        "accounts", "POST", "/sessions/refresh", {"refresh_token": refresh}
+    )
+    if answer.status != 200:
+        return None
+    tokens = answer.json()
+    try:
+        principal = verifier.from_token(tokens["access_token"])
+    except DomainError:
+        return None
+    if principal.audience != audience:
+        return None
+    request.state.refreshed_session = Refreshed(audience, tokens)
+    return principal
+
+
+def _back_to(request: Request, audience: Audience) -> str:
+    # After signing in, a GET comes back to itself; a form posted with an expired session cannot be replayed.
+    if request.method == "GET":
+        return safe_return_path(request.url.path + (f"?{request.url.query}" if request.url.query else ""), audience)
+    return HOME[audience]
+
+
+def _required(audience: Audience) -> Callable[[Request], Any]:
+    async def signed_in(request: Request) -> Principal:
+        principal = await _session(request, audience)
+        if principal is None:
+            raise SignInRequired(audience, _back_to(request, audience))
+        return principal
+
+    return signed_in
+
+
+async def optional_citizen(request: Request) -> Principal | None:
+    return await _session(request, "citizen")
+
+
+async def optional_staff(request: Request) -> Principal | None:
+    return await _session(request, "staff")
+
+
+CitizenPage = Annotated[Principal, Depends(_required("citizen"))]
+StaffPage = Annotated[Principal, Depends(_required("staff"))]
+OptionalCitizen = Annotated[Principal | None, Depends(optional_citizen)]
+OptionalStaff = Annotated[Principal | None, Depends(optional_staff)]
+
+
+class RefreshedSessionCookies:
+    """Writes the pair a page's dependency got by refreshing on that page's answer, whatever it is."""
+
+    def __init__(self, app: ASGIApp, cookies: SessionCookies) -> None:
+        self.app = app
+        self.cookies = cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookies(message: Message) -> None:
+            refreshed: Refreshed | None = scope.get("state", {}).get("refreshed_session")
+            if message["type"] == "http.response.start" and refreshed is not None:
+                carrier = Response()
+                if refreshed.audience == "citizen":
+                    self.cookies.set_citizen_session(carrier, refreshed.tokens)
+                else:
+                    self.cookies.set_staff_session(carrier, refreshed.tokens)
+                headers = MutableHeaders(scope=message)
+                for value in carrier.headers.getlist("set-cookie"):
+                    headers.append("set-cookie", value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
