@@ -2,6 +2,8 @@
 
 from fastapi import Request
 
+from gateway.web import account_texts, booking_texts, console_texts, site_texts
+
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "back_home": "Retour à l'accueil",
@@ -384,6 +386,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "legend_link": "Icon legend",
     },
 }
+
+# Each area keeps its own wording in its module; a key defined twice is a mistake, caught here at import.
+for _area in (account_texts, booking_texts, console_texts, site_texts):
+    for _lang, _wording in _area.TEXTS.items():
+        _twice = TEXTS[_lang].keys() & _wording.keys()
+        assert not _twice, f"{_area.__name__} redefines {sorted(_twice)}"
+        TEXTS[_lang].update(_wording)
 
 
 def language_of(request: Request) -> str:

@@ -1,0 +1,6 @@
+"""Wording of the account pages, French first, English on request (merged into texts.TEXTS)."""
+
+TEXTS: dict[str, dict[str, str]] = {
+    "fr": {},
+    "en": {},
+}
