@@ -20,6 +20,7 @@ from gateway import (
     error_pages,
     help_pages,
     portal,
+    site_pages,
 )
 from gateway.auth import TokenVerifier
 from gateway.canonical_path import CanonicalPath
@@ -96,6 +97,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             account_pages.router,
             admin_pages.router,
             help_pages.router,
+            site_pages.router,
         ],
         route_label=public_route_label,
         max_body_bytes=settings.max_body_bytes,
