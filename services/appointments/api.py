@@ -137,6 +137,16 @@ async def calendar_file(
     return _ics(await service.get_appointment(uow, key, appointment_id, Caller(token=token)))
 
 
+@router.get("/appointments/{appointment_id}")
+async def appointment_with_token(
+    appointment_id: uuid.UUID, uow: UoW, key: Secret, token: Annotated[str, Query(max_length=200)]
+) -> AppointmentResponse:
+    """What a manage link is about, shown before the citizen cancels or confirms with it (after the .ics route,
+    whose path this one would otherwise take)."""
+    row = await service.get_appointment(uow, key, appointment_id, Caller(token=token))
+    return service.appointment_response(row)
+
+
 def _ics(row: object) -> Response:
     return Response(
         appointment_ics(row, getattr(row, "language", "fr")),

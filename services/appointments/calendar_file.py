@@ -1,5 +1,6 @@
 """An appointment as an iCalendar (.ics) file, so citizens can add it to their calendar."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -12,6 +13,9 @@ def appointment_ics(row: Any, language: str) -> bytes:
     calendar.add("version", "2.0")
     event = Event()
     event.add("uid", f"{row.id}@rendezvous-sante")
+    # Required by RFC 5545 (3.6.1); without a METHOD it is when this file was made. Calendars use it to tell a
+    # newer copy of the event (a rescheduled time) from the one they hold.
+    event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", row.starts_at)
     event.add("dtend", row.ends_at)
     event.add("summary", f"{service} — {row.name}")

@@ -4,10 +4,12 @@ cancel, after a reschedule (which issues a new one), and a day after the appoint
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import httpx
 import pytest
+from icalendar import Calendar
 from pydantic import SecretStr
 from sqlalchemy import text
 
@@ -111,3 +113,25 @@ async def test_a_link_expires_a_day_after_the_appointments_start(client, session
         )
         await session.commit()
     assert await _works(client, appointment_id, token)
+
+
+async def test_the_link_shows_its_appointment_until_it_stops_working(client, sessions):
+    appointment_id, token = await _book(client, await _slot_with_seats(sessions, capacity=5))
+
+    shown = await client.get(f"/appointments/{appointment_id}", params={"token": token})
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["id"], shown.json()["status"], shown.json()["first_name"]) == (appointment_id, "booked", "Léa")
+    assert "manage_token" not in shown.json()
+    assert (await client.get(f"/appointments/{appointment_id}", params={"token": "forged"})).status_code == 404
+
+    assert (await client.post(f"/appointments/{appointment_id}/cancel", json={"token": token})).status_code == 200
+    assert (await client.get(f"/appointments/{appointment_id}", params={"token": token})).status_code == 404
+
+
+async def test_the_calendar_file_has_the_stamp_rfc_5545_requires(client, sessions):
+    appointment_id, token = await _book(client, await _slot_with_seats(sessions, capacity=5))
+    answer = await client.get(f"/appointments/{appointment_id}.ics", params={"token": token})
+    [event] = Calendar.from_ical(answer.content).walk("VEVENT")
+    stamp = event.decoded("dtstamp")
+    assert stamp.tzinfo is not None
+    assert abs((datetime.now(UTC) - stamp).total_seconds()) < 60
