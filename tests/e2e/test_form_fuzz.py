@@ -305,7 +305,9 @@ def sign_in(client: httpx.Client, origin: str, login_path: str, identifier: str,
     """Through the page's own sign-in form, whatever its fields are named: the password goes in the password
     field, the identifier in the other field a visitor types in."""
     page = client.get(login_path)
-    [form] = [f for f in read_page(str(page.url), page.text).forms if any(x.kind == "password" for x in f.fields)]
+    forms = [f for f in read_page(str(page.url), page.text).forms if any(x.kind == "password" for x in f.fields)]
+    assert forms, f"no form with a password field at {login_path} ({page.status_code}): {page.text[:500]}"
+    form = forms[0]
     values = form.baseline()
     typed = [f for f in form.fields if f.kind in TEXT_TYPES - {"password"}]
     values[typed[0].name] = identifier
