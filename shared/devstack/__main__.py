@@ -9,12 +9,30 @@ import sys
 import time
 from pathlib import Path
 
-from services.accounts.demo_data import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
+from services.accounts.demo_data import (
+    CLERK_EMAIL,
+    CLERK_PASSWORD,
+    MANAGER_EMAIL,
+    MANAGER_PASSWORD,
+    load_demo_staff,
+)
 from services.appointments.demo_data import load_demo_data
 from shared.devstack.databases import prepare_databases
 from shared.devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok, persistent_dev_secrets
 
 MAILBOX_HTTP_PORT = 8025
+
+
+def credentials_lines(label: str, email: str, password: str) -> str:
+    """E-mail and password on lines of their own, labelled: printed on one line, a password holding spaces or
+    a colon read as something else."""
+    return f"  {label:<15}: e-mail   {email}\n  {'':<15}  password {password}\n"
+
+
+def ignore_ctrl_c() -> None:
+    """In a sink, before it starts: a Ctrl-C reaches the whole group, and one arriving while the sink still imports
+    its modules would print a KeyboardInterrupt traceback. The sinks stop on the SIGTERM sent in `run`'s finally."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def main() -> None:
@@ -26,6 +44,15 @@ def main() -> None:
         help="uvicorn worker processes per service (replicas side by side)",
     )
     args = parser.parse_args()
+    try:
+        run(args.workers)
+    except KeyboardInterrupt:
+        # Ctrl-C while the databases were being prepared, before anything was started. A normal exit, as after
+        # a Ctrl-C once running: make reports a child's exit code 130 as an error of its own.
+        print("\nStopped.", flush=True)
+
+
+def run(workers: int) -> None:
     admin_url = os.environ.get("CLINIC_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     amqp_url = os.environ.get("CLINIC_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
@@ -39,30 +66,40 @@ def main() -> None:
     urls = prepare_databases(admin_url, drop_first=fresh_secrets)
     asyncio.run(load_demo_data(urls["appointments"]))
     asyncio.run(load_demo_staff(urls["accounts"]))
-    config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=args.workers, secrets=secrets)
+    config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=workers, secrets=secrets)
     supervisor = Supervisor(config, log_dir=ROOT / ".run" / "logs")
-    mailbox = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "shared.devstack.mail_sink", "--smtp-port", str(config.smtp_port),
-         "--http-port", str(MAILBOX_HTTP_PORT)],
-        cwd=ROOT, env=config.environ(),
-    )  # fmt: skip
-    sms_box = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "shared.devstack.sms_sink", "--port", str(config.sms_port)],
-        cwd=ROOT,
-        env=config.environ(),
-    )
     stopping = False
 
     def stop(*_: object) -> None:
         nonlocal stopping
         stopping = True
 
+    # From here Ctrl-C only asks to stop: every process started below is stopped in `finally`. The terminal sends
+    # it to the whole group, so the services stop on their own too; stop_all finishes the job.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    sink_commands = [
+        ["shared.devstack.mail_sink", "--smtp-port", str(config.smtp_port), "--http-port", str(MAILBOX_HTTP_PORT)],
+        ["shared.devstack.sms_sink", "--port", str(config.sms_port)],
+    ]
+    sinks: list[subprocess.Popen[bytes]] = []
     try:
-        supervisor.start_all()
-        while not http_ok(f"http://127.0.0.1:{MAILBOX_HTTP_PORT}/api/messages"):
+        for command in sink_commands:
+            sinks.append(
+                subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+                    [sys.executable, "-m", *command], cwd=ROOT, env=config.environ(), preexec_fn=ignore_ctrl_c
+                )
+            )
+        try:
+            supervisor.start_all()
+        except (RuntimeError, TimeoutError):
+            if not stopping:
+                raise
+            return  # Ctrl-C while starting: the services stopped before answering
+        while not stopping and not http_ok(f"http://127.0.0.1:{MAILBOX_HTTP_PORT}/api/messages"):
             time.sleep(0.1)
+        if stopping:
+            return
         gateway = config.url("gateway")
         print(
             "\nThe clinic appointments platform is running:\n"
@@ -70,8 +107,9 @@ def main() -> None:
             f"  Admin console  : {gateway}/admin\n"
             f"  Mailbox (dev)  : http://127.0.0.1:{MAILBOX_HTTP_PORT}/\n"
             f"  SMS box (dev)  : http://127.0.0.1:{config.sms_port}/\n"
-            f"  Demo clerk     : {CLERK_EMAIL} / {CLERK_PASSWORD}\n"
-            f"  Service logs   : {Path('.run/logs')}/\n"
+            + credentials_lines("Demo clerk", CLERK_EMAIL, CLERK_PASSWORD)
+            + credentials_lines("Demo manager", MANAGER_EMAIL, MANAGER_PASSWORD)
+            + f"  Service logs   : {Path('.run/logs')}/\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,
         )
@@ -83,7 +121,7 @@ def main() -> None:
     finally:
         print("Stopping...", flush=True)
         supervisor.stop_all()
-        for sink in (mailbox, sms_box):
+        for sink in sinks:
             sink.terminate()
             sink.wait(10)
         print("Stopped.", flush=True)

@@ -6,6 +6,7 @@ Run alone: python -m shared.devstack.mail_sink --smtp-port 1025 --http-port 8025
 
 import argparse
 import asyncio
+import contextlib
 import email
 import email.policy
 import html
@@ -23,6 +24,8 @@ import uvloop
 from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from shared.devstack.stop_signals import until_stopped
 
 
 @dataclass
@@ -155,7 +158,7 @@ async def _serve(smtp_port: int, http_port: int) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", http_port).start()
     try:
-        await asyncio.Event().wait()
+        await until_stopped()
     finally:
         await runner.cleanup()
         sink.stop()
@@ -166,7 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--http-port", type=int, default=8025)
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.smtp_port, args.http_port))
+    # Ctrl-C before the server waits in until_stopped (still starting): stop without a traceback all the same.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.smtp_port, args.http_port))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ Tests start it in-process (SmsSink(port).start()), read it and can make it fail 
 
 import argparse
 import asyncio
+import contextlib
 import hmac
 import html
 import threading
@@ -21,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from aiohttp import web
+
+from shared.devstack.stop_signals import until_stopped
 
 
 @dataclass
@@ -181,7 +184,7 @@ async def _serve(port: int, token: str | None) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        await asyncio.Event().wait()
+        await until_stopped()
     finally:
         await runner.cleanup()
 
@@ -191,7 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8026)
     parser.add_argument("--token", default=None, help="require this Bearer token on POST /messages")
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.port, args.token))
+    # Ctrl-C before the server waits in until_stopped (still starting): stop without a traceback all the same.
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.port, args.token))
 
 
 if __name__ == "__main__":
