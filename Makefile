@@ -12,6 +12,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/ensure-venv.sh
 infra:
 	bash scripts/ensure-infra.sh
 
+# The browser tests: Debian's chromium, and libatomic1, which Playwright's node driver links.
 browser:
 	bash scripts/ensure-chromium.sh
 
