@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import quote_plus, urljoin, urlsplit
+from urllib.parse import parse_qs, quote_plus, urljoin, urlsplit
 
 import httpx
 import pytest
@@ -240,10 +240,16 @@ class Visitor:
         """The forms of every page reachable by links from `starts`, one per (method, action, fields) shape."""
         queue = [urljoin(self.origin, path) for path in starts]
         forms: dict[tuple[str, str, tuple[str, ...]], Form] = {}
+        shapes: set[tuple[str, tuple[str, ...]]] = set()
         while queue and len(self.pages) < MAX_PAGES:
             url = queue.pop(0)
-            if url in self.pages or not self._in_scope(url):
+            # One page per path and query names: the day list's previous/next links would otherwise lead on day
+            # after day. Ids stay apart: an appointment's page shows other forms than a cancelled one's.
+            parts = urlsplit(url)
+            shape = (parts.path, tuple(sorted(parse_qs(parts.query, keep_blank_values=True))))
+            if shape in shapes or not self._in_scope(url):
                 continue
+            shapes.add(shape)
             response = self.client.get(url, follow_redirects=True)
             self.pages[url] = reader = read_page(str(response.url), response.text)
             if response.status_code >= 500:
@@ -256,8 +262,8 @@ class Visitor:
             queue += [link for link in reader.links if link not in self.pages]
             for form in reader.forms:
                 # One per shape: the same "Présent" button on each row, the language switch on each page.
-                shape = (form.method, UUID.sub("<id>", _path(form.action)), tuple(sorted(form.baseline())))
-                forms.setdefault(shape, form)
+                form_shape = (form.method, UUID.sub("<id>", _path(form.action)), tuple(sorted(form.baseline())))
+                forms.setdefault(form_shape, form)
         return sorted(forms.values(), key=lambda f: (_ends_session(f), f.action))
 
     def _in_scope(self, url: str) -> bool:
