@@ -61,7 +61,9 @@ def manage_token(secret: bytes, appointment_id: uuid.UUID, generation: int = 0) 
 
 
 def token_matches(secret: bytes, appointment_id: uuid.UUID, token: str, generation: int = 0) -> bool:
-    return hmac.compare_digest(manage_token(secret, appointment_id, generation), token)
+    # As bytes: compare_digest refuses a str with anything but ASCII, and a link's token is whatever was sent.
+    expected = manage_token(secret, appointment_id, generation).encode()
+    return hmac.compare_digest(expected, token.encode("utf-8", "surrogatepass"))
 
 
 def manage_link_valid(status: str, starts_at: datetime, now: datetime) -> bool:

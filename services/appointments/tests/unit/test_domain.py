@@ -86,3 +86,11 @@ def test_slot_details_cache_expires_and_stays_bounded(monkeypatch):
     assert len(cache._entries) <= 2
     cache.forget(c)
     assert cache.get(c) is None
+
+
+@pytest.mark.parametrize("sent", ["🙂" * 8, "\udcff", "é" * 32, "", "%00"])
+def test_a_manage_token_that_is_not_ascii_is_simply_wrong(sent: str):
+    # hmac.compare_digest raised TypeError on such a str: the link answered 500 instead of refusing.
+    appointment_id = uuid.uuid4()
+    assert not domain.token_matches(b"secret", appointment_id, sent)
+    assert domain.token_matches(b"secret", appointment_id, domain.manage_token(b"secret", appointment_id))
