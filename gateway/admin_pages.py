@@ -1,24 +1,29 @@
-"""The clinic console: staff sign-in, the day's list (Suivi) with attendance, and schedules.
+"""The clinic console: staff sign-in, the day's list (Suivi) with attendance and the guide's front-desk sequence
+(Présent, then identity, then association), the icon legend, and schedules (managers).
 
 Staff sessions use their own cookies, so a citizen session in the same browser never mixes in.
 """
 
 import asyncio
 import uuid
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.auth import Principal
+from gateway.console_render import render_console
+from gateway.page_sessions import StaffPage, safe_return_path
 from gateway.proxy import Proxy
 from gateway.session_cookies import SessionCookies
+from gateway.upstreams import Appointments, FrontDeskEntry, UpstreamRefusal, Verification
 from gateway.web import icon_legend
-from gateway.web.dates import when
+from gateway.web.dates import LOCALES, when
 from gateway.web.pages import field_errors, render
-from gateway.web.texts import language_of
+from gateway.web.texts import TEXTS, language_of
 from shared.errors import DomainError
 from shared.request_models import Day
 
@@ -26,38 +31,46 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 Text = Annotated[str, Form()]
 SEE_OTHER = 303
 MONTREAL = ZoneInfo("America/Montreal")
-
-
-def _proxy(request: Request) -> Proxy:
-    return request.app.state.proxy
+Step = Literal["identity", "association"]
+# What just happened, shown as a success banner on the page the clerk lands on (?done=…).
+DONE = ("arrived", "noshow", "fulfilled", "identity", "association")
+# The sexes the validation API accepts (shared/nam.py): a NAM encodes one of these two.
+SEXES = ("F", "M")
 
 
 def _cookies(request: Request) -> SessionCookies:
     return request.app.state.cookies
 
 
+def _proxy(request: Request) -> Proxy:
+    return request.app.state.proxy
+
+
 def staff_of(request: Request) -> Principal | None:
+    """The staff session's access token, if valid (no refresh). Kept for the portal's registration check until
+    it asks for `OptionalStaff` itself; console pages take `StaffPage`."""
     token = request.cookies.get(_cookies(request).staff_access)
     if not token:
         return None
     try:
-        principal = request.app.state.verifier.from_token(token)
+        principal: Principal = request.app.state.verifier.from_token(token)
     except DomainError:
         return None
     return principal if principal.audience == "staff" else None
 
 
-def to_login() -> RedirectResponse:
-    return RedirectResponse("/admin/login", status_code=SEE_OTHER)
+def _establishment(staff: Principal) -> str:
+    return str(staff.establishment_id)
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request) -> HTMLResponse:
-    return render(request, "admin/login.html", errors={}, email="", staff=None)
+async def login_form(request: Request, next: str = "") -> HTMLResponse:
+    return render(request, "admin/login.html", errors={}, email="", staff=None, next=safe_return_path(next, "staff"))
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, email: Text = "", password: Text = "") -> Response:
+async def login(request: Request, email: Text = "", password: Text = "", next: Text = "") -> Response:
+    back_to = safe_return_path(next, "staff")
     answer = await _proxy(request).call_json(
         "accounts",
         "POST",
@@ -67,8 +80,12 @@ async def login(request: Request, email: Text = "", password: Text = "") -> Resp
     )
     if answer.status != 200:
         errors = field_errors(answer.json().get("errors", []), language_of(request))
-        return render(request, "admin/login.html", status=answer.status, errors=errors, email=email, staff=None)
-    response = RedirectResponse("/admin", status_code=SEE_OTHER)
+        if "form" in errors and "password" not in errors:  # wrong credentials: the summary links to the password
+            errors = {"password": errors.pop("form"), **errors}
+        return render(
+            request, "admin/login.html", status=answer.status, errors=errors, email=email, staff=None, next=back_to
+        )
+    response = RedirectResponse(back_to, status_code=SEE_OTHER)
     # The refresh cookie lasts as long as the session on the server: 12 h from sign-in (ACCOUNTS_STAFF_SESSION_HOURS).
     _cookies(request).set_staff_session(response, answer.json())
     return response
@@ -84,80 +101,168 @@ async def logout(request: Request) -> Response:
     return response
 
 
+def _today() -> date:
+    return datetime.now(MONTREAL).date()
+
+
+def _console_day(value: str) -> str:
+    """The list's day as an ISO date, today when absent or not a date: it is put back in redirect URLs, where
+    anything else (a CR/LF, say) would break the Location header."""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return _today().isoformat()
+
+
+def day_in_words(day: date, lang: str) -> str:
+    """e.g. "samedi 6 décembre 2026", "Saturday, December 6, 2026"."""
+    return format_date(day, "full", locale=LOCALES[lang])
+
+
+def _notice(done: str | None, entry: FrontDeskEntry | None, lang: str) -> str | None:
+    if done not in DONE or entry is None:
+        return None
+    return TEXTS[lang][f"done_{done}"].format(patient=f"{entry['first_name']} {entry['last_name']}")
+
+
 @router.get("", response_class=HTMLResponse)
-async def suivi(request: Request, day: Day | None = None, validated: uuid.UUID | None = None) -> Response:
-    staff = staff_of(request)
-    if staff is None:
-        return to_login()
-    day = day or datetime.now(MONTREAL).date()
-    entries = await _day(request, staff, day)
+async def suivi(
+    request: Request, staff: StaffPage, day: Day | None = None, done: str = "", row: uuid.UUID | None = None
+) -> Response:
+    day = day or _today()
+    appointments = Appointments.of(request, staff)
+    entries = await appointments.day_list(_establishment(staff), day.isoformat())
     # Read-your-writes: the list learns of a validation by event; after one, wait (briefly) for it.
     for _ in range(20):
-        just_done = next((e for e in entries if validated and e["id"] == str(validated)), None)
-        if just_done is None or (just_done["profile_icon"], just_done["card_icon"]) == ("green", "green"):
+        just_done = next((e for e in entries if row and e["id"] == str(row)), None)
+        if done not in ("identity", "association") or just_done is None or _settled(just_done, done):
             break
         await asyncio.sleep(0.1)
-        entries = await _day(request, staff, day)
+        entries = await appointments.day_list(_establishment(staff), day.isoformat())
     lang = language_of(request)
-    for entry in entries:
-        entry["time"] = when(entry["starts_at"], lang).split(" · ")[-1]
-    return render(request, "admin/suivi.html", staff=staff, day=day, entries=entries)
+    rows = [
+        {
+            **entry,
+            "time": when(entry["starts_at"], lang).split(" · ")[-1],
+            "state": icon_legend.state_of(entry),
+            # A cancelled or closed appointment has nothing left to validate at the desk.
+            "active": entry["status"] in ("booked", "arrived"),
+        }
+        for entry in entries
+    ]
+    notice = _notice(done, next((e for e in entries if row and e["id"] == str(row)), None), lang)
+    return await render_console(
+        request,
+        staff,
+        "admin/suivi.html",
+        active="suivi",
+        day=day.isoformat(),
+        day_words=day_in_words(day, lang),
+        previous_day=(day - timedelta(days=1)).isoformat(),
+        next_day=(day + timedelta(days=1)).isoformat(),
+        today=_today().isoformat(),
+        entries=rows,
+        notice=notice,
+        icons=icon_legend,
+    )
+
+
+def _settled(entry: FrontDeskEntry, done: str) -> bool:
+    if done == "identity":
+        return entry["profile_icon"] == "green"
+    return entry["card_icon"] == "green"
 
 
 @router.get("/legend", response_class=HTMLResponse)
-async def legend(request: Request, day: Day | None = None) -> Response:
+async def legend(request: Request, staff: StaffPage, day: Day | None = None) -> Response:
     """The guide's summary of the Suivi icons: each state, what it means, what to do."""
-    staff = staff_of(request)
-    if staff is None:
-        return to_login()
-    return render(request, "admin/legend.html", staff=staff, day=day, page=icon_legend.PAGE, states=icon_legend.STATES)
+    return await render_console(
+        request,
+        staff,
+        "admin/legend.html",
+        active="legend",
+        day=day.isoformat() if day else None,
+        page=icon_legend.PAGE,
+        states=icon_legend.STATES,
+        icons=icon_legend,
+    )
 
 
 @router.post("/appointments/{appointment_id}/{attendance}")
-async def record_attendance(request: Request, appointment_id: uuid.UUID, attendance: str, day: Text = "") -> Response:
-    staff = staff_of(request)
-    if staff is None:
-        return to_login()
-    answer = await _proxy(request).call_json(
-        "appointments",
-        "POST",
-        f"/admin/establishments/{staff.establishment_id}/appointments/{appointment_id}/{attendance}",
-        {},
-        identity=staff.identity_headers(),
-    )
+async def record_attendance(
+    request: Request, staff: StaffPage, appointment_id: uuid.UUID, attendance: str, day: Text = ""
+) -> Response:
     day = _console_day(day)
-    if attendance == "arrived" and answer.status == 200:
+    if attendance not in ("arrived", "noshow", "fulfilled"):
+        return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
+    await Appointments.of(request, staff).record_attendance(_establishment(staff), str(appointment_id), attendance)
+    if attendance == "arrived":
         # Marking "Présent" starts the sequence: identity, then association, where still red.
-        entry = await _entry(request, staff, appointment_id)
-        if entry is not None:
-            return RedirectResponse(_next_step(entry, day), status_code=SEE_OTHER)
-    return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
+        entry = await Appointments.of(request, staff).front_desk_entry(_establishment(staff), str(appointment_id))
+        step = _next_step(entry)
+        if step is not None:
+            return RedirectResponse(_window(appointment_id, step, day, "arrived"), status_code=SEE_OTHER)
+    return RedirectResponse(f"/admin?day={day}&done={attendance}&row={appointment_id}", status_code=SEE_OTHER)
+
+
+def _window(appointment_id: uuid.UUID | str, step: Step, day: str, done: str) -> str:
+    return f"/admin/appointments/{appointment_id}/{step}?day={day}&done={done}"
+
+
+def _next_step(entry: FrontDeskEntry) -> Step | None:
+    """The seed's sequence at the front desk: present, then identity, then association."""
+    if not entry.get("account_id"):
+        return None
+    if entry["profile_icon"] == "red":
+        return "identity"
+    if icon_legend.booked_for_someone_else(entry) and entry["card_icon"] == "red":
+        return "association"
+    return None
 
 
 async def _schedules_page(request: Request, staff: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
-    base = f"/admin/establishments/{staff.establishment_id}"
-    identity = staff.identity_headers()
-    services = (await _proxy(request).request("appointments", "GET", f"{base}/services", identity=identity)).json()
-    schedules = (await _proxy(request).request("appointments", "GET", f"{base}/schedules", identity=identity)).json()
+    appointments = Appointments.of(request, staff)
+    services, schedules = await asyncio.gather(
+        appointments.establishment_services(_establishment(staff)), appointments.schedules(_establishment(staff))
+    )
     extra.setdefault("errors", {})
-    return render(
-        request, "admin/schedules.html", status=status, staff=staff, services=services, schedules=schedules, **extra
+    extra.setdefault("values", {})
+    return await render_console(
+        request,
+        staff,
+        "admin/schedules.html",
+        status=status,
+        active="schedules",
+        services=services,
+        schedules=schedules,
+        **extra,
     )
 
 
+async def _managers_only(request: Request, staff: Principal) -> HTMLResponse | None:
+    """A clerk who opens a manager's page gets a plain 403 page that says why, never a form that would fail."""
+    if staff.role == "manager":
+        return None
+    return await render_console(request, staff, "admin/forbidden.html", status=403)
+
+
 @router.get("/schedules", response_class=HTMLResponse)
-async def schedules_page(request: Request, created: int = -1) -> Response:
-    staff = staff_of(request)
-    if staff is None:
-        return to_login()
-    return await _schedules_page(request, staff, created=created)
+async def schedules_page(request: Request, staff: StaffPage, created: int = -1) -> Response:
+    refused = await _managers_only(request, staff)
+    if refused is not None:
+        return refused
+    lang = language_of(request)
+    notice = None
+    if created >= 0:
+        notice = TEXTS[lang]["slots_created_one" if created == 1 else "slots_created_many"].format(count=created)
+    return await _schedules_page(request, staff, notice=notice)
 
 
 @router.post("/schedules", response_class=HTMLResponse)
-async def create_schedule(request: Request) -> Response:
-    staff = staff_of(request)
-    if staff is None:
-        return to_login()
+async def create_schedule(request: Request, staff: StaffPage) -> Response:
+    refused = await _managers_only(request, staff)
+    if refused is not None:
+        return refused
     form = await request.form()
     closed = [d.strip() for d in str(form.get("closed_dates", "")).split(",") if d.strip()]
     payload = {
@@ -171,121 +276,181 @@ async def create_schedule(request: Request) -> Response:
         "valid_to": form.get("valid_to"),
         "exceptions": [{"date": d, "hours": []} for d in closed],
     }
-    answer = await _proxy(request).call_json(
-        "appointments",
-        "POST",
-        f"/admin/establishments/{staff.establishment_id}/schedules",
-        payload,
-        identity=staff.identity_headers(),
-    )
-    if answer.status not in (200, 201):
-        errors = field_errors(answer.json().get("errors", []), language_of(request))
-        return await _schedules_page(request, staff, answer.status, errors=errors, created=-1)
-    return RedirectResponse(f"/admin/schedules?created={answer.json()['slots_created']}", status_code=SEE_OTHER)
-
-
-async def _day(request: Request, staff: Principal, day: date) -> list[dict[str, Any]]:
-    answer = await _proxy(request).request(
-        "appointments",
-        "GET",
-        f"/admin/establishments/{staff.establishment_id}/appointments",
-        query=f"day={day.isoformat()}",
-        identity=staff.identity_headers(),
-    )
-    return answer.json() if answer.status == 200 else []
-
-
-async def _entry(request: Request, staff: Principal, appointment_id: uuid.UUID) -> dict[str, Any] | None:
-    """One appointment of the staff member's own establishment (a read the audit log records)."""
-    answer = await _proxy(request).request(
-        "appointments",
-        "GET",
-        f"/admin/establishments/{staff.establishment_id}/appointments/{appointment_id}",
-        identity=staff.identity_headers(),
-    )
-    return answer.json() if answer.status == 200 else None
-
-
-def _console_day(value: str) -> str:
-    """The list's day as an ISO date, today when absent or not a date: it is put back in redirect URLs, where
-    anything else (a CR/LF, say) would break the Location header."""
     try:
-        return date.fromisoformat(value).isoformat()
+        created = await Appointments.of(request, staff).create_schedule(_establishment(staff), payload)
+    except UpstreamRefusal as refusal:
+        if refusal.status >= 500:
+            raise
+        values = {k: str(v) for k, v in form.items() if k != "weekdays"} | {"weekdays": form.getlist("weekdays")}
+        return await _schedules_page(
+            request, staff, refusal.status, errors=refusal.by_field(language_of(request)), values=values
+        )
+    return RedirectResponse(f"/admin/schedules?created={created}", status_code=SEE_OTHER)
+
+
+def _shown(entry: FrontDeskEntry, step: Step) -> dict[str, str]:
+    """What the window shows first: identification is of the account holder, who may not be the patient."""
+    if step == "identity" and icon_legend.booked_for_someone_else(entry):
+        first, _, last = (entry.get("holder_name") or "").partition(" ")
+        return {"first_name": first, "last_name": last, "birth_date": "", "sex": ""}
+    born = entry.get("birth_date") or ""
+    return {"first_name": entry["first_name"], "last_name": entry["last_name"], "birth_date": born, "sex": ""}
+
+
+def date_parts(iso: str) -> dict[str, str]:
+    try:
+        born = date.fromisoformat(iso)
     except ValueError:
-        return datetime.now(MONTREAL).date().isoformat()
+        return {"day": "", "month": "", "year": ""}
+    return {"day": str(born.day), "month": str(born.month), "year": str(born.year)}
 
 
-def _next_step(entry: dict[str, Any], day: str) -> str:
-    """The seed's sequence at the front desk: present, then identity, then association."""
-    if entry.get("account_id") and entry.get("profile_icon") == "red":
-        return f"/admin/appointments/{entry['id']}/identity?day={day}"
-    if entry.get("account_id") and entry.get("card_icon") == "red":
-        return f"/admin/appointments/{entry['id']}/association?day={day}"
-    return f"/admin?day={day}"
+def _stepper(entry: FrontDeskEntry, step: Step) -> list[dict[str, Any]]:
+    """The guide's three steps for this row (3.3): done, current, or still to do (or not needed)."""
+    association_needed = icon_legend.booked_for_someone_else(entry)
+    identity_done = entry["profile_icon"] == "green" or step == "association"
+    return [
+        {"key": "present", "state": "done" if entry["status"] in ("arrived", "fulfilled") else "todo"},
+        {"key": "identity", "state": "current" if step == "identity" else ("done" if identity_done else "todo")},
+        {
+            "key": "association",
+            "state": "current"
+            if step == "association"
+            else ("done" if entry["card_icon"] == "green" else "todo" if association_needed else "none"),
+        },
+    ]
+
+
+async def _window_page(
+    request: Request,
+    staff: Principal,
+    entry: FrontDeskEntry,
+    step: Step,
+    day: str,
+    shown: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    notice: str | None = None,
+    born: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return await render_console(
+        request,
+        staff,
+        f"admin/{step}.html",
+        status=status,
+        active="suivi",
+        entry=entry,
+        day=day,
+        shown=shown,
+        born=born or date_parts(shown.get("birth_date", "")),
+        errors=errors,
+        steps=_stepper(entry, step),
+        sexes=SEXES,
+        notice=notice,
+    )
+
+
+async def _entry_for(request: Request, staff: Principal, appointment_id: uuid.UUID, step: str) -> FrontDeskEntry | None:
+    """The appointment behind a window, when that window applies to it (an account to validate)."""
+    if step not in ("identity", "association"):
+        return None
+    entry = await Appointments.of(request, staff).front_desk_entry(_establishment(staff), str(appointment_id))
+    if not entry.get("account_id"):
+        return None
+    if step == "association" and not icon_legend.booked_for_someone_else(entry):
+        return None
+    return entry
 
 
 @router.get("/appointments/{appointment_id}/{step}", response_class=HTMLResponse)
-async def validation_page(request: Request, appointment_id: uuid.UUID, step: str, day: str = "") -> Response:
+async def validation_page(
+    request: Request, staff: StaffPage, appointment_id: uuid.UUID, step: str, day: str = "", done: str = ""
+) -> Response:
     day = _console_day(day)
-    staff = staff_of(request)
-    if staff is None:
-        return to_login()
-    entry = await _entry(request, staff, appointment_id)
-    if entry is None or step not in ("identity", "association") or not entry.get("account_id"):
+    entry = await _entry_for(request, staff, appointment_id, step)
+    if entry is None:
         return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
-    return render(
-        request, f"admin/{step}.html", staff=staff, entry=entry, day=day, errors={}, shown=_shown(entry, step)
-    )
+    window: Step = "identity" if step == "identity" else "association"
+    notice = _notice(done, entry, language_of(request))
+    return await _window_page(request, staff, entry, window, day, _shown(entry, window), {}, notice=notice)
 
 
-def _shown(entry: dict[str, Any], step: str) -> dict[str, Any]:
-    """What the window shows: identification is of the account holder, who may not be the patient."""
-    if step == "identity" and entry.get("person_id") != entry.get("account_id"):
-        first, _, last = (entry.get("holder_name") or "").partition(" ")
-        return {"first_name": first, "last_name": last, "birth_date": ""}
-    return {k: entry.get(k) or "" for k in ("first_name", "last_name", "birth_date")}
+def typed_birth_date(form: Any) -> tuple[dict[str, str], str | None]:
+    """(what was typed in the date input's three boxes, kept for the form; the ISO date, None if not one)."""
+    typed = {part: str(form.get(f"birth_date-{part}", "")).strip()[:10] for part in ("day", "month", "year")}
+    try:
+        return typed, date(int(typed["year"]), int(typed["month"]), int(typed["day"])).isoformat()
+    except ValueError:
+        return typed, None
 
 
 @router.post("/appointments/{appointment_id}/{step}/confirm", response_class=HTMLResponse)
-async def validate(request: Request, appointment_id: uuid.UUID, step: str) -> Response:
-    staff = staff_of(request)
-    if staff is None:
-        return to_login()
+async def validate(request: Request, staff: StaffPage, appointment_id: uuid.UUID, step: str) -> Response:
     form = await request.form()
     day = _console_day(str(form.get("day", "")))
-    entry = await _entry(request, staff, appointment_id)
-    if entry is None or step not in ("identity", "association") or not entry.get("account_id"):
+    entry = await _entry_for(request, staff, appointment_id, step)
+    if entry is None:
         return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
+    window: Step = "identity" if step == "identity" else "association"
+    lang = language_of(request)
+    typed_birth, birth_date = typed_birth_date(form)
+    shown = {
+        "first_name": str(form.get("first_name", "")),
+        "last_name": str(form.get("last_name", "")),
+        "birth_date": birth_date or "",
+        "sex": str(form.get("sex", "")),
+        "nam": str(form.get("nam", "")),
+        "confirmed": "on" if form.get("confirmed") == "on" else "",
+    }
     # Who is validated comes from the appointment, never from the form: the clerk only confirms
     # (and may correct) the identity fields shown.
     payload: dict[str, Any] = {
         "account_id": entry["account_id"],
-        "first_name": form.get("first_name", ""),
-        "last_name": form.get("last_name", ""),
-        "birth_date": form.get("birth_date") or None,
-        "confirmed": form.get("confirmed") == "on",
+        "first_name": shown["first_name"],
+        "last_name": shown["last_name"],
+        "birth_date": birth_date,
+        "confirmed": shown["confirmed"] == "on",
     }
-    if step == "identity":
-        payload |= {"sex": form.get("sex") or None, "nam": form.get("nam") or None}
-        path = "identity-validations"
+    if window == "identity":
+        payload |= {"sex": shown["sex"] or None, "nam": shown["nam"] or None}
     else:
         payload["person_id"] = entry["person_id"]
-        path = "association-validations"
-    answer = await _proxy(request).call_json(
-        "verification",
-        "POST",
-        f"/admin/establishments/{staff.establishment_id}/{path}",
-        payload,
-        identity=staff.identity_headers(),
-    )
-    if answer.status != 201:
-        errors = field_errors(answer.json().get("errors", []), language_of(request))
-        return render(
-            request, f"admin/{step}.html", status=answer.status, staff=staff, entry=entry, day=day, errors=errors
-        )
+    errors: dict[str, str] = {}
+    if not any(typed_birth.values()):
+        errors["birth_date"] = TEXTS[lang]["birth_date_missing"]
+    elif birth_date is None:
+        errors["birth_date"] = TEXTS[lang]["birth_date_invalid"]
+    if window == "identity" and shown["sex"] not in SEXES:
+        errors["sex"] = TEXTS[lang]["sex_missing"]
+    if not errors:
+        try:
+            await Verification.of(request, staff).validate(_establishment(staff), window, payload)
+        except UpstreamRefusal as refusal:
+            if refusal.status >= 500:
+                raise
+            errors = refusal.by_field(lang)
+    if errors:
+        # What was typed stays, even a date that is not one.
+        known = _known_fields(errors, window)
+        return await _window_page(request, staff, entry, window, day, shown, known, status=422, born=typed_birth)
     # The Suivi list learns of the validation by event a moment later: the next step follows from
     # what was just confirmed, not from the list.
-    after_identity = step == "identity" and entry.get("person_id") not in (None, entry["account_id"])
-    if after_identity and entry.get("card_icon") != "green":
-        return RedirectResponse(f"/admin/appointments/{appointment_id}/association?day={day}", status_code=SEE_OTHER)
-    return RedirectResponse(f"/admin?day={day}&validated={appointment_id}", status_code=SEE_OTHER)
+    if window == "identity" and icon_legend.booked_for_someone_else(entry) and entry["card_icon"] != "green":
+        return RedirectResponse(_window(appointment_id, "association", day, "identity"), status_code=SEE_OTHER)
+    return RedirectResponse(f"/admin?day={day}&done={window}&row={appointment_id}", status_code=SEE_OTHER)
+
+
+WINDOW_FIELDS: dict[str, tuple[str, ...]] = {
+    "identity": ("first_name", "last_name", "birth_date", "sex", "nam", "confirmed"),
+    "association": ("first_name", "last_name", "birth_date", "confirmed"),
+}
+
+
+def _known_fields(errors: dict[str, str], window: Step) -> dict[str, str]:
+    """Each refusal next to a field of the window; one about a field the window has not (account_id, person_id,
+    the order of the steps) is about the whole form."""
+    kept: dict[str, str] = {}
+    for field, message in errors.items():
+        key = field if field in WINDOW_FIELDS[window] else "form"
+        kept[key] = f"{kept[key]} {message}" if key in kept and message not in kept[key] else message
+    return kept

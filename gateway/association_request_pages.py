@@ -10,7 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway import account_pages, admin_pages
 from gateway.association_requests import file_association_request
 from gateway.auth import Principal
+from gateway.console_render import render_console
+from gateway.page_sessions import StaffPage
 from gateway.proxy import Proxy
+from gateway.upstreams import Appointments, UpstreamRefusal, Verification
 from gateway.web.dates import when
 from gateway.web.pages import field_errors, render
 from gateway.web.request_texts import REQUEST_TEXTS
@@ -82,79 +85,81 @@ async def file_request(request: Request, person_id: Annotated[str, Form()] = "")
 
 async def _pending_with_patients(request: Request, staff: Principal) -> list[dict[str, Any]]:
     """Each pending request with its appointment's booking snapshot (the console's only patient data)."""
-    identity = staff.identity_headers()
-    listed = await _proxy(request).request(
-        "verification", "GET", f"/admin/establishments/{staff.establishment_id}/association-requests", identity=identity
-    )
-    pending = listed.json()["requests"] if listed.status == 200 else []
-    entries = await asyncio.gather(
-        *(
-            _proxy(request).request(
-                "appointments",
-                "GET",
-                f"/admin/establishments/{staff.establishment_id}/appointments/{r['appointment_id']}",
-                identity=identity,
-            )
-            for r in pending
-        )
-    )
+    establishment = str(staff.establishment_id)
+    pending = await Verification.of(request, staff).pending_association_requests(establishment)
+    appointments = Appointments.of(request, staff)
+
+    async def snapshot(appointment_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(await appointments.front_desk_entry(establishment, appointment_id))
+        except UpstreamRefusal as refusal:  # cancelled or moved elsewhere since: the request stays decidable
+            if refusal.status >= 500:
+                raise
+            return None
+
+    entries = await asyncio.gather(*(snapshot(r["appointment_id"]) for r in pending))
     lang = language_of(request)
     shown = []
-    for filed, entry in zip(pending, entries, strict=True):
-        appointment = entry.json() if entry.status == 200 else None
+    for filed, appointment in zip(pending, entries, strict=True):
         if appointment is not None:
             appointment["when"] = when(appointment["starts_at"], lang)
-        shown.append({**filed, "appointment": appointment})
+        born = admin_pages.date_parts((appointment or {}).get("birth_date") or "")
+        shown.append({**filed, "appointment": appointment, "born": born})
     return shown
 
 
 async def _staff_page(request: Request, staff: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
     extra.setdefault("errors", {})
     extra.setdefault("failed", None)
-    return render(
+    extra.setdefault("born", None)
+    requests = await _pending_with_patients(request, staff)
+    opened = extra.pop("opened", None)
+    if opened not in [r["id"] for r in requests]:
+        opened = requests[0]["id"] if requests else None
+    return await render_console(
         request,
+        staff,
         "admin/association_requests.html",
         status=status,
-        staff=staff,
+        active="requests",
         rt=REQUEST_TEXTS[language_of(request)],
-        requests=await _pending_with_patients(request, staff),
+        requests=requests,
+        opened=opened,
         **extra,
     )
 
 
 @staff_router.get("", response_class=HTMLResponse)
-async def staff_requests(request: Request, decided: int = 0) -> Response:
-    staff = admin_pages.staff_of(request)
-    if staff is None:
-        return admin_pages.to_login()
-    return await _staff_page(request, staff, decided=bool(decided))
+async def staff_requests(request: Request, staff: StaffPage, decided: int = 0, open: str = "") -> Response:
+    notice = REQUEST_TEXTS[language_of(request)]["decided"] if decided else None
+    return await _staff_page(request, staff, notice=notice, opened=open)
 
 
 @staff_router.post("/{request_id}/{decision}", response_class=HTMLResponse)
-async def decide(request: Request, request_id: uuid.UUID, decision: str) -> Response:
-    staff = admin_pages.staff_of(request)
-    if staff is None:
-        return admin_pages.to_login()
+async def decide(request: Request, staff: StaffPage, request_id: uuid.UUID, decision: str) -> Response:
     if decision not in ("accept", "refuse"):
         return RedirectResponse("/admin/association-requests", status_code=SEE_OTHER)
     form = await request.form()
+    born = None
     if decision == "accept":
+        born, birth_date = admin_pages.typed_birth_date(form)
         payload: dict[str, Any] = {
             "first_name": form.get("first_name", ""),
             "last_name": form.get("last_name", ""),
-            "birth_date": form.get("birth_date") or None,
+            "birth_date": birth_date,
             "confirmed": form.get("confirmed") == "on",
         }
     else:
         payload = {"reason": form.get("reason", "")}
-    answer = await _proxy(request).call_json(
-        "verification",
-        "POST",
-        f"/admin/establishments/{staff.establishment_id}/association-requests/{request_id}/{decision}",
-        payload,
-        identity=staff.identity_headers(),
-    )
-    if answer.status != 200:
-        errors = field_errors(answer.json().get("errors", []), language_of(request))
-        return await _staff_page(request, staff, answer.status, errors=errors, failed=str(request_id))
+    try:
+        await Verification.of(request, staff).decide_association_request(
+            str(staff.establishment_id), str(request_id), decision, payload
+        )
+    except UpstreamRefusal as refusal:
+        if refusal.status >= 500:
+            raise
+        errors = refusal.by_field(language_of(request))
+        return await _staff_page(
+            request, staff, refusal.status, errors=errors, failed=str(request_id), opened=str(request_id), born=born
+        )
     return RedirectResponse("/admin/association-requests?decided=1", status_code=SEE_OTHER)

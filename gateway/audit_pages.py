@@ -4,9 +4,10 @@ read what, and when (ids and reasons only, as verification keeps them)."""
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway import admin_pages
+from gateway.console_render import render_console
+from gateway.page_sessions import StaffPage
+from gateway.upstreams import Verification
 from gateway.web.dates import when
-from gateway.web.pages import field_errors, render
 from gateway.web.texts import language_of
 
 router = APIRouter(prefix="/admin/audit", include_in_schema=False)
@@ -42,23 +43,13 @@ ACTIONS = {
 
 
 @router.get("", response_class=HTMLResponse)
-async def audit_log(request: Request) -> Response:
-    staff = admin_pages.staff_of(request)
-    if staff is None:
-        return admin_pages.to_login()
-    answer = await request.app.state.proxy.request(
-        "verification",
-        "GET",
-        f"/admin/establishments/{staff.establishment_id}/audit",
-        query="limit=500",
-        identity=staff.identity_headers(),
-    )
+async def audit_log(request: Request, staff: StaffPage) -> Response:
+    if staff.role != "manager":  # the log is for managers: a clerk is told so, on a page of its own
+        return await render_console(request, staff, "admin/forbidden.html", status=403, active="audit")
+    entries = await Verification.of(request, staff).audit_log(str(staff.establishment_id))
     lang = language_of(request)
-    if answer.status != 200:  # a clerk: the log is for managers, and the page says why
-        errors = field_errors(answer.json().get("errors", []), lang)
-        return render(request, "admin/audit.html", status=answer.status, staff=staff, entries=[], errors=errors)
-    entries = answer.json()["entries"]
-    for entry in entries:
-        entry["when"] = when(entry["at"], lang)
-        entry["label"] = ACTIONS[lang].get(entry["action"], entry["action"])
-    return render(request, "admin/audit.html", staff=staff, entries=entries, errors={})
+    shown = [
+        {**entry, "when": when(entry["at"], lang), "label": ACTIONS[lang].get(entry["action"], entry["action"])}
+        for entry in entries
+    ]
+    return await render_console(request, staff, "admin/audit.html", active="audit", entries=shown)

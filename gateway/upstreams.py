@@ -86,13 +86,118 @@ class Upstream:
         return answer.json() if answer.body else None
 
 
+class StaffProfile(TypedDict):
+    id: str
+    name: str
+    role: str
+    establishment_id: str
+
+
+class StaffEstablishment(TypedDict):
+    id: str
+    name: str
+    timezone: str
+
+
+class FrontDeskService(TypedDict):
+    service_id: str
+    name_fr: str
+    name_en: str
+
+
+class FrontDeskEntry(TypedDict):
+    """One appointment as the front desk reads it (appointments' DayListEntry)."""
+
+    id: str
+    status: str
+    starts_at: str
+    service: FrontDeskService
+    person_id: str | None
+    account_id: str | None
+    first_name: str
+    last_name: str
+    birth_date: str | None
+    holder_name: str | None
+    profile_icon: str
+    card_icon: str
+
+
+class AuditEntry(TypedDict):
+    at: str
+    action: str
+    actor: str
+    details: dict[str, Any]
+
+
 class Accounts(Upstream):
     service = "accounts"
+
+    async def staff_profile(self) -> StaffProfile:
+        """The signed-in staff member's own record: their name for the console's header."""
+        profile: StaffProfile = await self.get("/staff/me")
+        return profile
 
 
 class Appointments(Upstream):
     service = "appointments"
 
+    # --- the console (front desk and schedules); the staff token says which establishment is theirs ---
+    async def own_establishment(self, establishment_id: str) -> StaffEstablishment:
+        found: StaffEstablishment = await self.get(f"/admin/establishments/{establishment_id}")
+        return found
+
+    async def day_list(self, establishment_id: str, day: str) -> list[FrontDeskEntry]:
+        entries: list[FrontDeskEntry] = await self.get(
+            f"/admin/establishments/{establishment_id}/appointments", f"day={day}"
+        )
+        return entries
+
+    async def front_desk_entry(self, establishment_id: str, appointment_id: str) -> FrontDeskEntry:
+        entry: FrontDeskEntry = await self.get(
+            f"/admin/establishments/{establishment_id}/appointments/{appointment_id}"
+        )
+        return entry
+
+    async def record_attendance(self, establishment_id: str, appointment_id: str, attendance: str) -> None:
+        await self.post(f"/admin/establishments/{establishment_id}/appointments/{appointment_id}/{attendance}", {})
+
+    async def establishment_services(self, establishment_id: str) -> list[dict[str, Any]]:
+        services: list[dict[str, Any]] = await self.get(f"/admin/establishments/{establishment_id}/services")
+        return services
+
+    async def schedules(self, establishment_id: str) -> list[dict[str, Any]]:
+        schedules: list[dict[str, Any]] = await self.get(f"/admin/establishments/{establishment_id}/schedules")
+        return schedules
+
+    async def create_schedule(self, establishment_id: str, payload: dict[str, Any]) -> int:
+        """The number of new slots the schedule opened."""
+        created = await self.post(f"/admin/establishments/{establishment_id}/schedules", payload, expect=(200, 201))
+        return int(created["slots_created"])
+
 
 class Verification(Upstream):
     service = "verification"
+
+    # --- the console: validations at the front desk, association requests, the audit log ---
+    async def validate(self, establishment_id: str, step: str, payload: dict[str, Any]) -> None:
+        """step: "identity" or "association" (the guide's two windows)."""
+        await self.post(f"/admin/establishments/{establishment_id}/{step}-validations", payload, expect=(201,))
+
+    async def audit_log(self, establishment_id: str, limit: int = 500) -> list[AuditEntry]:
+        log = await self.get(f"/admin/establishments/{establishment_id}/audit", f"limit={limit}")
+        entries: list[AuditEntry] = log["entries"]
+        return entries
+
+    async def pending_association_requests(self, establishment_id: str) -> list[dict[str, Any]]:
+        listed = await self.get(f"/admin/establishments/{establishment_id}/association-requests")
+        requests: list[dict[str, Any]] = listed["requests"]
+        return requests
+
+    async def decide_association_request(
+        self, establishment_id: str, request_id: str, decision: str, payload: dict[str, Any]
+    ) -> None:
+        await self.post(
+            f"/admin/establishments/{establishment_id}/association-requests/{request_id}/{decision}",
+            payload,
+            expect=(200,),
+        )

@@ -1,8 +1,21 @@
-"""The console's legend of the Suivi icons: the clinic guide's "tableau récapitulatif des actions", FR/EN."""
+"""The Suivi icons and their legend (the clinic guide's "tableau récapitulatif des actions"), FR/EN.
 
+One source for both pages: `state_of` says which legend row an appointment is in, and `icon` draws each icon of
+that row, so Suivi and the legend cannot disagree. Each icon is an inline SVG (no emoji font needed) with its
+state in words beside it, and the state also changes the badge's shape (cross, check mark, dash): never colour
+alone (WCAG 1.4.1).
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
+
+from markupsafe import Markup
 
 from gateway.web.wording import Wording
+
+Kind = Literal["profile", "card"]
+Colour = Literal["grey", "red", "green"]
 
 
 @dataclass(frozen=True)
@@ -20,10 +33,12 @@ class IconState:
 PAGE = {
     "title": Wording("Légende des icônes du Suivi", "Daily list icon legend"),
     "intro": Wording(
-        "Tableau récapitulatif des actions possibles concernant le compte citoyen. L'icône de profil 👤 indique "
-        "l'identité du détenteur du compte; l'icône de carte 🪪 indique l'association du patient au compte.",
-        "Summary of the possible actions about the citizen account. The profile icon 👤 shows the account "
-        "holder's identity; the card icon 🪪 shows the patient's association with the account.",
+        "Tableau récapitulatif des actions possibles concernant le compte citoyen. L'icône de profil indique "
+        "l'identité du détenteur du compte; l'icône de carte indique l'association du patient au compte. Une croix "
+        "signale ce qui reste à valider, un crochet ce qui est validé, un tiret l'absence de compte.",
+        "Summary of the possible actions about the citizen account. The profile icon shows the account "
+        "holder's identity; the card icon shows the patient's association with the account. A cross marks what "
+        "is still to validate, a check mark what is validated, a dash that there is no account.",
     ),
     "icons": Wording("Icônes", "Icons"),
     "state": Wording("État", "State"),
@@ -42,7 +57,7 @@ STATES: tuple[IconState, ...] = (
     IconState(
         "no-account",
         "grey",
-        "grey",
+        None,
         Wording("Aucun compte associé au rendez-vous", "No account linked to the appointment"),
         Wording(
             "Le rendez-vous a été pris sans connexion à un compte citoyen.",
@@ -127,6 +142,25 @@ STATES: tuple[IconState, ...] = (
         ),
     ),
     IconState(
+        "holder-not-validated-association-validated",
+        "red",
+        "green",
+        Wording(
+            "Identité du détenteur du compte non validée et association du patient au compte validée",
+            "Account holder's identity not validated and patient's association with the account validated",
+        ),
+        Wording(
+            "Le lien avec le patient a été confirmé, mais l'identité du détenteur ne l'est plus (ses renseignements "
+            "personnels ont changé).",
+            "The link with the patient was confirmed, but the holder's identity no longer is (their personal "
+            "information changed).",
+        ),
+        Wording(
+            "Cliquez sur l'icône de profil rouge (ou marquez « Présent ») et identifiez le détenteur du compte.",
+            "Click the red profile icon (or mark “Present”) and identify the account holder.",
+        ),
+    ),
+    IconState(
         "both-validated",
         "green",
         "green",
@@ -144,3 +178,64 @@ STATES: tuple[IconState, ...] = (
         ),
     ),
 )
+
+BY_ICONS: dict[tuple[str, str | None], IconState] = {(s.profile, s.card): s for s in STATES}
+
+LABELS: dict[tuple[Kind, Colour], Wording] = {
+    ("profile", "grey"): Wording("Aucun compte", "No account"),
+    ("profile", "red"): Wording("Identité non validée", "Identity not validated"),
+    ("profile", "green"): Wording("Identité validée", "Identity validated"),
+    ("card", "grey"): Wording("Aucun compte", "No account"),
+    ("card", "red"): Wording("Association non validée", "Association not validated"),
+    ("card", "green"): Wording("Association validée", "Association validated"),
+}
+
+# The person (profile) or the card, then the state's badge: a cross, a check mark or a dash.
+_GLYPHS: dict[Kind, Markup] = {
+    "profile": Markup('<circle cx="10" cy="7" r="4.5"/><path d="M1.5 21c0-5 3.8-8 8.5-8s8.5 3 8.5 8z"/>'),
+    "card": Markup(
+        '<rect x="1" y="4" width="19" height="14" rx="2"/><rect x="3.5" y="7" width="5" height="6" rx="1" '
+        'fill="#fff"/><path d="M11 8h6M11 11h6M11 14h4" stroke="#fff" stroke-width="1.6"/>'
+    ),
+}
+_BADGES: dict[Colour, Markup] = {
+    "red": Markup('<path d="M16.6 16.6l4.8 4.8M21.4 16.6l-4.8 4.8"/>'),
+    "green": Markup('<path d="M15.8 19.2l2.2 2.2 4-4.4"/>'),
+    "grey": Markup('<path d="M15.6 19h6.8"/>'),
+}
+
+
+def booked_for_someone_else(entry: Mapping[str, Any]) -> bool:
+    """Booked from an account for another person (a child, say): the association is then to validate too."""
+    return bool(entry.get("account_id")) and entry.get("person_id") not in (None, entry.get("account_id"))
+
+
+def state_of(entry: Mapping[str, Any]) -> IconState:
+    """The legend's row for one appointment of the Suivi list (appointments' profile_icon and card_icon).
+
+    A holder's own booking has no association: its card follows the profile in appointments' answer, and
+    the legend's row for it shows the profile icon alone."""
+    if not entry.get("account_id"):
+        return BY_ICONS[("grey", None)]
+    card = entry.get("card_icon") if booked_for_someone_else(entry) else None
+    return BY_ICONS[(str(entry.get("profile_icon")), card)]
+
+
+def icons(state: IconState) -> list[tuple[Kind, Colour]]:
+    drawn: list[tuple[Kind, Colour]] = [("profile", state.profile)]  # type: ignore[list-item]
+    if state.card is not None:
+        drawn.append(("card", state.card))  # type: ignore[arg-type]
+    return drawn
+
+
+def icon(kind: Kind, colour: Colour, lang: str) -> Markup:
+    """One icon with its state in words: the same markup wherever it is shown."""
+    label = LABELS[(kind, colour)](lang)
+    return Markup(
+        '<span class="rvs-icon rvs-icon--{colour}" data-icon="{kind}" data-state="{colour}">'
+        '<svg class="rvs-icon__svg" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">'
+        '<g class="rvs-icon__glyph">{glyph}</g>'
+        '<circle class="rvs-icon__badge" cx="19" cy="19" r="5"/>'
+        '<g class="rvs-icon__mark" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round">{badge}</g>'
+        '</svg><span class="rvs-icon__label">{label}</span></span>'
+    ).format(kind=kind, colour=colour, glyph=_GLYPHS[kind], badge=_BADGES[colour], label=label)

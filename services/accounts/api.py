@@ -21,12 +21,13 @@ from services.accounts.schemas import (
     ResetPasswordRequest,
     SessionRevocationResponse,
     StaffLogInRequest,
+    StaffProfileResponse,
     TokenResponse,
     UpdateProfileRequest,
 )
 from services.accounts.service import Deps
 from shared.client_address import ClientKey
-from shared.request_context import Citizen, OptionalCitizen, UoW
+from shared.request_context import Citizen, OptionalCitizen, StaffMember, UoW
 from shared.request_models import Instant
 
 router = APIRouter()
@@ -131,3 +132,8 @@ async def booking_form(account_id: Citizen, uow: UoW, d: D, person_id: uuid.UUID
 @router.post("/staff/sessions")
 async def staff_log_in(body: StaffLogInRequest, uow: UoW, d: D, ip: ClientKey) -> TokenResponse:
     return await service.staff_log_in(uow, d, body.email, body.password, ip)
+
+
+@router.get("/staff/me")
+async def staff_profile(who: StaffMember, uow: UoW) -> StaffProfileResponse:
+    return await service.staff_profile(uow, who.id)

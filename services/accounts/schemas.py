@@ -144,3 +144,12 @@ class DeleteAccountRequest(_Strict):
 class StaffLogInRequest(_Strict):
     email: Email
     password: str = Field(min_length=1, max_length=1000)
+
+
+class StaffProfileResponse(BaseModel):
+    """Who a staff member is, for the console's header."""
+
+    id: uuid.UUID
+    name: str
+    role: str
+    establishment_id: uuid.UUID

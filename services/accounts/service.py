@@ -28,6 +28,7 @@ from services.accounts.schemas import (
     ProfileResponse,
     RegisterAccountRequest,
     RequestSensitiveChangeRequest,
+    StaffProfileResponse,
     TokenResponse,
     UpdateProfileRequest,
 )
@@ -730,3 +731,18 @@ async def staff_log_in(uow: UnitOfWork, deps: Deps, email: str, password: str, c
         )
         await uow.commit()
     return tokens
+
+
+async def staff_profile(uow: UnitOfWork, staff_id: uuid.UUID) -> StaffProfileResponse:
+    """The signed-in staff member's own record (the console shows their name); a deleted one is gone."""
+    async with uow:
+        row = (
+            await uow.session.execute(
+                select(staff_users.c.id, staff_users.c.name, staff_users.c.role, staff_users.c.establishment_id).where(
+                    staff_users.c.id == staff_id
+                )
+            )
+        ).first()
+    if row is None:
+        raise domain.NOT_FOUND
+    return StaffProfileResponse.model_validate(row._asdict())

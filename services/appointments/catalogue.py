@@ -20,6 +20,7 @@ from services.appointments.catalogue_schemas import (
     SearchResult,
     SearchService,
     ServiceOfferedResponse,
+    StaffEstablishmentResponse,
 )
 from shared.errors import DomainError
 from shared.request_context import Staff
@@ -69,6 +70,19 @@ async def _require_establishment(uow: UnitOfWork, establishment_id: uuid.UUID) -
     found = await uow.session.execute(text("SELECT 1 FROM establishments WHERE id = :id"), {"id": establishment_id})
     if found.first() is None:
         raise ESTABLISHMENT_NOT_FOUND
+
+
+async def own_establishment(uow: UnitOfWork, staff: Staff, establishment_id: uuid.UUID) -> StaffEstablishmentResponse:
+    authorise(staff, establishment_id, change=False)
+    async with uow:
+        row = (
+            await uow.session.execute(
+                text("SELECT id, name, timezone FROM establishments WHERE id = :id"), {"id": establishment_id}
+            )
+        ).first()
+    if row is None:
+        raise ESTABLISHMENT_NOT_FOUND
+    return StaffEstablishmentResponse.model_validate(row._asdict())
 
 
 async def list_services(uow: UnitOfWork, staff: Staff, establishment_id: uuid.UUID) -> list[ServiceOfferedResponse]:

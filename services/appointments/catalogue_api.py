@@ -14,6 +14,7 @@ from services.appointments.catalogue_schemas import (
     ScheduleResponse,
     SearchResponse,
     ServiceOfferedResponse,
+    StaffEstablishmentResponse,
 )
 from services.appointments.search import MAX_RADIUS_KM
 from shared.request_context import StaffMember, UoW
@@ -53,6 +54,11 @@ async def search_nearby(
 @router.get("/services/{service_id}")
 async def offered_service(service_id: uuid.UUID, uow: UoW) -> OfferedServiceResponse:
     return await catalogue.offered_service(uow, service_id)
+
+
+@router.get("/admin/establishments/{establishment_id}")
+async def own_establishment(establishment_id: uuid.UUID, who: StaffMember, uow: UoW) -> StaffEstablishmentResponse:
+    return await catalogue.own_establishment(uow, who, establishment_id)
 
 
 @router.get("/admin/establishments/{establishment_id}/services")

@@ -53,6 +53,14 @@ class CreatedScheduleResponse(ScheduleResponse):
     slots_total: int  # future slots the schedule opens, new or already there
 
 
+class StaffEstablishmentResponse(BaseModel):
+    """The staff member's own establishment, for the console's header."""
+
+    id: uuid.UUID
+    name: str
+    timezone: str
+
+
 class ServiceOfferedResponse(BaseModel):
     id: uuid.UUID
     name_fr: str

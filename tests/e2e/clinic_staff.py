@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 from argon2 import PasswordHasher
+from playwright.sync_api import Locator, Page, expect
 
 STAFF_PASSWORD = "console du CLSC de test"
 MONTREAL = ZoneInfo("America/Montreal")
@@ -58,3 +59,17 @@ def staff_auth(client: httpx.Client, email: str) -> dict[str, str]:
     login = client.post("/api/staff/sessions", json={"email": email, "password": STAFF_PASSWORD})
     assert login.status_code == 200, login.text
     return {"authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def log_in(page: Page, gateway: str, email: str, path: str = "/admin") -> None:
+    """Signs in on the console's sign-in page, which a page of the console sends to (and back from)."""
+    page.goto(gateway + path)
+    expect(page.get_by_role("heading", name="Connexion du personnel")).to_be_visible()
+    page.get_by_label("Courriel professionnel").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Connexion du personnel")).to_have_count(0)
+
+
+def suivi_row(page: Page, patient: str) -> Locator:
+    return page.locator("table.rvs-suivi tbody tr").filter(has_text=patient)

@@ -54,7 +54,7 @@ def test_citizen_asks_and_the_clerk_accepts_in_the_console(
 
     page.goto(gateway + "/account/login")
     page.get_by_label("Courriel ou cellulaire").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").last.click()
     page.get_by_role("link", name="Demander l'association d'une personne à mon compte").click()
     expect(page.get_by_role("heading", name="Demandes d'association")).to_be_visible()
@@ -76,7 +76,7 @@ def test_citizen_asks_and_the_clerk_accepts_in_the_console(
         "Thomas Testeur"
     ).check()
     accept.click()
-    expect(clerk.get_by_role("status")).to_have_text("Demande traitée.")
+    expect(clerk.locator(".govuk-notification-banner")).to_contain_text("Demande traitée.")
     expect(clerk.get_by_text("Aucune demande en attente.")).to_be_visible()
     clerk.context.close()
 

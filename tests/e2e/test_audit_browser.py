@@ -24,7 +24,8 @@ def test_a_manager_reads_the_log_a_clerk_cannot(system: Supervisor, catalogue: C
     expect(page.get_by_role("heading", name="Suivi")).to_be_visible()  # a read of patient records
     expect(page.get_by_role("link", name="Journal d'audit")).to_have_count(0)
     page.goto(gateway + "/admin/audit")
-    expect(page.get_by_role("alert")).to_contain_text("Seul un gestionnaire")
+    expect(page.get_by_role("heading", name="Réservé aux gestionnaires")).to_be_visible()
+    expect(page.locator("[data-refusal]")).to_contain_text("Seul un gestionnaire")
     page.context.clear_cookies()
 
     _log_in(page, gateway, "gestion@audit.example")

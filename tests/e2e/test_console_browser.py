@@ -8,18 +8,14 @@ from playwright.sync_api import Page, expect
 
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_soon
+from tests.e2e.clinic_staff import add_staff, log_in, slot_soon, suivi_row
 from tests.e2e.conftest import Catalogue, booking
 
 pytestmark = pytest.mark.browser
 
 
 def _log_in(page: Page, gateway: str, email: str) -> None:
-    page.goto(gateway + "/admin")
-    expect(page.get_by_role("heading", name="Connexion du personnel")).to_be_visible()
-    page.get_by_label("Courriel professionnel").fill(email)
-    page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Se connecter").last.click()
+    log_in(page, gateway, email)
 
 
 def _show_day(page: Page, day: date) -> None:
@@ -38,15 +34,16 @@ def test_clerk_sees_the_day_and_marks_the_patient_present(system: Supervisor, ca
 
     _log_in(page, gateway, "commis@rosemont.example")
     _show_day(page, slot.day)
-    row = page.locator("table.suivi tbody tr").filter(has_text="Tremblay, Hélène")
+    row = suivi_row(page, "Tremblay, Hélène")
     expect(row).to_contain_text("Réservé")
     expect(row.locator("[data-icon=profile]")).to_have_attribute("data-state", "grey")
-    expect(row.locator("[data-icon=card]")).to_have_attribute("data-state", "grey")
+    expect(row.locator("[data-icon=card]")).to_have_count(0)  # no account: the legend's one grey icon
     row.get_by_role("button", name="Présent").click()
-    row = page.locator("table.suivi tbody tr").filter(has_text="Tremblay, Hélène")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Présence indiquée : Hélène Tremblay.")
+    row = suivi_row(page, "Tremblay, Hélène")
     expect(row).to_contain_text("Présent")
     row.get_by_role("button", name="Complété").click()
-    expect(page.locator("table.suivi tbody tr").filter(has_text="Tremblay, Hélène")).to_contain_text("Complété")
+    expect(suivi_row(page, "Tremblay, Hélène")).to_contain_text("Complété")
 
 
 def test_manager_creates_a_schedule(system: Supervisor, catalogue: Catalogue, page: Page):
@@ -61,9 +58,23 @@ def test_manager_creates_a_schedule(system: Supervisor, catalogue: Catalogue, pa
     page.get_by_label("Dates fermées").fill((monday + timedelta(days=2)).isoformat())
     page.get_by_role("button", name="Créer les plages").click()
     # Mon-Fri minus the closed Wednesday = 4 days of 08:00-16:00 in 15-minute slots.
-    expect(page.get_by_role("status")).to_have_text("128 plage(s) créée(s).")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("128 plages créées.")
 
 
 def test_a_citizen_session_does_not_open_the_console(system: Supervisor, page: Page):
     page.goto(system.config.url("gateway") + "/admin/schedules")
     expect(page.get_by_role("heading", name="Connexion du personnel")).to_be_visible()
+
+
+def test_a_clerk_has_no_schedules_and_is_told_why(system: Supervisor, catalogue: Catalogue, page: Page):
+    urls = system.config.database_urls
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "commis.horaires@rosemont.example", "clerk"))
+    gateway = system.config.url("gateway")
+    # Sign-in brings the clerk back to the page asked for: here, one that is not theirs.
+    log_in(page, gateway, "commis.horaires@rosemont.example", "/admin/schedules")
+    expect(page).to_have_url(gateway + "/admin/schedules")
+    expect(page.get_by_role("heading", name="Réservé aux gestionnaires")).to_be_visible()
+    expect(page.locator("form[action='/admin/schedules']")).to_have_count(0)
+    expect(page.get_by_role("link", name="Horaires")).to_have_count(0)
+    assert httpx.get(page.url, cookies={c["name"]: c["value"] for c in page.context.cookies()}).status_code == 403
+    expect(page).to_have_title("Réservé aux gestionnaires – Console des établissements")

@@ -8,18 +8,25 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account
-from tests.e2e.clinic_staff import add_staff, slot_soon
+from tests.e2e.clinic_staff import add_staff, slot_soon, suivi_row
 from tests.e2e.conftest import Catalogue, booking
 from tests.e2e.test_console_browser import _log_in, _show_day
 
 pytestmark = pytest.mark.browser
 
 
+def fill_birth_date(page: Page, day: str, month: str, year: str) -> None:
+    page.get_by_label("Jour").fill(day)
+    page.get_by_label("Mois").fill(month)
+    page.get_by_label("Année").fill(year)
+
+
 def _icons(page: Page, patient: str) -> tuple[str | None, str | None]:
-    row = page.locator("table.suivi tbody tr").filter(has_text=patient)
+    row = suivi_row(page, patient)
+    card = row.locator("[data-icon=card]")
     return (
         row.locator("[data-icon=profile]").get_attribute("data-state"),
-        row.locator("[data-icon=card]").get_attribute("data-state"),
+        card.get_attribute("data-state") if card.count() else None,
     )
 
 
@@ -48,15 +55,17 @@ def test_present_then_identity_then_association_as_in_the_guide(
     expect(page.get_by_role("heading", name="Suivi")).to_be_visible()
     _show_day(page, slot.day)
     assert _icons(page, "Testeur, Léo") == ("red", "red")
-    assert _icons(page, "Compte, Sans") == ("grey", "grey")
+    assert _icons(page, "Compte, Sans") == ("grey", None)
 
     # 1. Indiquez présent: the sequence opens the identity window by itself.
-    page.locator("table.suivi tbody tr").filter(has_text="Testeur, Léo").get_by_role("button", name="Présent").click()
+    suivi_row(page, "Testeur, Léo").get_by_role("button", name="Présent").click()
     expect(page.get_by_role("heading", name="Confirmation de l'identité du patient")).to_be_visible()
-    expect(page.locator("p.holder")).to_contain_text("Thomas Testeur")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Présence indiquée : Léo Testeur.")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Thomas Testeur")
     confirm = page.get_by_role("button", name="Je confirme l'identité du patient")
     expect(confirm).to_be_disabled()
-    page.get_by_label("Date de naissance").fill("1954-12-28")
+    fill_birth_date(page, "28", "12", "1954")
+    page.get_by_label("Homme").check()
     page.get_by_label("NAM (carte d'assurance maladie)").fill("TEST 5412 2816")
     page.get_by_label("Je confirme avoir validé l'identité du patient").check()
     expect(confirm).to_be_enabled()
@@ -64,6 +73,7 @@ def test_present_then_identity_then_association_as_in_the_guide(
 
     # 2. The association window names both people.
     expect(page.get_by_role("heading", name="Association du patient")).to_be_visible()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Identification validée : Léo Testeur.")
     checkbox = page.get_by_label(
         "Je confirme avoir validé l'identité de Léo Testeur "
         "et son association avec le détenteur du compte Thomas Testeur"
@@ -77,8 +87,9 @@ def test_present_then_identity_then_association_as_in_the_guide(
 
     # 3. Back on the Suivi list: present, identity and association all validated.
     expect(page.get_by_role("heading", name="Suivi")).to_be_visible()
-    row = page.locator("table.suivi tbody tr").filter(has_text="Testeur, Léo")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Association validée : Léo Testeur.")
+    row = suivi_row(page, "Testeur, Léo")
     expect(row).to_contain_text("Présent")
     expect(row.locator("[data-icon=profile]")).to_have_attribute("data-state", "green")
     expect(row.locator("[data-icon=card]")).to_have_attribute("data-state", "green")
-    assert _icons(page, "Compte, Sans") == ("grey", "grey")
+    assert _icons(page, "Compte, Sans") == ("grey", None)
