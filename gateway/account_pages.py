@@ -1,82 +1,81 @@
-"""Citizen account pages: register, confirm with a code, log in, family, personal information, delete.
+"""Citizen account pages: register, confirm with a code, sign in, reset a forgotten password, family, personal
+information, appointments (confirm, reschedule, cancel), history, delete.
 
-Tokens live in HttpOnly, SameSite=Lax cookies (gateway/session_cookies.py); an expired access token is
-refreshed transparently, and the page that did it sets the new pair.
+Who is signed in comes from gateway/page_sessions.py (CitizenPage refreshes an expired session and sends a
+visitor without one to sign-in, which brings them back); the services are called through gateway/upstreams.py.
+A refusal the visitor can correct is shown in its form; any other one becomes a full page (gateway/error_pages.py).
 """
 
+import asyncio
 import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gateway.admin_pages import staff_of
 from gateway.auth import STAFF_CANNOT_REGISTER, Principal
-from gateway.page_sessions import optional_citizen
-from gateway.proxy import Proxy, UpstreamResponse
-from gateway.session_cookies import SessionCookies
+from gateway.page_sessions import CitizenPage, OptionalCitizen, OptionalStaff, safe_return_path
+from gateway.upstreams import Accounts, Appointments, Challenge, UpstreamRefusal, Verification
+from gateway.web.account_dates import date_parts, written_birth_date
 from gateway.web.dates import slot_days, when
 from gateway.web.history_texts import HISTORY_TEXTS
-from gateway.web.pages import field_errors, render
-from gateway.web.texts import language_of
+from gateway.web.pages import render
+from gateway.web.texts import TEXTS, language_of
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 Text = Annotated[str, Form()]
 SEE_OTHER = 303
-
-
-def _proxy(request: Request) -> Proxy:
-    return request.app.state.proxy
+# After a code is accepted, accounts applies the change when it hears of it, a few milliseconds later: the
+# page waits that long (at most) so that the dashboard it shows next already holds the new value.
+CHANGE_APPLIED_WITHIN = 3.0
+# What the dashboard's notice says after each action (`?done=`), keys of account_texts.
+DONE_NOTICES = {
+    "saved": "saved",
+    "email": "done_email",
+    "phone": "done_phone",
+    "password": "done_password",
+    "nam": "done_nam",
+    "removed": "done_removed",
+}
+SENSITIVE_FIELDS = {"email": "email", "phone": "phone", "nam": "nam"}
 
 
 def _optional(value: str) -> str | None:
     return value.strip() or None
 
 
-def _cookies(request: Request) -> SessionCookies:
-    return request.app.state.cookies
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=SEE_OTHER)
 
 
-def _set_session(request: Request, response: Response, tokens: dict[str, Any]) -> None:
-    _cookies(request).set_citizen_session(response, tokens)
+def _text(request: Request, key: str) -> str:
+    return TEXTS[language_of(request)][key]
 
 
-def _clear_session(request: Request, response: Response) -> None:
-    _cookies(request).clear_citizen_session(response)
-
-
-async def citizen_session(request: Request) -> tuple[Principal | None, None]:
-    """The signed-in citizen (gateway/page_sessions.py refreshes an expired session and sets the new cookies)."""
-    return await optional_citizen(request), None
-
-
-def login_redirect() -> RedirectResponse:
-    return RedirectResponse("/account/login", status_code=SEE_OTHER)
-
-
-def with_tokens(response: Response, _: None) -> Response:
-    return response
-
-
-def _code_page(request: Request, challenge: dict[str, Any], purpose: str, next_url: str, **extra: Any) -> HTMLResponse:
+def _code_page(
+    request: Request, challenge: Challenge | dict[str, Any], purpose: str, next_url: str, **extra: Any
+) -> HTMLResponse:
+    extra.setdefault("errors", {})
     return render(request, "account/code.html", challenge=challenge, purpose=purpose, next_url=next_url, **extra)
 
 
-def _errors(request: Request, answer: UpstreamResponse) -> dict[str, str]:
-    return field_errors(answer.json().get("errors", []), language_of(request))
+# --- registration and codes ---
 
 
 @router.get("/register", response_class=HTMLResponse)
 async def register_form(request: Request) -> HTMLResponse:
-    return render(request, "account/register.html", values={}, errors={})
+    return render(request, "account/register.html", values={}, errors={}, active="register")
 
 
 @router.post("/register", response_class=HTMLResponse)
 async def register(
     request: Request,
+    staff: OptionalStaff,
     first_name: Text = "",
     last_name: Text = "",
-    birth_date: Text = "",
+    birth_date_day: Text = "",
+    birth_date_month: Text = "",
+    birth_date_year: Text = "",
     sex: Text = "",
     nam: Text = "",
     email: Text = "",
@@ -84,298 +83,462 @@ async def register(
     language: Text = "fr",
     password: Text = "",
 ) -> HTMLResponse:
-    values = {"first_name": first_name, "last_name": last_name, "birth_date": birth_date, "sex": sex, "nam": nam}
+    born = _date_of(birth_date_year, birth_date_month, birth_date_day)
+    values = {"first_name": first_name, "last_name": last_name, "sex": sex, "nam": nam}
     values |= {"email": email, "phone": phone, "language": language}
-    if staff_of(request) is not None:
+    shown = values | {"birth_date_day": birth_date_day, "birth_date_month": birth_date_month}
+    shown |= {"birth_date_year": birth_date_year}
+    if staff is not None:
         # As the API's /api/registrations (gateway/routes.py, audience not_staff): a staff session in this
         # browser means a clerk, who must never open a citizen account from the console's seat.
         lang = language_of(request)
         errors = {"form": STAFF_CANNOT_REGISTER.fr if lang == "fr" else STAFF_CANNOT_REGISTER.en}
-        return render(request, "account/register.html", status=403, values=values, errors=errors)
-    payload = {k: _optional(v) for k, v in values.items()} | {"password": password}
-    answer = await _proxy(request).call_json("accounts", "POST", "/registrations", payload)
-    if answer.status != 202:
+        return render(request, "account/register.html", status=403, values=shown, errors=errors, active="register")
+    payload: dict[str, Any] = {k: _optional(v) for k, v in values.items()}
+    payload |= {"birth_date": born, "password": password}
+    try:
+        challenge = await Accounts.of(request).register(payload)
+    except UpstreamRefusal as refused:
+        errors = _date_errors(refused.by_field(language_of(request)), "birth_date", born)
         return render(
-            request, "account/register.html", status=answer.status, values=values, errors=_errors(request, answer)
+            request, "account/register.html", status=refused.status, values=shown, errors=errors, active="register"
         )
-    return _code_page(request, answer.json(), "activate_account", "/account/login?activated=1")
+    return _code_page(request, challenge, "activate_account", "/account/login?activated=1")
+
+
+def _date_of(year: str, month: str, day: str) -> str | None:
+    """The ISO date the services read, from GOV.UK's three date fields; None when all are empty."""
+    if not (year.strip() or month.strip() or day.strip()):
+        return None
+    return f"{year.strip()}-{month.strip().zfill(2)}-{day.strip().zfill(2)}"
+
+
+def _date_errors(errors: dict[str, str], field: str, value: str | None) -> dict[str, str]:
+    # The date input's first box carries the id the error summary links to.
+    if field in errors:
+        errors[f"{field}-day"] = errors.pop(field)
+    return errors
 
 
 @router.post("/code", response_class=HTMLResponse)
 async def submit_code(
-    request: Request, challenge_id: Text = "", purpose: Text = "", code: Text = "", next_url: Text = "/account"
+    request: Request,
+    principal: OptionalCitizen,
+    challenge_id: Text = "",
+    purpose: Text = "",
+    code: Text = "",
+    next_url: Text = "/account",
+    sent_to: Text = "",
 ) -> Response:
-    principal, tokens = await citizen_session(request)
-    identity = principal.identity_headers() if principal else {}
-    answer = await _proxy(request).call_json(
-        "verification",
-        "POST",
-        f"/challenges/{challenge_id}/verify",
-        {"code": code.strip(), "purpose": purpose},
-        identity=identity,
-    )
-    challenge = {"challenge_id": challenge_id, "sent_to": ""}
-    if answer.status != 200:
-        return _code_page(request, challenge, purpose, next_url, errors=_errors(request, answer))
-    safe_next = next_url if next_url.startswith("/account") else "/account"
-    return with_tokens(RedirectResponse(safe_next, status_code=SEE_OTHER), tokens)
+    challenge = {"challenge_id": challenge_id, "sent_to": sent_to}
+    changed_field = SENSITIVE_FIELDS.get(purpose.removeprefix("change_")) if principal else None
+    before = (await Accounts.of(request, principal).me())[changed_field] if changed_field else None  # type: ignore[literal-required]
+    try:
+        await Verification.of(request, principal).verify_code(challenge_id, code.strip(), purpose)
+    except UpstreamRefusal as refused:
+        errors = {"code" if k == "form" else k: v for k, v in refused.by_field(language_of(request)).items()}
+        return _code_page(request, challenge, purpose, next_url, errors=errors, status=refused.status)
+    if changed_field and principal is not None:
+        await _until_changed(request, principal, changed_field, before)
+    return _see_other(safe_return_path(next_url, "citizen"))
+
+
+async def _until_changed(request: Request, principal: Principal, field: str, before: Any) -> None:
+    accounts = Accounts.of(request, principal)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CHANGE_APPLIED_WITHIN
+    while loop.time() < deadline:
+        if (await accounts.me())[field] != before:  # type: ignore[literal-required]
+            return
+        await asyncio.sleep(0.05)
 
 
 @router.post("/code/resend", response_class=HTMLResponse)
 async def resend_code(
-    request: Request, challenge_id: Text = "", purpose: Text = "", next_url: Text = "/account"
+    request: Request,
+    principal: OptionalCitizen,
+    challenge_id: Text = "",
+    purpose: Text = "",
+    next_url: Text = "/account",
+    sent_to: Text = "",
 ) -> Response:
-    principal, _ = await citizen_session(request)
-    identity = principal.identity_headers() if principal else {}
-    answer = await _proxy(request).call_json("accounts", "POST", f"/codes/{challenge_id}/resend", {}, identity=identity)
-    if answer.status != 202:
-        return _code_page(request, {"challenge_id": challenge_id}, purpose, next_url, errors=_errors(request, answer))
-    return _code_page(request, answer.json(), purpose, next_url, resent=True)
+    try:
+        challenge = await Accounts.of(request, principal).resend_code(challenge_id)
+    except UpstreamRefusal as refused:
+        errors = refused.by_field(language_of(request))
+        challenge_shown = {"challenge_id": challenge_id, "sent_to": sent_to}
+        return _code_page(request, challenge_shown, purpose, next_url, errors=errors, status=refused.status)
+    return _code_page(request, challenge, purpose, next_url, resent=True)
+
+
+# --- signing in and out, and a forgotten password ---
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, activated: int = 0) -> HTMLResponse:
-    return render(request, "account/login.html", activated=bool(activated), errors={}, identifier="")
+async def login_form(request: Request, activated: int = 0, reset: int = 0, next: str = "") -> HTMLResponse:
+    notice = _text(request, "activated") if activated else _text(request, "reset_done") if reset else None
+    return render(
+        request,
+        "account/login.html",
+        notice=notice,
+        errors={},
+        identifier="",
+        next_url=safe_return_path(next, "citizen"),
+        active="login",
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, identifier: Text = "", password: Text = "") -> Response:
-    answer = await _proxy(request).call_json(
-        "accounts",
-        "POST",
-        "/sessions",
-        {"identifier": identifier, "password": password},
-        client_ip=request.client.host if request.client else "",
-    )
-    if answer.status != 200:
+async def login(request: Request, identifier: Text = "", password: Text = "", next_url: Text = "") -> Response:
+    back_to = safe_return_path(next_url, "citizen")
+    try:
+        tokens = await Accounts.of(request).log_in(identifier, password)
+    except UpstreamRefusal as refused:
+        errors = refused.by_field(language_of(request))
+        if not identifier.strip():
+            errors.setdefault("identifier", _text(request, "identifier_missing"))
+        if not password:
+            errors.setdefault("password", _text(request, "password_missing"))
         return render(
             request,
             "account/login.html",
-            status=answer.status,
-            activated=False,
-            errors=_errors(request, answer),
+            status=refused.status,
+            errors=errors,
             identifier=identifier,
+            next_url=back_to,
+            active="login",
         )
-    response = RedirectResponse("/account", status_code=SEE_OTHER)
-    _set_session(request, response, answer.json())
+    response = _see_other(back_to)
+    request.app.state.cookies.set_citizen_session(response, tokens)
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    refresh = request.cookies.get(_cookies(request).citizen_refresh)
+    cookies = request.app.state.cookies
+    refresh = request.cookies.get(cookies.citizen_refresh)
     if refresh:
-        await _proxy(request).call_json("accounts", "POST", "/sessions/logout", {"refresh_token": refresh})
-    response = RedirectResponse("/", status_code=SEE_OTHER)
-    _clear_session(request, response)
+        await Accounts.of(request).call("POST", "/sessions/logout", {"refresh_token": refresh}, expect=(204, 401))
+    response = _see_other("/")
+    cookies.clear_citizen_session(response)
     return response
 
 
+@router.get("/password-reset", response_class=HTMLResponse)
+async def reset_form(request: Request) -> HTMLResponse:
+    return render(request, "account/reset_ask.html", identifier="", errors={}, active="login")
+
+
+@router.post("/password-reset", response_class=HTMLResponse)
+async def reset_identifier(request: Request, identifier: Text = "") -> HTMLResponse:
+    """First step: who. Nothing is said about whether an account exists (the code step says the same either way)."""
+    if not identifier.strip():
+        errors = {"identifier": _text(request, "identifier_missing")}
+        return render(request, "account/reset_ask.html", status=422, identifier="", errors=errors, active="login")
+    return render(request, "account/reset_password.html", identifier=identifier.strip(), errors={}, active="login")
+
+
+@router.post("/password-reset/new", response_class=HTMLResponse)
+async def reset_password(request: Request, identifier: Text = "", new_password: Text = "") -> HTMLResponse:
+    """Second step: the new password, which the code sent next confirms (the accounts service holds it until then)."""
+    try:
+        challenge = await Accounts.of(request).reset_password(identifier, new_password)
+    except UpstreamRefusal as refused:
+        errors = refused.by_field(language_of(request))
+        if "identifier" in errors:
+            return render(
+                request,
+                "account/reset_ask.html",
+                status=refused.status,
+                identifier=identifier,
+                errors=errors,
+                active="login",
+            )
+        return render(
+            request,
+            "account/reset_password.html",
+            status=refused.status,
+            identifier=identifier,
+            errors=errors,
+            active="login",
+        )
+    return _code_page(request, challenge, "reset_password", "/account/login?reset=1")
+
+
+# --- the dashboard: personal information, family, sensitive changes ---
+
+
 @router.get("", response_class=HTMLResponse)
-async def dashboard(request: Request, changed: int = 0) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    return with_tokens(await _dashboard(request, principal, changed=bool(changed)), tokens)
+async def dashboard(request: Request, principal: CitizenPage, done: str = "", added: str = "") -> Response:
+    notice = _text(request, DONE_NOTICES[done]) if done in DONE_NOTICES else None
+    return await _dashboard(request, principal, notice=notice, added=added)
 
 
-async def _dashboard(request: Request, principal: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
-    identity = principal.identity_headers()
-    profile = (await _proxy(request).request("accounts", "GET", "/me", identity=identity)).json()
-    family = (await _proxy(request).request("accounts", "GET", "/me/dependants", identity=identity)).json()
+async def _dashboard(
+    request: Request, principal: Principal, status: int = 200, added: str = "", **extra: Any
+) -> HTMLResponse:
+    accounts = Accounts.of(request, principal)
+    profile, family = await asyncio.gather(accounts.me(), accounts.dependants())
+    lang = language_of(request)
+    for person in family:
+        person["born"] = written_birth_date(person.get("birth_date"), lang)  # type: ignore[typeddict-unknown-key]
+        if added and person["id"] == added:
+            extra["notice"] = _text(request, "done_added").format(name=f"{person['first_name']} {person['last_name']}")
     extra.setdefault("errors", {})
-    return render(request, "account/dashboard.html", status=status, profile=profile, family=family, **extra)
+    extra.setdefault("form", None)
+    extra.setdefault("kind", "")
+    extra.setdefault("new_values", {})
+    return render(
+        request,
+        "account/dashboard.html",
+        status=status,
+        profile=profile,
+        profile_born=written_birth_date(profile.get("birth_date"), lang),
+        profile_date=date_parts("birth_date", profile.get("birth_date")),
+        family=family,
+        active="account",
+        **extra,
+    )
 
 
 @router.post("/profile", response_class=HTMLResponse)
 async def update_profile(
     request: Request,
+    principal: CitizenPage,
     first_name: Text = "",
     last_name: Text = "",
-    birth_date: Text = "",
+    birth_date_day: Text = "",
+    birth_date_month: Text = "",
+    birth_date_year: Text = "",
     address: Text = "",
     city: Text = "",
     postal_code: Text = "",
     notify: Text = "email",
 ) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
+    born = _date_of(birth_date_year, birth_date_month, birth_date_day)
     payload = {
         "first_name": first_name,
         "last_name": last_name,
-        "birth_date": birth_date,
+        "birth_date": born,
         "address": _optional(address),
         "city": _optional(city),
         "postal_code": _optional(postal_code),
         "notify_email": notify in ("email", "both"),
         "notify_sms": notify in ("sms", "both"),
     }
-    answer = await _proxy(request).call_json("accounts", "PATCH", "/me", payload, identity=principal.identity_headers())
-    if answer.status != 200:
-        return with_tokens(await _dashboard(request, principal, answer.status, errors=_errors(request, answer)), tokens)
-    return with_tokens(RedirectResponse("/account?changed=1", status_code=SEE_OTHER), tokens)
+    try:
+        await Accounts.of(request, principal).update_me(payload)
+    except UpstreamRefusal as refused:
+        errors = _date_errors(refused.by_field(language_of(request)), "birth_date", born)
+        return await _dashboard(request, principal, refused.status, errors=errors, form="profile")
+    return _see_other("/account?done=saved")
 
 
 @router.post("/family", response_class=HTMLResponse)
 async def add_dependant(
-    request: Request, first_name: Text = "", last_name: Text = "", birth_date: Text = "", sex: Text = "", nam: Text = ""
+    request: Request,
+    principal: CitizenPage,
+    dep_first_name: Text = "",
+    dep_last_name: Text = "",
+    dep_birth_date_day: Text = "",
+    dep_birth_date_month: Text = "",
+    dep_birth_date_year: Text = "",
+    dep_sex: Text = "",
+    dep_nam: Text = "",
 ) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    payload = {"first_name": first_name, "last_name": last_name, "birth_date": _optional(birth_date)}
-    payload |= {"sex": _optional(sex), "nam": _optional(nam)}
-    answer = await _proxy(request).call_json(
-        "accounts", "POST", "/me/dependants", payload, identity=principal.identity_headers()
-    )
-    if answer.status != 201:
-        return with_tokens(
-            await _dashboard(request, principal, answer.status, errors=_errors(request, answer), dependant=payload),
-            tokens,
-        )
-    return with_tokens(RedirectResponse("/account#family", status_code=SEE_OTHER), tokens)
+    born = _date_of(dep_birth_date_year, dep_birth_date_month, dep_birth_date_day)
+    payload = {"first_name": dep_first_name, "last_name": dep_last_name, "birth_date": born}
+    payload |= {"sex": _optional(dep_sex), "nam": _optional(dep_nam)}
+    try:
+        added = await Accounts.of(request, principal).add_dependant(payload)
+    except UpstreamRefusal as refused:
+        errors = {f"dep_{k}" if k != "form" else k: v for k, v in refused.by_field(language_of(request)).items()}
+        errors = _date_errors(errors, "dep_birth_date", born)
+        dependant = {
+            "first_name": dep_first_name,
+            "last_name": dep_last_name,
+            "birth_date_day": dep_birth_date_day,
+            "birth_date_month": dep_birth_date_month,
+            "birth_date_year": dep_birth_date_year,
+            "sex": dep_sex,
+            "nam": dep_nam,
+        }
+        return await _dashboard(request, principal, refused.status, errors=errors, dependant=dependant, form="family")
+    return _see_other(f"/account?added={added['id']}#family")
+
+
+@router.get("/family/{dependant_id}/remove", response_class=HTMLResponse)
+async def remove_dependant_form(request: Request, principal: CitizenPage, dependant_id: uuid.UUID) -> Response:
+    family = await Accounts.of(request, principal).dependants()
+    person = next((p for p in family if p["id"] == str(dependant_id)), None)
+    if person is None:
+        return _see_other("/account#family")
+    born = written_birth_date(person.get("birth_date"), language_of(request))
+    return render(request, "account/remove_dependant.html", person=person, born=born, active="account")
 
 
 @router.post("/family/{dependant_id}/remove")
-async def remove_dependant(request: Request, dependant_id: uuid.UUID) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    await _proxy(request).request(
-        "accounts", "DELETE", f"/me/dependants/{dependant_id}", identity=principal.identity_headers()
-    )
-    return with_tokens(RedirectResponse("/account#family", status_code=SEE_OTHER), tokens)
+async def remove_dependant(request: Request, principal: CitizenPage, dependant_id: uuid.UUID) -> Response:
+    await Accounts.of(request, principal).remove_dependant(str(dependant_id))
+    return _see_other("/account?done=removed#family")
 
 
 @router.post("/sensitive", response_class=HTMLResponse)
 async def request_sensitive_change(
-    request: Request, kind: Text = "", new_value: Text = "", current_password: Text = ""
+    request: Request,
+    principal: CitizenPage,
+    kind: Text = "",
+    new_email: Text = "",
+    new_phone: Text = "",
+    new_password: Text = "",
+    new_nam: Text = "",
+    current_password: Text = "",
 ) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    answer = await _proxy(request).call_json(
-        "accounts",
-        "POST",
-        "/me/sensitive-changes",
-        {"kind": kind, "new_value": new_value, "current_password": current_password},
-        identity=principal.identity_headers(),
-    )
-    if answer.status != 202:
-        return with_tokens(await _dashboard(request, principal, answer.status, errors=_errors(request, answer)), tokens)
-    return with_tokens(_code_page(request, answer.json(), f"change_{kind}", "/account?changed=1"), tokens)
+    # One field per kind, each of its own type: a new password is typed in a password field, never in clear.
+    typed = {"email": new_email, "phone": new_phone, "password": new_password, "nam": new_nam}
+    try:
+        challenge = await Accounts.of(request, principal).sensitive_change(kind, typed.get(kind, ""), current_password)
+    except UpstreamRefusal as refused:
+        errors = refused.by_field(language_of(request))
+        if "new_value" in errors:
+            errors[f"new_{kind}" if kind in typed else "kind"] = errors.pop("new_value")
+        kept = {k: v for k, v in typed.items() if k != "password"}
+        return await _dashboard(
+            request, principal, refused.status, errors=errors, form="sensitive", kind=kind, new_values=kept
+        )
+    return _code_page(request, challenge, f"change_{kind}", f"/account?done={kind}")
+
+
+# --- deleting the account ---
 
 
 @router.get("/delete", response_class=HTMLResponse)
-async def delete_form(request: Request) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    return with_tokens(render(request, "account/delete.html", errors={}, deleted=False), tokens)
+async def delete_form(request: Request, principal: CitizenPage) -> Response:
+    return await _delete_page(request, principal)
+
+
+async def _delete_page(request: Request, principal: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
+    listing = await Appointments.of(request, principal).mine()
+    upcoming = _written_out(listing["upcoming"], language_of(request))
+    extra.setdefault("errors", {})
+    return render(request, "account/delete.html", status=status, upcoming=upcoming, active="account", **extra)
 
 
 @router.post("/delete", response_class=HTMLResponse)
-async def delete_account(request: Request, password: Text = "") -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    answer = await _proxy(request).call_json(
-        "accounts", "POST", "/me/delete", {"password": password}, identity=principal.identity_headers()
-    )
-    if answer.status != 204:
-        return with_tokens(
-            render(
-                request, "account/delete.html", status=answer.status, errors=_errors(request, answer), deleted=False
-            ),
-            tokens,
-        )
-    response = render(request, "account/delete.html", errors={}, deleted=True, signed_in=False)
-    _clear_session(request, response)
+async def delete_account(request: Request, principal: CitizenPage, password: Text = "") -> Response:
+    try:
+        await Accounts.of(request, principal).delete_me(password)
+    except UpstreamRefusal as refused:
+        return await _delete_page(request, principal, refused.status, errors=refused.by_field(language_of(request)))
+    response = render(request, "account/deleted.html", signed_in=False)
+    request.app.state.cookies.clear_citizen_session(response)
     return response
 
 
-@router.get("/appointments", response_class=HTMLResponse)
-async def my_appointments(request: Request, done: str = "") -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    answer = await _proxy(request).request(
-        "appointments", "GET", "/my/appointments", identity=principal.identity_headers()
-    )
-    listing = answer.json()
+# --- appointments: the list, confirming, moving, cancelling ---
+
+
+def _written_out(appointments: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    for appointment in appointments:
+        appointment["when"] = when(appointment["starts_at"], lang)
+    return appointments
+
+
+async def _mine(request: Request, principal: Principal, appointment_id: uuid.UUID) -> dict[str, Any] | None:
+    listing = await Appointments.of(request, principal).mine()
     lang = language_of(request)
     for group in ("upcoming", "past"):
-        for appointment in listing[group]:
-            appointment["when"] = when(appointment["starts_at"], lang)
-    return with_tokens(render(request, "account/appointments.html", listing=listing, done=done), tokens)
+        for appointment in listing[group]:  # type: ignore[literal-required]
+            if appointment["id"] == str(appointment_id):
+                return _written_out([appointment], lang)[0]
+    return None
 
 
-@router.post("/appointments/{appointment_id}/{action}", response_class=HTMLResponse)
-async def act_on_appointment(request: Request, appointment_id: uuid.UUID, action: str) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    if action not in ("cancel", "confirm"):
-        return RedirectResponse("/account/appointments", status_code=SEE_OTHER)
-    answer = await _proxy(request).call_json(
-        "appointments", "POST", f"/my/appointments/{appointment_id}/{action}", {}, identity=principal.identity_headers()
+@router.get("/appointments", response_class=HTMLResponse)
+async def my_appointments(request: Request, principal: CitizenPage, done: str = "", moved: str = "") -> Response:
+    listing = await Appointments.of(request, principal).mine()
+    lang = language_of(request)
+    for group in ("upcoming", "past"):
+        _written_out(listing[group], lang)  # type: ignore[literal-required]
+    notice = None
+    if done in ("cancel", "confirm"):
+        notice = _text(request, f"done_{done}")
+    moved_to = next((a for a in listing["upcoming"] if a["id"] == moved), None)
+    if moved_to is not None:
+        notice = _text(request, "done_moved").format(when=moved_to["when"])
+    return render(
+        request, "account/appointments.html", listing=listing, notice=notice, moved=moved, active="appointments"
     )
-    done = action if answer.status == 200 else "error"
-    return with_tokens(RedirectResponse(f"/account/appointments?done={done}", status_code=SEE_OTHER), tokens)
+
+
+@router.post("/appointments/{appointment_id}/confirm", response_class=HTMLResponse)
+async def confirm_presence(request: Request, principal: CitizenPage, appointment_id: uuid.UUID) -> Response:
+    await Appointments.of(request, principal).act_on_mine(str(appointment_id), "confirm")
+    return _see_other("/account/appointments?done=confirm")
+
+
+@router.get("/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
+async def cancel_form(request: Request, principal: CitizenPage, appointment_id: uuid.UUID) -> Response:
+    appointment = await _mine(request, principal, appointment_id)
+    if appointment is None or appointment["status"] != "booked":
+        return _see_other("/account/appointments")
+    return render(request, "account/cancel.html", appointment=appointment, errors={}, active="appointments")
+
+
+@router.post("/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
+async def cancel(request: Request, principal: CitizenPage, appointment_id: uuid.UUID) -> Response:
+    await Appointments.of(request, principal).act_on_mine(str(appointment_id), "cancel")
+    return _see_other("/account/appointments?done=cancel")
+
+
+async def _reschedule_page(
+    request: Request, principal: Principal, appointment_id: uuid.UUID, status: int = 200, **extra: Any
+) -> Response:
+    appointment = await _mine(request, principal, appointment_id)
+    if appointment is None or appointment["status"] != "booked":
+        return _see_other("/account/appointments")
+    slots = await Appointments.of(request, principal).free_slots(appointment["service"]["service_id"])
+    others = [s for s in slots if s["id"] != appointment["slot_id"]]
+    extra.setdefault("errors", {})
+    return render(
+        request,
+        "account/reschedule.html",
+        status=status,
+        appointment=appointment,
+        days=slot_days(others, language_of(request)),
+        active="appointments",
+        **extra,
+    )
 
 
 @router.get("/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)
-async def reschedule_form(request: Request, appointment_id: uuid.UUID, service_id: uuid.UUID) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    slots = (
-        await _proxy(request).request("appointments", "GET", "/slots", query=f"service_id={service_id}&limit=300")
-    ).json()
-    days = slot_days(slots, language_of(request))
-    return with_tokens(
-        render(request, "account/reschedule.html", appointment_id=appointment_id, days=days, errors={}), tokens
-    )
+async def reschedule_form(request: Request, principal: CitizenPage, appointment_id: uuid.UUID) -> Response:
+    return await _reschedule_page(request, principal, appointment_id)
 
 
 @router.post("/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)
-async def reschedule(request: Request, appointment_id: uuid.UUID, slot_id: Text = "") -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    answer = await _proxy(request).call_json(
-        "appointments",
-        "POST",
-        f"/my/appointments/{appointment_id}/reschedule",
-        {"slot_id": slot_id},
-        identity=principal.identity_headers(),
-    )
-    if answer.status != 200:
-        errors = _errors(request, answer)
-        return with_tokens(
-            render(
-                request,
-                "account/reschedule.html",
-                status=answer.status,
-                appointment_id=appointment_id,
-                days=[],
-                errors=errors,
-            ),
-            tokens,
-        )
-    return with_tokens(RedirectResponse("/account/appointments?done=reschedule", status_code=SEE_OTHER), tokens)
+async def reschedule(
+    request: Request, principal: CitizenPage, appointment_id: uuid.UUID, slot_id: Text = ""
+) -> Response:
+    # This route once came after a catch-all "/appointments/{id}/{action}" that answered any other action with
+    # a silent redirect: "Déplacer" never reached the service. Each action now has its own route.
+    if not slot_id:
+        errors = {"slot_id": _text(request, "choose_time_missing")}
+        return await _reschedule_page(request, principal, appointment_id, 422, errors=errors)
+    try:
+        await Appointments.of(request, principal).act_on_mine(str(appointment_id), "reschedule", {"slot_id": slot_id})
+    except UpstreamRefusal as refused:
+        errors = {
+            "slot_id" if k in ("form", "slot_id") else k: v for k, v in refused.by_field(language_of(request)).items()
+        }
+        return await _reschedule_page(request, principal, appointment_id, refused.status, errors=errors)
+    return _see_other(f"/account/appointments?moved={appointment_id}")
 
 
 @router.get("/appointments/{appointment_id}/calendar.ics")
-async def calendar_file(request: Request, appointment_id: uuid.UUID) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    answer = await _proxy(request).request(
-        "appointments", "GET", f"/my/appointments/{appointment_id}.ics", identity=principal.identity_headers()
-    )
-    return with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)
+async def calendar_file(request: Request, principal: CitizenPage, appointment_id: uuid.UUID) -> Response:
+    answer = await Appointments.of(request, principal).call("GET", f"/my/appointments/{appointment_id}.ics")
+    return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
 
 # --- history: every appointment of the account, with those booked without an account once a clinic validated
@@ -383,28 +546,16 @@ async def calendar_file(request: Request, appointment_id: uuid.UUID) -> Response
 
 
 @router.get("/history", response_class=HTMLResponse)
-async def history(request: Request) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    answer = await _proxy(request).request("appointments", "GET", "/my/history", identity=principal.identity_headers())
-    listing = answer.json()
+async def history(request: Request, principal: CitizenPage) -> Response:
+    listing = await Appointments.of(request, principal).get("/my/history")
     lang = language_of(request)
-    for appointment in listing["appointments"]:
-        appointment["when"] = when(appointment["starts_at"], lang)
-    return with_tokens(render(request, "account/history.html", history=listing, h=HISTORY_TEXTS[lang]), tokens)
+    _written_out(listing["appointments"], lang)
+    return render(request, "account/history.html", history=listing, h=HISTORY_TEXTS[lang], active="appointments")
 
 
 @router.get("/history/{document}")
-async def history_document(request: Request, document: Literal["pdf", "ics"]) -> Response:
-    principal, tokens = await citizen_session(request)
-    if principal is None:
-        return login_redirect()
-    answer = await _proxy(request).request(
-        "appointments",
-        "GET",
-        f"/my/history/{document}",
-        query=f"language={language_of(request)}",
-        identity=principal.identity_headers(),
+async def history_document(request: Request, principal: CitizenPage, document: Literal["pdf", "ics"]) -> Response:
+    answer = await Appointments.of(request, principal).call(
+        "GET", f"/my/history/{document}", query=f"language={language_of(request)}"
     )
-    return with_tokens(Response(answer.body, status_code=answer.status, headers=answer.headers), tokens)
+    return Response(answer.body, status_code=answer.status, headers=answer.headers)

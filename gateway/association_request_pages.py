@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gateway import account_pages, admin_pages
+from gateway import admin_pages
 from gateway.association_requests import file_association_request
 from gateway.auth import Principal
 from gateway.console_render import render_console
-from gateway.page_sessions import StaffPage
+from gateway.page_sessions import CitizenPage, StaffPage
 from gateway.proxy import Proxy
-from gateway.upstreams import Appointments, UpstreamRefusal, Verification
+from gateway.upstreams import Accounts, Appointments, UpstreamRefusal, Verification
+from gateway.web.account_dates import written_birth_date
 from gateway.web.dates import when
 from gateway.web.pages import field_errors, render
 from gateway.web.request_texts import REQUEST_TEXTS
@@ -34,53 +35,47 @@ def _error(request: Request, error: DomainError) -> dict[str, str]:
 
 
 async def _citizen_page(request: Request, principal: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
-    identity = principal.identity_headers()
     family, mine = await asyncio.gather(
-        _proxy(request).request("accounts", "GET", "/me/dependants", identity=identity),
-        _proxy(request).request("verification", "GET", "/my/association-requests", identity=identity),
+        Accounts.of(request, principal).dependants(),
+        Verification.of(request, principal).get("/my/association-requests"),
     )
-    requests = mine.json()["requests"] if mine.status == 200 else []
-    latest = {}
-    for filed in requests:  # newest first: keep each person's latest request
+    latest: dict[str, Any] = {}
+    for filed in mine["requests"]:  # newest first: keep each person's latest request
         latest.setdefault(filed["person_id"], filed)
+    lang = language_of(request)
+    for person in family:
+        person["born"] = written_birth_date(person.get("birth_date"), lang)  # type: ignore[typeddict-unknown-key]
     extra.setdefault("errors", {})
     return render(
         request,
         "account/association_requests.html",
         status=status,
-        rt=REQUEST_TEXTS[language_of(request)],
-        family=family.json() if family.status == 200 else [],
+        rt=REQUEST_TEXTS[lang],
+        family=family,
         latest=latest,
+        active="account",
         **extra,
     )
 
 
 @citizen_router.get("", response_class=HTMLResponse)
-async def citizen_requests(request: Request, filed: int = 0) -> Response:
-    principal, tokens = await account_pages.citizen_session(request)
-    if principal is None:
-        return account_pages.login_redirect()
-    return account_pages.with_tokens(await _citizen_page(request, principal, filed=bool(filed)), tokens)
+async def citizen_requests(request: Request, principal: CitizenPage, filed: int = 0) -> Response:
+    notice = REQUEST_TEXTS[language_of(request)]["filed"] if filed else None
+    return await _citizen_page(request, principal, notice=notice)
 
 
 @citizen_router.post("", response_class=HTMLResponse)
-async def file_request(request: Request, person_id: Annotated[str, Form()] = "") -> Response:
-    principal, tokens = await account_pages.citizen_session(request)
-    if principal is None:
-        return account_pages.login_redirect()
+async def file_request(request: Request, principal: CitizenPage, person_id: Annotated[str, Form()] = "") -> Response:
     try:
         answer = await file_association_request(_proxy(request), principal, uuid.UUID(person_id))
     except ValueError:
         return RedirectResponse("/account/association-requests", status_code=SEE_OTHER)
     except DomainError as refused:
-        page = await _citizen_page(request, principal, refused.status, errors=_error(request, refused))
-        return account_pages.with_tokens(page, tokens)
+        return await _citizen_page(request, principal, refused.status, errors=_error(request, refused))
     if answer.status not in (200, 201):
         errors = field_errors(answer.json().get("errors", []), language_of(request))
-        return account_pages.with_tokens(await _citizen_page(request, principal, answer.status, errors=errors), tokens)
-    return account_pages.with_tokens(
-        RedirectResponse("/account/association-requests?filed=1", status_code=SEE_OTHER), tokens
-    )
+        return await _citizen_page(request, principal, answer.status, errors=errors)
+    return RedirectResponse("/account/association-requests?filed=1", status_code=SEE_OTHER)
 
 
 async def _pending_with_patients(request: Request, staff: Principal) -> list[dict[str, Any]]:

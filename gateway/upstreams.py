@@ -86,6 +86,34 @@ class Upstream:
         return answer.json() if answer.body else None
 
 
+class Challenge(TypedDict):
+    challenge_id: str
+    channel: str
+    sent_to: str
+
+
+class Profile(TypedDict):
+    id: str
+    first_name: str
+    last_name: str
+    birth_date: str
+    email: str | None
+    phone: str | None
+    nam: str | None
+    address: str | None
+    city: str | None
+    postal_code: str | None
+    notify_email: bool
+    notify_sms: bool
+
+
+class Dependant(TypedDict):
+    id: str
+    first_name: str
+    last_name: str
+    birth_date: str | None
+
+
 class StaffProfile(TypedDict):
     id: str
     name: str
@@ -137,6 +165,46 @@ class Accounts(Upstream):
         profile: StaffProfile = await self.get("/staff/me")
         return profile
 
+    # --- the citizen account pages' calls (gateway/account_pages.py) ---
+    async def register(self, payload: dict[str, Any]) -> Challenge:
+        return await self.post("/registrations", payload, expect=(202,))
+
+    async def log_in(self, identifier: str, password: str) -> dict[str, Any]:
+        return await self.post("/sessions", {"identifier": identifier, "password": password}, expect=(200,))
+
+    async def reset_password(self, identifier: str, new_password: str) -> Challenge:
+        return await self.post("/password-resets", {"identifier": identifier, "new_password": new_password}, (202,))
+
+    async def resend_code(self, challenge_id: str) -> Challenge:
+        return await self.post(f"/codes/{challenge_id}/resend", {}, expect=(202,))
+
+    async def me(self) -> Profile:
+        return await self.get("/me")
+
+    async def update_me(self, payload: dict[str, Any]) -> Profile:
+        return (await self.call("PATCH", "/me", payload)).json()
+
+    async def dependants(self) -> list[Dependant]:
+        return await self.get("/me/dependants")
+
+    async def add_dependant(self, payload: dict[str, Any]) -> Dependant:
+        return await self.post("/me/dependants", payload, expect=(201,))
+
+    async def remove_dependant(self, dependant_id: str) -> None:
+        await self.call("DELETE", f"/me/dependants/{dependant_id}", expect=(200, 204))
+
+    async def sensitive_change(self, kind: str, new_value: str, current_password: str) -> Challenge:
+        payload = {"kind": kind, "new_value": new_value, "current_password": current_password}
+        return await self.post("/me/sensitive-changes", payload, expect=(202,))
+
+    async def delete_me(self, password: str) -> None:
+        await self.call("POST", "/me/delete", {"password": password}, expect=(204,))
+
+
+class MyAppointments(TypedDict):
+    upcoming: list[dict[str, Any]]
+    past: list[dict[str, Any]]
+
 
 class Appointments(Upstream):
     service = "appointments"
@@ -174,6 +242,17 @@ class Appointments(Upstream):
         created = await self.post(f"/admin/establishments/{establishment_id}/schedules", payload, expect=(200, 201))
         return int(created["slots_created"])
 
+    # --- the citizen account pages' calls (gateway/account_pages.py) ---
+    async def mine(self) -> MyAppointments:
+        return await self.get("/my/appointments")
+
+    async def act_on_mine(self, appointment_id: str, action: str, payload: dict[str, Any] | None = None) -> Any:
+        return await self.post(f"/my/appointments/{appointment_id}/{action}", payload or {}, expect=(200,))
+
+    async def free_slots(self, service_id: str, date_from: str | None = None) -> list[dict[str, Any]]:
+        query = f"service_id={service_id}&limit=300" + (f"&date_from={date_from}" if date_from else "")
+        return await self.get("/slots", query)
+
 
 class Verification(Upstream):
     service = "verification"
@@ -201,3 +280,6 @@ class Verification(Upstream):
             payload,
             expect=(200,),
         )
+
+    async def verify_code(self, challenge_id: str, code: str, purpose: str) -> Any:
+        return await self.post(f"/challenges/{challenge_id}/verify", {"code": code, "purpose": purpose}, (200,))

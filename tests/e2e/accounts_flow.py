@@ -39,6 +39,13 @@ def code_from_sms(sms_sink: SmsSink, phone: str, already: int = 0, timeout: floa
     raise AssertionError(f"no SMS code arrived for {phone}")
 
 
+def fill_date(scope: Any, iso: str) -> None:
+    """Fills a GOV.UK date input (Jour, Mois, Année or Day, Month, Year) inside `scope` with an ISO date."""
+    year, month, day = iso.split("-")
+    for (french, english), value in ((("Jour", "Day"), day), (("Mois", "Month"), month), (("Année", "Year"), year)):
+        scope.get_by_label(french, exact=True).or_(scope.get_by_label(english, exact=True)).fill(value)
+
+
 def wait_for_login(
     client: httpx.Client, identifier: str, password: str = PASSWORD, timeout: float = 10, not_yet: int = 403
 ) -> str:

@@ -7,7 +7,7 @@ from shared.devstack.mail_sink import MailSink
 from shared.devstack.sms_sink import SmsSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
-from tests.e2e.accounts_flow import PASSWORD, code_from_mail, traces_of, wait_until
+from tests.e2e.accounts_flow import PASSWORD, code_from_mail, fill_date, traces_of, wait_until
 
 pytestmark = pytest.mark.browser
 EMAIL = "julie.roy@example.org"
@@ -20,10 +20,10 @@ def _register_and_log_in(page: Page, gateway: str, mail_sink: MailSink) -> None:
     expect(page.get_by_role("heading", name="Créer mon compte Rendez-vous santé")).to_be_visible()
     page.get_by_label("Prénom").fill("Julie")
     page.get_by_label("Nom", exact=True).fill("Roy")
-    page.get_by_label("Date de naissance").fill("1985-03-14")
-    page.get_by_label("Sexe").select_option("F")
+    fill_date(page, "1985-03-14")
+    page.get_by_label("Femme").check()
     page.get_by_label("Courriel").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Créer mon compte").click()
 
     expect(page.get_by_role("heading", name="Entrez le code à 6 chiffres")).to_be_visible()
@@ -33,7 +33,7 @@ def _register_and_log_in(page: Page, gateway: str, mail_sink: MailSink) -> None:
 
     expect(page.get_by_text("Votre compte est activé")).to_be_visible()
     page.get_by_label("Courriel ou cellulaire").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").last.click()
     expect(page.get_by_role("heading", name="Mon compte — Julie Roy")).to_be_visible()
 
@@ -45,34 +45,43 @@ def test_register_confirm_log_in_add_family_change_email_and_delete(
     _register_and_log_in(page, gateway, mail_sink)
 
     family = page.locator("#family")
-    for first_name, birth_date in (("Zoé", "2016-06-01"), ("Éli", "2019-01-20")):
+    for first_name, birth_date, written in (
+        ("Zoé", "2016-06-01", "1 juin 2016"),
+        ("Éli", "2019-01-20", "20 janvier 2019"),
+    ):
         family.get_by_label("Prénom").fill(first_name)
-        family.get_by_label("Date de naissance").fill(birth_date)
+        fill_date(family, birth_date)
+        family.get_by_label("Femme").check()
         family.get_by_role("button", name="Ajouter cette personne").click()
-        expect(page.locator("ul.family")).to_contain_text(f"{first_name} Roy")
-    expect(page.locator("ul.family li")).to_have_count(2)
+        expect(page.get_by_role("alert")).to_contain_text(f"{first_name} Roy a été ajouté·e à votre famille.")
+        expect(family.get_by_role("row", name=f"{first_name} Roy")).to_contain_text(written)  # never ISO
+    expect(family.get_by_role("row")).to_have_count(3)  # the header and two people
+
+    # "Retirer" asks first, saying what happens, then says it is done.
+    family.get_by_role("link", name="Retirer Éli Roy").click()
+    expect(page.get_by_role("heading", name="Retirer Éli Roy de votre famille ?")).to_be_visible()
+    expect(page.get_by_text("20 janvier 2019")).to_be_visible()
+    page.get_by_role("button", name="Oui, retirer cette personne").click()
+    expect(page.get_by_role("alert")).to_contain_text("La personne a été retirée de votre famille.")
+    expect(family.get_by_role("row")).to_have_count(2)
 
     sensitive = page.locator("#sensitive")
-    sensitive.get_by_label("À changer").select_option("email")
-    sensitive.get_by_label("Nouvelle valeur").fill(NEW_EMAIL)
+    sensitive.get_by_label("Courriel", exact=True).check()
+    sensitive.get_by_label("Nouveau courriel").fill(NEW_EMAIL)
     sensitive.get_by_label("Mot de passe actuel").fill(PASSWORD)
     sensitive.get_by_role("button", name="Recevoir le code").click()
     expect(page.get_by_text("j***@example.net")).to_be_visible()
     page.get_by_label("Code").fill(code_from_mail(mail_sink, NEW_EMAIL))
     page.get_by_role("button", name="Confirmer").click()
-    expect(page.get_by_role("status")).to_contain_text("Modifications enregistrées")
-
-    def new_email_shown() -> bool:
-        page.reload()
-        return NEW_EMAIL in page.locator("#personal").inner_text()
-
-    wait_until(new_email_shown, message="new email never shown")
+    expect(page.get_by_role("alert")).to_contain_text("Votre courriel est changé.")
+    # The new address at once, without a reload.
+    expect(page.locator("#personal")).to_contain_text(NEW_EMAIL)
 
     # The sheet's steps: Personal information -> Delete my account -> password -> confirmation.
     page.locator("#personal").get_by_role("link", name="Supprimer mon compte").click()
-    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Supprimer définitivement").click()
-    expect(page.get_by_role("status")).to_contain_text("Votre compte a été supprimé")
+    expect(page.get_by_role("status")).to_contain_text("Compte supprimé")
     expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
     wait_until(lambda: run_sync(traces_of(system.config.database_urls, [EMAIL, NEW_EMAIL])) == [], timeout=15)
 
@@ -81,12 +90,15 @@ def test_registration_form_shows_each_problem_beside_its_field(system: Superviso
     page.goto(system.config.url("gateway") + "/account/register")
     page.get_by_label("Prénom").fill("Julie")
     page.get_by_label("Nom", exact=True).fill("Roy")
-    page.get_by_label("Date de naissance").fill("1985-03-14")
+    fill_date(page, "1985-03-14")
     page.get_by_label("Numéro d'assurance maladie").fill("ROYJ 8553 149")
     page.get_by_label("Courriel").fill("julie@example.org")
-    page.get_by_label("Mot de passe").fill("trop court")
+    page.get_by_label("Mot de passe", exact=True).fill("trop court")
     page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.locator("#nam-error")).to_have_text("Numéro d'assurance maladie invalide.")
+    expect(page.locator("#nam-error")).to_contain_text("Numéro d'assurance maladie invalide.")
+    # The error summary links to the field.
+    page.get_by_role("alert").get_by_role("link", name="Numéro d'assurance maladie invalide.").click()
+    expect(page.get_by_label("Numéro d'assurance maladie")).to_be_focused()
     expect(page.get_by_label("Prénom")).to_have_value("Julie")
 
 
@@ -94,9 +106,10 @@ def test_wrong_code_is_refused_and_says_how_many_tries_are_left(system: Supervis
     page.goto(system.config.url("gateway") + "/account/register?lang=en")
     page.get_by_label("First name").fill("Sam")
     page.get_by_label("Last name").fill("Lee")
-    page.get_by_label("Date of birth").fill("1990-05-05")
+    fill_date(page, "1990-05-05")
+    page.get_by_label("Male", exact=True).check()
     page.get_by_label("Email").fill("sam.lee@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
     real = code_from_mail(mail_sink, "sam.lee@example.org")
     wrong = f"{(int(real) + 1) % 1_000_000:06d}"

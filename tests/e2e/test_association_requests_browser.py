@@ -60,7 +60,7 @@ def test_citizen_asks_and_the_clerk_accepts_in_the_console(
     expect(page.get_by_role("heading", name="Demandes d'association")).to_be_visible()
     person = page.locator("ul.association-requests li").filter(has_text="Maëlle Testeur")
     person.get_by_role("button", name="Demander l'association").click()
-    expect(page.get_by_role("status")).to_contain_text("clinique de son prochain rendez-vous")
+    expect(page.get_by_role("alert")).to_contain_text("clinique de son prochain rendez-vous")
     expect(person.locator(".request-status")).to_have_text("En attente de la clinique")
     citizen_page = page.url
 

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
-from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
+from tests.e2e.accounts_flow import PASSWORD, active_account, fill_date, wait_until
 from tests.e2e.clinic_staff import staff_auth
 
 pytestmark = pytest.mark.browser
@@ -21,17 +21,17 @@ def test_book_with_a_nam_then_see_it_in_the_validated_holders_history(
     gateway = system.config.url("gateway")
 
     page.goto(f"{gateway}/book/{x.service_id}")
-    page.locator("label.slot").first.click()
+    page.get_by_role("radio").first.check()  # the first time offered (roles, not the portal's classes)
     page.get_by_label("Prénom").fill("Thomas")
     page.get_by_label("Nom", exact=True).fill("Testeur")
     page.get_by_label("Courriel").fill("thomas.sans.compte@example.org")
-    page.get_by_label("Date de naissance").fill("1954-12-28")
+    fill_date(page, "1954-12-28")
     page.get_by_label("Numéro d'assurance maladie").fill("TEST 5412 2817")  # wrong check digit
     page.get_by_role("button", name="Réserver").click()
     expect(page.get_by_role("alert")).to_contain_text("Numéro d'assurance maladie invalide.")
     page.get_by_label("Numéro d'assurance maladie").fill("TEST 5412 2816")
     page.get_by_role("button", name="Réserver").click()
-    expect(page.get_by_role("status")).to_contain_text("Thomas Testeur")
+    expect(page.get_by_role("main")).to_contain_text("Thomas Testeur")
 
     with httpx.Client(base_url=gateway, timeout=10) as client:
         citizen = active_account(client, mail_sink, EMAIL, nam="TEST54122816")
@@ -52,12 +52,13 @@ def test_book_with_a_nam_then_see_it_in_the_validated_holders_history(
 
     page.goto(gateway + "/account/login")
     page.get_by_label("Courriel ou cellulaire").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").last.click()
     page.goto(gateway + "/account/appointments")
     page.get_by_role("link", name="Historique complet de mes rendez-vous").click()
-    expect(page.locator("#history tr.history-entry")).to_have_count(2)
-    rows = page.locator("#history tr.history-entry", has_text="pris sans compte")
+    table = page.get_by_role("table", name="Historique de mes rendez-vous")
+    expect(table.get_by_role("row")).to_have_count(3)  # the header and two appointments
+    rows = table.get_by_role("row").filter(has_text="pris sans compte")
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text("Réservé")
     expect(rows).to_contain_text("Clinique Test Rosemont")
