@@ -4,7 +4,9 @@ import uuid
 from collections.abc import Mapping
 
 from gateway.auth import Principal
+from gateway.portal_calls import BookedAppointment
 from gateway.proxy import Proxy, UpstreamResponse
+from gateway.upstreams import ErrorItem, UpstreamRefusal
 
 
 async def book_for_person(
@@ -38,3 +40,26 @@ async def book_for_person(
     return await proxy.call_json(
         "appointments", "POST", "/my/appointments", booking, headers=forwarded, identity=identity
     )
+
+
+async def booked_for_person(
+    proxy: Proxy,
+    principal: Principal,
+    slot_id: uuid.UUID,
+    person_id: uuid.UUID | None,
+    idempotency_key: str,
+) -> BookedAppointment:
+    """A page's booking from the account: a repeated submit with the form's key answers the same booking."""
+    answer = await book_for_person(proxy, principal, slot_id, person_id, {"Idempotency-Key": idempotency_key})
+    if answer.status != 201:
+        raise UpstreamRefusal(answer.status, _errors(answer))
+    booked: BookedAppointment = answer.json()
+    return booked
+
+
+def _errors(answer: UpstreamResponse) -> list[ErrorItem]:
+    try:
+        errors: list[ErrorItem] = answer.json().get("errors") or []
+    except (ValueError, AttributeError):
+        errors = []
+    return errors or [{"field": None, "code": f"http_{answer.status}", "message": {"fr": "", "en": ""}}]

@@ -1,169 +1,349 @@
-"""Citizen portal and admin console pages, composed from the services' APIs."""
+"""The public portal: search nearby services, pick a day and a time, book (with or without an account), and
+cancel or confirm a booking by the link its messages carry.
 
+Every answer is a full page: with JavaScript, htmx posts the booking form and swaps in the answer's <main>
+(the confirmation, or the form with its refusals); without it the browser shows the same page. A service that
+is down or refuses something no form can show raises through to gateway/error_pages.py's bilingual pages.
+"""
+
+import asyncio
 import uuid
-from typing import Annotated, Any, Literal
+from datetime import date, timedelta
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
-from gateway import composition
-from gateway.auth import Principal
-from gateway.proxy import Proxy, UpstreamUnavailable
-from gateway.web.dates import slot_days, when
+from gateway import composition, portal_calls
+from gateway.page_sessions import OptionalCitizen
+from gateway.portal_calls import Appointment, ManageAction, OfferedService, Slot
+from gateway.upstreams import Accounts, Appointments, UpstreamRefusal
+from gateway.web.booking_texts import counted, kilometres
+from gateway.web.dates import day_label, end_of, local, start_of, time_label, today, written_when
 from gateway.web.pages import render
 from gateway.web.texts import language_of
-from shared.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
 
-
 SEARCH_FIELDS = ("postal_code", "service", "radius_km", "offset")
+RADII = ("10", "25", "50", "100", "250")
+HORIZON = timedelta(days=366)  # how far ahead the picker looks for a day with a free time
+LOOK_BACK = timedelta(days=14)  # where "previous day" looks for the day before the one shown
 
 
 @router.get("/", response_class=HTMLResponse)
 async def portal_home(request: Request) -> HTMLResponse:
     """Search nearby services (a list, no map), as many times as the citizen wants."""
-    proxy: Proxy = request.app.state.proxy
     lang = language_of(request)
     criteria = {k: v for k in SEARCH_FIELDS if (v := request.query_params.get(k, "").strip())}
-    results, errors = None, []
+    results: list[dict[str, Any]] | None = None
+    summary, errors, pages = "", {}, {}
     if criteria.get("postal_code"):
         try:
-            answer = await proxy.request("appointments", "GET", "/search", query=urlencode(criteria))
-        except UpstreamUnavailable:
-            return render(request, "portal/unavailable.html", status=503)
-        if answer.status == 200:
-            results = answer.json()
-            for result in results["results"]:
-                for offered in result["services"]:
-                    offered["when"] = when(offered["earliest_free_slot"], lang)
+            found = await portal_calls.search(Appointments.of(request), criteria)
+        except UpstreamRefusal as refusal:
+            if refusal.status != 422:
+                raise
+            errors = refusal.by_field(lang)
         else:
-            errors = answer.json().get("errors", [])
-    return render(request, "portal/search.html", criteria=criteria, results=results, errors=errors)
+            results = [_result(result, lang) for result in found["results"]]
+            summary = counted(lang, "booking_results", found["total"])
+            pages = _result_pages(criteria, found["offset"], found["limit"], found["total"])
+    return render(
+        request,
+        "portal/search.html",
+        active="find",
+        criteria=criteria,
+        radii=RADII,
+        results=results,
+        summary=summary,
+        pages=pages,
+        errors=errors,
+    )
 
 
-async def _people(request: Request) -> tuple[Principal | None, list[dict[str, Any]]]:
-    """The signed-in citizen and the people they may book for (themselves first)."""
-    principal = _citizen(request)
-    if principal is None:
-        return None, []
-    proxy: Proxy = request.app.state.proxy
-    identity = principal.identity_headers()
-    me = (await proxy.request("accounts", "GET", "/me", identity=identity)).json()
-    family = (await proxy.request("accounts", "GET", "/me/dependants", identity=identity)).json()
-    return principal, [{"id": "", "name": f"{me['first_name']} {me['last_name']}", "self": True}] + [
-        {"id": d["id"], "name": f"{d['first_name']} {d['last_name']}", "self": False} for d in family
-    ]
+def _result(result: portal_calls.SearchResult, lang: str) -> dict[str, Any]:
+    return {
+        "establishment": result["establishment"],
+        "distance": kilometres(result["distance_km"], lang),
+        "services": [
+            {
+                "id": offered["service_id"],
+                "name": offered["name_fr"] if lang == "fr" else offered["name_en"],
+                "earliest": written_when(offered["earliest_free_slot"], lang),
+                "free": counted(lang, "booking_free_slots", offered["free_slots"]),
+            }
+            for offered in result["services"]
+        ],
+    }
 
 
-def _citizen(request: Request) -> Principal | None:
-    try:
-        principal = request.app.state.verifier.principal(request)
-    except DomainError:
-        return None
-    return principal if principal and principal.audience == "citizen" else None
+def _result_pages(criteria: dict[str, str], offset: int, limit: int, total: int) -> dict[str, str]:
+    def page_at(at: int) -> str:
+        return "/?" + urlencode({k: v for k, v in criteria.items() if k != "offset"} | {"offset": str(at)})
+
+    pages = {}
+    if offset > 0:
+        pages["previous"] = page_at(max(0, offset - limit))
+    if offset + limit < total:
+        pages["next"] = page_at(offset + limit)
+    return pages
 
 
 @router.get("/book/{service_id}", response_class=HTMLResponse)
-async def booking_page(request: Request, service_id: uuid.UUID) -> HTMLResponse:
-    proxy: Proxy = request.app.state.proxy
+async def booking_page(
+    request: Request,
+    service_id: uuid.UUID,
+    principal: OptionalCitizen,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+) -> HTMLResponse:
+    """The times of one day (the first with a free time from `from`), the days around it, and the form."""
+    context = await _booking_context(request, service_id, principal, from_)
+    return render(request, "portal/book.html", **context, values={"language": language_of(request)}, errors={})
+
+
+async def _booking_context(
+    request: Request, service_id: uuid.UUID, principal: Any, asked: date | None
+) -> dict[str, Any]:
     lang = language_of(request)
-    try:
-        offered = await proxy.request("appointments", "GET", f"/services/{service_id}")
-        if offered.status != 200:
-            return render(request, "portal/_errors.html", status=offered.status, errors=offered.json()["errors"])
-        slots = await proxy.request("appointments", "GET", "/slots", query=f"service_id={service_id}&limit=300")
-        _, people = await _people(request)
-    except UpstreamUnavailable:
-        return render(request, "portal/unavailable.html", status=503)
-    offer = offered.json()
-    return render(
-        request,
-        "portal/book.html",
-        place=offer["establishment"],
-        service=offer,
-        days=slot_days(slots.json(), lang),
-        people=people,
+    appointments = Appointments.of(request)
+    people_call = portal_calls.people(Accounts.of(request, principal)) if principal is not None else _nobody()
+    offered, picker, people = await asyncio.gather(
+        portal_calls.offered_service(appointments, service_id),
+        _day_picker(appointments, service_id, asked, lang),
+        people_call,
     )
+    return {
+        "active": "find",
+        "offered": offered,
+        "service_name": _service_name(offered, lang),
+        "picker": picker,
+        "people": people,
+        # Generated with the page: a second submit of this form (a double click, a reload) replays its booking.
+        "idempotency_key": str(uuid.uuid4()),
+    }
+
+
+async def _nobody() -> list[portal_calls.Person]:
+    return []
+
+
+def _service_name(offered: OfferedService, lang: str) -> str:
+    return offered["name_fr"] if lang == "fr" else offered["name_en"]
+
+
+async def _day_picker(
+    appointments: Appointments, service_id: uuid.UUID, asked: date | None, lang: str
+) -> dict[str, Any]:
+    """The first day from `asked` with a free time, its times, and links to the days with free times around it."""
+    first_day = today()
+    wanted = min(max(asked or first_day, first_day), first_day + HORIZON)
+
+    async def first_from(day: date) -> date | None:
+        slots = await portal_calls.free_slots(appointments, service_id, start_of(day), start_of(day) + HORIZON, 1)
+        return local(slots[0]["starts_at"]).date() if slots else None
+
+    shown = await first_from(wanted)
+    if shown is None:
+        return {"day": None, "asked": wanted if wanted > first_day else None}
+    times, following, earlier = await asyncio.gather(
+        portal_calls.free_slots(appointments, service_id, start_of(shown), end_of(shown), portal_calls.SLOTS_PER_CALL),
+        first_from(shown + timedelta(days=1)),
+        _day_before(appointments, service_id, shown, first_day),
+    )
+    return {
+        "day": shown,
+        "day_label": day_label(shown, lang),
+        "times": [_time(slot, lang) for slot in times],
+        "previous": {"from": earlier.isoformat(), "label": day_label(earlier, lang)} if earlier else None,
+        "next": {"from": following.isoformat(), "label": day_label(following, lang)} if following else None,
+    }
+
+
+async def _day_before(appointments: Appointments, service_id: uuid.UUID, shown: date, first_day: date) -> date | None:
+    if shown <= first_day:
+        return None
+    since = max(first_day, shown - LOOK_BACK)
+    before = await portal_calls.free_slots(
+        appointments, service_id, start_of(since), start_of(shown), portal_calls.SLOTS_PER_CALL
+    )
+    if before:
+        return local(before[-1]["starts_at"]).date()
+    # Nothing in the last two weeks: the earliest day with a free time is the way back.
+    earliest = await portal_calls.free_slots(appointments, service_id, start_of(first_day), start_of(shown), 1)
+    return local(earliest[0]["starts_at"]).date() if earliest else None
+
+
+def _time(slot: Slot, lang: str) -> dict[str, str]:
+    return {
+        "id": slot["id"],
+        "label": time_label(local(slot["starts_at"]), lang),
+        "seats": counted(lang, "booking_seats_left", slot["seats_left"]),
+    }
 
 
 @router.post("/book", response_class=HTMLResponse)
 async def portal_book(
     request: Request,
-    slot_id: Annotated[str, Form()] = "",
-    person_id: Annotated[str, Form()] = "",
-    first_name: Annotated[str, Form()] = "",
-    last_name: Annotated[str, Form()] = "",
-    email: Annotated[str, Form()] = "",
-    phone: Annotated[str, Form()] = "",
-    language: Annotated[str, Form()] = "fr",
-    birth_date: Annotated[str, Form()] = "",
-    nam: Annotated[str, Form()] = "",
+    principal: OptionalCitizen,
+    service_id: Annotated[str, Form(max_length=64)] = "",
+    day: Annotated[str, Form(max_length=16)] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
+    slot_id: Annotated[str, Form(max_length=64)] = "",
+    person_id: Annotated[str, Form(max_length=64)] = "",
+    first_name: Annotated[str, Form(max_length=200)] = "",
+    last_name: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    phone: Annotated[str, Form(max_length=64)] = "",
+    language: Annotated[str, Form(max_length=8)] = "",
+    birth_day: Annotated[str, Form(max_length=8)] = "",
+    birth_month: Annotated[str, Form(max_length=8)] = "",
+    birth_year: Annotated[str, Form(max_length=8)] = "",
+    nam: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse:
-    proxy: Proxy = request.app.state.proxy
-    principal = _citizen(request)
+    lang = language_of(request)
+    values = {
+        "slot_id": slot_id,
+        "person_id": person_id,
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "phone": phone,
+        "language": language or lang,
+        "birth_day": birth_day,
+        "birth_month": birth_month,
+        "birth_year": birth_year,
+        "nam": nam,
+    }
+    service = _uuid(service_id)
+    key = idempotency_key if _uuid(idempotency_key) else str(uuid.uuid4())
+    slot = _uuid(slot_id)
     try:
+        if slot is None:
+            raise UpstreamRefusal(422, [_NO_SLOT])
         if principal is not None:
-            try:
-                slot, person = uuid.UUID(slot_id), uuid.UUID(person_id) if person_id else None
-            except ValueError:
-                return render(request, "portal/_errors.html", status=422, errors=[_NO_SLOT])
-            answer = await composition.book_for_person(proxy, principal, slot, person, request.headers)
+            booked = await composition.booked_for_person(
+                request.app.state.proxy, principal, slot, _uuid(person_id), key
+            )
         else:
-            payload = {"slot_id": slot_id, "first_name": first_name, "last_name": last_name}
-            payload |= {"email": email or None, "phone": phone or None, "language": language}
-            # Optional; appointments checks the NAM (format, check digit) and keeps only its keyed HMAC.
-            payload |= {"birth_date": birth_date.strip() or None, "nam": nam.strip() or None}
-            # The client's address: appointments limits bookings without an account per address.
-            client_ip = request.client.host if request.client else ""
-            answer = await proxy.call_json("appointments", "POST", "/appointments", payload, client_ip=client_ip)
-    except UpstreamUnavailable:
-        return render(request, "portal/unavailable.html", status=503)
-    if answer.status == 201:
-        appointment = answer.json()
+            birth = _birth_date(birth_day, birth_month, birth_year)
+            booking = {
+                "slot_id": str(slot),
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email.strip() or None,
+                "phone": phone.strip() or None,
+                "language": language if language in ("fr", "en") else lang,
+                # Optional; appointments checks the NAM (format, check digit) and keeps only its keyed HMAC.
+                "birth_date": birth,
+                "nam": nam.strip() or None,
+            }
+            booked = await portal_calls.book_without_account(Appointments.of(request), booking, key)
+    except UpstreamRefusal as refusal:
+        if refusal.status >= 500 or service is None:
+            raise
+        context = await _booking_context(request, service, principal, _day(day))
+        context["idempotency_key"] = key  # the same form, corrected: a double submit of it still books once
+        # htmx swaps only a 2xx answer; a full-page post gets the refusal's own status.
+        status = 200 if request.headers.get("hx-request") else refusal.status
         return render(
-            request,
-            "portal/_booked.html",
-            appointment=appointment,
-            when=when(appointment["starts_at"], language_of(request)),
-            signed_in=principal is not None,
+            request, "portal/book.html", status=status, **context, values=values, errors=refusal.by_field(lang)
         )
-    errors = answer.json().get("errors", [])
-    # htmx swaps the fragment in place; a full-page (no-JS) post gets the right status too.
-    status = 200 if request.headers.get("hx-request") else answer.status
-    return render(request, "portal/_errors.html", status=status, errors=errors)
+    return render(
+        request,
+        "portal/booked.html",
+        active="find",
+        appointment=_shown(booked, lang),
+        manage_token=booked["manage_token"] if principal is None else None,
+        sent_to={"email": email.strip(), "phone": phone.strip()} if principal is None else None,
+    )
 
 
-_NO_SLOT = {
-    "field": "slot_id",
-    "code": "missing",
-    "message": {"fr": "Choisissez une heure.", "en": "Choose a time."},
-}
+_NO_SLOT = {"field": "slot_id", "code": "missing", "message": {"fr": "Choisissez une heure.", "en": "Choose a time."}}
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _birth_date(day: str, month: str, year: str) -> str | None:
+    """The three boxes as the API's date; a partial or impossible one is sent as is, for the API to refuse."""
+    parts = (day.strip(), month.strip(), year.strip())
+    if not any(parts):
+        return None
+    try:
+        return date(int(parts[2]), int(parts[1]), int(parts[0])).isoformat()
+    except ValueError:
+        return "-".join(reversed(parts))
+
+
+def _shown(appointment: Appointment, lang: str) -> dict[str, Any]:
+    """What a confirmation or a manage page says about an appointment."""
+    place = appointment["place"]
+    return {
+        "id": appointment["id"],
+        "status": appointment["status"],
+        "confirmed": appointment["confirmed"],
+        "what": appointment["service"]["name_fr" if lang == "fr" else "name_en"],
+        "who": f"{appointment['first_name']} {appointment['last_name']}".strip(),
+        "place": place,
+        "when": written_when(appointment["starts_at"], lang),
+    }
 
 
 # Links from confirmation and reminder messages: act on a booking with its token, no account needed.
-ManageAction = Literal["cancel", "confirm"]
 
 
 @router.get("/appointments/{appointment_id}/{action}", response_class=HTMLResponse)
 async def manage_page(
-    request: Request, appointment_id: uuid.UUID, action: ManageAction, token: str = ""
+    request: Request,
+    appointment_id: uuid.UUID,
+    action: ManageAction,
+    token: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    return render(request, f"portal/{action}.html", appointment_id=appointment_id, token=token, done=False)
+    """The appointment the link is for and what the action will do, or why the link no longer works."""
+    lang = language_of(request)
+    try:
+        appointment = await portal_calls.by_link(Appointments.of(request), appointment_id, token)
+    except UpstreamRefusal as refusal:
+        if refusal.status != 404:
+            raise
+        return render(request, "portal/link_spent.html", status=404)
+    return render(
+        request,
+        "portal/manage.html",
+        action=action,
+        token=token,
+        appointment=_shown(appointment, lang),
+        done=False,
+    )
 
 
 @router.post("/appointments/{appointment_id}/{action}", response_class=HTMLResponse)
 async def manage_submit(
-    request: Request, appointment_id: uuid.UUID, action: ManageAction, token: Annotated[str, Form()] = ""
+    request: Request,
+    appointment_id: uuid.UUID,
+    action: ManageAction,
+    token: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
-    proxy: Proxy = request.app.state.proxy
+    lang = language_of(request)
     try:
-        answer = await proxy.call_json(
-            "appointments", "POST", f"/appointments/{appointment_id}/{action}", {"token": token}
-        )
-    except UpstreamUnavailable:
-        return render(request, "portal/unavailable.html", status=503)
-    if answer.status == 200:
-        return render(request, f"portal/{action}.html", appointment_id=appointment_id, token="", done=True)
-    return render(request, "portal/_errors.html", status=answer.status, errors=answer.json().get("errors", []))
+        appointment = await portal_calls.act_by_link(Appointments.of(request), appointment_id, action, token)
+    except UpstreamRefusal as refusal:
+        if refusal.status != 404:
+            raise
+        return render(request, "portal/link_spent.html", status=404)
+    return render(
+        request, "portal/manage.html", action=action, token="", appointment=_shown(appointment, lang), done=True
+    )

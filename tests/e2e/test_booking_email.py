@@ -75,15 +75,24 @@ def test_the_cancel_link_of_the_email_cancels_and_frees_the_seat(
     browser = httpx.Client()
     page = browser.get(link)
     assert page.status_code == 200
-    assert "Confirmer l&#39;annulation" in page.text
+    # The page says which appointment the link is for before asking.
+    assert "Annuler ce rendez-vous" in page.text
+    assert "Prise de sang" in page.text
+    assert "Clinique Test Rosemont" in page.text
+    assert "Oui, annuler le rendez-vous" in page.text
     token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
     done = submit(browser, page, link.split("?")[0], {"token": token})
     assert done.status_code == 200
-    assert "Votre rendez-vous est annulé" in done.text
+    assert "Rendez-vous annulé" in done.text
     assert run_sync(db_counts(system))["booked_seats"] == 1  # only the pre-filled full slot remains
     # The link stops working once the appointment is cancelled (issue 18, finding 12): a second use finds nothing.
     again = submit(browser, page, link.split("?")[0], {"token": token})
     assert again.status_code == 404
+    assert "Ce lien ne fonctionne plus" in again.text
+    reopened = browser.get(link)
+    assert reopened.status_code == 404
+    assert "Ce lien ne fonctionne plus" in reopened.text
+    assert "<button" not in reopened.text.split('id="main-content"')[1]
 
 
 def test_the_same_event_delivered_twice_sends_one_email(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
