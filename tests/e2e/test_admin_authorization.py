@@ -30,6 +30,7 @@ def _staff_endpoints(
         "valid_to": str(date.today()),
     }
     return [
+        ("GET", appointments, None),  # the establishment itself, named in the console's header
         ("GET", f"{appointments}/appointments", None),
         ("GET", f"{appointments}/appointments/{appointment_id}", None),
         ("POST", f"{appointments}/appointments/{appointment_id}/arrived", {}),
