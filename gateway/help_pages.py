@@ -29,4 +29,5 @@ async def help_page(request: Request, q: Annotated[str, Query()] = "") -> HTMLRe
         entries=entries,
         page=help_content.PAGE,
         support_email=help_content.SUPPORT_EMAIL,
+        active="help",
     )

@@ -1,6 +1,7 @@
 """The citizens' help section ("Comptes citoyens"): questions and answers in French and English.
 
-Written for citizens, in this portal's own words and for what it does today (see the README).
+Written for citizens, in this portal's own words and for what it does today (see the README). French puts a
+non-breaking space (\u00a0) before a colon, so that the colon never starts a line.
 """
 
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ PAGE = {
     "search_label": Wording("Rechercher dans l'aide", "Search the help"),
     "search_button": Wording("Rechercher", "Search"),
     "show_all": Wording("Voir toutes les questions", "See all questions"),
-    "results_for": Wording("Réponses pour « {query} » : {count}", "Answers for “{query}”: {count}"),
+    "contents": Wording("Sur cette page", "On this page"),
+    "results_for": Wording("Réponses pour « {query} »\u00a0: {count}", "Answers for “{query}”: {count}"),
     "no_result": Wording(
         "Aucune réponse ne correspond à « {query} ». Essayez un autre mot (par exemple « NAM », « famille », "
         "« supprimer ») ou écrivez-nous à {email}.",
@@ -84,7 +86,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
             Wording(
                 "Oui. Dans « Mon compte », section « Ma famille », ajoutez les personnes pour qui vous prenez "
                 "rendez-vous, par exemple vos enfants (nombre illimité). Au moment de réserver, choisissez pour "
-                "qui est le rendez-vous : le formulaire est rempli pour cette personne.",
+                "qui est le rendez-vous\u00a0: le formulaire est rempli pour cette personne.",
                 "Yes. In “My account”, section “My family”, add the people you book for, for example your "
                 "children (no limit). When you book, choose who the appointment is for: the form is filled in "
                 "for that person.",
@@ -98,7 +100,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
                 "authenticate my account?”).",
             ),
             Wording(
-                "Vous pouvez aussi le demander d'avance : dans « Mon compte », cliquez sur « Demander l'association "
+                "Vous pouvez aussi le demander d'avance\u00a0: dans « Mon compte », cliquez sur « Demander l'association "
                 "d'une personne à mon compte ». L'établissement du prochain rendez-vous de cette personne accepte ou "
                 "refuse la demande, et vous en voyez la réponse au même endroit.",
                 "You can also ask for it ahead of time: in “My account”, click “Request a person's association with "
@@ -125,10 +127,10 @@ ENTRIES: tuple[HelpEntry, ...] = (
                 "account.",
             ),
             Wording(
-                "Dans sa liste du jour, l'établissement voit un repère pour chaque rendez-vous : gris s'il a été "
+                "Dans sa liste du jour, l'établissement voit un repère pour chaque rendez-vous\u00a0: gris s'il a été "
                 "pris sans compte, une icône de profil rouge tant que l'identité du titulaire du compte n'est pas "
                 "validée (verte ensuite), et une icône de carte rouge tant que le lien entre le patient et le "
-                "compte n'est pas validé (verte ensuite). Vous n'avez rien à faire : présentez-vous avec votre "
+                "compte n'est pas validé (verte ensuite). Vous n'avez rien à faire\u00a0: présentez-vous avec votre "
                 "carte d'assurance maladie.",
                 "In its list of the day, the clinic sees a marker for each appointment: grey if it was booked "
                 "without an account, a red profile icon until the account holder's identity is validated (green "
@@ -154,7 +156,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
         (
             Wording(
                 "Le NAM est facultatif pour créer un compte. Il sert à reconnaître la même personne d'un compte à "
-                "l'autre : après la validation de votre identité par un établissement, les comptes qui portent "
+                "l'autre\u00a0: après la validation de votre identité par un établissement, les comptes qui portent "
                 "votre NAM sont réunis et vous voyez tous vos rendez-vous. Votre NAM est conservé chiffré; le "
                 "portail n'en affiche qu'une partie.",
                 "The NAM is optional to create an account. It is how we recognise the same person from one "
@@ -199,7 +201,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
         (
             Wording(
                 "Vos informations et celles des membres de votre famille sont effacées de votre compte. Les "
-                "rendez-vous déjà pris restent auprès des établissements : annulez d'abord ceux où vous n'irez "
+                "rendez-vous déjà pris restent auprès des établissements\u00a0: annulez d'abord ceux où vous n'irez "
                 "pas. Une confirmation de la suppression vous est envoyée.",
                 "Your information and your family members' are erased from your account. Appointments already "
                 "booked stay with the clinics: cancel first those you will not attend. A confirmation of the "
@@ -263,7 +265,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
             ),
             Wording(
                 "Dès qu'un établissement de santé a validé votre identité, vos comptes qui portent le même NAM "
-                "sont réunis automatiquement : vous vous connectez avec l'un ou l'autre de vos identifiants et "
+                "sont réunis automatiquement\u00a0: vous vous connectez avec l'un ou l'autre de vos identifiants et "
                 "vous voyez la liste complète de vos rendez-vous.",
                 "As soon as a health clinic has validated your identity, your accounts carrying the same NAM are "
                 "brought together automatically: you log in with either of your identifiers and you see the "
@@ -280,7 +282,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
         (
             Wording(
                 "Dans « Mon compte », vous pouvez modifier en tout temps, même avant l'authentification par un "
-                "établissement : vos renseignements personnels (prénom, nom, date de naissance, adresse), la "
+                "établissement\u00a0: vos renseignements personnels (prénom, nom, date de naissance, adresse), la "
                 "façon de recevoir vos rappels (courriel, SMS ou les deux), votre courriel et votre cellulaire, "
                 "votre mot de passe et votre NAM.",
                 "In “My account”, you can change at any time, even before a clinic authenticates you: your "
@@ -291,7 +293,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
                 "Pour votre sécurité, un changement de courriel, de cellulaire, de mot de passe ou de NAM est "
                 "confirmé par un code à 6 chiffres. Pour un nouveau courriel ou cellulaire, le code est envoyé à "
                 "cette nouvelle adresse ou à ce nouveau numéro; sinon, à votre courriel ou à votre cellulaire "
-                "habituel. Le code expire après 10 minutes et ne sert qu'une fois : ne le communiquez à personne. "
+                "habituel. Le code expire après 10 minutes et ne sert qu'une fois\u00a0: ne le communiquez à personne. "
                 "Vous pouvez demander un nouveau code.",
                 "For your security, a change of email, mobile phone, password or NAM is confirmed with a 6-digit "
                 "code. For a new email or mobile phone, the code goes to that new address or number; otherwise, "
@@ -322,7 +324,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
             Wording(
                 "Quand un établissement a validé l'identité de chaque parent et l'association de l'enfant à "
                 "chacun des deux comptes, la liste complète des rendez-vous de l'enfant est visible dans le compte "
-                "de chaque parent, et chacun peut les gérer. Indiquez le NAM de l'enfant dans les deux comptes : "
+                "de chaque parent, et chacun peut les gérer. Indiquez le NAM de l'enfant dans les deux comptes\u00a0: "
                 "c'est ainsi que nous reconnaissons qu'il s'agit du même enfant.",
                 "Once a clinic has validated each parent's identity and the child's association with each of the "
                 "two accounts, the complete list of the child's appointments is visible in each parent's account, "
@@ -343,7 +345,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
             ),
             Wording(
                 "Quand vous prenez rendez-vous, l'établissement choisi reçoit seulement ce qu'il faut pour ce "
-                "rendez-vous : le nom et la date de naissance du patient, le service, l'heure, vos coordonnées et "
+                "rendez-vous\u00a0: le nom et la date de naissance du patient, le service, l'heure, vos coordonnées et "
                 "le nom du titulaire du compte. Il ne voit pas les rendez-vous pris dans d'autres établissements, "
                 "ni les autres membres de votre famille, ni votre mot de passe.",
                 "When you book, the chosen clinic only receives what it needs for that appointment: the patient's "
@@ -397,7 +399,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
         (
             Wording(
                 f"Écrivez-nous à {SUPPORT_EMAIL}. Décrivez votre question sans jamais inscrire votre mot de "
-                "passe, un code à 6 chiffres ni votre NAM au complet : nous ne vous les demanderons jamais.",
+                "passe, un code à 6 chiffres ni votre NAM au complet\u00a0: nous ne vous les demanderons jamais.",
                 f"Write to us at {SUPPORT_EMAIL}. Describe your question without ever writing your password, a "
                 "6-digit code or your full NAM: we will never ask for them.",
             ),

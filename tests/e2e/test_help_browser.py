@@ -29,7 +29,7 @@ def _search(page: Page, query: str) -> None:
 
 def test_the_help_answers_a_search_for_nam_and_for_supprimer(system: Supervisor, page: Page):
     page.goto(system.config.url("gateway") + "/")
-    page.get_by_role("link", name="Aide", exact=True).click()
+    page.get_by_role("link", name="Aide", exact=True).first.click()  # the header's, or the footer's in the console
     expect(page.get_by_role("heading", name="Aide — Comptes citoyens")).to_be_visible()
 
     _search(page, "NAM")
@@ -39,7 +39,7 @@ def test_the_help_answers_a_search_for_nam_and_for_supprimer(system: Supervisor,
     expect(page.get_by_role("heading", name=DELETE_QUESTION)).to_have_count(0)
 
     _search(page, "supprimer")
-    expect(page.get_by_role("status")).to_have_text("Réponses pour « supprimer » : 1")
+    expect(page.get_by_role("status")).to_have_text("Réponses pour « supprimer »\u00a0: 1")
     answer = page.locator("article.help-entry")
     expect(answer).to_have_count(1)
     expect(answer.get_by_role("heading")).to_have_text(DELETE_QUESTION)
@@ -68,6 +68,26 @@ def test_the_search_works_without_javascript_and_in_english(system: Supervisor, 
         context.close()
 
 
+def test_the_help_has_a_table_of_contents_and_a_support_address_to_write_to(system: Supervisor, page: Page):
+    page.goto(system.config.url("gateway") + "/help")
+    contents = page.get_by_role("navigation", name="Sur cette page")
+    expect(contents.get_by_role("link")).to_have_count(page.locator("article").count())
+    contents.get_by_role("link", name=DELETE_QUESTION).click()
+    expect(page).to_have_url(re.compile(r"/help#"))
+    expect(page.get_by_role("heading", name=DELETE_QUESTION)).to_be_in_viewport()
+    support = page.get_by_role("link", name="support@rendezvous-sante.example")
+    expect(support).to_have_attribute("href", "mailto:support@rendezvous-sante.example")
+    _search(page, "xylophone")  # the no-answer message offers the address too, as a link
+    expect(page.get_by_role("status").get_by_role("link")).to_have_attribute(
+        "href", "mailto:support@rendezvous-sante.example"
+    )
+    # English puts no space before a colon; French a non-breaking one, never an ordinary space.
+    page.goto(system.config.url("gateway") + "/help?lang=en")
+    assert " :" not in page.locator("main").inner_text()
+    page.goto(system.config.url("gateway") + "/help?lang=fr")
+    assert " :" not in page.locator("main").inner_text().replace("\u00a0:", "")
+
+
 def test_typing_updates_the_answers_without_reloading(system: Supervisor, page: Page):
     page.goto(system.config.url("gateway") + "/help")
     page.evaluate("window.notReloaded = true")
@@ -81,10 +101,10 @@ def test_typing_updates_the_answers_without_reloading(system: Supervisor, page: 
 def test_every_portal_page_links_to_the_help(system: Supervisor, page: Page, path: str):
     gateway = system.config.url("gateway")
     page.goto(gateway + path)
-    page.get_by_role("link", name="Aide", exact=True).click()
+    page.get_by_role("link", name="Aide", exact=True).first.click()  # the header's, or the footer's in the console
     expect(page.get_by_role("heading", name="Aide — Comptes citoyens")).to_be_visible()
     page.goto(gateway + path + "?lang=en")
-    expect(page.get_by_role("link", name="Help", exact=True)).to_have_attribute("href", "/help")
+    expect(page.get_by_role("link", name="Help", exact=True).first).to_have_attribute("href", "/help")
 
 
 LEGEND = {
@@ -112,11 +132,11 @@ def test_the_legend_opens_from_suivi_and_shows_every_icon_state(system: Supervis
     )
     page.goto(system.config.url("gateway") + "/admin")
     page.get_by_label("Courriel professionnel").fill("aide@rosemont.example")
-    page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+    page.get_by_label("Mot de passe", exact=True).fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Se connecter").last.click()
     expect(page.get_by_role("heading", name="Suivi")).to_be_visible()
 
-    page.get_by_role("link", name="Légende des icônes").click()
+    page.get_by_role("link", name="Légende des icônes").first.click()
     expect(page.get_by_role("heading", name="Légende des icônes du Suivi")).to_be_visible()
     rows = page.locator("table.legend tbody tr")
     expect(rows).to_have_count(len(LEGEND))
