@@ -13,12 +13,12 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from gateway import composition, portal_calls
 from gateway.page_sessions import OptionalCitizen
 from gateway.portal_calls import Appointment, ManageAction, OfferedService, Slot
-from gateway.upstreams import Accounts, Appointments, UpstreamRefusal
+from gateway.upstreams import Accounts, Appointments, ErrorItem, UpstreamRefusal
 from gateway.web.booking_texts import counted, kilometres
 from gateway.web.dates import day_label, end_of, local, start_of, time_label, today, written_when
 from gateway.web.pages import render
@@ -222,6 +222,8 @@ async def portal_book(
     try:
         if slot is None:
             raise UpstreamRefusal(422, [_NO_SLOT])
+        if person_id and _uuid(person_id) is None:
+            raise UpstreamRefusal(422, [_NO_PERSON])
         if principal is not None:
             booked = await composition.booked_for_person(
                 request.app.state.proxy, principal, slot, _uuid(person_id), key
@@ -260,7 +262,16 @@ async def portal_book(
     )
 
 
-_NO_SLOT = {"field": "slot_id", "code": "missing", "message": {"fr": "Choisissez une heure.", "en": "Choose a time."}}
+_NO_SLOT: ErrorItem = {
+    "field": "slot_id",
+    "code": "missing",
+    "message": {"fr": "Choisissez une heure.", "en": "Choose a time."},
+}
+_NO_PERSON: ErrorItem = {
+    "field": "person_id",
+    "code": "invalid",
+    "message": {"fr": "Choisissez pour qui est le rendez-vous.", "en": "Choose who the appointment is for."},
+}
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -303,6 +314,16 @@ def _shown(appointment: Appointment, lang: str) -> dict[str, Any]:
 
 
 # Links from confirmation and reminder messages: act on a booking with its token, no account needed.
+
+
+@router.get("/appointments/{appointment_id}/calendar.ics")
+async def calendar_file(
+    request: Request, appointment_id: uuid.UUID, token: Annotated[str, Query(max_length=200)] = ""
+) -> Response:
+    """The appointment for the visitor's calendar, from the confirmation of a booking made without an account."""
+    ics = await portal_calls.calendar_file(Appointments.of(request), appointment_id, token)
+    disposition = f'attachment; filename="rendez-vous-{appointment_id}.ics"'
+    return Response(ics, media_type="text/calendar", headers={"content-disposition": disposition})
 
 
 @router.get("/appointments/{appointment_id}/{action}", response_class=HTMLResponse)

@@ -145,6 +145,11 @@ async def act_by_link(
     return done
 
 
+async def calendar_file(appointments: Appointments, appointment_id: uuid.UUID, token: str) -> bytes:
+    answer = await appointments.call("GET", f"/appointments/{appointment_id}.ics", query=urlencode({"token": token}))
+    return answer.body
+
+
 async def people(accounts: Accounts) -> list[Person]:
     """Whom a signed-in citizen may book for: themselves first, then their family."""
     me = await accounts.get("/me")

@@ -4,8 +4,10 @@ the e-mailed link (the appointment shown, "are you sure", done) and that link on
 passes check_page (axe-core WCAG 2.x A/AA, no sideways scroll)."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
 from shared.devstack.mail_sink import MailSink
@@ -77,7 +79,10 @@ def test_book_without_an_account_then_cancel_by_the_emailed_link(
     page.get_by_label("Jour", exact=True).fill("27")
     page.get_by_label("Mois").fill("3")
     page.get_by_label("Année").fill("1985")
-    page.get_by_role("button", name="Réserver").dblclick()
+    book = page.get_by_role("button", name="Réserver")
+    expect(book).to_have_attribute("data-prevent-double-click", "true")  # GOV.UK's guard; htmx holds it too
+    expect(page.locator("form#booking")).to_have_attribute("hx-disabled-elt", "find button[type=submit]")
+    book.dblclick()
 
     panel = page.locator(".govuk-panel")
     expect(panel).to_contain_text("Rendez-vous confirmé")
@@ -87,6 +92,12 @@ def test_book_without_an_account_then_cancel_by_the_emailed_link(
     expect(page.locator("main")).to_contain_text("Nous avons envoyé la confirmation à lea.gagnon@example.org")
     expect(page).to_have_title(re.compile("^Rendez-vous confirmé"))
     assert run_sync(db_counts(system))["appointments"] == 1
+    calendar = page.get_by_role("link", name="Ajouter à mon agenda (.ics)").get_attribute("href")
+    ics = page.request.get(gateway + calendar)
+    assert ics.headers["content-type"].startswith("text/calendar")
+    [event] = Calendar.from_ical(ics.body()).walk("VEVENT")
+    assert event.decoded("dtstart") == catalogue.open_slot_starts_at
+    assert abs((datetime.now(UTC) - event.decoded("dtstamp")).total_seconds()) < 120  # RFC 5545 requires it
     check_page(page, "confirmation")
     screenshot(page, "portal-confirmation")
 
@@ -172,3 +183,24 @@ def test_a_confirm_link_asks_then_says_it_is_done_and_then_that_it_was(
     expect(page.locator("main")).to_contain_text("Votre présence est déjà confirmée.")
     expect(page.locator("main").get_by_role("button")).to_have_count(0)
     check_page(page, "confirm link used")
+
+
+def test_a_refused_search_shows_the_error_summary(system: Supervisor, sized_page: Page):
+    page = sized_page
+    page.goto(system.config.url("gateway") + "/")
+    page.get_by_label("Code postal").fill("ZZZ")
+    page.get_by_role("button", name="Rechercher").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("postal")
+    expect(page.locator("#postal_code-error")).to_be_visible()
+    expect(page.get_by_label("Code postal")).to_have_value("ZZZ")
+    check_page(page, "search refused")
+
+
+def test_the_booking_page_in_english(system: Supervisor, catalogue: Catalogue, sized_page: Page):
+    page = sized_page
+    page.goto(system.config.url("gateway") + f"/book/{catalogue.service_id}?lang=en")
+    times = page.get_by_role("group", name=re.compile(r"^Choose a time on \w+day, \w+ \d+, \d{4}$"))
+    expect(times.get_by_label("10:30")).to_be_visible()
+    expect(times).to_contain_text("1,000 seats left")
+    check_page(page, "booking page in English")

@@ -12,6 +12,15 @@ document.addEventListener("htmx:beforeRequest", function (event) {
   if (busy) busy.textContent = busy.getAttribute("data-busy-text");
 });
 
+// A refusal no form can show (too many bookings, a service down) answers a full error page: show its <main>
+// as a page load would, rather than leaving the form as if nothing had happened.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  if (event.detail.xhr.status >= 400 && (event.detail.xhr.getResponseHeader("content-type") || "").indexOf("text/html") === 0) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
 document.addEventListener("htmx:afterRequest", function (event) {
   var form = event.target.closest && event.target.closest("form#booking");
   if (form) form.removeAttribute("aria-busy");
