@@ -57,6 +57,7 @@ def test_holder_and_dependant_bookings_show_in_my_appointments_with_calendar_fil
     event = next(iter(Calendar.from_ical(ics.content).walk("VEVENT")))
     assert event.decoded("dtstart") == catalogue.open_slot_starts_at
     assert "Clinique Test Rosemont" in str(event["location"])
+    assert event.decoded("dtstamp").tzinfo is not None  # RFC 5545 requires it; calendars refuse events without
 
 
 def test_the_client_cannot_book_in_someone_elses_name(
