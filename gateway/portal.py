@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway import composition, portal_calls
+from gateway.auth import Principal
 from gateway.page_sessions import OptionalCitizen
 from gateway.portal_calls import Appointment, ManageAction, OfferedService, Slot
 from gateway.upstreams import Accounts, Appointments, ErrorItem, UpstreamRefusal
@@ -104,7 +105,7 @@ async def booking_page(
 
 
 async def _booking_context(
-    request: Request, service_id: uuid.UUID, principal: Any, asked: date | None
+    request: Request, service_id: uuid.UUID, principal: Principal | None, asked: date | None
 ) -> dict[str, Any]:
     lang = language_of(request)
     appointments = Appointments.of(request)
