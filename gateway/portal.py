@@ -23,7 +23,7 @@ from gateway.upstreams import Accounts, Appointments, ErrorItem, UpstreamRefusal
 from gateway.web.booking_texts import counted, kilometres
 from gateway.web.dates import day_label, end_of, local, start_of, time_label, today, written_when
 from gateway.web.pages import render
-from gateway.web.texts import language_of
+from gateway.web.texts import TEXTS, language_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +40,9 @@ async def portal_home(request: Request) -> HTMLResponse:
     criteria = {k: v for k in SEARCH_FIELDS if (v := request.query_params.get(k, "").strip())}
     results: list[dict[str, Any]] | None = None
     summary, errors, pages = "", {}, {}
-    if criteria.get("postal_code"):
+    if "postal_code" in request.query_params and not criteria.get("postal_code"):
+        errors = {"postal_code": TEXTS[lang]["booking_postal_code_missing"]}  # the form sent without one
+    elif criteria.get("postal_code"):
         try:
             found = await portal_calls.search(Appointments.of(request), criteria)
         except UpstreamRefusal as refusal:

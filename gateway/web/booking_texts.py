@@ -13,6 +13,7 @@ from gateway.web.dates import LOCALES
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "booking_results_heading": "Résultats",
+        "booking_postal_code_missing": "Entrez votre code postal, par exemple H2X 1Y4.",
         "booking_results_one": "{count} établissement offre des disponibilités.",
         "booking_results_other": "{count} établissements offrent des disponibilités.",
         "booking_distance": "à {distance}\u00a0km",
@@ -73,6 +74,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "booking_results_heading": "Results",
+        "booking_postal_code_missing": "Enter your postal code, for example H2X 1Y4.",
         "booking_results_one": "{count} place has availability.",
         "booking_results_other": "{count} places have availability.",
         "booking_distance": "{distance} km away",

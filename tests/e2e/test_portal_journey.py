@@ -188,6 +188,9 @@ def test_a_confirm_link_asks_then_says_it_is_done_and_then_that_it_was(
 def test_a_refused_search_shows_the_error_summary(system: Supervisor, sized_page: Page):
     page = sized_page
     page.goto(system.config.url("gateway") + "/")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Entrez votre code postal")
+    check_page(page, "search without a postal code")
     page.get_by_label("Code postal").fill("ZZZ")
     page.get_by_role("button", name="Rechercher").click()
     summary = page.locator(".govuk-error-summary")
