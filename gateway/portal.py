@@ -249,12 +249,15 @@ async def portal_book(
         if refusal.status >= 500 or service is None:
             raise
         context = await _booking_context(request, service, principal, _day(day))
-        context["idempotency_key"] = key  # the same form, corrected: a double submit of it still books once
+        errors = refusal.by_field(lang)
+        if any(error["code"] == "idempotency_key_reused" for error in refusal.errors):
+            # This form already booked, and was changed since (back, another time): a new form books anew.
+            errors = {"form": TEXTS[lang]["booking_form_used"]}
+        else:
+            context["idempotency_key"] = key  # the same form, corrected: a double submit of it still books once
         # htmx swaps only a 2xx answer; a full-page post gets the refusal's own status.
         status = 200 if request.headers.get("hx-request") else refusal.status
-        return render(
-            request, "portal/book.html", status=status, **context, values=values, errors=refusal.by_field(lang)
-        )
+        return render(request, "portal/book.html", status=status, **context, values=values, errors=errors)
     return render(
         request,
         "portal/booked.html",

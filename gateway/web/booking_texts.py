@@ -13,6 +13,7 @@ from gateway.web.dates import LOCALES
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "booking_results_heading": "Résultats",
+        "booking_form_used": "Ce formulaire a déjà servi pour un rendez-vous, qui est bien réservé. Pour en prendre un autre, vérifiez l'heure et vos coordonnées, puis réservez de nouveau.",
         "booking_postal_code_missing": "Entrez votre code postal, par exemple H2X 1Y4.",
         "booking_results_one": "{count} établissement offre des disponibilités.",
         "booking_results_other": "{count} établissements offrent des disponibilités.",
@@ -74,6 +75,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "en": {
         "booking_results_heading": "Results",
+        "booking_form_used": "This form was already used for an appointment, which is booked. To book another one, check the time and your details, then book again.",
         "booking_postal_code_missing": "Enter your postal code, for example H2X 1Y4.",
         "booking_results_one": "{count} place has availability.",
         "booking_results_other": "{count} places have availability.",

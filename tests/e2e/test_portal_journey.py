@@ -157,6 +157,15 @@ def test_without_javascript_booking_answers_full_pages_and_a_second_submit_repla
         assert again.status == 200
         assert f'data-appointment-id="{first}"' in again.text()
         assert run_sync(db_counts(system))["appointments"] == 1
+
+        # Changed after it booked (back, another name): not the same booking, so a new form to book anew.
+        changed = page.request.post(
+            f"{gateway}/book", form=fields | {"first_name": "Autre"}, headers={"Origin": gateway}
+        )
+        assert changed.status == 422
+        assert "Ce formulaire a déjà servi pour un rendez-vous" in changed.text()
+        assert f'value="{fields["idempotency_key"]}"' not in changed.text()
+        assert run_sync(db_counts(system))["appointments"] == 1
     finally:
         context.close()
 
