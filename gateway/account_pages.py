@@ -286,8 +286,6 @@ async def _dashboard(
             extra["notice"] = _text(request, "done_added").format(name=f"{person['first_name']} {person['last_name']}")
     extra.setdefault("errors", {})
     extra.setdefault("form", None)
-    extra.setdefault("kind", "")
-    extra.setdefault("new_values", {})
     return render(
         request,
         "account/dashboard.html",
@@ -383,28 +381,35 @@ async def remove_dependant(request: Request, principal: CitizenPage, dependant_i
     return _see_other("/account?done=removed#family")
 
 
-@router.post("/sensitive", response_class=HTMLResponse)
-async def request_sensitive_change(
-    request: Request,
-    principal: CitizenPage,
-    kind: Text = "",
-    new_email: Text = "",
-    new_phone: Text = "",
-    new_password: Text = "",
-    new_nam: Text = "",
-    current_password: Text = "",
+ChangeKind = Literal["email", "phone", "password", "nam"]
+
+
+@router.get("/change/{kind}", response_class=HTMLResponse)
+async def change_form(request: Request, principal: CitizenPage, kind: ChangeKind) -> HTMLResponse:
+    return render(request, "account/change.html", kind=kind, new_value="", errors={}, active="account")
+
+
+@router.post("/change/{kind}", response_class=HTMLResponse)
+async def request_change(
+    request: Request, principal: CitizenPage, kind: ChangeKind, new_value: Text = "", current_password: Text = ""
 ) -> Response:
-    # One field per kind, each of its own type: a new password is typed in a password field, never in clear.
-    typed = {"email": new_email, "phone": new_phone, "password": new_password, "nam": new_nam}
+    """A new e-mail, phone, password or NAM, each on its own page with a field of its type (a new password in a
+    password field, never in clear); the code sent next confirms it."""
     try:
-        challenge = await Accounts.of(request, principal).sensitive_change(kind, typed.get(kind, ""), current_password)
+        challenge = await Accounts.of(request, principal).sensitive_change(kind, new_value, current_password)
     except UpstreamRefusal as refused:
-        errors = refused.by_field(language_of(request))
-        if "new_value" in errors:
-            errors[f"new_{kind}" if kind in typed else "kind"] = errors.pop("new_value")
-        kept = {k: v for k, v in typed.items() if k != "password"}
-        return await _dashboard(
-            request, principal, refused.status, errors=errors, form="sensitive", kind=kind, new_values=kept
+        errors = {
+            "new_value" if k in ("form", "kind") else k: v for k, v in refused.by_field(language_of(request)).items()
+        }
+        kept = "" if kind == "password" else new_value
+        return render(
+            request,
+            "account/change.html",
+            status=refused.status,
+            kind=kind,
+            new_value=kept,
+            errors=errors,
+            active="account",
         )
     return _code_page(request, challenge, f"change_{kind}", f"/account?done={kind}")
 
