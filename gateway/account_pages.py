@@ -8,16 +8,18 @@ A refusal the visitor can correct is shown in its form; any other one becomes a 
 
 import asyncio
 import uuid
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Request
+from babel.dates import format_date, format_time
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.auth import STAFF_CANNOT_REGISTER, Principal
 from gateway.page_sessions import CitizenPage, OptionalCitizen, OptionalStaff, safe_return_path
 from gateway.upstreams import Accounts, Appointments, Challenge, UpstreamRefusal, Verification
 from gateway.web.account_dates import date_parts, written_birth_date
-from gateway.web.dates import slot_days, when
+from gateway.web.dates import DAYS_SHOWN, LOCALES, TZ, when
 from gateway.web.history_texts import HISTORY_TEXTS
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
@@ -496,29 +498,57 @@ async def cancel(request: Request, principal: CitizenPage, appointment_id: uuid.
     return _see_other("/account/appointments?done=cancel")
 
 
+def _days(slots: list[dict[str, Any]], lang: str) -> tuple[list[dict[str, Any]], date | None]:
+    """The first DAYS_SHOWN days that have a free time, each written out, and the next day to show after them."""
+    days: dict[date, list[dict[str, Any]]] = {}
+    for slot in slots:
+        local = datetime.fromisoformat(slot["starts_at"]).astimezone(TZ)
+        days.setdefault(local.date(), []).append(
+            {**slot, "time": format_time(local, format="short", locale=LOCALES[lang])}
+        )
+    shown = sorted(days)[:DAYS_SHOWN]
+    more = shown[-1] + timedelta(days=1) if len(days) > len(shown) else None
+    return [{"label": format_date(day, format="full", locale=LOCALES[lang]), "slots": days[day]} for day in shown], more
+
+
 async def _reschedule_page(
-    request: Request, principal: Principal, appointment_id: uuid.UUID, status: int = 200, **extra: Any
+    request: Request,
+    principal: Principal,
+    appointment_id: uuid.UUID,
+    status: int = 200,
+    start: date | None = None,
+    **extra: Any,
 ) -> Response:
     appointment = await _mine(request, principal, appointment_id)
     if appointment is None or appointment["status"] != "booked":
         return _see_other("/account/appointments")
-    slots = await Appointments.of(request, principal).free_slots(appointment["service"]["service_id"])
-    others = [s for s in slots if s["id"] != appointment["slot_id"]]
+    date_from = datetime.combine(start, time(0), TZ).isoformat() if start else None
+    appointments = Appointments.of(request, principal)
+    slots = await appointments.free_slots(appointment["service"]["service_id"], date_from)
+    days, more = _days([s for s in slots if s["id"] != appointment["slot_id"]], language_of(request))
     extra.setdefault("errors", {})
     return render(
         request,
         "account/reschedule.html",
         status=status,
         appointment=appointment,
-        days=slot_days(others, language_of(request)),
+        days=days,
+        later=more.isoformat() if more else None,
+        earliest=start is not None,
         active="appointments",
         **extra,
     )
 
 
 @router.get("/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)
-async def reschedule_form(request: Request, principal: CitizenPage, appointment_id: uuid.UUID) -> Response:
-    return await _reschedule_page(request, principal, appointment_id)
+async def reschedule_form(
+    request: Request,
+    principal: CitizenPage,
+    appointment_id: uuid.UUID,
+    start: Annotated[date | None, Query(alias="from")] = None,
+) -> Response:
+    """The free times of the first days that have some; `from` pages on to later days."""
+    return await _reschedule_page(request, principal, appointment_id, start=start)
 
 
 @router.post("/appointments/{appointment_id}/reschedule", response_class=HTMLResponse)

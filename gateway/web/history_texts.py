@@ -5,7 +5,7 @@ HISTORY_TEXTS: dict[str, dict[str, str]] = {
         "title": "Historique de mes rendez-vous",
         "link": "Historique complet de mes rendez-vous",
         "intro_validated": (
-            "Tous vos rendez-vous au même endroit : ceux pris depuis votre compte et, depuis qu'un établissement "
+            "Tous vos rendez-vous au même endroit\u00a0: ceux pris depuis votre compte et, depuis qu'un établissement "
             "de santé a validé votre identité, ceux pris sans compte avec votre numéro d'assurance maladie et votre "
             "date de naissance (et ceux des personnes dont l'association à votre compte est validée)."
         ),

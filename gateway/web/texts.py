@@ -123,7 +123,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sex_x": "Autre",
         "nam": "Numéro d'assurance maladie (facultatif)",
         "password": "Mot de passe",
-        "password_hint": "Au moins 15 caractères : une phrase que vous seul connaissez.",
+        "password_hint": "Au moins 15 caractères\u00a0: une phrase que vous seul connaissez.",
         "create_account": "Créer mon compte",
         "code_title": "Entrez le code à 6 chiffres",
         "code_sent": "Nous avons envoyé un code à",

@@ -113,7 +113,12 @@ def test_the_whole_citizen_journey(
     expect(code).to_have_attribute("autocomplete", "one-time-code")
     expect(code).to_have_attribute("pattern", "[0-9]*")
     check_page(page, "activation code")
-    code.fill(code_from_mail(mail_sink, email))
+    real = code_from_mail(mail_sink, email)
+    code.fill(f"{(int(real) + 1) % 1_000_000:06d}")
+    page.get_by_role("button", name="Confirmer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Il y a un problème")
+    check_page(page, "activation code refused")
+    page.get_by_label("Code").fill(real)
     page.get_by_role("button", name="Confirmer").click()
 
     # --- sign in: a wrong password first ---
