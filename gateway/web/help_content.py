@@ -217,7 +217,7 @@ ENTRIES: tuple[HelpEntry, ...] = (
             Wording("Entrez votre mot de passe.", "Enter your password."),
             Wording(
                 "Cliquez sur « Supprimer définitivement ». Un message confirme que votre compte est supprimé.",
-                "Click “Delete permanently”. A message confirms that your account is deleted.",
+                "Click “Delete for good”. A message confirms that your account is deleted.",
             ),
         ),
     ),
@@ -270,6 +270,42 @@ ENTRIES: tuple[HelpEntry, ...] = (
                 "As soon as a health clinic has validated your identity, your accounts carrying the same NAM are "
                 "brought together automatically: you log in with either of your identifiers and you see the "
                 "complete list of your appointments.",
+            ),
+        ),
+    ),
+    HelpEntry(
+        "forgot-password",
+        Wording("J'ai oublié mon mot de passe. Que faire ?", "I forgot my password. What can I do?"),
+        (
+            Wording(
+                "Choisissez-en un nouveau depuis la page « Se connecter »\u00a0: un code à 6 chiffres envoyé à "
+                "votre courriel ou à votre cellulaire le confirme.",
+                "Choose a new one from the “Log in” page: a 6-digit code sent to your email or mobile phone "
+                "confirms it.",
+            ),
+            Wording(
+                "Pour protéger les comptes, la page ne dit jamais si un compte utilise l'adresse ou le numéro "
+                "entré. Si aucun code n'arrive, vérifiez ce que vous avez entré.",
+                "To protect accounts, the page never says whether an account uses the address or number you "
+                "entered. If no code arrives, check what you entered.",
+            ),
+        ),
+        (
+            Wording(
+                "Sur la page « Se connecter », cliquez sur « Mot de passe oublié ? ».",
+                "On the “Log in” page, click “Forgot your password?”.",
+            ),
+            Wording(
+                "Entrez le courriel ou le numéro de cellulaire de votre compte, puis cliquez sur « Continuer ».",
+                "Enter the email or mobile phone number of your account, then click “Continue”.",
+            ),
+            Wording(
+                "Choisissez un nouveau mot de passe d'au moins 15 caractères, puis cliquez sur « Recevoir le code ».",
+                "Choose a new password of at least 15 characters, then click “Get the code”.",
+            ),
+            Wording(
+                "Entrez le code reçu. Votre nouveau mot de passe s'applique aussitôt\u00a0: connectez-vous avec lui.",
+                "Enter the code you received. Your new password applies at once: log in with it.",
             ),
         ),
     ),

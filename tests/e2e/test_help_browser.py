@@ -77,6 +77,8 @@ def test_the_help_has_a_table_of_contents_and_a_support_address_to_write_to(syst
     expect(page.get_by_role("heading", name=DELETE_QUESTION)).to_be_in_viewport()
     support = page.get_by_role("link", name="support@rendezvous-sante.example")
     expect(support).to_have_attribute("href", "mailto:support@rendezvous-sante.example")
+    _search(page, "mot de passe oublié")
+    expect(page.get_by_role("heading", name="J'ai oublié mon mot de passe. Que faire ?")).to_be_visible()
     _search(page, "xylophone")  # the no-answer message offers the address too, as a link
     expect(page.get_by_role("status").get_by_role("link")).to_have_attribute(
         "href", "mailto:support@rendezvous-sante.example"
