@@ -110,7 +110,7 @@ def test_every_portal_page_links_to_the_help(system: Supervisor, page: Page, pat
 
 
 LEGEND = {
-    "no-account": ("Aucun compte associé au rendez-vous", {"profile": "grey", "card": "grey"}),
+    "no-account": ("Aucun compte associé au rendez-vous", {"profile": "grey"}),
     "identity-not-validated": ("Identité non validée par l'établissement de santé", {"profile": "red"}),
     "identity-validated": ("Identité validée par l'établissement de santé", {"profile": "green"}),
     "holder-and-association-not-validated": (
@@ -120,6 +120,10 @@ LEGEND = {
     "association-not-validated": (
         "Identité du détenteur du compte validée et association du patient au compte non validée",
         {"profile": "green", "card": "red"},
+    ),
+    "holder-not-validated-association-validated": (
+        "Identité du détenteur du compte non validée et association du patient au compte validée",
+        {"profile": "red", "card": "green"},
     ),
     "both-validated": (
         "Identité du détenteur du compte validée et association du patient au compte validée",
@@ -140,7 +144,7 @@ def test_the_legend_opens_from_suivi_and_shows_every_icon_state(system: Supervis
 
     page.get_by_role("link", name="Légende des icônes").first.click()
     expect(page.get_by_role("heading", name="Légende des icônes du Suivi")).to_be_visible()
-    rows = page.locator("table.legend tbody tr")
+    rows = page.get_by_role("table", name="Légende des icônes du Suivi").locator("tbody tr")
     expect(rows).to_have_count(len(LEGEND))
     for slug, (state, icons) in LEGEND.items():
         row = page.locator(f"tr[data-legend={slug}]")
@@ -149,17 +153,17 @@ def test_the_legend_opens_from_suivi_and_shows_every_icon_state(system: Supervis
         for kind, colour in icons.items():
             expect(row.locator(f"[data-icon={kind}]")).to_have_attribute("data-state", colour)
         expect(row.locator("td").last).not_to_be_empty()  # the action to take
-    expect(page.locator("tr[data-legend=identity-not-validated] [data-icon=profile]")).to_have_attribute(
-        "aria-label", "Identité du détenteur du compte : non validée"
+    expect(page.locator("tr[data-legend=identity-not-validated] [data-icon=profile]")).to_contain_text(
+        "Identité non validée"  # the state in words beside its icon, not by colour alone
     )
     expect(page.get_by_text("Marquer le statut « Présent » initie la séquence d'authentification")).to_be_visible()
 
-    page.goto(page.url + "&lang=en")
+    page.goto(page.url + ("&" if "?" in page.url else "?") + "lang=en")
     expect(page.get_by_role("heading", name="Daily list icon legend")).to_be_visible()
     expect(page.locator("tr[data-legend=association-not-validated] th")).to_have_text(
         "Account holder's identity validated and patient's association with the account not validated"
     )
-    page.get_by_role("link", name="Back to the daily list").click()
+    page.get_by_role("link", name="Back to the daily list").first.click()
     expect(page.get_by_role("heading", name="Daily list")).to_be_visible()
 
 
