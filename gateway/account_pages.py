@@ -7,6 +7,7 @@ A refusal the visitor can correct is shown in its form; any other one becomes a 
 """
 
 import asyncio
+import contextlib
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
@@ -101,7 +102,7 @@ async def register(
     try:
         challenge = await Accounts.of(request).register(payload)
     except UpstreamRefusal as refused:
-        errors = _date_errors(refused.by_field(language_of(request)), "birth_date", born)
+        errors = _date_errors(refused.by_field(language_of(request)), "birth_date")
         return render(
             request, "account/register.html", status=refused.status, values=shown, errors=errors, active="register"
         )
@@ -115,7 +116,7 @@ def _date_of(year: str, month: str, day: str) -> str | None:
     return f"{year.strip()}-{month.strip().zfill(2)}-{day.strip().zfill(2)}"
 
 
-def _date_errors(errors: dict[str, str], field: str, value: str | None) -> dict[str, str]:
+def _date_errors(errors: dict[str, str], field: str) -> dict[str, str]:
     # The date input's first box carries the id the error summary links to.
     if field in errors:
         errors[f"{field}-day"] = errors.pop(field)
@@ -220,7 +221,9 @@ async def logout(request: Request) -> Response:
     cookies = request.app.state.cookies
     refresh = request.cookies.get(cookies.citizen_refresh)
     if refresh:
-        await Accounts.of(request).call("POST", "/sessions/logout", {"refresh_token": refresh}, expect=(204, 401))
+        # An expired or unknown session is refused: signing out still clears this browser's cookies.
+        with contextlib.suppress(UpstreamRefusal):
+            await Accounts.of(request).call("POST", "/sessions/logout", {"refresh_token": refresh}, expect=(204,))
     response = _see_other("/")
     cookies.clear_citizen_session(response)
     return response
@@ -329,7 +332,7 @@ async def update_profile(
     try:
         await Accounts.of(request, principal).update_me(payload)
     except UpstreamRefusal as refused:
-        errors = _date_errors(refused.by_field(language_of(request)), "birth_date", born)
+        errors = _date_errors(refused.by_field(language_of(request)), "birth_date")
         return await _dashboard(request, principal, refused.status, errors=errors, form="profile")
     return _see_other("/account?done=saved")
 
@@ -353,7 +356,7 @@ async def add_dependant(
         added = await Accounts.of(request, principal).add_dependant(payload)
     except UpstreamRefusal as refused:
         errors = {f"dep_{k}" if k != "form" else k: v for k, v in refused.by_field(language_of(request)).items()}
-        errors = _date_errors(errors, "dep_birth_date", born)
+        errors = _date_errors(errors, "dep_birth_date")
         dependant = {
             "first_name": dep_first_name,
             "last_name": dep_last_name,
