@@ -291,6 +291,7 @@ async def _dashboard(
             extra["notice"] = _text(request, "done_added").format(name=f"{person['first_name']} {person['last_name']}")
     extra.setdefault("errors", {})
     extra.setdefault("form", None)
+    extra.setdefault("typed", None)
     return render(
         request,
         "account/dashboard.html",
@@ -333,7 +334,9 @@ async def update_profile(
         await Accounts.of(request, principal).update_me(payload)
     except UpstreamRefusal as refused:
         errors = _date_errors(refused.by_field(language_of(request)), "birth_date")
-        return await _dashboard(request, principal, refused.status, errors=errors, form="profile")
+        typed = payload | {"birth_date_day": birth_date_day, "birth_date_month": birth_date_month}
+        typed |= {"birth_date_year": birth_date_year}
+        return await _dashboard(request, principal, refused.status, errors=errors, form="profile", typed=typed)
     return _see_other("/account?done=saved")
 
 

@@ -132,6 +132,20 @@ def test_the_whole_citizen_journey(
     check_page(page, "dashboard")
     screenshot(page, "account-dashboard")
 
+    # --- personal information: a refusal keeps what was typed, then saved ---
+    personal = page.get_by_role("region", name="Informations personnelles")
+    personal.get_by_label("Adresse").fill("5689, boulevard Rosemont")
+    personal.get_by_label("Jour", exact=True).fill("31")
+    personal.get_by_label("Mois", exact=True).fill("2")
+    personal.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Il y a un problème")
+    expect(personal.get_by_label("Adresse")).to_have_value("5689, boulevard Rosemont")
+    check_page(page, "personal information refused")
+    fill_date(personal, "1985-03-14")
+    personal.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Modifications enregistrées.")
+    expect(personal.get_by_label("Adresse")).to_have_value("5689, boulevard Rosemont")
+
     # --- add a family member (a refusal first: no date of birth) ---
     family = page.get_by_role("region", name="Ma famille")
     family.get_by_label("Prénom").fill("Zoé")
