@@ -1,5 +1,7 @@
 """Wording of the account's appointment history (French first)."""
 
+from gateway.web.french import typeset
+
 HISTORY_TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Historique de mes rendez-vous",
@@ -54,3 +56,4 @@ HISTORY_TEXTS: dict[str, dict[str, str]] = {
         "ics": "Download for my calendar (.ics)",
     },
 }
+HISTORY_TEXTS["fr"] = {key: typeset(text) for key, text in HISTORY_TEXTS["fr"].items()}

@@ -1,5 +1,7 @@
 """Wording of association requests, in the portal and the console (French first)."""
 
+from gateway.web.french import typeset
+
 REQUEST_TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Demandes d'association",
@@ -60,3 +62,4 @@ REQUEST_TEXTS: dict[str, dict[str, str]] = {
         "menu": "Association requests",
     },
 }
+REQUEST_TEXTS["fr"] = {key: typeset(text) for key, text in REQUEST_TEXTS["fr"].items()}

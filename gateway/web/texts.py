@@ -3,6 +3,7 @@
 from fastapi import Request
 
 from gateway.web import account_texts, booking_texts, console_texts, site_texts
+from gateway.web.french import typeset
 
 TEXTS: dict[str, dict[str, str]] = {
     "fr": {
@@ -393,6 +394,7 @@ for _area in (account_texts, booking_texts, console_texts, site_texts):
         _twice = TEXTS[_lang].keys() & _wording.keys()
         assert not _twice, f"{_area.__name__} redefines {sorted(_twice)}"
         TEXTS[_lang].update(_wording)
+TEXTS["fr"] = {key: typeset(text) for key, text in TEXTS["fr"].items()}
 
 
 def language_of(request: Request) -> str:

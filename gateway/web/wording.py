@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from gateway.web.french import typeset
+
 
 @dataclass(frozen=True)
 class Wording:
@@ -9,4 +11,4 @@ class Wording:
     en: str
 
     def __call__(self, lang: str) -> str:
-        return self.en if lang == "en" else self.fr
+        return self.en if lang == "en" else typeset(self.fr)

@@ -41,7 +41,7 @@ def test_a_same_site_page_cannot_change_a_signed_in_citizens_profile(
 
     forged = {"first_name": "Pirate", "last_name": "Pirate", "birth_date": "1990-01-01", "notify": "email"}
     _attacker_posts(page, gateway + "/account/profile", forged)
-    expect(page.get_by_role("heading", name="Demande refusée", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Accès refusé", exact=True)).to_be_visible()
     with httpx.Client(base_url=gateway, timeout=10) as client:
         after = client.get("/api/me", headers=bearer).json()
     assert after["first_name"] == before["first_name"] != "Pirate"
@@ -54,7 +54,7 @@ def test_a_same_site_page_cannot_sign_a_visitor_into_the_attackers_account(
     with httpx.Client(base_url=gateway, timeout=10) as client:
         active_account(client, mail_sink, "csrf.attacker@example.org")
     _attacker_posts(page, gateway + "/account/login", {"identifier": "csrf.attacker@example.org", "password": PASSWORD})
-    expect(page.get_by_role("heading", name="Demande refusée", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Accès refusé", exact=True)).to_be_visible()
     assert not [c for c in page.context.cookies() if "access_token" in c["name"]]
 
 
@@ -75,7 +75,7 @@ def test_a_same_site_page_cannot_mark_a_patient_absent_in_the_console(
     expect(page.get_by_role("heading", name="Suivi", exact=False).first).to_be_visible()
 
     _attacker_posts(page, f"{gateway}/admin/appointments/{appointment}/noshow", {"day": slot.day.isoformat()})
-    expect(page.get_by_role("heading", name="Demande refusée", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Accès refusé", exact=True)).to_be_visible()
     with httpx.Client(base_url=gateway, timeout=10) as client:
         login = client.post(
             "/api/staff/sessions", json={"email": "csrf.clerk@clinique.example", "password": STAFF_PASSWORD}
