@@ -37,6 +37,7 @@ WHERE s.id = $1
 APPOINTMENT_COLUMNS = (
     "account_id", "person_id", "person_key", "first_name", "last_name", "birth_date", "email", "phone",
     "language", "notify_email", "notify_sms", "idempotency_key", "request_fingerprint", "holder_name", "identity_key",
+    "sex",
 )  # fmt: skip
 _FIRST = 5
 _values = ", ".join(f"${n}" for n in range(_FIRST, _FIRST + len(APPOINTMENT_COLUMNS)))

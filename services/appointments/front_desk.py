@@ -46,6 +46,7 @@ def _entry(row: Any) -> DayListEntry:
         account_id=row.account_id,
         birth_date=row.birth_date,
         holder_name=row.holder_name,
+        sex=row.sex,
         booked_with_account=row.account_id is not None,
         profile_icon=profile_icon,
         card_icon=card_icon,

@@ -74,6 +74,9 @@ appointments = Table(
     Column("first_name", Text, nullable=False),
     Column("last_name", Text, nullable=False),
     Column("birth_date", Date),
+    # As the citizen entered it in their account (F, M or X), for the identity window; none without an
+    # account (migration 0015).
+    Column("sex", Text),
     Column("email", Text),
     Column("phone", Text),
     Column("language", Text, nullable=False),

@@ -8,6 +8,10 @@ from shared.contact import Email, PersonName, Phone
 from shared.nam import Nam
 from shared.request_models import BirthDate, RequestModel
 
+# As accounts stores it (the citizen's choice, X included). The clinic's validation API takes F or M only
+# (the two a NAM encodes): the console pre-selects those and leaves X for the clerk to settle with the card.
+Sex = Literal["F", "M", "X"]
+
 
 class BookAppointmentRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
@@ -39,6 +43,7 @@ class BookForPersonRequest(RequestModel):
     notify_email: bool = True
     notify_sms: bool = False
     holder_name: PersonName | None = None
+    sex: Sex | None = None  # the patient's, from the account; the clinic's identity window pre-selects it
 
 
 class ManageAppointmentRequest(RequestModel):
@@ -93,6 +98,7 @@ class DayListEntry(AppointmentResponse):
     # What the booking shared with the clinic, shown in the identity and association windows.
     birth_date: date | None = None
     holder_name: str | None = None
+    sex: Sex | None = None  # the patient's as entered in the account; none for a booking without one
     booked_with_account: bool  # both icons are grey when False
     # Profile icon: the account holder's identity validated by a clinic (green) or not yet (red).
     profile_icon: Literal["grey", "red", "green"]

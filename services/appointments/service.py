@@ -55,7 +55,7 @@ SLOT_STATE = text("SELECT starts_at, capacity, booked FROM slots WHERE id = :slo
 
 DETAILS = """
 SELECT a.id, a.slot_id, a.account_id, a.person_id, a.status, a.first_name, a.last_name, a.birth_date, a.holder_name,
-       a.email, a.phone,
+       a.sex, a.email, a.phone,
        a.language, a.notify_email, a.notify_sms, a.confirmed_at, a.request_fingerprint, a.manage_generation,
        s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
        e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone
@@ -110,6 +110,7 @@ class NewBooking:
     notify_email: bool = True
     notify_sms: bool = False
     holder_name: str | None = None
+    sex: str | None = None  # F, M or X from the account; a booking without one has none
     identity_key: str | None = None  # NAM + birth date typed in a booking without an account, keyed digest
 
     @property
