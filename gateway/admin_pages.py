@@ -291,10 +291,14 @@ async def create_schedule(request: Request, staff: StaffPage) -> Response:
 def _shown(entry: FrontDeskEntry, step: Step) -> dict[str, str]:
     """What the window shows first: identification is of the account holder, who may not be the patient."""
     if step == "identity" and icon_legend.booked_for_someone_else(entry):
+        # The booking's birth date and sex are the patient's, not the holder's: the clerk reads the holder's card.
         first, _, last = (entry.get("holder_name") or "").partition(" ")
         return {"first_name": first, "last_name": last, "birth_date": "", "sex": ""}
     born = entry.get("birth_date") or ""
-    return {"first_name": entry["first_name"], "last_name": entry["last_name"], "birth_date": born, "sex": ""}
+    # Pre-selected as entered in the account, when it is one the validation API takes; otherwise the clerk chooses.
+    sex = entry.get("sex") or ""
+    shown_sex = sex if sex in SEXES else ""
+    return {"first_name": entry["first_name"], "last_name": entry["last_name"], "birth_date": born, "sex": shown_sex}
 
 
 def date_parts(iso: str) -> dict[str, str]:

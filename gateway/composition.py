@@ -35,6 +35,8 @@ async def book_for_person(
         "notify_email": person["notify_email"],
         "notify_sms": person["notify_sms"],
         "holder_name": person["holder_name"],
+        # As the citizen entered it: the clinic's identity window pre-selects it.
+        "sex": person["sex"],
     }
     forwarded = {k: v for k, v in headers.items() if k.lower() in ("idempotency-key", "accept-language")}
     return await proxy.call_json(

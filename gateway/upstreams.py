@@ -146,6 +146,7 @@ class FrontDeskEntry(TypedDict):
     last_name: str
     birth_date: str | None
     holder_name: str | None
+    sex: str | None  # the patient's as entered in their account (F, M or X); none without an account
     profile_icon: str
     card_icon: str
 
