@@ -24,6 +24,7 @@ from gateway.web.dates import DAYS_SHOWN, LOCALES, TZ, when
 from gateway.web.history_texts import HISTORY_TEXTS
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
+from shared.request_models import Day
 
 router = APIRouter(prefix="/account", include_in_schema=False)
 Text = Annotated[str, Form()]
@@ -522,7 +523,7 @@ async def _reschedule_page(
     principal: Principal,
     appointment_id: uuid.UUID,
     status: int = 200,
-    start: date | None = None,
+    start: Day | None = None,
     **extra: Any,
 ) -> Response:
     appointment = await _mine(request, principal, appointment_id)
@@ -551,7 +552,7 @@ async def reschedule_form(
     request: Request,
     principal: CitizenPage,
     appointment_id: uuid.UUID,
-    start: Annotated[date | None, Query(alias="from")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
 ) -> Response:
     """The free times of the first days that have some; `from` pages on to later days."""
     return await _reschedule_page(request, principal, appointment_id, start=start)

@@ -24,6 +24,7 @@ from gateway.web.booking_texts import counted, kilometres
 from gateway.web.dates import day_label, end_of, local, start_of, time_label, today, written_when
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
+from shared.request_models import Day
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,7 +100,7 @@ async def booking_page(
     request: Request,
     service_id: uuid.UUID,
     principal: OptionalCitizen,
-    from_: Annotated[date | None, Query(alias="from")] = None,
+    from_: Annotated[Day | None, Query(alias="from")] = None,
 ) -> HTMLResponse:
     """The times of one day (the first with a free time from `from`), the days around it, and the form."""
     context = await _booking_context(request, service_id, principal, from_)
