@@ -37,7 +37,7 @@ def test_book_without_an_account_then_cancel_by_the_emailed_link(
     result = page.locator("li.rvs-result").first
     expect(result).to_contain_text("Clinique Test Rosemont")
     expect(result).to_contain_text(re.compile(r"à \d+,\d\u00a0km"))  # a decimal comma in French
-    expect(result).to_contain_text("2 heures libres")
+    expect(result).to_contain_text("2 plages horaires libres")
     expect(page.get_by_role("status")).to_have_text("1 établissement offre des disponibilités.")
     assert not ISO_DATE.search(page.locator("main").inner_text())
     check_page(page, "search results")
