@@ -2,7 +2,7 @@
 information, appointments (confirm, reschedule, cancel), history, delete.
 
 Who is signed in comes from gateway/page_sessions.py (CitizenPage refreshes an expired session and sends a
-visitor without one to sign-in, which brings them back); the services are called through gateway/upstreams.py.
+visitor without one to sign-in, which brings them back); the services are called through gateway/upstreams/.
 A refusal the visitor can correct is shown in its form; any other one becomes a full page (gateway/error_pages.py).
 """
 
@@ -224,7 +224,7 @@ async def logout(request: Request) -> Response:
     if refresh:
         # An expired or unknown session is refused: signing out still clears this browser's cookies.
         with contextlib.suppress(UpstreamRefusal):
-            await Accounts.of(request).call("POST", "/sessions/logout", {"refresh_token": refresh}, expect=(204,))
+            await Accounts.of(request).log_out(refresh)
     response = _see_other("/")
     cookies.clear_citizen_session(response)
     return response
@@ -579,7 +579,7 @@ async def reschedule(
 
 @router.get("/appointments/{appointment_id}/calendar.ics")
 async def calendar_file(request: Request, principal: CitizenPage, appointment_id: uuid.UUID) -> Response:
-    answer = await Appointments.of(request, principal).call("GET", f"/my/appointments/{appointment_id}.ics")
+    answer = await Appointments.of(request, principal).calendar_file_of_mine(appointment_id)
     return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
 
@@ -589,7 +589,7 @@ async def calendar_file(request: Request, principal: CitizenPage, appointment_id
 
 @router.get("/history", response_class=HTMLResponse)
 async def history(request: Request, principal: CitizenPage) -> Response:
-    listing = await Appointments.of(request, principal).get("/my/history")
+    listing = await Appointments.of(request, principal).history()
     lang = language_of(request)
     _written_out(listing["appointments"], lang)
     return render(request, "account/history.html", history=listing, h=HISTORY_TEXTS[lang], active="appointments")
@@ -597,7 +597,5 @@ async def history(request: Request, principal: CitizenPage) -> Response:
 
 @router.get("/history/{document}")
 async def history_document(request: Request, principal: CitizenPage, document: Literal["pdf", "ics"]) -> Response:
-    answer = await Appointments.of(request, principal).call(
-        "GET", f"/my/history/{document}", query=f"language={language_of(request)}"
-    )
+    answer = await Appointments.of(request, principal).history_document(document, language_of(request))
     return Response(answer.body, status_code=answer.status, headers=answer.headers)

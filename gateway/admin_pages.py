@@ -5,6 +5,7 @@ Staff sessions use their own cookies, so a citizen session in the same browser n
 """
 
 import asyncio
+import contextlib
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -17,12 +18,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway.auth import Principal
 from gateway.console_render import render_console
 from gateway.page_sessions import StaffPage, safe_return_path
-from gateway.proxy import Proxy
 from gateway.session_cookies import SessionCookies
-from gateway.upstreams import Appointments, FrontDeskEntry, UpstreamRefusal, Verification
+from gateway.upstreams import Accounts, Appointments, FrontDeskEntry, UpstreamRefusal, Verification
 from gateway.web import icon_legend
 from gateway.web.dates import LOCALES, when
-from gateway.web.pages import field_errors, render
+from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
 from shared.errors import DomainError
 from shared.request_models import Day
@@ -40,10 +40,6 @@ SEXES = ("F", "M")
 
 def _cookies(request: Request) -> SessionCookies:
     return request.app.state.cookies
-
-
-def _proxy(request: Request) -> Proxy:
-    return request.app.state.proxy
 
 
 def staff_of(request: Request) -> Principal | None:
@@ -71,23 +67,18 @@ async def login_form(request: Request, next: str = "") -> HTMLResponse:
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, email: Text = "", password: Text = "", next: Text = "") -> Response:
     back_to = safe_return_path(next, "staff")
-    answer = await _proxy(request).call_json(
-        "accounts",
-        "POST",
-        "/staff/sessions",
-        {"email": email, "password": password},
-        client_ip=request.client.host if request.client else "",
-    )
-    if answer.status != 200:
-        errors = field_errors(answer.json().get("errors", []), language_of(request))
+    try:
+        tokens = await Accounts.of(request).staff_log_in(email, password)
+    except UpstreamRefusal as refused:
+        errors = refused.by_field(language_of(request))
         if "form" in errors and "password" not in errors:  # wrong credentials: the summary links to the password
             errors = {"password": errors.pop("form"), **errors}
         return render(
-            request, "admin/login.html", status=answer.status, errors=errors, email=email, staff=None, next=back_to
+            request, "admin/login.html", status=refused.status, errors=errors, email=email, staff=None, next=back_to
         )
     response = RedirectResponse(back_to, status_code=SEE_OTHER)
     # The refresh cookie lasts as long as the session on the server: 12 h from sign-in (ACCOUNTS_STAFF_SESSION_HOURS).
-    _cookies(request).set_staff_session(response, answer.json())
+    _cookies(request).set_staff_session(response, tokens)
     return response
 
 
@@ -95,7 +86,9 @@ async def login(request: Request, email: Text = "", password: Text = "", next: T
 async def logout(request: Request) -> Response:
     refresh = request.cookies.get(_cookies(request).staff_refresh)
     if refresh:
-        await _proxy(request).call_json("accounts", "POST", "/sessions/logout", {"refresh_token": refresh})
+        # An expired or unknown session is refused: signing out still clears this browser's cookies.
+        with contextlib.suppress(UpstreamRefusal):
+            await Accounts.of(request).log_out(refresh)
     response = RedirectResponse("/admin/login", status_code=SEE_OTHER)
     _cookies(request).clear_staff_session(response)
     return response

@@ -8,15 +8,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import admin_pages
-from gateway.association_requests import file_association_request
+from gateway.association_requests import filed_association_request
 from gateway.auth import Principal
 from gateway.console_render import render_console
 from gateway.page_sessions import CitizenPage, StaffPage
-from gateway.proxy import Proxy
 from gateway.upstreams import Accounts, Appointments, UpstreamRefusal, Verification
 from gateway.web.account_dates import written_birth_date
 from gateway.web.dates import when
-from gateway.web.pages import field_errors, render
+from gateway.web.pages import render
 from gateway.web.request_texts import REQUEST_TEXTS
 from gateway.web.texts import language_of
 from shared.errors import DomainError
@@ -26,10 +25,6 @@ staff_router = APIRouter(prefix="/admin/association-requests", include_in_schema
 SEE_OTHER = 303
 
 
-def _proxy(request: Request) -> Proxy:
-    return request.app.state.proxy
-
-
 def _error(request: Request, error: DomainError) -> dict[str, str]:
     return {error.field or "form": error.fr if language_of(request) == "fr" else error.en}
 
@@ -37,10 +32,10 @@ def _error(request: Request, error: DomainError) -> dict[str, str]:
 async def _citizen_page(request: Request, principal: Principal, status: int = 200, **extra: Any) -> HTMLResponse:
     family, mine = await asyncio.gather(
         Accounts.of(request, principal).dependants(),
-        Verification.of(request, principal).get("/my/association-requests"),
+        Verification.of(request, principal).my_association_requests(),
     )
     latest: dict[str, Any] = {}
-    for filed in mine["requests"]:  # newest first: keep each person's latest request
+    for filed in mine:  # newest first: keep each person's latest request
         latest.setdefault(filed["person_id"], filed)
     lang = language_of(request)
     for person in family:
@@ -67,14 +62,20 @@ async def citizen_requests(request: Request, principal: CitizenPage, filed: int 
 @citizen_router.post("", response_class=HTMLResponse)
 async def file_request(request: Request, principal: CitizenPage, person_id: Annotated[str, Form()] = "") -> Response:
     try:
-        answer = await file_association_request(_proxy(request), principal, uuid.UUID(person_id))
+        person = uuid.UUID(person_id)
     except ValueError:
         return RedirectResponse("/account/association-requests", status_code=SEE_OTHER)
+    try:
+        await filed_association_request(
+            Accounts.of(request, principal),
+            Appointments.of(request, principal),
+            Verification.of(request, principal),
+            person,
+        )
     except DomainError as refused:
         return await _citizen_page(request, principal, refused.status, errors=_error(request, refused))
-    if answer.status not in (200, 201):
-        errors = field_errors(answer.json().get("errors", []), language_of(request))
-        return await _citizen_page(request, principal, answer.status, errors=errors)
+    except UpstreamRefusal as refused:
+        return await _citizen_page(request, principal, refused.status, errors=refused.by_field(language_of(request)))
     return RedirectResponse("/account/association-requests?filed=1", status_code=SEE_OTHER)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from gateway.auth import Principal
 from gateway.proxy import Proxy, UpstreamResponse
+from gateway.upstreams import Accounts, Appointments, Verification
 from shared.errors import DomainError
 
 NO_UPCOMING_APPOINTMENT = DomainError(
@@ -34,20 +35,30 @@ def next_appointment_of(appointments: dict[str, Any], person_id: uuid.UUID) -> d
     )
 
 
+def _family_member(family: list[Any], person_id: uuid.UUID) -> None:
+    if str(person_id) not in {d["id"] for d in family}:
+        raise NOT_A_DEPENDANT
+
+
+def _next_appointment(appointments: dict[str, Any], person_id: uuid.UUID) -> dict[str, Any]:
+    appointment = next_appointment_of(appointments, person_id)
+    if appointment is None:
+        raise NO_UPCOMING_APPOINTMENT
+    return appointment
+
+
 async def file_association_request(proxy: Proxy, principal: Principal, person_id: uuid.UUID) -> UpstreamResponse:
-    """Raises DomainError when the request cannot be filed; else verification's answer."""
+    """The JSON API's: raises DomainError when the request cannot be filed; else the services' answer, passed on
+    as it is (status, body, headers), so this one calls the proxy."""
     identity = principal.identity_headers()
     family = await proxy.request("accounts", "GET", "/me/dependants", identity=identity)
     if family.status != 200:
         return family
-    if str(person_id) not in {d["id"] for d in family.json()}:
-        raise NOT_A_DEPENDANT
+    _family_member(family.json(), person_id)
     mine = await proxy.request("appointments", "GET", "/my/appointments", identity=identity)
     if mine.status != 200:
         return mine
-    appointment = next_appointment_of(mine.json(), person_id)
-    if appointment is None:
-        raise NO_UPCOMING_APPOINTMENT
+    appointment = _next_appointment(mine.json(), person_id)
     return await proxy.call_json(
         "verification",
         "POST",
@@ -58,4 +69,15 @@ async def file_association_request(proxy: Proxy, principal: Principal, person_id
             "appointment_id": appointment["id"],
         },
         identity=identity,
+    )
+
+
+async def filed_association_request(
+    accounts: Accounts, appointments: Appointments, verification: Verification, person_id: uuid.UUID
+) -> None:
+    """A page's: raises DomainError when the request cannot be filed, UpstreamRefusal when a service refuses."""
+    _family_member(list(await accounts.dependants()), person_id)
+    appointment = _next_appointment(dict(await appointments.mine()), person_id)
+    await verification.file_association_request(
+        str(person_id), appointment["place"]["establishment_id"], appointment["id"]
     )

@@ -2,11 +2,11 @@
 
 import uuid
 from collections.abc import Mapping
+from typing import Any
 
 from gateway.auth import Principal
-from gateway.portal_calls import BookedAppointment
 from gateway.proxy import Proxy, UpstreamResponse
-from gateway.upstreams import ErrorItem, UpstreamRefusal
+from gateway.upstreams import Accounts, Appointments, BookedAppointment
 
 
 async def book_for_person(
@@ -16,14 +16,33 @@ async def book_for_person(
     person_id: uuid.UUID | None,
     headers: Mapping[str, str],
 ) -> UpstreamResponse:
-    """A booking from the account's own data: the client names a person, never their details."""
+    """The JSON API's booking from the account's own data: the client names a person, never their details.
+    The services' answers are passed on as they are (status, body, headers), so this one calls the proxy."""
     identity = principal.identity_headers()
     query = f"person_id={person_id}" if person_id else ""
     form = await proxy.request("accounts", "GET", "/me/booking-form", query=query, identity=identity)
     if form.status != 200:
         return form
-    person = form.json()
-    booking = {
+    forwarded = {k: v for k, v in headers.items() if k.lower() in ("idempotency-key", "accept-language")}
+    return await proxy.call_json(
+        "appointments", "POST", "/my/appointments", _booking(slot_id, form.json()), headers=forwarded, identity=identity
+    )
+
+
+async def booked_for_person(
+    accounts: Accounts,
+    appointments: Appointments,
+    slot_id: uuid.UUID,
+    person_id: uuid.UUID | None,
+    idempotency_key: str,
+) -> BookedAppointment:
+    """A page's booking from the account: a repeated submit with the form's key answers the same booking."""
+    person = await accounts.booking_form(str(person_id) if person_id else None)
+    return await appointments.book_for_account(_booking(slot_id, person), idempotency_key)
+
+
+def _booking(slot_id: uuid.UUID, person: Mapping[str, Any]) -> dict[str, Any]:
+    return {
         "slot_id": str(slot_id),
         "person_id": person["person_id"],
         "first_name": person["first_name"],
@@ -38,30 +57,3 @@ async def book_for_person(
         # As the citizen entered it: the clinic's identity window pre-selects it.
         "sex": person["sex"],
     }
-    forwarded = {k: v for k, v in headers.items() if k.lower() in ("idempotency-key", "accept-language")}
-    return await proxy.call_json(
-        "appointments", "POST", "/my/appointments", booking, headers=forwarded, identity=identity
-    )
-
-
-async def booked_for_person(
-    proxy: Proxy,
-    principal: Principal,
-    slot_id: uuid.UUID,
-    person_id: uuid.UUID | None,
-    idempotency_key: str,
-) -> BookedAppointment:
-    """A page's booking from the account: a repeated submit with the form's key answers the same booking."""
-    answer = await book_for_person(proxy, principal, slot_id, person_id, {"Idempotency-Key": idempotency_key})
-    if answer.status != 201:
-        raise UpstreamRefusal(answer.status, _errors(answer))
-    booked: BookedAppointment = answer.json()
-    return booked
-
-
-def _errors(answer: UpstreamResponse) -> list[ErrorItem]:
-    try:
-        errors: list[ErrorItem] = answer.json().get("errors") or []
-    except (ValueError, AttributeError):
-        errors = []
-    return errors or [{"field": None, "code": f"http_{answer.status}", "message": {"fr": "", "en": ""}}]

@@ -15,11 +15,22 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway import composition, portal_calls
+from gateway import composition
 from gateway.auth import Principal
 from gateway.page_sessions import OptionalCitizen
-from gateway.portal_calls import Appointment, ManageAction, OfferedService, Slot
-from gateway.upstreams import Accounts, Appointments, ErrorItem, UpstreamRefusal
+from gateway.upstreams import (
+    Accounts,
+    Appointment,
+    Appointments,
+    ErrorItem,
+    ManageAction,
+    OfferedService,
+    Person,
+    SearchResult,
+    Slot,
+    UpstreamRefusal,
+)
+from gateway.upstreams.appointments import SLOTS_PER_CALL
 from gateway.web.booking_texts import counted, kilometres
 from gateway.web.dates import day_label, end_of, local, start_of, time_label, today, written_when
 from gateway.web.pages import render
@@ -45,7 +56,7 @@ async def portal_home(request: Request) -> HTMLResponse:
         errors = {"postal_code": TEXTS[lang]["booking_postal_code_missing"]}  # the form sent without one
     elif criteria.get("postal_code"):
         try:
-            found = await portal_calls.search(Appointments.of(request), criteria)
+            found = await Appointments.of(request).search(criteria)
         except UpstreamRefusal as refusal:
             if refusal.status != 422:
                 raise
@@ -67,7 +78,7 @@ async def portal_home(request: Request) -> HTMLResponse:
     )
 
 
-def _result(result: portal_calls.SearchResult, lang: str) -> dict[str, Any]:
+def _result(result: SearchResult, lang: str) -> dict[str, Any]:
     return {
         "establishment": result["establishment"],
         "distance": kilometres(result["distance_km"], lang),
@@ -112,9 +123,9 @@ async def _booking_context(
 ) -> dict[str, Any]:
     lang = language_of(request)
     appointments = Appointments.of(request)
-    people_call = portal_calls.people(Accounts.of(request, principal)) if principal is not None else _nobody()
+    people_call = Accounts.of(request, principal).people() if principal is not None else _nobody()
     offered, picker, people = await asyncio.gather(
-        portal_calls.offered_service(appointments, service_id),
+        appointments.offered_service(service_id),
         _day_picker(appointments, service_id, asked, lang),
         people_call,
     )
@@ -129,7 +140,7 @@ async def _booking_context(
     }
 
 
-async def _nobody() -> list[portal_calls.Person]:
+async def _nobody() -> list[Person]:
     return []
 
 
@@ -145,14 +156,14 @@ async def _day_picker(
     wanted = min(max(asked or first_day, first_day), first_day + HORIZON)
 
     async def first_from(day: date) -> date | None:
-        slots = await portal_calls.free_slots(appointments, service_id, start_of(day), start_of(day) + HORIZON, 1)
+        slots = await appointments.free_slots_between(service_id, start_of(day), start_of(day) + HORIZON, 1)
         return local(slots[0]["starts_at"]).date() if slots else None
 
     shown = await first_from(wanted)
     if shown is None:
         return {"day": None, "asked": wanted if wanted > first_day else None}
     times, following, earlier = await asyncio.gather(
-        portal_calls.free_slots(appointments, service_id, start_of(shown), end_of(shown), portal_calls.SLOTS_PER_CALL),
+        appointments.free_slots_between(service_id, start_of(shown), end_of(shown), SLOTS_PER_CALL),
         first_from(shown + timedelta(days=1)),
         _day_before(appointments, service_id, shown, first_day),
     )
@@ -169,13 +180,11 @@ async def _day_before(appointments: Appointments, service_id: uuid.UUID, shown: 
     if shown <= first_day:
         return None
     since = max(first_day, shown - LOOK_BACK)
-    before = await portal_calls.free_slots(
-        appointments, service_id, start_of(since), start_of(shown), portal_calls.SLOTS_PER_CALL
-    )
+    before = await appointments.free_slots_between(service_id, start_of(since), start_of(shown), SLOTS_PER_CALL)
     if before:
         return local(before[-1]["starts_at"]).date()
     # Nothing in the last two weeks: the earliest day with a free time is the way back.
-    earliest = await portal_calls.free_slots(appointments, service_id, start_of(first_day), start_of(shown), 1)
+    earliest = await appointments.free_slots_between(service_id, start_of(first_day), start_of(shown), 1)
     return local(earliest[0]["starts_at"]).date() if earliest else None
 
 
@@ -230,7 +239,7 @@ async def portal_book(
             raise UpstreamRefusal(422, [_NO_PERSON])
         if principal is not None:
             booked = await composition.booked_for_person(
-                request.app.state.proxy, principal, slot, _uuid(person_id), key
+                Accounts.of(request, principal), Appointments.of(request, principal), slot, _uuid(person_id), key
             )
         else:
             birth = _birth_date(birth_day, birth_month, birth_year)
@@ -245,7 +254,7 @@ async def portal_book(
                 "birth_date": birth,
                 "nam": nam.strip() or None,
             }
-            booked = await portal_calls.book_without_account(Appointments.of(request), booking, key)
+            booked = await Appointments.of(request).book_without_account(booking, key)
     except UpstreamRefusal as refusal:
         if refusal.status >= 500 or service is None:
             raise
@@ -328,7 +337,7 @@ async def calendar_file(
     request: Request, appointment_id: uuid.UUID, token: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
     """The appointment for the visitor's calendar, from the confirmation of a booking made without an account."""
-    ics = await portal_calls.calendar_file(Appointments.of(request), appointment_id, token)
+    ics = await Appointments.of(request).calendar_file(appointment_id, token)
     disposition = f'attachment; filename="rendez-vous-{appointment_id}.ics"'
     return Response(ics, media_type="text/calendar", headers={"content-disposition": disposition})
 
@@ -343,7 +352,7 @@ async def manage_page(
     """The appointment the link is for and what the action will do, or why the link no longer works."""
     lang = language_of(request)
     try:
-        appointment = await portal_calls.by_link(Appointments.of(request), appointment_id, token)
+        appointment = await Appointments.of(request).by_link(appointment_id, token)
     except UpstreamRefusal as refusal:
         if refusal.status != 404:
             raise
@@ -367,7 +376,7 @@ async def manage_submit(
 ) -> HTMLResponse:
     lang = language_of(request)
     try:
-        appointment = await portal_calls.act_by_link(Appointments.of(request), appointment_id, action, token)
+        appointment = await Appointments.of(request).act_by_link(appointment_id, action, token)
     except UpstreamRefusal as refusal:
         if refusal.status != 404:
             raise

@@ -1,0 +1,111 @@
+"""The accounts service as the pages see it: citizens' accounts, family, sign-in, and staff members."""
+
+from typing import Any, TypedDict
+
+from gateway.upstreams.base import Upstream
+
+
+class Challenge(TypedDict):
+    challenge_id: str
+    channel: str
+    sent_to: str
+
+
+class Profile(TypedDict):
+    id: str
+    first_name: str
+    last_name: str
+    birth_date: str
+    email: str | None
+    phone: str | None
+    nam: str | None
+    address: str | None
+    city: str | None
+    postal_code: str | None
+    notify_email: bool
+    notify_sms: bool
+
+
+class Dependant(TypedDict):
+    id: str
+    first_name: str
+    last_name: str
+    birth_date: str | None
+
+
+class Person(TypedDict):
+    id: str  # "" for the account holder
+    name: str
+    self: bool
+
+
+class StaffProfile(TypedDict):
+    id: str
+    name: str
+    role: str
+    establishment_id: str
+
+
+class Accounts(Upstream):
+    service = "accounts"
+
+    # --- sessions (citizens' and staff's) ---
+    async def log_in(self, identifier: str, password: str) -> dict[str, Any]:
+        return await self.post("/sessions", {"identifier": identifier, "password": password}, expect=(200,))
+
+    async def staff_log_in(self, email: str, password: str) -> dict[str, Any]:
+        return await self.post("/staff/sessions", {"email": email, "password": password}, expect=(200,))
+
+    async def log_out(self, refresh_token: str) -> None:
+        await self.call("POST", "/sessions/logout", {"refresh_token": refresh_token}, expect=(204,))
+
+    async def staff_profile(self) -> StaffProfile:
+        """The signed-in staff member's own record: their name for the console's header."""
+        profile: StaffProfile = await self.get("/staff/me")
+        return profile
+
+    # --- the citizen account pages' calls (gateway/account_pages.py) ---
+    async def register(self, payload: dict[str, Any]) -> Challenge:
+        return await self.post("/registrations", payload, expect=(202,))
+
+    async def reset_password(self, identifier: str, new_password: str) -> Challenge:
+        return await self.post("/password-resets", {"identifier": identifier, "new_password": new_password}, (202,))
+
+    async def resend_code(self, challenge_id: str) -> Challenge:
+        return await self.post(f"/codes/{challenge_id}/resend", {}, expect=(202,))
+
+    async def me(self) -> Profile:
+        return await self.get("/me")
+
+    async def update_me(self, payload: dict[str, Any]) -> Profile:
+        return (await self.call("PATCH", "/me", payload)).json()
+
+    async def dependants(self) -> list[Dependant]:
+        return await self.get("/me/dependants")
+
+    async def add_dependant(self, payload: dict[str, Any]) -> Dependant:
+        return await self.post("/me/dependants", payload, expect=(201,))
+
+    async def remove_dependant(self, dependant_id: str) -> None:
+        await self.call("DELETE", f"/me/dependants/{dependant_id}", expect=(200, 204))
+
+    async def sensitive_change(self, kind: str, new_value: str, current_password: str) -> Challenge:
+        payload = {"kind": kind, "new_value": new_value, "current_password": current_password}
+        return await self.post("/me/sensitive-changes", payload, expect=(202,))
+
+    async def delete_me(self, password: str) -> None:
+        await self.call("POST", "/me/delete", {"password": password}, expect=(204,))
+
+    # --- booking from the account (the portal, gateway/composition.py) ---
+    async def people(self) -> list[Person]:
+        """Whom a signed-in citizen may book for: themselves first, then their family."""
+        me = await self.me()
+        family = await self.dependants()
+        return [Person(id="", name=f"{me['first_name']} {me['last_name']}", self=True)] + [
+            Person(id=str(d["id"]), name=f"{d['first_name']} {d['last_name']}", self=False) for d in family
+        ]
+
+    async def booking_form(self, person_id: str | None) -> dict[str, Any]:
+        """What a booking from the account says of the person (the holder when None), from the account's data."""
+        form: dict[str, Any] = await self.get("/me/booking-form", f"person_id={person_id}" if person_id else "")
+        return form

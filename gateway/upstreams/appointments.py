@@ -1,0 +1,239 @@
+"""The appointments service as the pages see it: the portal (search, slots, booking, manage links), the
+citizen's own appointments and history, and the console (front desk, schedules)."""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal, TypedDict
+from urllib.parse import urlencode
+
+from gateway.proxy import UpstreamResponse
+from gateway.upstreams.base import Upstream
+
+
+class Establishment(TypedDict):
+    id: str
+    name: str
+    address: str
+    city: str
+    postal_code: str
+
+
+class SearchService(TypedDict):
+    service_id: str
+    name_fr: str
+    name_en: str
+    earliest_free_slot: str
+    free_slots: int
+
+
+class SearchResult(TypedDict):
+    establishment: Establishment
+    distance_km: float
+    services: list[SearchService]
+
+
+class SearchResults(TypedDict):
+    total: int
+    limit: int
+    offset: int
+    results: list[SearchResult]
+
+
+class OfferedService(TypedDict):
+    service_id: str
+    name_fr: str
+    name_en: str
+    duration_minutes: int
+    establishment: Establishment
+
+
+class Slot(TypedDict):
+    id: str
+    starts_at: str
+    ends_at: str
+    seats_left: int
+
+
+class Place(TypedDict):
+    name: str
+    address: str
+    city: str
+    postal_code: str
+
+
+class ServiceName(TypedDict):
+    service_id: str
+    name_fr: str
+    name_en: str
+
+
+class Appointment(TypedDict):
+    id: str
+    status: str
+    starts_at: str
+    ends_at: str
+    place: Place
+    service: ServiceName
+    first_name: str
+    last_name: str
+    language: str
+    confirmed: bool
+
+
+class BookedAppointment(Appointment):
+    manage_token: str  # shown once to whoever booked without an account: their cancel link
+
+
+class MyAppointments(TypedDict):
+    upcoming: list[dict[str, Any]]
+    past: list[dict[str, Any]]
+
+
+class History(TypedDict):
+    holder_validated: bool  # until a clinic validates the holder, only what was booked from the account
+    generated_at: str
+    appointments: list[dict[str, Any]]  # most recent first
+
+
+class StaffEstablishment(TypedDict):
+    id: str
+    name: str
+    timezone: str
+
+
+class FrontDeskService(TypedDict):
+    service_id: str
+    name_fr: str
+    name_en: str
+
+
+class FrontDeskEntry(TypedDict):
+    """One appointment as the front desk reads it (appointments' DayListEntry)."""
+
+    id: str
+    status: str
+    starts_at: str
+    service: FrontDeskService
+    person_id: str | None
+    account_id: str | None
+    first_name: str
+    last_name: str
+    birth_date: str | None
+    holder_name: str | None
+    sex: str | None  # the patient's as entered in their account (F, M or X); none without an account
+    profile_icon: str
+    card_icon: str
+
+
+ManageAction = Literal["cancel", "confirm"]
+SLOTS_PER_CALL = 500  # the API's most; a day of a busy clinic is a few dozen
+
+
+class Appointments(Upstream):
+    service = "appointments"
+
+    # --- the portal: search, a service's free times, booking without an account, manage links ---
+    async def search(self, criteria: dict[str, str]) -> SearchResults:
+        results: SearchResults = await self.get("/search", urlencode(criteria))
+        return results
+
+    async def offered_service(self, service_id: uuid.UUID) -> OfferedService:
+        offered: OfferedService = await self.get(f"/services/{service_id}")
+        return offered
+
+    async def free_slots_between(
+        self, service_id: uuid.UUID, date_from: datetime, date_to: datetime, limit: int
+    ) -> list[Slot]:
+        """Slots with a seat left starting in [date_from, date_to), earliest first (never in the past)."""
+        query = {
+            "service_id": str(service_id),
+            "date_from": date_from.isoformat(),
+            "date_to": date_to.isoformat(),
+            "limit": str(limit),
+        }
+        slots: list[Slot] = await self.get("/slots", urlencode(query))
+        return slots
+
+    async def book_without_account(self, booking: dict[str, Any], idempotency_key: str) -> BookedAppointment:
+        """The key makes a repeated submit (a double click, a reload) answer the same booking, not a second one."""
+        answer = await self.call(
+            "POST", "/appointments", booking, expect=(201,), headers={"Idempotency-Key": idempotency_key}
+        )
+        booked: BookedAppointment = answer.json()
+        return booked
+
+    async def by_link(self, appointment_id: uuid.UUID, token: str) -> Appointment:
+        """The appointment a manage link is for; refused (404) once the link is spent or expired."""
+        found: Appointment = await self.get(f"/appointments/{appointment_id}", urlencode({"token": token}))
+        return found
+
+    async def act_by_link(self, appointment_id: uuid.UUID, action: ManageAction, token: str) -> Appointment:
+        done: Appointment = await self.post(f"/appointments/{appointment_id}/{action}", {"token": token}, (200,))
+        return done
+
+    async def calendar_file(self, appointment_id: uuid.UUID, token: str) -> bytes:
+        answer = await self.call("GET", f"/appointments/{appointment_id}.ics", query=urlencode({"token": token}))
+        return answer.body
+
+    # --- the citizen's own appointments (gateway/account_pages.py, gateway/composition.py) ---
+    async def book_for_account(self, booking: dict[str, Any], idempotency_key: str) -> BookedAppointment:
+        """A booking from the account's own data; the key replays the same booking on a repeated submit."""
+        answer = await self.call(
+            "POST", "/my/appointments", booking, expect=(201,), headers={"Idempotency-Key": idempotency_key}
+        )
+        booked: BookedAppointment = answer.json()
+        return booked
+
+    async def mine(self) -> MyAppointments:
+        return await self.get("/my/appointments")
+
+    async def act_on_mine(self, appointment_id: str, action: str, payload: dict[str, Any] | None = None) -> Any:
+        return await self.post(f"/my/appointments/{appointment_id}/{action}", payload or {}, expect=(200,))
+
+    async def free_slots(self, service_id: str, date_from: str | None = None) -> list[dict[str, Any]]:
+        query = f"service_id={service_id}&limit=300" + (f"&date_from={date_from}" if date_from else "")
+        return await self.get("/slots", query)
+
+    async def calendar_file_of_mine(self, appointment_id: uuid.UUID) -> UpstreamResponse:
+        """The .ics as the service answered it (its headers name the file)."""
+        return await self.call("GET", f"/my/appointments/{appointment_id}.ics")
+
+    async def history(self) -> History:
+        return await self.get("/my/history")
+
+    async def history_document(self, document: Literal["pdf", "ics"], language: str) -> UpstreamResponse:
+        """The history as a file, as the service answered it (its headers name the file)."""
+        return await self.call("GET", f"/my/history/{document}", query=f"language={language}")
+
+    # --- the console (front desk and schedules); the staff token says which establishment is theirs ---
+    async def own_establishment(self, establishment_id: str) -> StaffEstablishment:
+        found: StaffEstablishment = await self.get(f"/admin/establishments/{establishment_id}")
+        return found
+
+    async def day_list(self, establishment_id: str, day: str) -> list[FrontDeskEntry]:
+        entries: list[FrontDeskEntry] = await self.get(
+            f"/admin/establishments/{establishment_id}/appointments", f"day={day}"
+        )
+        return entries
+
+    async def front_desk_entry(self, establishment_id: str, appointment_id: str) -> FrontDeskEntry:
+        entry: FrontDeskEntry = await self.get(
+            f"/admin/establishments/{establishment_id}/appointments/{appointment_id}"
+        )
+        return entry
+
+    async def record_attendance(self, establishment_id: str, appointment_id: str, attendance: str) -> None:
+        await self.post(f"/admin/establishments/{establishment_id}/appointments/{appointment_id}/{attendance}", {})
+
+    async def establishment_services(self, establishment_id: str) -> list[dict[str, Any]]:
+        services: list[dict[str, Any]] = await self.get(f"/admin/establishments/{establishment_id}/services")
+        return services
+
+    async def schedules(self, establishment_id: str) -> list[dict[str, Any]]:
+        schedules: list[dict[str, Any]] = await self.get(f"/admin/establishments/{establishment_id}/schedules")
+        return schedules
+
+    async def create_schedule(self, establishment_id: str, payload: dict[str, Any]) -> int:
+        """The number of new slots the schedule opened."""
+        created = await self.post(f"/admin/establishments/{establishment_id}/schedules", payload, expect=(200, 201))
+        return int(created["slots_created"])

@@ -1,0 +1,55 @@
+"""The verification service as the pages see it: validations at the front desk, association requests, the
+audit log, and the codes that confirm a citizen's changes."""
+
+from typing import Any, TypedDict
+
+from gateway.upstreams.base import Upstream
+
+
+class AuditEntry(TypedDict):
+    at: str
+    action: str
+    actor: str
+    details: dict[str, Any]
+
+
+class Verification(Upstream):
+    service = "verification"
+
+    # --- the console: validations at the front desk, association requests, the audit log ---
+    async def validate(self, establishment_id: str, step: str, payload: dict[str, Any]) -> None:
+        """step: "identity" or "association" (the guide's two windows)."""
+        await self.post(f"/admin/establishments/{establishment_id}/{step}-validations", payload, expect=(201,))
+
+    async def audit_log(self, establishment_id: str, limit: int = 500) -> list[AuditEntry]:
+        log = await self.get(f"/admin/establishments/{establishment_id}/audit", f"limit={limit}")
+        entries: list[AuditEntry] = log["entries"]
+        return entries
+
+    async def pending_association_requests(self, establishment_id: str) -> list[dict[str, Any]]:
+        listed = await self.get(f"/admin/establishments/{establishment_id}/association-requests")
+        requests: list[dict[str, Any]] = listed["requests"]
+        return requests
+
+    async def decide_association_request(
+        self, establishment_id: str, request_id: str, decision: str, payload: dict[str, Any]
+    ) -> None:
+        await self.post(
+            f"/admin/establishments/{establishment_id}/association-requests/{request_id}/{decision}",
+            payload,
+            expect=(200,),
+        )
+
+    # --- the citizen's pages ---
+    async def my_association_requests(self) -> list[dict[str, Any]]:
+        """The account's requests, newest first."""
+        listed = await self.get("/my/association-requests")
+        requests: list[dict[str, Any]] = listed["requests"]
+        return requests
+
+    async def file_association_request(self, person_id: str, establishment_id: str, appointment_id: str) -> None:
+        payload = {"person_id": person_id, "establishment_id": establishment_id, "appointment_id": appointment_id}
+        await self.post("/my/association-requests", payload, expect=(200, 201))
+
+    async def verify_code(self, challenge_id: str, code: str, purpose: str) -> Any:
+        return await self.post(f"/challenges/{challenge_id}/verify", {"code": code, "purpose": purpose}, (200,))
