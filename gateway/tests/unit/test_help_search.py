@@ -93,7 +93,7 @@ def test_the_page_says_so_when_nothing_matches_in_either_language():
     client = TestClient(create_app())
     french = client.get("/help", params={"q": "xylophone"})
     assert french.status_code == 200
-    assert "Aucune réponse ne correspond à « xylophone »" in french.text
+    assert "Aucune réponse ne correspond à «\u00a0xylophone\u00a0»" in french.text
     assert SUPPORT_EMAIL in french.text
     english = client.get("/help", params={"q": "xylophone", "lang": "en"})
     assert "No answer matches “xylophone”" in english.text
