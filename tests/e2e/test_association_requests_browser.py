@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
-from tests.e2e.accounts_flow import PASSWORD, active_account
+from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
 from tests.e2e.clinic_staff import add_staff, slot_soon, staff_auth
 from tests.e2e.conftest import Catalogue
 from tests.e2e.test_console_browser import _log_in
@@ -37,20 +37,22 @@ def test_citizen_asks_and_the_clerk_accepts_in_the_console(
             "/api/my/appointments", json={"slot_id": str(slot), "person_id": child["id"]}, headers=auth
         )
         assert booked.status_code == 201, booked.text
-        # The holder was identified at an earlier visit.
-        identity = client.post(
-            f"/api/admin/verification/establishments/{catalogue.establishment_id}/identity-validations",
-            json={
-                "account_id": account_id,
-                "first_name": "Thomas",
-                "last_name": "Testeur",
-                "birth_date": "1954-12-28",
-                "sex": "M",
-                "confirmed": True,
-            },
-            headers=staff_auth(client, "demandes@rosemont.example"),
+        # The holder was identified at an earlier visit. Verification hears of the child's appointment an
+        # event after the booking: until then the clinic may not validate anyone of this account.
+        clerk = staff_auth(client, "demandes@rosemont.example")
+        holder = {
+            "account_id": account_id,
+            "first_name": "Thomas",
+            "last_name": "Testeur",
+            "birth_date": "1954-12-28",
+            "sex": "M",
+            "confirmed": True,
+        }
+        url = f"/api/admin/verification/establishments/{catalogue.establishment_id}/identity-validations"
+        wait_until(
+            lambda: client.post(url, json=holder, headers=clerk).status_code == 201,
+            message="the clinic could not validate the holder's identity",
         )
-        assert identity.status_code == 201, identity.text
 
     page.goto(gateway + "/account/login")
     page.get_by_label("Courriel ou cellulaire").fill(EMAIL)
