@@ -20,6 +20,7 @@ from gateway.page_sessions import SignInRequired, sign_in_redirect
 from gateway.proxy import UpstreamUnavailable
 from gateway.upstreams import UpstreamRefusal
 from gateway.web import templates
+from gateway.web.pages import switch_language_url
 from gateway.web.texts import TEXTS
 from shared.errors import error_body
 
@@ -72,6 +73,10 @@ def _heading(lang: str, status: int) -> tuple[str, str]:
     return pages.get(status) or pages[500 if status >= 500 else 422 if status == 400 else 404]
 
 
+# What the API says of an unknown address ("Resource not found.") is for programs: the page's own words say it.
+GENERIC_CODES = ("not_found", "http_")
+
+
 def _messages(body: bytes, lang: str) -> list[str]:
     try:
         errors = json.loads(body).get("errors") or []
@@ -79,7 +84,9 @@ def _messages(body: bytes, lang: str) -> list[str]:
         return []
     found: list[str] = []
     for error in errors[:5]:
-        message = (error.get("message") or {}).get(lang) if isinstance(error, dict) else None
+        if not isinstance(error, dict) or str(error.get("code", "")).startswith(GENERIC_CODES):
+            continue
+        message = (error.get("message") or {}).get(lang)
         if message and message not in found:
             found.append(message)
     return found
@@ -92,6 +99,12 @@ def error_page(scope: Scope, status: int, body: bytes) -> bytes:
     other_heading, other_advice = _heading(other, status)
     console = scope["path"].startswith("/admin")
     html = templates.get_template("error.html").render(
+        # The console's own header under /admin: a clerk who mistypes an address is still in the console.
+        layout="admin/base.html" if console else "base.html",
+        staff=None,
+        switch_language_url=switch_language_url(
+            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), lang
+        ),
         t=TEXTS[lang],
         lang=lang,
         signed_in=False,

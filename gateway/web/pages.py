@@ -1,6 +1,7 @@
 """Rendering a portal or console page in the visitor's language."""
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -24,6 +25,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
             or getattr(getattr(request.state, "refreshed_session", None), "audience", None) == "citizen",
             "active": None,
             "csrf_input": csrf_input(request),
+            "switch_language_url": switch_language_url(request.method, request.url.path, request.url.query, lang),
             **context,
         },
         status_code=status,
@@ -31,6 +33,13 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=31536000, samesite="lax")
     return response
+
+
+def switch_language_url(method: str, path: str, query: str, lang: str) -> str:
+    """This page in the other language. A GET keeps its query, so search results or the day shown stay on
+    screen; the answer to a form's POST cannot be asked again, so its link leads to the form's own page."""
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"] if method == "GET" else []
+    return path + "?" + urlencode([*kept, ("lang", "en" if lang == "fr" else "fr")])
 
 
 def csrf_input(request: Request) -> Markup:

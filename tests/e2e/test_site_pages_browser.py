@@ -60,6 +60,7 @@ def test_an_unknown_address_answers_a_full_page_in_both_languages(system: Superv
     expect(page.get_by_role("heading", name="Page introuvable")).to_be_visible()
     expect(page.locator("[lang=en]").get_by_text("Page not found")).to_be_visible()
     expect(page.get_by_role("link", name="Retour à l'accueil")).to_be_visible()
+    expect(page.get_by_text("Ressource introuvable")).to_have_count(0)  # the API's words, not the page's
     check_page(page, "404 page")
     screenshot(page, "site-not-found")
 
@@ -68,6 +69,28 @@ def test_an_unknown_address_answers_a_full_page_in_both_languages(system: Superv
     assert answer.status == 422
     expect(page.get_by_role("heading", name="Renseignements invalides")).to_be_visible()
     check_page(page, "422 page")
+
+
+def test_an_unknown_console_address_keeps_the_console_header(system: Supervisor, sized_page: Page):
+    page = sized_page
+    answer = page.goto(system.config.url("gateway") + "/admin/nulle-part")
+    assert answer is not None
+    assert answer.status == 404
+    expect(page).to_have_title("Page introuvable – Console des établissements")
+    expect(page.get_by_role("banner")).to_contain_text("Console des établissements")
+    expect(page.get_by_role("link", name="Créer un compte")).to_have_count(0)
+    expect(page.get_by_role("link", name="Retour à la console")).to_have_attribute("href", "/admin")
+    check_page(page, "404 page of the console")
+
+
+def test_switching_language_keeps_the_page_and_its_query(system: Supervisor, sized_page: Page):
+    page = sized_page
+    page.goto(system.config.url("gateway") + "/privacy?x=1#droits")
+    link = page.get_by_role("link", name="English")
+    expect(link).to_have_attribute("href", "/privacy?x=1&lang=en")
+    link.click()
+    expect(page.get_by_role("heading", name="Privacy", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Français")).to_have_attribute("href", "/privacy?x=1&lang=fr")
 
 
 @pytest.mark.parametrize(
