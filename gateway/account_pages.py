@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -20,7 +20,8 @@ from gateway.auth import STAFF_CANNOT_REGISTER, Principal
 from gateway.page_sessions import CitizenPage, OptionalCitizen, OptionalStaff, safe_return_path
 from gateway.upstreams import Accounts, Appointments, Challenge, UpstreamRefusal, Verification
 from gateway.web.account_dates import date_parts, written_birth_date
-from gateway.web.dates import DAYS_SHOWN, LOCALES, TZ, when
+from gateway.web.dates import DAYS_SHOWN, LOCALES, TZ, time_label, when
+from gateway.web.field_messages import contact_required, missing
 from gateway.web.history_texts import HISTORY_TEXTS
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
@@ -104,10 +105,22 @@ async def register(
         challenge = await Accounts.of(request).register(payload)
     except UpstreamRefusal as refused:
         errors = _date_errors(refused.by_field(language_of(request)), "birth_date")
+        if refused.status == 422:
+            errors = _with_later_checks(errors, email, phone, password, language_of(request))
         return render(
             request, "account/register.html", status=refused.status, values=shown, errors=errors, active="register"
         )
     return _code_page(request, challenge, "activate_account", "/account/login?activated=1")
+
+
+def _with_later_checks(errors: dict[str, str], email: str, phone: str, password: str, lang: str) -> dict[str, str]:
+    """The accounts service checks the contact and the password only once every field passes: a form with
+    other problems says those too, so that one submission reports them all."""
+    if not email.strip() and not phone.strip():
+        errors.setdefault("email", contact_required(lang))
+    if not password:
+        errors.setdefault("password", missing("password", lang))
+    return errors
 
 
 def _date_of(year: str, month: str, day: str) -> str | None:
@@ -119,9 +132,8 @@ def _date_of(year: str, month: str, day: str) -> str | None:
 
 def _date_errors(errors: dict[str, str], field: str) -> dict[str, str]:
     # The date input's first box carries the id the error summary links to.
-    if field in errors:
-        errors[f"{field}-day"] = errors.pop(field)
-    return errors
+    # Renamed where it stands: the summary lists the refusals in the form's order.
+    return {f"{field}-day" if name == field else name: message for name, message in errors.items()}
 
 
 @router.post("/code", response_class=HTMLResponse)
@@ -324,7 +336,7 @@ async def update_profile(
     payload = {
         "first_name": first_name,
         "last_name": last_name,
-        "birth_date": born,
+        "birth_date": born or "",  # cleared: refused with the form's other problems, as the empty field it is
         "address": _optional(address),
         "city": _optional(city),
         "postal_code": _optional(postal_code),
@@ -334,7 +346,10 @@ async def update_profile(
     try:
         await Accounts.of(request, principal).update_me(payload)
     except UpstreamRefusal as refused:
-        errors = _date_errors(refused.by_field(language_of(request)), "birth_date")
+        by_field = refused.by_field(language_of(request))
+        if born is None and "birth_date" in by_field:
+            by_field["birth_date"] = missing("birth_date", language_of(request))
+        errors = _date_errors(by_field, "birth_date")
         typed = payload | {"birth_date_day": birth_date_day, "birth_date_month": birth_date_month}
         typed |= {"birth_date_year": birth_date_year}
         return await _dashboard(request, principal, refused.status, errors=errors, form="profile", typed=typed)
@@ -359,7 +374,8 @@ async def add_dependant(
     try:
         added = await Accounts.of(request, principal).add_dependant(payload)
     except UpstreamRefusal as refused:
-        errors = {f"dep_{k}" if k != "form" else k: v for k, v in refused.by_field(language_of(request)).items()}
+        by_field = refused.by_field(language_of(request), "other")
+        errors = {f"dep_{k}" if k != "form" else k: v for k, v in by_field.items()}
         errors = _date_errors(errors, "dep_birth_date")
         dependant = {
             "first_name": dep_first_name,
@@ -510,9 +526,7 @@ def _days(slots: list[dict[str, Any]], lang: str) -> tuple[list[dict[str, Any]],
     days: dict[date, list[dict[str, Any]]] = {}
     for slot in slots:
         local = datetime.fromisoformat(slot["starts_at"]).astimezone(TZ)
-        days.setdefault(local.date(), []).append(
-            {**slot, "time": format_time(local, format="short", locale=LOCALES[lang])}
-        )
+        days.setdefault(local.date(), []).append({**slot, "time": time_label(local, lang)})
     shown = sorted(days)[:DAYS_SHOWN]
     more = shown[-1] + timedelta(days=1) if len(days) > len(shown) else None
     return [{"label": format_date(day, format="full", locale=LOCALES[lang]), "slots": days[day]} for day in shown], more

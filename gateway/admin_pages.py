@@ -22,6 +22,7 @@ from gateway.session_cookies import SessionCookies
 from gateway.upstreams import Accounts, Appointments, FrontDeskEntry, UpstreamRefusal, Verification
 from gateway.web import icon_legend
 from gateway.web.dates import LOCALES, when
+from gateway.web.field_messages import empty_ones, missing
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
 from shared.errors import DomainError
@@ -70,7 +71,10 @@ async def login(request: Request, email: Text = "", password: Text = "", next: T
     try:
         tokens = await Accounts.of(request).staff_log_in(email, password)
     except UpstreamRefusal as refused:
-        errors = refused.by_field(language_of(request))
+        lang = language_of(request)
+        errors = refused.by_field(lang)
+        if not email.strip():  # to the service an empty address is an invalid one: here, the field left empty
+            errors["email"] = missing("email", lang)
         if "form" in errors and "password" not in errors:  # wrong credentials: the summary links to the password
             errors = {"password": errors.pop("form"), **errors}
         return render(
@@ -412,7 +416,8 @@ async def validate(request: Request, staff: StaffPage, appointment_id: uuid.UUID
         payload |= {"sex": shown["sex"] or None, "nam": shown["nam"] or None}
     else:
         payload["person_id"] = entry["person_id"]
-    errors: dict[str, str] = {}
+    # The names with the gateway's own checks, so that the window says all its problems at once.
+    errors = empty_ones(shown, ("first_name", "last_name"), lang, "other")
     if not any(typed_birth.values()):
         errors["birth_date"] = TEXTS[lang]["birth_date_missing"]
     elif birth_date is None:
@@ -425,7 +430,7 @@ async def validate(request: Request, staff: StaffPage, appointment_id: uuid.UUID
         except UpstreamRefusal as refusal:
             if refusal.status >= 500:
                 raise
-            errors = refusal.by_field(lang)
+            errors = refusal.by_field(lang, "other")
     if errors:
         # What was typed stays, even a date that is not one.
         known = _known_fields(errors, window)

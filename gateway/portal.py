@@ -31,8 +31,9 @@ from gateway.upstreams import (
     UpstreamRefusal,
 )
 from gateway.upstreams.appointments import SLOTS_PER_CALL
-from gateway.web.booking_texts import counted, kilometres
+from gateway.web.booking_texts import counted, kilometres, seats_left
 from gateway.web.dates import day_label, end_of, local, start_of, time_label, today, written_when
+from gateway.web.field_messages import contact_required
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
 from shared.request_models import Day
@@ -192,7 +193,7 @@ def _time(slot: Slot, lang: str) -> dict[str, str]:
     return {
         "id": slot["id"],
         "label": time_label(local(slot["starts_at"]), lang),
-        "seats": counted(lang, "booking_seats_left", slot["seats_left"]),
+        "seats": seats_left(slot["seats_left"], lang),
     }
 
 
@@ -233,18 +234,20 @@ async def portal_book(
     key = idempotency_key if _uuid(idempotency_key) else str(uuid.uuid4())
     slot = _uuid(slot_id)
     try:
-        if slot is None:
-            raise UpstreamRefusal(422, [_NO_SLOT])
-        if person_id and _uuid(person_id) is None:
-            raise UpstreamRefusal(422, [_NO_PERSON])
         if principal is not None:
+            # Both of the form's choices at once: a form reports all its problems in one pass.
+            unchosen = [_NO_SLOT] if slot is None else []
+            unchosen += [_NO_PERSON] if person_id and _uuid(person_id) is None else []
+            if unchosen:
+                raise UpstreamRefusal(422, unchosen)
             booked = await composition.booked_for_person(
                 Accounts.of(request, principal), Appointments.of(request, principal), slot, _uuid(person_id), key
             )
         else:
             birth = _birth_date(birth_day, birth_month, birth_year)
             booking = {
-                "slot_id": str(slot),
+                # Sent even when none was chosen: the service's answer then names it with every other field.
+                "slot_id": str(slot) if slot else None,
                 "first_name": first_name,
                 "last_name": last_name,
                 "email": email.strip() or None,
@@ -260,6 +263,9 @@ async def portal_book(
             raise
         context = await _booking_context(request, service, principal, _day(day))
         errors = refusal.by_field(lang)
+        if principal is None and refusal.status == 422 and not email.strip() and not phone.strip():
+            # appointments checks the contact only once every field passes: said with the rest.
+            errors.setdefault("email", contact_required(lang))
         if any(error["code"] == "idempotency_key_reused" for error in refusal.errors):
             # This form already booked, and was changed since (back, another time): a new form books anew.
             errors = {"form": TEXTS[lang]["booking_form_used"]}

@@ -15,6 +15,7 @@ from fastapi import Request
 
 from gateway.auth import Principal
 from gateway.proxy import Proxy, UpstreamResponse
+from gateway.web.field_messages import Whose, field_message
 
 
 class ErrorItem(TypedDict):
@@ -29,9 +30,17 @@ class UpstreamRefusal(Exception):  # noqa: N818 - reads better at the raise site
         self.status = status
         self.errors = errors
 
-    def by_field(self, lang: str) -> dict[str, str]:
-        """field -> message, for showing each reason next to its input ("form" for the whole form)."""
-        return {str(e.get("field") or "form"): e["message"][lang] for e in self.errors}
+    def by_field(self, lang: str, whose: Whose = "own") -> dict[str, str]:
+        """field -> message, for showing each reason next to its input ("form" for the whole form).
+
+        A validator's generic words ("Ce champ ne peut pas être vide.") become the field's own message
+        (gateway/web/field_messages.py); a field's first reason is kept, as the one to correct first."""
+        shown: dict[str, str] = {}
+        for error in self.errors:
+            field = str(error.get("field") or "form")
+            message = field_message(field, error.get("code", ""), error["message"][lang], lang, whose)
+            shown.setdefault(field, message)
+        return shown
 
 
 def errors_of(answer: UpstreamResponse) -> list[ErrorItem]:

@@ -23,14 +23,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "booking_earliest": "Première disponibilité\u00a0: {when}",
         "booking_previous_results": "Résultats précédents",
         "booking_back": "Retour à la recherche",
-        "booking_error_prefix": "Erreur\u00a0: ",
+        "error_title_prefix": "Erreur\u00a0: ",
         "booking_place": "Lieu",
         "booking_time_legend": "Choisissez une heure le {day}",
         "booking_day_heading": "Heures libres",
         "booking_seats_left_one": "{count} place restante",
         "booking_seats_left_other": "{count} places restantes",
-        "booking_previous_day": "Jour précédent",
-        "booking_next_day": "Jour suivant",
+        "booking_seats_many": "Places disponibles",
+        "booking_previous_day": "Jour disponible précédent",
+        "booking_next_day": "Prochain jour disponible",
         "booking_day_navigation": "Autres jours",
         "booking_no_slots_from": "Aucune disponibilité à partir de cette date.",
         "booking_earliest_link": "Voir la première disponibilité",
@@ -40,8 +41,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "booking_day": "Jour",
         "booking_month": "Mois",
         "booking_year": "Année",
-        "booking_language_fr": "Français",
-        "booking_language_en": "Anglais",
         "booking_busy": "Réservation en cours…",
         "booking_what": "Quoi",
         "booking_who": "Pour qui",
@@ -54,7 +53,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "booking_reminder": "Vous recevrez un rappel avant le rendez-vous, avec un lien pour confirmer votre présence.",
         "booking_cannot_come": "Vous ne pourrez pas venir\u202f? Annulez pour libérer la place pour quelqu'un d'autre.",
         "booking_another": "Prendre un autre rendez-vous",
-        "booking_choose_time_for": "Choisir une heure pour {service} à {place}",
+        # After "Choisir une heure" in a visually hidden span: each button of the results has its own name.
+        "booking_choose_time_for": " pour {service} à {place}",
         "booking_unknown_date": "Entrez une vraie date de naissance, par exemple 27 3 1985.",
         "manage_cancel_heading": "Annuler ce rendez-vous\u202f?",
         "manage_cancel_effect": "La place sera libérée pour quelqu'un d'autre, et vous recevrez une confirmation de l'annulation. Pour un autre moment, prenez un nouveau rendez-vous.",
@@ -85,14 +85,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "booking_earliest": "Earliest availability: {when}",
         "booking_previous_results": "Previous results",
         "booking_back": "Back to search",
-        "booking_error_prefix": "Error: ",
+        "error_title_prefix": "Error: ",
         "booking_place": "Place",
         "booking_time_legend": "Choose a time on {day}",
         "booking_day_heading": "Free times",
-        "booking_seats_left_one": "{count} seat left",
-        "booking_seats_left_other": "{count} seats left",
-        "booking_previous_day": "Previous day",
-        "booking_next_day": "Next day",
+        "booking_seats_left_one": "{count} spot left",
+        "booking_seats_left_other": "{count} spots left",
+        "booking_seats_many": "Spots available",
+        "booking_previous_day": "Previous available day",
+        "booking_next_day": "Next available day",
         "booking_day_navigation": "Other days",
         "booking_no_slots_from": "No availability from this date.",
         "booking_earliest_link": "See the earliest availability",
@@ -102,8 +103,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "booking_day": "Day",
         "booking_month": "Month",
         "booking_year": "Year",
-        "booking_language_fr": "French",
-        "booking_language_en": "English",
         "booking_busy": "Booking…",
         "booking_what": "What",
         "booking_who": "Who for",
@@ -116,7 +115,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "booking_reminder": "You will get a reminder before the appointment, with a link to confirm you will attend.",
         "booking_cannot_come": "Cannot come? Cancel to free the seat for someone else.",
         "booking_another": "Book another appointment",
-        "booking_choose_time_for": "Choose a time for {service} at {place}",
+        # After "Choisir une heure" in a visually hidden span: each button of the results has its own name.
+        "booking_choose_time_for": " for {service} at {place}",
         "booking_unknown_date": "Enter a real date of birth, for example 27 3 1985.",
         "manage_cancel_heading": "Cancel this appointment?",
         "manage_cancel_effect": "The seat will be freed for someone else, and you will get a confirmation of the cancellation. For another time, book a new appointment.",
@@ -143,6 +143,19 @@ def counted(lang: str, key: str, count: int) -> str:
     form = Locale.parse(LOCALES[lang]).plural_form(count)
     number = format_decimal(count, locale=LOCALES[lang])  # "1 000" in French, "1,000" in English
     return TEXTS[lang][f"{key}_{'one' if form == 'one' else 'other'}"].format(count=number)
+
+
+# Above this, the count means nothing to someone choosing a time: the page says only that there are spots.
+SEATS_COUNTED_UP_TO = 10
+
+
+def seats_left(count: int, lang: str) -> str:
+    """'3 places restantes' / '3 spots left'; 'Places disponibles' / 'Spots available' above ten."""
+    return (
+        counted(lang, "booking_seats_left", count)
+        if count <= SEATS_COUNTED_UP_TO
+        else TEXTS[lang]["booking_seats_many"]
+    )
 
 
 def kilometres(distance: float, lang: str) -> str:

@@ -10,6 +10,7 @@ from babel.dates import format_date, format_time
 LOCALES = {"fr": "fr_CA", "en": "en_CA"}
 TZ = ZoneInfo("America/Montreal")
 DAYS_SHOWN = 5
+NBSP = "\u00a0"
 
 
 def local(starts_at: str | datetime) -> datetime:
@@ -23,9 +24,16 @@ def day_label(day: date, lang: str) -> str:
     return format_date(day, format="full", locale=LOCALES[lang])
 
 
-def time_label(moment: datetime, lang: str) -> str:
-    """'10 h 30' / '10:30 a.m.'."""
-    return format_time(moment, format="short", locale=LOCALES[lang])
+def time_label(moment: datetime | time, lang: str) -> str:
+    """'8 h', '10 h 30' / '10:30 a.m.', with no-break spaces: a time never breaks across two lines.
+
+    French as Québec writes it (the Office québécois de la langue française): no leading zero, and no
+    minutes on the hour; Babel's fr_CA gives '08 h 00'."""
+    if lang == "fr":
+        written = f"{moment.hour} h" if moment.minute == 0 else f"{moment.hour} h {moment.minute:02d}"
+    else:
+        written = format_time(moment, format="short", locale=LOCALES[lang])
+    return written.replace(" ", NBSP).replace("\u202f", NBSP)
 
 
 def written_when(starts_at: str | datetime, lang: str) -> str:
@@ -53,13 +61,13 @@ def slot_days(slots: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     for slot in slots:
         moment = local(slot["starts_at"])
         label = format_date(moment, format="full", locale=LOCALES[lang])
-        days[label].append({**slot, "time": format_time(moment, format="short", locale=LOCALES[lang])})
+        days[label].append({**slot, "time": time_label(moment, lang)})
     return [{"label": label, "slots": day_slots} for label, day_slots in list(days.items())[:DAYS_SHOWN]]
 
 
 def when(starts_at: str, lang: str) -> str:
     moment = local(starts_at)
-    return f"{format_date(moment, 'full', locale=LOCALES[lang])} · {format_time(moment, 'short', locale=LOCALES[lang])}"
+    return f"{format_date(moment, 'full', locale=LOCALES[lang])} · {time_label(moment, lang)}"
 
 
 def birth_date(value: str | None, lang: str) -> str:

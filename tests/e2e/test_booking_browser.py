@@ -41,7 +41,7 @@ def test_search_book_for_a_dependant_and_see_it(
     page.get_by_role("button", name="Rechercher").click()
     page.get_by_role("button", name=re.compile("^Choisir une heure")).first.click()
 
-    page.get_by_label("10 h 30").check()
+    page.get_by_label("10\u00a0h\u00a030").check()
     check_page(page, "booking page, signed in")
     page.get_by_role("group", name="Pour qui ?").get_by_label("Chloé Testeur").check()
     page.get_by_role("button", name="Réserver").click()

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_time
 from playwright.sync_api import Locator, Page, expect
 
+from gateway.web.dates import time_label
 from shared.devstack.mail_sink import MailSink
 from shared.devstack.supervisor import Supervisor
 from tests.e2e.accounts_flow import PASSWORD, code_from_mail, fill_date
@@ -26,8 +26,8 @@ NEW_PASSWORD = "les outardes reviennent au printemps"
 
 
 def _time_label(starts: datetime) -> str:
-    """As the pages write a time: "10 h 30"."""
-    return format_time(starts.astimezone(MONTREAL), "short", locale="fr_CA")
+    """As the pages write a time: "10 h 30", "11 h"."""
+    return time_label(starts.astimezone(MONTREAL), "fr")
 
 
 def _at(days: int, hour_utc: int) -> datetime:

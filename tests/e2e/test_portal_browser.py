@@ -23,7 +23,7 @@ def test_citizen_books_on_the_portal_and_sees_the_confirmation(
     page.get_by_role("button", name=re.compile("^Choisir une heure")).first.click()
     expect(page.get_by_role("heading", name="Prise de sang")).to_be_visible()
     expect(page.get_by_text("Clinique Test Rosemont")).to_be_visible()
-    page.get_by_label("10 h 30").check()
+    page.get_by_label("10\u00a0h\u00a030").check()
     page.get_by_label("Prénom").fill("Léa")
     page.get_by_label("Nom", exact=True).fill("Gagnon")
     page.get_by_label("Courriel").fill("lea.gagnon@example.org")
@@ -31,7 +31,7 @@ def test_citizen_books_on_the_portal_and_sees_the_confirmation(
     page.get_by_role("button", name="Réserver").click()
 
     expect(page.locator(".govuk-panel")).to_contain_text("Rendez-vous confirmé")
-    expect(page.locator(".govuk-panel")).to_contain_text("10 h 30")
+    expect(page.locator(".govuk-panel")).to_contain_text("10\u00a0h\u00a030")
     expect(page.get_by_role("link", name="Annuler ce rendez-vous")).to_have_attribute(
         "href", re.compile(r"^/appointments/[0-9a-f-]{36}/cancel\?token=")
     )
@@ -45,7 +45,7 @@ def test_citizen_books_on_the_portal_and_sees_the_confirmation(
 
 def test_portal_shows_field_errors_without_losing_the_form(system: Supervisor, catalogue: Catalogue, page: Page):
     page.goto(system.config.url("gateway") + f"/book/{catalogue.service_id}")
-    page.get_by_label("10 h 30").check()
+    page.get_by_label("10\u00a0h\u00a030").check()
     page.get_by_label("Prénom").fill("Léa")
     page.get_by_label("Nom", exact=True).fill("Gagnon")
     page.get_by_label("Cellulaire").fill("12")
@@ -54,7 +54,7 @@ def test_portal_shows_field_errors_without_losing_the_form(system: Supervisor, c
     expect(summary).to_contain_text("Numéro de téléphone invalide.")
     expect(summary).to_be_focused()
     expect(page.get_by_label("Prénom")).to_have_value("Léa")
-    expect(page.get_by_label("10 h 30")).to_be_checked()
+    expect(page.get_by_label("10\u00a0h\u00a030")).to_be_checked()
     summary.get_by_role("link", name="Numéro de téléphone invalide.").click()
     expect(page.get_by_label("Cellulaire")).to_be_focused()
 

@@ -1,10 +1,12 @@
 """How the booking pages write counts, distances and dates: real plurals, the language's decimal separator,
 dates written out (never ISO)."""
 
+from datetime import time
+
 import pytest
 
-from gateway.web.booking_texts import counted, kilometres
-from gateway.web.dates import birth_date, written_when
+from gateway.web.booking_texts import counted, kilometres, seats_left
+from gateway.web.dates import birth_date, time_label, written_when
 
 
 @pytest.mark.parametrize(
@@ -14,9 +16,9 @@ from gateway.web.dates import birth_date, written_when
         ("fr", 1, "1 place restante"),
         ("fr", 2, "2 places restantes"),
         ("fr", 1000, "1\u00a0000 places restantes"),
-        ("en", 0, "0 seats left"),
-        ("en", 1, "1 seat left"),
-        ("en", 1000, "1,000 seats left"),
+        ("en", 0, "0 spots left"),
+        ("en", 1, "1 spot left"),
+        ("en", 1000, "1,000 spots left"),
     ],
 )
 def test_counts_choose_singular_or_plural(lang: str, count: int, expected: str):
@@ -37,7 +39,26 @@ def test_distances_use_the_languages_decimal_separator():
 
 def test_dates_are_written_out_in_montreal_time():
     # 15:30 UTC in December is 10:30 in Montréal.
-    assert written_when("2026-12-10T15:30:00+00:00", "fr") == "jeudi 10 décembre 2026 à 10 h 30"
-    assert written_when("2026-12-10T15:30:00+00:00", "en") == "Thursday, December 10, 2026 at 10:30\u202fa.m."
+    assert written_when("2026-12-10T15:30:00+00:00", "fr") == "jeudi 10 décembre 2026 à 10\u00a0h\u00a030"
+    assert written_when("2026-12-10T15:30:00+00:00", "en") == "Thursday, December 10, 2026 at 10:30\u00a0a.m."
     assert birth_date("2016-02-29", "fr") == "29 février 2016"
     assert birth_date(None, "en") == ""
+
+
+@pytest.mark.parametrize(
+    ("at", "fr", "en"),
+    [
+        (time(8, 0), "8\u00a0h", "8:00\u00a0a.m."),
+        (time(9, 30), "9\u00a0h\u00a030", "9:30\u00a0a.m."),
+        (time(14, 5), "14\u00a0h\u00a005", "2:05\u00a0p.m."),
+    ],
+)
+def test_times_are_written_as_quebec_writes_them_and_never_break(at: time, fr: str, en: str):
+    # No leading zero, no ":00" on the hour in French; no-break spaces so a time stays on one line.
+    assert (time_label(at, "fr"), time_label(at, "en")) == (fr, en)
+
+
+def test_a_seat_count_above_ten_says_only_that_there_are_spots():
+    assert (seats_left(10, "fr"), seats_left(10, "en")) == ("10 places restantes", "10 spots left")
+    assert (seats_left(11, "fr"), seats_left(11, "en")) == ("Places disponibles", "Spots available")
+    assert seats_left(1, "en") == "1 spot left"
