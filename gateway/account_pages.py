@@ -11,6 +11,7 @@ import contextlib
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, unquote
 
 from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
@@ -43,6 +44,15 @@ DONE_NOTICES = {
     "removed": "done_removed",
 }
 SENSITIVE_FIELDS = {"email": "email", "phone": "phone", "nam": "nam"}
+# After a code that activates an account or confirms a new password, the sign-in page is shown with the
+# identifier already typed. It travels in a short cookie scoped to that page rather than in its URL, which
+# browsers keep in their history and servers in their logs.
+LOGIN_HINT_COOKIE = "rvs_login_hint"
+LOGIN_HINT_PATH = "/account/login"
+LOGIN_HINT_SECONDS = 600
+SIGN_IN_AFTER = {"activate_account", "reset_password"}
+# How the notice names a person just added to the family, by the sex they were given (French agrees).
+ADDED_NOTICES = {"F": "done_added_f", "M": "done_added_m"}
 
 
 def _optional(value: str) -> str | None:
@@ -58,10 +68,25 @@ def _text(request: Request, key: str) -> str:
 
 
 def _code_page(
-    request: Request, challenge: Challenge | dict[str, Any], purpose: str, next_url: str, **extra: Any
+    request: Request,
+    challenge: Challenge | dict[str, Any],
+    purpose: str,
+    next_url: str,
+    identifier: str = "",
+    **extra: Any,
 ) -> HTMLResponse:
+    """`identifier`: what the citizen signs in with, carried through the code form to the sign-in page that
+    follows an activation or a reset (only a correct code shows it there, in the same browser)."""
     extra.setdefault("errors", {})
-    return render(request, "account/code.html", challenge=challenge, purpose=purpose, next_url=next_url, **extra)
+    return render(
+        request,
+        "account/code.html",
+        challenge=challenge,
+        purpose=purpose,
+        next_url=next_url,
+        identifier=identifier if purpose in SIGN_IN_AFTER else "",
+        **extra,
+    )
 
 
 # --- registration and codes ---
@@ -110,7 +135,8 @@ async def register(
         return render(
             request, "account/register.html", status=refused.status, values=shown, errors=errors, active="register"
         )
-    return _code_page(request, challenge, "activate_account", "/account/login?activated=1")
+    signs_in_with = (email or phone).strip()  # accounts sends the code to the e-mail when there is one
+    return _code_page(request, challenge, "activate_account", "/account/login?activated=1", signs_in_with)
 
 
 def _with_later_checks(errors: dict[str, str], email: str, phone: str, password: str, lang: str) -> dict[str, str]:
@@ -145,6 +171,7 @@ async def submit_code(
     code: Text = "",
     next_url: Text = "/account",
     sent_to: Text = "",
+    identifier: Text = "",
 ) -> Response:
     challenge = {"challenge_id": challenge_id, "sent_to": sent_to}
     changed_field = SENSITIVE_FIELDS.get(purpose.removeprefix("change_")) if principal else None
@@ -153,10 +180,21 @@ async def submit_code(
         await Verification.of(request, principal).verify_code(challenge_id, code.strip(), purpose)
     except UpstreamRefusal as refused:
         errors = {"code" if k == "form" else k: v for k, v in refused.by_field(language_of(request)).items()}
-        return _code_page(request, challenge, purpose, next_url, errors=errors, status=refused.status)
+        return _code_page(request, challenge, purpose, next_url, identifier, errors=errors, status=refused.status)
     if changed_field and principal is not None:
         await _until_changed(request, principal, changed_field, before)
-    return _see_other(safe_return_path(next_url, "citizen"))
+    response = _see_other(safe_return_path(next_url, "citizen"))
+    if purpose in SIGN_IN_AFTER and identifier.strip():
+        response.set_cookie(
+            LOGIN_HINT_COOKIE,
+            quote(identifier.strip()),
+            max_age=LOGIN_HINT_SECONDS,
+            path=LOGIN_HINT_PATH,
+            secure=request.app.state.cookies.secure,
+            httponly=True,
+            samesite="strict",
+        )
+    return response
 
 
 async def _until_changed(request: Request, principal: Principal, field: str, before: Any) -> None:
@@ -177,14 +215,15 @@ async def resend_code(
     purpose: Text = "",
     next_url: Text = "/account",
     sent_to: Text = "",
+    identifier: Text = "",
 ) -> Response:
     try:
         challenge = await Accounts.of(request, principal).resend_code(challenge_id)
     except UpstreamRefusal as refused:
         errors = refused.by_field(language_of(request))
         challenge_shown = {"challenge_id": challenge_id, "sent_to": sent_to}
-        return _code_page(request, challenge_shown, purpose, next_url, errors=errors, status=refused.status)
-    return _code_page(request, challenge, purpose, next_url, resent=True)
+        return _code_page(request, challenge_shown, purpose, next_url, identifier, errors=errors, status=refused.status)
+    return _code_page(request, challenge, purpose, next_url, identifier, resent=True)
 
 
 # --- signing in and out, and a forgotten password ---
@@ -192,16 +231,21 @@ async def resend_code(
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, activated: int = 0, reset: int = 0, next: str = "") -> HTMLResponse:
-    notice = _text(request, "activated") if activated else _text(request, "reset_done") if reset else None
-    return render(
+    notice = _text(request, "activated_sign_in") if activated else _text(request, "reset_done") if reset else None
+    hint = request.cookies.get(LOGIN_HINT_COOKIE, "") if notice else ""
+    response = render(
         request,
         "account/login.html",
         notice=notice,
         errors={},
-        identifier="",
+        identifier=unquote(hint),
         next_url=safe_return_path(next, "citizen"),
         active="login",
     )
+    if hint:  # once: a later visit to the sign-in page starts empty
+        secure = request.app.state.cookies.secure
+        response.delete_cookie(LOGIN_HINT_COOKIE, path=LOGIN_HINT_PATH, secure=secure, httponly=True, samesite="strict")
+    return response
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -280,42 +324,40 @@ async def reset_password(request: Request, identifier: Text = "", new_password: 
             errors=errors,
             active="login",
         )
-    return _code_page(request, challenge, "reset_password", "/account/login?reset=1")
+    return _code_page(request, challenge, "reset_password", "/account/login?reset=1", identifier)
 
 
-# --- the dashboard: personal information, family, sensitive changes ---
+# --- the dashboard (what is on file, read-only), and a page for each change: personal information, a family
+# member added or removed, a sensitive change confirmed by a code ---
 
 
 @router.get("", response_class=HTMLResponse)
 async def dashboard(request: Request, principal: CitizenPage, done: str = "", added: str = "") -> Response:
-    notice = _text(request, DONE_NOTICES[done]) if done in DONE_NOTICES else None
-    return await _dashboard(request, principal, notice=notice, added=added)
-
-
-async def _dashboard(
-    request: Request, principal: Principal, status: int = 200, added: str = "", **extra: Any
-) -> HTMLResponse:
     accounts = Accounts.of(request, principal)
     profile, family = await asyncio.gather(accounts.me(), accounts.dependants())
     lang = language_of(request)
+    notice = _text(request, DONE_NOTICES[done]) if done in DONE_NOTICES else None
     for person in family:
         person["born"] = written_birth_date(person.get("birth_date"), lang)  # type: ignore[typeddict-unknown-key]
         if added and person["id"] == added:
-            extra["notice"] = _text(request, "done_added").format(name=f"{person['first_name']} {person['last_name']}")
-    extra.setdefault("errors", {})
-    extra.setdefault("form", None)
-    extra.setdefault("typed", None)
+            key = ADDED_NOTICES.get(person["sex"], "done_added_neutral")
+            notice = _text(request, key).format(name=f"{person['first_name']} {person['last_name']}")
     return render(
         request,
         "account/dashboard.html",
-        status=status,
         profile=profile,
         profile_born=written_birth_date(profile.get("birth_date"), lang),
-        profile_date=date_parts("birth_date", profile.get("birth_date")),
         family=family,
+        notice=notice,
         active="account",
-        **extra,
     )
+
+
+@router.get("/profile", response_class=HTMLResponse)
+async def profile_form(request: Request, principal: CitizenPage) -> Response:
+    profile = await Accounts.of(request, principal).me()
+    values = dict(profile) | date_parts("birth_date", profile.get("birth_date"))
+    return render(request, "account/profile.html", values=values, errors={}, active="account")
 
 
 @router.post("/profile", response_class=HTMLResponse)
@@ -350,44 +392,50 @@ async def update_profile(
         if born is None and "birth_date" in by_field:
             by_field["birth_date"] = missing("birth_date", language_of(request))
         errors = _date_errors(by_field, "birth_date")
+        # What was typed, not what is on file: the citizen corrects one field without retyping the others.
         typed = payload | {"birth_date_day": birth_date_day, "birth_date_month": birth_date_month}
         typed |= {"birth_date_year": birth_date_year}
-        return await _dashboard(request, principal, refused.status, errors=errors, form="profile", typed=typed)
+        return render(
+            request, "account/profile.html", status=refused.status, values=typed, errors=errors, active="account"
+        )
     return _see_other("/account?done=saved")
 
 
-@router.post("/family", response_class=HTMLResponse)
+@router.get("/family/new", response_class=HTMLResponse)
+async def add_dependant_form(request: Request, principal: CitizenPage) -> Response:
+    # The family's usual last name is the citizen's own: offered, and the citizen changes it if need be.
+    profile = await Accounts.of(request, principal).me()
+    values = {"last_name": profile["last_name"]}
+    return render(request, "account/family_new.html", values=values, errors={}, active="account")
+
+
+@router.post("/family/new", response_class=HTMLResponse)
 async def add_dependant(
     request: Request,
     principal: CitizenPage,
-    dep_first_name: Text = "",
-    dep_last_name: Text = "",
-    dep_birth_date_day: Text = "",
-    dep_birth_date_month: Text = "",
-    dep_birth_date_year: Text = "",
-    dep_sex: Text = "",
-    dep_nam: Text = "",
+    first_name: Text = "",
+    last_name: Text = "",
+    birth_date_day: Text = "",
+    birth_date_month: Text = "",
+    birth_date_year: Text = "",
+    sex: Text = "",
+    nam: Text = "",
 ) -> Response:
-    born = _date_of(dep_birth_date_year, dep_birth_date_month, dep_birth_date_day)
-    payload = {"first_name": dep_first_name, "last_name": dep_last_name, "birth_date": born}
-    payload |= {"sex": _optional(dep_sex), "nam": _optional(dep_nam)}
+    born = _date_of(birth_date_year, birth_date_month, birth_date_day)
+    payload = {"first_name": first_name, "last_name": last_name, "birth_date": born}
+    payload |= {"sex": _optional(sex), "nam": _optional(nam)}
     try:
         added = await Accounts.of(request, principal).add_dependant(payload)
     except UpstreamRefusal as refused:
-        by_field = refused.by_field(language_of(request), "other")
-        errors = {f"dep_{k}" if k != "form" else k: v for k, v in by_field.items()}
-        errors = _date_errors(errors, "dep_birth_date")
-        dependant = {
-            "first_name": dep_first_name,
-            "last_name": dep_last_name,
-            "birth_date_day": dep_birth_date_day,
-            "birth_date_month": dep_birth_date_month,
-            "birth_date_year": dep_birth_date_year,
-            "sex": dep_sex,
-            "nam": dep_nam,
-        }
-        return await _dashboard(request, principal, refused.status, errors=errors, dependant=dependant, form="family")
-    return _see_other(f"/account?added={added['id']}#family")
+        errors = _date_errors(refused.by_field(language_of(request), "other"), "birth_date")
+        typed = {"first_name": first_name, "last_name": last_name, "sex": sex, "nam": nam}
+        typed |= {"birth_date_day": birth_date_day, "birth_date_month": birth_date_month}
+        typed |= {"birth_date_year": birth_date_year}
+        return render(
+            request, "account/family_new.html", status=refused.status, values=typed, errors=errors, active="account"
+        )
+    # No #family anchor: the success banner is at the top of the page, where the browser lands.
+    return _see_other(f"/account?added={added['id']}")
 
 
 @router.get("/family/{dependant_id}/remove", response_class=HTMLResponse)
@@ -395,7 +443,7 @@ async def remove_dependant_form(request: Request, principal: CitizenPage, depend
     family = await Accounts.of(request, principal).dependants()
     person = next((p for p in family if p["id"] == str(dependant_id)), None)
     if person is None:
-        return _see_other("/account#family")
+        return _see_other("/account")
     born = written_birth_date(person.get("birth_date"), language_of(request))
     return render(request, "account/remove_dependant.html", person=person, born=born, active="account")
 
@@ -403,7 +451,7 @@ async def remove_dependant_form(request: Request, principal: CitizenPage, depend
 @router.post("/family/{dependant_id}/remove")
 async def remove_dependant(request: Request, principal: CitizenPage, dependant_id: uuid.UUID) -> Response:
     await Accounts.of(request, principal).remove_dependant(str(dependant_id))
-    return _see_other("/account?done=removed#family")
+    return _see_other("/account?done=removed")
 
 
 ChangeKind = Literal["email", "phone", "password", "nam"]

@@ -14,12 +14,15 @@ router = APIRouter(include_in_schema=False)
 
 # Long enough for any real question; a longer query is cut, never refused.
 MAX_QUERY = 200
+# After each answer (GOV.UK's back-to-top pattern): the whole page is about 10,000 px tall on a phone.
+BACK_TO_TOP = {"fr": "Retour en haut", "en": "Back to top"}
 
 
 @router.get("/help", response_class=HTMLResponse)
 async def help_page(request: Request, q: Annotated[str, Query()] = "") -> HTMLResponse:
     query = q.strip()[:MAX_QUERY]
-    entries = search(query, language_of(request))
+    lang = language_of(request)
+    entries = search(query, lang)
     # htmx asks for the results alone while the citizen types; a plain GET gets the whole page.
     name = "help/_results.html" if request.headers.get("hx-request") else "help/index.html"
     return render(
@@ -29,5 +32,6 @@ async def help_page(request: Request, q: Annotated[str, Query()] = "") -> HTMLRe
         entries=entries,
         page=help_content.PAGE,
         support_email=help_content.SUPPORT_EMAIL,
+        back_to_top=BACK_TO_TOP[lang],
         active="help",
     )

@@ -31,6 +31,7 @@ class Dependant(TypedDict):
     first_name: str
     last_name: str
     birth_date: str | None
+    sex: str  # F, M or X
 
 
 class Person(TypedDict):

@@ -1,7 +1,9 @@
 """A citizen's whole journey in a browser, at a desktop and at a phone size, every page and state checked (axe-core
-WCAG 2.x A/AA, no sideways scroll): search, book without an account, register, sign in, add a family member, book
-for them, confirm, reschedule and see it moved, cancel with a confirmation, change the e-mail with a code, sign
-out, reset a forgotten password from the sign-in page, sign in with it, delete the account.
+WCAG 2.x A/AA, no sideways scroll): search, book without an account, register, sign in (the identifier already
+typed after the activation code), change the personal information and add a family member (each on its own page,
+back to a short dashboard whose banner is in view), book for them, confirm, reschedule and see it moved, cancel
+with a confirmation, change the e-mail with a code, sign out, reset a forgotten password from the sign-in page (the
+identifier typed again for the citizen), sign in with it, delete the account.
 
 The portal's pages (search, booking) are another area's: they are reached by roles and labels, never by classes.
 """
@@ -66,6 +68,20 @@ def _menu(page: Page, name: str, role: str = "link") -> None:
     menu.get_by_role(role, name=name, exact=True).click()  # type: ignore[arg-type]
 
 
+def _notice_in_view(page: Page, text: str) -> None:
+    """The success banner says `text` and is on screen: the page did not land below it."""
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text(text)
+    expect(notice).to_be_in_viewport()
+
+
+def _code_says_only(page: Page, said: str, not_said: str) -> None:
+    """The code page says where the code went in one way only (issue 19: both used to show)."""
+    main = page.get_by_role("main")
+    expect(main).to_contain_text(said)
+    expect(main).not_to_contain_text(not_said)
+
+
 def _upcoming(page: Page, who: str) -> Locator:
     return page.get_by_role("region", name="À venir").get_by_role("listitem").filter(has_text=who)
 
@@ -112,6 +128,8 @@ def test_the_whole_citizen_journey(
     expect(code).to_have_attribute("inputmode", "numeric")
     expect(code).to_have_attribute("autocomplete", "one-time-code")
     expect(code).to_have_attribute("pattern", "[0-9]*")
+    # Before signing in, the same words whether or not an account already uses the address (no enumeration).
+    _code_says_only(page, "n'est pas déjà lié à un compte", "Nous avons envoyé un code")
     check_page(page, "activation code")
     real = code_from_mail(mail_sink, email)
     code.fill(f"{(int(real) + 1) % 1_000_000:06d}")
@@ -121,43 +139,56 @@ def test_the_whole_citizen_journey(
     page.get_by_label("Code").fill(real)
     page.get_by_role("button", name="Confirmer").click()
 
-    # --- sign in: a wrong password first ---
-    expect(page.get_by_role("alert")).to_contain_text("Votre compte est activé")
+    # --- sign in, the identifier already typed: a wrong password first ---
+    expect(page.get_by_role("alert")).to_contain_text("Votre compte est activé. Entrez votre mot de passe")
+    expect(page.get_by_label("Courriel ou cellulaire")).to_have_value(email)
     check_page(page, "sign-in after activation")
     _sign_in(page, email, "pas le bon mot de passe du tout")
     expect(page.get_by_role("alert")).to_contain_text("Il y a un problème")
     check_page(page, "sign-in refused")
     _sign_in(page, email, PASSWORD)
     expect(page.get_by_role("heading", name="Mon compte — Julie Roy")).to_be_visible()
+    # The dashboard holds no form: what is on file, and links (it was 3,500 px tall on a phone).
+    expect(page.get_by_role("main").locator("form")).to_have_count(0)
+    deleting = page.get_by_role("region", name="Supprimer mon compte")
+    expect(deleting.get_by_role("link", name="Supprimer mon compte")).to_be_visible()
     check_page(page, "dashboard")
     screenshot(page, "account-dashboard")
 
-    # --- personal information: a refusal keeps what was typed, then saved ---
+    # --- personal information, on its own page: a refusal keeps what was typed, then saved ---
     personal = page.get_by_role("region", name="Informations personnelles")
-    personal.get_by_label("Adresse").fill("5689, boulevard Rosemont")
-    personal.get_by_label("Jour", exact=True).fill("31")
-    personal.get_by_label("Mois", exact=True).fill("2")
-    personal.get_by_role("button", name="Enregistrer").click()
+    personal.get_by_role("link", name="Modifier mes informations").click()
+    expect(page.get_by_role("heading", name="Modifier mes informations")).to_be_visible()
+    expect(page.get_by_label("Prénom")).to_have_value("Julie")
+    check_page(page, "personal information")
+    page.get_by_label("Adresse").fill("5689, boulevard Rosemont")
+    page.get_by_label("Jour", exact=True).fill("31")
+    page.get_by_label("Mois", exact=True).fill("2")
+    page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_role("alert")).to_contain_text("Il y a un problème")
-    expect(personal.get_by_label("Adresse")).to_have_value("5689, boulevard Rosemont")
+    expect(page.get_by_label("Adresse")).to_have_value("5689, boulevard Rosemont")
     check_page(page, "personal information refused")
-    fill_date(personal, "1985-03-14")
-    personal.get_by_role("button", name="Enregistrer").click()
-    expect(page.get_by_role("alert")).to_contain_text("Modifications enregistrées.")
-    expect(personal.get_by_label("Adresse")).to_have_value("5689, boulevard Rosemont")
+    fill_date(page, "1985-03-14")
+    page.get_by_role("button", name="Enregistrer").click()
+    _notice_in_view(page, "Modifications enregistrées.")
+    expect(personal).to_contain_text("5689, boulevard Rosemont")
+    check_page(page, "personal information saved")
 
-    # --- add a family member (a refusal first: no date of birth) ---
+    # --- add a family member, on its own page (a refusal first: no date of birth) ---
     family = page.get_by_role("region", name="Ma famille")
-    family.get_by_label("Prénom").fill("Zoé")
-    family.get_by_role("button", name="Ajouter cette personne").click()
+    family.get_by_role("link", name="Ajouter une personne").click()
+    expect(page.get_by_role("heading", name="Ajouter une personne")).to_be_visible()
+    check_page(page, "family member")
+    page.get_by_label("Prénom").fill("Zoé")
+    page.get_by_role("button", name="Ajouter cette personne").click()
     expect(page.get_by_role("alert")).to_contain_text("Il y a un problème")
-    check_page(page, "family refused")
-    fill_date(family, "2016-06-01")
-    family.get_by_label("Femme").check()
-    family.get_by_role("button", name="Ajouter cette personne").click()
-    expect(page.get_by_role("alert")).to_contain_text("Zoé Roy a été ajouté·e à votre famille.")
+    check_page(page, "family member refused")
+    fill_date(page, "2016-06-01")
+    page.get_by_label("Femme").check()
+    page.get_by_role("button", name="Ajouter cette personne").click()
+    _notice_in_view(page, "Zoé Roy a été ajoutée à votre famille.")  # her sex known: the agreement with it
     expect(family.get_by_role("row", name=re.compile("Zoé Roy"))).to_contain_text("1 juin 2016")
-    check_page(page, "family added")
+    check_page(page, "family member added")
 
     # --- book for the family member, and for myself ---
     _search_and_choose(page, gateway)
@@ -222,6 +253,8 @@ def test_the_whole_citizen_journey(
     page.get_by_label("Mot de passe actuel").fill(PASSWORD)
     page.get_by_role("button", name="Recevoir le code").click()
     expect(page.get_by_label("Code")).to_be_visible()
+    # Signed in, the address is the citizen's own: said plainly.
+    _code_says_only(page, "Nous avons envoyé un code à j***@example.net", "Si ")
     check_page(page, "e-mail change code")
     page.get_by_label("Code").fill(code_from_mail(mail_sink, new_email))
     page.get_by_role("button", name="Confirmer").click()
@@ -256,11 +289,12 @@ def test_the_whole_citizen_journey(
     page.get_by_label("Nouveau mot de passe").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Recevoir le code").click()
     # The same words whether or not an account uses the address (no enumeration).
-    expect(page.get_by_role("main")).to_contain_text("Si un compte utilise cette adresse ou ce numéro")
+    _code_says_only(page, "Si un compte utilise j***@example.net, un code vient d'y être envoyé", "Nous avons envoyé")
     check_page(page, "reset: code")
     page.get_by_label("Code").fill(code_from_mail(mail_sink, new_email))
     page.get_by_role("button", name="Confirmer").click()
     expect(page.get_by_role("alert")).to_contain_text("Votre mot de passe est changé.")
+    expect(page.get_by_label("Courriel ou cellulaire")).to_have_value(new_email)
     check_page(page, "reset: done")
 
     # --- sign in with the new password ---
@@ -268,7 +302,7 @@ def test_the_whole_citizen_journey(
     expect(page.get_by_role("heading", name="Mon compte — Julie Roy")).to_be_visible()
 
     # --- delete the account: the upcoming appointments listed first, a wrong password refused ---
-    page.get_by_role("link", name="Supprimer mon compte").click()
+    page.get_by_role("region", name="Supprimer mon compte").get_by_role("link", name="Supprimer mon compte").click()
     upcoming = page.get_by_role("region", name="Vos rendez-vous à venir")
     expect(upcoming.get_by_role("listitem")).to_have_count(1)
     expect(upcoming).to_contain_text("Zoé Roy")

@@ -11,6 +11,7 @@ from shared.devstack.supervisor import Supervisor
 from shared.testing.fixtures import run_sync
 from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff
 from tests.e2e.conftest import Catalogue, booking
+from tests.e2e.page_checks import check_page, sized_page_fixture, viewport_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +91,31 @@ def test_the_help_has_a_table_of_contents_and_a_support_address_to_write_to(syst
     assert " :" not in page.locator("main").inner_text().replace("\u00a0:", "")
 
 
+def test_each_answer_ends_with_a_link_back_to_the_top(system: Supervisor, sized_page: Page):
+    """The whole help is about 10,000 px tall on a phone: after each answer, a way back to the contents (GOV.UK's
+    back-to-top pattern), or with a search, which has no contents, to the top of the page."""
+    page = sized_page
+    page.goto(system.config.url("gateway") + "/help")
+    answers = page.locator("article.help-entry")
+    back = answers.get_by_role("link", name="Retour en haut", exact=True)
+    expect(back).to_have_count(answers.count())
+    last = back.last
+    last.scroll_into_view_if_needed()
+    check_page(page, "help, at its last answer")
+    last.click()
+    expect(page).to_have_url(re.compile(r"/help#help-contents$"))
+    expect(page.get_by_role("heading", name="Sur cette page")).to_be_in_viewport()
+
+    _search(page, "supprimer")
+    back = page.locator("article.help-entry").get_by_role("link", name="Retour en haut", exact=True)
+    expect(back).to_have_count(1)
+    expect(back).to_have_attribute("href", "#main-content")
+    check_page(page, "help search, back to the top")
+
+    page.goto(system.config.url("gateway") + "/help?lang=en")
+    expect(page.locator("article.help-entry").get_by_role("link", name="Back to top").first).to_be_attached()
+
+
 def test_typing_updates_the_answers_without_reloading(system: Supervisor, page: Page):
     page.goto(system.config.url("gateway") + "/help")
     page.evaluate("window.notReloaded = true")
@@ -142,7 +168,7 @@ def test_the_legend_opens_from_suivi_and_shows_every_icon_state(system: Supervis
     page.get_by_role("button", name="Se connecter").last.click()
     expect(page.get_by_role("heading", name="Suivi")).to_be_visible()
 
-    page.get_by_role("link", name="Légende des icônes").first.click()
+    page.get_by_role("link", name="Légende", exact=True).click()  # in the console menu
     expect(page.get_by_role("heading", name="Légende des icônes du Suivi")).to_be_visible()
     rows = page.get_by_role("table", name="Légende des icônes du Suivi").locator("tbody tr")
     expect(rows).to_have_count(len(LEGEND))
