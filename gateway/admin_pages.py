@@ -15,6 +15,7 @@ from babel.dates import format_date
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gateway import schedule_form
 from gateway.auth import Principal
 from gateway.console_render import render_console
 from gateway.page_sessions import StaffPage, safe_return_path
@@ -122,10 +123,26 @@ def _notice(done: str | None, entry: FrontDeskEntry | None, lang: str) -> str | 
     return TEXTS[lang][f"done_{done}"].format(patient=f"{entry['first_name']} {entry['last_name']}")
 
 
+def typed_day(query: Any, prefix: str) -> tuple[dict[str, str], date | None]:
+    """(what was typed in a GOV.UK date input's three boxes, kept for the form; the date, None if not one)."""
+    typed = {part: str(query.get(f"{prefix}-{part}", "")).strip()[:10] for part in ("day", "month", "year")}
+    try:
+        return typed, date(int(typed["year"]), int(typed["month"]), int(typed["day"]))
+    except ValueError:
+        return typed, None
+
+
 @router.get("", response_class=HTMLResponse)
 async def suivi(
     request: Request, staff: StaffPage, day: Day | None = None, done: str = "", row: uuid.UUID | None = None
 ) -> Response:
+    lang = language_of(request)
+    go, go_day = typed_day(request.query_params, "go")
+    day_error = None
+    if any(go.values()):
+        if go_day is not None and 1900 <= go_day.year <= 2200:
+            return RedirectResponse(f"/admin?day={go_day.isoformat()}", status_code=SEE_OTHER)
+        day_error = TEXTS[lang]["go_day_invalid"]
     day = day or _today()
     appointments = Appointments.of(request, staff)
     entries = await appointments.day_list(_establishment(staff), day.isoformat())
@@ -136,7 +153,6 @@ async def suivi(
             break
         await asyncio.sleep(0.1)
         entries = await appointments.day_list(_establishment(staff), day.isoformat())
-    lang = language_of(request)
     rows = [
         {
             **entry,
@@ -161,6 +177,9 @@ async def suivi(
         entries=rows,
         notice=notice,
         icons=icon_legend,
+        go=go if day_error else {"day": "", "month": "", "year": ""},
+        day_error=day_error,
+        status=422 if day_error else 200,
     )
 
 
@@ -222,6 +241,15 @@ async def _schedules_page(request: Request, staff: Principal, status: int = 200,
     services, schedules = await asyncio.gather(
         appointments.establishment_services(_establishment(staff)), appointments.schedules(_establishment(staff))
     )
+    lang = language_of(request)
+    # Each service with its schedules in words, services without one left out.
+    by_service = [
+        {
+            "name": service["name_fr"] if lang == "fr" else service["name_en"],
+            "schedules": [schedule_form.written(s, lang) for s in schedules if s["service_id"] == service["id"]],
+        }
+        for service in services
+    ]
     extra.setdefault("errors", {})
     extra.setdefault("values", {})
     return await render_console(
@@ -231,7 +259,8 @@ async def _schedules_page(request: Request, staff: Principal, status: int = 200,
         status=status,
         active="schedules",
         services=services,
-        schedules=schedules,
+        by_service=[s for s in by_service if s["schedules"]],
+        closed_days=schedule_form.CLOSED_DAYS,
         **extra,
     )
 
@@ -257,28 +286,39 @@ async def schedules_page(request: Request, staff: StaffPage, created: int = -1) 
 
 @router.post("/schedules", response_class=HTMLResponse)
 async def create_schedule(request: Request, staff: StaffPage) -> Response:
+    """First the form is checked and the number of slots it opens is shown; the manager then confirms."""
     refused = await _managers_only(request, staff)
     if refused is not None:
         return refused
     form = await request.form()
-    closed = [d.strip() for d in str(form.get("closed_dates", "")).split(",") if d.strip()]
-    payload = {
-        "service_id": form.get("service_id"),
-        "weekdays": form.getlist("weekdays"),
-        "start_time": form.get("start_time"),
-        "end_time": form.get("end_time"),
-        "slot_minutes": form.get("slot_minutes"),
-        "capacity": form.get("capacity"),
-        "valid_from": form.get("valid_from"),
-        "valid_to": form.get("valid_to"),
-        "exceptions": [{"date": d, "hours": []} for d in closed],
-    }
+    lang = language_of(request)
+    values, errors, payload = schedule_form.read(form, lang)
+    if payload is None:
+        return await _schedules_page(request, staff, 422, errors=errors, values=values)
+    if form.get("confirmed") != "yes":
+        count = schedule_form.slot_count(payload)
+        period = schedule_form.written(payload, lang)
+        first, last = date.fromisoformat(payload["valid_from"]), date.fromisoformat(payload["valid_to"])
+        key = (
+            "sched_will_create_none"
+            if count == 0
+            else "sched_will_create_one"
+            if count == 1
+            else "sched_will_create_many"
+        )
+        check = {
+            "sentence": TEXTS[lang][key].format(
+                count=count, start=day_in_words(first, lang), end=day_in_words(last, lang)
+            ),
+            "count": count,
+            **period,
+        }
+        return await _schedules_page(request, staff, values=values, check=check)
     try:
         created = await Appointments.of(request, staff).create_schedule(_establishment(staff), payload)
     except UpstreamRefusal as refusal:
         if refusal.status >= 500:
             raise
-        values = {k: str(v) for k, v in form.items() if k != "weekdays"} | {"weekdays": form.getlist("weekdays")}
         return await _schedules_page(
             request, staff, refusal.status, errors=refusal.by_field(language_of(request)), values=values
         )
@@ -306,13 +346,22 @@ def date_parts(iso: str) -> dict[str, str]:
     return {"day": str(born.day), "month": str(born.month), "year": str(born.year)}
 
 
+def _identified(entry: FrontDeskEntry) -> str:
+    """Whom the identity window identifies, in the guide's terms: the patient, or the account holder when the
+    appointment is for someone else on their account."""
+    return "holder" if icon_legend.booked_for_someone_else(entry) else "patient"
+
+
 def _stepper(entry: FrontDeskEntry, step: Step) -> list[dict[str, Any]]:
     """The guide's three steps for this row (3.3): done, current, or still to do (or not needed)."""
     association_needed = icon_legend.booked_for_someone_else(entry)
     identity_done = entry["profile_icon"] == "green" or step == "association"
     return [
         {"key": "present", "state": "done" if entry["status"] in ("arrived", "fulfilled") else "todo"},
-        {"key": "identity", "state": "current" if step == "identity" else ("done" if identity_done else "todo")},
+        {
+            "key": f"identity_{_identified(entry)}",
+            "state": "current" if step == "identity" else ("done" if identity_done else "todo"),
+        },
         {
             "key": "association",
             "state": "current"
@@ -346,6 +395,7 @@ async def _window_page(
         born=born or date_parts(shown.get("birth_date", "")),
         errors=errors,
         steps=_stepper(entry, step),
+        who=_identified(entry),
         sexes=SEXES,
         notice=notice,
     )
@@ -424,6 +474,10 @@ async def validate(request: Request, staff: StaffPage, appointment_id: uuid.UUID
         errors["birth_date"] = TEXTS[lang]["birth_date_invalid"]
     if window == "identity" and shown["sex"] not in SEXES:
         errors["sex"] = TEXTS[lang]["sex_missing"]
+    if shown["confirmed"] != "on":
+        # The button is never disabled (GOV.UK): an unticked box is said so next to it, in the window's terms.
+        unticked = f"confirm_missing_{_identified(entry)}" if window == "identity" else "confirm_missing_association"
+        errors["confirmed"] = TEXTS[lang][unticked]
     if not errors:
         try:
             await Verification.of(request, staff).validate(_establishment(staff), window, payload)

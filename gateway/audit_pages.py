@@ -1,14 +1,18 @@
 """The establishment's audit log in the console, for its managers: who validated, corrected, revoked or
-read what, and when (ids and reasons only, as verification keeps them)."""
+read what, and when. Verification keeps ids and reasons only; the page names the staff member (accounts' staff
+list) and says the details in a sentence of the visitor's language, 50 entries at a time, newest first."""
+
+import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.console_render import render_console
 from gateway.page_sessions import StaffPage
-from gateway.upstreams import Verification
+from gateway.upstreams import Accounts, AuditEntry, Verification
+from gateway.upstreams.accounts import StaffName
 from gateway.web.dates import when
-from gateway.web.texts import language_of
+from gateway.web.texts import TEXTS, language_of
 
 router = APIRouter(prefix="/admin/audit", include_in_schema=False)
 
@@ -42,14 +46,104 @@ ACTIONS = {
 }
 
 
+PAGE = 50
+# Verification answers at most this many entries: the log's paging stops there.
+FURTHEST = 500
+
+# Why a validation ended (verification's clinic_rules), as the manager reads it.
+REASONS = {
+    "fr": {
+        "profile_changed": "le citoyen a changé ses renseignements personnels",
+        "account_deleted": "le compte a été supprimé",
+        "dependant_removed": "la personne a été retirée du compte",
+        "identity_changed": "l'identité de la personne a changé",
+        "holder_identity_invalidated": "l'identité du détenteur du compte n'est plus validée",
+        "superseded": "remplacée par une validation plus récente",
+        "nam_discrepancy": "le NAM ne correspond plus à celui validé",
+    },
+    "en": {
+        "profile_changed": "the citizen changed their personal information",
+        "account_deleted": "the account was deleted",
+        "dependant_removed": "the person was removed from the account",
+        "identity_changed": "the person's identity changed",
+        "holder_identity_invalidated": "the account holder's identity is no longer validated",
+        "superseded": "replaced by a newer validation",
+        "nam_discrepancy": "the health insurance number no longer matches the validated one",
+    },
+}
+
+
+def _count(n: int, zero: str, one: str, many: str) -> str:
+    return zero if n == 0 else one if n == 1 else many.format(n=n)
+
+
+def details_sentence(entry: AuditEntry, lang: str) -> str:
+    """What the entry's details say, as a sentence; ids (appointment, request, validation) are left out."""
+    t = TEXTS[lang]
+    details = entry.get("details") or {}
+    action = entry["action"]
+    parts: list[str] = []
+    if action.startswith("patient_records_viewed"):
+        n = int(details.get("appointments") or 0)
+        parts.append(_count(n, t["audit_shown_none"], t["audit_shown_one"], t["audit_shown_many"]))
+    elif action == "association_requests_viewed":
+        n = int(details.get("count") or 0)
+        parts.append(_count(n, t["audit_requests_none"], t["audit_requests_one"], t["audit_requests_many"]))
+    elif action == "identity_validated":
+        parts.append(t["audit_with_nam"] if details.get("with_nam") == "yes" else t["audit_without_nam"])
+        if details.get("superseded"):
+            parts.append(t["audit_superseded"])
+    elif action == "association_requested":
+        parts.append(t["audit_requested"])
+    reason = details.get("reason")
+    if reason:
+        parts.append(t["audit_reason"].format(reason=REASONS[lang].get(reason, reason)))
+    return " ".join(parts)
+
+
+def actor_name(actor: str, staff: dict[str, StaffName], lang: str) -> str:
+    t = TEXTS[lang]
+    if actor == "system":
+        return t["audit_by_system"]
+    if actor.startswith("account:"):
+        return t["audit_by_citizen"]
+    member = staff.get(actor)
+    if member is None:  # a staff member since removed, or of another establishment (a validation's revocation)
+        return t["audit_by_former_staff"]
+    return f"{member['name']} ({t['role_' + member['role']] if 'role_' + member['role'] in t else member['role']})"
+
+
 @router.get("", response_class=HTMLResponse)
-async def audit_log(request: Request, staff: StaffPage) -> Response:
+async def audit_log(request: Request, staff: StaffPage, older: int = 0) -> Response:
     if staff.role != "manager":  # the log is for managers: a clerk is told so, on a page of its own
         return await render_console(request, staff, "admin/forbidden.html", status=403, active="audit")
-    entries = await Verification.of(request, staff).audit_log(str(staff.establishment_id))
+    skip = max(0, min(older, FURTHEST - PAGE))
+    establishment = str(staff.establishment_id)
+    entries, names = await asyncio.gather(
+        Verification.of(request, staff).audit_log(establishment, limit=min(skip + PAGE + 1, FURTHEST)),
+        Accounts.of(request, staff).staff_names(establishment),
+    )
     lang = language_of(request)
+    by_id = {member["id"]: member for member in names}
+    page = entries[skip : skip + PAGE]
     shown = [
-        {**entry, "when": when(entry["at"], lang), "label": ACTIONS[lang].get(entry["action"], entry["action"])}
-        for entry in entries
+        {
+            **entry,
+            "when": when(entry["at"], lang),
+            "label": ACTIONS[lang].get(entry["action"], entry["action"]),
+            "by": actor_name(entry["actor"], by_id, lang),
+            "sentence": details_sentence(entry, lang),
+        }
+        for entry in page
     ]
-    return await render_console(request, staff, "admin/audit.html", active="audit", entries=shown)
+    return await render_console(
+        request,
+        staff,
+        "admin/audit.html",
+        active="audit",
+        entries=shown,
+        newer=max(0, skip - PAGE) if skip else None,
+        older=skip + PAGE if len(entries) > skip + PAGE else None,
+        first=skip + 1,
+        last=skip + len(page),
+    )

@@ -47,6 +47,12 @@ class StaffProfile(TypedDict):
     establishment_id: str
 
 
+class StaffName(TypedDict):
+    id: str
+    name: str
+    role: str
+
+
 class Accounts(Upstream):
     service = "accounts"
 
@@ -64,6 +70,12 @@ class Accounts(Upstream):
         """The signed-in staff member's own record: their name for the console's header."""
         profile: StaffProfile = await self.get("/staff/me")
         return profile
+
+    async def staff_names(self, establishment_id: str) -> list[StaffName]:
+        """The establishment's staff by name and role (its managers only): who did what in the audit log."""
+        listed = await self.get("/staff", f"establishment_id={establishment_id}")
+        staff: list[StaffName] = listed["staff"]
+        return staff
 
     # --- the citizen account pages' calls (gateway/account_pages.py) ---
     async def register(self, payload: dict[str, Any]) -> Challenge:

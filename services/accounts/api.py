@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from services.accounts import service, sessions
+from services.accounts import service, sessions, staff_directory
 from services.accounts.schemas import (
     BookingFormResponse,
     ChallengeResponse,
@@ -137,3 +137,9 @@ async def staff_log_in(body: StaffLogInRequest, uow: UoW, d: D, ip: ClientKey) -
 @router.get("/staff/me")
 async def staff_profile(who: StaffMember, uow: UoW) -> StaffProfileResponse:
     return await service.staff_profile(uow, who.id)
+
+
+@router.get("/staff")
+async def staff_names(who: StaffMember, uow: UoW, establishment_id: uuid.UUID) -> staff_directory.StaffNamesResponse:
+    """The establishment's staff by name and role, for its own managers (the console's audit log)."""
+    return await staff_directory.staff_names(uow, who, establishment_id)

@@ -100,3 +100,30 @@ def test_every_staff_endpoint_refuses_another_clinics_staff_and_citizens(
             f"/api/admin/establishments/{y.establishment_id}/appointments/{appointment}/arrived", headers=own
         )
         assert arrived.status_code == 200, arrived.text
+
+
+def test_the_staff_names_are_for_the_establishments_own_managers(system: Supervisor, catalogue: Catalogue):
+    """Accounts' staff list (names and roles, for the audit log's "Par") answers a manager about their own
+    establishment only: not a clerk, not another establishment's manager, not a citizen or nobody."""
+    urls = system.config.database_urls
+    y = run_sync(_insert_catalogue(urls["appointments"]))
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "names.clerk.x@example.org", "clerk"))
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "names.manager.x@example.org", "manager"))
+    run_sync(add_staff(urls["accounts"], y.establishment_id, "names.manager.y@example.org", "manager"))
+    with (
+        httpx.Client(base_url=system.config.url("gateway"), timeout=10) as gateway,
+        httpx.Client(base_url=system.config.url("accounts"), timeout=10) as accounts,
+    ):
+        clerk_x = staff_auth(gateway, "names.clerk.x@example.org")
+        manager_x = staff_auth(gateway, "names.manager.x@example.org")
+        manager_y = staff_auth(gateway, "names.manager.y@example.org")
+        x = {"establishment_id": str(catalogue.establishment_id)}
+        own = accounts.get("/staff", params=x, headers=manager_x)
+        assert own.status_code == 200, own.text
+        listed = own.json()["staff"]
+        assert {"name": "Test clerk", "role": "clerk"} in [{"name": s["name"], "role": s["role"]} for s in listed]
+        assert all(set(s) == {"id", "name", "role"} for s in listed)  # no email, no password hash
+        assert accounts.get("/staff", params=x, headers=clerk_x).status_code == 403
+        assert accounts.get("/staff", params=x, headers=manager_y).status_code == 403
+        assert accounts.get("/staff", params=x).status_code == 401
+        assert gateway.get("/api/staff", params=x, headers=manager_x).status_code == 404  # not on the public API

@@ -72,7 +72,7 @@ def test_citizen_asks_and_the_clerk_accepts_in_the_console(
     request = clerk.locator("section.association-request").filter(has_text="Maëlle Testeur")
     expect(request).to_contain_text("Thomas Testeur")
     accept = request.get_by_role("button", name="Accepter la demande")
-    expect(accept).to_be_disabled()
+    expect(accept).to_be_enabled()  # never disabled (GOV.UK): an unticked box is refused
     request.get_by_label(
         "Je confirme avoir validé l'identité de Maëlle Testeur et son association avec le détenteur du compte "
         "Thomas Testeur"

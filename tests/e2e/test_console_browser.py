@@ -1,5 +1,6 @@
 """The clinic console in a browser: staff sign-in, the day's list, attendance, schedules."""
 
+import re
 from datetime import date, timedelta
 
 import httpx
@@ -20,9 +21,11 @@ def _log_in(page: Page, gateway: str, email: str) -> None:
 
 def _show_day(page: Page, day: date) -> None:
     """Pick the slot's day on the Suivi list: tomorrow's when the test runs in the clinic's last half hour."""
-    page.get_by_label("Journée du").fill(day.isoformat())
+    page.locator("#go-day").fill(str(day.day))
+    page.locator("#go-month").fill(str(day.month))
+    page.locator("#go-year").fill(str(day.year))
     page.get_by_role("button", name="Afficher").click()
-    expect(page.get_by_label("Journée du")).to_have_value(day.isoformat())
+    expect(page).to_have_url(re.compile(f"day={day.isoformat()}$"))
 
 
 def test_clerk_sees_the_day_and_marks_the_patient_present(system: Supervisor, catalogue: Catalogue, page: Page):
@@ -53,11 +56,15 @@ def test_manager_creates_a_schedule(system: Supervisor, catalogue: Catalogue, pa
     _log_in(page, gateway, "gestion@rosemont.example")
     page.get_by_role("link", name="Horaires").click()
     monday = date.today() + timedelta(days=7 - date.today().weekday() + 7)
-    page.get_by_label("Du", exact=True).fill(monday.isoformat())
-    page.get_by_label("Au", exact=True).fill((monday + timedelta(days=4)).isoformat())
-    page.get_by_label("Dates fermées").fill((monday + timedelta(days=2)).isoformat())
+    friday, wednesday = monday + timedelta(days=4), monday + timedelta(days=2)
+    for prefix, day in (("valid_from", monday), ("valid_to", friday), ("closed-1", wednesday)):
+        page.locator(f"#{prefix}-day").fill(str(day.day))
+        page.locator(f"#{prefix}-month").fill(str(day.month))
+        page.locator(f"#{prefix}-year").fill(str(day.year))
     page.get_by_role("button", name="Créer les plages").click()
-    # Mon-Fri minus the closed Wednesday = 4 days of 08:00-16:00 in 15-minute slots.
+    # Mon-Fri minus the closed Wednesday = 4 days of 08:00-16:00 in 15-minute slots, said before creating.
+    expect(page.locator("[data-slot-count]")).to_contain_text("128 plages seront créées du")
+    page.locator("[data-schedule-check]").get_by_role("button", name="Créer les plages").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("128 plages créées.")
 
 

@@ -101,19 +101,37 @@ def test_a_clerk_goes_through_the_front_desk_sequence(
     check_page(page, "suivi, next day")
     page.get_by_role("link", name="Journée précédente").click()
     expect(page.locator(".rvs-day")).to_have_text(day_words)
+    # Another day, typed in jour / mois / année: a date that is not one is said so, a real one is opened.
+    page.locator("#go-day").fill("31")
+    page.locator("#go-month").fill("2")
+    page.locator("#go-year").fill(str(slot.day.year))
+    page.get_by_role("button", name="Afficher").click()
+    expect(page.locator("#go-error")).to_contain_text("La journée doit être une vraie date")
+    check_page(page, "suivi, day refused")
+    page.locator("#go-day").fill(str(slot.day.day))
+    page.locator("#go-month").fill(str(slot.day.month))
+    page.get_by_role("button", name="Afficher").click()
+    expect(page.locator(".rvs-day")).to_have_text(day_words)
 
     # 1. Présent opens the identity window, with the stepper and a success message.
     suivi_row(page, "Testeur, Léo").get_by_role("button", name="Présent").click()
-    expect(page.get_by_role("heading", name="Confirmation de l'identité du patient")).to_be_visible()
-    expect(page).to_have_title("Confirmation de l'identité du patient – Console des établissements")
+    # Léo's booking was made by Thomas: the window identifies the account holder, and says so throughout.
+    holder_title = "Confirmation de l'identité du détenteur du compte"
+    expect(page.get_by_role("heading", name=holder_title)).to_be_visible()
+    expect(page).to_have_title(f"{holder_title} – Console des établissements")
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Présence indiquée : Léo Testeur.")
     expect(page.locator(".rvs-stepper__step--done")).to_contain_text("Présence indiquée")
-    expect(page.locator("[aria-current=step]")).to_contain_text("Identifiez le citoyen")
+    expect(page.locator("[aria-current=step]")).to_contain_text("Confirmez l'identité du détenteur du compte")
     expect(page.get_by_label("Autre")).to_have_count(0)  # only what the validation API accepts
-    confirm = page.get_by_role("button", name="Je confirme l'identité du patient")
-    expect(confirm).to_be_disabled()
+    confirm = page.get_by_role("button", name="Je confirme l'identité du détenteur du compte")
+    expect(confirm).to_be_enabled()  # never disabled: an unticked box is said so in the window
     check_page(page, "identity window")
     screenshot(page, "console-identity")
+    confirm.click()
+    expect(page.locator("#confirmed-error")).to_contain_text(
+        "Cochez la case pour confirmer que vous avez validé l'identité du détenteur du compte."
+    )
+    check_page(page, "identity window, box not ticked")
 
     # A refusal of the server shows in the window, the values kept.
     page.get_by_label("Jour").fill("28")
@@ -121,24 +139,26 @@ def test_a_clerk_goes_through_the_front_desk_sequence(
     page.get_by_label("Année").fill("1954")
     page.get_by_label("Homme").check()
     page.get_by_label("NAM (carte d'assurance maladie)").fill("TEST 12")
-    page.get_by_label("Je confirme avoir validé l'identité du patient").check()
+    page.get_by_label("Je confirme avoir validé l'identité du détenteur du compte").check()
     confirm.click()
-    expect(page.get_by_role("heading", name="Confirmation de l'identité du patient")).to_be_visible()
+    expect(page.get_by_role("heading", name=holder_title)).to_be_visible()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_visible()
     expect(page.locator("#nam-error")).to_be_visible()
     expect(page.get_by_label("Jour")).to_have_value("28")
     expect(page.get_by_label("Homme")).to_be_checked()
     expect(page.get_by_label("NAM (carte d'assurance maladie)")).to_have_value("TEST 12")
-    expect(page.get_by_label("Je confirme avoir validé l'identité du patient")).to_be_checked()
+    expect(page.get_by_label("Je confirme avoir validé l'identité du détenteur du compte")).to_be_checked()
     check_page(page, "identity window, refused")
     screenshot(page, "console-identity-refused")
     page.get_by_label("NAM (carte d'assurance maladie)").fill("")
-    page.get_by_role("button", name="Je confirme l'identité du patient").click()
+    page.get_by_role("button", name="Je confirme l'identité du détenteur du compte").click()
 
     # 2. The association window names both people.
     expect(page.get_by_role("heading", name="Association du patient")).to_be_visible()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("Identification validée : Léo Testeur.")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Identité validée pour le rendez-vous de Léo Testeur."
+    )
     expect(page.locator("[aria-current=step]")).to_contain_text("Validez l'association")
     check_page(page, "association window")
     page.get_by_label(
@@ -158,7 +178,10 @@ def test_a_clerk_goes_through_the_front_desk_sequence(
     after = _icons_by_state(page)
 
     # The legend draws every state exactly as Suivi does.
-    page.get_by_role("link", name="Légende des icônes").first.click()
+    expect(page.locator('a[href^="/admin/legend"]')).to_have_count(1)  # in the menu only
+    if page.viewport_size and page.viewport_size["width"] < 600:
+        page.get_by_role("button", name="Menu").click()
+    page.get_by_role("link", name="Légende").click()
     expect(page.get_by_role("heading", name="Légende des icônes du Suivi")).to_be_visible()
     expect(page).to_have_title("Légende des icônes du Suivi – Console des établissements")
     check_page(page, "legend")
@@ -184,12 +207,46 @@ def test_a_manager_reads_the_audit_log(system: Supervisor, catalogue: Catalogue,
         assert time.monotonic() < deadline, page.content()
         time.sleep(0.2)
         page.reload()
-    expect(page.locator("tr[data-action='patient_records_viewed:day_list']").first).to_contain_text(
-        "Consultation de la liste Suivi"
-    )
+    first = page.locator("tr[data-action='patient_records_viewed:day_list']").first
+    expect(first).to_contain_text("Consultation de la liste Suivi")
+    expect(first.locator("[data-actor]")).to_have_text("Test manager (gestionnaire)")  # a name, not an id
+    expect(first.locator("[data-details]")).to_contain_text("rendez-vous affiché")
+    assert "_" not in first.locator("[data-details]").inner_text()  # no English keys
     check_page(page, "audit log")
     screenshot(page, "console-audit")
     page.goto(gateway + "/admin/schedules")
     expect(page.get_by_role("heading", name="Horaires", exact=True)).to_be_visible()
     expect(page).to_have_title("Horaires – Console des établissements")
     check_page(page, "schedules")
+    # An empty form: each field says what it needs, once.
+    for field in ("#start_time", "#end_time"):
+        page.locator(field).fill("")
+    page.get_by_role("button", name="Créer les plages").click()
+    expect(page.locator("#start_time-error")).to_contain_text("heure de début")
+    expect(page.locator("#valid_from-error")).to_contain_text("premier jour")
+    expect(page.locator("#valid_to-error")).to_contain_text("dernier jour")
+    check_page(page, "schedules, refused")
+    page.locator("#start_time").fill("8 h 00")
+    page.locator("#end_time").fill("9:00")
+    page.locator("#slot_minutes").fill("30")
+    page.locator("#capacity").fill("3")
+    for prefix, (day, month, year) in (("valid_from", ("4", "1", "2027")), ("valid_to", ("10", "1", "2027"))):
+        page.locator(f"#{prefix}-day").fill(day)
+        page.locator(f"#{prefix}-month").fill(month)
+        page.locator(f"#{prefix}-year").fill(year)
+    page.locator("#closed-1-day").fill("5")
+    page.locator("#closed-1-month").fill("1")
+    page.locator("#closed-1-year").fill("2027")
+    page.get_by_role("button", name="Créer les plages").click()
+    # Mon 4 to Fri 8 January 2027, Tuesday 5 closed: 4 days of 2 slots.
+    expect(page.locator("[data-slot-count]")).to_have_text(
+        "8 plages seront créées du lundi 4 janvier 2027 au dimanche 10 janvier 2027."
+    )
+    check_page(page, "schedules, check before creating")
+    page.locator("[data-schedule-check]").get_by_role("button", name="Créer les plages").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("8 plages créées.")
+    schedule = page.locator(".rvs-schedule").last
+    expect(schedule).to_contain_text("8 h à 9 h, plages de 30 minutes, 3 places par plage")
+    expect(schedule).to_contain_text("Du lundi 4 janvier 2027 au dimanche 10 janvier 2027")
+    check_page(page, "schedules, created")
+    screenshot(page, "console-schedules")

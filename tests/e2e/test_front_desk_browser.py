@@ -59,21 +59,22 @@ def test_present_then_identity_then_association_as_in_the_guide(
 
     # 1. Indiquez présent: the sequence opens the identity window by itself.
     suivi_row(page, "Testeur, Léo").get_by_role("button", name="Présent").click()
-    expect(page.get_by_role("heading", name="Confirmation de l'identité du patient")).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirmation de l'identité du détenteur du compte")).to_be_visible()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Présence indiquée : Léo Testeur.")
     expect(page.locator(".govuk-summary-list")).to_contain_text("Thomas Testeur")
-    confirm = page.get_by_role("button", name="Je confirme l'identité du patient")
-    expect(confirm).to_be_disabled()
+    confirm = page.get_by_role("button", name="Je confirme l'identité du détenteur du compte")
+    expect(confirm).to_be_enabled()  # never disabled (GOV.UK): an unticked box is refused in the window
     fill_birth_date(page, "28", "12", "1954")
     page.get_by_label("Homme").check()
     page.get_by_label("NAM (carte d'assurance maladie)").fill("TEST 5412 2816")
-    page.get_by_label("Je confirme avoir validé l'identité du patient").check()
-    expect(confirm).to_be_enabled()
+    page.get_by_label("Je confirme avoir validé l'identité du détenteur du compte").check()
     confirm.click()
 
     # 2. The association window names both people.
     expect(page.get_by_role("heading", name="Association du patient")).to_be_visible()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("Identification validée : Léo Testeur.")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Identité validée pour le rendez-vous de Léo Testeur."
+    )
     checkbox = page.get_by_label(
         "Je confirme avoir validé l'identité de Léo Testeur "
         "et son association avec le détenteur du compte Thomas Testeur"
@@ -81,7 +82,8 @@ def test_present_then_identity_then_association_as_in_the_guide(
     button = page.get_by_role(
         "button", name="Je confirme l'identité du patient et son association avec le détenteur du compte"
     )
-    expect(button).to_be_disabled()
+    button.click()
+    expect(page.locator("#confirmed-error")).to_contain_text("Cochez la case pour confirmer")
     checkbox.check()
     button.click()
 
