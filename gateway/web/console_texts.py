@@ -110,6 +110,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sched_will_create_many": "{count} plages seront créées du {start} au {end}.",
         "sched_will_create_none": "Aucune plage ne serait créée : aucun jour choisi dans la période.",
         "sched_confirm": "Créer les plages",
+        "sched_continue": "Continuer",
         "sched_change": "Modifier l'horaire",
     },
     "en": {
@@ -221,6 +222,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sched_will_create_many": "{count} slots will be created from {start} to {end}.",
         "sched_will_create_none": "No slot would be created: no chosen day falls in the period.",
         "sched_confirm": "Create the slots",
+        "sched_continue": "Continue",
         "sched_change": "Change the schedule",
     },
 }

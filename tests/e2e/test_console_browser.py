@@ -61,7 +61,7 @@ def test_manager_creates_a_schedule(system: Supervisor, catalogue: Catalogue, pa
         page.locator(f"#{prefix}-day").fill(str(day.day))
         page.locator(f"#{prefix}-month").fill(str(day.month))
         page.locator(f"#{prefix}-year").fill(str(day.year))
-    page.get_by_role("button", name="Créer les plages").click()
+    page.get_by_role("button", name="Continuer").click()
     # Mon-Fri minus the closed Wednesday = 4 days of 08:00-16:00 in 15-minute slots, said before creating.
     expect(page.locator("[data-slot-count]")).to_contain_text("128 plages seront créées du")
     page.locator("[data-schedule-check]").get_by_role("button", name="Créer les plages").click()

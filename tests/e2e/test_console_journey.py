@@ -221,7 +221,7 @@ def test_a_manager_reads_the_audit_log(system: Supervisor, catalogue: Catalogue,
     # An empty form: each field says what it needs, once.
     for field in ("#start_time", "#end_time"):
         page.locator(field).fill("")
-    page.get_by_role("button", name="Créer les plages").click()
+    page.get_by_role("button", name="Continuer").click()
     expect(page.locator("#start_time-error")).to_contain_text("heure de début")
     expect(page.locator("#valid_from-error")).to_contain_text("premier jour")
     expect(page.locator("#valid_to-error")).to_contain_text("dernier jour")
@@ -237,7 +237,7 @@ def test_a_manager_reads_the_audit_log(system: Supervisor, catalogue: Catalogue,
     page.locator("#closed-1-day").fill("5")
     page.locator("#closed-1-month").fill("1")
     page.locator("#closed-1-year").fill("2027")
-    page.get_by_role("button", name="Créer les plages").click()
+    page.get_by_role("button", name="Continuer").click()
     # Mon 4 to Fri 8 January 2027, Tuesday 5 closed: 4 days of 2 slots.
     expect(page.locator("[data-slot-count]")).to_have_text(
         "8 plages seront créées du lundi 4 janvier 2027 au dimanche 10 janvier 2027."
