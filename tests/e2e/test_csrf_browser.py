@@ -37,7 +37,7 @@ def test_a_same_site_page_cannot_change_a_signed_in_citizens_profile(
     page.get_by_label("Courriel ou cellulaire").fill(email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").last.click()
-    expect(page.get_by_role("heading", name="Mon compte", exact=False)).to_be_visible()
+    expect(page.get_by_role("heading", name="Mon compte", exact=False).first).to_be_visible()
 
     forged = {"first_name": "Pirate", "last_name": "Pirate", "birth_date": "1990-01-01", "notify": "email"}
     _attacker_posts(page, gateway + "/account/profile", forged)
