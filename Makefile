@@ -32,9 +32,11 @@ run: $(VENV)/.installed infra
 test: $(VENV)/.installed infra browser kubectl wrk lint
 	$(PY) -m pytest
 
+## lint: ruff (style and format), then import-linter: the layout's boundaries (pyproject.toml [tool.importlinter])
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 ## bench: booking, gateway hop, notification latency, search, login, memory, load sweep (under 10 min, 127.0.0.1 only); writes bench/report.json, bench/report.md, bench/sweep.png
 bench: $(VENV)/.installed infra wrk
