@@ -228,7 +228,10 @@ class Supervisor:
         while time.monotonic() < deadline:
             process = self.processes[name]
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {process.returncode}; see its log")
+                # Its log's last lines (event names, exception types and frames; never a message): a fresh
+                # clone's run leaves no log behind to read afterwards.
+                tail = "\n".join(self.log_text(name).splitlines()[-15:])
+                raise RuntimeError(f"{name} exited with code {process.returncode}; the end of its log:\n{tail}")
             if http_ok(url):
                 return
             time.sleep(0.1)
