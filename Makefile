@@ -32,11 +32,15 @@ run: $(VENV)/.installed infra
 test: $(VENV)/.installed infra browser kubectl wrk lint
 	$(PY) -m pytest
 
-## lint: ruff (style and format), then import-linter: the layout's boundaries (pyproject.toml [tool.importlinter])
+# Checked strictly by mypy: shared/ and every feature's rules, use cases and queries.
+TYPED := shared $(wildcard services/*/rules.py services/*/queries.py services/*/*/rules.py services/*/*/use_cases.py services/*/*/queries.py)
+
+## lint: ruff (style and format), import-linter (the layout's boundaries, pyproject.toml [tool.importlinter]), mypy strict
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy $(TYPED)
 
 ## bench: booking, gateway hop, notification latency, search, login, memory, load sweep (under 10 min, 127.0.0.1 only); writes bench/report.json, bench/report.md, bench/sweep.png
 bench: $(VENV)/.installed infra wrk

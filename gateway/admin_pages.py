@@ -26,7 +26,7 @@ from gateway.web.dates import LOCALES, when
 from gateway.web.field_messages import empty_ones, missing
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.request_models import Day
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -52,7 +52,7 @@ def staff_of(request: Request) -> Principal | None:
         return None
     try:
         principal: Principal = request.app.state.verifier.from_token(token)
-    except DomainError:
+    except ApiError:
         return None
     return principal if principal.audience == "staff" else None
 

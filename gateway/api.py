@@ -9,15 +9,15 @@ from gateway import association_requests, composition
 from gateway.auth import require
 from gateway.proxy import Proxy, UpstreamUnavailable
 from gateway.routes import resolve
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 router = APIRouter()
 
-NOT_FOUND = DomainError(404, "not_found", None, "Ressource introuvable.", "Resource not found.")
+NOT_FOUND = ApiError(404, "not_found", None, "Ressource introuvable.", "Resource not found.")
 
 
-def upstream_down(service: str) -> DomainError:
-    return DomainError(
+def upstream_down(service: str) -> ApiError:
+    return ApiError(
         503,
         "service_unavailable",
         None,

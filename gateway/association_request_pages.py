@@ -18,14 +18,14 @@ from gateway.web.dates import when
 from gateway.web.pages import render
 from gateway.web.request_texts import REQUEST_TEXTS
 from gateway.web.texts import language_of
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 citizen_router = APIRouter(prefix="/account/association-requests", include_in_schema=False)
 staff_router = APIRouter(prefix="/admin/association-requests", include_in_schema=False)
 SEE_OTHER = 303
 
 
-def _error(request: Request, error: DomainError) -> dict[str, str]:
+def _error(request: Request, error: ApiError) -> dict[str, str]:
     return {error.field or "form": error.fr if language_of(request) == "fr" else error.en}
 
 
@@ -72,7 +72,7 @@ async def file_request(request: Request, principal: CitizenPage, person_id: Anno
             Verification.of(request, principal),
             person,
         )
-    except DomainError as refused:
+    except ApiError as refused:
         return await _citizen_page(request, principal, refused.status, errors=_error(request, refused))
     except UpstreamRefusal as refused:
         return await _citizen_page(request, principal, refused.status, errors=refused.by_field(language_of(request)))

@@ -8,16 +8,16 @@ from typing import Any
 from gateway.auth import Principal
 from gateway.proxy import Proxy, UpstreamResponse
 from gateway.upstreams import Accounts, Appointments, Verification
-from shared.errors import DomainError
+from shared.errors import ApiError
 
-NO_UPCOMING_APPOINTMENT = DomainError(
+NO_UPCOMING_APPOINTMENT = ApiError(
     422,
     "no_upcoming_appointment",
     "person_id",
     "Prenez d'abord rendez-vous pour cette personne : la clinique de son prochain rendez-vous traitera la demande.",
     "Book an appointment for this person first: the clinic of their next appointment will handle the request.",
 )
-NOT_A_DEPENDANT = DomainError(
+NOT_A_DEPENDANT = ApiError(
     422,
     "not_a_dependant",
     "person_id",
@@ -48,7 +48,7 @@ def _next_appointment(appointments: dict[str, Any], person_id: uuid.UUID) -> dic
 
 
 async def file_association_request(proxy: Proxy, principal: Principal, person_id: uuid.UUID) -> UpstreamResponse:
-    """The JSON API's: raises DomainError when the request cannot be filed; else the services' answer, passed on
+    """The JSON API's: raises ApiError when the request cannot be filed; else the services' answer, passed on
     as it is (status, body, headers), so this one calls the proxy."""
     identity = principal.identity_headers()
     family = await proxy.request("accounts", "GET", "/me/dependants", identity=identity)
@@ -75,7 +75,7 @@ async def file_association_request(proxy: Proxy, principal: Principal, person_id
 async def filed_association_request(
     accounts: Accounts, appointments: Appointments, verification: Verification, person_id: uuid.UUID
 ) -> None:
-    """A page's: raises DomainError when the request cannot be filed, UpstreamRefusal when a service refuses."""
+    """A page's: raises ApiError when the request cannot be filed, UpstreamRefusal when a service refuses."""
     _family_member(list(await accounts.dependants()), person_id)
     appointment = _next_appointment(dict(await appointments.mine()), person_id)
     await verification.file_association_request(

@@ -10,7 +10,7 @@ from starlette.types import Scope
 
 from gateway.session_cookies import SessionCookies
 from gateway.session_revocations import SessionRevocations
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.request_context import LOGIN_REQUIRED
 
 AUDIENCES = ("citizen", "staff")
@@ -30,14 +30,14 @@ class Principal:
         return {"authorization": f"Bearer {self.token}"}
 
 
-SESSION_EXPIRED = DomainError(
+SESSION_EXPIRED = ApiError(
     401,
     "session_expired",
     None,
     "Votre session a expiré, connectez-vous de nouveau.",
     "Your session expired, please log in again.",
 )
-FORBIDDEN = DomainError(
+FORBIDDEN = ApiError(
     403,
     "forbidden",
     None,
@@ -117,7 +117,7 @@ class TokenVerifier:
         return principal
 
 
-STAFF_CANNOT_REGISTER = DomainError(
+STAFF_CANNOT_REGISTER = ApiError(
     403,
     "staff_cannot_register",
     None,

@@ -11,12 +11,12 @@ import re
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.refusals import refusal
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 # Encoded dots, slashes, backslashes and NUL, and any control byte: nothing a canonical path needs.
 _ENCODED = re.compile(rb"%(2e|2f|5c|00)|[\x00-\x1f\x7f\\]", re.IGNORECASE)
 
-NOT_CANONICAL = DomainError(
+NOT_CANONICAL = ApiError(
     400,
     "path_not_canonical",
     "path",

@@ -20,28 +20,28 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.refusals import refusal
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_FIELD = "csrf_token"
 HEADER = b"x-csrf-token"
 MAX_FORM_BYTES = 1 << 20  # the portal's forms are a few hundred bytes; nothing is buffered beyond this
 
-FOREIGN_ORIGIN = DomainError(
+FOREIGN_ORIGIN = ApiError(
     403,
     "foreign_origin",
     None,
     "Cette demande ne vient pas d'une page de ce site : elle a été refusée. Rechargez la page et réessayez.",
     "This request did not come from a page of this site and was refused. Reload the page and try again.",
 )
-STALE_FORM = DomainError(
+STALE_FORM = ApiError(
     403,
     "csrf_token_invalid",
     FORM_FIELD,
     "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et réessayez.",
     "This form expired or did not come from this site. Reload the page and try again.",
 )
-FORM_TOO_LARGE = DomainError(413, "body_too_large", None, "Formulaire trop volumineux.", "Form too large.")
+FORM_TOO_LARGE = ApiError(413, "body_too_large", None, "Formulaire trop volumineux.", "Form too large.")
 
 
 def cookie_name(secure: bool) -> str:
@@ -96,7 +96,7 @@ class CsrfGuard:
 
         if not safe:
             refused = await self._form_refusal(scope, headers, issued, receive)
-            if isinstance(refused, DomainError):
+            if isinstance(refused, ApiError):
                 await refusal(scope, refused)(scope, receive, send)
                 return
             receive = refused
@@ -132,7 +132,7 @@ class CsrfGuard:
 
     async def _form_refusal(
         self, scope: Scope, headers: dict[bytes, str], issued: str, receive: Receive
-    ) -> DomainError | Receive:
+    ) -> ApiError | Receive:
         """The reason to refuse a form, or the `receive` the app must read the (already read) body from."""
         if not same_origin(headers, self.trusted):
             return FOREIGN_ORIGIN

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import Principal
 from gateway.session_cookies import SessionCookies
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 Audience = Literal["citizen", "staff"]
 SEE_OTHER = 303
@@ -63,7 +63,7 @@ async def _session(request: Request, audience: Audience) -> Principal | None:
     if token:
         try:
             principal: Principal = verifier.from_token(token)
-        except DomainError:  # expired, revoked or forged: the refresh token may still be good
+        except ApiError:  # expired, revoked or forged: the refresh token may still be good
             principal = None
         if principal is not None and principal.audience == audience:
             return principal
@@ -78,7 +78,7 @@ async def _session(request: Request, audience: Audience) -> Principal | None:
     tokens = answer.json()
     try:
         principal = verifier.from_token(tokens["access_token"])
-    except DomainError:
+    except ApiError:
         return None
     if principal.audience != audience:
         return None

@@ -16,7 +16,7 @@ from gateway.auth import require
 from gateway.proxy import Proxy, UpstreamUnavailable, forwarded_headers
 from gateway.routes import Route, resolve
 from shared.asgi_body import read_body
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 _API_ROUTES = [route for route in api.router.routes if isinstance(route, APIRoute)]
 CATCH_ALL = next(route for route in _API_ROUTES if route.endpoint is api.proxy_api)
@@ -40,9 +40,9 @@ class ProxyFastPath:
         scope["route"] = CATCH_ALL  # metrics and spans label the request as when FastAPI routed it
         try:
             await self._forward(scope, receive, send, *match)
-        except DomainError as refusal:
+        except ApiError as refusal:
             # The very handler FastAPI would call (shared/errors.py): same status and FR/EN body.
-            handler = scope["app"].exception_handlers[DomainError]
+            handler = scope["app"].exception_handlers[ApiError]
             response = await handler(Request(scope, receive), refusal)
             await response(scope, receive, send)
 

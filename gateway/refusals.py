@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
-from shared.errors import DomainError, error_body
+from shared.errors import ApiError, error_body
 
 
-def refusal(scope: Scope, error: DomainError) -> Response:
+def refusal(scope: Scope, error: ApiError) -> Response:
     message = {"fr": error.fr, "en": error.en}
     body = error_body(Request(scope), [{"field": error.field, "code": error.code, "message": message}])
     return JSONResponse(body, status_code=error.status)

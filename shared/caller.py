@@ -21,13 +21,13 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 ALGORITHM = "ES256"
 ISSUER = "accounts"
 AUDIENCES = ("citizen", "staff")
 
-LOGIN_REQUIRED = DomainError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
+LOGIN_REQUIRED = ApiError(401, "login_required", None, "Connectez-vous d'abord.", "Please log in first.")
 
 Claims = Mapping[str, Any]
 ClaimsCheck = Callable[[Claims], bool]

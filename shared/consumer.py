@@ -6,12 +6,18 @@ surge that was most of the notifications consumer's cost per event. At a trickle
 message finds a runner free and is applied on its own at once. When a batch fails, each of its events is
 applied again on its own, so one failing event is retried (and dead-lettered) alone and never holds the
 others back.
+
+A handler is a plain function named for its event, `async def on_appointment_booked(uow, event:
+AppointmentBooked)`, with `envelope: EventEnvelope` as a third parameter when it needs the event's id or time.
+The consumer reads which event it handles from the `event` annotation: there is no map to keep by hand.
 """
 
 import asyncio
 import contextvars
+import inspect
+import typing
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import structlog
@@ -27,7 +33,39 @@ from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
+# What a service writes: (uow, event: SomeContract) or (uow, event: SomeContract, envelope: EventEnvelope).
+EventHandler = Callable[..., Awaitable[None]]
+# How the consumer calls every handler.
 Handler = Callable[[UnitOfWork, Contract, EventEnvelope], Awaitable[None]]
+
+
+def handled_event(handler: EventHandler) -> type[Contract]:
+    """The event a handler takes, from its `event` parameter's annotation."""
+    event_type = typing.get_type_hints(handler).get("event")
+    if not (isinstance(event_type, type) and issubclass(event_type, Contract)):
+        raise TypeError(f"{handler!r}: annotate its `event` parameter with the event contract it handles")
+    return event_type
+
+
+def _called_with_envelope(handler: EventHandler) -> Handler:
+    if "envelope" in inspect.signature(handler).parameters:
+        return handler
+
+    async def without_envelope(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
+        await handler(uow, event)
+
+    return without_envelope
+
+
+def route_handlers(handlers: Iterable[EventHandler]) -> dict[str, tuple[type[Contract], Handler]]:
+    """routing key -> (contract, handler); one handler per event, or registration fails at start."""
+    routes: dict[str, tuple[type[Contract], Handler]] = {}
+    for handler in handlers:
+        contract = handled_event(handler)
+        if contract.routing_key() in routes:
+            raise TypeError(f"two handlers for {contract.__name__}")
+        routes[contract.routing_key()] = (contract, _called_with_envelope(handler))
+    return routes
 
 
 def _deliveries_before(message: AbstractIncomingMessage) -> int:
@@ -51,7 +89,7 @@ class EventConsumer:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        handlers: dict[type[Contract], Handler],
+        handlers: Iterable[EventHandler],
         on_events_committed: Callable[[], None] | None = None,
         *,
         alone: Collection[type[Contract]] = (),
@@ -68,7 +106,7 @@ class EventConsumer:
         the few it keeps would otherwise write an inbox row per booking)."""
         self._sessions = sessions
         self._on_events_committed = on_events_committed
-        self._handlers = {contract.routing_key(): (contract, handler) for contract, handler in handlers.items()}
+        self._handlers = route_handlers(handlers)
         self._alone = {contract.routing_key() for contract in alone}
         self._ignore_when = {contract.routing_key(): test for contract, test in (ignore_when or {}).items()}
         self._max_batch = max_batch

@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 DEFAULT_PHONE_REGION = "CA"
 
@@ -41,7 +41,7 @@ PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 def require_contact(email: str | None, phone: str | None) -> None:
     """Someone must be reachable: an email address or a mobile phone, at least one."""
     if not email and not phone:
-        raise DomainError(
+        raise ApiError(
             422,
             "contact_required",
             "email",

@@ -12,6 +12,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.refusals import RefusalTable, Refused, wording_of
+
+__all__ = ["ApiError", "RefusalTable", "Refused", "api_error", "install_error_handlers"]
+
 
 class ErrorMessage(BaseModel):
     fr: str
@@ -84,8 +88,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 DEFAULT_FR = "Valeur invalide."
 
 
-class DomainError(Exception):
-    """A business rule refused the request: carries its status, field and bilingual reason."""
+class ApiError(Exception):
+    """A refusal worded at the HTTP edge (sign-in required, a rate limit, a malformed header): carries its
+    status, field and bilingual reason. Business rules raise `Refused` instead, which knows no HTTP."""
 
     def __init__(
         self, status: int, code: str, field: str | None, fr: str, en: str, *, headers: dict[str, str] | None = None
@@ -94,6 +99,20 @@ class DomainError(Exception):
         self.status, self.code, self.field, self.fr, self.en = status, code, field, fr, en
         # E.g. Retry-After on a 429: when the refusal lifts is part of the answer.
         self.headers = headers
+
+
+def api_error(table: RefusalTable, refusal: Refused) -> ApiError:
+    wording = wording_of(table, refusal)
+    facts = vars(refusal)
+    headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after is not None else None
+    return ApiError(
+        wording.status,
+        wording.code,
+        wording.field,
+        wording.fr.format(**facts),
+        wording.en.format(**facts),
+        headers=headers,
+    )
 
 
 def _language(request: Request) -> str:
@@ -119,15 +138,21 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, refusals: RefusalTable | None = None) -> None:
+    table: RefusalTable = refusals or {}
+
     @app.exception_handler(RequestValidationError)
     async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body(request, validation_errors(exc)), status_code=422)
 
-    @app.exception_handler(DomainError)
-    async def _on_domain(request: Request, exc: DomainError) -> JSONResponse:
+    @app.exception_handler(ApiError)
+    async def _on_domain(request: Request, exc: ApiError) -> JSONResponse:
         error = {"field": exc.field, "code": exc.code, "message": {"fr": exc.fr, "en": exc.en}}
         return JSONResponse(error_body(request, [error]), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(Refused)
+    async def _on_refused(request: Request, exc: Refused) -> JSONResponse:
+        return await _on_domain(request, api_error(table, exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp
 
-from shared.errors import ErrorBody, install_error_handlers
+from shared.errors import ErrorBody, RefusalTable, install_error_handlers
 from shared.logging import CorrelationIdMiddleware
 from shared.metrics import HttpMetricsMiddleware, RouteLabel, route_template
 from shared.request_limits import DEFAULT_MAX_BODY_BYTES, BodyTooLarge, RequestLimits, refusal_body
@@ -79,12 +79,14 @@ def create_service_app(
     route_label: RouteLabel = route_template,
     api_docs: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    refusals: RefusalTable | None = None,
 ) -> ServiceApp:
     """`route_label` names a request's route in metrics and spans (a template, never the raw path).
 
     `api_docs=False` serves no /openapi.json, /docs nor /redoc: the gateway's origin is the portal's, and
     FastAPI's documentation pages load scripts from a CDN that the portal's policy does not trust.
     `max_body_bytes`: larger request bodies are refused with 413 (shared/request_limits.py).
+    `refusals`: the service's table wording each business refusal (`shared.errors.Refused`) for HTTP.
     """
     # FastAPI would document its own 422 shape; ours (shared/errors.py) is what clients really get.
     refusal = {"model": ErrorBody, "description": "Refused: which field and why, in French and English"}
@@ -95,7 +97,7 @@ def create_service_app(
     docs = {} if api_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
     app = ServiceApp(title=title, lifespan=lifespan, responses={422: refusal}, telemetry=no_native_telemetry, **docs)
     app.max_body_bytes = max_body_bytes
-    install_error_handlers(app)
+    install_error_handlers(app, refusals)
     app.add_exception_handler(Exception, _on_unhandled)
     app.add_middleware(CorrelationIdMiddleware)
     # Added last, so outermost: the span and the timing cover everything below, error handling included.

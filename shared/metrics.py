@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 log = structlog.get_logger(__name__)
 
@@ -261,7 +261,7 @@ def count_bookings(book: Callable[P, Awaitable[tuple[Any, bool]]]) -> Callable[P
     async def counted(*args: P.args, **kwargs: P.kwargs) -> tuple[Any, bool]:
         try:
             result = await book(*args, **kwargs)
-        except DomainError as refusal:
+        except ApiError as refusal:
             BOOKINGS.labels("refused", refusal.code).inc()
             raise
         except BaseException:

@@ -7,18 +7,18 @@ never from a header a caller could set itself.
 """
 
 import uuid
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from shared.caller import LOGIN_REQUIRED, Caller, CallerVerifier, UnverifiedCaller
-from shared.errors import DomainError
+from shared.errors import ApiError
+from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
 
 __all__ = ["LOGIN_REQUIRED", "Citizen", "OptionalCitizen", "Staff", "StaffMember", "UoW"]
 
-NOT_FOR_THIS_ACCOUNT = DomainError(
+NOT_FOR_THIS_ACCOUNT = ApiError(
     403,
     "forbidden",
     None,
@@ -58,15 +58,6 @@ async def optional_citizen(request: Request) -> uuid.UUID | None:
         return None
     caller = _caller(request)
     return caller.subject if caller.audience == "citizen" else None
-
-
-@dataclass(frozen=True)
-class Staff:
-    """A staff member as their verified staff token says: who, which establishment, which role."""
-
-    id: uuid.UUID
-    establishment_id: uuid.UUID
-    role: str
 
 
 async def staff_member(request: Request) -> Staff:

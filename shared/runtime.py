@@ -13,7 +13,7 @@ unsent outbox rows are relayed by the next process).
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus import Bus
 from shared.caller import CallerVerifier
-from shared.consumer import EventConsumer, Handler
+from shared.consumer import EventConsumer, EventHandler
 from shared.db import asyncpg_dsn, database_answers, make_engine, make_sessionmaker
 from shared.garbage_collection import settle_garbage_collector
 from shared.logging import configure_logging
@@ -82,7 +82,7 @@ class ServiceRuntime:
 
     def consume(
         self,
-        handlers: dict[type[Contract], Handler],
+        handlers: Iterable[EventHandler],
         alone: Collection[type[Contract]] = (),
         ignore_when: Mapping[type[Contract], Callable[[Contract], bool]] | None = None,
     ) -> None:

@@ -9,7 +9,7 @@ from typing import Literal
 
 import phonenumbers
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 MIN_PASSWORD_LENGTH = 15  # the password is the only factor
 MAX_PASSWORD_LENGTH = 128  # NIST asks that at least 64 be accepted
@@ -23,12 +23,12 @@ def _blocklist() -> frozenset[str]:
     return frozenset(BLOCKLIST_FILE.read_text().split())
 
 
-def _weak_error(fr: str, en: str) -> DomainError:
-    return DomainError(422, "weak_password", "password", fr, en)
+def _weak_error(fr: str, en: str) -> ApiError:
+    return ApiError(422, "weak_password", "password", fr, en)
 
 
 def check_password(password: str, context_words: list[str]) -> None:
-    """Length and blocklist only: NIST forbids composition rules. Raises DomainError."""
+    """Length and blocklist only: NIST forbids composition rules. Raises ApiError."""
     normalized = unicodedata.normalize("NFKC", password)
     length = len(normalized)
     if length < MIN_PASSWORD_LENGTH:
@@ -111,9 +111,9 @@ def mask_phone(phone: str) -> str:
     return f"***{phone[-4:]}"
 
 
-def too_many_failures(retry_after: timedelta) -> DomainError:
+def too_many_failures(retry_after: timedelta) -> ApiError:
     seconds = max(1, int(retry_after.total_seconds()))
-    return DomainError(
+    return ApiError(
         429,
         "too_many_attempts",
         "password",
@@ -123,19 +123,19 @@ def too_many_failures(retry_after: timedelta) -> DomainError:
     )
 
 
-BAD_CREDENTIALS = DomainError(
+BAD_CREDENTIALS = ApiError(
     401,
     "bad_credentials",
     "password",
     "Identifiant ou mot de passe incorrect.",
     "Wrong identifier or password.",
 )
-ACCOUNT_NOT_ACTIVE = DomainError(
+ACCOUNT_NOT_ACTIVE = ApiError(
     403,
     "account_not_active",
     "identifier",
     "Confirmez d'abord votre courriel ou votre cellulaire avec le code reçu.",
     "First confirm your email or mobile phone with the code you received.",
 )
-NOT_FOUND = DomainError(404, "not_found", None, "Introuvable.", "Not found.")
-WRONG_PASSWORD = DomainError(403, "wrong_password", "password", "Mot de passe incorrect.", "Wrong password.")
+NOT_FOUND = ApiError(404, "not_found", None, "Introuvable.", "Not found.")
+WRONG_PASSWORD = ApiError(403, "wrong_password", "password", "Mot de passe incorrect.", "Wrong password.")

@@ -46,7 +46,7 @@ from shared.contracts.accounts import (
 )
 from shared.contracts.verification import ChallengePassed
 from shared.db import pooled_driver_connection
-from shared.errors import DEFAULT_FR, MESSAGES, DomainError
+from shared.errors import DEFAULT_FR, MESSAGES, ApiError
 from shared.nam import Nam, nam_warnings
 from shared.unit_of_work import UnitOfWork
 
@@ -74,10 +74,10 @@ def _primary_channel(row: Any) -> tuple[str, str]:
     return ("email", row.email) if row.email else ("sms", row.phone)
 
 
-def _field_error(field: str, exc: ValidationError) -> DomainError:
+def _field_error(field: str, exc: ValidationError) -> ApiError:
     code = exc.errors()[0]["type"]
     fr, en = MESSAGES.get(code, (DEFAULT_FR, "Invalid value."))
-    return DomainError(422, code, field, fr, en)
+    return ApiError(422, code, field, fr, en)
 
 
 def _request_code(
@@ -487,7 +487,7 @@ async def request_sensitive_change(
     async with uow:
         account = await _account(uow, account_id)
     if not await deps.hashing.verify(account.password_hash, request.current_password):
-        raise DomainError(403, "wrong_password", "current_password", "Mot de passe incorrect.", "Wrong password.")
+        raise ApiError(403, "wrong_password", "current_password", "Mot de passe incorrect.", "Wrong password.")
     channel, destination = _primary_channel(account)
     new_value: str
     try:

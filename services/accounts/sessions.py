@@ -24,12 +24,12 @@ from services.accounts.schemas import SessionRevocationResponse, TokenResponse
 from services.accounts.settings import AccountsSettings
 from services.accounts.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from shared.contracts.accounts import SessionsRevoked
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-SESSION_EXPIRED = DomainError(401, "session_expired", None, "Session expirée.", "Session expired.")
+SESSION_EXPIRED = ApiError(401, "session_expired", None, "Session expirée.", "Session expired.")
 
 
 def lifetime(settings: AccountsSettings, audience: str) -> timedelta:

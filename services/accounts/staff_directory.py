@@ -8,11 +8,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from services.accounts.models import staff_users
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.request_context import Staff
 from shared.unit_of_work import UnitOfWork
 
-MANAGERS_OF_THEIR_OWN = DomainError(
+MANAGERS_OF_THEIR_OWN = ApiError(
     403,
     "managers_only",
     None,

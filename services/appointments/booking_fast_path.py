@@ -20,7 +20,7 @@ from services.appointments.history_api import nam_digester
 from services.appointments.schemas import BookAppointmentRequest
 from shared.asgi_body import read_body
 from shared.client_address import limit_key_in
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 ROUTE = next(r for r in api.router.routes if isinstance(r, APIRoute) and r.endpoint is api.book_appointment)
 PATH = ROUTE.path
@@ -78,9 +78,9 @@ class BookingFastPath:
             result = await service.book_appointment(
                 runtime.unit_of_work(), runtime.settings.secret_key.get_secret_value().encode(), booking
             )
-        except DomainError as refusal:
+        except ApiError as refusal:
             # The very handler FastAPI would call (shared/errors.py): same status and FR/EN body.
-            response = await app.exception_handlers[DomainError](Request(scope), refusal)
+            response = await app.exception_handlers[ApiError](Request(scope), refusal)
         else:
             response = api.booked_response(result)
         await response(scope, _replay(b""), send)

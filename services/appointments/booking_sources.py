@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.appointments.booking_statement import booking_connection
 from services.appointments.settings import AppointmentsSettings
 from shared.client_address import UNATTRIBUTED, limit_key
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 # One statement, in autocommit on the booking path's driver connection (one round trip, where a transaction
 # took three): counts the booking, and on an address's first booking of the hour forgets the hours before the
@@ -38,11 +38,11 @@ FROM counted
 """
 
 
-def too_many_bookings(retry_after: timedelta) -> DomainError:
+def too_many_bookings(retry_after: timedelta) -> ApiError:
     seconds = max(1, int(retry_after.total_seconds() + 0.999))
     minutes = max(1, round(seconds / 60))
     s = "s" if minutes > 1 else ""
-    return DomainError(
+    return ApiError(
         429,
         "too_many_bookings",
         None,

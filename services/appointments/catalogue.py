@@ -22,7 +22,7 @@ from services.appointments.catalogue_schemas import (
     ServiceOfferedResponse,
     StaffEstablishmentResponse,
 )
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.request_context import Staff
 from shared.unit_of_work import UnitOfWork
 
@@ -32,22 +32,22 @@ DEFAULT_SEARCH_DAYS = 14
 MAX_SEARCH_DAYS = 366
 
 # Same answer for "not yours" and "does not exist": staff cannot probe other establishments.
-ESTABLISHMENT_NOT_FOUND = DomainError(404, "not_found", None, "Ressource introuvable.", "Resource not found.")
-MANAGER_REQUIRED = DomainError(
+ESTABLISHMENT_NOT_FOUND = ApiError(404, "not_found", None, "Ressource introuvable.", "Resource not found.")
+MANAGER_REQUIRED = ApiError(
     403,
     "manager_required",
     None,
     "Seul un gestionnaire de l'établissement peut modifier les horaires.",
     "Only a manager of the establishment can change schedules.",
 )
-STAFF_ROLE_REQUIRED = DomainError(
+STAFF_ROLE_REQUIRED = ApiError(
     403,
     "forbidden",
     None,
     "Cet espace n'est pas accessible avec ce compte.",
     "This area is not available to this account.",
 )
-UNKNOWN_SERVICE = DomainError(
+UNKNOWN_SERVICE = ApiError(
     404,
     "unknown_service",
     "service_id",
@@ -336,7 +336,7 @@ def search_range(date_from: datetime | None, date_to: datetime | None, now: date
     start = max(_aware(date_from), now) if date_from else now
     end = _aware(date_to) if date_to else start + timedelta(days=DEFAULT_SEARCH_DAYS)
     if end <= start:
-        raise DomainError(
+        raise ApiError(
             422,
             "invalid_date_range",
             "date_to",
@@ -344,7 +344,7 @@ def search_range(date_from: datetime | None, date_to: datetime | None, now: date
             "The end date must come after the start date (and not be in the past).",
         )
     if end - start > timedelta(days=MAX_SEARCH_DAYS):
-        raise DomainError(
+        raise ApiError(
             422,
             "date_range_too_long",
             "date_to",
@@ -425,7 +425,7 @@ async def offered_service(uow: UnitOfWork, service_id: uuid.UUID) -> OfferedServ
             )
         ).first()
     if row is None:
-        raise DomainError(404, "service_not_found", "service_id", "Service introuvable.", "Service not found.")
+        raise ApiError(404, "service_not_found", "service_id", "Service introuvable.", "Service not found.")
     values = row._asdict()
     service = {k: values.pop(k) for k in ("service_id", "name_fr", "name_en", "duration_minutes")}
     return OfferedServiceResponse(**service, establishment=SearchEstablishment(**values))

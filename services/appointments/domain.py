@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 # FHIR R4 Appointment.status values this service uses.
 BOOKED, CANCELLED, ARRIVED, FULFILLED, NOSHOW = "booked", "cancelled", "arrived", "fulfilled", "noshow"
@@ -25,21 +25,21 @@ class SlotState:
     booked: int
 
 
-def refusal_for(slot: SlotState | None, now: datetime) -> DomainError:
+def refusal_for(slot: SlotState | None, now: datetime) -> ApiError:
     """Why a seat could not be claimed on this slot (called only after the claim failed)."""
     if slot is None:
-        return DomainError(422, "unknown_slot", "slot_id", "Ce créneau n'existe pas.", "This slot does not exist.")
+        return ApiError(422, "unknown_slot", "slot_id", "Ce créneau n'existe pas.", "This slot does not exist.")
     if slot.starts_at <= now:
-        return DomainError(422, "slot_in_past", "slot_id", "Ce créneau est déjà passé.", "This slot is in the past.")
+        return ApiError(422, "slot_in_past", "slot_id", "Ce créneau est déjà passé.", "This slot is in the past.")
     if slot.booked >= slot.capacity:
-        return DomainError(
+        return ApiError(
             409,
             "slot_full",
             "slot_id",
             "Ce créneau est complet. Choisissez une autre heure.",
             "This slot is full. Please choose another time.",
         )
-    return DomainError(
+    return ApiError(
         409, "slot_unavailable", "slot_id", "Ce créneau n'est plus disponible.", "This slot is no longer available."
     )
 
@@ -83,14 +83,14 @@ def request_fingerprint(payload: dict[str, object]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-IDEMPOTENCY_KEY_REUSED = DomainError(
+IDEMPOTENCY_KEY_REUSED = ApiError(
     422,
     "idempotency_key_reused",
     "Idempotency-Key",
     "Cette clé d'idempotence a déjà servi pour une autre réservation.",
     "This Idempotency-Key was already used for a different booking.",
 )
-OVERLAPPING = DomainError(
+OVERLAPPING = ApiError(
     409,
     "overlapping_appointment",
     "slot_id",
@@ -99,8 +99,8 @@ OVERLAPPING = DomainError(
 )
 
 
-def cannot_cancel(status: str) -> DomainError:
-    return DomainError(
+def cannot_cancel(status: str) -> ApiError:
+    return ApiError(
         409,
         "not_cancellable",
         "status",
@@ -109,8 +109,8 @@ def cannot_cancel(status: str) -> DomainError:
     )
 
 
-def cannot_move(status: str) -> DomainError:
-    return DomainError(
+def cannot_move(status: str) -> ApiError:
+    return ApiError(
         409,
         "not_movable",
         "status",
@@ -119,8 +119,8 @@ def cannot_move(status: str) -> DomainError:
     )
 
 
-def wrong_attendance(status: str, wanted: str) -> DomainError:
-    return DomainError(
+def wrong_attendance(status: str, wanted: str) -> ApiError:
+    return ApiError(
         409,
         "attendance_not_allowed",
         "status",
@@ -129,6 +129,6 @@ def wrong_attendance(status: str, wanted: str) -> DomainError:
     )
 
 
-APPOINTMENT_NOT_FOUND = DomainError(
+APPOINTMENT_NOT_FOUND = ApiError(
     404, "appointment_not_found", "appointment_id", "Rendez-vous introuvable.", "Appointment not found."
 )

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.appointments import service
 from services.appointments.models import validated_people
 from services.appointments.schemas import HistoryEntry, HistoryResponse
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.nam import identity_key, nam_hmac
 from shared.unit_of_work import UnitOfWork
 
@@ -40,7 +40,7 @@ STATES = {
     "noshow": "noshow",
 }
 
-NAM_WITHOUT_BIRTH_DATE = DomainError(
+NAM_WITHOUT_BIRTH_DATE = ApiError(
     422,
     "birth_date_required_with_nam",
     "birth_date",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 TZ = ZoneInfo("America/Montreal")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
@@ -40,7 +40,7 @@ def validate(schedule: Schedule) -> None:
     """Refuses schedules that cannot open any sensible slot, with the field to fix."""
     unknown = schedule.weekdays - set(WEEKDAYS)
     if not schedule.weekdays or unknown:
-        raise DomainError(
+        raise ApiError(
             422,
             "invalid_weekdays",
             "weekdays",
@@ -48,7 +48,7 @@ def validate(schedule: Schedule) -> None:
             "Choose at least one day among mon, tue, wed, thu, fri, sat, sun.",
         )
     if schedule.valid_to < schedule.valid_from:
-        raise DomainError(
+        raise ApiError(
             422,
             "invalid_date_range",
             "valid_to",
@@ -56,7 +56,7 @@ def validate(schedule: Schedule) -> None:
             "The end date must not be before the start date.",
         )
     if (schedule.valid_to - schedule.valid_from).days >= MAX_DAYS:
-        raise DomainError(
+        raise ApiError(
             422,
             "date_range_too_long",
             "valid_to",
@@ -66,7 +66,7 @@ def validate(schedule: Schedule) -> None:
     _check_hours(schedule.hours, schedule.slot_minutes, "start_time")
     for day, hours in schedule.exceptions.items():
         if not schedule.valid_from <= day <= schedule.valid_to:
-            raise DomainError(
+            raise ApiError(
                 422,
                 "exception_out_of_range",
                 "exceptions",
@@ -80,7 +80,7 @@ def validate(schedule: Schedule) -> None:
 def _check_hours(hours: Hours, slot_minutes: int, field_name: str) -> None:
     opens, closes = hours
     if closes <= opens:
-        raise DomainError(
+        raise ApiError(
             422,
             "invalid_hours",
             field_name,
@@ -88,7 +88,7 @@ def _check_hours(hours: Hours, slot_minutes: int, field_name: str) -> None:
             "The end time must be after the start time.",
         )
     if _minutes(closes) - _minutes(opens) < slot_minutes:
-        raise DomainError(
+        raise ApiError(
             422,
             "slot_longer_than_hours",
             "slot_minutes",

@@ -13,7 +13,7 @@ from functools import cache
 
 from pypostalcode import PostalCodeDatabase
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 EARTH_RADIUS_KM = 6371.0  # mean radius; the SQL haversine uses the same value
 MAX_RADIUS_KM = 500.0
@@ -21,14 +21,14 @@ MAX_RADIUS_KM = 500.0
 # Canada Post: the first letter is never D F I O Q U W Z, the other letters never D F I O Q U.
 _POSTAL_CODE = re.compile(r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z](?:\d[ABCEGHJ-NPRSTV-Z]\d)?")
 
-INVALID_POSTAL_CODE = DomainError(
+INVALID_POSTAL_CODE = ApiError(
     422,
     "invalid_postal_code",
     "postal_code",
     "Code postal invalide : utilisez le format A1A 1A1 (ou ses trois premiers caractères).",
     "Invalid postal code: use the format A1A 1A1 (or its first three characters).",
 )
-UNKNOWN_POSTAL_CODE = DomainError(
+UNKNOWN_POSTAL_CODE = ApiError(
     422,
     "unknown_postal_code",
     "postal_code",
@@ -92,7 +92,7 @@ def coordinates_of(postal_code: str) -> Point:
 def require_coordinates(latitude: float | None, longitude: float | None) -> Point:
     if latitude is None or longitude is None:
         field = "lat" if latitude is None else "lon"
-        raise DomainError(
+        raise ApiError(
             422,
             "coordinates_incomplete",
             field,
@@ -100,7 +100,7 @@ def require_coordinates(latitude: float | None, longitude: float | None) -> Poin
             "Give both the latitude and the longitude.",
         )
     if not -90.0 <= latitude <= 90.0:
-        raise DomainError(
+        raise ApiError(
             422,
             "latitude_out_of_range",
             "lat",
@@ -108,7 +108,7 @@ def require_coordinates(latitude: float | None, longitude: float | None) -> Poin
             "The latitude must be between -90 and 90.",
         )
     if not -180.0 <= longitude <= 180.0:
-        raise DomainError(
+        raise ApiError(
             422,
             "longitude_out_of_range",
             "lon",
@@ -121,7 +121,7 @@ def require_coordinates(latitude: float | None, longitude: float | None) -> Poin
 def search_centre(postal_code: str | None, latitude: float | None, longitude: float | None) -> Point:
     """Exactly one way of saying where: a postal code, or a pair of coordinates."""
     if postal_code is not None and (latitude is not None or longitude is not None):
-        raise DomainError(
+        raise ApiError(
             422,
             "location_ambiguous",
             "postal_code",
@@ -131,7 +131,7 @@ def search_centre(postal_code: str | None, latitude: float | None, longitude: fl
     if postal_code is not None:
         return coordinates_of(postal_code)
     if latitude is None and longitude is None:
-        raise DomainError(
+        raise ApiError(
             422,
             "location_required",
             "postal_code",

@@ -2,7 +2,7 @@
 
 import uuid
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.request_context import Staff
 
 MANAGER, CLERK = "manager", "clerk"
@@ -21,36 +21,36 @@ SYSTEM_ACTOR = "system"
 
 
 # Same answer for "not yours" and "does not exist": staff cannot probe other establishments.
-ESTABLISHMENT_NOT_FOUND = DomainError(404, "not_found", None, "Ressource introuvable.", "Resource not found.")
-STAFF_ROLE_REQUIRED = DomainError(
+ESTABLISHMENT_NOT_FOUND = ApiError(404, "not_found", None, "Ressource introuvable.", "Resource not found.")
+STAFF_ROLE_REQUIRED = ApiError(
     403,
     "forbidden",
     None,
     "Cet espace n'est pas accessible avec ce compte.",
     "This area is not available to this account.",
 )
-MANAGER_REQUIRED = DomainError(
+MANAGER_REQUIRED = ApiError(
     403,
     "manager_required",
     None,
     "Seul un gestionnaire de l'établissement peut consulter le journal d'audit.",
     "Only a manager of the establishment can read the audit log.",
 )
-NOT_CONFIRMED = DomainError(
+NOT_CONFIRMED = ApiError(
     422,
     "confirmation_required",
     "confirmed",
     "Cochez la case pour confirmer avoir validé l'identité du patient.",
     "Tick the box to confirm you have validated the patient's identity.",
 )
-IDENTITY_NOT_VALIDATED = DomainError(
+IDENTITY_NOT_VALIDATED = ApiError(
     409,
     "identity_not_validated",
     "account_id",
     "Validez d'abord l'identité du détenteur du compte, puis l'association du patient.",
     "First validate the account holder's identity, then the patient's association.",
 )
-SAME_PERSON = DomainError(
+SAME_PERSON = ApiError(
     422,
     "same_person",
     "person_id",
@@ -61,21 +61,21 @@ SAME_PERSON = DomainError(
 
 # A clinic validates, and reads the state of, only people it has an appointment with (clinic_patients.py).
 # 404 as for every object of another establishment: the clerk learns nothing of people who are not theirs.
-NOT_A_PATIENT_HERE = DomainError(
+NOT_A_PATIENT_HERE = ApiError(
     404,
     "not_a_patient_here",
     "account_id",
     "Cette personne n'a aucun rendez-vous dans votre établissement.",
     "This person has no appointment at your establishment.",
 )
-PATIENT_NOT_HERE = DomainError(
+PATIENT_NOT_HERE = ApiError(
     404,
     "not_a_patient_here",
     "person_id",
     "Ce patient n'a aucun rendez-vous pris de ce compte dans votre établissement.",
     "This patient has no appointment booked from this account at your establishment.",
 )
-NOT_PATIENTS_HERE = DomainError(
+NOT_PATIENTS_HERE = ApiError(
     404,
     "not_a_patient_here",
     "account_ids",
@@ -100,17 +100,17 @@ def authorise(staff: Staff, establishment_id: uuid.UUID, *, manager_only: bool =
 # Citizens' association requests.
 PENDING, ACCEPTED, REFUSED, WITHDRAWN = "pending", "accepted", "refused", "withdrawn"
 
-REQUEST_NOT_FOUND = DomainError(
+REQUEST_NOT_FOUND = ApiError(
     404, "not_found", "request_id", "Demande d'association introuvable.", "Association request not found."
 )
-REQUEST_ALREADY_DECIDED = DomainError(
+REQUEST_ALREADY_DECIDED = ApiError(
     409,
     "already_decided",
     "request_id",
     "Cette demande a déjà été traitée.",
     "This request has already been dealt with.",
 )
-ALREADY_ASSOCIATED = DomainError(
+ALREADY_ASSOCIATED = ApiError(
     409,
     "already_associated",
     "person_id",

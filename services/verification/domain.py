@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 ISSUED, PASSED, SUPERSEDED, THROTTLED = "issued", "passed", "superseded", "throttled"
 EXPIRED = "expired"  # shown to the portal, never stored: an issued challenge past its deadline
@@ -50,33 +50,33 @@ def visible_status(state: ChallengeState, now: datetime) -> str:
     return EXPIRED if state.status == ISSUED and state.expires_at <= now else state.status
 
 
-CHALLENGE_NOT_FOUND = DomainError(404, "challenge_not_found", "code", "Code introuvable.", "Code not found.")
-WRONG_PURPOSE = DomainError(
+CHALLENGE_NOT_FOUND = ApiError(404, "challenge_not_found", "code", "Code introuvable.", "Code not found.")
+WRONG_PURPOSE = ApiError(
     422, "wrong_purpose", "purpose", "Ce code ne sert pas à cette opération.", "This code is not for this operation."
 )
-TOO_MANY_CODES = DomainError(
+TOO_MANY_CODES = ApiError(
     429,
     "too_many_codes",
     "code",
     "Trop de codes ont été demandés. Réessayez dans une heure.",
     "Too many codes were requested. Please try again in an hour.",
 )
-CODE_SUPERSEDED = DomainError(
+CODE_SUPERSEDED = ApiError(
     410,
     "code_superseded",
     "code",
     "Un nouveau code vous a été envoyé : utilisez le plus récent.",
     "A newer code was sent to you: please use the latest one.",
 )
-CODE_USED = DomainError(410, "code_used", "code", "Ce code a déjà été utilisé.", "This code has already been used.")
-CODE_EXPIRED = DomainError(
+CODE_USED = ApiError(410, "code_used", "code", "Ce code a déjà été utilisé.", "This code has already been used.")
+CODE_EXPIRED = ApiError(
     410,
     "code_expired",
     "code",
     "Ce code a expiré. Demandez-en un nouveau.",
     "This code has expired. Ask for a new one.",
 )
-TOO_MANY_ATTEMPTS = DomainError(
+TOO_MANY_ATTEMPTS = ApiError(
     429,
     "too_many_attempts",
     "code",
@@ -87,7 +87,7 @@ TOO_MANY_ATTEMPTS = DomainError(
 
 def refusal_for(
     state: ChallengeState | None, purpose: str, account_id: UUID | None, now: datetime, max_wrong_attempts: int
-) -> DomainError | None:
+) -> ApiError | None:
     """Why this attempt cannot succeed whatever the code typed, or None when the code decides."""
     # Someone else's challenge answers exactly like a missing one: ids cannot be probed.
     if state is None or (account_id is not None and account_id != state.account_id):
@@ -108,13 +108,13 @@ def refusal_for(
     return None
 
 
-def guesses_locked(retry_after: timedelta) -> DomainError:
+def guesses_locked(retry_after: timedelta) -> ApiError:
     """Too many wrong codes for this account or destination, across challenges: every code is refused,
     the right one included, until the oldest counted wrong code leaves the window."""
     seconds = max(1, int(retry_after.total_seconds() + 0.999))
     hours = max(1, round(seconds / 3600))
     s = "s" if hours > 1 else ""
-    return DomainError(
+    return ApiError(
         429,
         "too_many_wrong_codes",
         "code",
@@ -124,11 +124,11 @@ def guesses_locked(retry_after: timedelta) -> DomainError:
     )
 
 
-def wrong_code(attempts_remaining: int) -> DomainError:
+def wrong_code(attempts_remaining: int) -> ApiError:
     if attempts_remaining == 0:
         fr, en = "Code incorrect. Il ne reste aucun essai.", "Wrong code. No tries left."
     else:
         s = "s" if attempts_remaining > 1 else ""
         fr = f"Code incorrect. Il vous reste {attempts_remaining} essai{s}."
         en = f"Wrong code. {attempts_remaining} tr{'ies' if s else 'y'} left."
-    return DomainError(422, "wrong_code", "code", fr, en)
+    return ApiError(422, "wrong_code", "code", fr, en)

@@ -22,7 +22,7 @@ from services.verification.validation_schemas import (
     ValidateIdentityRequest,
     VerificationStatesResponse,
 )
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.request_context import StaffMember, UoW
 
 router = APIRouter(prefix="/admin/establishments/{establishment_id}")
@@ -52,7 +52,7 @@ Manager = Annotated[Staff, Depends(manager)]
 def _account_ids(raw: str) -> list[uuid.UUID]:
     parts = [part.strip() for part in raw.split(",") if part.strip()]
     if len(parts) > MAX_ACCOUNTS_PER_QUERY:
-        raise DomainError(
+        raise ApiError(
             422,
             "too_long",
             "account_ids",
@@ -62,7 +62,7 @@ def _account_ids(raw: str) -> list[uuid.UUID]:
     try:
         return [uuid.UUID(part) for part in parts]
     except ValueError:
-        raise DomainError(422, "uuid_parsing", "account_ids", "Identifiant invalide.", "Invalid identifier.") from None
+        raise ApiError(422, "uuid_parsing", "account_ids", "Identifiant invalide.", "Invalid identifier.") from None
 
 
 @router.post("/identity-validations", status_code=status.HTTP_201_CREATED)

@@ -2,7 +2,7 @@ import pytest
 
 from gateway.auth import Principal, require
 from gateway.routes import ROUTES, resolve
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 
 def test_public_paths_map_to_service_paths():
@@ -30,7 +30,7 @@ def test_registration_is_open_to_anyone_but_staff():
     """Issue 18: staff cannot open a citizen account, not even with their staff session at hand."""
     route, _ = resolve("/api/registrations", "POST")
     staff = Principal("staff-id", "staff", "establishment-id", "clerk")
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         require(staff, route.audience)
     assert (refused.value.status, refused.value.code) == (403, "staff_cannot_register")
     require(None, route.audience)

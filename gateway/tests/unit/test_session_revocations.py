@@ -12,7 +12,7 @@ from gateway.session_revocations import SessionRevocations
 from services.accounts.tokens import issue_access_token
 from shared.contracts.accounts import SessionsRevoked
 from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 PRIVATE, PUBLIC = generate_es256_keypair()
 
@@ -28,7 +28,7 @@ def _token(subject: uuid.UUID, session: uuid.UUID, issued: datetime | None = Non
 def _refused(verifier: TokenVerifier, token: str) -> bool:
     try:
         verifier.from_token(token)
-    except DomainError as refusal:
+    except ApiError as refusal:
         return refusal.status == 401
     return False
 

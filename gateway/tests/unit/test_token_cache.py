@@ -9,7 +9,7 @@ import pytest
 from gateway.auth import TokenVerifier
 from services.accounts.tokens import issue_access_token
 from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 PRIVATE, PUBLIC = generate_es256_keypair()
 
@@ -42,7 +42,7 @@ def test_a_cached_token_is_refused_once_expired() -> None:
     verifier.from_token(token)  # cached while valid
     time.sleep(max(0.0, now + 1.1 - time.time()))
 
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         verifier.from_token(token)
     assert refused.value.code == "session_expired"
 
@@ -52,7 +52,7 @@ def test_a_bad_signature_is_never_cached() -> None:
     other_private, _ = generate_es256_keypair()
     forged = issue_access_token(other_private, uuid.uuid4(), "citizen", 15)
     for _ in range(2):
-        with pytest.raises(DomainError):
+        with pytest.raises(ApiError):
             verifier.from_token(forged)
 
 

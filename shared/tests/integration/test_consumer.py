@@ -32,13 +32,13 @@ async def _consumer(sessions, amqp_url: str, namespace: str, fail_on: int | None
         await session.execute(text("TRUNCATE test_effects"))
         await session.commit()
 
-    async def on_ping(uow, event, envelope) -> None:
+    async def on_ping(uow, event: Ping) -> None:
         await uow.session.execute(text("INSERT INTO test_effects (n) VALUES (:n)"), {"n": event.n})
         if event.n == fail_on:
             raise RuntimeError("this handler always fails for this event")
 
     bus = Bus(amqp_url, "test", namespace=namespace, prefetch=8, delivery_limit=3)
-    consumer = EventConsumer(sessions, {Ping: on_ping})
+    consumer = EventConsumer(sessions, [on_ping])
     bus.subscribe(consumer.routing_keys, consumer)
     await bus.connect()
     return bus
@@ -128,14 +128,14 @@ async def _recording_consumer(sessions, amqp_url: str, namespace: str, alone: tu
         await session.execute(text("TRUNCATE test_transactions"))
         await session.commit()
 
-    async def on_ping(uow, event, envelope) -> None:
+    async def on_ping(uow, event: Ping) -> None:
         await uow.session.execute(
             text("INSERT INTO test_transactions VALUES (:n, txid_current(), :c)"),
             {"n": event.n, "c": current_correlation_id()},
         )
 
     bus = Bus(amqp_url, "test", namespace=namespace, prefetch=32, delivery_limit=3)
-    consumer = EventConsumer(sessions, {Ping: on_ping}, alone=alone)
+    consumer = EventConsumer(sessions, [on_ping], alone=alone)
     bus.subscribe(consumer.routing_keys, consumer)
     return bus
 
@@ -210,11 +210,11 @@ async def test_events_of_no_concern_are_acked_without_a_transaction_nor_an_inbox
         await session.execute(text("TRUNCATE inbox"))
         await session.commit()
 
-    async def on_ping(uow, event, envelope) -> None:
+    async def on_ping(uow, event: Ping) -> None:
         await uow.session.execute(text("INSERT INTO test_effects (n) VALUES (:n)"), {"n": event.n})
 
     bus = Bus(amqp_url, "test", namespace=bus_namespace, prefetch=8, delivery_limit=3)
-    consumer = EventConsumer(sessions, {Ping: on_ping}, ignore_when={Ping: lambda event: event.n % 2 == 1})
+    consumer = EventConsumer(sessions, [on_ping], ignore_when={Ping: lambda event: event.n % 2 == 1})
     bus.subscribe(consumer.routing_keys, consumer)
     await bus.connect()
     try:

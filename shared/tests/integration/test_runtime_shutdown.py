@@ -73,13 +73,13 @@ async def test_shutdown_lets_the_messages_in_hand_finish_and_ack(sessions, messa
     await _prepare_effects(sessions)
     in_hand: set[int] = set()
 
-    async def slow(uow, event, envelope) -> None:
+    async def slow(uow, event: Ping) -> None:
         in_hand.add(event.n)
         await asyncio.sleep(1.0)  # still working when the shutdown begins
         await uow.session.execute(text("INSERT INTO test_effects (n) VALUES (:n)"), {"n": event.n})
 
     runtime = _runtime(messaging_db_url, amqp_url, bus_namespace, grace=10)
-    runtime.consume({Ping: slow})
+    runtime.consume([slow])
     seconds = await _run_until_in_hand(runtime, in_hand, amqp_url)
 
     assert await _effects(sessions) == IN_HAND  # every message in hand was applied...
@@ -94,12 +94,12 @@ async def test_a_stuck_handler_cannot_hold_the_process_past_its_grace_period(
     in_hand: set[int] = set()
     release = asyncio.Event()
 
-    async def stuck(uow, event, envelope) -> None:
+    async def stuck(uow, event: Ping) -> None:
         in_hand.add(event.n)
         await release.wait()
 
     runtime = _runtime(messaging_db_url, amqp_url, bus_namespace, grace=1.0)
-    runtime.consume({Ping: stuck})
+    runtime.consume([stuck])
     try:
         seconds = await _run_until_in_hand(runtime, in_hand, amqp_url)
     finally:

@@ -24,7 +24,7 @@ from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
 from shared.contracts.accounts import CodeRequested, RegistrationAttemptedOnExistingAccount
 from shared.db import make_engine, make_sessionmaker
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.outbox import outbox_table
 from shared.unit_of_work import UnitOfWork
 
@@ -175,7 +175,7 @@ async def test_resending_a_decoy_code_answers_as_for_a_pending_change_and_deleti
     again = await service.resend_code(UnitOfWork(sessions), DEPS, resent["unknown"].challenge_id, None)
     assert shape(again) == shape(existing)
     for spent in (unknown.challenge_id, existing.challenge_id, uuid.uuid4()):
-        with pytest.raises(DomainError) as refused:
+        with pytest.raises(ApiError) as refused:
             await service.resend_code(UnitOfWork(sessions), DEPS, spent, None)
         assert refused.value.status == 404
 

@@ -24,7 +24,7 @@ from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
 from shared.db import make_engine, make_sessionmaker
 from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 PASSWORD = "la riviere gele en janvier"
@@ -99,7 +99,7 @@ async def staff_member(sessions: async_sessionmaker[AsyncSession], deps: Deps, e
 async def citizen_try(sessions, deps: Deps, identifier: str, password: str, ip: str = "10.0.0.1") -> int:
     try:
         await service.log_in(UnitOfWork(sessions), deps, identifier, password, ip)
-    except DomainError as error:
+    except ApiError as error:
         return error.status
     return 200
 
@@ -107,7 +107,7 @@ async def citizen_try(sessions, deps: Deps, identifier: str, password: str, ip: 
 async def staff_try(sessions, deps: Deps, email: str, password: str, ip: str = "10.0.0.1") -> int:
     try:
         await service.staff_log_in(UnitOfWork(sessions), deps, email, password, ip)
-    except DomainError as error:
+    except ApiError as error:
         return error.status
     return 200
 

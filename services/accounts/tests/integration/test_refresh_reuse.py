@@ -19,7 +19,7 @@ from services.accounts.schemas import TokenResponse
 from services.accounts.settings import AccountsSettings
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 SETTINGS = AccountsSettings.model_construct(jwt_private_key=SecretStr(generate_es256_keypair()[0]))
@@ -42,10 +42,10 @@ async def _login(sessions: async_sessionmaker[AsyncSession]) -> tuple[uuid.UUID,
     return subject, tokens
 
 
-async def _refresh(sessions: async_sessionmaker[AsyncSession], token: str) -> TokenResponse | DomainError:
+async def _refresh(sessions: async_sessionmaker[AsyncSession], token: str) -> TokenResponse | ApiError:
     try:
         return await accounts_sessions.refresh(UnitOfWork(sessions), SETTINGS, token)
-    except DomainError as refused:
+    except ApiError as refused:
         return refused
 
 
@@ -79,7 +79,7 @@ async def test_one_token_presented_twice_at_once_gives_at_most_one_session_and_e
         results = await asyncio.wait_for(both, timeout=30)
 
         granted = [result for result in results if isinstance(result, TokenResponse)]
-        refused = [result for result in results if isinstance(result, DomainError)]
+        refused = [result for result in results if isinstance(result, ApiError)]
         assert len(granted) <= 1, "both copies of one refresh token got new tokens: the family forked"
         assert [error.code for error in refused] == ["session_expired"] * (2 - len(granted))
         family = await db.fetchrow("SELECT id, revoked_at FROM session_families WHERE subject_id = $1", subject)
@@ -87,7 +87,7 @@ async def test_one_token_presented_twice_at_once_gives_at_most_one_session_and_e
         assert await db.fetchval("SELECT count(*) FROM session_revocations WHERE session_id = $1", family["id"]) == 1
         # Whatever the first one got ended with the family.
         for winner in granted:
-            assert isinstance(await _refresh(sessions, winner.refresh_token), DomainError)
+            assert isinstance(await _refresh(sessions, winner.refresh_token), ApiError)
     finally:
         await db.close()
 

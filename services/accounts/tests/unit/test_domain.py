@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.accounts import domain
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -38,7 +38,7 @@ def test_long_passphrases_are_accepted_without_composition_rules(password):
     ],
 )
 def test_weak_passwords_are_refused_with_a_reason(password, why):
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         domain.check_password(password, ["Thomas", "Testeur"])
     assert refused.value.code == "weak_password"
     assert refused.value.field == "password"

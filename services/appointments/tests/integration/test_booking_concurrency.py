@@ -9,7 +9,7 @@ from sqlalchemy import text
 from services.appointments.schemas import BookAppointmentRequest
 from services.appointments.service import book_appointment, from_anonymous
 from shared.db import make_engine, make_sessionmaker
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 
@@ -50,7 +50,7 @@ async def test_two_hundred_concurrent_bookings_for_five_seats(clean_databases):
             try:
                 await book_appointment(UnitOfWork(sessions), b"secret", from_anonymous(request))
                 return "booked"
-            except DomainError as refused:
+            except ApiError as refused:
                 return refused.code
 
         outcomes = await asyncio.gather(*(attempt(i) for i in range(200)))
@@ -76,7 +76,7 @@ async def test_the_same_person_cannot_hold_two_overlapping_appointments_even_con
             try:
                 await book_appointment(UnitOfWork(sessions), b"secret", from_anonymous(request))
                 return "booked"
-            except DomainError as refused:
+            except ApiError as refused:
                 return refused.code
 
         outcomes = await asyncio.gather(*(attempt(slots[i % 2]) for i in range(20)))

@@ -22,7 +22,7 @@ from shared.contracts.verification import (
     IdentityInvalidated,
     IdentityValidated,
 )
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.nam import build_nam
 from shared.unit_of_work import UnitOfWork
 
@@ -213,7 +213,7 @@ async def test_history_states_and_documents(sessions):
 
 async def test_a_nam_needs_a_birth_date_and_only_its_digest_is_stored(sessions):
     clinic = await Clinic(sessions).open()
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         await Booker(clinic).without_account(HOLDER_NAM, None)
     assert (refused.value.status, refused.value.field) == (422, "birth_date")
 

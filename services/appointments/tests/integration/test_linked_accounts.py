@@ -11,7 +11,7 @@ from services.appointments import service
 from services.appointments.service import Caller
 from services.appointments.tests.integration.arrange import Clinic, deliver
 from shared.contracts.accounts import AccountDeleted, AccountsLinked
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 SECRET = b"test-manage-token-secret"
@@ -61,12 +61,12 @@ async def test_any_account_of_the_group_acts_on_its_appointments_and_no_one_else
     first, second, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     a, b = await book(clinic, first), await book(clinic, second)
 
-    with pytest.raises(DomainError):  # not linked yet: 404 as for any appointment of someone else
+    with pytest.raises(ApiError):  # not linked yet: 404 as for any appointment of someone else
         await service.cancel_appointment(UnitOfWork(sessions), SECRET, b, Caller(account_id=first))
 
     await deliver(sessions, AccountsLinked(link_group_id=uuid.uuid4(), account_ids=[first, second]))
 
-    with pytest.raises(DomainError):
+    with pytest.raises(ApiError):
         await service.cancel_appointment(UnitOfWork(sessions), SECRET, a, Caller(account_id=stranger))
     assert (await service.get_appointment(UnitOfWork(sessions), SECRET, a, Caller(account_id=second))).id == a
     assert (await service.confirm_presence(UnitOfWork(sessions), SECRET, a, Caller(account_id=second))).confirmed

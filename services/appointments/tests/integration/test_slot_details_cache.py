@@ -8,7 +8,7 @@ from sqlalchemy import text
 from services.appointments.schemas import BookAppointmentRequest
 from services.appointments.service import SLOT_DETAILS, book_appointment, from_anonymous
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 
@@ -55,7 +55,7 @@ async def test_a_full_slot_is_refused_as_full_from_the_cache(sessions):
     slot = await _slot_with_seats(sessions, capacity=1)
     await _book(sessions, slot, 0)
     assert SLOT_DETAILS.get(slot) is not None
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         await _book(sessions, slot, 1)
     assert (refused.value.status, refused.value.code) == (409, "slot_full")
 
@@ -67,6 +67,6 @@ async def test_a_deleted_slot_is_unknown_even_when_cached(sessions):
         await session.execute(text("DELETE FROM appointments WHERE slot_id = :id"), {"id": slot})
         await session.execute(text("DELETE FROM slots WHERE id = :id"), {"id": slot})
         await session.commit()
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         await _book(sessions, slot, 1)
     assert refused.value.code == "unknown_slot"

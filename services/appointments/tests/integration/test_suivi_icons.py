@@ -18,7 +18,7 @@ from shared.contracts.verification import (
     IdentityInvalidated,
     IdentityValidated,
 )
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 
@@ -179,7 +179,7 @@ async def test_a_clerk_cannot_read_another_establishments_appointment(sessions):
     other = await Clinic(sessions).open()
     theirs = await other.book(None, None, "Autre")
     before = len(await _reports(sessions))
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         await front_desk.appointment_entry(UnitOfWork(sessions), Staff(uuid.uuid4(), clinic.id, "clerk"), theirs)
     assert refused.value.status == 404
     assert len(await _reports(sessions)) == before  # nothing was read, nothing to report

@@ -5,7 +5,7 @@ import pytest
 
 from services.appointments import domain
 from shared.contact import require_contact
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -34,7 +34,7 @@ def test_full_slot_is_a_409_conflict():
 def test_contact_is_required_but_either_channel_is_enough():
     require_contact("a@example.org", None)
     require_contact(None, "+15145550123")
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         require_contact(None, None)
     assert refused.value.field == "email"
 

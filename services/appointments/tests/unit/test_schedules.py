@@ -7,7 +7,7 @@ import pytest
 
 from services.appointments import schedules
 from services.appointments.schedules import Schedule
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 
 def weekly(first: date, last: date, **overrides) -> Schedule:
@@ -100,7 +100,7 @@ def test_the_fingerprint_ignores_the_order_things_were_given_in():
     ],
 )
 def test_bad_schedules_are_refused_in_both_languages(overrides, code, field):
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         schedules.validate(weekly(date(2025, 6, 2), date(2025, 6, 8), **overrides))
     assert (refused.value.status, refused.value.code, refused.value.field) == (422, code, field)
     assert refused.value.fr != refused.value.en

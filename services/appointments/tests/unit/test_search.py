@@ -7,7 +7,7 @@ import pytest
 
 from services.appointments import search
 from services.appointments.search import Point
-from shared.errors import DomainError
+from shared.errors import ApiError
 
 PLATEAU = Point(45.5148, -73.5739)  # H2X, the FSA centroid from GeoNames
 QUEBEC_CITY = Point(46.8128, -71.2194)  # G1R
@@ -20,7 +20,7 @@ def test_postal_codes_resolve_to_their_fsa_centroid(raw):
 
 @pytest.mark.parametrize("raw", ["", "12345", "H2X 1Y", "H2X1Y44", "D2X 1Y4", "H2O 1Y4", "HH2 1Y4", "H2X 1YY", "ZZZ"])
 def test_a_malformed_postal_code_is_refused_with_its_field(raw):
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         search.coordinates_of(raw)
     assert (refused.value.status, refused.value.code, refused.value.field) == (
         422,
@@ -33,7 +33,7 @@ def test_a_malformed_postal_code_is_refused_with_its_field(raw):
 
 def test_a_well_formed_but_unassigned_fsa_is_unknown():
     # H0X has the right shape, but no such FSA exists.
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         search.coordinates_of("H0X 0X0")
     assert refused.value.code == "unknown_postal_code"
     assert refused.value.field == "postal_code"
@@ -89,7 +89,7 @@ def test_a_search_needs_one_location():
         ((None, 91.0, -73.5), "latitude_out_of_range", "lat"),
         ((None, 45.5, -181.0), "longitude_out_of_range", "lon"),
     ]:
-        with pytest.raises(DomainError) as refused:
+        with pytest.raises(ApiError) as refused:
             search.search_centre(*args)
         assert (refused.value.code, refused.value.field) == (code, field)
 

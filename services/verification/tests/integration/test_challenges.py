@@ -21,7 +21,7 @@ from shared.contracts.accounts import AccountDeleted, CodeRequested
 from shared.contracts.verification import ChallengePassed, CodeIssued
 from shared.db import make_engine, make_sessionmaker
 from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.testing.tokens import TEST_PUBLIC_KEY, citizen_headers
 from shared.unit_of_work import UnitOfWork
 
@@ -82,7 +82,7 @@ async def attempt(
     """'passed', or the code of the refusal."""
     try:
         await verify_code(UnitOfWork(sessions), challenge_id, code, purpose, account_id, SETTINGS)
-    except DomainError as refused:
+    except ApiError as refused:
         return refused.code
     return "passed"
 
@@ -146,7 +146,7 @@ async def test_five_wrong_tries_then_even_the_right_code_is_refused(sessions):
     code = await code_sent_for(sessions, event.request_id)
     messages = []
     for _ in range(5):
-        with pytest.raises(DomainError) as refused:
+        with pytest.raises(ApiError) as refused:
             await verify_code(UnitOfWork(sessions), event.request_id, another_code(code), PURPOSE, None, SETTINGS)
         assert (refused.value.status, refused.value.code) == (422, "wrong_code")
         messages.append(refused.value.en)

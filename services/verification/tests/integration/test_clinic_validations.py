@@ -38,7 +38,7 @@ from shared.contracts.verification import (
     IdentityValidated,
 )
 from shared.db import make_engine, make_sessionmaker
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.messages import Contract
 from shared.nam import nam_hmac
 from shared.testing.tokens import TEST_PUBLIC_KEY
@@ -190,7 +190,7 @@ async def test_identity_then_association_publish_their_events(sessions):
 
 async def test_an_association_needs_the_holder_identity_first(sessions):
     holder = uuid.uuid4()
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         await validate_association(sessions, holder, uuid.uuid4())
     assert (refused.value.status, refused.value.code) == (409, "identity_not_validated")
     assert refused.value.fr.startswith("Validez d'abord l'identité")
@@ -262,7 +262,7 @@ async def test_account_deletion_ends_everything_and_keeps_only_ids(sessions):
         sessions, AccountDeleted(account_id=holder, dependant_ids=[child], email=None, phone=None, language="fr")
     )
     # Gone from the clinic's patients too: nobody reads its state any more.
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         await states(sessions, holder)
     assert (refused.value.status, refused.value.code) == (404, "not_a_patient_here")
     current = "SELECT count(*) FROM identity_validations WHERE account_id = :a AND invalidated_at IS NULL"
@@ -491,7 +491,7 @@ async def test_front_desk_api(sessions, clean_databases, amqp_url, bus_namespace
 
 
 async def refusal(call) -> tuple[int, str, str | None]:
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         await call
     return refused.value.status, refused.value.code, refused.value.field
 

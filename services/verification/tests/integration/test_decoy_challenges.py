@@ -17,7 +17,7 @@ from services.verification.settings import VerificationSettings
 from shared.contracts.accounts import CodeRequested
 from shared.contracts.verification import CodeIssued
 from shared.db import make_engine, make_sessionmaker
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 SETTINGS = VerificationSettings(environment="test")
@@ -54,7 +54,7 @@ async def attempts(sessions: Sessions, challenge_id: uuid.UUID, codes: list[str]
         try:
             await verify_code(UnitOfWork(sessions), challenge_id, code, "reset_password", None, SETTINGS)
             outcomes.append("passed")
-        except DomainError as refused:
+        except ApiError as refused:
             outcomes.append(refused.code)
     return outcomes
 

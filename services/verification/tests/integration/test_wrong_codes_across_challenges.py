@@ -27,7 +27,7 @@ from services.verification.tests.integration.test_challenges import (
     scalar,
 )
 from shared.db import make_engine, make_sessionmaker
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -57,7 +57,7 @@ async def test_the_eleventh_wrong_code_across_fresh_challenges_is_refused_even_i
     assert outcomes == ["wrong_code"] * 10
 
     third, right = challenges[2]
-    with pytest.raises(DomainError) as locked:
+    with pytest.raises(ApiError) as locked:
         await verify_code(UnitOfWork(sessions), third, another_code(right), PURPOSE, None, SETTINGS)
     assert (locked.value.status, locked.value.code) == (429, "too_many_wrong_codes")
     assert locked.value.headers is not None
@@ -73,7 +73,7 @@ async def test_the_last_wrong_code_says_no_tries_are_left(sessions):
     challenges = await fresh_challenges(sessions, 3, account_id=uuid.uuid4())
     messages = []
     for challenge, code in [*challenges[:1] * 5, *challenges[1:2] * 4, challenges[2]]:
-        with pytest.raises(DomainError) as refused:
+        with pytest.raises(ApiError) as refused:
             await verify_code(UnitOfWork(sessions), challenge, another_code(code), PURPOSE, None, SETTINGS)
         messages.append(refused.value.en)
     assert messages[5] == "Wrong code. 4 tries left."

@@ -14,7 +14,7 @@ from services.verification.identity_fingerprint import (
     identity_nam_hmac,
 )
 from services.verification.validation_schemas import ValidateIdentityRequest
-from shared.errors import DomainError
+from shared.errors import ApiError
 from shared.nam import nam_hmac
 
 KEYS = IdentityKeys.derive("service-secret", "nam-secret")
@@ -94,12 +94,12 @@ def test_staff_act_within_their_establishment_and_only_managers_read_the_audit()
     here, elsewhere = uuid.uuid4(), uuid.uuid4()
     clerk = Staff(uuid.uuid4(), here, "clerk")
     authorise(clerk, here)
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         authorise(clerk, elsewhere)
     assert refused.value is ESTABLISHMENT_NOT_FOUND
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(ApiError) as refused:
         authorise(clerk, here, manager_only=True)
     assert refused.value is MANAGER_REQUIRED
     authorise(Staff(uuid.uuid4(), here, "manager"), here, manager_only=True)
-    with pytest.raises(DomainError):
+    with pytest.raises(ApiError):
         authorise(Staff(uuid.uuid4(), here, "citizen"), here)
