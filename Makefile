@@ -26,7 +26,7 @@ wrk:
 
 ## run: the whole system (services, gateway, portal, admin console, mail sink, demo data)
 run: $(VENV)/.installed infra
-	$(PY) -m shared.devstack
+	$(PY) -m devstack
 
 ## test: lint, then every test against real PostgreSQL, RabbitMQ, SMTP and chromium
 test: $(VENV)/.installed infra browser kubectl wrk lint

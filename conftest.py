@@ -2,9 +2,9 @@ import sys
 
 import pytest
 
-from shared.testing.tracebacks import traceback_style
+from devstack.testing.tracebacks import traceback_style
 
-pytest_plugins = ["shared.testing.fixtures"]
+pytest_plugins = ["devstack.testing.fixtures"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

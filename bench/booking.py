@@ -42,11 +42,11 @@ from bench.reporting import Figures, ratio, write_reports
 from bench.search_load import insert_establishments, search_run
 from bench.sweep import RATES, load_sweep
 from bench.wrk_load import wrk_bookings
+from devstack.databases import SERVICES, prepare_databases
+from devstack.mail_sink import MailSink
+from devstack.supervisor import StackConfig, Supervisor
+from devstack.testing.fixtures import delete_topology, free_port
 from shared.db import asyncpg_dsn
-from shared.devstack.databases import SERVICES, prepare_databases
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import StackConfig, Supervisor
-from shared.testing.fixtures import delete_topology, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 LOG_DIR = BENCH_DIR / ".logs"

@@ -14,8 +14,8 @@ import httpx
 from argon2 import PasswordHasher
 
 from bench.loadgen import closed_loop
+from devstack.mail_sink import MailSink
 from services.accounts.settings import AccountsSettings
-from shared.devstack.mail_sink import MailSink
 from tests.e2e.accounts_flow import PASSWORD, active_account
 
 LOGIN_EMAIL = "bench.login.{n}@example.org"

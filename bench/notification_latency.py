@@ -17,7 +17,7 @@ import orjson
 from bench.catalogue import PATIENT, Catalogue
 from bench.loadgen import percentile_ms
 from bench.openloop import open_loop
-from shared.devstack.mail_sink import MailSink
+from devstack.mail_sink import MailSink
 
 JSON_HEADERS = {"content-type": "application/json"}
 _addresses = itertools.count()

@@ -17,10 +17,10 @@ import uvloop
 
 from bench.booking import CAPACITY, NAMESPACE, SLOTS_PER_SET, booking_run, stack_config, start_stack
 from bench.catalogue import insert_catalogue
+from devstack.databases import SERVICES, prepare_databases
+from devstack.mail_sink import MailSink
+from devstack.testing.fixtures import delete_topology, free_port
 from shared.db import asyncpg_dsn
-from shared.devstack.databases import SERVICES, prepare_databases
-from shared.devstack.mail_sink import MailSink
-from shared.testing.fixtures import delete_topology, free_port
 
 PROFILE_DIR = Path(__file__).resolve().parent / ".profiles"
 PY_SPY = Path(sys.executable).parent / "py-spy"

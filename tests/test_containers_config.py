@@ -20,13 +20,13 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
+from devstack import migrate
+from devstack.jwt_keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generate_es256_keypair, public_pem_of
 from gateway.settings import GatewaySettings
 from services.accounts.settings import AccountsSettings
 from services.appointments.settings import AppointmentsSettings
 from services.notifications.settings import NotificationsSettings
 from services.verification.settings import VerificationSettings
-from shared.devstack import migrate
-from shared.devstack.jwt_keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, generate_es256_keypair, public_pem_of
 from shared.settings import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -236,12 +236,12 @@ def test_each_migrate_job_migrates_what_its_service_uses(compose: dict[str, Any]
         job, service = compose["services"][f"migrate-{name}"], compose["services"][name]
         variable = f"{name.upper()}_DATABASE_URL"
         assert environment(job)[variable] == environment(service)[variable]
-        assert job["command"][:3] == ["python", "-m", "shared.devstack.migrate"]
+        assert job["command"][:3] == ["python", "-m", "devstack.migrate"]
         assert name in job["command"][3:]
         assert "--create-database" in job["command"]
         assert dockerfile_of(job) == dockerfile_of(service), "the job needs the service's migrations/ in its image"
     demo = compose["services"]["demo-data"]
-    assert demo["command"][:3] == ["python", "-m", "services.appointments.demo_data"]
+    assert demo["command"][:3] == ["python", "-m", "devstack.demo_data.appointments"]
     assert demo["command"][3] == environment(compose["services"]["appointments"])["APPOINTMENTS_DATABASE_URL"]
     assert "migrate-appointments" in demo["depends_on"]
 
@@ -325,10 +325,10 @@ def test_the_mailbox_listens_on_every_interface(compose: dict[str, Any]) -> None
     mailbox = compose["services"]["mailbox"]
     script = mailbox["command"][-1]
     tree = ast.parse(script)  # a SyntaxError fails the test
-    from shared.devstack import mail_sink
+    from devstack import mail_sink
 
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                and node.module == "shared.devstack.mail_sink" for alias in node.names]  # fmt: skip
+                and node.module == "devstack.mail_sink" for alias in node.names]  # fmt: skip
     assert imported
     assert all(hasattr(mail_sink, name) for name in imported)
     assert 'host=""' in script
@@ -341,10 +341,10 @@ def test_the_sms_sink_listens_on_every_interface(compose: dict[str, Any]) -> Non
     sms = compose["services"]["sms"]
     script = sms["command"][-1]
     tree = ast.parse(script)  # a SyntaxError fails the test
-    from shared.devstack import sms_sink
+    from devstack import sms_sink
 
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-                and node.module == "shared.devstack.sms_sink" for alias in node.names]  # fmt: skip
+                and node.module == "devstack.sms_sink" for alias in node.names]  # fmt: skip
     assert imported
     assert all(hasattr(sms_sink, name) for name in imported)
     assert '"0.0.0.0", 8026' in script
@@ -406,7 +406,7 @@ def test_secrets_are_parameterised_with_the_refused_dev_default(raw_compose: dic
 def test_the_jwt_keys_job_writes_the_pair_into_its_volume(compose: dict[str, Any]) -> None:
     job = compose["services"]["jwt-keys"]
     assert dockerfile_of(job) == dockerfile_of(compose["services"]["accounts"])
-    assert job["command"][:3] == ["python", "-m", "shared.devstack.jwt_keys"]
+    assert job["command"][:3] == ["python", "-m", "devstack.jwt_keys"]
     directory = job["command"][3]
     public_copy = job["command"][job["command"].index("--public-copy") + 1]
     assert mounts(job) == {directory: ("jwt-keys", False), public_copy: ("jwt-public", False)}
@@ -607,7 +607,7 @@ def copied_sources(stage: list[tuple[str, str]]) -> list[str]:
 def test_dockerfile_copies_only_shared_and_its_own_folder(name: str) -> None:
     folder = APPS[name][0]
     _, all_stages = stages(ROOT / folder / "Dockerfile")
-    allowed = {"requirements.txt", "shared", folder}
+    allowed = {"requirements.txt", "shared", "devstack", folder}  # devstack/: the jobs run from the images
     if folder.startswith("services/"):
         allowed.add("services/__init__.py")  # the namespace of services.<name>
     for stage in all_stages:
@@ -674,7 +674,7 @@ def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
 
 def test_dockerignore_keeps_what_the_images_need() -> None:
     patterns = ignore_patterns()
-    needed = ["requirements.txt", "services/__init__.py", "gateway/web", "shared/devstack/migrate.py"]
+    needed = ["requirements.txt", "services/__init__.py", "gateway/web", "devstack/migrate.py"]
     for folder, module in APPS.values():
         needed += [folder, module.replace(".", "/") + ".py"]
     for name in SERVICES:
@@ -689,7 +689,7 @@ def test_dockerignore_keeps_what_the_images_need() -> None:
 
 def run_jwt_keys(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shared.devstack.jwt_keys", *args],
+        [sys.executable, "-m", "devstack.jwt_keys", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
@@ -757,7 +757,7 @@ def test_jwt_keys_cli_completes_a_partial_pair_and_never_replaces_the_private_ke
 def run_migrate(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {key: value for key, value in os.environ.items() if not key.endswith("_DATABASE_URL")}
     return subprocess.run(
-        [sys.executable, "-m", "shared.devstack.migrate", *args],
+        [sys.executable, "-m", "devstack.migrate", *args],
         cwd=ROOT, env={**clean, **(env or {})}, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 

@@ -15,8 +15,8 @@ from fastapi.dependencies.utils import _get_flat_body_params, get_flat_params
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.testing.apps import api_routes
+from devstack.jwt_keys import generate_es256_keypair
+from devstack.testing.apps import api_routes
 
 APPS = ("services.accounts.main", "services.appointments.main", "services.verification.main",
         "services.notifications.main", "gateway.main")  # fmt: skip

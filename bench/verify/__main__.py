@@ -19,7 +19,7 @@ from bench.verify.environment import VerifyEnvironment
 from bench.verify.fuzz import check_fuzz
 from bench.verify.privacy import check_privacy
 from bench.verify.security import check_security
-from shared.devstack.supervisor import ROOT
+from devstack.supervisor import ROOT
 
 # security after the others: its guessing fills login limits; privacy last: it scans the logs of all the others.
 CHECKS = ("authz", "codes", "fuzz", "chaos", "security", "privacy")

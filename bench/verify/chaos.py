@@ -17,7 +17,7 @@ import aiohttp
 import asyncpg
 
 from bench.verify.environment import VerifyEnvironment
-from shared.devstack.databases import SERVICES
+from devstack.databases import SERVICES
 from tests.e2e.conftest import _add_slot
 
 CONFIRMATION_LINK = re.compile(r"/appointments/([0-9a-f-]{36})/cancel")

@@ -12,12 +12,12 @@ from types import TracebackType
 import httpx
 
 from bench.verify.private_broker import PrivateBroker
-from shared.devstack.databases import SERVICES, prepare_databases
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
-from shared.devstack.supervisor import ROOT, StackConfig, Supervisor
+from devstack.databases import SERVICES, prepare_databases
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
+from devstack.supervisor import ROOT, StackConfig, Supervisor
+from devstack.testing.fixtures import drop_databases, free_port, run_sync
 from shared.nam import build_nam
-from shared.testing.fixtures import drop_databases, free_port, run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account
 from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, staff_auth
 from tests.e2e.conftest import Catalogue, _insert_catalogue

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from bench.verify.environment import VerifyEnvironment
-from shared.testing.fixtures import run_sync
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import CODE, PASSWORD, traces_of
 
 PATTERNS = {

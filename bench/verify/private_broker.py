@@ -9,7 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-from shared.testing.fixtures import free_port
+from devstack.testing.fixtures import free_port
 
 
 def _port_open(port: int) -> bool:

@@ -20,7 +20,7 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "Rendez-vous santé <no-reply@rendezvous-sante.example>"
-    # SMS provider HTTP API (POST {url}/messages); the default is the dev sink (shared/devstack/sms_sink.py).
+    # SMS provider HTTP API (POST {url}/messages); the default is the dev sink (devstack/sms_sink.py).
     sms_provider_url: str = "http://127.0.0.1:8026"
     sms_provider_token: SecretStr | None = None
     sms_sender: str = "+15145550100"

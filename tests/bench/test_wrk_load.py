@@ -7,7 +7,7 @@ import orjson
 from aiohttp import web
 
 from bench.wrk_load import wrk_bookings
-from shared.testing.fixtures import free_port
+from devstack.testing.fixtures import free_port
 
 
 async def test_wrk_books_distinct_patients_and_counts_unexpected_answers() -> None:

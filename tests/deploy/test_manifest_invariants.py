@@ -15,13 +15,13 @@ import yaml
 from pydantic_settings import BaseSettings
 from sqlalchemy.engine import make_url
 
+from devstack.databases import SERVICES
 from gateway.settings import GatewaySettings
 from services.accounts.settings import AccountsSettings
 from services.appointments.settings import AppointmentsSettings
 from services.notifications.settings import NotificationsSettings
 from services.verification.settings import VerificationSettings
 from shared.bus import Bus
-from shared.devstack.databases import SERVICES
 from shared.settings import DEV_SECRET
 from tests.deploy.rendering import K8S, OVERLAYS, ROOT, Manifest
 from tests.deploy.selection import (
@@ -241,7 +241,7 @@ def test_each_service_has_a_migration_job_that_runs_before_its_rollout(
         job = named(manifests, "Job", f"{service}-migrate")
         deployment = named(manifests, "Deployment", service)
         (migrate,) = containers(job)
-        assert migrate["command"] == ["python", "-m", "shared.devstack.migrate", service]
+        assert migrate["command"] == ["python", "-m", "devstack.migrate", service]
         assert migrate["image"] == containers(deployment)[0]["image"], "same image as the service it migrates"
         assert pod_spec(job)["restartPolicy"] == "Never"
         assert job["spec"]["backoffLimit"] > 0

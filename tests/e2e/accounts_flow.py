@@ -7,8 +7,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
 
 CODE = re.compile(r"\b(\d{6})\b")
 PASSWORD = "un matin de givre sur le fleuve"

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync, truncate_all
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync, truncate_all
 from tests.e2e.browser import browser, page  # noqa: F401 - fixtures for the browser tests
 from tests.e2e.clinic_staff import add_staff, slot_soon
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
 from tests.e2e.accounts_flow import PASSWORD, active_account
 from tests.e2e.conftest import Catalogue, add_slot
 from tests.e2e.page_checks import check_page, sized_page_fixture, viewport_fixture  # noqa: F401

@@ -6,9 +6,9 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account
 
 GOOD = {"first_name": "Eva", "last_name": "Roy", "birth_date": "1980-01-01", "sex": "F", "password": PASSWORD}

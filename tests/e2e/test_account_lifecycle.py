@@ -2,10 +2,10 @@
 
 import httpx
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, code_from_mail, code_from_sms, traces_of, wait_for_login, wait_until
 
 NAM = "TEST54122816"  # Thomas Testeur, man born 1954-12-28

@@ -5,8 +5,8 @@ import time
 import httpx
 import pytest
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
 from tests.e2e.accounts_flow import PASSWORD, active_account, code_from_mail, register, verify, wait_for_login
 
 

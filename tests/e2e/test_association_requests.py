@@ -4,9 +4,9 @@ with a reason; the citizen hears the answer. Other establishments see nothing of
 
 import httpx
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account, wait_until
 from tests.e2e.clinic_staff import add_staff, staff_auth
 from tests.e2e.conftest import add_slot

@@ -5,8 +5,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.clinic_staff import add_staff
 from tests.e2e.conftest import Catalogue
 from tests.e2e.test_console_browser import _log_in

@@ -9,11 +9,11 @@ import aio_pika
 import httpx
 from babel.dates import format_date
 
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from shared.contracts.appointments import AppointmentBooked
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
 from shared.messages import EventEnvelope
-from shared.testing.fixtures import run_sync
 from tests.e2e.conftest import Catalogue, booking, db_counts
 from tests.e2e.forms import submit
 

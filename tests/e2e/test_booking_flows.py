@@ -8,11 +8,11 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from services.accounts.demo_data import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
-from services.appointments.demo_data import ESTABLISHMENT_ID
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.demo_data.accounts import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
+from devstack.demo_data.appointments import ESTABLISHMENT_ID
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account, wait_until
 from tests.e2e.conftest import Catalogue, add_slot, booking, db_counts, slot_seats
 

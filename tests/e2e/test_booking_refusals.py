@@ -5,8 +5,8 @@ import uuid
 import httpx
 import pytest
 
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.conftest import Catalogue, booking, db_counts
 
 CASES = {

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
 from gateway.web.dates import time_label
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
 from tests.e2e.accounts_flow import PASSWORD, code_from_mail, fill_date
 from tests.e2e.conftest import Catalogue, add_slot
 from tests.e2e.page_checks import check_page, screenshot, sized_page_fixture, viewport_fixture  # noqa: F401

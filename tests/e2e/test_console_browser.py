@@ -7,8 +7,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.clinic_staff import add_staff, log_in, slot_soon, suivi_row
 from tests.e2e.conftest import Catalogue, booking
 

@@ -20,11 +20,11 @@ from urllib.parse import parse_qs, quote_plus, urljoin, urlsplit
 import httpx
 import pytest
 
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from gateway.csrf import FORM_FIELD, STALE_FORM
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
 from shared.logging import CORRELATION_HEADER
-from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
 from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_soon, staff_auth
 from tests.e2e.conftest import Catalogue, booking

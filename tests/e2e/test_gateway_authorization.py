@@ -4,10 +4,10 @@ import httpx
 import jwt
 import pytest
 
-from services.accounts.demo_data import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.demo_data.accounts import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import wait_until
 
 
@@ -29,7 +29,7 @@ def test_a_forged_identity_header_is_not_an_identity(client: httpx.Client, syste
 
 
 def test_a_token_signed_with_another_key_is_refused(client: httpx.Client):
-    from shared.devstack.jwt_keys import generate_es256_keypair
+    from devstack.jwt_keys import generate_es256_keypair
 
     private, _ = generate_es256_keypair()
     forged = jwt.encode(

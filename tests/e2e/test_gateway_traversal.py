@@ -6,9 +6,9 @@ import httpx
 import pytest
 
 from bench.verify.security.traversal import _send
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account
 from tests.e2e.conftest import Catalogue, db_counts
 

@@ -9,10 +9,10 @@ import asyncpg
 import httpx
 import pytest
 
-from services.accounts.demo_data import CLERK_EMAIL, load_demo_staff
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.demo_data.accounts import CLERK_EMAIL, load_demo_staff
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
 
 NEW_PASSWORD = "les outardes reviennent au printemps"

@@ -6,9 +6,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff
 from tests.e2e.conftest import Catalogue, booking
 from tests.e2e.page_checks import check_page, sized_page_fixture, viewport_fixture  # noqa: F401

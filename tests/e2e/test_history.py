@@ -9,10 +9,10 @@ from datetime import date
 import httpx
 from icalendar import Calendar
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from shared.nam import build_nam
-from shared.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account, traces_of, wait_until
 from tests.e2e.clinic_staff import staff_auth
 from tests.e2e.conftest import booking

@@ -5,8 +5,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
 from tests.e2e.accounts_flow import PASSWORD, active_account, fill_date, wait_until
 from tests.e2e.clinic_staff import staff_auth
 

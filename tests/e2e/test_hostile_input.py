@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
 from tests.e2e.accounts_flow import PASSWORD, active_account
 from tests.e2e.conftest import booking
 

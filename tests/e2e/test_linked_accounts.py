@@ -5,9 +5,9 @@ import time
 
 import httpx
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account, code_from_mail, verify, wait_until
 from tests.e2e.clinic_staff import add_staff, slot_soon, staff_auth
 from tests.e2e.conftest import Catalogue

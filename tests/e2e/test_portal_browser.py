@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
 from tests.e2e.conftest import Catalogue
 
 pytestmark = pytest.mark.browser

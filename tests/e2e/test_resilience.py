@@ -7,11 +7,11 @@ from collections import Counter
 
 import aiohttp
 
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
+from devstack.testing.tcp_proxy import TcpProxy
 from services.notifications.settings import NotificationsSettings
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
-from shared.testing.tcp_proxy import TcpProxy
 from tests.e2e.conftest import Catalogue, booking, db_counts
 
 # Deliveries sent but not yet recorded when the process dies (see DeliveryDispatcher.send_next).

@@ -6,11 +6,11 @@ import uuid
 import httpx
 import pytest
 
-from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync
-from shared.testing.tokens import citizen_headers, staff_headers
+from devstack.jwt_keys import generate_es256_keypair
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync
+from devstack.testing.tokens import citizen_headers, staff_headers
 from tests.e2e.accounts_flow import active_account
 from tests.e2e.clinic_staff import add_staff, staff_auth
 from tests.e2e.conftest import Catalogue, booking

@@ -5,8 +5,8 @@ import time
 
 import httpx
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
 from tests.e2e.accounts_flow import active_account
 from tests.e2e.clinic_staff import staff_auth
 

@@ -5,7 +5,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from shared.devstack.supervisor import Supervisor
+from devstack.supervisor import Supervisor
 from tests.e2e.page_checks import check_page, screenshot, sized_page_fixture, viewport_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser

@@ -1,8 +1,8 @@
 import pytest
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import truncate_all
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import truncate_all
 
 
 @pytest.fixture

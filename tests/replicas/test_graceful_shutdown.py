@@ -17,9 +17,9 @@ from typing import Any
 
 import aiohttp
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import REPLICA_HTTP_GRACE_SECONDS, REPLICA_SHUTDOWN_GRACE_SECONDS
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import REPLICA_HTTP_GRACE_SECONDS, REPLICA_SHUTDOWN_GRACE_SECONDS
 from tests.replicas.arrange import fetch, open_clinic, unpublished_events
 from tests.replicas.load import LoadReport, ReplicaClient, patient_email
 

@@ -1,6 +1,6 @@
 """How the dev runner lays out replicas: names, ports, and which service replica each gateway calls."""
 
-from shared.devstack.supervisor import StackConfig
+from devstack.supervisor import StackConfig
 
 URLS = {
     name: f"postgresql+asyncpg://x/{name}" for name in ("accounts", "appointments", "verification", "notifications")

@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import REPLICA_REMINDER_OFFSET_HOURS
 from services.notifications import reminder_window
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import REPLICA_REMINDER_OFFSET_HOURS
 from tests.replicas.arrange import fetch, open_clinic, seats_against_appointments, unpublished_events
 from tests.replicas.conftest import log_count
 from tests.replicas.load import LoadReport, ReplicaClient, patient_email

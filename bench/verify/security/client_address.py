@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from bench.verify.environment import VerifyEnvironment
-from shared.testing.fixtures import run_sync
+from devstack.testing.fixtures import run_sync
 from tests.e2e.conftest import _add_slot, booking
 
 BOOKINGS_PER_SOURCE = 120  # an hour, without an account (APPOINTMENTS_ANONYMOUS_BOOKINGS_PER_SOURCE_PER_HOUR)

@@ -19,7 +19,7 @@ import httpx
 import jwt
 
 from bench.verify.environment import VerifyEnvironment
-from shared.devstack.jwt_keys import generate_es256_keypair
+from devstack.jwt_keys import generate_es256_keypair
 
 REFUSED = frozenset({401, 403})
 SERVICES = ("accounts", "appointments", "verification", "notifications")

@@ -16,10 +16,10 @@ import httpx
 from fastapi.testclient import TestClient
 
 from bench.verify.environment import VerifyEnvironment
+from devstack.testing.apps import api_routes
 from gateway.csrf import FORM_FIELD
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from shared.testing.apps import api_routes
 from tests.e2e.accounts_flow import PASSWORD
 from tests.e2e.clinic_staff import STAFF_PASSWORD
 

@@ -27,7 +27,7 @@ import asyncpg
 import httpx
 
 from bench.verify.environment import VerifyEnvironment
-from shared.testing.fixtures import run_sync
+from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD
 from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff
 

@@ -32,10 +32,10 @@ from fastapi.dependencies.utils import _get_flat_body_params
 
 from bench.verify.environment import VerifyEnvironment
 from bench.verify.fuzz import compose_openapi
+from devstack.testing.apps import api_routes
 from gateway.csrf import FORM_FIELD
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from shared.testing.apps import api_routes
 from tests.e2e.accounts_flow import PASSWORD
 from tests.e2e.clinic_staff import STAFF_PASSWORD
 

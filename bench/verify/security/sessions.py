@@ -25,8 +25,8 @@ from typing import Any
 import httpx
 
 from bench.verify.environment import VerifyEnvironment
-from shared.devstack.supervisor import ROOT, http_ok
-from shared.testing.fixtures import free_port, run_sync
+from devstack.supervisor import ROOT, http_ok
+from devstack.testing.fixtures import free_port, run_sync
 from tests.e2e.accounts_flow import PASSWORD, code_from_mail
 from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff
 

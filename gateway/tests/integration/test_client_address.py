@@ -15,10 +15,10 @@ import uvicorn
 from aiohttp import web
 from pydantic import ValidationError
 
+from devstack.jwt_keys import generate_es256_keypair
+from devstack.testing.fixtures import free_port
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.testing.fixtures import free_port
 
 _, PUBLIC = generate_es256_keypair()
 LOGIN = {"identifier": "lea@example.org", "password": "pas le bon mot de passe"}

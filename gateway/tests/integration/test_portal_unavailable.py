@@ -9,10 +9,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from devstack.testing.fixtures import free_port
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from gateway.tests.integration.test_client_address import PUBLIC, _serve
-from shared.testing.fixtures import free_port
 
 
 @pytest.fixture

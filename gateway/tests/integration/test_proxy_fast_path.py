@@ -23,13 +23,13 @@ from prometheus_client import REGISTRY
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from devstack.jwt_keys import generate_es256_keypair
+from devstack.testing.fixtures import free_port
 from gateway.main import create_app
 from gateway.proxy_fast_path import ProxyFastPath
 from gateway.session_cookies import SessionCookies
 from gateway.settings import GatewaySettings
 from services.accounts.tokens import issue_access_token
-from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.testing.fixtures import free_port
 from shared.tracing import disable_tracing, enable_tracing
 
 PRIVATE, PUBLIC = generate_es256_keypair()

@@ -4,10 +4,10 @@ import uuid
 
 from fastapi.testclient import TestClient
 
+from devstack.testing.tokens import TEST_PUBLIC_KEY, access_token
 from gateway.csrf import FORM_FIELD, same_origin
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from shared.testing.tokens import TEST_PUBLIC_KEY, access_token
 
 
 def _client(insecure: bool) -> TestClient:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from devstack.jwt_keys import generate_es256_keypair
 from gateway.auth import TokenVerifier
 from gateway.session_revocations import SessionRevocations
 from services.accounts.tokens import issue_access_token
 from shared.contracts.accounts import SessionsRevoked
-from shared.devstack.jwt_keys import generate_es256_keypair
 from shared.errors import ApiError
 
 PRIVATE, PUBLIC = generate_es256_keypair()

@@ -6,9 +6,9 @@ import uuid
 import jwt
 import pytest
 
+from devstack.jwt_keys import generate_es256_keypair
 from gateway.auth import TokenVerifier
 from services.accounts.tokens import issue_access_token
-from shared.devstack.jwt_keys import generate_es256_keypair
 from shared.errors import ApiError
 
 PRIVATE, PUBLIC = generate_es256_keypair()

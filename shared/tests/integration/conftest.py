@@ -6,10 +6,10 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devstack.databases import database_url
+from devstack.testing.fixtures import drop_databases
 from shared.db import make_engine, make_sessionmaker, messaging_metadata
-from shared.devstack.databases import database_url
 from shared.messages import Contract
-from shared.testing.fixtures import drop_databases
 
 
 class Ping(Contract):

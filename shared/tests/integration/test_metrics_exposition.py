@@ -15,9 +15,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.supervisor import Supervisor
-from shared.testing.fixtures import run_sync, truncate_all
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor
+from devstack.testing.fixtures import run_sync, truncate_all
 
 PROCESSES = ("gateway", "accounts", "appointments", "verification", "notifications")
 CONSUMERS = ("accounts", "appointments", "verification", "notifications")

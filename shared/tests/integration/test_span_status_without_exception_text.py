@@ -16,8 +16,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from devstack.testing.apps import app_without_lifespan
 from shared.db import make_engine
-from shared.testing.apps import app_without_lifespan
 from shared.tracing import consume_span, disable_tracing, enable_tracing, publish_span
 
 EMAIL = "lea.tremblay@example.org"

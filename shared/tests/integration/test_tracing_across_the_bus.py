@@ -22,15 +22,15 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
+from devstack.testing.fixtures import free_port
 from gateway.main import create_app as create_gateway
 from gateway.settings import GatewaySettings
 from services.appointments.main import create_app as create_appointments
 from services.appointments.settings import AppointmentsSettings
 from services.notifications.main import create_app as create_notifications
 from services.notifications.settings import NotificationsSettings
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
-from shared.testing.fixtures import free_port
 from shared.tracing import (
     TracingMiddleware,
     configure_tracing,

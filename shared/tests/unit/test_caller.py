@@ -7,11 +7,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from shared.caller import CallerVerifier, UnverifiedCaller, public_key_of
-from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.errors import install_error_handlers
-from shared.request_context import Citizen, OptionalCitizen, StaffMember
-from shared.testing.tokens import (
+from devstack.jwt_keys import generate_es256_keypair
+from devstack.testing.tokens import (
     TEST_PRIVATE_KEY,
     TEST_PUBLIC_KEY,
     access_token,
@@ -19,6 +16,9 @@ from shared.testing.tokens import (
     citizen_headers,
     staff_headers,
 )
+from shared.caller import CallerVerifier, UnverifiedCaller, public_key_of
+from shared.errors import install_error_handlers
+from shared.request_context import Citizen, OptionalCitizen, StaffMember
 
 FOREIGN_PRIVATE_KEY, _ = generate_es256_keypair()
 ACCOUNT = uuid.uuid4()

@@ -2,8 +2,8 @@
 
 import aiohttp
 
+from devstack.testing.fixtures import free_port
 from shared.metrics import HTTP_REQUESTS, ScrapeTimeGauges, metrics_endpoint
-from shared.testing.fixtures import free_port
 
 
 async def test_the_metrics_port_serves_the_exposition_and_nothing_else() -> None:

@@ -6,9 +6,9 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
+from devstack.testing.apps import app_without_lifespan
 from shared.refusals import Refused, Wording, wording_of
 from shared.staff import STAFF_REFUSALS, EstablishmentNotFound, ManagerRequired, Staff, StaffRoleRequired
-from shared.testing.apps import app_without_lifespan
 
 
 class NotCancellable(Refused):

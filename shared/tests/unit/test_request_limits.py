@@ -15,9 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from starlette.middleware import Middleware
 from starlette.types import Receive, Scope, Send
 
+from devstack.testing.apps import app_without_lifespan
 from shared.asgi_body import read_body
 from shared.logging import configure_logging
-from shared.testing.apps import app_without_lifespan
 
 LIMIT = 1000
 SECRET_PARAMETERS = ("alice@example.com", "+15145550123", "TEST54122816", "$argon2id$v=19$m=65536")

@@ -1,4 +1,4 @@
-"""Failures stay readable on Debian 12's Python 3.11.2 (shared/testing/tracebacks.py)."""
+"""Failures stay readable on Debian 12's Python 3.11.2 (devstack/testing/tracebacks.py)."""
 
 import subprocess
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.testing.tracebacks import traceback_style
+from devstack.testing.tracebacks import traceback_style
 
 ROOT = Path(__file__).resolve().parents[3]
 

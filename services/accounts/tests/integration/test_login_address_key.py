@@ -14,13 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from devstack.testing.apps import app_without_lifespan
 from services.accounts.api import router
 from services.accounts.models import login_failures
 from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
 from services.accounts.tests.integration.test_login_limits import SETTINGS, WRONG, CountingHashing, deps, sessions
 from shared.client_address import UNATTRIBUTED
-from shared.testing.apps import app_without_lifespan
 from shared.unit_of_work import UnitOfWork
 
 __all__ = ["deps", "sessions"]  # the fixtures, shared with test_login_limits

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devstack.jwt_keys import generate_es256_keypair
 from services.accounts import service
 from services.accounts.models import accounts, login_failures, staff_users
 from services.accounts.passwords import PasswordHashing
@@ -23,7 +24,6 @@ from services.accounts.personal_data import NamVault
 from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
 from shared.db import make_engine, make_sessionmaker
-from shared.devstack.jwt_keys import generate_es256_keypair
 from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 

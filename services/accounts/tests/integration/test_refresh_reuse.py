@@ -14,11 +14,11 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devstack.jwt_keys import generate_es256_keypair
 from services.accounts import sessions as accounts_sessions
 from services.accounts.schemas import TokenResponse
 from services.accounts.settings import AccountsSettings
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
-from shared.devstack.jwt_keys import generate_es256_keypair
 from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 

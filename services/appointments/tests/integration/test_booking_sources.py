@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import text
 from starlette.middleware import Middleware
 
+from devstack.testing.apps import app_without_lifespan
 from services.appointments.api import router
 from services.appointments.booking_fast_path import BookingFastPath
 from services.appointments.settings import AppointmentsSettings
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
-from shared.testing.apps import app_without_lifespan
 from shared.unit_of_work import UnitOfWork
 
 LIMIT = 3

@@ -13,15 +13,15 @@ import asyncpg
 import httpx
 import pytest
 
+from devstack.jwt_keys import generate_es256_keypair
+from devstack.testing.apps import app_without_lifespan
+from devstack.testing.tokens import citizen_headers, verifier_with_test_key
+from devstack.testing.tokens import staff_headers as signed_staff_headers
 from services.appointments import schedules, search
 from services.appointments.catalogue import SEARCH_SERVER_SETTINGS
 from services.appointments.catalogue_api import router
 from services.appointments.search import Point
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
-from shared.devstack.jwt_keys import generate_es256_keypair
-from shared.testing.apps import app_without_lifespan
-from shared.testing.tokens import citizen_headers, verifier_with_test_key
-from shared.testing.tokens import staff_headers as signed_staff_headers
 from shared.unit_of_work import UnitOfWork
 
 H2X = Point(45.5148, -73.5739)  # Plateau Mont-Royal, the centroid of FSA H2X
@@ -418,7 +418,7 @@ async def test_search_among_twenty_thousand_establishments(client, db):
 
 
 async def test_demo_catalogue_loads_once_and_is_searchable(clean_databases, client, db):
-    from services.appointments.demo_data import ESTABLISHMENT_ID, SERVICE_ID, load_demo_data
+    from devstack.demo_data.appointments import ESTABLISHMENT_ID, SERVICE_ID, load_demo_data
 
     started = clock.perf_counter()
     await load_demo_data(clean_databases["appointments"])

@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from devstack.testing.apps import app_without_lifespan
 from services.appointments.api import router
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
 from shared.request_context import Staff, citizen, staff_member
-from shared.testing.apps import app_without_lifespan
 from shared.unit_of_work import UnitOfWork
 
 ACCOUNT = uuid.uuid4()

@@ -11,12 +11,12 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 
+from devstack.sms_sink import SmsSink
+from devstack.testing.fixtures import free_port
 from services.notifications.clock import Clock, SystemClock
 from services.notifications.main import create_app
 from services.notifications.settings import NotificationsSettings
-from shared.devstack.sms_sink import SmsSink
 from shared.messages import Contract, EventEnvelope
-from shared.testing.fixtures import free_port
 
 SMS_TOKEN = "sms-provider-test-token"
 SMS_SENDER = "+15145550100"

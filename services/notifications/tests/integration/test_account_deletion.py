@@ -4,12 +4,12 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
 from services.notifications.tests.integration.conftest import eventually, fetch, tables_containing
 from services.notifications.tests.integration.test_verification_codes import code_issued
 from shared.contracts.accounts import AccountDeleted, ContactChanged, RegistrationAttemptedOnExistingAccount
 from shared.contracts.appointments import AppointmentBooked, PatientContactV1, PlaceV1, ServiceOfferedV1
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
 
 EMAIL = "Sophie.Gagnon@example.org"
 PHONE = "+15145550188"

@@ -3,10 +3,10 @@
 import asyncio
 import uuid
 
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
 from services.notifications.tests.integration.conftest import PORTAL, eventually, fetch
 from shared.contracts.accounts import ContactChanged, RegistrationAttemptedOnExistingAccount
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
 
 
 async def test_a_sign_up_attempt_on_an_existing_address_tells_its_owner(service, publish, mail_sink: MailSink):

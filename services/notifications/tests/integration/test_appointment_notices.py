@@ -3,10 +3,10 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
 from services.notifications.tests.appointment_events import EMAIL, PHONE, booked, cancelled, patient
 from services.notifications.tests.integration.conftest import eventually, fetch
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
 
 
 def soon() -> datetime:

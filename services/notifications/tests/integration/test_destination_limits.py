@@ -8,10 +8,10 @@ the booker typed.
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from devstack.mail_sink import MailSink
 from services.notifications.tests.appointment_events import booked, cancelled, patient
 from services.notifications.tests.integration.conftest import Publish, eventually, fetch
 from shared.contracts.accounts import RegistrationAttemptedOnExistingAccount
-from shared.devstack.mail_sink import MailSink
 from shared.messages import Contract
 
 VICTIM = "victime@example.org"

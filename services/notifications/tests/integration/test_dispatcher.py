@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
 from services.notifications import service
 from services.notifications.channels import EMAIL, SMS, Channels
 from services.notifications.email_channel import EmailChannel
@@ -15,8 +17,6 @@ from services.notifications.settings import NotificationsSettings
 from services.notifications.sms_channel import SmsChannel
 from services.notifications.tests.integration.conftest import fetch
 from shared.db import make_engine, make_sessionmaker
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
 from shared.unit_of_work import UnitOfWork
 
 

@@ -9,10 +9,10 @@ import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 
+from devstack.mail_sink import MailSink
+from devstack.testing.fixtures import free_port
 from services.notifications.email_channel import EmailChannel
 from services.notifications.settings import NotificationsSettings
-from shared.devstack.mail_sink import MailSink
-from shared.testing.fixtures import free_port
 
 SUBJECT = "Rendez-vous confirmé : Prise de sang, jeudi 26 novembre 2026 à 19 h 33 (CLSC de Verdun)"
 BODY = "Bonjour Léa,\n\nVotre rendez-vous est confirmé.\n\nAnnuler : https://portail.example/appointments/x\n"

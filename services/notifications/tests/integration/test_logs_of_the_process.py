@@ -14,13 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
+from devstack.testing.fixtures import free_port
 from services.notifications.settings import NotificationsSettings
 from services.notifications.tests.integration.conftest import eventually, fetch
 from services.notifications.tests.integration.test_verification_codes import code_issued
 from shared.contracts.accounts import AccountDeleted, RegistrationAttemptedOnExistingAccount
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
-from shared.testing.fixtures import free_port
 
 ROOT = Path(__file__).resolve().parents[4]
 

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
 from services.notifications.settings import NotificationsSettings
 from services.notifications.tests.appointment_events import EMAIL, PHONE, booked, cancelled, patient, rescheduled
 from services.notifications.tests.integration.conftest import PORTAL, eventually, fetch, running
 from services.notifications.tests.manual_clock import ManualClock
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
 
 MONTREAL = ZoneInfo("America/Montreal")
 

@@ -4,11 +4,11 @@ import aiohttp
 import httpx
 import pytest
 
+from devstack.sms_sink import SmsSink
+from devstack.testing.fixtures import free_port
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms_channel import SmsChannel, SmsProviderError
 from services.notifications.tests.integration.conftest import SMS_SENDER, SMS_TOKEN
-from shared.devstack.sms_sink import SmsSink
-from shared.testing.fixtures import free_port
 
 
 def _channel(url: str, token: str | None = SMS_TOKEN) -> SmsChannel:

@@ -4,11 +4,11 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
 from services.notifications.tests.integration.conftest import SMS_SENDER, eventually, fetch, tables_containing
 from shared.contracts.accounts import RegistrationAttemptedOnExistingAccount
 from shared.contracts.verification import CodeIssued
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
 
 
 def code_issued(channel: str, destination: str, language: str, code: str, purpose: str = "change_email") -> CodeIssued:

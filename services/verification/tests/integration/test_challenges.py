@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devstack.jwt_keys import generate_es256_keypair
+from devstack.testing.tokens import TEST_PUBLIC_KEY, citizen_headers
 from services.verification.consumers import handlers
 from services.verification.main import create_app
 from services.verification.service import challenge_status, forget_account, issue_challenge, verify_code
@@ -20,9 +22,7 @@ from shared.consumer import EventConsumer
 from shared.contracts.accounts import AccountDeleted, CodeRequested
 from shared.contracts.verification import ChallengePassed, CodeIssued
 from shared.db import make_engine, make_sessionmaker
-from shared.devstack.jwt_keys import generate_es256_keypair
 from shared.errors import ApiError
-from shared.testing.tokens import TEST_PUBLIC_KEY, citizen_headers
 from shared.unit_of_work import UnitOfWork
 
 SETTINGS = VerificationSettings(environment="test")

@@ -15,6 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devstack.testing.tokens import TEST_PUBLIC_KEY
+from devstack.testing.tokens import staff_headers as signed_staff_headers
 from services.verification import clinic_validations
 from services.verification.clinic_rules import Staff
 from services.verification.consumers import handlers
@@ -41,8 +43,6 @@ from shared.db import make_engine, make_sessionmaker
 from shared.errors import ApiError
 from shared.messages import Contract
 from shared.nam import nam_hmac
-from shared.testing.tokens import TEST_PUBLIC_KEY
-from shared.testing.tokens import staff_headers as signed_staff_headers
 from shared.unit_of_work import UnitOfWork
 
 SETTINGS = VerificationSettings(environment="test")

@@ -1,6 +1,6 @@
 """A real SMTP server (aiosmtpd) that keeps what it receives: the dev mailbox and the tests' witness.
 
-Run alone: python -m shared.devstack.mail_sink --smtp-port 1025 --http-port 8025
+Run alone: python -m devstack.mail_sink --smtp-port 1025 --http-port 8025
 (then open http://127.0.0.1:8025 for the mailbox, /api/messages for JSON).
 """
 
@@ -25,7 +25,7 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from shared.devstack.stop_signals import until_stopped
+from devstack.stop_signals import until_stopped
 
 
 @dataclass

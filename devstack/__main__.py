@@ -9,16 +9,16 @@ import sys
 import time
 from pathlib import Path
 
-from services.accounts.demo_data import (
+from devstack.databases import prepare_databases
+from devstack.demo_data.accounts import (
     CLERK_EMAIL,
     CLERK_PASSWORD,
     MANAGER_EMAIL,
     MANAGER_PASSWORD,
     load_demo_staff,
 )
-from services.appointments.demo_data import load_demo_data
-from shared.devstack.databases import prepare_databases
-from shared.devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok, persistent_dev_secrets
+from devstack.demo_data.appointments import load_demo_data
+from devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok, persistent_dev_secrets
 
 MAILBOX_HTTP_PORT = 8025
 
@@ -79,8 +79,8 @@ def run(workers: int) -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     sink_commands = [
-        ["shared.devstack.mail_sink", "--smtp-port", str(config.smtp_port), "--http-port", str(MAILBOX_HTTP_PORT)],
-        ["shared.devstack.sms_sink", "--port", str(config.sms_port)],
+        ["devstack.mail_sink", "--smtp-port", str(config.smtp_port), "--http-port", str(MAILBOX_HTTP_PORT)],
+        ["devstack.sms_sink", "--port", str(config.sms_port)],
     ]
     sinks: list[subprocess.Popen[bytes]] = []
     try:

@@ -1,6 +1,6 @@
 """Starts the services, the gateway and the mail sink as child processes, and supervises them.
 
-Used by `make run` (python -m shared.devstack) and by the end-to-end tests, which also kill and
+Used by `make run` (python -m devstack) and by the end-to-end tests, which also kill and
 restart processes through it.
 
 Replicas: `StackConfig.replicas` runs N independent processes of an app, each on its own port,
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from shared.devstack.jwt_keys import generate_es256_keypair
+from devstack.jwt_keys import generate_es256_keypair
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 APPS = {
     "accounts": "services.accounts.main:create_app",

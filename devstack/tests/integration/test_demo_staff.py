@@ -4,8 +4,8 @@ on a database kept from a run that set other ones."""
 import asyncpg
 from argon2 import PasswordHasher
 
-from services.accounts.demo_data import CLERK, DEMO_STAFF, MANAGER, load_demo_staff
-from services.appointments.demo_data import ESTABLISHMENT_ID
+from devstack.demo_data.accounts import CLERK, DEMO_STAFF, MANAGER, load_demo_staff
+from devstack.demo_data.appointments import ESTABLISHMENT_ID
 from shared.db import asyncpg_dsn
 
 

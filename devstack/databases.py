@@ -8,7 +8,7 @@ import asyncpg
 
 from shared.migrations import upgrade
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("accounts", "appointments", "verification", "notifications")
 
 

@@ -6,7 +6,7 @@
     GET  /api/messages   the received messages as JSON, newest first
     GET  /               a small HTML page of the same
 
-Run alone: python -m shared.devstack.sms_sink --port 8026 [--token TOKEN]
+Run alone: python -m devstack.sms_sink --port 8026 [--token TOKEN]
 Tests start it in-process (SmsSink(port).start()), read it and can make it fail for a while.
 """
 
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from shared.devstack.stop_signals import until_stopped
+from devstack.stop_signals import until_stopped
 
 
 @dataclass

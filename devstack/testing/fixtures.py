@@ -20,11 +20,11 @@ import aio_pika
 import asyncpg
 import pytest
 
-from shared.devstack.databases import SERVICES, prepare_databases
-from shared.devstack.mail_sink import MailSink
-from shared.devstack.sms_sink import SmsSink
-from shared.devstack.supervisor import StackConfig, Supervisor, replica_name
-from shared.testing.tcp_proxy import TcpProxy
+from devstack.databases import SERVICES, prepare_databases
+from devstack.mail_sink import MailSink
+from devstack.sms_sink import SmsSink
+from devstack.supervisor import StackConfig, Supervisor, replica_name
+from devstack.testing.tcp_proxy import TcpProxy
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """Brings services' databases to the latest Alembic revision: the containers' one-shot migrate job.
 
-    python -m shared.devstack.migrate appointments [verification ...] [--create-database]
+    python -m devstack.migrate appointments [verification ...] [--create-database]
 
 Each service's database URL comes from <SERVICE>_DATABASE_URL, the variable the service itself reads
 (e.g. APPOINTMENTS_DATABASE_URL=postgresql+asyncpg://user:pass@host:5432/appointments).
@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from shared.devstack.databases import ROOT, SERVICES
+from devstack.databases import ROOT, SERVICES
 from shared.migrations import upgrade
 
 # Postgres not accepting connections yet (starting up, or the address does not answer).
@@ -77,7 +77,7 @@ def create_database_when_up(url: str, admin_database: str, wait_seconds: float) 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.devstack.migrate",
+        prog="python -m devstack.migrate",
         description="Migrates each named service's database (URL from <SERVICE>_DATABASE_URL) to head.",
     )
     parser.add_argument(

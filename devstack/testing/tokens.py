@@ -12,8 +12,8 @@ from typing import Any
 
 import jwt
 
+from devstack.jwt_keys import generate_es256_keypair
 from shared.caller import ALGORITHM, ISSUER, CallerVerifier
-from shared.devstack.jwt_keys import generate_es256_keypair
 
 TEST_PRIVATE_KEY, TEST_PUBLIC_KEY = generate_es256_keypair()
 

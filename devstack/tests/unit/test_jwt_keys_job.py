@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from shared.devstack.jwt_keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, main, public_pem_of
+from devstack.jwt_keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, main, public_pem_of
 
 
 def test_the_job_writes_the_pair_and_a_copy_of_the_public_key_alone(tmp_path: Path):

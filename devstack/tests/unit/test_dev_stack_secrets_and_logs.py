@@ -4,7 +4,7 @@ published in shared/settings.py (which let anyone compute a dev stack's manage-l
 import os
 import stat
 
-from shared.devstack.supervisor import StackConfig, open_private_log, persistent_dev_secrets
+from devstack.supervisor import StackConfig, open_private_log, persistent_dev_secrets
 from shared.settings import DEV_SECRET
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import asyncpg
 from argon2 import PasswordHasher
 
+from devstack.demo_data.appointments import ESTABLISHMENT_ID
 from services.accounts.settings import AccountsSettings
-from services.appointments.demo_data import ESTABLISHMENT_ID
 from shared.db import asyncpg_dsn
 
 

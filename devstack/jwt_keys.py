@@ -1,6 +1,6 @@
 """A throwaway ES256 key pair for local runs and tests (production keys come from secrets).
 
-    python -m shared.devstack.jwt_keys DIRECTORY [--group-readable]
+    python -m devstack.jwt_keys DIRECTORY [--group-readable]
 
 writes DIRECTORY/jwt-private.pem (mode 0600, or 0640 with --group-readable) and DIRECTORY/jwt-public.pem
 (0644) when they do not exist yet, so the containers' one-shot job can run on every `up`: an existing
@@ -91,7 +91,7 @@ def copy_public_key(directory: Path, public_copy: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.devstack.jwt_keys",
+        prog="python -m devstack.jwt_keys",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from services.accounts.demo_data import CLERK, MANAGER
-from shared.devstack.__main__ import credentials_lines
-from shared.devstack.supervisor import http_ok
-from shared.testing.fixtures import free_port
+from devstack.__main__ import credentials_lines
+from devstack.demo_data.accounts import CLERK, MANAGER
+from devstack.supervisor import http_ok
+from devstack.testing.fixtures import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _sink(module: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", f"shared.devstack.{module}", *args],
+        [sys.executable, "-m", f"devstack.{module}", *args],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 

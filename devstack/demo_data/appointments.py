@@ -6,7 +6,7 @@ CC BY 4.0. Names, street addresses and phone numbers (555-01xx, reserved for fic
 
 Idempotent: every id is derived from a name, slots come from the schedules module with the same
 derived ids the admin endpoints use, and whatever already exists (booked seats included) is kept.
-Run: `python -m services.appointments.demo_data postgresql://...`
+Run: `python -m devstack.demo_data.appointments postgresql://...`
 """
 
 import asyncio
