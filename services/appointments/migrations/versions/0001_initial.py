@@ -6,7 +6,7 @@ Revision ID: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from shared.migrations import create_messaging_tables
+from shared.migrations import create_messaging_tables, drop_messaging_tables
 
 revision = "0001"
 down_revision = None
@@ -62,5 +62,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("inbox", "outbox", "appointments", "slots", "services", "establishments"):
+    drop_messaging_tables()
+    for table in ("appointments", "slots", "services", "establishments"):
         op.drop_table(table)

@@ -7,8 +7,6 @@ Revision ID: 0008
 import sqlalchemy as sa
 from alembic import op
 
-from services.appointments.models import metadata
-
 revision = "0008"
 down_revision = "0007"
 
@@ -21,7 +19,14 @@ def upgrade() -> None:
         ["identity_key"],
         postgresql_where=sa.text("account_id IS NULL AND identity_key IS NOT NULL"),
     )
-    metadata.tables["validated_people"].create(op.get_bind())
+    # Frozen as this revision creates the table, not read from models.py.
+    op.create_table(
+        "validated_people",
+        sa.Column("account_id", sa.Uuid, primary_key=True),
+        sa.Column("person_id", sa.Uuid, primary_key=True),
+        sa.Column("identity_key", sa.Text, nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:

@@ -3,9 +3,7 @@
 Revision ID: 0001
 """
 
-from alembic import op
-
-from shared.migrations import create_messaging_tables
+from shared.migrations import create_messaging_tables, drop_messaging_tables
 
 revision = "0001"
 down_revision = None
@@ -16,5 +14,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("inbox")
-    op.drop_table("outbox")
+    drop_messaging_tables()

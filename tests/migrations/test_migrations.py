@@ -1,0 +1,190 @@
+"""Every service's migrations, on real PostgreSQL: frozen DDL that builds what models.py describes.
+
+Each test migrates a scratch database of its own (created on the CLINIC_PG_URL server, dropped at the end), so
+the revisions are exercised from an empty database, as on a fresh install, whatever the session's databases hold.
+"""
+
+import ast
+import asyncio
+import importlib
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import shared.inbox
+import shared.outbox
+from shared.migrations import downgrade, upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("accounts", "appointments", "verification", "notifications")
+MESSAGING = (shared.outbox.outbox_table, shared.inbox.inbox_table)
+
+# Tables only raw SQL touches, which models.py does not describe (booking_sources.py holds its own statements).
+UNMODELLED = {"appointments": frozenset({"booking_sources"})}
+# Indexes a revision created that models.py does not describe yet. Known debt, listed so it cannot grow unseen:
+# verification 0004's one open request per patient (unique, WHERE status = 'pending') belongs in the
+# association_requests table of services/verification/models.py; once it is there, this entry goes.
+UNDESCRIBED_INDEXES = {"verification": frozenset({"association_requests_one_pending"})}
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def _admin(admin_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(_plain(admin_url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def scratch_url(pg_admin_url: str) -> Iterator[str]:
+    """An empty database of this test's own, dropped afterwards."""
+    name = f"migrations_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(pg_admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        base = _plain(pg_admin_url).rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _service_dir(service: str) -> Path:
+    return ROOT / "services" / service
+
+
+def _revisions(service: str) -> list[str]:
+    """From the first revision to head, in order; the chain has no branch."""
+    config = Config()
+    config.set_main_option("script_location", str(_service_dir(service) / "migrations"))
+    script = ScriptDirectory.from_config(config)
+    assert len(script.get_heads()) == 1, f"{service}: one head expected, found {script.get_heads()}"
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def _differences(service: str, url: str) -> list[Any]:
+    """What Alembic's autogenerate would change to bring the database to the models (none when they agree)."""
+    metadata: MetaData = importlib.import_module(f"services.{service}.models").metadata
+    unmodelled = UNMODELLED.get(service, frozenset())
+    undescribed_indexes = UNDESCRIBED_INDEXES.get(service, frozenset())
+
+    def described(obj: Any, name: str | None, kind: str, reflected: bool, _compared: Any) -> bool:
+        if kind == "index" and reflected and name in undescribed_indexes:
+            return False
+        table = obj if kind == "table" else getattr(obj, "table", None)
+        return (table.name if table is not None else name) not in unmodelled
+
+    def compare(connection: Connection) -> list[Any]:
+        options = {"include_object": described, "compare_type": True, "compare_server_default": True}
+        context = MigrationContext.configure(connection, opts=options)
+        # Alembic compares a sequence of MetaData too, though its annotation names one.
+        return list(compare_metadata(context, [metadata, MESSAGING[0].metadata]))  # type: ignore[arg-type]
+
+    async def run() -> list[Any]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(compare)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+async def _state(url: str) -> tuple[list[str], list[str]]:
+    """The public tables other than alembic_version, and the revision alembic_version records."""
+    conn = await asyncpg.connect(_plain(url))
+    try:
+        tables = [
+            r["tablename"]
+            for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+        ]
+        versions = (
+            [r["version_num"] for r in await conn.fetch("SELECT version_num FROM alembic_version")]
+            if "alembic_version" in tables
+            else []
+        )
+        return [t for t in tables if t != "alembic_version"], versions
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_empty_database_migrated_to_head_is_what_the_models_describe(service: str, scratch_url: str) -> None:
+    upgrade(_service_dir(service), scratch_url)
+
+    assert _differences(service, scratch_url) == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_revisions_apply_one_at_a_time_and_undo_back_to_an_empty_database(service: str, scratch_url: str) -> None:
+    revisions = _revisions(service)
+
+    for revision in revisions:
+        upgrade(_service_dir(service), scratch_url, revision)
+        assert asyncio.run(_state(scratch_url))[1] == [revision]
+
+    for previous in [*reversed(revisions[:-1]), "base"]:
+        downgrade(_service_dir(service), scratch_url, "-1")
+        assert asyncio.run(_state(scratch_url))[1] == ([] if previous == "base" else [previous])
+    assert asyncio.run(_state(scratch_url)) == ([], [])
+
+    upgrade(_service_dir(service), scratch_url)
+    assert _differences(service, scratch_url) == []
+
+
+# What the DDL of a revision may not read: today's tables, whose later columns would reach fresh databases only.
+LIVE_SCHEMA_IMPORT = re.compile(r"^(services(\.|$)|shared\.(outbox|inbox|db)$)")
+LIVE_SCHEMA_USE = re.compile(r"\bmetadata\b|\.tables\[|\b(outbox|inbox)_table\b|\.create\(\s*(op\.)?(get_)?bind")
+
+
+def _imported_modules(path: Path) -> list[str]:
+    modules = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            modules += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules.append(node.module)
+    return modules
+
+
+def _revision_files() -> list[Path]:
+    return sorted(ROOT.glob("services/*/migrations/versions/*.py"))
+
+
+def test_every_service_has_revisions() -> None:
+    assert {path.parts[-4] for path in _revision_files()} == set(SERVICES)
+
+
+@pytest.mark.parametrize("path", _revision_files(), ids=lambda path: "/".join(path.parts[-4:]))
+def test_a_revision_builds_its_tables_from_literal_ddl_not_from_the_models(path: Path) -> None:
+    source = path.read_text()
+
+    assert [m for m in _imported_modules(path) if LIVE_SCHEMA_IMPORT.match(m)] == []
+    assert [m.group(0) for m in LIVE_SCHEMA_USE.finditer(source)] == []
+
+
+def test_the_messaging_tables_ddl_is_literal_too() -> None:
+    path = ROOT / "shared" / "migrations.py"
+    tree = ast.parse(path.read_text())
+    ddl = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "create_messaging_tables")
+
+    assert [m for m in _imported_modules(path) if m in {"shared.outbox", "shared.inbox"}] == [
+        "shared.inbox",
+        "shared.outbox",
+    ], "only run_env imports them, for autogenerate"
+    assert [m.group(0) for m in LIVE_SCHEMA_USE.finditer(ast.unparse(ddl))] == []
