@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway import schedule_form
 from gateway.auth import Principal
+from gateway.console_flash import Flash, FlashCookie, Validated, shown_validated
 from gateway.console_render import render_console
 from gateway.page_sessions import StaffPage, safe_return_path
 from gateway.session_cookies import SessionCookies
@@ -34,14 +35,19 @@ Text = Annotated[str, Form()]
 SEE_OTHER = 303
 MONTREAL = ZoneInfo("America/Montreal")
 Step = Literal["identity", "association"]
-# What just happened, shown as a success banner on the page the clerk lands on (?done=…).
-DONE = ("arrived", "noshow", "fulfilled", "identity", "association")
+# What just happened, shown as a success banner on the page the clerk lands on (?done=…). Attendance only: a
+# validation's banner comes with its new state in the signed flash (gateway/console_flash.py), never from a link.
+DONE = ("arrived", "noshow", "fulfilled")
 # The sexes the validation API accepts (shared/nam.py): a NAM encodes one of these two.
 SEXES = ("F", "M")
 
 
 def _cookies(request: Request) -> SessionCookies:
     return request.app.state.cookies
+
+
+def _flash(request: Request) -> FlashCookie:
+    return FlashCookie(_cookies(request).secure)
 
 
 def staff_of(request: Request) -> Principal | None:
@@ -117,8 +123,12 @@ def day_in_words(day: date, lang: str) -> str:
     return format_date(day, "full", locale=LOCALES[lang])
 
 
-def _notice(done: str | None, entry: FrontDeskEntry | None, lang: str) -> str | None:
-    if done not in DONE or entry is None:
+def _notice(done: str, row: str | None, entries: list[FrontDeskEntry], lang: str, flash: Flash | None) -> str | None:
+    """The banner: the attendance just recorded (?done=), else the validation the signed flash carries."""
+    if done not in DONE:
+        done, row = (flash.done, flash.row) if flash is not None else ("", None)
+    entry = next((e for e in entries if row and e["id"] == row), None)
+    if not done or entry is None:
         return None
     return TEXTS[lang][f"done_{done}"].format(patient=f"{entry['first_name']} {entry['last_name']}")
 
@@ -144,15 +154,13 @@ async def suivi(
             return RedirectResponse(f"/admin?day={go_day.isoformat()}", status_code=SEE_OTHER)
         day_error = TEXTS[lang]["go_day_invalid"]
     day = day or _today()
-    appointments = Appointments.of(request, staff)
-    entries = await appointments.day_list(_establishment(staff), day.isoformat())
-    # Read-your-writes: the list learns of a validation by event; after one, wait (briefly) for it.
-    for _ in range(20):
-        just_done = next((e for e in entries if row and e["id"] == str(row)), None)
-        if done not in ("identity", "association") or just_done is None or _settled(just_done, done):
-            break
-        await asyncio.sleep(0.1)
-        entries = await appointments.day_list(_establishment(staff), day.isoformat())
+    # Read-your-writes: the list learns of a validation by event, maybe after this one read of it (each read is
+    # audited); what the validation just changed comes with it from verification's answer, signed.
+    flash_cookie = _flash(request)
+    flash = flash_cookie.read(request, staff)
+    entries = await Appointments.of(request, staff).day_list(_establishment(staff), day.isoformat())
+    if flash is not None:
+        entries = [shown_validated(entry, flash.validated) for entry in entries]
     rows = [
         {
             **entry,
@@ -163,8 +171,8 @@ async def suivi(
         }
         for entry in entries
     ]
-    notice = _notice(done, next((e for e in entries if row and e["id"] == str(row)), None), lang)
-    return await render_console(
+    notice = _notice(done, str(row) if row else None, entries, lang, flash)
+    page = await render_console(
         request,
         staff,
         "admin/suivi.html",
@@ -181,12 +189,9 @@ async def suivi(
         day_error=day_error,
         status=422 if day_error else 200,
     )
-
-
-def _settled(entry: FrontDeskEntry, done: str) -> bool:
-    if done == "identity":
-        return entry["profile_icon"] == "green"
-    return entry["card_icon"] == "green"
+    if flash_cookie.name in request.cookies:
+        flash_cookie.clear(page)  # read once: a reload shows the list as read
+    return page
 
 
 @router.get("/legend", response_class=HTMLResponse)
@@ -221,8 +226,8 @@ async def record_attendance(
     return RedirectResponse(f"/admin?day={day}&done={attendance}&row={appointment_id}", status_code=SEE_OTHER)
 
 
-def _window(appointment_id: uuid.UUID | str, step: Step, day: str, done: str) -> str:
-    return f"/admin/appointments/{appointment_id}/{step}?day={day}&done={done}"
+def _window(appointment_id: uuid.UUID | str, step: Step, day: str, done: str = "") -> str:
+    return f"/admin/appointments/{appointment_id}/{step}?day={day}" + (f"&done={done}" if done else "")
 
 
 def _next_step(entry: FrontDeskEntry) -> Step | None:
@@ -422,7 +427,8 @@ async def validation_page(
     if entry is None:
         return RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
     window: Step = "identity" if step == "identity" else "association"
-    notice = _notice(done, entry, language_of(request))
+    # The identity just validated, for the association window: left in the flash for the Suivi page after it.
+    notice = _notice(done, str(appointment_id), [entry], language_of(request), _flash(request).read(request, staff))
     return await _window_page(request, staff, entry, window, day, _shown(entry, window), {}, notice=notice)
 
 
@@ -478,22 +484,30 @@ async def validate(request: Request, staff: StaffPage, appointment_id: uuid.UUID
         # The button is never disabled (GOV.UK): an unticked box is said so next to it, in the window's terms.
         unticked = f"confirm_missing_{_identified(entry)}" if window == "identity" else "confirm_missing_association"
         errors["confirmed"] = TEXTS[lang][unticked]
+    validated: Validated | None = None
     if not errors:
         try:
-            await Verification.of(request, staff).validate(_establishment(staff), window, payload)
+            answer = await Verification.of(request, staff).validate(_establishment(staff), window, payload)
+            validated = Validated.of(window, answer)
         except UpstreamRefusal as refusal:
             if refusal.status >= 500:
                 raise
             errors = refusal.by_field(lang, "other")
-    if errors:
+    if errors or validated is None:
         # What was typed stays, even a date that is not one.
         known = _known_fields(errors, window)
         return await _window_page(request, staff, entry, window, day, shown, known, status=422, born=typed_birth)
     # The Suivi list learns of the validation by event a moment later: the next step follows from
-    # what was just confirmed, not from the list.
+    # what was just confirmed, not from the list, and the next page draws it from verification's answer.
     if window == "identity" and icon_legend.booked_for_someone_else(entry) and entry["card_icon"] != "green":
-        return RedirectResponse(_window(appointment_id, "association", day, "identity"), status_code=SEE_OTHER)
-    return RedirectResponse(f"/admin?day={day}&done={window}&row={appointment_id}", status_code=SEE_OTHER)
+        response = RedirectResponse(_window(appointment_id, "association", day), status_code=SEE_OTHER)
+    else:
+        response = RedirectResponse(f"/admin?day={day}", status_code=SEE_OTHER)
+    flash = _flash(request)
+    earlier = flash.read(request, staff)
+    kept = earlier.validated if earlier is not None else ()
+    flash.write(response, staff, Flash(window, str(appointment_id), (*kept, validated)))
+    return response
 
 
 WINDOW_FIELDS: dict[str, tuple[str, ...]] = {

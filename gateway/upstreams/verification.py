@@ -1,7 +1,7 @@
 """The verification service as the pages see it: validations at the front desk, association requests, the
 audit log, and the codes that confirm a citizen's changes."""
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from gateway.upstreams.base import Upstream
 
@@ -13,13 +13,26 @@ class AuditEntry(TypedDict):
     details: dict[str, Any]
 
 
+class ValidationAnswer(TypedDict):
+    """verification's IdentityValidationResponse or AssociationValidationResponse: what was just validated."""
+
+    validation_id: str
+    account_id: str
+    validated_at: str
+    person_id: NotRequired[str]  # an association's patient
+    nam_warnings: NotRequired[list[str]]  # an identity's: what the clerk should double-check, not errors
+
+
 class Verification(Upstream):
     service = "verification"
 
     # --- the console: validations at the front desk, association requests, the audit log ---
-    async def validate(self, establishment_id: str, step: str, payload: dict[str, Any]) -> None:
+    async def validate(self, establishment_id: str, step: str, payload: dict[str, Any]) -> ValidationAnswer:
         """step: "identity" or "association" (the guide's two windows)."""
-        await self.post(f"/admin/establishments/{establishment_id}/{step}-validations", payload, expect=(201,))
+        answer: ValidationAnswer = await self.post(
+            f"/admin/establishments/{establishment_id}/{step}-validations", payload, expect=(201,)
+        )
+        return answer
 
     async def audit_log(self, establishment_id: str, limit: int = 500) -> list[AuditEntry]:
         log = await self.get(f"/admin/establishments/{establishment_id}/audit", f"limit={limit}")
