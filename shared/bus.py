@@ -18,6 +18,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
     ConsumerTag,
     ExchangeType,
+    FieldValue,
 )
 
 from shared.tracing import traced_consumer
@@ -139,13 +140,15 @@ class Bus:
         """Returns once the broker confirmed; raises DeliveryError when unroutable or nacked."""
         if not self.connected:
             raise ConnectionError("broker not connected")
+        # A copy typed as aio_pika's header table (dict is invariant: it could put other values in ours).
+        message_headers: dict[str, FieldValue] | None = dict(headers) if headers is not None else None
         message = aio_pika.Message(
             body,
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             message_id=message_id,
             correlation_id=correlation_id,
-            headers=headers,
+            headers=message_headers,
         )
         await self._exchange.publish(message, routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT_SECONDS)
 

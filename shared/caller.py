@@ -98,16 +98,16 @@ class CallerVerifier:
         else:
             if cached is not None:
                 del self._verified[token]
-            caller = self._verify(token)
+            caller = self._verify(token, self._key)
         if self._check is not None and not self._check(caller.claims):
             raise UnverifiedCaller
         return caller
 
-    def _verify(self, token: str) -> Caller:
+    def _verify(self, token: str, key: ec.EllipticCurvePublicKey) -> Caller:
         try:
             claims = jwt.decode(
                 token,
-                self._key,
+                key,
                 algorithms=[ALGORITHM],
                 audience=AUDIENCES,
                 issuer=ISSUER,

@@ -17,8 +17,9 @@ import contextvars
 import inspect
 import typing
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
@@ -34,9 +35,9 @@ from shared.unit_of_work import UnitOfWork
 log = structlog.get_logger(__name__)
 
 # What a service writes: (uow, event: SomeContract) or (uow, event: SomeContract, envelope: EventEnvelope).
-EventHandler = Callable[..., Awaitable[None]]
+EventHandler = Callable[..., Coroutine[Any, Any, None]]
 # How the consumer calls every handler.
-Handler = Callable[[UnitOfWork, Contract, EventEnvelope], Awaitable[None]]
+Handler = Callable[[UnitOfWork, Contract, EventEnvelope], Coroutine[Any, Any, None]]
 
 
 def handled_event(handler: EventHandler) -> type[Contract]:
@@ -70,7 +71,9 @@ def route_handlers(handlers: Iterable[EventHandler]) -> dict[str, tuple[type[Con
 
 def _deliveries_before(message: AbstractIncomingMessage) -> int:
     """How many times the broker delivered this message before (quorum queues count them)."""
-    return int((message.headers or {}).get("x-delivery-count", 0) or 0)
+    count = (message.headers or {}).get("x-delivery-count")
+    # RabbitMQ sends it as an integer; absent (a classic queue, a first delivery) means none before.
+    return int(count) if isinstance(count, int) else 0
 
 
 @dataclass(slots=True, eq=False)

@@ -67,7 +67,8 @@ async def transaction_driver_connection(session: AsyncSession) -> asyncpg.Connec
     """
     connection = await session.connection()
     pooled = await connection.get_raw_connection()
-    driver: asyncpg.Connection = pooled.driver_connection
+    driver: asyncpg.Connection | None = pooled.driver_connection
+    assert driver is not None  # None only once the connection went back to the pool
     if not driver.is_in_transaction():
         # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; statements sent to the
         # driver before that would each commit on their own. Begun through the adapter so that the

@@ -80,7 +80,7 @@ class _CurrentStdout:
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
-    logging.basicConfig(format="%(message)s", stream=_CurrentStdout(), level=level.upper(), force=True)  # type: ignore[arg-type]
+    logging.basicConfig(format="%(message)s", stream=_CurrentStdout(), level=level.upper(), force=True)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(_ValuelessFormatter("%(message)s"))
     for noisy in ("aiormq", "aio_pika", "uvicorn.access"):
@@ -123,7 +123,7 @@ class CorrelationIdMiddleware:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -135,7 +135,7 @@ class CorrelationIdMiddleware:
         correlation_id = bind_correlation_id(incoming)
         header = (b"x-correlation-id", correlation_id.encode())
 
-        async def send_with_header(message: dict) -> None:
+        async def send_with_header(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], header]

@@ -165,6 +165,8 @@ class ScrapeTimeGauges:
     async def _read_outbox(self) -> None:
         if self._outbox is None:
             return
+        count: float
+        oldest_age: float | None
         try:
             count, oldest_age = await self._outbox.backlog()
         except Exception as exc:  # noqa: BLE001 - a scrape must answer even with the database away
@@ -176,6 +178,7 @@ class ScrapeTimeGauges:
     async def _read_dead_letters(self) -> None:
         if self._dead_letters is None:
             return
+        depth: float | None
         try:
             depth = await self._dead_letters.dlq_depth()
         except Exception as exc:  # noqa: BLE001 - same: the broker may be away
@@ -189,7 +192,7 @@ def exposition() -> bytes:
     """The text exposition; with PROMETHEUS_MULTIPROC_DIR set (several uvicorn workers), all workers' values."""
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
         return generate_latest(registry)
     return generate_latest(REGISTRY)
 

@@ -164,10 +164,12 @@ class OutboxRelay:
     async def backlog(self) -> tuple[int, float | None]:
         """Unpublished events and the age in seconds of the oldest one."""
         await self._ensure_connections()
-        row = await self._pool.fetchrow(  # type: ignore[union-attr]
+        assert self._pool is not None
+        row = await self._pool.fetchrow(
             "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age "
             "FROM outbox WHERE published_at IS NULL"
         )
+        assert row is not None  # an aggregate without GROUP BY answers exactly one row
         return row["n"], (float(row["age"]) if row["age"] is not None else None)
 
     async def _ensure_connections(self) -> None:

@@ -35,5 +35,5 @@ def wording_of(table: RefusalTable, refusal: Refused) -> Wording:
     """The entry for the refusal's class or, failing that, its nearest ancestor's."""
     for cls in type(refusal).__mro__:
         if cls in table:
-            return table[cls]  # type: ignore[index]
+            return table[cls]
     raise LookupError(f"{type(refusal).__name__} has no wording in this service's refusals table")

@@ -28,11 +28,13 @@ NOT_FOR_THIS_ACCOUNT = ApiError(
 
 
 async def unit_of_work(request: Request) -> UnitOfWork:
-    return request.app.state.runtime.unit_of_work()
+    uow: UnitOfWork = request.app.state.runtime.unit_of_work()
+    return uow
 
 
 def _verifier(request: Request) -> CallerVerifier:
-    return request.app.state.runtime.callers
+    callers: CallerVerifier = request.app.state.runtime.callers
+    return callers
 
 
 def _caller(request: Request) -> Caller:

@@ -13,7 +13,7 @@ unsent outbox rows are relayed by the next process).
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,7 +35,7 @@ from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-Worker = Callable[[], Awaitable[None]]
+Worker = Callable[[], Coroutine[Any, Any, None]]
 StopWorker = Callable[[], None]
 
 
@@ -103,7 +103,7 @@ class ServiceRuntime:
     async def lifespan(self, _app: object) -> AsyncIterator[None]:
         bus_task = asyncio.create_task(self.bus.run(), name="bus")
         relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
-        worker_tasks = [
+        worker_tasks: list[tuple[asyncio.Task[None], StopWorker | None]] = [
             (asyncio.create_task(worker(), name=getattr(worker, "__name__", "worker")), stop)
             for worker, stop in self._workers
         ]

@@ -28,7 +28,8 @@ class UnitOfWork:
     @property
     def engine(self) -> AsyncEngine:
         """For single statements that are a transaction on their own (shared.db.pooled_driver_connection)."""
-        return self._sessions.kw["bind"]
+        engine: AsyncEngine = self._sessions.kw["bind"]
+        return engine
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
