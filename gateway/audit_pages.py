@@ -50,7 +50,7 @@ PAGE = 50
 # Verification answers at most this many entries: the log's paging stops there.
 FURTHEST = 500
 
-# Why a validation ended (verification's clinic_rules), as the manager reads it.
+# Why a validation ended (verification's validations/rules.py), as the manager reads it.
 REASONS = {
     "fr": {
         "profile_changed": "le citoyen a changé ses renseignements personnels",

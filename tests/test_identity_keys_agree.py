@@ -5,7 +5,7 @@ from datetime import date
 
 from services.accounts.personal_data import NamVault
 from services.appointments.history import NamDigester
-from services.verification.identity_fingerprint import IdentityKeys, identity_nam_hmac
+from services.verification.validations.rules import IdentityKeys, identity_nam_hmac
 from shared.nam import identity_key
 
 NAM_KEY = "clé NAM partagée"

@@ -2,12 +2,13 @@
 
 from fastapi import FastAPI
 
-from services.verification import association_requests_api
-from services.verification.api import router
-from services.verification.consumers import IGNORE_WHEN, handlers
-from services.verification.service import ChallengePurger
+from services.verification.association_requests import api as association_requests_api
+from services.verification.codes import api as codes_api
+from services.verification.codes.use_cases import ChallengePurger
+from services.verification.consumers import HANDLERS, IGNORE_WHEN, CodeIssuer
+from services.verification.refusals import REFUSALS
 from services.verification.settings import VerificationSettings
-from services.verification.validation_api import router as validation_router
+from services.verification.validations import api as validations_api
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
@@ -15,19 +16,20 @@ from shared.runtime import ServiceRuntime
 def create_app(settings: VerificationSettings | None = None) -> FastAPI:
     settings = settings or VerificationSettings()
     runtime = ServiceRuntime(settings)
-    runtime.consume(handlers(settings), ignore_when=IGNORE_WHEN)
+    runtime.consume([CodeIssuer(settings).on_code_requested, *HANDLERS], ignore_when=IGNORE_WHEN)
     runtime.add_worker(ChallengePurger(runtime.unit_of_work, settings).run)
     app = create_service_app(
         "Verification",
         runtime.lifespan,
         runtime.ready,
         [
-            router,
-            validation_router,
+            codes_api.router,
+            validations_api.router,
             association_requests_api.citizen_router,
             association_requests_api.staff_router,
         ],
         max_body_bytes=settings.max_body_bytes,
+        refusals=REFUSALS,
     )
     app.state.runtime = runtime
     return app

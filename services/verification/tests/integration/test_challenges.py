@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.jwt_keys import generate_es256_keypair
 from devstack.testing.tokens import TEST_PUBLIC_KEY, citizen_headers
-from services.verification.consumers import handlers
+from services.verification.codes import use_cases
+from services.verification.codes.schemas import ChallengeResponse
+from services.verification.codes.use_cases import forget_account, issue_challenge
+from services.verification.consumers import HANDLERS, CodeIssuer
 from services.verification.main import create_app
-from services.verification.service import challenge_status, forget_account, issue_challenge, verify_code
 from services.verification.settings import VerificationSettings
+from services.verification.tests.http_edge import worded
 from shared.bus import Bus
 from shared.consumer import EventConsumer
 from shared.contracts.accounts import AccountDeleted, CodeRequested
@@ -29,6 +32,14 @@ SETTINGS = VerificationSettings(environment="test")
 PURPOSE = "change_email"
 
 Sessions = async_sessionmaker[AsyncSession]
+
+
+async def verify_code(uow: UnitOfWork, *args: Any) -> ChallengeResponse:
+    return await worded(use_cases.verify_code(uow, *args))
+
+
+async def challenge_status(uow: UnitOfWork, *args: Any) -> ChallengeResponse:
+    return await worded(use_cases.challenge_status(uow, *args))
 
 
 @pytest.fixture
@@ -285,7 +296,7 @@ async def _wait_until(predicate, timeout: float = 20.0) -> None:
 
 async def test_consumer_issues_once_per_request_and_forgets_deleted_accounts(sessions, amqp_url, bus_namespace):
     bus = Bus(amqp_url, "verification", namespace=bus_namespace, prefetch=8, delivery_limit=3)
-    consumer = EventConsumer(sessions, handlers(SETTINGS))
+    consumer = EventConsumer(sessions, [CodeIssuer(SETTINGS).on_code_requested, *HANDLERS])
     bus.subscribe(consumer.routing_keys, consumer)
     await bus.connect()
     try:

@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.testing.tokens import TEST_PUBLIC_KEY
 from devstack.testing.tokens import staff_headers as signed_staff_headers
-from services.verification import clinic_validations
-from services.verification.clinic_rules import Staff
-from services.verification.consumers import handlers
+from services.verification.consumers import HANDLERS, CodeIssuer
 from services.verification.main import create_app
 from services.verification.settings import VerificationSettings
-from services.verification.validation_schemas import ValidateAssociationRequest, ValidateIdentityRequest
+from services.verification.tests.http_edge import worded
+from services.verification.validations import use_cases as clinic_validations
+from services.verification.validations.schemas import ValidateAssociationRequest, ValidateIdentityRequest
 from shared.bus import Bus
+from shared.consumer import route_handlers
 from shared.contracts.accounts import AccountDeleted, DependantRemoved, NamDiscrepancyFound, ProfileChanged
 from shared.contracts.appointments import (
     AppointmentBooked,
@@ -43,6 +44,7 @@ from shared.db import make_engine, make_sessionmaker
 from shared.errors import ApiError
 from shared.messages import Contract
 from shared.nam import nam_hmac
+from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
 
 SETTINGS = VerificationSettings(environment="test")
@@ -50,6 +52,8 @@ KEYS = clinic_validations.identity_keys(SETTINGS)
 NAM = "TEST54122816"
 HERE, ELSEWHERE = uuid.uuid4(), uuid.uuid4()
 CLERK = Staff(uuid.uuid4(), HERE, "clerk")
+# routing key -> (event, handler), as the consumer dispatches.
+ROUTES = route_handlers([CodeIssuer(SETTINGS).on_code_requested, *HANDLERS])
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -130,7 +134,7 @@ async def validate_identity(sessions: Sessions, account_id: uuid.UUID, *, book: 
     if book:
         await book_here(sessions, account_id)
     request = ValidateIdentityRequest(**identity_body(account_id, **changes))
-    await clinic_validations.validate_identity(UnitOfWork(sessions), CLERK, request, KEYS)
+    await worded(clinic_validations.validate_identity(UnitOfWork(sessions), CLERK, request, KEYS))
 
 
 async def validate_association(
@@ -139,13 +143,14 @@ async def validate_association(
     if book:
         await book_here(sessions, account_id, person_id)
     request = ValidateAssociationRequest(**association_body(account_id, person_id))
-    await clinic_validations.validate_association(UnitOfWork(sessions), CLERK, request)
+    await worded(clinic_validations.validate_association(UnitOfWork(sessions), CLERK, request))
 
 
 async def deliver(sessions: Sessions, event: Contract) -> None:
     """As the consumer does: the handler inside a unit of work that commits."""
     async with UnitOfWork(sessions) as uow:
-        await handlers(SETTINGS)[type(event)](uow, event, event.to_envelope())
+        _, handler = ROUTES[event.routing_key()]
+        await handler(uow, event, event.to_envelope())
         await uow.commit()
 
 
@@ -160,7 +165,7 @@ async def outbox_events(sessions: Sessions, contract: type[Contract]) -> list[di
 
 
 async def states(sessions: Sessions, *account_ids: uuid.UUID) -> dict[uuid.UUID, tuple[bool, list[uuid.UUID]]]:
-    found = await clinic_validations.verification_states(UnitOfWork(sessions), HERE, list(account_ids))
+    found = await worded(clinic_validations.verification_states(UnitOfWork(sessions), HERE, list(account_ids)))
     return {s.account_id: (s.identity_validated, s.validated_person_ids) for s in found}
 
 
@@ -549,7 +554,7 @@ async def test_staff_read_the_state_of_their_own_patients_only(sessions):
     await validate_identity(sessions, stranger)
     # Validations hold across clinics, but the other clinic reads only its own patients' states.
     await deliver(sessions, booked(stranger, establishment_id=ELSEWHERE))
-    read_there = clinic_validations.verification_states(UnitOfWork(sessions), ELSEWHERE, [stranger, patient])
+    read_there = worded(clinic_validations.verification_states(UnitOfWork(sessions), ELSEWHERE, [stranger, patient]))
     assert await refusal(read_there) == (404, "not_a_patient_here", "account_ids")
     there = await clinic_validations.verification_states(UnitOfWork(sessions), ELSEWHERE, [stranger])
     assert [(s.account_id, s.identity_validated) for s in there] == [(stranger, True)]

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.verification import domain
-from services.verification.service import challenge_status, issue_challenge, verify_code
+from services.verification.codes import rules as domain
+from services.verification.codes.use_cases import issue_challenge
 from services.verification.settings import VerificationSettings
+from services.verification.tests.integration.test_challenges import challenge_status, verify_code
 from shared.contracts.accounts import CodeRequested
 from shared.contracts.verification import CodeIssued
 from shared.db import make_engine, make_sessionmaker

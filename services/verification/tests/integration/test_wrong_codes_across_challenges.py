@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.verification.codes.use_cases import forget_account
 from services.verification.main import create_app
-from services.verification.service import forget_account, verify_code
 from services.verification.settings import VerificationSettings
 from services.verification.tests.integration.test_challenges import (
     PURPOSE,
@@ -25,6 +25,7 @@ from services.verification.tests.integration.test_challenges import (
     code_sent_for,
     request_code,
     scalar,
+    verify_code,
 )
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import ApiError

@@ -6,9 +6,13 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from pydantic import ValidationError
 
-from services.verification import domain
-from services.verification.destinations import Keys, destination_hmac, seal, unseal
-from services.verification.schemas import VerifyChallengeRequest
+from services.verification.codes import rules as domain
+from services.verification.codes.rules import Keys, destination_hmac, seal, unseal
+from services.verification.codes.schemas import VerifyChallengeRequest
+from services.verification.refusals import REFUSALS
+from services.verification.tests.http_edge import worded_now
+from shared.errors import ApiError
+from shared.refusals import Wording, wording_of
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 ACCOUNT = uuid.uuid4()
@@ -26,8 +30,14 @@ def state(**changes) -> domain.ChallengeState:
     return domain.ChallengeState(**(values | changes))
 
 
-def refusal(challenge: domain.ChallengeState | None, purpose: str = "change_email", account_id=None):
-    return domain.refusal_for(challenge, purpose, account_id, NOW, max_wrong_attempts=5)
+def refusal(challenge: domain.ChallengeState | None, purpose: str = "change_email", account_id=None) -> Wording | None:
+    """How the refusal is worded (the same entry for the same reason), or None."""
+    refused = domain.refusal_for(challenge, purpose, account_id, NOW, max_wrong_attempts=5)
+    return None if refused is None else wording_of(REFUSALS, refused)
+
+
+def wrong_code(attempts_remaining: int) -> ApiError:
+    return worded_now(domain.wrong_code(attempts_remaining))
 
 
 def test_codes_are_six_ascii_digits_including_leading_zeros():
@@ -81,12 +91,12 @@ def test_someone_elses_challenge_looks_exactly_like_a_missing_one():
 
 
 def test_wrong_code_says_how_many_tries_are_left():
-    error = domain.wrong_code(4)
+    error = wrong_code(4)
     assert (error.status, error.code, error.field) == (422, "wrong_code", "code")
     assert "4" in error.fr
     assert "4 tries" in error.en
-    assert "1 try left" in domain.wrong_code(1).en
-    assert "aucun" in domain.wrong_code(0).fr
+    assert "1 try left" in wrong_code(1).en
+    assert "aucun" in wrong_code(0).fr
 
 
 def test_expired_is_shown_but_never_stored():

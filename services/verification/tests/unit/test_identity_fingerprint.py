@@ -5,17 +5,32 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from services.verification.clinic_rules import ESTABLISHMENT_NOT_FOUND, MANAGER_REQUIRED, Staff, authorise
-from services.verification.identity_fingerprint import (
+from services.verification.refusals import REFUSALS
+from services.verification.validations.rules import (
     ConfirmedIdentity,
     IdentityKeys,
     fold_name,
     identity_fingerprint,
     identity_nam_hmac,
 )
-from services.verification.validation_schemas import ValidateIdentityRequest
+from services.verification.validations.schemas import ValidateIdentityRequest
 from shared.errors import ApiError
 from shared.nam import nam_hmac
+from shared.refusals import Refused
+from shared.staff import EstablishmentNotFound, ManagerRequired, Staff
+
+# One ApiError per refusal, as verification worded them before the table (the test compares identities).
+WORDED = {cls: ApiError(w.status, w.code, w.field, w.fr, w.en) for cls, w in REFUSALS.items()}
+ESTABLISHMENT_NOT_FOUND, MANAGER_REQUIRED = WORDED[EstablishmentNotFound], WORDED[ManagerRequired]
+
+
+def authorise(staff: Staff, establishment_id: uuid.UUID, *, manager_only: bool = False) -> None:
+    """Staff.authorise as verification's HTTP edge answers it."""
+    try:
+        staff.authorise(establishment_id, manager_only=manager_only)
+    except Refused as refused:
+        raise WORDED[type(refused)] from refused
+
 
 KEYS = IdentityKeys.derive("service-secret", "nam-secret")
 MARIE = ConfirmedIdentity("Marie-Ève", "Lévesque", date(1954, 12, 28), "F", "TEST54122816")

@@ -1,12 +1,12 @@
-"""HTTP routes of the verification service: parse, call a use case, answer."""
+"""HTTP routes of one-time codes: parse, call a use case, answer."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from services.verification import service
-from services.verification.schemas import ChallengeResponse, VerifyChallengeRequest
+from services.verification.codes import use_cases
+from services.verification.codes.schemas import ChallengeResponse, VerifyChallengeRequest
 from services.verification.settings import VerificationSettings
 from shared.request_context import OptionalCitizen, UoW
 
@@ -24,11 +24,11 @@ Settings = Annotated[VerificationSettings, Depends(settings)]
 async def verify_code(
     challenge_id: uuid.UUID, body: VerifyChallengeRequest, uow: UoW, config: Settings, account_id: OptionalCitizen
 ) -> ChallengeResponse:
-    return await service.verify_code(uow, challenge_id, body.code, body.purpose, account_id, config)
+    return await use_cases.verify_code(uow, challenge_id, body.code, body.purpose, account_id, config)
 
 
 @router.get("/challenges/{challenge_id}", response_model=ChallengeResponse)
 async def challenge_status(
     challenge_id: uuid.UUID, uow: UoW, config: Settings, account_id: OptionalCitizen
 ) -> ChallengeResponse:
-    return await service.challenge_status(uow, challenge_id, config, account_id)
+    return await use_cases.challenge_status(uow, challenge_id, config, account_id)

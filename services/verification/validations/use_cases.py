@@ -1,8 +1,8 @@
 """Use cases of clinic validations: a clinic confirms who the account holder is (identity), then that
 a patient belongs with that account (association); account events take those confirmations back.
 
-The API use cases own their unit of work. The event handlers (`on_profile_changed`,
-`on_dependant_removed`, `forget_validations`) run inside the consumer's unit of work, which records
+The API use cases own their unit of work. Those the events call (`invalidate_changed_identity`,
+`revoke_removed_dependant`, `forget_validations`, ...) run inside the consumer's unit of work, which records
 the inbox entry and commits. Every change writes an audit row in the same transaction.
 
 Invalidation policy (the seed: identity holds "until the personal information changes", association
@@ -19,7 +19,7 @@ Invalidation policy (the seed: identity holds "until the personal information ch
   (`nam_discrepancy`) -> that validation ends, and so do the holder's associations, as for a profile
   change: the citizen is asked to correct their NAM and the clinic validates again.
 
-A clinic validates only people it has an appointment with (clinic_patients.py), and reads only their
+A clinic validates only people it has an appointment with (clinic_patients, below), and reads only their
 states. The NAM the clerk confirms is a reading to compare, never a key to link on: accounts links on the
 NAM the citizen entered, and only when the two agree.
 """
@@ -28,38 +28,45 @@ import uuid
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import text
 
-from services.verification import audit_trail, clinic_patients
-from services.verification.clinic_rules import (
+from services.verification.settings import VerificationSettings
+from services.verification.validations import queries
+from services.verification.validations.queries import AuditRow
+from services.verification.validations.rules import (
     ACCOUNT_DELETED,
     DEPENDANT_REMOVED,
     HOLDER_IDENTITY_INVALIDATED,
     IDENTITY_CHANGED,
-    IDENTITY_NOT_VALIDATED,
     NAM_DISCREPANCY,
-    NOT_CONFIRMED,
     PROFILE_CHANGED,
-    SAME_PERSON,
     SUPERSEDED,
     SYSTEM_ACTOR,
-    Staff,
-)
-from services.verification.identity_fingerprint import (
     ConfirmedIdentity,
     IdentityKeys,
+    IdentityNotValidated,
+    NotAPatientHere,
+    NotConfirmed,
+    NotPatientsHere,
+    PatientNotHere,
+    SamePerson,
     identity_fingerprint,
     identity_nam_hmac,
 )
-from services.verification.settings import VerificationSettings
-from services.verification.validation_schemas import (
+from services.verification.validations.schemas import (
     AssociationValidationResponse,
+    AuditEntry,
     IdentityValidationResponse,
     ValidateAssociationRequest,
     ValidateIdentityRequest,
     VerificationState,
 )
 from shared.contracts.accounts import AccountDeleted, DependantRemoved, NamDiscrepancyFound, ProfileChanged
+from shared.contracts.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
+    PatientRecordsViewed,
+)
 from shared.contracts.verification import (
     AssociationRevoked,
     AssociationValidated,
@@ -67,67 +74,10 @@ from shared.contracts.verification import (
     IdentityValidated,
 )
 from shared.nam import nam_warnings
+from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
-
-# Serialises everything touching one account's validations: a clerk's confirmation and an invalidating
-# event cannot interleave (e.g. an association checked against an identity being invalidated).
-ACCOUNT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-
-END_CURRENT_IDENTITY = text("""
-UPDATE identity_validations SET invalidated_at = :now, invalidation_reason = :reason
-WHERE account_id = :account_id AND invalidated_at IS NULL
-RETURNING id, establishment_id
-""")
-
-INSERT_IDENTITY = text("""
-INSERT INTO identity_validations (id, account_id, establishment_id, staff_id, fingerprint, nam_hmac, validated_at)
-VALUES (:id, :account_id, :establishment_id, :staff_id, :fingerprint, :nam_hmac, :now)
-""")
-
-END_IDENTITY = text("""
-UPDATE identity_validations SET invalidated_at = :now, invalidation_reason = :reason
-WHERE id = :id AND account_id = :account_id AND invalidated_at IS NULL
-RETURNING id, establishment_id
-""")
-
-CURRENT_IDENTITY = text("""
-SELECT id FROM identity_validations WHERE account_id = :account_id AND invalidated_at IS NULL LIMIT 1
-""")
-
-# person_ids NULL: every association of the holder.
-END_CURRENT_ASSOCIATIONS = text("""
-UPDATE association_validations SET revoked_at = :now, revoke_reason = :reason
-WHERE account_id = :account_id AND revoked_at IS NULL
-  AND (CAST(:person_ids AS uuid[]) IS NULL OR person_id = ANY(CAST(:person_ids AS uuid[])))
-RETURNING id, person_id, establishment_id
-""")
-
-CURRENT_ASSOCIATION = text("""
-SELECT id FROM association_validations
-WHERE account_id = :account_id AND person_id = :person_id AND revoked_at IS NULL LIMIT 1
-""")
-
-INSERT_ASSOCIATION = text("""
-INSERT INTO association_validations (id, account_id, person_id, establishment_id, staff_id, validated_at)
-VALUES (:id, :account_id, :person_id, :establishment_id, :staff_id, :now)
-""")
-
-ERASE_DIGESTS = text("""
-UPDATE identity_validations SET fingerprint = NULL, nam_hmac = NULL WHERE account_id = :account_id
-""")
-
-IDENTITIES_VALIDATED = text("""
-SELECT DISTINCT account_id FROM identity_validations
-WHERE account_id = ANY(:ids) AND invalidated_at IS NULL
-""")
-
-ASSOCIATIONS_VALIDATED = text("""
-SELECT DISTINCT account_id, person_id FROM association_validations
-WHERE account_id = ANY(:ids) AND revoked_at IS NULL
-ORDER BY account_id, person_id
-""")
 
 
 def identity_keys(settings: VerificationSettings) -> IdentityKeys:
@@ -135,7 +85,8 @@ def identity_keys(settings: VerificationSettings) -> IdentityKeys:
 
 
 async def lock_account(uow: UnitOfWork, account_id: uuid.UUID) -> None:
-    await uow.session.execute(ACCOUNT_LOCK, {"key": f"verification:validations:{account_id}"})
+    """Serialises everything touching one account's validations, until the transaction ends."""
+    await queries.lock_account(uow, account_id)
 
 
 async def validate_identity(
@@ -143,7 +94,7 @@ async def validate_identity(
 ) -> IdentityValidationResponse:
     """Steps C-D of the seed's 3.1: the clerk ticked the box and confirmed; the profile icon turns green."""
     if not request.confirmed:
-        raise NOT_CONFIRMED
+        raise NotConfirmed
     identity = ConfirmedIdentity(request.first_name, request.last_name, request.birth_date, request.sex, request.nam)
     fingerprint = identity_fingerprint(keys.fingerprint, identity)
     nam_digest = identity_nam_hmac(keys.nam, request.nam)
@@ -155,27 +106,23 @@ async def validate_identity(
     validation_id = uuid.uuid4()
     async with uow:
         await lock_account(uow, request.account_id)
-        await clinic_patients.require_patient(uow, staff.establishment_id, request.account_id)
+        await require_patient(uow, staff.establishment_id, request.account_id)
         now = datetime.now(UTC)
         # A new confirmation replaces the current one (possibly with the clerk's corrections).
-        superseded = (
-            await uow.session.execute(
-                END_CURRENT_IDENTITY, {"account_id": request.account_id, "now": now, "reason": SUPERSEDED}
-            )
-        ).all()
-        await uow.session.execute(
-            INSERT_IDENTITY,
-            {
-                "id": validation_id,
-                "account_id": request.account_id,
-                "establishment_id": staff.establishment_id,
-                "staff_id": staff.id,
-                "fingerprint": fingerprint,
-                "nam_hmac": nam_digest,
-                "now": now,
-            },
+        superseded = await queries.end_current_identity(uow, request.account_id, SUPERSEDED, now)
+        await queries.insert_identity(
+            uow,
+            queries.NewIdentity(
+                id=validation_id,
+                account_id=request.account_id,
+                establishment_id=staff.establishment_id,
+                staff_id=staff.id,
+                fingerprint=fingerprint,
+                nam_hmac=nam_digest,
+                now=now,
+            ),
         )
-        await audit_trail.record(
+        await record_audit(
             uow,
             at=now,
             actor=str(staff.id),
@@ -210,9 +157,9 @@ async def validate_association(
 ) -> AssociationValidationResponse:
     """Steps C-D of the seed's 3.2, only once the holder's identity is validated (3.3's order)."""
     if not request.confirmed:
-        raise NOT_CONFIRMED
+        raise NotConfirmed
     if request.person_id == request.account_id:
-        raise SAME_PERSON
+        raise SamePerson
     async with uow:
         await lock_account(uow, request.account_id)
         validation_id, now = await record_association(uow, staff, request.account_id, request.person_id)
@@ -229,27 +176,24 @@ async def record_association(
     """The association itself, in the caller's transaction with the account locked: the clerk's window,
     or a citizen's request the clinic accepts. Refused unless the patient has an appointment here booked
     from the account, and before the holder's identity is validated."""
-    await clinic_patients.require_patient(uow, staff.establishment_id, account_id, person_id)
-    if (await uow.session.execute(CURRENT_IDENTITY, {"account_id": account_id})).first() is None:
-        raise IDENTITY_NOT_VALIDATED
+    await require_patient(uow, staff.establishment_id, account_id, person_id)
+    if not await queries.identity_validated(uow, account_id):
+        raise IdentityNotValidated
     validation_id = uuid.uuid4()
     now = datetime.now(UTC)
-    await uow.session.execute(
-        END_CURRENT_ASSOCIATIONS,
-        {"account_id": account_id, "person_ids": [person_id], "now": now, "reason": SUPERSEDED},
+    await queries.end_current_associations(uow, account_id, [person_id], SUPERSEDED, now)
+    await queries.insert_association(
+        uow,
+        queries.NewAssociation(
+            id=validation_id,
+            account_id=account_id,
+            person_id=person_id,
+            establishment_id=staff.establishment_id,
+            staff_id=staff.id,
+            now=now,
+        ),
     )
-    await uow.session.execute(
-        INSERT_ASSOCIATION,
-        {
-            "id": validation_id,
-            "account_id": account_id,
-            "person_id": person_id,
-            "establishment_id": staff.establishment_id,
-            "staff_id": staff.id,
-            "now": now,
-        },
-    )
-    await audit_trail.record(
+    await record_audit(
         uow,
         at=now,
         actor=str(staff.id),
@@ -272,8 +216,7 @@ async def record_association(
 
 
 async def association_validated(uow: UnitOfWork, account_id: uuid.UUID, person_id: uuid.UUID) -> bool:
-    row = await uow.session.execute(CURRENT_ASSOCIATION, {"account_id": account_id, "person_id": person_id})
-    return row.first() is not None
+    return await queries.association_validated(uow, account_id, person_id)
 
 
 async def verification_states(
@@ -282,9 +225,9 @@ async def verification_states(
     """Red/green for the console's icons, of people with an appointment at the establishment only (404
     otherwise). Validations themselves hold across clinics: any clinic's validation counts."""
     async with uow:
-        await clinic_patients.require_patients(uow, establishment_id, account_ids)
-        identified = set((await uow.session.execute(IDENTITIES_VALIDATED, {"ids": account_ids})).scalars().all())
-        associations = (await uow.session.execute(ASSOCIATIONS_VALIDATED, {"ids": account_ids})).all()
+        await require_patients(uow, establishment_id, account_ids)
+        identified = await queries.identities_validated(uow, account_ids)
+        associations = await queries.associations_validated(uow, account_ids)
     persons: dict[uuid.UUID, list[uuid.UUID]] = {}
     for row in associations:
         persons.setdefault(row.account_id, []).append(row.person_id)
@@ -301,11 +244,9 @@ async def verification_states(
 async def _invalidate_identity(
     uow: UnitOfWork, account_id: uuid.UUID, reason: str, now: datetime, causation_id: uuid.UUID | None
 ) -> None:
-    ended = (
-        await uow.session.execute(END_CURRENT_IDENTITY, {"account_id": account_id, "now": now, "reason": reason})
-    ).all()
+    ended = await queries.end_current_identity(uow, account_id, reason, now)
     for row in ended:
-        await audit_trail.record(
+        await record_audit(
             uow,
             at=now,
             actor=SYSTEM_ACTOR,
@@ -327,13 +268,9 @@ async def _revoke_associations(
     now: datetime,
     causation_id: uuid.UUID | None,
 ) -> None:
-    ended = (
-        await uow.session.execute(
-            END_CURRENT_ASSOCIATIONS, {"account_id": account_id, "person_ids": person_ids, "now": now, "reason": reason}
-        )
-    ).all()
+    ended = await queries.end_current_associations(uow, account_id, person_ids, reason, now)
     for row in ended:
-        await audit_trail.record(
+        await record_audit(
             uow,
             at=now,
             actor=SYSTEM_ACTOR,
@@ -349,7 +286,9 @@ async def _revoke_associations(
         )
 
 
-async def on_profile_changed(uow: UnitOfWork, event: ProfileChanged, causation_id: uuid.UUID | None = None) -> None:
+async def invalidate_changed_identity(
+    uow: UnitOfWork, event: ProfileChanged, causation_id: uuid.UUID | None = None
+) -> None:
     """Identity fields changed: the holder's identity (and so their associations), or one dependant's link."""
     if not event.identity_changed:
         return  # e.g. a postal code: nothing a clinic vouched for
@@ -362,22 +301,17 @@ async def on_profile_changed(uow: UnitOfWork, event: ProfileChanged, causation_i
         await _revoke_associations(uow, event.account_id, [event.person_id], IDENTITY_CHANGED, now, causation_id)
 
 
-async def on_nam_discrepancy(
+async def invalidate_discrepant_nam(
     uow: UnitOfWork, event: NamDiscrepancyFound, causation_id: uuid.UUID | None = None
 ) -> None:
     """The NAM a clerk confirmed is not the account's: that validation (if still the current one) ends with
     the holder's associations, and the clinic's audit log records the discrepancy."""
     await lock_account(uow, event.account_id)
     now = datetime.now(UTC)
-    ended = (
-        await uow.session.execute(
-            END_IDENTITY,
-            {"id": event.validation_id, "account_id": event.account_id, "now": now, "reason": NAM_DISCREPANCY},
-        )
-    ).first()
+    ended = await queries.end_identity(uow, event.validation_id, event.account_id, NAM_DISCREPANCY, now)
     if ended is None:
         return  # superseded or already ended: a newer confirmation stands (accounts checks it in turn)
-    await audit_trail.record(
+    await record_audit(
         uow,
         at=now,
         actor=SYSTEM_ACTOR,
@@ -390,7 +324,9 @@ async def on_nam_discrepancy(
     await _revoke_associations(uow, event.account_id, None, HOLDER_IDENTITY_INVALIDATED, now, causation_id)
 
 
-async def on_dependant_removed(uow: UnitOfWork, event: DependantRemoved, causation_id: uuid.UUID | None = None) -> None:
+async def revoke_removed_dependant(
+    uow: UnitOfWork, event: DependantRemoved, causation_id: uuid.UUID | None = None
+) -> None:
     await lock_account(uow, event.account_id)
     now = datetime.now(UTC)
     await _revoke_associations(uow, event.account_id, [event.dependant_id], DEPENDANT_REMOVED, now, causation_id)
@@ -402,4 +338,101 @@ async def forget_validations(uow: UnitOfWork, event: AccountDeleted, causation_i
     now = datetime.now(UTC)
     await _invalidate_identity(uow, event.account_id, ACCOUNT_DELETED, now, causation_id)
     await _revoke_associations(uow, event.account_id, None, ACCOUNT_DELETED, now, causation_id)
-    await uow.session.execute(ERASE_DIGESTS, {"account_id": event.account_id})
+    await queries.erase_digests(uow, event.account_id)
+
+
+# The append-only audit log: what staff and the system did, with ids and reasons, never personal data.
+
+
+async def record_audit(
+    uow: UnitOfWork,
+    *,
+    at: datetime,
+    actor: str,
+    establishment_id: uuid.UUID | None,
+    action: str,
+    account_id: uuid.UUID | None = None,
+    person_id: uuid.UUID | None = None,
+    details: dict[str, str] | None = None,
+) -> None:
+    """Written in the caller's transaction: an action and its audit row commit (or not) together."""
+    await queries.record_audit(uow, AuditRow(at, actor, establishment_id, action, account_id, person_id, details))
+
+
+async def audit_entries_of(uow: UnitOfWork, establishment_id: uuid.UUID, limit: int) -> list[AuditEntry]:
+    """Newest first; a manager's view of what was done in (or to validations of) their establishment."""
+    async with uow:
+        entries = await queries.audit_entries_of(uow, establishment_id, limit)
+    return [AuditEntry.model_validate(entry, from_attributes=True) for entry in entries]
+
+
+async def record_staff_read(uow: UnitOfWork, event: PatientRecordsViewed) -> None:
+    """Appointments reports what staff read; the inbox makes a redelivery write no second row."""
+    await record_audit(
+        uow,
+        at=event.at,
+        actor=str(event.staff_id),
+        establishment_id=event.establishment_id,
+        action=f"patient_records_viewed:{event.view}",
+        details={
+            "appointments": str(len(event.appointment_ids)),
+            # A day's list can hold hundreds of ids; the record keeps which ones (ids only).
+            "appointment_ids": ",".join(str(i) for i in event.appointment_ids),
+        },
+    )
+
+
+# Whom a clinic may validate: the people it has an appointment with, as appointments' events tell it.
+#
+# Before this, a clerk could validate any account id (and so have it linked to anyone's appointments,
+# issue 18 finding 2). Verification keeps its own read model of who has an appointment where, fed by
+# AppointmentBooked / Rescheduled / Cancelled and by account events, and never reads appointments' tables.
+#
+# Only bookings made from an account are kept (ids only): a booking without an account names no account
+# a clerk could validate. The event handlers run in the consumer's unit of work.
+
+
+async def add_patient(uow: UnitOfWork, event: AppointmentBooked) -> None:
+    if event.account_id is None:
+        return
+    await queries.add_appointment(
+        uow,
+        queries.Appointment(
+            appointment_id=event.appointment_id,
+            establishment_id=event.place.establishment_id,
+            account_id=event.account_id,
+            # Older v1 payloads have no person_id: those were booked for the holder.
+            person_id=event.person_id or event.account_id,
+            starts_at=event.starts_at,
+        ),
+    )
+
+
+async def move_patient(uow: UnitOfWork, event: AppointmentRescheduled) -> None:
+    await queries.move_appointment(uow, event.appointment_id, event.place.establishment_id, event.starts_at)
+
+
+async def remove_patient(uow: UnitOfWork, event: AppointmentCancelled) -> None:
+    await queries.remove_appointment(uow, event.appointment_id)
+
+
+async def forget_patients(uow: UnitOfWork, account_id: uuid.UUID, person_ids: list[uuid.UUID] | None = None) -> None:
+    """The account is deleted (every person), or a dependant left it: appointments keep the clinic's
+    record, but they no longer tie the person to this account."""
+    await queries.forget_patients(uow, account_id, person_ids)
+
+
+async def require_patient(
+    uow: UnitOfWork, establishment_id: uuid.UUID, account_id: uuid.UUID, person_id: uuid.UUID | None = None
+) -> None:
+    """Raises 404 unless an appointment at the establishment was booked from the account
+    (for `person_id` when given: the patient whose association is validated; any of its people otherwise:
+    a parent is identified at the desk when they bring their child)."""
+    if not await queries.is_patient(uow, establishment_id, account_id, person_id):
+        raise NotAPatientHere if person_id is None else PatientNotHere
+
+
+async def require_patients(uow: UnitOfWork, establishment_id: uuid.UUID, account_ids: list[uuid.UUID]) -> None:
+    """All or nothing: one account without an appointment here refuses the whole read."""
+    if not set(account_ids) <= await queries.patients_among(uow, establishment_id, account_ids):
+        raise NotPatientsHere

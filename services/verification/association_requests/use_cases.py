@@ -9,42 +9,39 @@ Only ids are kept: the console shows the patient from the appointment's booking 
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
-from sqlalchemy import and_, insert, select, update
 
-from services.verification import audit_trail
-from services.verification.clinic_rules import (
+from services.verification.association_requests import queries
+from services.verification.association_requests.rules import (
     ACCEPTED,
-    ALREADY_ASSOCIATED,
-    NOT_CONFIRMED,
     PENDING,
     REFUSED,
-    REQUEST_ALREADY_DECIDED,
-    REQUEST_NOT_FOUND,
-    SAME_PERSON,
-    SYSTEM_ACTOR,
-    WITHDRAWN,
-    Staff,
+    AlreadyAssociated,
+    RequestAlreadyDecided,
+    RequestNotFound,
 )
-from services.verification.clinic_validations import association_validated, lock_account, record_association
-from services.verification.models import association_requests
-from services.verification.validation_schemas import (
+from services.verification.association_requests.schemas import (
     AcceptAssociationRequest,
     AssociationRequestView,
     FileAssociationRequest,
     RefuseAssociationRequest,
 )
+from services.verification.validations.rules import SYSTEM_ACTOR, NotConfirmed, SamePerson
+from services.verification.validations.use_cases import (
+    association_validated,
+    lock_account,
+    record_association,
+    record_audit,
+)
 from shared.contracts.verification import AssociationRequestDecided
+from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 
-MAX_LISTED = 200
 
-
-def _view(row: Any) -> AssociationRequestView:
+def _view(row: queries.AssociationRequest) -> AssociationRequestView:
     return AssociationRequestView.model_validate(row, from_attributes=True)
 
 
@@ -53,39 +50,19 @@ async def file_request(
 ) -> AssociationRequestView:
     """Asking again while a request is open returns the open one: one request per patient."""
     if request.person_id == account_id:
-        raise SAME_PERSON
+        raise SamePerson
     async with uow:
         await lock_account(uow, account_id)
         if await association_validated(uow, account_id, request.person_id):
-            raise ALREADY_ASSOCIATED
-        open_request = (
-            await uow.session.execute(
-                select(association_requests).where(
-                    association_requests.c.account_id == account_id,
-                    association_requests.c.person_id == request.person_id,
-                    association_requests.c.status == PENDING,
-                )
-            )
-        ).first()
+            raise AlreadyAssociated
+        open_request = await queries.open_request(uow, account_id, request.person_id)
         if open_request is not None:
             return _view(open_request)
         now = datetime.now(UTC)
-        row = (
-            await uow.session.execute(
-                insert(association_requests)
-                .values(
-                    id=uuid.uuid4(),
-                    account_id=account_id,
-                    person_id=request.person_id,
-                    establishment_id=request.establishment_id,
-                    appointment_id=request.appointment_id,
-                    status=PENDING,
-                    requested_at=now,
-                )
-                .returning(association_requests)
-            )
-        ).one()
-        await audit_trail.record(
+        row = await queries.insert_request(
+            uow, account_id, request.person_id, request.establishment_id, request.appointment_id, now
+        )
+        await record_audit(
             uow,
             at=now,
             actor=f"account:{account_id}",
@@ -102,30 +79,15 @@ async def file_request(
 
 async def requests_of_account(uow: UnitOfWork, account_id: uuid.UUID) -> list[AssociationRequestView]:
     async with uow:
-        rows = await uow.session.execute(
-            select(association_requests)
-            .where(association_requests.c.account_id == account_id)
-            .order_by(association_requests.c.requested_at.desc())
-            .limit(MAX_LISTED)
-        )
-        return [_view(row) for row in rows]
+        rows = await queries.requests_of_account(uow, account_id)
+    return [_view(row) for row in rows]
 
 
 async def requests_of_establishment(uow: UnitOfWork, staff: Staff, status: str) -> list[AssociationRequestView]:
     """The console's list; reading it is recorded like any staff read of patient records."""
     async with uow:
-        rows = (
-            await uow.session.execute(
-                select(association_requests)
-                .where(
-                    association_requests.c.establishment_id == staff.establishment_id,
-                    association_requests.c.status == status,
-                )
-                .order_by(association_requests.c.requested_at)
-                .limit(MAX_LISTED)
-            )
-        ).all()
-        await audit_trail.record(
+        rows = await queries.requests_of_establishment(uow, staff.establishment_id, status)
+        await record_audit(
             uow,
             at=datetime.now(UTC),
             actor=str(staff.id),
@@ -137,33 +99,19 @@ async def requests_of_establishment(uow: UnitOfWork, staff: Staff, status: str) 
     return [_view(row) for row in rows]
 
 
-async def _pending_of(uow: UnitOfWork, staff: Staff, request_id: uuid.UUID) -> Any:
+async def _pending_of(uow: UnitOfWork, staff: Staff, request_id: uuid.UUID) -> queries.AssociationRequest:
     """Another establishment's request does not exist for this clerk (404, as for every object)."""
-    row = (
-        await uow.session.execute(
-            select(association_requests).where(
-                association_requests.c.id == request_id,
-                association_requests.c.establishment_id == staff.establishment_id,
-            )
-        )
-    ).first()
+    row = await queries.request_of_establishment(uow, staff.establishment_id, request_id)
     if row is None:
-        raise REQUEST_NOT_FOUND
+        raise RequestNotFound
     return row
 
 
 async def _decide(
-    uow: UnitOfWork, staff: Staff, row: Any, status: str, reason: str | None, now: datetime
+    uow: UnitOfWork, staff: Staff, row: queries.AssociationRequest, status: str, reason: str | None, now: datetime
 ) -> AssociationRequestView:
-    decided = (
-        await uow.session.execute(
-            update(association_requests)
-            .where(association_requests.c.id == row.id, association_requests.c.status == PENDING)
-            .values(status=status, reason=reason, decided_at=now, decided_by=staff.id)
-            .returning(association_requests)
-        )
-    ).one()
-    await audit_trail.record(
+    decided = await queries.decide(uow, row.id, status, reason, now, staff.id)
+    await record_audit(
         uow,
         at=now,
         actor=str(staff.id),
@@ -191,13 +139,13 @@ async def accept(
 ) -> AssociationRequestView:
     """Accepting is validating the association: refused (409) before the holder's identity is validated."""
     if not body.confirmed:
-        raise NOT_CONFIRMED
+        raise NotConfirmed
     async with uow:
         row = await _pending_of(uow, staff, request_id)
         await lock_account(uow, row.account_id)
         row = await _pending_of(uow, staff, request_id)  # re-read under the lock
         if row.status != PENDING:
-            raise REQUEST_ALREADY_DECIDED
+            raise RequestAlreadyDecided
         await record_association(uow, staff, row.account_id, row.person_id)
         view = await _decide(uow, staff, row, ACCEPTED, None, datetime.now(UTC))
         await uow.commit()
@@ -213,7 +161,7 @@ async def refuse(
         await lock_account(uow, row.account_id)
         row = await _pending_of(uow, staff, request_id)
         if row.status != PENDING:
-            raise REQUEST_ALREADY_DECIDED
+            raise RequestAlreadyDecided
         view = await _decide(uow, staff, row, REFUSED, body.reason, datetime.now(UTC))
         await uow.commit()
     log.info("association_request_refused", request_id=str(request_id), establishment_id=str(staff.establishment_id))
@@ -224,21 +172,9 @@ async def withdraw(
     uow: UnitOfWork, account_id: uuid.UUID, person_ids: list[uuid.UUID] | None, reason: str, now: datetime
 ) -> None:
     """In the caller's transaction (an account event): the patient left the account, or the account is gone."""
-    condition = and_(association_requests.c.account_id == account_id, association_requests.c.status == PENDING)
-    if person_ids is not None:
-        condition = and_(condition, association_requests.c.person_id.in_(person_ids))
-    withdrawn = (
-        await uow.session.execute(
-            update(association_requests)
-            .where(condition)
-            .values(status=WITHDRAWN, reason=reason, decided_at=now)
-            .returning(
-                association_requests.c.id, association_requests.c.establishment_id, association_requests.c.person_id
-            )
-        )
-    ).all()
+    withdrawn = await queries.withdraw_pending(uow, account_id, person_ids, reason, now)
     for row in withdrawn:
-        await audit_trail.record(
+        await record_audit(
             uow,
             at=now,
             actor=SYSTEM_ACTOR,

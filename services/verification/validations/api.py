@@ -3,7 +3,7 @@
 The staff member, their establishment and role come from the staff token the gateway forwards, verified
 again here (shared/request_context.py); the establishment in the path must be the staff member's own,
 checked before the body is even read. The person validated, or whose state is read, must have an
-appointment there (clinic_patients.py).
+appointment there (use_cases.require_patient).
 """
 
 import uuid
@@ -11,10 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from services.verification import audit_trail, clinic_validations
-from services.verification.clinic_rules import Staff, authorise
-from services.verification.identity_fingerprint import IdentityKeys
-from services.verification.validation_schemas import (
+from services.verification.validations import use_cases
+from services.verification.validations.rules import IdentityKeys
+from services.verification.validations.schemas import (
     AssociationValidationResponse,
     AuditResponse,
     IdentityValidationResponse,
@@ -23,7 +22,7 @@ from services.verification.validation_schemas import (
     VerificationStatesResponse,
 )
 from shared.errors import ApiError
-from shared.request_context import StaffMember, UoW
+from shared.request_context import Staff, StaffMember, UoW
 
 router = APIRouter(prefix="/admin/establishments/{establishment_id}")
 
@@ -31,16 +30,16 @@ MAX_ACCOUNTS_PER_QUERY = 200  # a day's Suivi list of one establishment fits, a 
 
 
 async def identity_keys(request: Request) -> IdentityKeys:
-    return clinic_validations.identity_keys(request.app.state.runtime.settings)
+    return use_cases.identity_keys(request.app.state.runtime.settings)
 
 
 async def front_desk(establishment_id: uuid.UUID, member: StaffMember) -> Staff:
-    authorise(member, establishment_id)
+    member.authorise(establishment_id)
     return member
 
 
 async def manager(establishment_id: uuid.UUID, member: StaffMember) -> Staff:
-    authorise(member, establishment_id, manager_only=True)
+    member.authorise(establishment_id, manager_only=True)
     return member
 
 
@@ -69,14 +68,14 @@ def _account_ids(raw: str) -> list[uuid.UUID]:
 async def validate_identity(
     establishment_id: uuid.UUID, body: ValidateIdentityRequest, uow: UoW, keys: Keys, member: FrontDesk
 ) -> IdentityValidationResponse:
-    return await clinic_validations.validate_identity(uow, member, body, keys)
+    return await use_cases.validate_identity(uow, member, body, keys)
 
 
 @router.post("/association-validations", status_code=status.HTTP_201_CREATED)
 async def validate_association(
     establishment_id: uuid.UUID, body: ValidateAssociationRequest, uow: UoW, member: FrontDesk
 ) -> AssociationValidationResponse:
-    return await clinic_validations.validate_association(uow, member, body)
+    return await use_cases.validate_association(uow, member, body)
 
 
 @router.get("/verification-states")
@@ -86,7 +85,7 @@ async def verification_states(
     member: FrontDesk,
     account_ids: Annotated[str, Query(max_length=MAX_ACCOUNTS_PER_QUERY * 40)] = "",
 ) -> VerificationStatesResponse:
-    states = await clinic_validations.verification_states(uow, member.establishment_id, _account_ids(account_ids))
+    states = await use_cases.verification_states(uow, member.establishment_id, _account_ids(account_ids))
     return VerificationStatesResponse(states=states)
 
 
@@ -95,4 +94,4 @@ async def audit(
     establishment_id: uuid.UUID, uow: UoW, member: Manager, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> AuditResponse:
     """Newest first; a manager's view of what was done in (or to validations of) their establishment."""
-    return AuditResponse(entries=await audit_trail.entries_of(uow, establishment_id, limit))
+    return AuditResponse(entries=await use_cases.audit_entries_of(uow, establishment_id, limit))

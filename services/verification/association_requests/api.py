@@ -10,15 +10,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from services.verification import association_requests
-from services.verification.validation_api import FrontDesk
-from services.verification.validation_schemas import (
+from services.verification.association_requests import use_cases
+from services.verification.association_requests.schemas import (
     AcceptAssociationRequest,
     AssociationRequestsResponse,
     AssociationRequestView,
     FileAssociationRequest,
     RefuseAssociationRequest,
 )
+from services.verification.validations.api import FrontDesk
 from shared.request_context import Citizen, UoW
 
 citizen_router = APIRouter(prefix="/my/association-requests")
@@ -27,12 +27,12 @@ staff_router = APIRouter(prefix="/admin/establishments/{establishment_id}/associ
 
 @citizen_router.post("", status_code=status.HTTP_201_CREATED)
 async def file_request(body: FileAssociationRequest, account_id: Citizen, uow: UoW) -> AssociationRequestView:
-    return await association_requests.file_request(uow, account_id, body)
+    return await use_cases.file_request(uow, account_id, body)
 
 
 @citizen_router.get("")
 async def my_requests(account_id: Citizen, uow: UoW) -> AssociationRequestsResponse:
-    return AssociationRequestsResponse(requests=await association_requests.requests_of_account(uow, account_id))
+    return AssociationRequestsResponse(requests=await use_cases.requests_of_account(uow, account_id))
 
 
 @staff_router.get("")
@@ -42,20 +42,18 @@ async def establishment_requests(
     member: FrontDesk,
     state: Annotated[Literal["pending", "accepted", "refused", "withdrawn"], Query(alias="status")] = "pending",
 ) -> AssociationRequestsResponse:
-    return AssociationRequestsResponse(
-        requests=await association_requests.requests_of_establishment(uow, member, state)
-    )
+    return AssociationRequestsResponse(requests=await use_cases.requests_of_establishment(uow, member, state))
 
 
 @staff_router.post("/{request_id}/accept")
 async def accept(
     establishment_id: uuid.UUID, request_id: uuid.UUID, body: AcceptAssociationRequest, uow: UoW, member: FrontDesk
 ) -> AssociationRequestView:
-    return await association_requests.accept(uow, member, request_id, body)
+    return await use_cases.accept(uow, member, request_id, body)
 
 
 @staff_router.post("/{request_id}/refuse")
 async def refuse(
     establishment_id: uuid.UUID, request_id: uuid.UUID, body: RefuseAssociationRequest, uow: UoW, member: FrontDesk
 ) -> AssociationRequestView:
-    return await association_requests.refuse(uow, member, request_id, body)
+    return await use_cases.refuse(uow, member, request_id, body)

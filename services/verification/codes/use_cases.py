@@ -1,0 +1,269 @@
+"""Use cases of the verification service: issue one-time codes, check them, forget them.
+
+`verify_code` and `challenge_status` own their unit of work. The event handlers (`issue_challenge`,
+`forget_account`) run inside the consumer's unit of work, which records the inbox entry and commits.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from services.verification.codes import queries, rules
+from services.verification.codes.rules import Keys, destination_hmac, seal, unseal
+from services.verification.codes.schemas import ChallengeResponse
+from services.verification.settings import VerificationSettings
+from shared.contracts.accounts import CodeRequested
+from shared.contracts.verification import ChallengePassed, CodeIssued
+from shared.unit_of_work import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+def _keys(settings: VerificationSettings) -> Keys:
+    return Keys.derive(settings.secret_key.get_secret_value())
+
+
+async def _budget_for(uow: UnitOfWork, event: CodeRequested, now: datetime) -> tuple[uuid.UUID, bool]:
+    """The budget the new challenge draws its wrong tries from, and whether it is a resend's."""
+    if event.resend_of is not None:
+        resent = await queries.resent_challenge(uow, event.resend_of)
+        # Only a challenge of the same account and purpose can pass its budget on.
+        if resent is not None and (resent.account_id, resent.purpose) == (event.account_id, event.purpose):
+            return resent.budget_id, True
+    await queries.insert_budget(uow, event.request_id, now)
+    return event.request_id, False
+
+
+async def issue_challenge(
+    uow: UnitOfWork, event: CodeRequested, settings: VerificationSettings, causation_id: uuid.UUID | None = None
+) -> None:
+    """Makes the code and publishes CodeIssued for notifications; idempotent on request_id."""
+    keys = _keys(settings)
+    hashed_destination = destination_hmac(keys.destination_hmac, event.channel, event.destination)
+    # Serialises requests of one account and of one destination (always in this order, so no
+    # deadlock): two requests at once cannot both slip under a limit, nor both issue one request_id.
+    await queries.lock(uow, f"verification:account:{event.account_id}")
+    await queries.lock(uow, f"verification:destination:{hashed_destination}")
+    now = datetime.now(UTC)  # read once the locks are held, so the hour windows see requests in order
+    if await queries.challenge_exists(uow, event.request_id):
+        log.info("challenge_already_issued", challenge_id=str(event.request_id))
+        return
+
+    sent = await queries.codes_sent_since(uow, event.account_id, hashed_destination, now - timedelta(hours=1))
+    throttled = (
+        sent.by_account >= settings.max_codes_per_account_per_hour
+        or sent.by_destination >= settings.max_codes_per_destination_per_hour
+    )
+    budget_id, is_resend = await _budget_for(uow, event, now)
+    if throttled:
+        # Recorded so the portal can say why no code came; the previous code, if any, stays valid.
+        await queries.insert_challenge(
+            uow,
+            queries.NewChallenge(
+                id=event.request_id,
+                account_id=event.account_id,
+                purpose=event.purpose,
+                channel=event.channel,
+                destination_hmac=hashed_destination,
+                budget_id=budget_id,
+                destination_sealed=None,
+                code_hash=None,
+                status=rules.THROTTLED,
+                expires_at=now,
+                now=now,
+            ),
+        )
+        log.warning("challenge_throttled", challenge_id=str(event.request_id))
+        return
+
+    if is_resend:
+        await queries.supersede_pending(uow, budget_id)
+    code = rules.new_code()
+    expires_at = now + timedelta(seconds=settings.code_lifetime_seconds)
+    await queries.insert_challenge(
+        uow,
+        queries.NewChallenge(
+            id=event.request_id,
+            account_id=event.account_id,
+            purpose=event.purpose,
+            channel=event.channel,
+            destination_hmac=hashed_destination,
+            budget_id=budget_id,
+            destination_sealed=seal(keys.destination_seal, event.request_id, event.destination),
+            # A decoy answers, counts wrong codes and expires like any challenge, but no code matches it.
+            code_hash=rules.NO_CODE_MATCHES if event.decoy else rules.hash_code(keys.code, event.request_id, code),
+            status=rules.ISSUED,
+            expires_at=expires_at,
+            now=now,
+        ),
+    )
+    if event.decoy:
+        log.info("challenge_issued", challenge_id=str(event.request_id), resend=is_resend)
+        return
+    uow.publish(
+        CodeIssued(
+            challenge_id=event.request_id,
+            account_id=event.account_id,
+            purpose=event.purpose,
+            channel=event.channel,
+            destination=event.destination,
+            language=event.language,
+            code=code,
+            expires_at=expires_at,
+        ),
+        causation_id=causation_id,
+    )
+    log.info("challenge_issued", challenge_id=str(event.request_id), resend=is_resend)
+
+
+def _response(
+    challenge_id: uuid.UUID, row: queries.ChallengeWithBudget, settings: VerificationSettings, now: datetime
+) -> ChallengeResponse:
+    state = _state(row)
+    return ChallengeResponse(
+        id=challenge_id,
+        status=rules.visible_status(state, now),
+        channel=row.channel,
+        expires_at=state.expires_at,
+        attempts_left=rules.attempts_left(state.wrong_attempts, settings.max_wrong_attempts),
+    )
+
+
+def _state(row: queries.ChallengeWithBudget) -> rules.ChallengeState:
+    return rules.ChallengeState(
+        account_id=row.account_id,
+        purpose=row.purpose,
+        status=row.status,
+        expires_at=row.expires_at,
+        wrong_attempts=row.wrong_attempts,
+    )
+
+
+async def _wrong_codes_left(
+    uow: UnitOfWork,
+    challenge_id: uuid.UUID,
+    row: queries.ChallengeForAttempt,
+    settings: VerificationSettings,
+    now: datetime,
+) -> int:
+    """Wrong codes left to the challenge's account and destination across all their challenges; raises
+    guesses_locked when either used them up in the window."""
+    # Their own namespace (not issue_challenge's locks): taken after the challenge's row lock, always
+    # account then destination, so two attempts on challenges of one account or destination are counted
+    # one after the other (parallel guesses on fresh challenges cannot all slip under the bound).
+    await queries.lock(uow, f"verification:guesses:account:{row.account_id}")
+    await queries.lock(uow, f"verification:guesses:destination:{row.destination_hmac}")
+    window = timedelta(hours=settings.wrong_codes_window_hours)
+    since = now - window
+    counted = await queries.wrong_codes_since(uow, row.account_id, row.destination_hmac, since)
+    lifts_at = []
+    if counted.by_account >= settings.max_wrong_codes_per_account:
+        past = counted.by_account - settings.max_wrong_codes_per_account
+        lifts_at.append(await queries.account_lock_lifts(uow, row.account_id, since, past) + window)
+    if counted.by_destination >= settings.max_wrong_codes_per_destination:
+        past = counted.by_destination - settings.max_wrong_codes_per_destination
+        lifts_at.append(await queries.destination_lock_lifts(uow, row.destination_hmac, since, past) + window)
+    if lifts_at:
+        log.warning("code_guesses_locked", challenge_id=str(challenge_id))
+        raise rules.guesses_locked(max(lifts_at) - now)
+    return min(
+        settings.max_wrong_codes_per_account - counted.by_account,
+        settings.max_wrong_codes_per_destination - counted.by_destination,
+    )
+
+
+async def verify_code(
+    uow: UnitOfWork,
+    challenge_id: uuid.UUID,
+    code: str,
+    purpose: str,
+    account_id: uuid.UUID | None,
+    settings: VerificationSettings,
+) -> ChallengeResponse:
+    keys = _keys(settings)
+    async with uow:
+        row = await queries.challenge_for_attempt(uow, challenge_id)
+        now = datetime.now(UTC)
+        refusal = rules.refusal_for(_state(row) if row else None, purpose, account_id, now, settings.max_wrong_attempts)
+        if refusal is not None:
+            raise refusal
+        # A challenge that can still be passed was issued: it has a code and a sealed destination.
+        assert row is not None
+        assert row.code_hash is not None
+        assert row.destination_sealed is not None
+        # Checked before the code, like the challenge's own budget: once locked, the right code is refused too.
+        wrong_codes_left = await _wrong_codes_left(uow, challenge_id, row, settings, now)
+        if not rules.code_matches(keys.code, challenge_id, code, row.code_hash):
+            await queries.record_wrong_code(uow, row.budget_id, row.account_id, row.destination_hmac, now)
+            # Committed before refusing: leaving the unit of work by an exception would roll the count back.
+            await uow.commit()
+            left = rules.attempts_left(row.wrong_attempts + 1, settings.max_wrong_attempts)
+            raise rules.wrong_code(min(left, wrong_codes_left - 1))
+        await queries.mark_passed(uow, challenge_id, now)
+        uow.publish(
+            ChallengePassed(
+                challenge_id=challenge_id,
+                account_id=row.account_id,
+                purpose=row.purpose,
+                channel=row.channel,
+                destination=unseal(keys.destination_seal, challenge_id, row.destination_sealed),
+            )
+        )
+        await uow.commit()
+    log.info("challenge_passed", challenge_id=str(challenge_id))
+    return ChallengeResponse(
+        id=challenge_id,
+        status=rules.PASSED,
+        channel=row.channel,
+        expires_at=row.expires_at,
+        attempts_left=rules.attempts_left(row.wrong_attempts, settings.max_wrong_attempts),
+    )
+
+
+async def challenge_status(
+    uow: UnitOfWork, challenge_id: uuid.UUID, settings: VerificationSettings, account_id: uuid.UUID | None = None
+) -> ChallengeResponse:
+    async with uow:
+        row = await queries.challenge_with_budget(uow, challenge_id)
+    if row is None or (account_id is not None and account_id != row.account_id):
+        raise rules.ChallengeNotFound
+    return _response(challenge_id, row, settings, datetime.now(UTC))
+
+
+async def forget_account(uow: UnitOfWork, account_id: uuid.UUID) -> None:
+    """On AccountDeleted: nothing about the account's codes is kept."""
+    await queries.delete_account_codes(uow, account_id)
+
+
+async def purge_old_challenges(uow: UnitOfWork, before: datetime, wrong_codes_before: datetime | None = None) -> int:
+    async with uow:
+        purged = await queries.delete_old_challenges(uow, before)
+        if wrong_codes_before is not None:
+            await queries.delete_old_wrong_codes(uow, wrong_codes_before)
+        await uow.commit()
+    return purged
+
+
+class ChallengePurger:
+    """Worker: deletes challenges past the retention period (limits and budgets only look back hours)."""
+
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork], settings: VerificationSettings) -> None:
+        self._unit_of_work = unit_of_work
+        self._settings = settings
+
+    async def run(self) -> None:
+        while True:
+            now = datetime.now(UTC)
+            before = now - timedelta(hours=self._settings.challenge_retention_hours)
+            # Past the window a wrong code no longer counts toward the bound.
+            wrong_codes_before = now - timedelta(hours=self._settings.wrong_codes_window_hours)
+            try:
+                purged = await purge_old_challenges(self._unit_of_work(), before, wrong_codes_before)
+                if purged:
+                    log.info("challenges_purged", count=purged)
+            except Exception as exc:  # noqa: BLE001 - e.g. a database restart: try again next round
+                log.warning("challenge_purge_failed", error=type(exc).__name__)
+            await asyncio.sleep(self._settings.purge_interval_seconds)
