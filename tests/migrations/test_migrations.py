@@ -19,7 +19,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
+from sqlalchemy import CheckConstraint, MetaData
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -37,6 +38,12 @@ UNMODELLED = {"appointments": frozenset({"booking_sources"})}
 # verification 0004's one open request per patient (unique, WHERE status = 'pending') belongs in the
 # association_requests table of services/verification/models.py; once it is there, this entry goes.
 UNDESCRIBED_INDEXES = {"verification": frozenset({"association_requests_one_pending"})}
+# Autogenerate leaves CHECK and EXCLUDE constraints out, so they are compared by name. The same debt: the
+# no-overlap rule (appointments 0002, on md5(person_key) since 0012) and verification 0004's known statuses.
+UNDESCRIBED_CONSTRAINTS = {
+    "appointments": frozenset({"appointments_no_overlap"}),
+    "verification": frozenset({"association_requests_status"}),
+}
 
 
 def _plain(url: str) -> str:
@@ -128,6 +135,35 @@ def test_an_empty_database_migrated_to_head_is_what_the_models_describe(service:
     upgrade(_service_dir(service), scratch_url)
 
     assert _differences(service, scratch_url) == []
+
+
+async def _check_and_exclusion_constraints(url: str) -> set[tuple[str, str]]:
+    conn = await asyncpg.connect(_plain(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT conrelid::regclass::text AS table_name, conname FROM pg_constraint "
+            "WHERE contype IN ('c', 'x') AND connamespace = 'public'::regnamespace"
+        )
+        return {(r["table_name"], r["conname"]) for r in rows}
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_migrated_check_and_exclusion_constraints_are_those_the_models_name(service: str, scratch_url: str) -> None:
+    metadata: MetaData = importlib.import_module(f"services.{service}.models").metadata
+    modelled = {
+        (table.name, str(constraint.name))
+        for table in metadata.tables.values()
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint | ExcludeConstraint)
+    }
+    upgrade(_service_dir(service), scratch_url)
+
+    migrated = asyncio.run(_check_and_exclusion_constraints(scratch_url))
+
+    undescribed = UNDESCRIBED_CONSTRAINTS.get(service, frozenset())
+    assert {(table, name) for table, name in migrated if name not in undescribed} == modelled
 
 
 @pytest.mark.parametrize("service", SERVICES)
