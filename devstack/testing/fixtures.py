@@ -277,7 +277,7 @@ REPLICAS = {"accounts": 2, "appointments": 2, "verification": 2, "notifications"
 # Grace periods of the replicated stack's processes: uvicorn's HTTP drain, then the service's shutdown.
 REPLICA_HTTP_GRACE_SECONDS = 5.0
 REPLICA_SHUTDOWN_GRACE_SECONDS = 10.0
-# Short enough for a test's slots to be near, long enough to be planned at booking (see reminder_window).
+# Short enough for a test's slots to be near, long enough to be planned at booking (see notifications.rules.plan).
 REPLICA_REMINDER_OFFSET_HOURS = 2.0
 # Eight service processes (pool + overflow + relay each) under PostgreSQL's default 100 connections;
 # fewer messages in hand than connections, so a consumer never waits for the pool.

@@ -3,13 +3,11 @@
 from typing import Protocol
 
 from services.notifications.email_channel import EmailChannel
-from services.notifications.help_footer import with_help_footer
+from services.notifications.rendering import with_help_footer
+from services.notifications.rules import EMAIL, SMS
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms_channel import SmsChannel
 from shared.metrics import NOTIFICATION_DELIVERIES
-
-EMAIL = "email"
-SMS = "sms"
 
 
 class Channel(Protocol):

@@ -1,15 +1,15 @@
 """The notifications service's one wiring point."""
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from services.notifications.channels import Channels
 from services.notifications.clock import Clock, SystemClock
-from services.notifications.consumers import SENT_INLINE, handlers
+from services.notifications.consumers import SENT_INLINE, NotificationHandlers
+from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.reminder_scheduler import ReminderScheduler
-from services.notifications.service import DeliveryDispatcher
 from services.notifications.settings import NotificationsSettings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
@@ -29,7 +29,20 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
     )
     # Shared by the consumers' inline sends (codes, deletion confirmations).
     inline_channels = Channels.from_settings(settings)
-    runtime.consume(handlers(settings, dispatcher, inline_channels, clock), alone=SENT_INLINE)
+    handlers = NotificationHandlers(settings, dispatcher, inline_channels, clock)
+    runtime.consume(
+        [
+            handlers.on_appointment_booked,
+            handlers.on_appointment_cancelled,
+            handlers.on_appointment_rescheduled,
+            handlers.on_code_issued,
+            handlers.on_registration_attempted,
+            handlers.on_contact_changed,
+            handlers.on_account_deleted,
+            handlers.on_holder_notice,
+        ],
+        alone=SENT_INLINE,
+    )
     runtime.add_worker(dispatcher.run, stop=dispatcher.stop)
     reminder_scheduler = ReminderScheduler(
         runtime.unit_of_work,
@@ -43,11 +56,12 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
 
     @asynccontextmanager
     async def lifespan(app: object) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
+        try:
+            async with runtime.lifespan(app):
+                yield
+        finally:
             # Closed last, after the runtime has stopped the consumers that use them.
-            stack.push_async_callback(inline_channels.close)
-            await stack.enter_async_context(runtime.lifespan(app))
-            yield
+            await inline_channels.close()
 
     app = create_service_app(
         "Notifications", lifespan, runtime.ready, [], max_body_bytes=runtime.settings.max_body_bytes

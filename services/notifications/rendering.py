@@ -1,7 +1,6 @@
 """Renders messages from templates, in the patient's language and the place's time zone (no I/O)."""
 
 import functools
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -10,7 +9,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from services.notifications.masking import mask_email
+from services.notifications.rules import RenderedMessage, help_url, mask_email, minutes_left
 from shared.contracts.accounts import Channel, CodePurpose, ContactChanged, HolderNoticeRequested, Language
 from shared.contracts.verification import CodeIssued
 
@@ -23,12 +22,6 @@ _templates = Environment(
     auto_reload=False,
 )
 LOCALES = {"fr": "fr_CA", "en": "en_CA"}
-
-
-@dataclass(frozen=True)
-class RenderedMessage:
-    subject: str
-    body: str
 
 
 # What a code is for, as the end of "Your verification code ..." in each language.
@@ -81,12 +74,6 @@ def confirm_url(portal_base_url: str, appointment_id: object, token: str) -> str
     return manage_url(portal_base_url, appointment_id, "confirm", token)
 
 
-def minutes_left(expires_at: datetime, now: datetime) -> int:
-    """Whole minutes until expiry, rounded to the nearest (a code issued a second ago still says 10); 0 once expired."""
-    seconds = (expires_at - now).total_seconds()
-    return 0 if seconds <= 0 else max(1, round(seconds / 60))
-
-
 def verification_code(event: CodeIssued, now: datetime) -> RenderedMessage:
     return render(
         template_for("code_issued", event.channel),
@@ -131,3 +118,21 @@ def holder_notice(event: HolderNoticeRequested, portal_base_url: str) -> Rendere
             "portal_url": f"{portal_base_url.rstrip('/')}/account",
         },
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _footer(sms: bool, language: str, portal_base_url: str) -> str:
+    # The same few texts for every message: rendered once each rather than once per send.
+    template = "help_footer.sms" if sms else "help_footer"
+    return render(template, language, {"help_url": help_url(portal_base_url, language)}).body
+
+
+def with_help_footer(body: str, channel: str, language: str, portal_base_url: str) -> str:
+    """The help link that ends every message, email or SMS, in the message's language."""
+    if language not in ("fr", "en"):
+        language = "fr"  # an unexpected language must never stop a message from leaving
+    sms = channel == "sms"
+    footer = _footer(sms, language, portal_base_url)
+    if sms:
+        return f"{body.rstrip()} {footer}"
+    return f"{body.rstrip()}\n\n{footer}\n"

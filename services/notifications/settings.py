@@ -1,7 +1,7 @@
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.notifications.destination_limits import (
+from services.notifications.rules import (
     ANONYMOUS_BOOKING_KINDS,
     REGISTRATION_ATTEMPT_KINDS,
     DestinationLimit,
@@ -41,7 +41,7 @@ class NotificationsSettings(ServiceSettings):
     reminder_poll_seconds: float = 15.0
     # Reminders claimed per transaction: a replica holds this many rows locked while queueing them.
     reminder_batch_size: int = 50
-    # Messages anybody can make us send to an address nobody proved (destination_limits): past these, per
+    # Messages anybody can make us send to an address nobody proved (rules.DestinationLimit): past these, per
     # address, they are recorded as suppressed instead of sent. A sign-up attempt on an existing account:
     # its owner needs to hear of it once in a while, not once per attempt.
     registration_notices_per_hour: int = Field(default=2, gt=0)

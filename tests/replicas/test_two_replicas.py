@@ -23,7 +23,7 @@ import aiohttp
 from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import REPLICA_REMINDER_OFFSET_HOURS
-from services.notifications import reminder_window
+from services.notifications import rules
 from tests.replicas.arrange import fetch, open_clinic, seats_against_appointments, unpublished_events
 from tests.replicas.conftest import log_count
 from tests.replicas.load import LoadReport, ReplicaClient, patient_email
@@ -115,7 +115,7 @@ async def test_two_replicas_of_everything_apply_500_bookings_and_their_cancellat
 
     def planned_now() -> set[bool]:
         now = datetime.now(UTC)
-        return {bool(reminder_window.plan(at, (REPLICA_REMINDER_OFFSET_HOURS,), MONTREAL, now)) for at in slot_times}
+        return {bool(rules.plan(at, (REPLICA_REMINDER_OFFSET_HOURS,), MONTREAL, now)) for at in slot_times}
 
     planned_at_start = planned_now()
     applied_before = {app: log_count(replicas, app, "event_applied") for app in ("notifications", "accounts")}
@@ -150,7 +150,7 @@ async def test_two_replicas_of_everything_apply_500_bookings_and_their_cancellat
     # reminders are made due now, as a clock moved forward would make them.
     await wait_for_mail(mail_sink, run, {"cancelled": len(cancelled_emails)}, timeout=60)
     await fetch(urls["notifications"], "UPDATE reminders SET due_at = now() WHERE state = 'pending'")
-    reminders_due = reminders_planned and reminder_window.in_window(datetime.now(UTC), MONTREAL)
+    reminders_due = reminders_planned and rules.in_window(datetime.now(UTC), MONTREAL)
     if reminders_due:
         await wait_for_mail(mail_sink, run, {"reminder": len(live_emails)}, timeout=60)
     await asyncio.sleep(2)  # a repeat, if any, would arrive now

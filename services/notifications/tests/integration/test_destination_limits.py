@@ -30,7 +30,7 @@ async def applied(settings, count: int) -> None:
 
 
 async def publish_one_by_one(publish: Publish, settings, events: list[Contract]) -> None:
-    """Each applied before the next is published: the counts are then exact (see booking_record)."""
+    """Each applied before the next is published: the counts are then exact (see queries.record_booking)."""
     for number, event in enumerate(events, start=1):
         await publish(event)
         await applied(settings, number)

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.mail_sink import MailSink
 from devstack.sms_sink import SmsSink
-from services.notifications import service
+from services.notifications import use_cases
 from services.notifications.channels import EMAIL, SMS, Channels
+from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.email_channel import EmailChannel
-from services.notifications.rendering import RenderedMessage
-from services.notifications.service import DeliveryDispatcher
+from services.notifications.rules import RenderedMessage
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms_channel import SmsChannel
 from services.notifications.tests.integration.conftest import fetch
@@ -33,7 +33,7 @@ async def queue(sessions: async_sessionmaker[AsyncSession], *to: tuple[str, str]
         for channel, recipient in to:
             event_ids.append(uuid.uuid4())
             message = RenderedMessage(subject="Sujet é", body=f"Corps pour {recipient}\n")
-            await service.record_delivery(uow, event_ids[-1], "test", channel, recipient, "fr", message)
+            await use_cases.record_delivery(uow, event_ids[-1], "test", channel, recipient, "fr", message)
         await uow.commit()
     return event_ids
 

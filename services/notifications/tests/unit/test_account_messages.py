@@ -9,10 +9,10 @@ from services.notifications.rendering import (
     CODE_PURPOSES,
     account_deletion_confirmation,
     email_changed_notice,
-    minutes_left,
     registration_attempt_notice,
     verification_code,
 )
+from services.notifications.rules import minutes_left
 from shared.contracts.accounts import ContactChanged
 from shared.contracts.verification import CodeIssued
 

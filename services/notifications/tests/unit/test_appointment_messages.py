@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from services.notifications.appointment_messages import (
-    AppointmentDetails,
     booking_confirmation,
     cancellation_notice,
     reminder,
     reschedule_notice,
 )
+from services.notifications.rules import AppointmentDetails
 from services.notifications.tests.appointment_events import booked, cancelled, rescheduled
 
 PORTAL = "https://portail.example"

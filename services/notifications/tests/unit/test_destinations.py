@@ -1,4 +1,4 @@
-from services.notifications.destinations import destinations
+from services.notifications.rules import destinations
 from shared.contracts.appointments import PatientContactV1
 
 

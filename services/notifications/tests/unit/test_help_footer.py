@@ -1,6 +1,7 @@
 """Every message ends with a link to the portal's help section, in the message's language."""
 
-from services.notifications.help_footer import help_url, with_help_footer
+from services.notifications.rendering import with_help_footer
+from services.notifications.rules import help_url
 
 PORTAL = "https://rendezvous-sante.example/"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from services.notifications.masking import mask_email
+from services.notifications.rules import mask_email
 
 
 @pytest.mark.parametrize(

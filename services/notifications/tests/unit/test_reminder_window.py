@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.reminder_window import in_window, next_opening, plan, send_time
+from services.notifications.rules import in_window, next_opening, plan, send_time
 
 MONTREAL = "America/Montreal"
 

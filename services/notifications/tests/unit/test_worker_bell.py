@@ -2,7 +2,7 @@
 
 import asyncio
 
-from services.notifications.service import WorkerBell
+from services.notifications.dispatcher import WorkerBell
 
 
 async def _waiters(bell: WorkerBell, count: int) -> list[asyncio.Task[None]]:
