@@ -1,5 +1,6 @@
 """Event handlers of the verification service, each registered from its `event` annotation."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from services.verification.association_requests import use_cases as association_requests
@@ -37,7 +38,7 @@ class CodeIssuer:
 async def on_account_deleted(uow: UnitOfWork, event: AccountDeleted, envelope: EventEnvelope) -> None:
     await codes.forget_account(uow, event.account_id)
     await validations.forget_validations(uow, event, causation_id=envelope.id)
-    await association_requests.withdraw(uow, event.account_id, None, ACCOUNT_DELETED, datetime.now(UTC))
+    await association_requests.withdraw_requests(uow, event.account_id, None, ACCOUNT_DELETED, datetime.now(UTC))
     await validations.forget_patients(uow, event.account_id)
 
 
@@ -47,7 +48,7 @@ async def on_profile_changed(uow: UnitOfWork, event: ProfileChanged, envelope: E
 
 async def on_dependant_removed(uow: UnitOfWork, event: DependantRemoved, envelope: EventEnvelope) -> None:
     await validations.revoke_removed_dependant(uow, event, causation_id=envelope.id)
-    await association_requests.withdraw(
+    await association_requests.withdraw_requests(
         uow, event.account_id, [event.dependant_id], DEPENDANT_REMOVED, datetime.now(UTC)
     )
     await validations.forget_patients(uow, event.account_id, [event.dependant_id])
@@ -92,4 +93,4 @@ def _booked_without_account(event: Contract) -> bool:
 
 # Verification hears every booking for the few made from an account (its clinic_patients): a booking without
 # an account, most of a rush, is acked without a transaction.
-IGNORE_WHEN = {AppointmentBooked: _booked_without_account}
+IGNORE_WHEN: dict[type[Contract], Callable[[Contract], bool]] = {AppointmentBooked: _booked_without_account}

@@ -32,7 +32,7 @@ async def file_request(body: FileAssociationRequest, account_id: Citizen, uow: U
 
 @citizen_router.get("")
 async def my_requests(account_id: Citizen, uow: UoW) -> AssociationRequestsResponse:
-    return AssociationRequestsResponse(requests=await use_cases.requests_of_account(uow, account_id))
+    return AssociationRequestsResponse(requests=await use_cases.list_account_requests(uow, account_id))
 
 
 @staff_router.get("")
@@ -42,18 +42,18 @@ async def establishment_requests(
     member: FrontDesk,
     state: Annotated[Literal["pending", "accepted", "refused", "withdrawn"], Query(alias="status")] = "pending",
 ) -> AssociationRequestsResponse:
-    return AssociationRequestsResponse(requests=await use_cases.requests_of_establishment(uow, member, state))
+    return AssociationRequestsResponse(requests=await use_cases.list_establishment_requests(uow, member, state))
 
 
 @staff_router.post("/{request_id}/accept")
 async def accept(
     establishment_id: uuid.UUID, request_id: uuid.UUID, body: AcceptAssociationRequest, uow: UoW, member: FrontDesk
 ) -> AssociationRequestView:
-    return await use_cases.accept(uow, member, request_id, body)
+    return await use_cases.accept_request(uow, member, request_id, body)
 
 
 @staff_router.post("/{request_id}/refuse")
 async def refuse(
     establishment_id: uuid.UUID, request_id: uuid.UUID, body: RefuseAssociationRequest, uow: UoW, member: FrontDesk
 ) -> AssociationRequestView:
-    return await use_cases.refuse(uow, member, request_id, body)
+    return await use_cases.refuse_request(uow, member, request_id, body)

@@ -77,13 +77,13 @@ async def file_request(
     return _view(row)
 
 
-async def requests_of_account(uow: UnitOfWork, account_id: uuid.UUID) -> list[AssociationRequestView]:
+async def list_account_requests(uow: UnitOfWork, account_id: uuid.UUID) -> list[AssociationRequestView]:
     async with uow:
         rows = await queries.requests_of_account(uow, account_id)
     return [_view(row) for row in rows]
 
 
-async def requests_of_establishment(uow: UnitOfWork, staff: Staff, status: str) -> list[AssociationRequestView]:
+async def list_establishment_requests(uow: UnitOfWork, staff: Staff, status: str) -> list[AssociationRequestView]:
     """The console's list; reading it is recorded like any staff read of patient records."""
     async with uow:
         rows = await queries.requests_of_establishment(uow, staff.establishment_id, status)
@@ -134,7 +134,7 @@ async def _decide(
     return _view(decided)
 
 
-async def accept(
+async def accept_request(
     uow: UnitOfWork, staff: Staff, request_id: uuid.UUID, body: AcceptAssociationRequest
 ) -> AssociationRequestView:
     """Accepting is validating the association: refused (409) before the holder's identity is validated."""
@@ -153,7 +153,7 @@ async def accept(
     return view
 
 
-async def refuse(
+async def refuse_request(
     uow: UnitOfWork, staff: Staff, request_id: uuid.UUID, body: RefuseAssociationRequest
 ) -> AssociationRequestView:
     async with uow:
@@ -168,7 +168,7 @@ async def refuse(
     return view
 
 
-async def withdraw(
+async def withdraw_requests(
     uow: UnitOfWork, account_id: uuid.UUID, person_ids: list[uuid.UUID] | None, reason: str, now: datetime
 ) -> None:
     """In the caller's transaction (an account event): the patient left the account, or the account is gone."""

@@ -14,7 +14,8 @@ router = APIRouter()
 
 
 async def settings(request: Request) -> VerificationSettings:
-    return request.app.state.runtime.settings
+    configured: VerificationSettings = request.app.state.runtime.settings
+    return configured
 
 
 Settings = Annotated[VerificationSettings, Depends(settings)]

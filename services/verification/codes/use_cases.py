@@ -1,4 +1,4 @@
-"""Use cases of the verification service: issue one-time codes, check them, forget them.
+"""Use cases of one-time codes: issue them, check them, forget them.
 
 `verify_code` and `challenge_status` own their unit of work. The event handlers (`issue_challenge`,
 `forget_account`) run inside the consumer's unit of work, which records the inbox entry and commits.

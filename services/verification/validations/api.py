@@ -94,4 +94,4 @@ async def audit(
     establishment_id: uuid.UUID, uow: UoW, member: Manager, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> AuditResponse:
     """Newest first; a manager's view of what was done in (or to validations of) their establishment."""
-    return AuditResponse(entries=await use_cases.audit_entries_of(uow, establishment_id, limit))
+    return AuditResponse(entries=await use_cases.read_audit_log(uow, establishment_id, limit))

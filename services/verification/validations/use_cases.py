@@ -359,7 +359,7 @@ async def record_audit(
     await queries.record_audit(uow, AuditRow(at, actor, establishment_id, action, account_id, person_id, details))
 
 
-async def audit_entries_of(uow: UnitOfWork, establishment_id: uuid.UUID, limit: int) -> list[AuditEntry]:
+async def read_audit_log(uow: UnitOfWork, establishment_id: uuid.UUID, limit: int) -> list[AuditEntry]:
     """Newest first; a manager's view of what was done in (or to validations of) their establishment."""
     async with uow:
         entries = await queries.audit_entries_of(uow, establishment_id, limit)
