@@ -41,7 +41,6 @@ from shared.tracing import publish_span, with_trace_context
 
 log = structlog.get_logger(__name__)
 
-NOTIFY_CHANNEL = "outbox"  # of the trigger the first migrations created and a later one dropped
 
 outbox_table = Table(
     "outbox",
@@ -58,26 +57,6 @@ outbox_table = Table(
     Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_error", Text),
     Index("outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
-)
-
-# Run by each service's first migration, after the table exists; dropped again by DROP_NOTIFY_TRIGGER_SQL.
-NOTIFY_TRIGGER_SQL = (
-    f"""
-CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
-  RETURN NULL;
-END $$;
-""",
-    """
-CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
-""",
-)
-
-DROP_NOTIFY_TRIGGER_SQL = (
-    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
-    "DROP FUNCTION IF EXISTS outbox_notify()",
 )
 
 

@@ -123,7 +123,16 @@ association_requests = Table(
     Column("requested_at", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True)),
     Column("decided_by", Uuid),
+    CheckConstraint("status IN ('pending', 'accepted', 'refused', 'withdrawn')", name="association_requests_status"),
     Index("association_requests_by_establishment", "establishment_id", "status"),
+    # One open request per patient of an account: asking twice is the same request.
+    Index(
+        "association_requests_one_pending",
+        "account_id",
+        "person_id",
+        unique=True,
+        postgresql_where=TextClause("status = 'pending'"),
+    ),
 )
 
 audit_log = Table(

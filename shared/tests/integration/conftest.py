@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.databases import database_url
 from devstack.testing.fixtures import drop_databases
+from shared import inbox, outbox  # noqa: F401 - imported for their tables, which _recreate builds
 from shared.db import make_engine, make_sessionmaker, messaging_metadata
 from shared.messages import Contract
 
