@@ -113,7 +113,7 @@ def test_every_date_in_a_url_refuses_year_one(routes):
 
 
 def test_a_birth_date_in_the_future_is_refused():
-    from services.accounts.schemas import RegisterAccountRequest
+    from services.accounts.registration.schemas import RegisterAccountRequest
 
     tomorrow = datetime.date.today() + datetime.timedelta(days=2)
     assert _refused_at(RegisterAccountRequest, "birth_date", tomorrow.isoformat()) == ["date_in_future"]

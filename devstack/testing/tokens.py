@@ -3,7 +3,7 @@
 A service takes who is calling only from a token its public key verifies (shared/caller.py), so a test
 that used to set X-Account-Id now builds the app with `jwt_public_key=TEST_PUBLIC_KEY` and sends
 `citizen_headers(account_id)` or `staff_headers(...)`. The claims are the ones accounts signs
-(services/accounts/tokens.py); shared/ imports no service, hence this copy of their shape.
+(services/accounts/sessions/rules.py); shared/ imports no service, hence this copy of their shape.
 """
 
 import uuid

@@ -1,9 +1,13 @@
-"""Event handlers of the accounts service."""
+"""Event handlers of the accounts service, each registered from its `event` annotation (shared/consumer.py)."""
 
-from services.accounts import holder_notices, shared_children
-from services.accounts.account_links import link_accounts_sharing_nam
-from services.accounts.service import Deps, apply_passed_challenge
-from shared.consumer import Handler
+from services.accounts.family.use_cases import (
+    share_validated_child,
+    tell_association_request_decided,
+    unshare_revoked_child,
+)
+from services.accounts.links.rules import NamVault
+from services.accounts.links.use_cases import link_accounts_sharing_nam
+from services.accounts.registration.use_cases import apply_passed_challenge
 from shared.contracts.verification import (
     AssociationRequestDecided,
     AssociationRevoked,
@@ -11,35 +15,33 @@ from shared.contracts.verification import (
     ChallengePassed,
     IdentityValidated,
 )
-from shared.messages import Contract, EventEnvelope
+from shared.messages import EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
 
-def handlers(deps: Deps) -> dict[type[Contract], Handler]:
-    async def on_challenge_passed(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
-        assert isinstance(event, ChallengePassed)
-        await apply_passed_challenge(uow, deps, event)
+class PersonalDataHandlers:
+    """The handlers that read or protect a NAM or a contact: they need the service's vault (built in main.py)."""
 
-    async def on_identity_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
-        assert isinstance(event, IdentityValidated)
-        await link_accounts_sharing_nam(uow, deps.vault, event, envelope.id)
+    def __init__(self, vault: NamVault) -> None:
+        self._vault = vault
 
-    async def on_association_validated(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
-        assert isinstance(event, AssociationValidated)
-        await shared_children.on_association_validated(uow, deps.vault, event, envelope.id)
+    async def on_challenge_passed(self, uow: UnitOfWork, event: ChallengePassed) -> None:
+        await apply_passed_challenge(uow, self._vault, event)
 
-    async def on_association_revoked(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
-        assert isinstance(event, AssociationRevoked)
-        await shared_children.on_association_revoked(uow, event, envelope.id)
+    async def on_identity_validated(self, uow: UnitOfWork, event: IdentityValidated, envelope: EventEnvelope) -> None:
+        await link_accounts_sharing_nam(uow, self._vault, event, envelope.id)
 
-    async def on_association_request_decided(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
-        assert isinstance(event, AssociationRequestDecided)
-        await holder_notices.on_association_request_decided(uow, event, envelope.id)
+    async def on_association_validated(
+        self, uow: UnitOfWork, event: AssociationValidated, envelope: EventEnvelope
+    ) -> None:
+        await share_validated_child(uow, self._vault, event, envelope.id)
 
-    return {
-        AssociationRequestDecided: on_association_request_decided,
-        ChallengePassed: on_challenge_passed,
-        IdentityValidated: on_identity_validated,
-        AssociationValidated: on_association_validated,
-        AssociationRevoked: on_association_revoked,
-    }
+
+async def on_association_revoked(uow: UnitOfWork, event: AssociationRevoked, envelope: EventEnvelope) -> None:
+    await unshare_revoked_child(uow, event, envelope.id)
+
+
+async def on_association_request_decided(
+    uow: UnitOfWork, event: AssociationRequestDecided, envelope: EventEnvelope
+) -> None:
+    await tell_association_request_decided(uow, event, envelope.id)

@@ -2,15 +2,22 @@
 
 from fastapi import FastAPI
 
-from services.accounts.api import router
-from services.accounts.consumers import handlers
-from services.accounts.passwords import PasswordHashing
-from services.accounts.personal_data import NamVault
-from services.accounts.retention import RetentionWorker
-from services.accounts.service import Deps
+from services.accounts.consumers import PersonalDataHandlers, on_association_request_decided, on_association_revoked
+from services.accounts.family.api import router as family_routes
+from services.accounts.links.api import router as links_routes
+from services.accounts.links.rules import NamVault
+from services.accounts.profile.api import router as profile_routes
+from services.accounts.refusals import REFUSALS
+from services.accounts.registration.api import router as registration_routes
+from services.accounts.registration.use_cases import RetentionWorker
+from services.accounts.sessions.api import router as sessions_routes
+from services.accounts.sessions.rules import PasswordHashing
+from services.accounts.sessions.use_cases import Deps
 from services.accounts.settings import AccountsSettings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
+
+ROUTERS = [registration_routes, sessions_routes, profile_routes, family_routes, links_routes]
 
 
 def create_app(settings: AccountsSettings | None = None) -> FastAPI:
@@ -26,10 +33,24 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
         ),
         vault=NamVault(settings.nam_key.get_secret_value()),
     )
-    runtime.consume(handlers(deps))
+    personal_data = PersonalDataHandlers(deps.vault)
+    runtime.consume(
+        [
+            personal_data.on_challenge_passed,
+            personal_data.on_identity_validated,
+            personal_data.on_association_validated,
+            on_association_revoked,
+            on_association_request_decided,
+        ]
+    )
     runtime.add_worker(RetentionWorker(runtime.unit_of_work, settings).run)
     app = create_service_app(
-        "Accounts", runtime.lifespan, runtime.ready, [router], max_body_bytes=runtime.settings.max_body_bytes
+        "Accounts",
+        runtime.lifespan,
+        runtime.ready,
+        ROUTERS,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        refusals=REFUSALS,
     )
     app.state.runtime = runtime
     app.state.deps = deps

@@ -12,12 +12,15 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    TextClause,
     Uuid,
     func,
-    text,
 )
 
 metadata = MetaData()
+
+# Server defaults and index conditions are TextClause objects, which is what SQLAlchemy's text function builds:
+# SQL text is written in queries.py only.
 
 accounts = Table(
     "accounts",
@@ -34,15 +37,20 @@ accounts = Table(
     Column("phone", Text),
     Column("language", Text, nullable=False),
     Column("password_hash", Text, nullable=False),
-    Column("notify_email", Boolean, nullable=False, server_default=text("true")),
-    Column("notify_sms", Boolean, nullable=False, server_default=text("false")),
+    Column("notify_email", Boolean, nullable=False, server_default=TextClause("true")),
+    Column("notify_sms", Boolean, nullable=False, server_default=TextClause("false")),
     Column("address", Text),
     Column("city", Text),
     Column("postal_code", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # One account per contact; the pending one is replaced if never activated.
-    Index("accounts_email_unique", func.lower(text("email")), unique=True, postgresql_where=text("email IS NOT NULL")),
-    Index("accounts_phone_unique", "phone", unique=True, postgresql_where=text("phone IS NOT NULL")),
+    Index(
+        "accounts_email_unique",
+        func.lower(TextClause("email")),
+        unique=True,
+        postgresql_where=TextClause("email IS NOT NULL"),
+    ),
+    Index("accounts_phone_unique", "phone", unique=True, postgresql_where=TextClause("phone IS NOT NULL")),
 )
 
 dependants = Table(
@@ -141,7 +149,7 @@ staff_users = Table(
     Column("email", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("password_hash", Text, nullable=False),
-    Index("staff_email_unique", func.lower(text("email")), unique=True),
+    Index("staff_email_unique", func.lower(TextClause("email")), unique=True),
 )
 
 # --- account links ---

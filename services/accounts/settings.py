@@ -49,7 +49,7 @@ class AccountsSettings(ServiceSettings):
     def _signing_key_present(self) -> "AccountsSettings":
         if not self.jwt_private_key.get_secret_value().strip() and self.jwt_private_key_file:
             try:
-                self.jwt_private_key = SecretStr(Path(self.jwt_private_key_file).read_text())
+                self.jwt_private_key = SecretStr(Path(self.jwt_private_key_file).read_bytes().decode())
             except (OSError, UnicodeDecodeError) as exc:
                 raise ValueError(
                     f"ACCOUNTS_JWT_PRIVATE_KEY_FILE: cannot read {self.jwt_private_key_file}: {exc}"

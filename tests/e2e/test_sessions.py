@@ -17,7 +17,7 @@ import pytest
 from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
-from services.accounts.tokens import issue_access_token
+from services.accounts.sessions.rules import issue_access_token
 from tests.e2e.accounts_flow import PASSWORD, code_from_mail, register, verify, wait_for_login
 from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff
 

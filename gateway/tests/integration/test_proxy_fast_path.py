@@ -29,7 +29,7 @@ from gateway.main import create_app
 from gateway.proxy_fast_path import ProxyFastPath
 from gateway.session_cookies import SessionCookies
 from gateway.settings import GatewaySettings
-from services.accounts.tokens import issue_access_token
+from services.accounts.sessions.rules import issue_access_token
 from shared.tracing import disable_tracing, enable_tracing
 
 PRIVATE, PUBLIC = generate_es256_keypair()

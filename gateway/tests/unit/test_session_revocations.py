@@ -10,7 +10,7 @@ import pytest
 from devstack.jwt_keys import generate_es256_keypair
 from gateway.auth import TokenVerifier
 from gateway.session_revocations import SessionRevocations
-from services.accounts.tokens import issue_access_token
+from services.accounts.sessions.rules import issue_access_token
 from shared.contracts.accounts import SessionsRevoked
 from shared.errors import ApiError
 

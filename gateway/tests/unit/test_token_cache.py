@@ -8,7 +8,7 @@ import pytest
 
 from devstack.jwt_keys import generate_es256_keypair
 from gateway.auth import TokenVerifier
-from services.accounts.tokens import issue_access_token
+from services.accounts.sessions.rules import issue_access_token
 from shared.errors import ApiError
 
 PRIVATE, PUBLIC = generate_es256_keypair()

@@ -77,7 +77,7 @@ class IdentityKeys:
     def derive(cls, secret: str, nam_key: str) -> "IdentityKeys":
         return cls(
             fingerprint=hmac.new(secret.encode(), b"verification/identity-fingerprint", hashlib.sha256).digest(),
-            # Same derivation as services/accounts/personal_data.py: equal digests for one NAM and key.
+            # Same derivation as services/accounts/links/rules.py: equal digests for one NAM and key.
             nam=hashlib.sha256(b"nam-hmac:" + nam_key.encode()).digest(),
         )
 

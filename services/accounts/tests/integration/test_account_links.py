@@ -9,12 +9,10 @@ import pytest
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.accounts.account_links import linked_account_ids
-from services.accounts.consumers import handlers
+from services.accounts.consumers import PersonalDataHandlers
+from services.accounts.links.rules import NamVault
+from services.accounts.links.use_cases import linked_account_ids
 from services.accounts.models import account_links, accounts
-from services.accounts.passwords import PasswordHashing
-from services.accounts.personal_data import NamVault
-from services.accounts.service import Deps
 from services.accounts.settings import AccountsSettings
 from shared.contracts.accounts import (
     AccountsLinked,
@@ -33,7 +31,6 @@ NAM = "TEST54122816"
 OTHER_NAM = "TEST12542819"
 SETTINGS = AccountsSettings.model_construct()  # the dev defaults; linking needs no JWT key
 VAULT = NamVault(SETTINGS.nam_key.get_secret_value())
-DEPS = Deps(settings=SETTINGS, hashing=PasswordHashing(8192, 1, 1, 1), vault=VAULT)
 LINKED = AccountsLinked.routing_key()
 
 
@@ -86,7 +83,7 @@ async def deliver(sessions: async_sessionmaker[AsyncSession], envelope: EventEnv
     async with UnitOfWork(sessions) as uow:
         if await record_once(uow.session, envelope):
             event = IdentityValidated.model_validate(envelope.payload)
-            await handlers(DEPS)[IdentityValidated](uow, event, envelope)
+            await PersonalDataHandlers(VAULT).on_identity_validated(uow, event, envelope)
             await uow.commit()
 
 

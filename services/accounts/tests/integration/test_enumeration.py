@@ -15,16 +15,17 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.accounts import service
+from services.accounts.links.rules import NamVault
 from services.accounts.models import accounts, decoy_challenges, staff_users
-from services.accounts.passwords import PasswordHashing
-from services.accounts.personal_data import NamVault
-from services.accounts.schemas import ChallengeResponse, RegisterAccountRequest
-from services.accounts.service import Deps
+from services.accounts.profile.use_cases import delete_account
+from services.accounts.registration import use_cases as service
+from services.accounts.registration.schemas import ChallengeResponse, RegisterAccountRequest
+from services.accounts.sessions.rules import PasswordHashing
+from services.accounts.sessions.use_cases import Deps
 from services.accounts.settings import AccountsSettings
+from services.accounts.tests.answered import ApiError, as_answered
 from shared.contracts.accounts import CodeRequested, RegistrationAttemptedOnExistingAccount
 from shared.db import make_engine, make_sessionmaker
-from shared.errors import ApiError
 from shared.outbox import outbox_table
 from shared.unit_of_work import UnitOfWork
 
@@ -175,7 +176,7 @@ async def test_resending_a_decoy_code_answers_as_for_a_pending_change_and_deleti
     again = await service.resend_code(UnitOfWork(sessions), DEPS, resent["unknown"].challenge_id, None)
     assert shape(again) == shape(existing)
     for spent in (unknown.challenge_id, existing.challenge_id, uuid.uuid4()):
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(ApiError) as refused, as_answered():
             await service.resend_code(UnitOfWork(sessions), DEPS, spent, None)
         assert refused.value.status == 404
 
@@ -185,7 +186,7 @@ async def test_resending_a_decoy_code_answers_as_for_a_pending_change_and_deleti
         owner = (await session.execute(select(accounts.c.id))).scalar_one()
     assert len(stored) == 2
     assert not any("@" in row.destination_encrypted for row in stored)
-    await service.delete_account(UnitOfWork(sessions), DEPS, owner, PASSWORD)
+    await delete_account(UnitOfWork(sessions), DEPS, owner, PASSWORD)
     async with sessions() as session:
         left = (await session.execute(select(decoy_challenges.c.destination_encrypted))).scalars().all()
     assert [DEPS.vault.reveal_contact(value) for value in left] == ["sylvie.roy@example.org"]

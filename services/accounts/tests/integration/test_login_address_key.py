@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from devstack.testing.apps import app_without_lifespan
-from services.accounts.api import router
+from services.accounts.main import ROUTERS
 from services.accounts.models import login_failures
-from services.accounts.service import Deps
+from services.accounts.refusals import REFUSALS
+from services.accounts.sessions.use_cases import Deps
 from services.accounts.settings import AccountsSettings
 from services.accounts.tests.integration.test_login_limits import SETTINGS, WRONG, CountingHashing, deps, sessions
 from shared.client_address import UNATTRIBUTED
@@ -32,7 +33,7 @@ async def http(sessions, deps: Deps) -> AsyncIterator[httpx.AsyncClient]:
     settings = AccountsSettings.model_construct(
         jwt_private_key=SETTINGS.jwt_private_key, ip_failures_before_delay=PER_ADDRESS, login_failures_before_delay=50
     )
-    app = app_without_lifespan("Accounts", [router])
+    app = app_without_lifespan("Accounts", ROUTERS, refusals=REFUSALS)
     app.state.deps = Deps(settings=settings, hashing=CountingHashing(), vault=deps.vault)
     app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://accounts") as client:

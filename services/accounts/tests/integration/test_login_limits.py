@@ -17,14 +17,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.jwt_keys import generate_es256_keypair
-from services.accounts import service
+from services.accounts.links.rules import NamVault
 from services.accounts.models import accounts, login_failures, staff_users
-from services.accounts.passwords import PasswordHashing
-from services.accounts.personal_data import NamVault
-from services.accounts.service import Deps
+from services.accounts.sessions import use_cases as service
+from services.accounts.sessions.rules import PasswordHashing
+from services.accounts.sessions.use_cases import Deps
 from services.accounts.settings import AccountsSettings
+from services.accounts.tests.answered import ApiError, as_answered
 from shared.db import make_engine, make_sessionmaker
-from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 PASSWORD = "la riviere gele en janvier"
@@ -98,7 +98,8 @@ async def staff_member(sessions: async_sessionmaker[AsyncSession], deps: Deps, e
 
 async def citizen_try(sessions, deps: Deps, identifier: str, password: str, ip: str = "10.0.0.1") -> int:
     try:
-        await service.log_in(UnitOfWork(sessions), deps, identifier, password, ip)
+        with as_answered():
+            await service.log_in(UnitOfWork(sessions), deps, identifier, password, ip)
     except ApiError as error:
         return error.status
     return 200
@@ -106,7 +107,8 @@ async def citizen_try(sessions, deps: Deps, identifier: str, password: str, ip: 
 
 async def staff_try(sessions, deps: Deps, email: str, password: str, ip: str = "10.0.0.1") -> int:
     try:
-        await service.staff_log_in(UnitOfWork(sessions), deps, email, password, ip)
+        with as_answered():
+            await service.staff_log_in(UnitOfWork(sessions), deps, email, password, ip)
     except ApiError as error:
         return error.status
     return 200

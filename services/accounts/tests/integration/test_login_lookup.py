@@ -7,18 +7,18 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import pytest
 
-from services.accounts import domain
-from services.accounts.login_statements import (
-    CITIZEN_BY_EMAIL,
-    CITIZEN_BY_PHONE,
-    Limit,
-    record_success,
-    release,
-    reserve,
-)
+from services.accounts.sessions import queries
+from services.accounts.sessions import rules as domain
+from services.accounts.sessions.queries import CITIZEN_BY_EMAIL, CITIZEN_BY_PHONE, record_success, release
+from services.accounts.sessions.rules import Limit
 from shared.db import asyncpg_dsn
 
 DAY = timedelta(hours=24)
+
+
+async def reserve(db, query, value, limits):
+    """The statement as the login runs it, the subject read as a mapping."""
+    return await queries.reserve(db, query, value, limits, read=dict)
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ async def test_a_success_clears_the_account_count_gives_the_try_back_and_stores_
         "SELECT subject_id, audience, family_id FROM refresh_tokens WHERE token_hash = 'token-hash'"
     )
     assert (stored["subject_id"], stored["audience"], stored["family_id"]) == (account_id, "citizen", family)
-    # The login started a session (services/accounts/sessions.py): its family, for rotation and its lifetime.
+    # The login started a session (services/accounts/sessions/): its family, for rotation and its lifetime.
     assert await db.fetchval("SELECT subject_id FROM session_families WHERE id = $1", family) == account_id
 
     await db.execute("INSERT INTO login_failures (key, failures, last_failure_at) VALUES ('staff:x', 4, now())")

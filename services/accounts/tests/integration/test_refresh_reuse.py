@@ -15,11 +15,11 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.jwt_keys import generate_es256_keypair
-from services.accounts import sessions as accounts_sessions
-from services.accounts.schemas import TokenResponse
+from services.accounts.sessions import use_cases as accounts_sessions
+from services.accounts.sessions.schemas import TokenResponse
 from services.accounts.settings import AccountsSettings
+from services.accounts.tests.answered import ApiError, as_answered
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
-from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
 
 SETTINGS = AccountsSettings.model_construct(jwt_private_key=SecretStr(generate_es256_keypair()[0]))
@@ -44,7 +44,8 @@ async def _login(sessions: async_sessionmaker[AsyncSession]) -> tuple[uuid.UUID,
 
 async def _refresh(sessions: async_sessionmaker[AsyncSession], token: str) -> TokenResponse | ApiError:
     try:
-        return await accounts_sessions.refresh(UnitOfWork(sessions), SETTINGS, token)
+        with as_answered():
+            return await accounts_sessions.refresh(UnitOfWork(sessions), SETTINGS, token)
     except ApiError as refused:
         return refused
 

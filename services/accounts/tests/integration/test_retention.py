@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select, text
 
 from services.accounts.models import decoy_challenges, login_failures, pending_changes
-from services.accounts.retention import forget_expired
+from services.accounts.registration.use_cases import forget_expired
 from services.accounts.tests.integration.test_login_limits import citizen, deps, sessions
 from shared.unit_of_work import UnitOfWork
 

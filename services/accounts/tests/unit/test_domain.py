@@ -2,8 +2,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.accounts import domain
-from shared.errors import ApiError
+from services.accounts.registration import rules as domain
+from services.accounts.sessions.rules import login_delay
+from services.accounts.tests.answered import ApiError, as_answered
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -38,7 +39,7 @@ def test_long_passphrases_are_accepted_without_composition_rules(password):
     ],
 )
 def test_weak_passwords_are_refused_with_a_reason(password, why):
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(ApiError) as refused, as_answered():
         domain.check_password(password, ["Thomas", "Testeur"])
     assert refused.value.code == "weak_password"
     assert refused.value.field == "password"
@@ -50,11 +51,11 @@ def test_the_blocklist_ships_with_the_project():
 
 
 def test_login_delay_grows_but_never_locks_forever():
-    assert domain.login_delay(4, NOW, NOW, free_failures=5) == timedelta(0)
-    assert domain.login_delay(5, NOW, NOW, free_failures=5) == timedelta(seconds=2)
-    assert domain.login_delay(8, NOW, NOW, free_failures=5) == timedelta(seconds=16)
-    assert domain.login_delay(100, NOW, NOW, free_failures=5) == timedelta(minutes=15)
-    assert domain.login_delay(100, NOW, NOW + timedelta(minutes=16), free_failures=5) == timedelta(0)
+    assert login_delay(4, NOW, NOW, free_failures=5) == timedelta(0)
+    assert login_delay(5, NOW, NOW, free_failures=5) == timedelta(seconds=2)
+    assert login_delay(8, NOW, NOW, free_failures=5) == timedelta(seconds=16)
+    assert login_delay(100, NOW, NOW, free_failures=5) == timedelta(minutes=15)
+    assert login_delay(100, NOW, NOW + timedelta(minutes=16), free_failures=5) == timedelta(0)
 
 
 def test_masks_keep_just_enough_to_recognise_the_destination():
@@ -63,7 +64,7 @@ def test_masks_keep_just_enough_to_recognise_the_destination():
 
 
 def test_a_login_identifier_is_an_email_in_lower_case_or_a_phone_number_in_e164():
-    from services.accounts.domain import login_identifier
+    from services.accounts.sessions.rules import login_identifier
 
     assert login_identifier("  Lea.Roy@Example.ORG ") == ("email", "lea.roy@example.org")
     assert login_identifier("514 555-0111") == ("phone", "+15145550111")

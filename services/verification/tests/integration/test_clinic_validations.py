@@ -182,7 +182,7 @@ async def test_identity_then_association_publish_their_events(sessions):
     [identity] = await outbox_events(sessions, IdentityValidated)
     assert identity["account_id"] == str(holder)
     assert identity["establishment_id"] == str(HERE)
-    # The accounts service's digest of the same NAM (services/accounts/personal_data.py).
+    # The accounts service's digest of the same NAM (services/accounts/links/rules.py).
     accounts_key = hashlib.sha256(b"nam-hmac:" + SETTINGS.nam_key.get_secret_value().encode()).digest()
     assert identity["nam_hmac"] == nam_hmac(accounts_key, NAM)
     assert len(identity["fingerprint"]) == 64

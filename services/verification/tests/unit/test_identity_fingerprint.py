@@ -84,7 +84,7 @@ def test_the_fingerprint_is_keyed_and_holds_no_field_in_clear():
 
 
 def test_the_nam_digest_equals_the_accounts_service_one():
-    # services/accounts/personal_data.py keys shared.nam.nam_hmac with sha256(b"nam-hmac:" + key).
+    # services/accounts/links/rules.py keys shared.nam.nam_hmac with sha256(b"nam-hmac:" + key).
     accounts_key = hashlib.sha256(b"nam-hmac:nam-secret").digest()
     assert identity_nam_hmac(KEYS.nam, "test 5412 2816") == nam_hmac(accounts_key, "TEST54122816")
     assert identity_nam_hmac(KEYS.nam, None) is None

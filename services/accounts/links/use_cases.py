@@ -13,13 +13,9 @@ clinic validates again.
 
 import uuid
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-from services.accounts import holder_notices
-from services.accounts.models import account_link_groups, account_links, accounts
-from services.accounts.personal_data import NamVault
-from shared.contracts.accounts import AccountsLinked, DependantIdentified, NamDiscrepancyFound
+from services.accounts.links import queries
+from services.accounts.links.rules import NamVault, notice_for
+from shared.contracts.accounts import AccountsLinked, DependantIdentified, HolderNoticeTopic, NamDiscrepancyFound
 from shared.contracts.verification import IdentityValidated
 from shared.unit_of_work import UnitOfWork
 
@@ -35,18 +31,14 @@ async def link_accounts_sharing_nam(
     """
     if not event.nam_hmac:
         return None  # the clerk confirmed no NAM: nothing confirms the account's
-    holder = (
-        await uow.session.execute(
-            select(accounts.c.nam_hmac, accounts.c.birth_date).where(accounts.c.id == event.account_id)
-        )
-    ).first()
+    holder = await queries.holder_nam(uow.session, event.account_id)
     if holder is None or holder.nam_hmac is None:
         # Deleted since; or the holder entered no NAM (it is optional): nothing to link on, nothing the
         # clerk's reading contradicts. Adding one later is an identity change that ends this validation.
         return None
     if holder.nam_hmac != event.nam_hmac:
         uow.publish(NamDiscrepancyFound(account_id=event.account_id, validation_id=event.validation_id), causation_id)
-        await holder_notices.tell_holders(uow, [event.account_id], "nam_discrepancy", event.validation_id, causation_id)
+        await tell_holders(uow, [event.account_id], "nam_discrepancy", event.validation_id, causation_id)
         return None
     # The holder's bookings made without an account join the history on what the account holds.
     uow.publish(
@@ -57,29 +49,11 @@ async def link_accounts_sharing_nam(
         ),
         causation_id,
     )
-    # Row locks on the accounts in order: two validations of the same NAM at once link one after the other.
-    sharing = set(
-        (
-            await uow.session.execute(
-                select(accounts.c.id)
-                .where((accounts.c.nam_hmac == holder.nam_hmac) | (accounts.c.id == event.account_id))
-                .order_by(accounts.c.id)
-                .with_for_update()
-            )
-        ).scalars()
-    )
+    sharing = await queries.lock_accounts_sharing(uow.session, holder.nam_hmac, event.account_id)
     if len(sharing) < 2:
         return None
-    group_ids = set(
-        (
-            await uow.session.execute(select(account_links.c.group_id).where(account_links.c.account_id.in_(sharing)))
-        ).scalars()
-    )
-    members = set(
-        (
-            await uow.session.execute(select(account_links.c.account_id).where(account_links.c.group_id.in_(group_ids)))
-        ).scalars()
-    )
+    group_ids = await queries.groups_of(uow.session, sharing)
+    members = await queries.members_of(uow.session, group_ids)
     wanted = sharing | members
     if len(group_ids) == 1 and members == wanted:
         return next(iter(group_ids))
@@ -88,22 +62,15 @@ async def link_accounts_sharing_nam(
         group_id = min(group_ids)  # any survivor will do; the smallest makes a merge deterministic
         others = group_ids - {group_id}
         if others:
-            await uow.session.execute(
-                update(account_links).where(account_links.c.group_id.in_(others)).values(group_id=group_id)
-            )
-            await uow.session.execute(delete(account_link_groups).where(account_link_groups.c.id.in_(others)))
+            await queries.merge_groups(uow.session, group_id, others)
     else:
         group_id = uuid.uuid4()
-        await uow.session.execute(insert(account_link_groups).values(id=group_id))
+        await queries.new_group(uow.session, group_id)
     newcomers = wanted - members
     if newcomers:
-        await uow.session.execute(
-            pg_insert(account_links)
-            .values([{"account_id": account_id, "group_id": group_id} for account_id in sorted(newcomers)])
-            .on_conflict_do_update(index_elements=[account_links.c.account_id], set_={"group_id": group_id})
-        )
+        await queries.join_group(uow.session, group_id, sorted(newcomers))
     uow.publish(AccountsLinked(link_group_id=group_id, account_ids=sorted(wanted)), causation_id)
-    await holder_notices.tell_holders(
+    await tell_holders(
         uow, sorted(wanted), "accounts_linked", event.validation_id, causation_id, linked_accounts=len(wanted)
     )
     return group_id
@@ -113,37 +80,44 @@ async def leave_group(uow: UnitOfWork, account_id: uuid.UUID, cause_id: uuid.UUI
     """The holder's NAM changed (or the account is going): it no longer shares the group's NAM, so it
     leaves; the others stay linked, and a group of one is no group. AccountsLinked carries what remains
     (an empty list when the group is gone), so readers drop the account."""
-    group_id = (
-        await uow.session.execute(
-            delete(account_links).where(account_links.c.account_id == account_id).returning(account_links.c.group_id)
-        )
-    ).scalar()
+    group_id = await queries.leave_group(uow.session, account_id)
     if group_id is None:
         return
-    remaining = list(
-        (
-            await uow.session.execute(
-                select(account_links.c.account_id)
-                .where(account_links.c.group_id == group_id)
-                .order_by(account_links.c.account_id)
-                .with_for_update()
-            )
-        ).scalars()
-    )
+    remaining = await queries.lock_members(uow.session, group_id)
     if len(remaining) < 2:
-        await uow.session.execute(delete(account_link_groups).where(account_link_groups.c.id == group_id))
+        await queries.delete_group(uow.session, group_id)
         remaining = []
     uow.publish(AccountsLinked(link_group_id=group_id, account_ids=remaining))
     if tell_holder:
-        await holder_notices.tell_holders(uow, [account_id], "account_unlinked", cause_id, None)
+        await tell_holders(uow, [account_id], "account_unlinked", cause_id, None)
 
 
 async def linked_account_ids(uow: UnitOfWork, account_id: uuid.UUID) -> list[uuid.UUID]:
     """The other accounts linked with this one (empty when it is in no group)."""
-    group = select(account_links.c.group_id).where(account_links.c.account_id == account_id).scalar_subquery()
-    rows = await uow.session.execute(
-        select(account_links.c.account_id)
-        .where(account_links.c.group_id == group, account_links.c.account_id != account_id)
-        .order_by(account_links.c.account_id)
-    )
-    return list(rows.scalars())
+    return await queries.linked_account_ids(uow.session, account_id)
+
+
+async def tell_holders(
+    uow: UnitOfWork,
+    account_ids: list[uuid.UUID],
+    topic: HolderNoticeTopic,
+    cause_id: uuid.UUID,
+    causation_id: uuid.UUID | None,
+    *,
+    linked_accounts: int | None = None,
+    patient_first_name: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Asks notifications to tell each holder (accounts owns the contact details, so each notice names where
+    it goes)."""
+    for holder in await queries.notice_holders(uow.session, account_ids):
+        notice = notice_for(
+            holder,
+            topic,
+            cause_id,
+            linked_accounts=linked_accounts,
+            patient_first_name=patient_first_name,
+            reason=reason,
+        )
+        if notice is not None:
+            uow.publish(notice, causation_id)

@@ -1,13 +1,17 @@
-"""Protection of the NAM at rest: encrypted for display, keyed HMAC for linking. Never logged. Also of the
-contacts typed for decoy challenges (service.py), which may be anybody's."""
+"""Linking accounts by NAM, with no I/O: the protection of the NAM at rest (encrypted for display, keyed HMAC
+for linking; never logged), also used for the contacts typed for decoy challenges (registration), which may be
+anybody's; and the notices that tell holders about their account."""
 
 import base64
 import hashlib
 import hmac
+import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from cryptography.fernet import Fernet
 
+from shared.contracts.accounts import HolderNoticeRequested, HolderNoticeTopic
 from shared.nam import identity_key, nam_hmac
 
 
@@ -42,3 +46,44 @@ class NamVault:
 
     def reveal(self, ciphertext: str | None) -> str | None:
         return self._fernet.decrypt(ciphertext.encode()).decode() if ciphertext else None
+
+
+def mask_nam(nam: str | None) -> str | None:
+    return f"•••• •••• {nam[-4:]}" if nam else None
+
+
+@dataclass(frozen=True)
+class NoticeHolder:
+    """Where a holder is told about their account: accounts owns the contact details."""
+
+    id: uuid.UUID
+    email: str | None
+    phone: str | None
+    language: str
+
+
+def notice_for(
+    holder: NoticeHolder,
+    topic: HolderNoticeTopic,
+    cause_id: uuid.UUID,
+    *,
+    linked_accounts: int | None = None,
+    patient_first_name: str | None = None,
+    reason: str | None = None,
+) -> HolderNoticeRequested | None:
+    """One notice per cause and holder (its id derives from both), or None when there is no address; email
+    first, as the account's other notices."""
+    channel, destination = ("email", holder.email) if holder.email else ("sms", holder.phone)
+    if not destination:
+        return None
+    return HolderNoticeRequested(
+        notice_id=uuid.uuid5(cause_id, f"{topic}:{holder.id}"),
+        account_id=holder.id,
+        topic=topic,
+        channel=channel,
+        destination=destination,
+        language=holder.language,
+        linked_accounts=linked_accounts,
+        patient_first_name=patient_first_name,
+        reason=reason,
+    )

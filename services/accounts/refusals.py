@@ -1,0 +1,109 @@
+"""The accounts service's one table of refusals: how each business refusal is answered over HTTP (status, code,
+field, and the reason in French and English). The texts are those clients already know: keep them."""
+
+from services.accounts.family.rules import PersonNotFound
+from services.accounts.profile.rules import (
+    AccountNotFound,
+    InvalidEmail,
+    InvalidNam,
+    InvalidNewValue,
+    InvalidPhone,
+    NewValueTooLong,
+    WrongCurrentPassword,
+    WrongPassword,
+)
+from services.accounts.registration.rules import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    ChallengeNotFound,
+    PasswordBuiltOnName,
+    PasswordTooCommon,
+    PasswordTooLong,
+    PasswordTooShort,
+)
+from services.accounts.sessions.rules import (
+    AccountNotActive,
+    BadCredentials,
+    SessionExpired,
+    StaffNotFound,
+    TooManyAttempts,
+)
+from shared.errors import DEFAULT_FR, MESSAGES
+from shared.refusals import RefusalTable, Wording
+from shared.staff import EstablishmentNotFound, ManagerRequired, StaffRoleRequired
+
+
+def _weak(fr: str, en: str) -> Wording:
+    return Wording(422, "weak_password", "password", fr, en)
+
+
+def _new_value(code: str) -> Wording:
+    return Wording(422, code, "new_value", *MESSAGES[code])
+
+
+_NOT_FOUND = Wording(404, "not_found", None, "Introuvable.", "Not found.")
+# The staff list is for the establishment's own managers, whatever else the caller is.
+_MANAGERS_OF_THEIR_OWN = Wording(
+    403,
+    "managers_only",
+    None,
+    "Seul un gestionnaire de l'établissement peut consulter la liste de son personnel.",
+    "Only a manager of the establishment can read its staff list.",
+)
+
+REFUSALS: RefusalTable = {
+    # Sign-in and sessions
+    BadCredentials: Wording(
+        401, "bad_credentials", "password", "Identifiant ou mot de passe incorrect.", "Wrong identifier or password."
+    ),
+    AccountNotActive: Wording(
+        403,
+        "account_not_active",
+        "identifier",
+        "Confirmez d'abord votre courriel ou votre cellulaire avec le code reçu.",
+        "First confirm your email or mobile phone with the code you received.",
+    ),
+    TooManyAttempts: Wording(
+        429,
+        "too_many_attempts",
+        "password",
+        "Trop de tentatives. Réessayez dans {seconds} secondes.",
+        "Too many attempts. Try again in {seconds} seconds.",
+    ),
+    SessionExpired: Wording(401, "session_expired", None, "Session expirée.", "Session expired."),
+    StaffNotFound: _NOT_FOUND,
+    EstablishmentNotFound: _MANAGERS_OF_THEIR_OWN,
+    StaffRoleRequired: _MANAGERS_OF_THEIR_OWN,
+    ManagerRequired: _MANAGERS_OF_THEIR_OWN,
+    # Registration and codes
+    PasswordTooShort: _weak(
+        f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.",
+        f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.",
+    ),
+    PasswordTooLong: _weak(
+        f"Le mot de passe ne peut dépasser {MAX_PASSWORD_LENGTH} caractères.",
+        f"The password cannot be longer than {MAX_PASSWORD_LENGTH} characters.",
+    ),
+    PasswordTooCommon: _weak(
+        "Ce mot de passe est trop courant. Choisissez une phrase que vous seul connaissez.",
+        "This password is too common. Choose a passphrase only you would know.",
+    ),
+    PasswordBuiltOnName: _weak(
+        "Le mot de passe ne doit pas reprendre votre nom ou votre courriel.",
+        "The password must not be built on your name or email address.",
+    ),
+    ChallengeNotFound: _NOT_FOUND,
+    # The holder's account
+    AccountNotFound: _NOT_FOUND,
+    WrongPassword: Wording(403, "wrong_password", "password", "Mot de passe incorrect.", "Wrong password."),
+    WrongCurrentPassword: Wording(
+        403, "wrong_password", "current_password", "Mot de passe incorrect.", "Wrong password."
+    ),
+    InvalidEmail: _new_value("invalid_email"),
+    InvalidPhone: _new_value("invalid_phone"),
+    InvalidNam: _new_value("invalid_nam"),
+    NewValueTooLong: _new_value("string_too_long"),
+    InvalidNewValue: Wording(422, "invalid_value", "new_value", DEFAULT_FR, "Invalid value."),
+    # Family
+    PersonNotFound: _NOT_FOUND,
+}
