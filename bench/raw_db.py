@@ -1,4 +1,4 @@
-"""The booking statements of services/appointments/booking_statement.py, replayed on a bare asyncpg pool.
+"""The booking statements of services/appointments/booking/queries.py, replayed on a bare asyncpg pool.
 
 It measures what PostgreSQL on this machine can do for the hot path with no HTTP, no ORM and no
 event loop of a service in between: the ceiling the gateway run is compared with.
@@ -13,8 +13,8 @@ import asyncpg
 from bench import cpu
 from bench.catalogue import ESTABLISHMENT, PATIENT, SERVICE, SLOT_MINUTES, Catalogue
 from bench.loadgen import LoadResult, closed_loop
-from services.appointments.booking_statement import APPOINTMENT_COLUMNS, BOOK, read_slot_details
-from services.appointments.domain import manage_token, person_key
+from services.appointments.booking.queries import APPOINTMENT_COLUMNS, BOOK, read_slot_details
+from services.appointments.booking.rules import manage_token, person_key
 from shared.contracts.appointments import AppointmentBooked, PatientContactV1, PlaceV1, ServiceOfferedV1
 from shared.ids import new_id
 

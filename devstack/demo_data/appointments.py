@@ -22,9 +22,8 @@ from datetime import date, datetime, time, timedelta
 
 import asyncpg
 
-from services.appointments import schedules
-from services.appointments.schedules import Schedule
-from services.appointments.search import Fsa, quebec_fsas
+from services.appointments.catalogue import rules as schedules
+from services.appointments.catalogue.rules import Fsa, Schedule, quebec_fsas
 from shared.db import asyncpg_dsn
 
 # Same namespace as slot ids, so demo slots and staff-made slots share one id scheme.

@@ -3,25 +3,46 @@
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
-from services.appointments.api import router
-from services.appointments.booking_fast_path import BookingFastPath
-from services.appointments.catalogue import SEARCH_SERVER_SETTINGS
-from services.appointments.catalogue_api import router as catalogue_router
-from services.appointments.consumers import handlers
+from services.appointments import consumers
+from services.appointments.booking.api import BookingFastPath, check_fast_path
+from services.appointments.booking.api import router as booking_router
+from services.appointments.catalogue.api import router as catalogue_router
+from services.appointments.catalogue.queries import SEARCH_SERVER_SETTINGS
+from services.appointments.front_desk.api import router as front_desk_router
+from services.appointments.history.api import router as history_router
+from services.appointments.refusals import REFUSALS
 from services.appointments.settings import AppointmentsSettings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
+ROUTERS = [booking_router, front_desk_router, catalogue_router, history_router]
+
 
 def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings or AppointmentsSettings())
-    runtime.consume(handlers())
-    app = create_service_app(
-        "Appointments", runtime.lifespan, runtime.ready, [router], max_body_bytes=runtime.settings.max_body_bytes
+    runtime.consume(
+        [
+            consumers.on_account_deleted,
+            consumers.on_accounts_linked,
+            consumers.on_dependants_linked,
+            consumers.on_dependant_identified,
+            consumers.on_identity_validated,
+            consumers.on_identity_invalidated,
+            consumers.on_association_validated,
+            consumers.on_association_revoked,
+        ]
     )
-    app.include_router(catalogue_router)
+    app = create_service_app(
+        "Appointments",
+        runtime.lifespan,
+        runtime.ready,
+        ROUTERS,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        refusals=REFUSALS,
+    )
     app.state.runtime = runtime
     app.state.search_engine = runtime.tuned_engine(SEARCH_SERVER_SETTINGS, pool_size=runtime.settings.search_pool_size)
+    check_fast_path(app)  # fails the start if the booking route came to need what the fast path skips
     # Appended, so innermost: tracing, metrics and correlation ids wrap the bookings it answers without FastAPI.
     app.user_middleware.append(Middleware(BookingFastPath))
     return app

@@ -15,9 +15,10 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    and_,
     cast,
+    column,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import TSTZRANGE, UUID, ExcludeConstraint
 
@@ -54,7 +55,7 @@ slots = Table(
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("ends_at", DateTime(timezone=True), nullable=False),
     Column("capacity", Integer, nullable=False),
-    Column("booked", Integer, nullable=False, server_default=text("0")),
+    Column("booked", Integer, nullable=False, server_default="0"),
     # The last line of defence against overbooking, behind the conditional UPDATE.
     CheckConstraint("booked >= 0 AND booked <= capacity", name="slots_booked_within_capacity"),
     Index("slots_by_service_time", "service_id", "starts_at"),
@@ -82,8 +83,8 @@ appointments = Table(
     Column("email", Text),
     Column("phone", Text),
     Column("language", Text, nullable=False),
-    Column("notify_email", Boolean, nullable=False, server_default=text("true")),
-    Column("notify_sms", Boolean, nullable=False, server_default=text("false")),
+    Column("notify_email", Boolean, nullable=False, server_default="true"),
+    Column("notify_sms", Boolean, nullable=False, server_default="false"),
     Column("idempotency_key", Text),
     Column("request_fingerprint", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -94,11 +95,14 @@ appointments = Table(
     # Which manage-link token is current: a reschedule moves to the next (domain.manage_token, migration 0013).
     Column("manage_generation", Integer, nullable=False, server_default="0"),
     Index(
-        "appointments_idempotency", "idempotency_key", unique=True, postgresql_where=text("idempotency_key IS NOT NULL")
+        "appointments_idempotency",
+        "idempotency_key",
+        unique=True,
+        postgresql_where=column("idempotency_key").isnot(None),
     ),
     # Anonymous bookings have neither: left out (migration 0011).
-    Index("ix_appointments_account_id", "account_id", postgresql_where=text("account_id IS NOT NULL")),
-    Index("ix_appointments_person_id", "person_id", postgresql_where=text("person_id IS NOT NULL")),
+    Index("ix_appointments_account_id", "account_id", postgresql_where=column("account_id").isnot(None)),
+    Index("ix_appointments_person_id", "person_id", postgresql_where=column("person_id").isnot(None)),
 )
 
 # --- catalogue ---
@@ -107,7 +111,7 @@ from sqlalchemy import ARRAY, Computed, Time  # noqa: E402
 from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
 
 # {"mon": [["08:00", "16:00"]], ...}: a weekday with no entry is closed.
-establishments.append_column(Column("opening_hours", JSONB, nullable=False, server_default=text("'{}'::jsonb")))
+establishments.append_column(Column("opening_hours", JSONB, nullable=False, server_default="{}"))
 establishments.append_column(Column("phone", Text))
 establishments.append_column(Column("region", Text))
 # Names folded for accent- and case-insensitive search; must agree with search.fold().
@@ -143,7 +147,7 @@ schedules = Table(
     Column("valid_from", Date, nullable=False),
     Column("valid_to", Date, nullable=False),
     # [{"date": "2025-12-25", "hours": []}, {"date": "2025-12-24", "hours": [["08:00", "12:00"]]}]
-    Column("exceptions", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("exceptions", JSONB, nullable=False, server_default="[]"),
     Column("fingerprint", Text, nullable=False),
     Column("created_by", Uuid),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -218,7 +222,7 @@ appointments.append_column(Column("identity_key", Text))
 Index(
     "appointments_without_account_by_identity",
     appointments.c.identity_key,
-    postgresql_where=text("account_id IS NULL AND identity_key IS NOT NULL"),
+    postgresql_where=and_(appointments.c.account_id.is_(None), appointments.c.identity_key.isnot(None)),
 )
 
 # One person cannot hold two live appointments at overlapping times (migrations 0002, 0012). The GiST index
@@ -229,7 +233,7 @@ appointments.append_constraint(
         (appointments.c.during, "&&"),
         name="appointments_no_overlap",
         using="gist",
-        where=text("status IN ('booked', 'arrived', 'checked-in')"),
+        where=column("status").in_(("booked", "arrived", "checked-in")),
     )
 )
 

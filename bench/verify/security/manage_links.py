@@ -21,7 +21,7 @@ import asyncpg
 import httpx
 
 from bench.verify.environment import VerifyEnvironment
-from services.appointments.domain import manage_token
+from services.appointments.booking.rules import manage_token
 from shared.settings import DEV_SECRET
 from tests.e2e.conftest import _add_slot
 

@@ -24,7 +24,7 @@ SECRET_PARAMETERS = ("alice@example.com", "+15145550123", "TEST54122816", "$argo
 
 
 class _FastPath:
-    """Like gateway/proxy_fast_path.py and services/appointments/booking_fast_path.py: innermost, reads the
+    """Like gateway/proxy_fast_path.py and services/appointments/booking/api.py: innermost, reads the
     body itself, outside FastAPI's routing and handlers."""
 
     def __init__(self, app: Any) -> None:

@@ -7,14 +7,19 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.appointments import front_desk
-from services.appointments.catalogue import Staff
-from services.appointments.consumers import handlers
+from services.appointments import consumers
+from services.appointments.front_desk import use_cases as front_desk
+from shared.consumer import route_handlers
 from shared.messages import Contract, EventEnvelope
+from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
 
 MONTREAL_NOON = datetime(2030, 3, 14, 16, 0, tzinfo=UTC)  # 12:00 in Montréal (EDT)
 DAY = MONTREAL_NOON.date()
+# Every handler of consumers.py, by routing key, as the consumer registers them.
+HANDLERS = route_handlers(
+    handler for name, handler in vars(consumers).items() if name.startswith("on_") and callable(handler)
+)
 
 
 class Clinic:
@@ -91,5 +96,6 @@ async def deliver(
     if occurred_at is not None:
         envelope = EventEnvelope(**(envelope.model_dump() | {"occurred_at": occurred_at}))
     async with UnitOfWork(sessions) as uow:
-        await handlers()[type(event)](uow, event, envelope)
+        _contract, handler = HANDLERS[event.routing_key()]
+        await handler(uow, event, envelope)
         await uow.commit()

@@ -6,11 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from services.appointments.schemas import BookAppointmentRequest
-from services.appointments.service import book_appointment, from_anonymous
+from services.appointments.booking import use_cases
+from services.appointments.booking.schemas import BookAppointmentRequest
+from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.db import make_engine, make_sessionmaker
 from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
+
+# Refusals as the HTTP edge words them: the outcomes are the answers' codes.
+book_appointment = AsTheEdgeWordsIt(use_cases).book_appointment
+from_anonymous = use_cases.from_anonymous
 
 
 async def _slot_with_seats(sessions, capacity: int) -> uuid.UUID:

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.appointments.booking_statement import CONNECTION_LOST
-from services.appointments.schemas import BookAppointmentRequest
-from services.appointments.service import book_appointment, from_anonymous
+from services.appointments.booking.queries import CONNECTION_LOST
+from services.appointments.booking.schemas import BookAppointmentRequest
+from services.appointments.booking.use_cases import book_appointment, from_anonymous
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import asyncpg_dsn, make_sessionmaker
 from shared.unit_of_work import UnitOfWork

@@ -11,9 +11,10 @@ from pydantic import SecretStr
 from starlette.middleware import Middleware
 
 from devstack.testing.apps import app_without_lifespan
-from services.appointments import booking_fast_path
-from services.appointments.api import router
-from services.appointments.booking_fast_path import BookingFastPath
+from services.appointments.booking import api as booking_fast_path
+from services.appointments.booking.api import BookingFastPath
+from services.appointments.main import ROUTERS
+from services.appointments.refusals import REFUSALS
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
 from shared.unit_of_work import UnitOfWork
@@ -47,7 +48,7 @@ async def apps(clean_databases) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.
 
     clients = []
     for fast in (True, False):
-        app = app_without_lifespan("Appointments", [router])
+        app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
         app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings, engine=engine)
         if fast:
             app.user_middleware.append(Middleware(Recording))

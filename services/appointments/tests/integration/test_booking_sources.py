@@ -11,8 +11,9 @@ from sqlalchemy import text
 from starlette.middleware import Middleware
 
 from devstack.testing.apps import app_without_lifespan
-from services.appointments.api import router
-from services.appointments.booking_fast_path import BookingFastPath
+from services.appointments.booking.api import BookingFastPath
+from services.appointments.main import ROUTERS
+from services.appointments.refusals import REFUSALS
 from services.appointments.settings import AppointmentsSettings
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
@@ -33,7 +34,7 @@ async def client(clean_databases) -> AsyncIterator[tuple[httpx.AsyncClient, obje
         anonymous_bookings_per_source_per_hour=LIMIT,
         unlimited_booking_sources=frozenset({LOAD}),
     )
-    app = app_without_lifespan("Appointments", [router])
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
     app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings, engine=engine)
     app.user_middleware.append(Middleware(BookingFastPath))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:

@@ -17,10 +17,12 @@ from devstack.jwt_keys import generate_es256_keypair
 from devstack.testing.apps import app_without_lifespan
 from devstack.testing.tokens import citizen_headers, verifier_with_test_key
 from devstack.testing.tokens import staff_headers as signed_staff_headers
-from services.appointments import schedules, search
-from services.appointments.catalogue import SEARCH_SERVER_SETTINGS
-from services.appointments.catalogue_api import router
-from services.appointments.search import Point
+from services.appointments.catalogue import rules as schedules
+from services.appointments.catalogue import rules as search
+from services.appointments.catalogue.queries import SEARCH_SERVER_SETTINGS
+from services.appointments.catalogue.rules import Point
+from services.appointments.main import ROUTERS
+from services.appointments.refusals import REFUSALS
 from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from shared.unit_of_work import UnitOfWork
 
@@ -36,7 +38,7 @@ async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
     engine = make_engine(clean_databases["appointments"])
     search_engine = make_engine(clean_databases["appointments"], 2, 0, server_settings=SEARCH_SERVER_SETTINGS)
     sessions = make_sessionmaker(engine)
-    app = app_without_lifespan("Appointments", [router])
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
     app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), callers=verifier_with_test_key())
     app.state.search_engine = search_engine
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:

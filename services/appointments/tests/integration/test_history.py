@@ -11,10 +11,12 @@ from icalendar import Calendar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.appointments import history, service
-from services.appointments.history_documents import history_ics, history_pdf
-from services.appointments.schemas import BookAppointmentRequest
+from services.appointments.booking import use_cases as booking_use_cases
+from services.appointments.booking.schemas import BookAppointmentRequest
+from services.appointments.history import use_cases as history_use_cases
+from services.appointments.history.rules import NamDigester, history_ics, history_pdf
 from services.appointments.tests.integration.arrange import MONTREAL_NOON, Clinic, deliver
+from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.contracts.accounts import AccountDeleted, AccountsLinked, DependantIdentified
 from shared.contracts.verification import (
     AssociationRevoked,
@@ -25,6 +27,9 @@ from shared.contracts.verification import (
 from shared.errors import ApiError
 from shared.nam import build_nam
 from shared.unit_of_work import UnitOfWork
+
+service = AsTheEdgeWordsIt(booking_use_cases)
+history = AsTheEdgeWordsIt(history_use_cases, NamDigester=NamDigester)
 
 SECRET = b"test-manage-token-secret"
 DIGESTER = history.NamDigester("test-nam-key")

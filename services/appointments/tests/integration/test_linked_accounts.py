@@ -7,12 +7,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.appointments import service
-from services.appointments.service import Caller
+from services.appointments.booking import use_cases
+from services.appointments.booking.rules import Caller
 from services.appointments.tests.integration.arrange import Clinic, deliver
+from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.contracts.accounts import AccountDeleted, AccountsLinked
 from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
+
+service = AsTheEdgeWordsIt(use_cases)
 
 SECRET = b"test-manage-token-secret"
 

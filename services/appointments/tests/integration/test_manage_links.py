@@ -14,7 +14,8 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from devstack.testing.apps import app_without_lifespan
-from services.appointments.api import router
+from services.appointments.main import ROUTERS
+from services.appointments.refusals import REFUSALS
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
 from shared.unit_of_work import UnitOfWork
@@ -24,7 +25,7 @@ from shared.unit_of_work import UnitOfWork
 async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
     engine = make_engine(clean_databases["appointments"])
     sessions = make_sessionmaker(engine)
-    app = app_without_lifespan("Appointments", [router])
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
     # Bookings per client address are test_booking_sources.py's subject: unlimited here (0).
     settings = SimpleNamespace(
         secret_key=SecretStr("manage-secret"), nam_key=SecretStr("nam-key"), anonymous_bookings_per_source_per_hour=0

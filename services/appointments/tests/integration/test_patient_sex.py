@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from devstack.testing.apps import app_without_lifespan
-from services.appointments.api import router
+from services.appointments.main import ROUTERS
+from services.appointments.refusals import REFUSALS
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
 from shared.db import make_engine, make_sessionmaker
 from shared.request_context import Staff, citizen, staff_member
@@ -39,7 +40,7 @@ class Desk:
 async def desk(clean_databases) -> AsyncIterator[Desk]:
     engine = make_engine(clean_databases["appointments"])
     sessions = make_sessionmaker(engine)
-    app = app_without_lifespan("Appointments", [router])
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
     settings = SimpleNamespace(
         secret_key=SecretStr("manage-secret"), nam_key=SecretStr("nam-key"), anonymous_bookings_per_source_per_hour=0
     )

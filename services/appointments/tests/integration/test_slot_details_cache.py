@@ -5,11 +5,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from services.appointments.schemas import BookAppointmentRequest
-from services.appointments.service import SLOT_DETAILS, book_appointment, from_anonymous
+from services.appointments.booking import use_cases
+from services.appointments.booking.schemas import BookAppointmentRequest
+from services.appointments.booking.use_cases import SLOT_DETAILS, from_anonymous
 from services.appointments.tests.integration.test_booking_concurrency import _slot_with_seats
+from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.errors import ApiError
 from shared.unit_of_work import UnitOfWork
+
+book_appointment = AsTheEdgeWordsIt(use_cases).book_appointment
 
 
 async def _book(sessions, slot, n: int):

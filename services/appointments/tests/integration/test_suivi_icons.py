@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from services.appointments import front_desk
-from services.appointments.catalogue import Staff
+from services.appointments.front_desk import use_cases
 from services.appointments.tests.integration.arrange import DAY, Clinic, deliver
+from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.contracts.accounts import AccountDeleted
 from shared.contracts.appointments import PatientRecordsViewed
 from shared.contracts.verification import (
@@ -19,7 +19,10 @@ from shared.contracts.verification import (
     IdentityValidated,
 )
 from shared.errors import ApiError
+from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
+
+front_desk = AsTheEdgeWordsIt(use_cases)
 
 
 def identity_validated(account_id: uuid.UUID) -> IdentityValidated:

@@ -3,10 +3,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.appointments import domain
+from services.appointments.booking import rules
+from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.contact import require_contact
 from shared.errors import ApiError
 
+domain = AsTheEdgeWordsIt(rules, cannot_cancel=rules.NotCancellable)
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
@@ -70,7 +72,7 @@ def test_only_booked_appointments_can_be_cancelled():
 def test_slot_details_cache_expires_and_stays_bounded(monkeypatch):
     import uuid
 
-    from services.appointments import booking_statement
+    from services.appointments.booking import queries as booking_statement
 
     now = [100.0]
     monkeypatch.setattr(booking_statement.time, "monotonic", lambda: now[0])

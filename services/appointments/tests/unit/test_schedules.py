@@ -5,9 +5,12 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from services.appointments import schedules
-from services.appointments.schedules import Schedule
+from services.appointments.catalogue import rules
+from services.appointments.catalogue.rules import Schedule
+from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.errors import ApiError
+
+schedules = AsTheEdgeWordsIt(rules)
 
 
 def weekly(first: date, last: date, **overrides) -> Schedule:

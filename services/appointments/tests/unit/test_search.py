@@ -5,12 +5,15 @@ import random
 
 import pytest
 
-from services.appointments import search
-from services.appointments.search import Point
+from services.appointments.catalogue import rules
+from services.appointments.catalogue.rules import Point
+from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.errors import ApiError
 
 PLATEAU = Point(45.5148, -73.5739)  # H2X, the FSA centroid from GeoNames
 QUEBEC_CITY = Point(46.8128, -71.2194)  # G1R
+
+search = AsTheEdgeWordsIt(rules)
 
 
 @pytest.mark.parametrize("raw", ["H2X 1Y4", "h2x1y4", " H2X-1Y4 ", "H2X", "h2x"])

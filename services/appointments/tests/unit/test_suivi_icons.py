@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from services.appointments.verification_states import suivi_icons
+from services.appointments.front_desk.rules import suivi_icons
 
 HOLDER, CHILD = uuid.uuid4(), uuid.uuid4()
 

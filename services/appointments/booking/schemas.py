@@ -1,5 +1,7 @@
+"""Requests and responses of booking: an appointment as citizens book, manage and read it."""
+
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,58 +93,11 @@ class AppointmentResponse(BaseModel):
     confirmed: bool = False
 
 
-class DayListEntry(AppointmentResponse):
-    """One row of the admin Suivi list."""
-
-    account_id: uuid.UUID | None = None  # who booked; the console needs it (and person_id) to call verification
-    # What the booking shared with the clinic, shown in the identity and association windows.
-    birth_date: date | None = None
-    holder_name: str | None = None
-    sex: Sex | None = None  # the patient's as entered in the account; none for a booking without one
-    booked_with_account: bool  # both icons are grey when False
-    # Profile icon: the account holder's identity validated by a clinic (green) or not yet (red).
-    profile_icon: Literal["grey", "red", "green"]
-    # Card icon: the patient's association with the account validated (green) or not (red);
-    # for the holder's own booking it follows the profile icon.
-    card_icon: Literal["grey", "red", "green"]
-
-
 class MyAppointmentsResponse(BaseModel):
     upcoming: list[AppointmentResponse]
     past: list[AppointmentResponse]
 
 
-class HistoryEntry(AppointmentResponse):
-    state: Literal["booked", "attended", "cancelled", "noshow"]
-    # Joined the history through a clinic's validation of the person (managed with its own link, not here).
-    booked_without_account: bool
-
-
-class HistoryResponse(BaseModel):
-    holder_validated: bool  # until a clinic validates the holder, only what was booked from the account
-    generated_at: datetime
-    appointments: list[HistoryEntry]  # most recent first
-
-
 class BookedAppointmentResponse(AppointmentResponse):
     # Shown once to whoever booked without an account: it is what lets them cancel later.
     manage_token: str
-
-
-class EstablishmentResponse(BaseModel):
-    id: uuid.UUID
-    name: str
-    address: str
-    city: str
-    postal_code: str
-    latitude: float
-    longitude: float
-    services: list[ServiceResponse]
-
-
-class SlotResponse(BaseModel):
-    id: uuid.UUID
-    service_id: uuid.UUID
-    starts_at: datetime
-    ends_at: datetime
-    seats_left: int

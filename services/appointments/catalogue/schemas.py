@@ -1,4 +1,4 @@
-"""Requests and responses of the catalogue: staff schedules and the public nearby search."""
+"""Requests and responses of the catalogue: establishments, free slots, staff schedules and the nearby search."""
 
 import uuid
 from datetime import date, datetime, time
@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.appointments.booking.schemas import ServiceResponse
 from shared.request_models import RequestModel
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -114,3 +115,22 @@ class OfferedServiceResponse(BaseModel):
     name_en: str
     duration_minutes: int
     establishment: SearchEstablishment
+
+
+class EstablishmentResponse(BaseModel):
+    id: uuid.UUID
+    name: str
+    address: str
+    city: str
+    postal_code: str
+    latitude: float
+    longitude: float
+    services: list[ServiceResponse]
+
+
+class SlotResponse(BaseModel):
+    id: uuid.UUID
+    service_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    seats_left: int

@@ -1,26 +1,48 @@
-"""HTTP routes of the catalogue: public nearby search, staff schedules (identity comes from the gateway)."""
+"""HTTP routes of the catalogue: establishments and free slots, the public nearby search, staff schedules
+(identity comes from the gateway)."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from services.appointments import catalogue
-from services.appointments.catalogue import SearchQuery
-from services.appointments.catalogue_schemas import (
+from services.appointments.catalogue import use_cases
+from services.appointments.catalogue.rules import MAX_RADIUS_KM, SearchQuery
+from services.appointments.catalogue.schemas import (
     CreatedScheduleResponse,
     CreateScheduleRequest,
+    EstablishmentResponse,
     OfferedServiceResponse,
     ScheduleResponse,
     SearchResponse,
     ServiceOfferedResponse,
+    SlotResponse,
     StaffEstablishmentResponse,
 )
-from services.appointments.search import MAX_RADIUS_KM
 from shared.request_context import StaffMember, UoW
 from shared.request_models import Instant
 
 router = APIRouter()
+
+
+@router.get("/establishments", response_model=list[EstablishmentResponse])
+async def list_establishments(
+    uow: UoW, limit: Annotated[int, Query(ge=1, le=100)] = 20, offset: Annotated[int, Query(ge=0, le=100_000)] = 0
+) -> list[EstablishmentResponse]:
+    return await use_cases.list_establishments(uow, limit, offset)
+
+
+@router.get("/slots", response_model=list[SlotResponse])
+async def list_free_slots(
+    uow: UoW,
+    service_id: uuid.UUID,
+    date_from: Instant | None = None,
+    date_to: Instant | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[SlotResponse]:
+    start = date_from or datetime.now(UTC)
+    return await use_cases.list_free_slots(uow, service_id, start, date_to or start + timedelta(days=14), limit)
 
 
 @router.get("/search")
@@ -48,34 +70,34 @@ async def search_nearby(
         limit=limit,
         offset=offset,
     )
-    return await catalogue.search_nearby(request.app.state.search_engine, query)
+    return await use_cases.search_nearby(request.app.state.search_engine, query)
 
 
 @router.get("/services/{service_id}")
 async def offered_service(service_id: uuid.UUID, uow: UoW) -> OfferedServiceResponse:
-    return await catalogue.offered_service(uow, service_id)
+    return await use_cases.offered_service(uow, service_id)
 
 
 @router.get("/admin/establishments/{establishment_id}")
 async def own_establishment(establishment_id: uuid.UUID, who: StaffMember, uow: UoW) -> StaffEstablishmentResponse:
-    return await catalogue.own_establishment(uow, who, establishment_id)
+    return await use_cases.own_establishment(uow, who, establishment_id)
 
 
 @router.get("/admin/establishments/{establishment_id}/services")
 async def list_services(establishment_id: uuid.UUID, who: StaffMember, uow: UoW) -> list[ServiceOfferedResponse]:
-    return await catalogue.list_services(uow, who, establishment_id)
+    return await use_cases.list_services(uow, who, establishment_id)
 
 
 @router.get("/admin/establishments/{establishment_id}/schedules")
 async def list_schedules(establishment_id: uuid.UUID, who: StaffMember, uow: UoW) -> list[ScheduleResponse]:
-    return await catalogue.list_schedules(uow, who, establishment_id)
+    return await use_cases.list_schedules(uow, who, establishment_id)
 
 
 @router.post("/admin/establishments/{establishment_id}/schedules", status_code=status.HTTP_201_CREATED)
 async def create_schedule(
     establishment_id: uuid.UUID, body: CreateScheduleRequest, who: StaffMember, uow: UoW, response: Response
 ) -> CreatedScheduleResponse:
-    schedule, created = await catalogue.create_schedule(uow, who, establishment_id, body)
+    schedule, created = await use_cases.create_schedule(uow, who, establishment_id, body)
     if not created:
         response.status_code = status.HTTP_200_OK  # the same schedule again: nothing new was stored
     return schedule

@@ -1,0 +1,257 @@
+"""How the appointments service words each business refusal at the HTTP edge: the one table."""
+
+from services.appointments.booking.rules import (
+    AppointmentNotFound,
+    IdempotencyKeyReused,
+    NotCancellable,
+    NotConfirmable,
+    NotMovable,
+    OverlappingAppointment,
+    SlotFull,
+    SlotInPast,
+    SlotUnavailable,
+    TooManyBookings,
+    UnknownSlot,
+)
+from services.appointments.catalogue.rules import (
+    ExceptionOutOfRange,
+    InvalidExceptionHours,
+    InvalidHours,
+    InvalidPostalCode,
+    InvalidWeekdays,
+    LatitudeMissing,
+    LatitudeOutOfRange,
+    LocationAmbiguous,
+    LocationRequired,
+    LongitudeMissing,
+    LongitudeOutOfRange,
+    ScheduleDatesReversed,
+    ScheduleTooLong,
+    SearchDatesReversed,
+    SearchTooLong,
+    ServiceNotFound,
+    SlotLongerThanHours,
+    UnknownPostalCode,
+    UnknownService,
+)
+from services.appointments.front_desk.rules import AttendanceNotAllowed
+from services.appointments.history.rules import NamWithoutBirthDate
+from shared.refusals import RefusalTable, Wording
+from shared.staff import STAFF_REFUSALS, ManagerRequired
+
+REFUSALS: RefusalTable = {
+    **STAFF_REFUSALS,
+    # The one act here that takes a manager.
+    ManagerRequired: Wording(
+        403,
+        "manager_required",
+        None,
+        "Seul un gestionnaire de l'établissement peut modifier les horaires.",
+        "Only a manager of the establishment can change schedules.",
+    ),
+    # --- booking ---
+    AppointmentNotFound: Wording(
+        404, "appointment_not_found", "appointment_id", "Rendez-vous introuvable.", "Appointment not found."
+    ),
+    UnknownSlot: Wording(422, "unknown_slot", "slot_id", "Ce créneau n'existe pas.", "This slot does not exist."),
+    SlotInPast: Wording(422, "slot_in_past", "slot_id", "Ce créneau est déjà passé.", "This slot is in the past."),
+    SlotFull: Wording(
+        409,
+        "slot_full",
+        "slot_id",
+        "Ce créneau est complet. Choisissez une autre heure.",
+        "This slot is full. Please choose another time.",
+    ),
+    SlotUnavailable: Wording(
+        409, "slot_unavailable", "slot_id", "Ce créneau n'est plus disponible.", "This slot is no longer available."
+    ),
+    IdempotencyKeyReused: Wording(
+        422,
+        "idempotency_key_reused",
+        "Idempotency-Key",
+        "Cette clé d'idempotence a déjà servi pour une autre réservation.",
+        "This Idempotency-Key was already used for a different booking.",
+    ),
+    OverlappingAppointment: Wording(
+        409,
+        "overlapping_appointment",
+        "slot_id",
+        "Cette personne a déjà un rendez-vous à ce moment-là.",
+        "This person already has an appointment at that time.",
+    ),
+    NotCancellable: Wording(
+        409,
+        "not_cancellable",
+        "status",
+        "Ce rendez-vous ne peut plus être annulé (état : {status}).",
+        "This appointment can no longer be cancelled (status: {status}).",
+    ),
+    NotMovable: Wording(
+        409,
+        "not_movable",
+        "status",
+        "Ce rendez-vous ne peut plus être déplacé (état : {status}).",
+        "This appointment can no longer be rescheduled (status: {status}).",
+    ),
+    NotConfirmable: Wording(
+        409,
+        "not_confirmable",
+        "status",
+        "La présence à ce rendez-vous ne peut plus être confirmée (état : {status}).",
+        "Attendance at this appointment can no longer be confirmed (status: {status}).",
+    ),
+    TooManyBookings: Wording(
+        429,
+        "too_many_bookings",
+        None,
+        "Trop de rendez-vous ont été pris sans compte depuis votre connexion. Réessayez dans {minutes} "
+        "minute{plural}, ou connectez-vous à votre compte.",
+        "Too many appointments were booked without an account from your connection. Please try again in "
+        "{minutes} minute{plural}, or log in to your account.",
+    ),
+    # --- front desk ---
+    AttendanceNotAllowed: Wording(
+        409,
+        "attendance_not_allowed",
+        "status",
+        "Impossible de passer de « {status} » à « {wanted} ».",
+        "Cannot go from '{status}' to '{wanted}'.",
+    ),
+    # --- history ---
+    NamWithoutBirthDate: Wording(
+        422,
+        "birth_date_required_with_nam",
+        "birth_date",
+        "Indiquez la date de naissance avec le numéro d'assurance maladie.",
+        "Give the birth date with the health insurance number (NAM).",
+    ),
+    # --- catalogue: schedules ---
+    UnknownService: Wording(
+        404,
+        "unknown_service",
+        "service_id",
+        "Ce service n'est pas offert par votre établissement.",
+        "Your establishment does not offer this service.",
+    ),
+    ServiceNotFound: Wording(404, "service_not_found", "service_id", "Service introuvable.", "Service not found."),
+    InvalidWeekdays: Wording(
+        422,
+        "invalid_weekdays",
+        "weekdays",
+        "Choisissez au moins un jour parmi mon, tue, wed, thu, fri, sat, sun.",
+        "Choose at least one day among mon, tue, wed, thu, fri, sat, sun.",
+    ),
+    ScheduleDatesReversed: Wording(
+        422,
+        "invalid_date_range",
+        "valid_to",
+        "La date de fin doit suivre la date de début.",
+        "The end date must not be before the start date.",
+    ),
+    ScheduleTooLong: Wording(
+        422,
+        "date_range_too_long",
+        "valid_to",
+        "Un horaire couvre au plus {max_days} jours.",
+        "A schedule covers at most {max_days} days.",
+    ),
+    ExceptionOutOfRange: Wording(
+        422,
+        "exception_out_of_range",
+        "exceptions",
+        "L'exception du {day} est hors de la période de l'horaire.",
+        "The exception on {day} is outside the schedule's dates.",
+    ),
+    InvalidHours: Wording(
+        422,
+        "invalid_hours",
+        "start_time",
+        "L'heure de fin doit suivre l'heure de début.",
+        "The end time must be after the start time.",
+    ),
+    InvalidExceptionHours: Wording(
+        422,
+        "invalid_hours",
+        "exceptions",
+        "L'heure de fin doit suivre l'heure de début.",
+        "The end time must be after the start time.",
+    ),
+    SlotLongerThanHours: Wording(
+        422,
+        "slot_longer_than_hours",
+        "slot_minutes",
+        "La plage horaire est plus courte qu'un créneau.",
+        "The opening hours are shorter than one slot.",
+    ),
+    # --- catalogue: nearby search ---
+    InvalidPostalCode: Wording(
+        422,
+        "invalid_postal_code",
+        "postal_code",
+        "Code postal invalide : utilisez le format A1A 1A1 (ou ses trois premiers caractères).",
+        "Invalid postal code: use the format A1A 1A1 (or its first three characters).",
+    ),
+    UnknownPostalCode: Wording(
+        422,
+        "unknown_postal_code",
+        "postal_code",
+        "Ce code postal ne correspond à aucune région connue.",
+        "This postal code does not match any known area.",
+    ),
+    LatitudeMissing: Wording(
+        422,
+        "coordinates_incomplete",
+        "lat",
+        "Indiquez la latitude et la longitude.",
+        "Give both the latitude and the longitude.",
+    ),
+    LongitudeMissing: Wording(
+        422,
+        "coordinates_incomplete",
+        "lon",
+        "Indiquez la latitude et la longitude.",
+        "Give both the latitude and the longitude.",
+    ),
+    LatitudeOutOfRange: Wording(
+        422,
+        "latitude_out_of_range",
+        "lat",
+        "La latitude doit être comprise entre -90 et 90.",
+        "The latitude must be between -90 and 90.",
+    ),
+    LongitudeOutOfRange: Wording(
+        422,
+        "longitude_out_of_range",
+        "lon",
+        "La longitude doit être comprise entre -180 et 180.",
+        "The longitude must be between -180 and 180.",
+    ),
+    LocationAmbiguous: Wording(
+        422,
+        "location_ambiguous",
+        "postal_code",
+        "Indiquez un code postal ou des coordonnées, pas les deux.",
+        "Give a postal code or coordinates, not both.",
+    ),
+    LocationRequired: Wording(
+        422,
+        "location_required",
+        "postal_code",
+        "Indiquez un code postal ou des coordonnées.",
+        "Give a postal code or coordinates.",
+    ),
+    SearchDatesReversed: Wording(
+        422,
+        "invalid_date_range",
+        "date_to",
+        "La date de fin doit suivre la date de début (et ne pas être passée).",
+        "The end date must come after the start date (and not be in the past).",
+    ),
+    SearchTooLong: Wording(
+        422,
+        "date_range_too_long",
+        "date_to",
+        "Cherchez sur au plus {max_days} jours.",
+        "Search at most {max_days} days at a time.",
+    ),
+}
