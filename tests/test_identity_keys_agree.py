@@ -4,7 +4,7 @@ without an account would never join a validated person's history (and no test of
 from datetime import date
 
 from services.accounts.personal_data import NamVault
-from services.appointments.history.rules import NamDigester
+from services.appointments.booking.rules import NamDigester
 from services.verification.validations.rules import IdentityKeys, identity_nam_hmac
 from shared.nam import identity_key
 

@@ -3,6 +3,7 @@
 from services.appointments.booking.rules import (
     AppointmentNotFound,
     IdempotencyKeyReused,
+    NamWithoutBirthDate,
     NotCancellable,
     NotConfirmable,
     NotMovable,
@@ -35,7 +36,6 @@ from services.appointments.catalogue.rules import (
     UnknownService,
 )
 from services.appointments.front_desk.rules import AttendanceNotAllowed
-from services.appointments.history.rules import NamWithoutBirthDate
 from shared.refusals import RefusalTable, Wording
 from shared.staff import STAFF_REFUSALS, ManagerRequired
 
@@ -117,7 +117,6 @@ REFUSALS: RefusalTable = {
         "Impossible de passer de « {status} » à « {wanted} ».",
         "Cannot go from '{status}' to '{wanted}'.",
     ),
-    # --- history ---
     NamWithoutBirthDate: Wording(
         422,
         "birth_date_required_with_nam",

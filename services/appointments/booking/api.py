@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.appointments.booking import use_cases
-from services.appointments.booking.rules import AppointmentDetails, Caller, appointment_ics
+from services.appointments.booking.rules import AppointmentDetails, Caller, NamDigester, appointment_ics
 from services.appointments.booking.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
@@ -26,7 +26,6 @@ from services.appointments.booking.schemas import (
     MyAppointmentsResponse,
     RescheduleAppointmentRequest,
 )
-from services.appointments.history.rules import NamDigester
 from shared.asgi_body import read_body
 from shared.client_address import ClientKey, limit_key_in
 from shared.errors import ApiError, Refused

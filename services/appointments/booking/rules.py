@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
+from shared.nam import identity_key, nam_hmac
 from shared.refusals import Refused
 
 # FHIR R4 Appointment.status values this service uses.
@@ -65,6 +66,26 @@ class NotConfirmable(Refused):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
+
+
+class NamWithoutBirthDate(Refused):
+    """A NAM alone would never be matched: say so rather than keep it."""
+
+
+class NamDigester:
+    """The keyed HMAC of a NAM, derived from the accounts service's NAM key as accounts and verification do,
+    so that one NAM gives one digest in all three services."""
+
+    def __init__(self, nam_key: str) -> None:
+        self._key = hashlib.sha256(b"nam-hmac:" + nam_key.encode()).digest()
+
+    def digest(self, nam: str | None, birth_date: date | None) -> str | None:
+        """The digest kept with a booking made without an account, which history matches (history/queries.py)."""
+        if nam is None:
+            return None
+        if birth_date is None:
+            raise NamWithoutBirthDate
+        return identity_key(self._key, nam_hmac(self._key, nam), birth_date)
 
 
 class TooManyBookings(Refused):

@@ -1,9 +1,6 @@
-"""History rules, free of I/O: how a status reads in the history, whose bookings without an account join it
-(a keyed digest of NAM and birth date), and the history as documents the citizen keeps: a PDF table and an
-iCalendar file."""
+"""History rules, free of I/O: how a status reads in the history, and the history as documents the citizen
+keeps: a PDF table and an iCalendar file."""
 
-import hashlib
-from datetime import date
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
@@ -11,8 +8,6 @@ from fpdf import FPDF  # type: ignore[import-untyped]
 from icalendar import Calendar, Event
 
 from services.appointments.history.schemas import HistoryEntry, HistoryResponse
-from shared.nam import identity_key, nam_hmac
-from shared.refusals import Refused
 
 # FHIR statuses as the citizen reads them.
 STATES = {
@@ -27,25 +22,6 @@ STATES = {
     "entered-in-error": "cancelled",
     "noshow": "noshow",
 }
-
-
-class NamWithoutBirthDate(Refused):
-    """A NAM alone would never be matched: say so rather than keep it."""
-
-
-class NamDigester:
-    """The keyed HMAC of a NAM, derived from the accounts service's NAM key as accounts and verification do,
-    so that one NAM gives one digest in all three services."""
-
-    def __init__(self, nam_key: str) -> None:
-        self._key = hashlib.sha256(b"nam-hmac:" + nam_key.encode()).digest()
-
-    def digest(self, nam: str | None, birth_date: date | None) -> str | None:
-        if nam is None:
-            return None
-        if birth_date is None:
-            raise NamWithoutBirthDate
-        return identity_key(self._key, nam_hmac(self._key, nam), birth_date)
 
 
 STATE_LABELS = {

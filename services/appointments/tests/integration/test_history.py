@@ -12,9 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.appointments.booking import use_cases as booking_use_cases
+from services.appointments.booking.rules import NamDigester
 from services.appointments.booking.schemas import BookAppointmentRequest
 from services.appointments.history import use_cases as history_use_cases
-from services.appointments.history.rules import NamDigester, history_ics, history_pdf
+from services.appointments.history.rules import history_ics, history_pdf
 from services.appointments.tests.integration.arrange import MONTREAL_NOON, Clinic, deliver
 from services.appointments.tests.worded import AsTheEdgeWordsIt
 from shared.contracts.accounts import AccountDeleted, AccountsLinked, DependantIdentified
