@@ -1,13 +1,66 @@
 """History rules, free of I/O: how a status reads in the history, and the history as documents the citizen
 keeps: a PDF table and an iCalendar file."""
 
-from typing import TypedDict
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol, TypedDict
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF  # type: ignore[import-untyped]
 from icalendar import Calendar, Event
 
-from services.appointments.history.schemas import HistoryEntry, HistoryResponse
+# What the documents read of a history (history/schemas.py's HistoryResponse), so these rules depend on no
+# schema module (and nothing it imports).
+
+
+class _Place(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def city(self) -> str: ...
+    @property
+    def postal_code(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+
+
+class _Service(Protocol):
+    @property
+    def name_fr(self) -> str: ...
+    @property
+    def name_en(self) -> str: ...
+
+
+class HistoryEntry(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def place(self) -> _Place: ...
+    @property
+    def service(self) -> _Service: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+
+
+class History(Protocol):
+    @property
+    def holder_validated(self) -> bool: ...
+    @property
+    def generated_at(self) -> datetime: ...
+    @property
+    def appointments(self) -> Sequence[HistoryEntry]: ...
+
 
 # FHIR statuses as the citizen reads them.
 STATES = {
@@ -71,7 +124,7 @@ def _service_name(entry: HistoryEntry, language: str) -> str:
     return entry.service.name_fr if language == "fr" else entry.service.name_en
 
 
-def history_pdf(history: HistoryResponse, language: str) -> bytes:
+def history_pdf(history: History, language: str) -> bytes:
     text = TEXT[language]
     pdf = FPDF(format="A4")
     pdf.set_title(text["title"])
@@ -105,7 +158,7 @@ def history_pdf(history: HistoryResponse, language: str) -> bytes:
     return bytes(pdf.output())
 
 
-def history_ics(history: HistoryResponse, language: str) -> bytes:
+def history_ics(history: History, language: str) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Rendez-vous sante//history//FR")
     calendar.add("version", "2.0")
