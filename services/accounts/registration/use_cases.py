@@ -36,7 +36,7 @@ from shared.unit_of_work import UnitOfWork
 log = structlog.get_logger(__name__)
 
 
-def request_code(
+def _request_code(
     uow: UnitOfWork,
     account_id: uuid.UUID,
     purpose: CodePurpose,
@@ -58,7 +58,7 @@ def request_code(
     return challenge_id
 
 
-async def request_decoy(
+async def _request_decoy(
     uow: UnitOfWork,
     vault: NamVault,
     purpose: CodePurpose,
@@ -115,7 +115,7 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
                     channel="email", destination=staff_email, language=request.language, staff_account=True
                 )
             )
-            challenge_id = await request_decoy(uow, vault, "activate_account", channel, destination, uuid.uuid4())
+            challenge_id = await _request_decoy(uow, vault, "activate_account", channel, destination, uuid.uuid4())
             await uow.commit()
             return ChallengeResponse(
                 challenge_id=challenge_id, channel=channel, sent_to=masked(channel, destination), warnings=warnings
@@ -129,7 +129,7 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
                 )
             )
             # A new registration's account id is new too.
-            challenge_id = await request_decoy(uow, vault, "activate_account", channel, destination, uuid.uuid4())
+            challenge_id = await _request_decoy(uow, vault, "activate_account", channel, destination, uuid.uuid4())
             await uow.commit()
             return ChallengeResponse(
                 challenge_id=challenge_id, channel=channel, sent_to=masked(channel, destination), warnings=warnings
@@ -154,7 +154,7 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
                 password_hash=password_hash,
             ),
         )
-        challenge_id = request_code(uow, account_id, "activate_account", channel, destination, request.language)
+        challenge_id = _request_code(uow, account_id, "activate_account", channel, destination, request.language)
         await queries.add_pending_change(
             uow.session, challenge_id, account_id, "activate_account", channel, destination
         )
@@ -199,7 +199,7 @@ async def _resend_decoy(
     if decoy is None:
         raise ChallengeNotFound
     destination = vault.reveal_contact(decoy.destination_encrypted)
-    new_id = await request_decoy(
+    new_id = await _request_decoy(
         uow, vault, decoy.purpose, decoy.channel, destination, decoy.account_id, resend_of=challenge_id
     )
     await uow.commit()
@@ -226,10 +226,10 @@ async def request_change(
                     channel="email", destination=staff_email, language=language, staff_account=True
                 )
             )
-            challenge_id = await request_decoy(uow, vault, purpose, channel, destination, account_id)
+            challenge_id = await _request_decoy(uow, vault, purpose, channel, destination, account_id)
             await uow.commit()
             return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=masked(channel, destination))
-        challenge_id = request_code(uow, account_id, purpose, channel, destination, language)
+        challenge_id = _request_code(uow, account_id, purpose, channel, destination, language)
         await queries.add_pending_change(
             uow.session, challenge_id, account_id, purpose, channel, destination, new_value
         )
@@ -291,12 +291,12 @@ async def request_password_reset(uow: UnitOfWork, deps: Deps, identifier: str, n
     async with uow:
         account = await queries.account_by_identifier(uow.session, kind, value) if value is not None else None
         if account is None or account.status != "active":
-            challenge_id = await request_decoy(uow, deps.vault, "reset_password", channel, typed)
+            challenge_id = await _request_decoy(uow, deps.vault, "reset_password", channel, typed)
             await uow.commit()
             return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=masked(channel, typed))
         # Found by it: the account has the contact typed.
         destination = (account.email if channel == "email" else account.phone) or typed
-        challenge_id = request_code(uow, account.id, "reset_password", channel, destination, account.language)
+        challenge_id = _request_code(uow, account.id, "reset_password", channel, destination, account.language)
         await queries.add_pending_change(
             uow.session, challenge_id, account.id, "reset_password", channel, destination, password_hash
         )
