@@ -338,7 +338,7 @@ async def insert_reminders(
     uow: UnitOfWork,
     source_event_id: uuid.UUID,
     details: AppointmentDetails,
-    destinations: Mapping[str, str],
+    destinations: Mapping[Channel, str],
     manage_token: str,
     account_id: uuid.UUID | None,
     planned: Mapping[int, datetime],

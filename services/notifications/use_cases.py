@@ -197,7 +197,7 @@ async def plan_reminders(
     uow: UnitOfWork,
     source_event_id: uuid.UUID,
     details: AppointmentDetails,
-    destinations: Mapping[str, str],
+    destinations: Mapping[AppointmentChannel, str],
     manage_token: str,
     account_id: uuid.UUID | None,
     offsets_hours: Sequence[float],
