@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from services.appointments.models import metadata
 from shared.db import make_engine, messaging_metadata
 
-# Tables only raw SQL touches, which models.py does not describe (booking_sources.py holds its own statements).
+# Tables only raw SQL touches, which models.py does not describe (booking/queries.py holds its own statements).
 UNMODELLED = frozenset({"booking_sources"})
 
 
