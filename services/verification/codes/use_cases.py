@@ -7,6 +7,7 @@
 import asyncio
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -58,24 +59,22 @@ async def issue_challenge(
         or sent.by_destination >= settings.max_codes_per_destination_per_hour
     )
     budget_id, is_resend = await _budget_for(uow, event, now)
+    throttled_challenge = queries.NewChallenge(
+        id=event.request_id,
+        account_id=event.account_id,
+        purpose=event.purpose,
+        channel=event.channel,
+        destination_hmac=hashed_destination,
+        budget_id=budget_id,
+        destination_sealed=None,
+        code_hash=None,
+        status=rules.THROTTLED,
+        expires_at=now,
+        now=now,
+    )
     if throttled:
         # Recorded so the portal can say why no code came; the previous code, if any, stays valid.
-        await queries.insert_challenge(
-            uow,
-            queries.NewChallenge(
-                id=event.request_id,
-                account_id=event.account_id,
-                purpose=event.purpose,
-                channel=event.channel,
-                destination_hmac=hashed_destination,
-                budget_id=budget_id,
-                destination_sealed=None,
-                code_hash=None,
-                status=rules.THROTTLED,
-                expires_at=now,
-                now=now,
-            ),
-        )
+        await queries.insert_challenge(uow, throttled_challenge)
         log.warning("challenge_throttled", challenge_id=str(event.request_id))
         return
 
@@ -85,19 +84,13 @@ async def issue_challenge(
     expires_at = now + timedelta(seconds=settings.code_lifetime_seconds)
     await queries.insert_challenge(
         uow,
-        queries.NewChallenge(
-            id=event.request_id,
-            account_id=event.account_id,
-            purpose=event.purpose,
-            channel=event.channel,
-            destination_hmac=hashed_destination,
-            budget_id=budget_id,
+        replace(
+            throttled_challenge,
             destination_sealed=seal(keys.destination_seal, event.request_id, event.destination),
             # A decoy answers, counts wrong codes and expires like any challenge, but no code matches it.
             code_hash=rules.NO_CODE_MATCHES if event.decoy else rules.hash_code(keys.code, event.request_id, code),
             status=rules.ISSUED,
             expires_at=expires_at,
-            now=now,
         ),
     )
     if event.decoy:
