@@ -31,9 +31,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifications.models import deliveries, reminders
@@ -418,9 +418,10 @@ class DueReminder:
     manage_token: str
 
 
-def claim_due(now: datetime, batch_size: int) -> Select[Any]:
+async def claim_due_reminders(uow: UnitOfWork, now: datetime, batch_size: int) -> list[DueReminder]:
+    """Reminders due at `now`, locked (FOR UPDATE SKIP LOCKED) until the unit of work ends."""
     columns = reminders.c
-    return (
+    claim_due = (
         select(
             columns.id,
             columns.appointment_id,
@@ -435,11 +436,7 @@ def claim_due(now: datetime, batch_size: int) -> Select[Any]:
         .limit(batch_size)
         .with_for_update(skip_locked=True)
     )
-
-
-async def claim_due_reminders(uow: UnitOfWork, now: datetime, batch_size: int) -> list[DueReminder]:
-    """Reminders due at `now`, locked (FOR UPDATE SKIP LOCKED) until the unit of work ends."""
-    rows = (await uow.session.execute(claim_due(now, batch_size))).all()
+    rows = (await uow.session.execute(claim_due)).all()
     return [
         DueReminder(
             id=row.id,
