@@ -3,7 +3,7 @@ without an account would never join a validated person's history (and no test of
 
 from datetime import date
 
-from services.accounts.personal_data import NamVault
+from services.accounts.links.rules import NamVault
 from services.appointments.booking.rules import NamDigester
 from services.verification.validations.rules import IdentityKeys, identity_nam_hmac
 from shared.nam import identity_key
