@@ -154,7 +154,7 @@ staff_users = Table(
 
 # --- account links ---
 # Accounts whose holders carry the same NAM, linked once a clinic has validated one of them
-# (account_links.py, migration 0003). Only account ids: the NAM stays in `accounts`, as an HMAC.
+# (links/use_cases.py, migration 0003). Only account ids: the NAM stays in `accounts`, as an HMAC.
 account_link_groups = Table(
     "account_link_groups",
     metadata,
