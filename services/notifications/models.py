@@ -9,10 +9,10 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    TextClause,
     UniqueConstraint,
     Uuid,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -36,16 +36,16 @@ deliveries = Table(
     # Blanked once sent (it can hold a cancel token); a placeholder for messages sent inline (codes).
     Column("body", Text, nullable=False),
     Column("status", Text, nullable=False, server_default="pending"),
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("attempts", Integer, nullable=False, server_default=TextClause("0")),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_error", Text),
     Column("provider_message_id", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("sent_at", DateTime(timezone=True)),
     UniqueConstraint("event_id", "channel", "kind", name="deliveries_once_per_event"),
-    Index("deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
-    Index("deliveries_account", "account_id", postgresql_where=text("account_id IS NOT NULL")),
-    Index("deliveries_recipient", func.lower(text("recipient"))),
+    Index("deliveries_due", "next_attempt_at", postgresql_where=TextClause("status = 'pending'")),
+    Index("deliveries_account", "account_id", postgresql_where=TextClause("account_id IS NOT NULL")),
+    Index("deliveries_recipient", func.lower(TextClause("recipient"))),
 )
 
 # One row per reminder to send: planned by the consumer from AppointmentBooked/Rescheduled, turned into
@@ -72,9 +72,9 @@ reminders = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("settled_at", DateTime(timezone=True)),
     UniqueConstraint("source_event_id", "offset_minutes", name="reminders_once_per_event"),
-    Index("reminders_due", "due_at", postgresql_where=text("state = 'pending'")),
+    Index("reminders_due", "due_at", postgresql_where=TextClause("state = 'pending'")),
     Index("reminders_appointment", "appointment_id"),
-    Index("reminders_account", "account_id", postgresql_where=text("account_id IS NOT NULL")),
+    Index("reminders_account", "account_id", postgresql_where=TextClause("account_id IS NOT NULL")),
 )
 
 # The latest appointment event applied, per appointment: events can arrive out of order (a failed
