@@ -19,7 +19,8 @@ ROUTERS = [booking_router, front_desk_router, catalogue_router, history_router]
 
 
 def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
-    runtime = ServiceRuntime(settings or AppointmentsSettings())
+    settings = settings or AppointmentsSettings()
+    runtime = ServiceRuntime(settings)
     runtime.consume(
         [
             consumers.on_account_deleted,
@@ -37,11 +38,11 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
         runtime.lifespan,
         runtime.ready,
         ROUTERS,
-        max_body_bytes=runtime.settings.max_body_bytes,
+        max_body_bytes=settings.max_body_bytes,
         refusals=REFUSALS,
     )
     app.state.runtime = runtime
-    app.state.search_engine = runtime.tuned_engine(SEARCH_SERVER_SETTINGS, pool_size=runtime.settings.search_pool_size)
+    app.state.search_engine = runtime.tuned_engine(SEARCH_SERVER_SETTINGS, pool_size=settings.search_pool_size)
     check_fast_path(app)  # fails the start if the booking route came to need what the fast path skips
     # Appended, so innermost: tracing, metrics and correlation ids wrap the bookings it answers without FastAPI.
     app.user_middleware.append(Middleware(BookingFastPath))
