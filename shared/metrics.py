@@ -9,14 +9,13 @@ DLQ depth are read when Prometheus scrapes, cached a few seconds.
 
 import asyncio
 import contextlib
-import functools
 import math
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, Protocol
 
 import structlog
 import uvicorn
@@ -34,8 +33,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from shared.errors import ApiError
 
 log = structlog.get_logger(__name__)
 
@@ -72,17 +69,6 @@ DLQ_DEPTH = Gauge(
     "clinic_dlq_messages", "Messages waiting in this service's dead-letter queue.", ["queue"],
     multiprocess_mode="livemostrecent",
 )  # fmt: skip
-NOTIFICATION_DELIVERIES = Counter(
-    "clinic_notification_deliveries",
-    "Messages handed to a delivery channel: accepted by the provider (sent) or not (failed, retried later).",
-    ["channel", "outcome"],
-)
-BOOKINGS = Counter(
-    "clinic_bookings",
-    "Booking requests by outcome (booked, replayed, refused, failed); reason is the refusal code.",
-    ["outcome", "reason"],
-)
-
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"
 
@@ -251,26 +237,3 @@ async def metrics_endpoint(host: str, port: int | None, gauges: ScrapeTimeGauges
     finally:
         server.should_exit = True
         await serving
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def count_bookings(book: Callable[P, Awaitable[tuple[Any, bool]]]) -> Callable[P, Awaitable[tuple[Any, bool]]]:
-    """Counts each call of a booking use case returning (appointment, replayed) by its outcome."""
-
-    @functools.wraps(book)
-    async def counted(*args: P.args, **kwargs: P.kwargs) -> tuple[Any, bool]:
-        try:
-            result = await book(*args, **kwargs)
-        except ApiError as refusal:
-            BOOKINGS.labels("refused", refusal.code).inc()
-            raise
-        except BaseException:
-            BOOKINGS.labels("failed", "").inc()
-            raise
-        BOOKINGS.labels("replayed" if result[1] else "booked", "").inc()
-        return result
-
-    return counted

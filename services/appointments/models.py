@@ -92,7 +92,7 @@ appointments = Table(
     Column("arrived_at", DateTime(timezone=True)),
     Column("noshow_at", DateTime(timezone=True)),
     Column("cancelled_at", DateTime(timezone=True)),
-    # Which manage-link token is current: a reschedule moves to the next (booking/rules.py manage_token, migration 0013).
+    # Which manage-link token is current: a reschedule moves to the next (booking/rules.py, migration 0013).
     Column("manage_generation", Integer, nullable=False, server_default="0"),
     Index(
         "appointments_idempotency",

@@ -2,12 +2,19 @@
 
 from typing import Protocol
 
+from prometheus_client import Counter
+
 from services.notifications.email_channel import EmailChannel
 from services.notifications.rendering import with_help_footer
 from services.notifications.rules import EMAIL, SMS
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms_channel import SmsChannel
-from shared.metrics import NOTIFICATION_DELIVERIES
+
+NOTIFICATION_DELIVERIES = Counter(
+    "clinic_notification_deliveries",
+    "Messages handed to a delivery channel: accepted by the provider (sent) or not (failed, retried later).",
+    ["channel", "outcome"],
+)
 
 
 class Channel(Protocol):

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, status
 from fastapi.routing import APIRoute
+from prometheus_client import Counter
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.appointments.booking import use_cases
-from services.appointments.booking.rules import AppointmentDetails, Caller, NamDigester, appointment_ics
+from services.appointments.booking.rules import AppointmentDetails, Caller, NamDigester, NewBooking, appointment_ics
 from services.appointments.booking.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
@@ -26,10 +27,13 @@ from services.appointments.booking.schemas import (
     MyAppointmentsResponse,
     RescheduleAppointmentRequest,
 )
+from services.appointments.refusals import REFUSALS
 from shared.asgi_body import read_body
 from shared.client_address import ClientKey, limit_key_in
 from shared.errors import ApiError, Refused
+from shared.refusals import wording_of
 from shared.request_context import Citizen, UoW
+from shared.unit_of_work import UnitOfWork
 
 router = APIRouter()
 
@@ -60,6 +64,32 @@ def booked_response(result: tuple[BookedAppointmentResponse, bool]) -> Response:
     return Response(booked.model_dump_json(), status.HTTP_201_CREATED, headers, "application/json")
 
 
+BOOKINGS = Counter(
+    "clinic_bookings",
+    "Booking requests by outcome (booked, replayed, refused, failed); reason is the refusal code.",
+    ["outcome", "reason"],
+)
+
+
+async def counted_booking(
+    uow: UnitOfWork, key: bytes, booking: NewBooking, idempotency_key: str | None = None
+) -> tuple[BookedAppointmentResponse, bool]:
+    """use_cases.book_appointment, counted by outcome; a refusal by the code the edge answers it with."""
+    try:
+        result = await use_cases.book_appointment(uow, key, booking, idempotency_key)
+    except Refused as refusal:
+        BOOKINGS.labels("refused", wording_of(REFUSALS, refusal).code).inc()
+        raise
+    except ApiError as refusal:
+        BOOKINGS.labels("refused", refusal.code).inc()
+        raise
+    except BaseException:
+        BOOKINGS.labels("failed", "").inc()
+        raise
+    BOOKINGS.labels("replayed" if result[1] else "booked", "").inc()
+    return result
+
+
 @router.post("/appointments", status_code=status.HTTP_201_CREATED, response_model=BookedAppointmentResponse)
 async def book_appointment(
     body: BookAppointmentRequest,
@@ -73,7 +103,7 @@ async def book_appointment(
     whatever this route comes to need, the fast path must do too (check_fast_path)."""
     booking = use_cases.from_anonymous(body, nam_digester(request).digest)
     await use_cases.admit_booking_source(uow, request.app.state.runtime.settings, source)
-    return booked_response(await use_cases.book_appointment(uow, key, booking, idempotency_key))
+    return booked_response(await counted_booking(uow, key, booking, idempotency_key))
 
 
 @router.post("/my/appointments", status_code=status.HTTP_201_CREATED, response_model=BookedAppointmentResponse)
@@ -85,7 +115,7 @@ async def book_for_person(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     booking = use_cases.from_account(account_id, body)
-    return booked_response(await use_cases.book_appointment(uow, key, booking, idempotency_key))
+    return booked_response(await counted_booking(uow, key, booking, idempotency_key))
 
 
 @router.get("/my/appointments")
@@ -272,9 +302,7 @@ class BookingFastPath:
             booking = use_cases.from_anonymous(request, nam_digester(Request(scope)).digest)
             # As the route's ClientKey: a missing or unreadable address is counted too, in one bucket.
             await use_cases.admit_booking_source(uow, runtime.settings, limit_key_in(scope))
-            result = await use_cases.book_appointment(
-                uow, runtime.settings.secret_key.get_secret_value().encode(), booking
-            )
+            result = await counted_booking(uow, runtime.settings.secret_key.get_secret_value().encode(), booking)
         except (Refused, ApiError) as refusal:
             # The very handler FastAPI would call (shared/errors.py): same status and FR/EN body.
             handler = app.exception_handlers[Refused if isinstance(refusal, Refused) else ApiError]

@@ -31,7 +31,6 @@ from shared.contracts.appointments import (
 from shared.ids import new_id
 from shared.logging import current_correlation_id
 from shared.messages import EventEnvelope
-from shared.metrics import count_bookings
 from shared.unit_of_work import UnitOfWork
 
 
@@ -154,7 +153,6 @@ def _booking_rows(
     return appointment, event.to_envelope(current_correlation_id())
 
 
-@count_bookings
 async def book_appointment(
     uow: UnitOfWork, secret: bytes, booking: NewBooking, idempotency_key: str | None = None
 ) -> tuple[BookedAppointmentResponse, bool]:
