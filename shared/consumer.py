@@ -92,7 +92,7 @@ class EventConsumer:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        handlers: Iterable[EventHandler] | Mapping[type[Contract], Handler],
+        handlers: Iterable[EventHandler],
         on_events_committed: Callable[[], None] | None = None,
         *,
         alone: Collection[type[Contract]] = (),
@@ -109,12 +109,7 @@ class EventConsumer:
         the few it keeps would otherwise write an inbox row per booking)."""
         self._sessions = sessions
         self._on_events_committed = on_events_committed
-        # TRANSITION (issue 20): a dict {Contract: handler} is still taken until every service registers
-        # typed handlers; removed once none does.
-        if isinstance(handlers, Mapping):
-            self._handlers = {c.routing_key(): (c, h) for c, h in handlers.items()}
-        else:
-            self._handlers = route_handlers(handlers)
+        self._handlers = route_handlers(handlers)
         self._alone = {contract.routing_key() for contract in alone}
         self._ignore_when = {contract.routing_key(): test for contract, test in (ignore_when or {}).items()}
         self._max_batch = max_batch

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus import Bus
 from shared.caller import CallerVerifier
-from shared.consumer import EventConsumer, EventHandler, Handler
+from shared.consumer import EventConsumer, EventHandler
 from shared.db import asyncpg_dsn, database_answers, make_engine, make_sessionmaker
 from shared.garbage_collection import settle_garbage_collector
 from shared.logging import configure_logging
@@ -82,7 +82,7 @@ class ServiceRuntime:
 
     def consume(
         self,
-        handlers: Iterable[EventHandler] | Mapping[type[Contract], Handler],
+        handlers: Iterable[EventHandler],
         alone: Collection[type[Contract]] = (),
         ignore_when: Mapping[type[Contract], Callable[[Contract], bool]] | None = None,
     ) -> None:
