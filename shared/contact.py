@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from shared.errors import ApiError
+from shared.refusals import Refused, Wording
 
 DEFAULT_PHONE_REGION = "CA"
 
@@ -38,13 +38,23 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), 
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
+class ContactRequired(Refused):
+    """Neither an email address nor a mobile phone: nobody could be told of the appointment or the code."""
+
+
+# Each service that takes contact details words this refusal alike.
+CONTACT_REFUSALS: dict[type[Refused], Wording] = {
+    ContactRequired: Wording(
+        422,
+        "contact_required",
+        "email",
+        "Indiquez au moins un courriel ou un numéro de cellulaire.",
+        "Give at least an email address or a mobile phone number.",
+    ),
+}
+
+
 def require_contact(email: str | None, phone: str | None) -> None:
     """Someone must be reachable: an email address or a mobile phone, at least one."""
     if not email and not phone:
-        raise ApiError(
-            422,
-            "contact_required",
-            "email",
-            "Indiquez au moins un courriel ou un numéro de cellulaire.",
-            "Give at least an email address or a mobile phone number.",
-        )
+        raise ContactRequired

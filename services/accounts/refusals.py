@@ -28,6 +28,7 @@ from services.accounts.sessions.rules import (
     StaffNotFound,
     TooManyAttempts,
 )
+from shared.contact import CONTACT_REFUSALS
 from shared.errors import DEFAULT_FR, MESSAGES
 from shared.refusals import RefusalTable, Wording
 from shared.staff import EstablishmentNotFound, ManagerRequired, StaffRoleRequired
@@ -52,6 +53,7 @@ _MANAGERS_OF_THEIR_OWN = Wording(
 )
 
 REFUSALS: RefusalTable = {
+    **CONTACT_REFUSALS,
     # Sign-in and sessions
     BadCredentials: Wording(
         401, "bad_credentials", "password", "Identifiant ou mot de passe incorrect.", "Wrong identifier or password."

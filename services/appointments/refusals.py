@@ -36,11 +36,13 @@ from services.appointments.catalogue.rules import (
     UnknownService,
 )
 from services.appointments.front_desk.rules import AttendanceNotAllowed
+from shared.contact import CONTACT_REFUSALS
 from shared.refusals import RefusalTable, Wording
 from shared.staff import STAFF_REFUSALS, ManagerRequired
 
 REFUSALS: RefusalTable = {
     **STAFF_REFUSALS,
+    **CONTACT_REFUSALS,
     # The one act here that takes a manager.
     ManagerRequired: Wording(
         403,

@@ -5,10 +5,11 @@ import pytest
 
 from services.appointments.booking import rules
 from services.appointments.tests.worded import AsTheEdgeWordsIt
-from shared.contact import require_contact
+from shared import contact
 from shared.errors import ApiError
 
 domain = AsTheEdgeWordsIt(rules, cannot_cancel=rules.NotCancellable)
+require_contact = AsTheEdgeWordsIt(contact).require_contact
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
