@@ -1,15 +1,32 @@
 """The unit of work: one transaction in which state changes and their events commit together."""
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 
+from shared.db import pooled_driver_connection
 from shared.logging import current_correlation_id
 from shared.messages import Contract, EventEnvelope
 from shared.outbox import insert_events, outbox_row
+
+
+@dataclass(frozen=True)
+class AutocommitConnection:
+    """A pooled driver connection on which every statement commits on its own (see UnitOfWork.autocommit)."""
+
+    pooled: PoolProxiedConnection
+    _on_events_committed: Callable[[], None] | None
+
+    def events_written(self) -> None:
+        """After a statement that wrote outbox rows: the relay wakes, as after a unit's commit."""
+        if self._on_events_committed is not None:
+            self._on_events_committed()
 
 
 class UnitOfWork:
@@ -25,11 +42,14 @@ class UnitOfWork:
         self._sessions = sessions
         self._on_events_committed = on_events_committed
 
-    @property
-    def engine(self) -> AsyncEngine:
-        """For single statements that are a transaction on their own (shared.db.pooled_driver_connection)."""
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AutocommitConnection]:
+        """Outside this unit's transaction: for the hot paths whose every statement is a transaction of its own
+        (a booking states its invariant and writes its event in one statement; sign-in reserves a try). They
+        save the BEGIN and COMMIT round trips and the session's machinery."""
         engine: AsyncEngine = self._sessions.kw["bind"]
-        return engine
+        async with pooled_driver_connection(engine) as pooled:
+            yield AutocommitConnection(pooled, self._on_events_committed)
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -56,16 +76,11 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], Awaitable[None] | None]) -> None:
         self._after_commit.append(callback)
 
-    def events_committed(self) -> None:
-        """For a statement that wrote outbox rows and committed outside this unit's session."""
-        if self._on_events_committed is not None:
-            self._on_events_committed()
-
     async def commit(self) -> None:
         await insert_events(self.session, self._events)
         await self.session.commit()
-        if self._events:
-            self.events_committed()
+        if self._events and self._on_events_committed is not None:
+            self._on_events_committed()
         self._events = []
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

@@ -23,11 +23,11 @@ from typing import Generic, TypeVar
 
 import asyncpg
 from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.models import refresh_tokens, session_families, session_revocations, staff_users
 from services.accounts.sessions.rules import Limit, NewSession, login_delay
-from shared.db import pooled_driver_connection
+from shared.unit_of_work import UnitOfWork
 
 CITIZEN_BY_EMAIL = "SELECT id, status, password_hash FROM accounts WHERE lower(email) = $1"
 CITIZEN_BY_PHONE = "SELECT id, status, password_hash FROM accounts WHERE phone = $1"
@@ -63,10 +63,10 @@ VALUES ($2, $3, 'citizen', $4, $5, $7)
 
 
 @asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+async def driver_connection(uow: UnitOfWork) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection's driver, for the login's statements, each its own transaction."""
-    async with pooled_driver_connection(engine) as pooled:
-        connection = pooled.driver_connection
+    async with uow.autocommit() as autocommit:
+        connection = autocommit.pooled.driver_connection
         if not isinstance(connection, asyncpg.Connection):
             raise TypeError(f"accounts runs on asyncpg, not {type(connection).__name__}")
         yield connection

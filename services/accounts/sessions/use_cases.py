@@ -209,7 +209,7 @@ async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, cl
 
     query = queries.CITIZEN_BY_EMAIL if kind == "email" else queries.CITIZEN_BY_PHONE
     # The hot path, around argon2: statements on a driver connection (queries.py says why).
-    async with queries.driver_connection(uow.engine) as connection:
+    async with queries.driver_connection(uow) as connection:
         attempt = await queries.reserve(connection, query, value, limits, queries.citizen_sign_in)
     if attempt.wait is not None:
         raise TooManyAttempts(attempt.wait)
@@ -219,11 +219,11 @@ async def log_in(uow: UnitOfWork, deps: Deps, identifier: str, password: str, cl
         raise BadCredentials  # the try stays counted: it was reserved before hashing
     if account.status != "active":
         # The right password: no guess to count (the portal asks again until the code activates the account).
-        async with queries.driver_connection(uow.engine) as connection:
+        async with queries.driver_connection(uow) as connection:
             await queries.release(connection, f"account:{account.id}", ip.key)
         raise AccountNotActive
     session = new_session(lifetime(settings, CITIZEN))
-    async with queries.driver_connection(uow.engine) as connection:
+    async with queries.driver_connection(uow) as connection:
         await queries.record_success(
             connection,
             account.id,
@@ -250,7 +250,7 @@ async def staff_log_in(uow: UnitOfWork, deps: Deps, email: str, password: str, c
             ),
         ]
 
-    async with queries.driver_connection(uow.engine) as connection:
+    async with queries.driver_connection(uow) as connection:
         attempt = await queries.reserve(connection, queries.STAFF_BY_EMAIL, lowered, limits, queries.staff_sign_in)
     if attempt.wait is not None:
         raise TooManyAttempts(attempt.wait)
@@ -258,7 +258,7 @@ async def staff_log_in(uow: UnitOfWork, deps: Deps, email: str, password: str, c
     ok = await deps.hashing.verify(staff.password_hash if staff else None, password)
     if not ok or staff is None:
         raise BadCredentials  # the try stays counted: it was reserved before hashing
-    async with queries.driver_connection(uow.engine) as connection:
+    async with queries.driver_connection(uow) as connection:
         await queries.release(connection, f"staff:{staff.id}", ip.key)
     async with uow:
         tokens = await start_session(

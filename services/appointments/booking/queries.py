@@ -21,15 +21,14 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy import Row, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.util import greenlet_spawn
 
 from services.appointments.booking.rules import AppointmentDetails, LockedAppointment, SlotState
 from services.appointments.models import account_links, appointments, dependant_links
-from shared.db import pooled_driver_connection
 from shared.messages import EventEnvelope
 from shared.outbox import outbox_row
+from shared.unit_of_work import AutocommitConnection, UnitOfWork
 
 SLOT_DETAILS = """
 SELECT s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
@@ -151,9 +150,11 @@ class BookingConnection:
     the pool would hand the dead connection out again and every later booking on it would fail.
     """
 
-    def __init__(self, pooled: PoolProxiedConnection) -> None:
-        self._pooled = pooled
-        self._driver: asyncpg.Connection = pooled.driver_connection  # type: ignore[assignment]
+    def __init__(self, autocommit: AutocommitConnection) -> None:
+        self._pooled = autocommit.pooled
+        self._driver: asyncpg.Connection = autocommit.pooled.driver_connection  # type: ignore[assignment]
+        # After a booking that claimed its seat: its event is in the outbox, the relay may go.
+        self.events_written = autocommit.events_written
 
     async def slot_details(self, slot_id: uuid.UUID, cache: SlotDetailsCache) -> tuple[SlotDetails | None, bool]:
         """The slot's details and whether they came from the cache."""
@@ -213,13 +214,13 @@ class BookingConnection:
 
 
 @asynccontextmanager
-async def booking_connection(engine: AsyncEngine) -> AsyncIterator[BookingConnection]:
-    async with pooled_driver_connection(engine) as pooled:
-        yield BookingConnection(pooled)
+async def booking_connection(uow: UnitOfWork) -> AsyncIterator[BookingConnection]:
+    async with uow.autocommit() as autocommit:
+        yield BookingConnection(autocommit)
 
 
-async def count_booking_source(engine: AsyncEngine, source_hmac: str) -> SourceCount:
-    async with booking_connection(engine) as connection:
+async def count_booking_source(uow: UnitOfWork, source_hmac: str) -> SourceCount:
+    async with booking_connection(uow) as connection:
         return await connection.count_source(source_hmac)
 
 

@@ -107,7 +107,7 @@ async def admit_booking_source(uow: UnitOfWork, settings: AppointmentsSettings, 
     if limit == 0 or source in _unlimited(settings.unlimited_booking_sources):
         return
     secret = settings.secret_key.get_secret_value().encode()
-    counted = await queries.count_booking_source(uow.engine, rules.source_hmac(secret, source))
+    counted = await queries.count_booking_source(uow, rules.source_hmac(secret, source))
     if counted.bookings > limit:
         raise rules.TooManyBookings(timedelta(seconds=counted.seconds_left))
 
@@ -166,7 +166,7 @@ async def book_appointment(
     token = rules.manage_token(secret, appointment_id)
     try:
         # The hot path: one or two round trips on a driver connection, no ORM, no session (queries.BOOK).
-        async with queries.booking_connection(uow.engine) as connection:
+        async with queries.booking_connection(uow) as connection:
             seat, cached = await connection.slot_details(booking.slot_id, SLOT_DETAILS)
             while True:
                 if seat is None:
@@ -175,7 +175,7 @@ async def book_appointment(
                     booking, seat, appointment_id, token, idempotency_key, fingerprint
                 )
                 if await connection.book(seat, appointment_id, appointment, envelope):
-                    uow.events_committed()
+                    connection.events_written()
                     break
                 state = await connection.slot_state(booking.slot_id)
                 if cached:

@@ -1,5 +1,6 @@
-"""The Grafana dashboard queries only series that shared/metrics.py exposes, by labels they carry,
-and charts every one of them: renaming a metric or a label without the dashboard fails here."""
+"""The Grafana dashboard queries only series that the processes expose (shared/metrics.py, and the two a
+service owns: appointments' bookings, notifications' deliveries), by labels they carry, and charts every one
+of them: renaming a metric or a label without the dashboard fails here."""
 
 import json
 import re
@@ -8,6 +9,8 @@ from pathlib import Path
 from prometheus_client import Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
 
+from services.appointments.booking import api as booking_routes
+from services.notifications import channels
 from shared import metrics
 
 DASHBOARD = Path(__file__).resolve().parents[3] / "deploy" / "grafana" / "clinic-services.json"
@@ -17,7 +20,8 @@ LABEL_LISTS = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)|\{([^}]*)\}")
 
 FAMILIES: dict[str, MetricWrapperBase] = {
     value._name: value  # type: ignore[attr-defined]
-    for value in vars(metrics).values()
+    for module in (metrics, booking_routes, channels)
+    for value in vars(module).values()
     if isinstance(value, Counter | Gauge | Histogram)
 }
 
