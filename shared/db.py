@@ -71,13 +71,10 @@ async def transaction_driver_connection(session: AsyncSession) -> asyncpg.Connec
     assert driver is not None  # None only once the connection went back to the pool
     if not driver.is_in_transaction():
         # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; statements sent to the
-        # driver before that would each commit on their own. Begun through the adapter so that the
-        # session's commit and rollback end this very transaction.
-        start = getattr(pooled.dbapi_connection, "_start_transaction", None)
-        if start is not None:
-            await start()
-        else:  # a SQLAlchemy without that (private) method: a first statement through the adapter begins it
-            await connection.exec_driver_sql("SELECT 1")
+        # driver before that would each commit on their own. A first statement through the adapter begins
+        # the transaction that the session's commit and rollback end. (The consumer's first statement, the
+        # inbox's, goes through the adapter itself: shared/inbox.py, so the hot path pays no extra trip.)
+        await connection.exec_driver_sql("SELECT 1")
     if not driver.is_in_transaction():  # e.g. an engine set to autocommit: never write outside a transaction
         raise RuntimeError("the session's connection has no open transaction")
     return driver

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import Column, DateTime, Table, Text, Uuid, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import messaging_metadata, transaction_driver_connection
+from shared.db import messaging_metadata
 from shared.messages import EventEnvelope
 
 inbox_table = Table(
@@ -27,9 +27,19 @@ ON CONFLICT (event_id) DO NOTHING RETURNING event_id
 async def record_each_once(session: AsyncSession, envelopes: Sequence[EventEnvelope]) -> set[uuid.UUID]:
     """Records the events in one statement; returns the ids seen for the first time (the others are
     duplicate deliveries, already applied)."""
-    driver = await transaction_driver_connection(session)
-    rows = await driver.fetch(RECORD_EACH_ONCE, [e.id for e in envelopes], [e.type for e in envelopes])
-    return {row["event_id"] for row in rows}
+    # Through SQLAlchemy's adapter, not on the driver: the first statement of a consumer's transaction, it
+    # begins that transaction where the session's commit ends it (shared.db.transaction_driver_connection).
+    connection = await session.connection()
+    if (
+        connection.sync_connection is not None
+        and connection.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    ):
+        # Recorded outside the effect's transaction, a crash between the two would lose the event.
+        raise RuntimeError("the session's connection has no open transaction")
+    result = await connection.exec_driver_sql(
+        RECORD_EACH_ONCE, ([e.id for e in envelopes], [e.type for e in envelopes])
+    )
+    return set(result.scalars())
 
 
 async def record_once(session: AsyncSession, envelope: EventEnvelope) -> bool:
