@@ -13,7 +13,7 @@ unsent outbox rows are relayed by the next process).
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -95,6 +95,23 @@ class ServiceRuntime:
     def add_worker(self, worker: Worker, stop: StopWorker | None = None) -> None:
         """`stop` asks the worker to return after its current item; without it, shutdown cancels it."""
         self._workers.append((worker, stop))
+
+    def every(self, seconds: float, step: Callable[[UnitOfWork], Awaitable[int]], done: str) -> None:
+        """A worker that runs `step` in a fresh unit of work every `seconds` (a retention purge, say). It logs
+        `done` with the count `step` returns when it did something; a failure (a database restart) is logged
+        as `<done>_failed` and tried again next round."""
+
+        async def run() -> None:
+            while True:
+                try:
+                    count = await step(self.unit_of_work())
+                    if count:
+                        log.info(done, count=count)
+                except Exception as exc:  # noqa: BLE001 - e.g. a database restart: try again next round
+                    log.warning(f"{done}_failed", error=type(exc).__name__)
+                await asyncio.sleep(seconds)
+
+        self.add_worker(run)
 
     async def ready(self) -> dict[str, bool]:
         return {"database": await database_answers(self.engine), "broker": self.bus.connected}

@@ -1,5 +1,7 @@
 """The accounts service's one wiring point."""
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from services.accounts.consumers import PersonalDataHandlers, on_association_request_decided, on_association_revoked
@@ -9,7 +11,7 @@ from services.accounts.links.rules import NamVault
 from services.accounts.profile.api import router as profile_routes
 from services.accounts.refusals import REFUSALS
 from services.accounts.registration.api import router as registration_routes
-from services.accounts.registration.use_cases import RetentionWorker
+from services.accounts.registration.use_cases import forget_expired_now
 from services.accounts.sessions.api import router as sessions_routes
 from services.accounts.sessions.rules import PasswordHashing
 from services.accounts.sessions.use_cases import Deps
@@ -43,7 +45,9 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
             on_association_request_decided,
         ]
     )
-    runtime.add_worker(RetentionWorker(runtime.unit_of_work, settings).run)
+    runtime.every(
+        settings.purge_interval_seconds, partial(forget_expired_now, settings=settings), "expired_rows_forgotten"
+    )
     app = create_service_app(
         "Accounts",
         runtime.lifespan,

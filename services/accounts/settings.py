@@ -40,8 +40,8 @@ class AccountsSettings(ServiceSettings):
     login_failures_memory_hours: int = 24
     ip_failures_before_delay: int = 30
     ip_failures_memory_minutes: int = 15
-    # Decoy challenges and pending changes are deleted this long after they were asked for (RetentionWorker, in
-    # registration/use_cases.py): a code lives 10 minutes, so nothing can confirm them by then.
+    # Decoy challenges and pending changes are deleted this long after they were asked for (forget_expired_now in
+    # registration/use_cases.py, run every purge interval): a code lives 10 minutes, so nothing can confirm them.
     challenge_retention_hours: int = Field(default=24, gt=1)
     purge_interval_seconds: float = Field(default=600.0, gt=0)
 

@@ -1,10 +1,12 @@
 """The verification service's one wiring point."""
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from services.verification.association_requests import api as association_requests_api
 from services.verification.codes import api as codes_api
-from services.verification.codes.use_cases import ChallengePurger
+from services.verification.codes.use_cases import purge_expired_challenges
 from services.verification.consumers import HANDLERS, IGNORE_WHEN, CodeIssuer
 from services.verification.refusals import REFUSALS
 from services.verification.settings import VerificationSettings
@@ -17,7 +19,9 @@ def create_app(settings: VerificationSettings | None = None) -> FastAPI:
     settings = settings or VerificationSettings()
     runtime = ServiceRuntime(settings)
     runtime.consume([CodeIssuer(settings).on_code_requested, *HANDLERS], ignore_when=IGNORE_WHEN)
-    runtime.add_worker(ChallengePurger(runtime.unit_of_work, settings).run)
+    runtime.every(
+        settings.purge_interval_seconds, partial(purge_expired_challenges, settings=settings), "challenges_purged"
+    )
     app = create_service_app(
         "Verification",
         runtime.lifespan,

@@ -2,12 +2,8 @@
 applied once verification says the citizen entered the code sent to them (ChallengePassed). Each use case owns
 its unit of work's commit."""
 
-import asyncio
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-
-import structlog
 
 from services.accounts.links.rules import NamVault
 from services.accounts.links.use_cases import leave_group
@@ -32,8 +28,6 @@ from shared.contracts.accounts import (
 from shared.contracts.verification import ChallengePassed
 from shared.nam import nam_warnings
 from shared.unit_of_work import UnitOfWork
-
-log = structlog.get_logger(__name__)
 
 
 def _request_code(
@@ -322,28 +316,11 @@ async def forget_expired(uow: UnitOfWork, challenges_before: datetime, failures_
     return deleted
 
 
-class RetentionWorker:
-    """Worker: forgets expired challenges' leftovers and login counts every `purge_interval_seconds`."""
-
-    def __init__(self, unit_of_work: Callable[[], UnitOfWork], settings: AccountsSettings) -> None:
-        self._unit_of_work = unit_of_work
-        self._settings = settings
-
-    async def run(self) -> None:
-        while True:
-            now = datetime.now(UTC)
-            longest_memory = max(
-                timedelta(hours=self._settings.login_failures_memory_hours),
-                timedelta(minutes=self._settings.ip_failures_memory_minutes),
-            )
-            try:
-                deleted = await forget_expired(
-                    self._unit_of_work(),
-                    now - timedelta(hours=self._settings.challenge_retention_hours),
-                    now - longest_memory,
-                )
-                if deleted:
-                    log.info("expired_rows_forgotten", count=deleted)
-            except Exception as exc:  # noqa: BLE001 - e.g. a database restart: try again next round
-                log.warning("retention_failed", error=type(exc).__name__)
-            await asyncio.sleep(self._settings.purge_interval_seconds)
+async def forget_expired_now(uow: UnitOfWork, settings: AccountsSettings) -> int:
+    """forget_expired with today's cut-offs; run every `purge_interval_seconds` (main.py)."""
+    now = datetime.now(UTC)
+    longest_memory = max(
+        timedelta(hours=settings.login_failures_memory_hours),
+        timedelta(minutes=settings.ip_failures_memory_minutes),
+    )
+    return await forget_expired(uow, now - timedelta(hours=settings.challenge_retention_hours), now - longest_memory)

@@ -4,9 +4,7 @@
 `forget_account`) run inside the consumer's unit of work, which records the inbox entry and commits.
 """
 
-import asyncio
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -240,23 +238,12 @@ async def purge_old_challenges(uow: UnitOfWork, before: datetime, wrong_codes_be
     return purged
 
 
-class ChallengePurger:
-    """Worker: deletes challenges past the retention period (limits and budgets only look back hours)."""
-
-    def __init__(self, unit_of_work: Callable[[], UnitOfWork], settings: VerificationSettings) -> None:
-        self._unit_of_work = unit_of_work
-        self._settings = settings
-
-    async def run(self) -> None:
-        while True:
-            now = datetime.now(UTC)
-            before = now - timedelta(hours=self._settings.challenge_retention_hours)
-            # Past the window a wrong code no longer counts toward the bound.
-            wrong_codes_before = now - timedelta(hours=self._settings.wrong_codes_window_hours)
-            try:
-                purged = await purge_old_challenges(self._unit_of_work(), before, wrong_codes_before)
-                if purged:
-                    log.info("challenges_purged", count=purged)
-            except Exception as exc:  # noqa: BLE001 - e.g. a database restart: try again next round
-                log.warning("challenge_purge_failed", error=type(exc).__name__)
-            await asyncio.sleep(self._settings.purge_interval_seconds)
+async def purge_expired_challenges(uow: UnitOfWork, settings: VerificationSettings) -> int:
+    """Challenges past the retention period (limits and budgets only look back hours); run every
+    `purge_interval_seconds` (main.py)."""
+    now = datetime.now(UTC)
+    # Past the window a wrong code no longer counts toward the bound.
+    wrong_codes_before = now - timedelta(hours=settings.wrong_codes_window_hours)
+    return await purge_old_challenges(
+        uow, now - timedelta(hours=settings.challenge_retention_hours), wrong_codes_before
+    )
