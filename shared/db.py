@@ -1,10 +1,12 @@
 """Async SQLAlchemy engine, session factory and the unit of work that owns the commit."""
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
-from sqlalchemy import MetaData, text
+from sqlalchemy import ColumnElement, MetaData, Table, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +18,12 @@ from sqlalchemy.util import greenlet_spawn
 
 # Tables every service database carries for reliable messaging (outbox, inbox).
 messaging_metadata = MetaData()
+
+
+def columns_of(row_type: type[Any], table: Table) -> list[ColumnElement[Any]]:
+    """The table's columns that a frozen row dataclass names, in its field order: a query selects them and
+    builds the dataclass from the row, so the dataclass is the one list of those columns."""
+    return [table.c[field.name] for field in dataclasses.fields(row_type)]
 
 
 def asyncpg_dsn(url: str) -> str:

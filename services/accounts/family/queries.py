@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.accounts.family.rules import DependantIdentity
 from services.accounts.models import accounts, dependants, validated_dependants
+from shared.db import columns_of
 
 
 @dataclass(frozen=True)
@@ -105,21 +106,7 @@ class BookingHolder:
 
 async def booking_holder(session: AsyncSession, account_id: uuid.UUID) -> BookingHolder | None:
     row = (
-        await session.execute(
-            select(
-                accounts.c.id,
-                accounts.c.first_name,
-                accounts.c.last_name,
-                accounts.c.birth_date,
-                accounts.c.sex,
-                accounts.c.nam_encrypted,
-                accounts.c.email,
-                accounts.c.phone,
-                accounts.c.language,
-                accounts.c.notify_email,
-                accounts.c.notify_sms,
-            ).where(accounts.c.id == account_id)
-        )
+        await session.execute(select(*columns_of(BookingHolder, accounts)).where(accounts.c.id == account_id))
     ).first()
     return BookingHolder(**row._mapping) if row is not None else None
 

@@ -17,6 +17,7 @@ from services.accounts.models import (
     session_families,
 )
 from shared.contracts.accounts import Language
+from shared.db import columns_of
 
 
 @dataclass(frozen=True)
@@ -39,27 +40,7 @@ class Account:
 
 
 async def account(session: AsyncSession, account_id: uuid.UUID) -> Account | None:
-    row = (
-        await session.execute(
-            select(
-                accounts.c.id,
-                accounts.c.first_name,
-                accounts.c.last_name,
-                accounts.c.birth_date,
-                accounts.c.sex,
-                accounts.c.nam_encrypted,
-                accounts.c.email,
-                accounts.c.phone,
-                accounts.c.language,
-                accounts.c.notify_email,
-                accounts.c.notify_sms,
-                accounts.c.address,
-                accounts.c.city,
-                accounts.c.postal_code,
-                accounts.c.password_hash,
-            ).where(accounts.c.id == account_id)
-        )
-    ).first()
+    row = (await session.execute(select(*columns_of(Account, accounts)).where(accounts.c.id == account_id))).first()
     return Account(**row._mapping) if row is not None else None
 
 
