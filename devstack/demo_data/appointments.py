@@ -4,7 +4,7 @@ Places come from Québec's forward sortation areas (FSAs starting with G, H or J
 `pypostalcode` package; its coordinates are from GeoNames (https://www.geonames.org), licensed
 CC BY 4.0. Names, street addresses and phone numbers (555-01xx, reserved for fiction) are made up.
 
-Idempotent: every id is derived from a name, slots come from the schedules module with the same
+Idempotent: every id is derived from a name, slots come from catalogue's schedule rules with the same
 derived ids the admin endpoints use, and whatever already exists (booked seats included) is kept.
 Run: `python -m devstack.demo_data.appointments postgresql://...`
 """
@@ -36,7 +36,6 @@ SERVICE_ID = uuid.uuid5(NAMESPACE, "service/clsc-des-faubourgs/vaccination")
 SKIPPED_FSAS = frozenset({"H0H", "G1A", "H4Z", "H5A", "H5B"})
 
 WEEKDAYS = frozenset({"mon", "tue", "wed", "thu", "fri"})
-EVERY_DAY = frozenset(schedules.WEEKDAYS)
 
 
 @dataclass(frozen=True)

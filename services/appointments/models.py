@@ -114,7 +114,7 @@ from sqlalchemy.dialects.postgresql import JSONB  # noqa: E402
 establishments.append_column(Column("opening_hours", JSONB, nullable=False, server_default="{}"))
 establishments.append_column(Column("phone", Text))
 establishments.append_column(Column("region", Text))
-# Names folded for accent- and case-insensitive search; must agree with search.fold().
+# Names folded for accent- and case-insensitive search; must agree with catalogue.rules.fold().
 services.append_column(
     Column(
         "search_name",
@@ -159,7 +159,7 @@ schedules = Table(
 )
 
 # --- verification read model ---
-# A local copy of verification's decisions, fed only by its events (verification_states.py,
+# A local copy of verification's decisions, fed only by its events (consumers.py, front_desk/queries.py;
 # migration 0004), so the Suivi list is one query and never reads verification's database.
 # `changed_at` is the occurred_at of the last event applied: an older event arriving later is ignored.
 identity_states = Table(

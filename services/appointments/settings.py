@@ -9,7 +9,8 @@ class AppointmentsSettings(ServiceSettings):
 
     service_name: str = "appointments"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/appointments"
-    # Connections of the nearby search's own pool (planner settings of its own, catalogue.SEARCH_SERVER_SETTINGS).
+    # Connections of the nearby search's own pool (planner settings of its own,
+    # catalogue.queries.SEARCH_SERVER_SETTINGS).
     search_pool_size: int = 8
     # The accounts service's NAM key (ACCOUNTS_NAM_KEY), same value: a NAM typed in a booking made without an
     # account is kept only as the keyed HMAC accounts and verification compute, to match it in the history.

@@ -304,7 +304,7 @@ async def forget_expired(uow: UnitOfWork, challenges_before: datetime, failures_
 
     - decoy challenges (a reset or sign-up for an address with no account of its own) hold a third party's
       encrypted address, and pending changes the new value a citizen asked for: a code lives 10 minutes, a
-      resend extends it; after `retention_hours` neither can ever be confirmed;
+      resend extends it; after `challenge_retention_hours` neither can ever be confirmed;
     - login failure counts are forgotten by the login rules once untouched for their memory (24 h for an
       account or an identifier, 15 min for an address): the rows are only dead weight after the longest of
       those.
