@@ -13,8 +13,7 @@ from services.accounts.refusals import REFUSALS
 from services.accounts.registration.api import router as registration_routes
 from services.accounts.registration.use_cases import forget_expired_now
 from services.accounts.sessions.api import router as sessions_routes
-from services.accounts.sessions.rules import PasswordHashing
-from services.accounts.sessions.use_cases import Deps
+from services.accounts.sessions.use_cases import Deps, PasswordHashing
 from services.accounts.settings import AccountsSettings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime

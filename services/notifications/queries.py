@@ -65,7 +65,7 @@ WITH advanced AS (
     CASE WHEN limit_reached.yes THEN 'suppressed' ELSE 'pending' END
   FROM unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[])
     AS message (id, channel, recipient, subject, body)
-  -- destination_limits.SENT_TO_DESTINATION, for bookings without an account only.
+  -- SENT_TO_DESTINATION below, for bookings without an account only.
   CROSS JOIN LATERAL (
     SELECT $5::uuid IS NULL
       AND (count(*) FILTER (WHERE sent.created_at > now() - interval '1 hour') >= $19 OR count(*) >= $20) AS yes

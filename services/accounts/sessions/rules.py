@@ -1,20 +1,16 @@
 """Signing in, with no I/O: access tokens (ES256 JWT, short-lived, verified by the gateway) and opaque refresh
-tokens, argon2id password hashing, how login tries are limited, and the refusals of a sign-in or a session."""
+tokens, how login tries are limited, and the refusals of a sign-in or a session."""
 
-import asyncio
 import functools
 import hashlib
 import secrets
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import jwt
 import phonenumbers
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
@@ -105,33 +101,6 @@ def new_session(lifetime: timedelta) -> NewSession:
     started = datetime.now(UTC)
     token, token_hash = new_refresh_token()
     return NewSession(uuid.uuid4(), started, started + lifetime, token, token_hash)
-
-
-class PasswordHashing:
-    """argon2id hashing off the event loop, with bounded concurrency (argon2 is slow by design)."""
-
-    def __init__(self, memory_kib: int, time_cost: int, parallelism: int, concurrency: int) -> None:
-        self._hasher = PasswordHasher(memory_cost=memory_kib, time_cost=time_cost, parallelism=parallelism)
-        # Threads of their own, as many as may hash at once (above the core count, more only add latency):
-        # each thread's malloc arena keeps one memory_kib buffer, so the default executor's 6 threads
-        # kept +76 MB resident after a login burst, these 2 keep +38 MB.
-        self._threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
-        # Verified when the identifier is unknown, so timing doesn't reveal which accounts exist.
-        self._decoy = self._hasher.hash("decoy password that never matches anything")
-
-    async def hash(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(self._threads, self._hasher.hash, password)
-
-    async def verify(self, stored_hash: str | None, password: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._threads, self._verify, stored_hash or self._decoy, password
-        )
-
-    def _verify(self, stored_hash: str, password: str) -> bool:
-        try:
-            return self._hasher.verify(stored_hash, password)
-        except (VerificationError, InvalidHashError):
-            return False
 
 
 @dataclass(frozen=True)

@@ -80,9 +80,6 @@ async def counted_booking(
     except Refused as refusal:
         BOOKINGS.labels("refused", wording_of(REFUSALS, refusal).code).inc()
         raise
-    except ApiError as refusal:
-        BOOKINGS.labels("refused", refusal.code).inc()
-        raise
     except BaseException:
         BOOKINGS.labels("failed", "").inc()
         raise

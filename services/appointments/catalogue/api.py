@@ -2,7 +2,6 @@
 (identity comes from the gateway)."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -41,8 +40,7 @@ async def list_free_slots(
     date_to: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[SlotResponse]:
-    start = date_from or datetime.now(UTC)
-    return await use_cases.list_free_slots(uow, service_id, start, date_to or start + timedelta(days=14), limit)
+    return await use_cases.list_free_slots(uow, service_id, date_from, date_to, limit)
 
 
 @router.get("/search")

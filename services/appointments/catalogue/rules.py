@@ -347,6 +347,13 @@ DEFAULT_SEARCH_DAYS = 14
 MAX_SEARCH_DAYS = 366
 
 
+def slot_window(date_from: datetime | None, date_to: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """A service's free slots are listed from `date_from` (now, by default) for DEFAULT_SEARCH_DAYS, unless
+    `date_to` says otherwise."""
+    start = date_from or now
+    return start, date_to or start + timedelta(days=DEFAULT_SEARCH_DAYS)
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     postal_code: str | None = None

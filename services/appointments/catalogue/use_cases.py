@@ -56,10 +56,11 @@ async def list_establishments(uow: UnitOfWork, limit: int, offset: int) -> list[
 
 
 async def list_free_slots(
-    uow: UnitOfWork, service_id: uuid.UUID, date_from: datetime, date_to: datetime, limit: int
+    uow: UnitOfWork, service_id: uuid.UUID, date_from: datetime | None, date_to: datetime | None, limit: int
 ) -> list[SlotResponse]:
+    start, end = rules.slot_window(date_from, date_to, datetime.now(UTC))
     async with uow:
-        rows = await queries.free_slots(uow.session, service_id, date_from, date_to, limit)
+        rows = await queries.free_slots(uow.session, service_id, start, end, limit)
     return [SlotResponse.model_validate(row, from_attributes=True) for row in rows]
 
 

@@ -20,8 +20,7 @@ from services.accounts.models import accounts, decoy_challenges, staff_users
 from services.accounts.profile.use_cases import delete_account
 from services.accounts.registration import use_cases as service
 from services.accounts.registration.schemas import ChallengeResponse, RegisterAccountRequest
-from services.accounts.sessions.rules import PasswordHashing
-from services.accounts.sessions.use_cases import Deps
+from services.accounts.sessions.use_cases import Deps, PasswordHashing
 from services.accounts.settings import AccountsSettings
 from services.accounts.tests.answered import ApiError, as_answered
 from shared.contracts.accounts import CodeRequested, RegistrationAttemptedOnExistingAccount

@@ -20,8 +20,7 @@ from devstack.jwt_keys import generate_es256_keypair
 from services.accounts.links.rules import NamVault
 from services.accounts.models import accounts, login_failures, staff_users
 from services.accounts.sessions import use_cases as service
-from services.accounts.sessions.rules import PasswordHashing
-from services.accounts.sessions.use_cases import Deps
+from services.accounts.sessions.use_cases import Deps, PasswordHashing
 from services.accounts.settings import AccountsSettings
 from services.accounts.tests.answered import ApiError, as_answered
 from shared.db import make_engine, make_sessionmaker

@@ -3,7 +3,7 @@ one more memory_kib buffer resident (its malloc arena)."""
 
 import asyncio
 
-from services.accounts.sessions.rules import PasswordHashing
+from services.accounts.sessions.use_cases import PasswordHashing
 
 
 async def test_hashing_uses_at_most_its_own_threads() -> None:
