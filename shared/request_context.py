@@ -64,7 +64,8 @@ async def optional_citizen(request: Request) -> uuid.UUID | None:
 
 async def staff_member(request: Request) -> Staff:
     caller = _caller(request)
-    if caller.audience != "staff" or caller.establishment_id is None:
+    # No establishment: an operator, or staff who have not chosen one yet; Staff.authorise refuses them any.
+    if caller.audience != "staff":
         raise NOT_FOR_THIS_ACCOUNT
     return Staff(caller.subject, caller.establishment_id, caller.role)
 

@@ -1,7 +1,10 @@
 """Who a staff member is and what they may touch: pure, shared by every service that serves the console.
 
-Staff act within their own establishment only; some acts (schedules, the audit log) take a manager. A
-service words these refusals in its own `refusals.py` (`STAFF_REFUSALS` below is the default wording).
+Staff act within their own establishment only; some acts (schedules, the audit log, the staff list) take a
+manager. Platform operators are not clinic staff: they create establishments, appoint their first manager and
+reset a staff member's second factor, and read no patient data (their tokens name no establishment). A
+person with roles at several establishments signs in without one and chooses it: until then they act nowhere.
+A service words these refusals in its own `refusals.py` (`STAFF_REFUSALS` below is the default wording).
 """
 
 import uuid
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 
 from shared.refusals import Refused, Wording
 
-MANAGER, CLERK = "manager", "clerk"
+MANAGER, CLERK, OPERATOR = "manager", "clerk", "operator"
 FRONT_DESK = frozenset({MANAGER, CLERK})
 
 
@@ -25,22 +28,32 @@ class ManagerRequired(Refused):
     pass
 
 
+class OperatorRequired(Refused):
+    pass
+
+
 @dataclass(frozen=True)
 class Staff:
-    """A staff member as their verified staff token says: who, which establishment, which role."""
+    """A staff member as their verified staff token says: who, which establishment, which role. An operator's
+    token, and a token before its holder chose among several establishments, name none."""
 
     id: uuid.UUID
-    establishment_id: uuid.UUID
+    establishment_id: uuid.UUID | None
     role: str
 
     def authorise(self, establishment_id: uuid.UUID, *, manager_only: bool = False) -> None:
         """Raises unless this staff member may act on that establishment (as a manager, if asked)."""
-        if self.establishment_id != establishment_id:
+        if self.establishment_id is None or self.establishment_id != establishment_id:
             raise EstablishmentNotFound
         if self.role not in FRONT_DESK:
             raise StaffRoleRequired
         if manager_only and self.role != MANAGER:
             raise ManagerRequired
+
+    def authorise_operator(self) -> None:
+        """Raises unless this is a platform operator."""
+        if self.role != OPERATOR or self.establishment_id is not None:
+            raise OperatorRequired
 
 
 STAFF_REFUSALS: dict[type[Refused], Wording] = {
@@ -58,5 +71,12 @@ STAFF_REFUSALS: dict[type[Refused], Wording] = {
         None,
         "Seul un gestionnaire de l'établissement peut faire cela.",
         "Only a manager of the establishment can do this.",
+    ),
+    OperatorRequired: Wording(
+        403,
+        "operator_required",
+        None,
+        "Seul un opérateur de la plateforme peut faire cela.",
+        "Only a platform operator can do this.",
     ),
 }

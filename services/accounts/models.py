@@ -140,17 +140,83 @@ login_failures = Table(
     Column("last_failure_at", DateTime(timezone=True), nullable=False),
 )
 
+# People who sign in to the console: clinic staff (their roles per establishment in `staff_roles`) and platform
+# operators (`operator`), who hold no clinic role (migration 0008). The second factor is a TOTP secret,
+# encrypted like contacts; `totp_last_step` is the time step of the last code accepted, so a code works once.
 staff_users = Table(
     "staff_users",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("establishment_id", Uuid, nullable=False),
-    Column("role", Text, nullable=False),  # clerk | manager
     Column("email", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("password_hash", Text, nullable=False),
+    Column("language", Text, nullable=False, server_default=TextClause("'fr'")),
+    Column("operator", Boolean, nullable=False, server_default=TextClause("false")),
+    Column("totp_secret_encrypted", Text),  # None: not enrolled (new, or reset by an operator)
+    Column("totp_enrolled_at", DateTime(timezone=True)),
+    Column("totp_last_step", BigInteger),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("staff_email_unique", func.lower(TextClause("email")), unique=True),
 )
+
+# One row per establishment a person works at. Disabled by a manager: kept (the audit log names the person),
+# but it opens nothing.
+staff_roles = Table(
+    "staff_roles",
+    metadata,
+    Column("staff_id", Uuid, ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("establishment_id", Uuid, primary_key=True),
+    Column("role", Text, nullable=False),  # clerk | manager
+    Column("granted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("disabled_at", DateTime(timezone=True)),
+    Index("staff_roles_by_establishment", "establishment_id"),
+)
+
+# A single-use link to join an establishment's staff, sent by e-mail (StaffInvited); only its hash is kept.
+staff_invitations = Table(
+    "staff_invitations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("email", Text, nullable=False),
+    Column("establishment_id", Uuid, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("language", Text, nullable=False),
+    Column("invited_by", Uuid, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),  # replaced by a newer invitation, or withdrawn
+    Index("staff_invitations_by_establishment", "establishment_id"),
+)
+
+# Single-use recovery codes, for a lost authenticator: hashes only (the codes are long and random).
+staff_recovery_codes = Table(
+    "staff_recovery_codes",
+    metadata,
+    Column("staff_id", Uuid, ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("code_hash", Text, primary_key=True),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+# Between the password and the second factor: the opaque token the console holds for a few minutes, with the
+# wrong codes it has met. `pending_secret_encrypted`: the secret being enrolled, until a code proves it.
+staff_factor_challenges = Table(
+    "staff_factor_challenges",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),
+    Column("staff_id", Uuid, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("purpose", Text, nullable=False),  # verify | enrol
+    Column("pending_secret_encrypted", Text),
+    Column("wrong_codes", Integer, nullable=False, server_default=TextClause("0")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+# A staff session's chosen establishment (None: an operator, or not chosen yet): refreshes keep it.
+session_families.append_column(Column("establishment_id", Uuid))
 
 # --- account links ---
 # Accounts whose holders carry the same NAM, linked once a clinic has validated one of them

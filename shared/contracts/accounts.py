@@ -217,3 +217,54 @@ class SessionsRevoked(Contract):
     session_ids: list[uuid.UUID]  # the session families: the `sid` claim of their access tokens
     every_session: bool
     revoked_at: datetime  # accounts' clock, as the tokens' `iat`
+
+
+StaffRole = Literal["clerk", "manager"]
+
+
+class StaffInvited(Contract):
+    """A manager (or an operator, for an establishment's first manager) invited someone to the console: for
+    notifications, which e-mails the single-use link, and for verification's audit log. `invitation_token`
+    is the link's secret, as CodeIssued's code is: the sent message and this event are the only places where
+    it exists in clear (accounts keeps its hash)."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "StaffInvited"
+    version: ClassVar[int] = 1
+
+    invitation_id: uuid.UUID
+    email: str
+    establishment_id: uuid.UUID
+    role: StaffRole
+    language: Language
+    invited_by: uuid.UUID  # the manager or the operator
+    invited_by_role: Literal["manager", "operator"]
+    invitation_token: str
+    expires_at: datetime
+
+
+StaffAction = Literal[
+    "invitation_accepted",  # actor: the new staff member
+    "role_changed",
+    "disabled",
+    "enabled",
+    "factor_enrolled",  # actor: the staff member
+    "factor_reset",  # actor: an operator
+    "operator_created",  # actor: an operator, or the command line's operator
+]
+
+
+class StaffAccessChanged(Contract):
+    """Who may use the console changed: verification's audit log keeps it (ids and roles only)."""
+
+    producer: ClassVar[str] = "accounts"
+    event_type: ClassVar[str] = "StaffAccessChanged"
+    version: ClassVar[int] = 1
+
+    action: StaffAction
+    actor_id: uuid.UUID
+    actor_role: Literal["clerk", "manager", "operator"]
+    staff_id: uuid.UUID  # whose access changed
+    establishment_id: uuid.UUID | None  # None: the whole account (a factor reset, an operator)
+    role: StaffRole | None = None  # the role held after the change, when there is one
+    at: datetime

@@ -22,6 +22,9 @@ class ServiceOfferedV1(BaseModel):
     service_id: uuid.UUID
     name_fr: str
     name_en: str
+    # Added compatibly: the clinic's instructions for the visit (what to bring or do before), per language.
+    instructions_fr: str | None = None
+    instructions_en: str | None = None
 
 
 class PatientContactV1(BaseModel):
@@ -53,6 +56,10 @@ class AppointmentBooked(Contract):
     # Added compatibly to v1 (defaults keep older payloads valid):
     person_id: uuid.UUID | None = None  # holder or dependant, when booked from an account
     notify_channels: tuple[Channel, ...] = ("email",)  # the patient's preference: where reminders go
+    # Who made it: the citizen on the web, or a clerk for a caller on the phone or at the desk ("admin", as
+    # Clic Santé's FHIR guide tags it), with that clerk for the audit log.
+    source: Literal["web", "admin"] = "web"
+    booked_by_staff_id: uuid.UUID | None = None
 
 
 class AppointmentCancelled(Contract):
@@ -69,6 +76,7 @@ class AppointmentCancelled(Contract):
     language: Literal["fr", "en"]
     notify_channels: tuple[Channel, ...] = ("email",)
     cancelled_by: Literal["patient", "staff"] = "patient"
+    staff_id: uuid.UUID | None = None  # the clerk, when cancelled_by is "staff"
 
 
 class AppointmentRescheduled(Contract):
@@ -88,6 +96,7 @@ class AppointmentRescheduled(Contract):
     language: Literal["fr", "en"]
     manage_token: str
     notify_channels: tuple[Channel, ...] = ("email",)
+    staff_id: uuid.UUID | None = None  # the clerk who moved it for the caller
 
 
 class _Attendance(Contract):
@@ -126,4 +135,20 @@ class PatientRecordsViewed(Contract):
     establishment_id: uuid.UUID
     view: Literal["day_list", "appointment"]
     appointment_ids: list[uuid.UUID]
+    at: datetime
+
+
+class EstablishmentChanged(Contract):
+    """An operator created or edited an establishment, or its manager changed a service's clinic rules:
+    verification's audit log keeps who did it (ids only)."""
+
+    producer: ClassVar[str] = "appointments"
+    event_type: ClassVar[str] = "EstablishmentChanged"
+    version: ClassVar[int] = 1
+
+    action: Literal["created", "updated", "service_added", "rules_changed"]
+    actor_id: uuid.UUID
+    actor_role: Literal["manager", "operator"]
+    establishment_id: uuid.UUID
+    service_id: uuid.UUID | None = None
     at: datetime
