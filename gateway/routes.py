@@ -40,6 +40,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/my/appointments", "appointments", "/my/appointments", ANY, audience="citizen"),
     Route("/api/my/history", "appointments", "/my/history", GET, audience="citizen"),
     Route("/api/admin/establishments", "appointments", "/admin/establishments", ANY, audience="staff"),
+    Route("/api/operator/establishments", "appointments", "/operator/establishments", ANY, audience="staff"),
     Route("/api/registrations", "accounts", "/registrations", POST, audience="not_staff"),
     Route("/api/codes", "accounts", "/codes", POST),
     Route("/api/sessions", "accounts", "/sessions", POST),

@@ -237,3 +237,60 @@ class Appointments(Upstream):
         """The number of new slots the schedule opened."""
         created = await self.post(f"/admin/establishments/{establishment_id}/schedules", payload, expect=(200, 201))
         return int(created["slots_created"])
+
+    # --- clinic rules (manager) and booking for a caller (clerk or manager) ---
+    async def set_service_rules(self, establishment_id: str, service_id: str, rules: dict[str, Any]) -> dict[str, Any]:
+        """{cancel_cutoff_hours, instructions_fr, instructions_en} → the service with its rules."""
+        answer = await self.call(
+            "PUT", f"/admin/establishments/{establishment_id}/services/{service_id}/rules", rules, expect=(200,)
+        )
+        service: dict[str, Any] = answer.json()
+        return service
+
+    async def book_for_caller(
+        self, establishment_id: str, booking: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """A booking without an account made by staff for someone on the phone or at the desk."""
+        body = booking | ({"idempotency_key": idempotency_key} if idempotency_key else {})
+        booked: dict[str, Any] = await self.post(
+            f"/admin/establishments/{establishment_id}/caller-bookings", body, expect=(201,)
+        )
+        return booked
+
+    async def cancel_for_caller(self, establishment_id: str, appointment_id: str) -> dict[str, Any]:
+        cancelled: dict[str, Any] = await self.post(
+            f"/admin/establishments/{establishment_id}/caller-bookings/{appointment_id}/cancel", {}, expect=(200,)
+        )
+        return cancelled
+
+    async def reschedule_for_caller(self, establishment_id: str, appointment_id: str, slot_id: str) -> dict[str, Any]:
+        moved: dict[str, Any] = await self.post(
+            f"/admin/establishments/{establishment_id}/caller-bookings/{appointment_id}/reschedule",
+            {"slot_id": slot_id},
+            expect=(200,),
+        )
+        return moved
+
+    # --- platform operators: establishments and their services ---
+    async def operator_establishments(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self.get("/operator/establishments")
+        return found
+
+    async def operator_establishment(self, establishment_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self.get(f"/operator/establishments/{establishment_id}")
+        return found
+
+    async def create_establishment(self, establishment: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = await self.post("/operator/establishments", establishment, expect=(201,))
+        return created
+
+    async def update_establishment(self, establishment_id: str, establishment: dict[str, Any]) -> dict[str, Any]:
+        answer = await self.call("PUT", f"/operator/establishments/{establishment_id}", establishment, expect=(200,))
+        updated: dict[str, Any] = answer.json()
+        return updated
+
+    async def add_service(self, establishment_id: str, service: dict[str, Any]) -> dict[str, Any]:
+        added: dict[str, Any] = await self.post(
+            f"/operator/establishments/{establishment_id}/services", service, expect=(201,)
+        )
+        return added
