@@ -247,3 +247,23 @@ booking_sources = Table(
     Column("bookings", Integer, nullable=False),
     PrimaryKeyConstraint("hour", "source_hmac", name="booking_sources_pkey"),
 )
+
+# --- clinic rules and bookings for a caller (migration 0016) ---
+# How late a citizen may cancel or move online: hours before the start, 0 = until the start (booking/rules.py).
+services.append_column(Column("cancel_cutoff_hours", Integer, nullable=False, server_default="0"))
+# What to bring or do before the visit, shown on the confirmation, in its messages and on the appointment page.
+services.append_column(Column("instructions_fr", Text))
+services.append_column(Column("instructions_en", Text))
+# Seats a slot of the service gets unless its schedule says otherwise.
+services.append_column(Column("default_capacity", Integer, nullable=False, server_default="1"))
+services.append_constraint(
+    CheckConstraint("cancel_cutoff_hours BETWEEN 0 AND 168", name="services_cancel_cutoff_in_range")
+)
+services.append_constraint(
+    CheckConstraint("default_capacity BETWEEN 1 AND 500", name="services_default_capacity_in_range")
+)
+# "web": the citizen booked; "admin": staff booked for a caller on the phone or at the desk (as Clic Santé's FHIR
+# guide tags it), booked_by_staff_id being that staff member.
+appointments.append_column(Column("source", Text, nullable=False, server_default="web"))
+appointments.append_column(Column("booked_by_staff_id", Uuid))
+appointments.append_constraint(CheckConstraint("source IN ('web', 'admin')", name="appointments_known_source"))
