@@ -1,8 +1,7 @@
 """API fuzzing with schemathesis against the gateway, authenticated as a real citizen and a real clerk.
 
-The gateway proxies /api/* without publishing an OpenAPI document of its own, so the document fuzzed
-here is composed from the services' documents and the gateway's routing table (gateway/routes.py):
-every upstream operation the gateway exposes, under its public path.
+The document fuzzed is the gateway's (devstack/openapi.py: composed from the services' documents and the
+gateway's routing table, as docs/openapi.json publishes it), from the running services.
 """
 
 import json
@@ -14,64 +13,22 @@ from typing import Any
 import httpx
 
 from bench.verify.environment import VerifyEnvironment
-from gateway.api import BookForPersonBody
-from gateway.routes import ROUTES, resolve
+from devstack.openapi import compose
 
-METHODS = ("get", "post", "put", "patch", "delete")
 AUDIENCE_PATHS = {"citizen": r"^/api/(me|my)(/|$)", "staff": r"^/api/admin/", "public": r"^/api/(?!me(/|$)|my/|admin/)"}
 RUN_TIMEOUT = 240.0
 
 
-def _public_path(service: str, upstream: str, method: str) -> str | None:
-    for route in ROUTES:
-        if route.service != service or method.upper() not in route.methods:
-            continue
-        prefix = route.upstream_prefix
-        if upstream == prefix or upstream.startswith(prefix + "/") or upstream.startswith(prefix + "."):
-            public = route.public_prefix + upstream[len(prefix) :]
-            # Only what the gateway really sends to this operation: an earlier route may shadow it.
-            if resolve(public, method.upper()) == (route, upstream):
-                return public
-    return None
-
-
-def _namespaced(document: dict[str, Any], service: str) -> dict[str, Any]:
-    """Component names collide across services (two ChallengeResponse): prefix them with the service."""
-    text = json.dumps(document).replace("#/components/schemas/", f"#/components/schemas/{service}__")
-    return json.loads(text)
-
-
 def compose_openapi(services: dict[str, dict[str, Any]], own_establishment: str) -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {}
-    for service, raw in services.items():
-        document = _namespaced(raw, service)
-        schemas.update({f"{service}__{k}": v for k, v in document.get("components", {}).get("schemas", {}).items()})
-        for upstream, operations in document["paths"].items():
-            for method, operation in operations.items():
-                if method not in METHODS:
-                    continue
-                public = _public_path(service, upstream, method)
-                if public is None:
-                    continue
-                operation = dict(operation, operationId=f"{service}_{operation.get('operationId', method + upstream)}")
-                for parameter in operation.get("parameters", []):
-                    # Staff paths aim at the clerk's own clinic, so the fuzzing reaches past the guard.
-                    if parameter.get("in") == "path" and parameter["name"] == "establishment_id":
-                        parameter["schema"] = {"type": "string", "enum": [own_establishment]}
-                paths.setdefault(public, {})[method] = operation
-    # The gateway composes this booking itself from the account: its public body is the gateway's.
-    if "post" in paths.get("/api/my/appointments", {}):
-        paths["/api/my/appointments"]["post"]["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": BookForPersonBody.model_json_schema()}},
-        }
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Gateway public API (composed for fuzzing)", "version": "1"},
-        "paths": paths,
-        "components": {"schemas": schemas},
-    }
+    """The gateway's document (devstack/openapi.py, as docs/openapi.json publishes it), with every staff path's
+    establishment pinned to the signed-in staff member's own, so the fuzzing reaches past the guard."""
+    document = compose(services)
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] == "establishment_id":
+                    parameter["schema"] = {"type": "string", "enum": [own_establishment]}
+    return document
 
 
 def _st_run(
