@@ -16,7 +16,7 @@ from services.notifications.rendering import (
     render,
     template_for,
 )
-from services.notifications.rules import AppointmentDetails, RenderedMessage
+from services.notifications.rules import AppointmentDetails, RenderedMessage, visit_instructions
 from shared.contracts.accounts import Channel
 from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
 
@@ -42,6 +42,7 @@ def template_values(details: AppointmentDetails) -> dict[str, Any]:
 def booking_confirmation(event: AppointmentBooked, portal_base_url: str, channel: Channel = "email") -> RenderedMessage:
     context = template_values(AppointmentDetails.of(event, named=event.account_id is not None))
     context["cancel_url"] = cancel_url(portal_base_url, event.appointment_id, event.manage_token)
+    context["instructions"] = visit_instructions(event.service, event.language, channel)
     return render(template_for("appointment_booked", channel), event.language, context)
 
 
@@ -62,6 +63,7 @@ def reschedule_notice(
     context["old_date"], context["old_time"] = local_date_time(event.old_starts_at, details.timezone, event.language)
     context["confirm_url"] = confirm_url(portal_base_url, event.appointment_id, event.manage_token)
     context["cancel_url"] = cancel_url(portal_base_url, event.appointment_id, event.manage_token)
+    context["instructions"] = visit_instructions(event.service, event.language, channel)
     return render(template_for("appointment_rescheduled", channel), event.language, context)
 
 

@@ -28,6 +28,7 @@ from shared.contracts.appointments import (
     AppointmentRescheduled,
     Channel,
     PatientContactV1,
+    ServiceOfferedV1,
 )
 
 EMAIL = "email"
@@ -247,6 +248,20 @@ def inline_delivery_id(event_id: uuid.UUID, channel: str, kind: str) -> uuid.UUI
     """Derived from the event, so a resend after a crash between the provider's acceptance and our commit
     carries the same Message-ID / client_reference."""
     return uuid.uuid5(event_id, f"{channel}:{kind}")
+
+
+def visit_instructions(service: ServiceOfferedV1, language: str, channel: str) -> str:
+    """The clinic's instructions for the visit in the message's language, '' when it wrote none in it (the
+    other language's would be read by someone who chose not to read it). An SMS gets them on one line, ended
+    by a full stop so that the link after them does not read as their last word."""
+    written = service.instructions_fr if language == "fr" else service.instructions_en
+    text = (written or "").strip()
+    if not text:
+        return ""
+    if channel != SMS:
+        return "\n".join(line.rstrip() for line in text.splitlines())
+    line = " ".join(text.split())
+    return line if line.endswith((".", "!", "?")) else f"{line}."
 
 
 AppointmentEvent = AppointmentBooked | AppointmentCancelled | AppointmentRescheduled
