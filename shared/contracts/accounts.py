@@ -241,6 +241,9 @@ class StaffInvited(Contract):
     invited_by_role: Literal["manager", "operator"]
     invitation_token: str
     expires_at: datetime
+    # As the inviter's console shows it, for the e-mail ("… to join {name}"); None: the e-mail says "an
+    # establishment".
+    establishment_name: str | None = None
 
 
 StaffAction = Literal[
