@@ -47,6 +47,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/password-resets", "accounts", "/password-resets", POST),
     Route("/api/me", "accounts", "/me", ANY, audience="citizen"),
     Route("/api/staff/sessions", "accounts", "/staff/sessions", POST),
+    Route("/api/staff/invitations", "accounts", "/staff/invitations", POST),
+    Route("/api/admin/staff", "accounts", "/admin/staff", ANY, audience="staff"),
+    Route("/api/operator/staff", "accounts", "/operator/staff", ANY, audience="staff"),
     Route("/api/challenges", "verification", "/challenges", GET_POST),
     # Filing one is composed by the gateway (gateway/association_requests.py); listing is the citizen's own.
     Route("/api/my/association-requests", "verification", "/my/association-requests", GET, audience="citizen"),

@@ -40,11 +40,19 @@ class Person(TypedDict):
     self: bool
 
 
+class StaffRole(TypedDict):
+    establishment_id: str
+    role: str  # clerk | manager
+
+
 class StaffProfile(TypedDict):
     id: str
     name: str
-    role: str
-    establishment_id: str
+    role: str  # clerk | manager | operator, "" before choosing among several establishments
+    establishment_id: str | None
+    operator: bool
+    roles: list[StaffRole]
+    email: str
 
 
 class StaffName(TypedDict):
@@ -62,6 +70,19 @@ class Accounts(Upstream):
 
     async def staff_log_in(self, email: str, password: str) -> dict[str, Any]:
         return await self.post("/staff/sessions", {"email": email, "password": password}, expect=(200,))
+
+    async def staff_second_factor(self, challenge: str, code: str) -> dict[str, Any]:
+        """A TOTP or recovery code for the challenge the password opened: the staff session's tokens."""
+        return await self.post("/staff/sessions/totp", {"challenge": challenge, "code": code}, expect=(200,))
+
+    async def staff_enrol(self, challenge: str, code: str) -> dict[str, Any]:
+        """The first code of a newly shown secret: the session's tokens and the recovery codes, shown once."""
+        return await self.post("/staff/sessions/enrolment", {"challenge": challenge, "code": code}, expect=(200,))
+
+    async def choose_establishment(self, establishment_id: str, refresh_token: str) -> dict[str, Any]:
+        """Tokens of the same session, now for that establishment (the refresh token is rotated)."""
+        payload = {"establishment_id": establishment_id, "refresh_token": refresh_token}
+        return await self.post("/staff/sessions/establishment", payload, expect=(200,))
 
     async def log_out(self, refresh_token: str) -> None:
         await self.call("POST", "/sessions/logout", {"refresh_token": refresh_token}, expect=(204,))
@@ -122,3 +143,44 @@ class Accounts(Upstream):
         """What a booking from the account says of the person (the holder when None), from the account's data."""
         form: dict[str, Any] = await self.get("/me/booking-form", f"person_id={person_id}" if person_id else "")
         return form
+
+    # --- staff invitations (the link's page, no sign-in) ---
+    async def invitation(self, token: str) -> dict[str, Any]:
+        """{email, establishment_id, role, existing_account, expires_at}; refused (404) when no longer valid."""
+        return await self.post("/staff/invitations/lookup", {"token": token}, expect=(200,))
+
+    async def accept_invitation(self, token: str, name: str | None, password: str | None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"token": token}
+        if name is not None:
+            payload |= {"name": name, "password": password}
+        return await self.post("/staff/invitations/accept", payload, expect=(201,))
+
+    # --- staff administration by an establishment's manager ---
+    async def establishment_staff(self, establishment_id: str) -> dict[str, Any]:
+        """{members: [...], invitations: [...]} (pending invitations only)."""
+        return await self.get(f"/admin/staff/establishments/{establishment_id}")
+
+    async def invite_staff(self, establishment_id: str, invitation: dict[str, Any]) -> dict[str, Any]:
+        """{email, role, language, establishment_name?}."""
+        return await self.post(f"/admin/staff/establishments/{establishment_id}/invitations", invitation, (201,))
+
+    async def change_staff_role(self, establishment_id: str, staff_id: str, role: str) -> dict[str, Any]:
+        path = f"/admin/staff/establishments/{establishment_id}/members/{staff_id}/role"
+        return await self.post(path, {"role": role}, expect=(200,))
+
+    async def set_staff_access(self, establishment_id: str, staff_id: str, action: str) -> dict[str, Any]:
+        """`action` is disable (every session of that person ends at once) or enable."""
+        path = f"/admin/staff/establishments/{establishment_id}/members/{staff_id}/{action}"
+        return await self.post(path, {}, expect=(200,))
+
+    # --- platform operators ---
+    async def operator_staff(self) -> list[dict[str, Any]]:
+        staff: list[dict[str, Any]] = await self.get("/operator/staff")
+        return staff
+
+    async def appoint_manager(self, invitation: dict[str, Any]) -> dict[str, Any]:
+        """{establishment_id, email, language, establishment_name?}: an invitation as the first manager."""
+        return await self.post("/operator/staff/managers", invitation, expect=(201,))
+
+    async def reset_factor(self, staff_id: str) -> None:
+        await self.post(f"/operator/staff/{staff_id}/factor-reset", {}, expect=(200,))
