@@ -239,4 +239,8 @@ def check_authz(env: VerifyEnvironment) -> dict[str, Any]:
                 report.failed_controls.append(f"{name}: {answer.status_code}")
         if dependant_id not in controls[1][1].text:
             report.failed_controls.append("owner dependants: the dependant is missing from the owner's list")
+        # Imported here: that module builds on this one's report and endpoints.
+        from bench.verify.authz_administration import check_administration
+
+        check_administration(env, client, report)
     return report.as_dict()

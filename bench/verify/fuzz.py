@@ -15,7 +15,12 @@ import httpx
 from bench.verify.environment import VerifyEnvironment
 from devstack.openapi import compose
 
-AUDIENCE_PATHS = {"citizen": r"^/api/(me|my)(/|$)", "staff": r"^/api/admin/", "public": r"^/api/(?!me(/|$)|my/|admin/)"}
+AUDIENCE_PATHS = {
+    "citizen": r"^/api/(me|my)(/|$)",
+    "staff": r"^/api/admin/(?!verification/operator-audit)",
+    "operator": r"^/api/(operator/|admin/verification/operator-audit)",
+    "public": r"^/api/(?!me(/|$)|my/|admin/|operator/)",
+}
 RUN_TIMEOUT = 240.0
 
 
@@ -84,7 +89,8 @@ def check_fuzz(env: VerifyEnvironment, max_examples: int = 25) -> dict[str, Any]
     scratch.mkdir(parents=True, exist_ok=True)
     spec = scratch / "gateway-openapi.json"
     spec.write_text(json.dumps(composed))
-    for audience, headers in (("public", {}), ("citizen", citizen.headers), ("staff", clerk)):
+    runs = (("public", {}), ("citizen", citizen.headers), ("staff", clerk), ("operator", env.operator_headers()))
+    for audience, headers in runs:
         report = scratch / f"{audience}.ndjson"
         run = _st_run(spec, env.gateway, audience, headers, max_examples, report)
         results[audience] = {**read_ndjson(report), "exit_code": run["exit_code"]}
