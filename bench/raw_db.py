@@ -75,6 +75,7 @@ class RawBooking:
             "language": "fr",
             "notify_email": True,
             "notify_sms": False,
+            "source": "web",
             **PATIENT,
             "email": email,
         }

@@ -8,9 +8,12 @@ from services.appointments.booking.rules import (
     NotConfirmable,
     NotMovable,
     OverlappingAppointment,
+    SlotElsewhere,
     SlotFull,
     SlotInPast,
     SlotUnavailable,
+    TooLateToChange,
+    TooLateToChangeNoPhone,
     TooManyBookings,
     UnknownSlot,
 )
@@ -94,6 +97,31 @@ REFUSALS: RefusalTable = {
         "status",
         "Ce rendez-vous ne peut plus être déplacé (état : {status}).",
         "This appointment can no longer be rescheduled (status: {status}).",
+    ),
+    TooLateToChange: Wording(
+        409,
+        "too_late_to_change",
+        None,
+        "Ce rendez-vous ne peut plus être annulé ni déplacé en ligne : la clinique l'accepte jusqu'à {hours} h "
+        "avant. Appelez la clinique au {phone}.",
+        "This appointment can no longer be cancelled or moved online: the clinic allows it up to {hours} h before. "
+        "Call the clinic at {phone}.",
+    ),
+    TooLateToChangeNoPhone: Wording(
+        409,
+        "too_late_to_change",
+        None,
+        "Ce rendez-vous ne peut plus être annulé ni déplacé en ligne : la clinique l'accepte jusqu'à {hours} h "
+        "avant. Appelez la clinique.",
+        "This appointment can no longer be cancelled or moved online: the clinic allows it up to {hours} h before. "
+        "Call the clinic.",
+    ),
+    SlotElsewhere: Wording(
+        404,
+        "slot_not_found",
+        "slot_id",
+        "Ce créneau n'est pas offert par votre établissement.",
+        "This slot is not one of your establishment's.",
     ),
     NotConfirmable: Wording(
         409,

@@ -22,17 +22,20 @@ from services.appointments.booking.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
     BookedAppointmentResponse,
+    BookForCallerRequest,
     BookForPersonRequest,
+    CallerBookingResponse,
     ManageAppointmentRequest,
     MyAppointmentsResponse,
     RescheduleAppointmentRequest,
+    RescheduleForCallerRequest,
 )
 from services.appointments.refusals import REFUSALS
 from shared.asgi_body import read_body
 from shared.client_address import ClientKey, limit_key_in
 from shared.errors import ApiError, Refused
 from shared.refusals import wording_of
-from shared.request_context import Citizen, UoW
+from shared.request_context import Citizen, StaffMember, UoW
 from shared.unit_of_work import UnitOfWork
 
 router = APIRouter()
@@ -180,6 +183,43 @@ async def appointment_with_token(
     whose path this one would otherwise take)."""
     row = await use_cases.get_appointment(uow, key, appointment_id, Caller(token=token))
     return use_cases.appointment_response(row)
+
+
+# --- staff booking for a caller on the phone or at the desk (clerk or manager of the establishment) ---
+
+
+@router.post(
+    "/admin/establishments/{establishment_id}/caller-bookings",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CallerBookingResponse,
+)
+async def book_for_caller(
+    establishment_id: uuid.UUID, body: BookForCallerRequest, who: StaffMember, uow: UoW, key: Secret, request: Request
+) -> Response:
+    booked, replayed = await use_cases.book_for_caller(
+        uow, key, who, establishment_id, body, nam_digester(request).digest
+    )
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(booked.model_dump_json(), status.HTTP_201_CREATED, headers, "application/json")
+
+
+@router.post("/admin/establishments/{establishment_id}/caller-bookings/{appointment_id}/cancel")
+async def cancel_for_caller(
+    establishment_id: uuid.UUID, appointment_id: uuid.UUID, who: StaffMember, uow: UoW, key: Secret
+) -> AppointmentResponse:
+    return await use_cases.cancel_for_caller(uow, key, who, establishment_id, appointment_id)
+
+
+@router.post("/admin/establishments/{establishment_id}/caller-bookings/{appointment_id}/reschedule")
+async def reschedule_for_caller(
+    establishment_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    body: RescheduleForCallerRequest,
+    who: StaffMember,
+    uow: UoW,
+    key: Secret,
+) -> AppointmentResponse:
+    return await use_cases.reschedule_for_caller(uow, key, who, establishment_id, appointment_id, body.slot_id)
 
 
 def _ics(row: AppointmentDetails) -> Response:

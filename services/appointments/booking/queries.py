@@ -32,7 +32,8 @@ from shared.unit_of_work import AutocommitConnection, UnitOfWork
 
 SLOT_DETAILS = """
 SELECT s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
-       e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone
+       e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone,
+       e.phone AS clinic_phone, sv.cancel_cutoff_hours, sv.instructions_fr, sv.instructions_en
 FROM slots s JOIN services sv ON sv.id = s.service_id JOIN establishments e ON e.id = sv.establishment_id
 WHERE s.id = $1
 """
@@ -42,7 +43,7 @@ WHERE s.id = $1
 APPOINTMENT_COLUMNS = (
     "account_id", "person_id", "person_key", "first_name", "last_name", "birth_date", "email", "phone",
     "language", "notify_email", "notify_sms", "idempotency_key", "request_fingerprint", "holder_name", "identity_key",
-    "sex",
+    "sex", "source", "booked_by_staff_id",
 )  # fmt: skip
 _FIRST = 5
 _values = ", ".join(f"${n}" for n in range(_FIRST, _FIRST + len(APPOINTMENT_COLUMNS)))
@@ -79,6 +80,11 @@ class SlotDetails:
     city: str
     postal_code: str
     timezone: str
+    # The clinic's rules, for the confirmation and its event.
+    clinic_phone: str | None
+    cancel_cutoff_hours: int
+    instructions_fr: str | None
+    instructions_en: str | None
 
 
 @dataclass(frozen=True)
@@ -260,7 +266,8 @@ UPDATE slots AS s SET booked = s.booked + 1
 FROM services AS sv JOIN establishments AS e ON e.id = sv.establishment_id
 WHERE s.id = :slot_id AND sv.id = s.service_id AND s.booked < s.capacity AND s.starts_at > now()
 RETURNING s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
-          e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone
+          e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone,
+          e.phone AS clinic_phone, sv.cancel_cutoff_hours, sv.instructions_fr, sv.instructions_en
 """)
 RELEASE_SEAT = text("UPDATE slots SET booked = booked - 1 WHERE id = :slot_id")
 SLOT_STATE_NOW = text("SELECT starts_at, capacity, booked FROM slots WHERE id = :slot_id")
@@ -270,7 +277,9 @@ SELECT a.id, a.slot_id, a.account_id, a.person_id, a.status, a.first_name, a.las
        a.sex, a.email, a.phone,
        a.language, a.notify_email, a.notify_sms, a.confirmed_at, a.request_fingerprint, a.manage_generation,
        s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en,
-       e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone
+       e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone,
+       e.phone AS clinic_phone, sv.cancel_cutoff_hours, sv.instructions_fr, sv.instructions_en,
+       a.source, a.booked_by_staff_id
 FROM appointments a JOIN slots s ON s.id = a.slot_id JOIN services sv ON sv.id = s.service_id
 JOIN establishments e ON e.id = sv.establishment_id
 """

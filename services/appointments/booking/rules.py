@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import phonenumbers
 from icalendar import Calendar, Event
 
 from shared.nam import identity_key, nam_hmac
@@ -18,6 +19,8 @@ BOOKED, CANCELLED, ARRIVED, FULFILLED, NOSHOW = "booked", "cancelled", "arrived"
 CANCELLABLE = frozenset({BOOKED})
 MOVABLE = frozenset({BOOKED})
 CONFIRMABLE = frozenset({BOOKED})
+# Who made a booking: the citizen on the web, or staff for a caller ("admin", as Clic Santé's FHIR guide tags it).
+WEB, ADMIN = "web", "admin"
 
 
 class AppointmentNotFound(Refused):
@@ -66,6 +69,23 @@ class NotConfirmable(Refused):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
+
+
+class TooLateToChange(Refused):
+    """Past the clinic's cut-off a citizen may no longer cancel or move online: they call the clinic."""
+
+    def __init__(self, hours: int, phone: str) -> None:
+        super().__init__(hours, phone)
+        self.hours = hours
+        self.phone = phone
+
+
+class TooLateToChangeNoPhone(TooLateToChange):
+    """The same, at a clinic whose phone number was never given."""
+
+
+class SlotElsewhere(Refused):
+    """Staff booked or moved a caller to a slot of another establishment: not one of theirs."""
 
 
 class NamWithoutBirthDate(Refused):
@@ -119,10 +139,13 @@ def refusal_for(slot: SlotState | None, now: datetime) -> Refused:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who acts on an existing appointment: its account, or whoever holds its manage token."""
+    """Who acts on an existing appointment: its account, whoever holds its manage token, or staff of its
+    establishment acting for a caller who booked without an account (no cut-off for them)."""
 
     account_id: uuid.UUID | None = None
     token: str | None = None
+    staff_id: uuid.UUID | None = None
+    establishment_id: uuid.UUID | None = None  # the staff member's, with staff_id
 
 
 @dataclass(frozen=True)
@@ -141,13 +164,38 @@ class NewBooking:
     holder_name: str | None = None
     sex: str | None = None  # F, M or X from the account; a booking without one has none
     identity_key: str | None = None  # NAM + birth date typed in a booking without an account, keyed digest
+    source: str = WEB
+    booked_by_staff_id: uuid.UUID | None = None  # the clerk, when source is ADMIN
 
     @property
     def notify_channels(self) -> tuple[str, ...]:
-        if self.account_id is None:  # booked without an account: the contact typed in is the preference
-            return tuple(c for c, v in (("email", self.email), ("sms", self.phone)) if v)[:1] or ("email",)
-        channels = tuple(c for c, on in (("email", self.notify_email), ("sms", self.notify_sms)) if on)
-        return channels or ("email",)
+        return notify_channels(self.account_id, self.email, self.phone, self.notify_email, self.notify_sms, self.source)
+
+
+def notify_channels(
+    account_id: uuid.UUID | None,
+    email: str | None,
+    phone: str | None,
+    notify_email: bool,
+    notify_sms: bool,
+    source: str,
+) -> tuple[str, ...]:
+    """Where the patient's messages go."""
+    if account_id is None and source == ADMIN and email and phone and notify_sms:
+        return ("email", "sms")  # the clerk asked the caller, who wants both
+    if account_id is None:  # booked without an account: the contact typed in is the preference
+        return tuple(c for c, v in (("email", email), ("sms", phone)) if v)[:1] or ("email",)
+    channels = tuple(c for c, on in (("email", notify_email), ("sms", notify_sms)) if on)
+    return channels or ("email",)
+
+
+def booking_fingerprint(booking: NewBooking) -> str:
+    """What an Idempotency-Key was first used for. A web booking is fingerprinted as before the booking had a
+    source, so that a key sent again across an upgrade still replays."""
+    payload = dict(booking.__dict__)
+    if booking.source == WEB:
+        del payload["source"], payload["booked_by_staff_id"]
+    return request_fingerprint(payload)
 
 
 @dataclass(frozen=True)
@@ -183,20 +231,16 @@ class AppointmentDetails:
     city: str
     postal_code: str
     timezone: str
+    clinic_phone: str | None
+    cancel_cutoff_hours: int
+    instructions_fr: str | None
+    instructions_en: str | None
+    source: str
+    booked_by_staff_id: uuid.UUID | None
 
     @property
     def notify_channels(self) -> tuple[str, ...]:
-        return NewBooking(
-            slot_id=self.slot_id,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            email=self.email,
-            phone=self.phone,
-            language=self.language,
-            account_id=self.account_id,
-            notify_email=self.notify_email,
-            notify_sms=self.notify_sms,
-        ).notify_channels
+        return notify_channels(self.account_id, self.email, self.phone, self.notify_email, self.notify_sms, self.source)
 
 
 @dataclass(frozen=True)
@@ -204,6 +248,33 @@ class LockedAppointment:
     status: str
     slot_id: uuid.UUID
     manage_generation: int
+
+
+def changeable_until(status: str, starts_at: datetime, cutoff_hours: int) -> datetime | None:
+    """Until when a citizen may cancel or move the appointment online; None once its state allows neither.
+    A cut-off of 0 is the start itself (and, as before clinics had cut-offs, enforced by nothing more)."""
+    if status not in CANCELLABLE:
+        return None
+    return starts_at - timedelta(hours=cutoff_hours)
+
+
+def require_changeable(starts_at: datetime, cutoff_hours: int, clinic_phone: str | None, now: datetime) -> None:
+    """Past the clinic's cut-off a citizen calls the clinic instead (staff are not held to it)."""
+    if cutoff_hours > 0 and now > starts_at - timedelta(hours=cutoff_hours):
+        if clinic_phone is None:
+            raise TooLateToChangeNoPhone(cutoff_hours, "")
+        raise TooLateToChange(cutoff_hours, phone_for_display(clinic_phone))
+
+
+def phone_for_display(phone: str) -> str:
+    """+15145550100 → (514) 555-0100, as people dial it here; what does not parse is shown as stored."""
+    try:
+        number = phonenumbers.parse(phone, "CA")
+    except phonenumbers.NumberParseException:
+        return phone
+    if not phonenumbers.is_possible_number(number):
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 # A manage link works until a day after the appointment's start: long enough to download the .ics or read the

@@ -91,6 +91,14 @@ class AppointmentResponse(BaseModel):
     last_name: str
     language: str
     confirmed: bool = False
+    # The clinic's rules: a citizen may cancel or move online until changeable_until (cancel_cutoff_hours before
+    # the start; null once the appointment can no longer change), then calls clinic_phone.
+    cancel_cutoff_hours: int = 0
+    changeable_until: datetime | None = None
+    clinic_phone: str | None = None
+    # What to bring or do before the visit.
+    instructions_fr: str | None = None
+    instructions_en: str | None = None
 
 
 class MyAppointmentsResponse(BaseModel):
@@ -101,3 +109,37 @@ class MyAppointmentsResponse(BaseModel):
 class BookedAppointmentResponse(AppointmentResponse):
     # Shown once to whoever booked without an account: it is what lets them cancel later.
     manage_token: str
+
+
+class BookForCallerRequest(RequestModel):
+    """Staff booking for someone on the phone or at the desk: a booking without an account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID
+    first_name: PersonName
+    last_name: PersonName
+    birth_date: BirthDate | None = None
+    sex: Sex | None = None
+    nam: Nam | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    language: Literal["fr", "en"] = "fr"
+    notify_sms: bool = False  # with both an e-mail and a mobile: the caller wants text messages too
+    # A repeated submit (a double click, a reload) answers the same booking instead of making a second one.
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class RescheduleForCallerRequest(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slot_id: uuid.UUID
+
+
+class CallerBookingResponse(AppointmentResponse):
+    """The booking as the clerk confirms it to the caller (the instructions to tell them included)."""
+
+    service_name_fr: str
+    service_name_en: str
+    source: str
+    booked_by_staff_id: uuid.UUID | None = None

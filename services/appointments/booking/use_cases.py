@@ -12,7 +12,9 @@ from services.appointments.booking.schemas import (
     AppointmentResponse,
     BookAppointmentRequest,
     BookedAppointmentResponse,
+    BookForCallerRequest,
     BookForPersonRequest,
+    CallerBookingResponse,
     MyAppointmentsResponse,
     PlaceResponse,
     ServiceResponse,
@@ -31,6 +33,7 @@ from shared.contracts.appointments import (
 from shared.ids import new_id
 from shared.logging import current_correlation_id
 from shared.messages import EventEnvelope
+from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
 
 
@@ -46,7 +49,24 @@ def _place(row: SlotDetails | AppointmentDetails) -> PlaceV1:
 
 
 def _service(row: SlotDetails | AppointmentDetails) -> ServiceOfferedV1:
-    return ServiceOfferedV1(service_id=row.service_id, name_fr=row.name_fr, name_en=row.name_en)
+    return ServiceOfferedV1(
+        service_id=row.service_id,
+        name_fr=row.name_fr,
+        name_en=row.name_en,
+        instructions_fr=row.instructions_fr,
+        instructions_en=row.instructions_en,
+    )
+
+
+def _clinic_rules(status: str, starts_at: datetime, row: SlotDetails | AppointmentDetails) -> dict[str, object]:
+    """The clinic's rules and instructions as every answer about one appointment shows them."""
+    return {
+        "cancel_cutoff_hours": row.cancel_cutoff_hours,
+        "changeable_until": rules.changeable_until(status, starts_at, row.cancel_cutoff_hours),
+        "clinic_phone": row.clinic_phone,
+        "instructions_fr": row.instructions_fr,
+        "instructions_en": row.instructions_en,
+    }
 
 
 def _patient(row: AppointmentDetails) -> PatientContactV1:
@@ -68,6 +88,7 @@ def appointment_response(row: AppointmentDetails, **overrides: object) -> Appoin
         "last_name": row.last_name,
         "language": row.language,
         "confirmed": row.confirmed_at is not None,
+        **_clinic_rules(row.status, row.starts_at, row),
     } | overrides
     return AppointmentResponse.model_validate(values)
 
@@ -84,6 +105,18 @@ def from_anonymous(request: BookAppointmentRequest, nam_digest: NamDigest | None
 
 def from_account(account_id: uuid.UUID, request: BookForPersonRequest) -> NewBooking:
     return NewBooking(account_id=account_id, **request.model_dump())
+
+
+def from_caller(staff: Staff, request: BookForCallerRequest, nam_digest: NamDigest) -> NewBooking:
+    """A booking without an account that staff make for a caller: the clerk is kept with it."""
+    require_contact(request.email, request.phone)
+    digest = nam_digest(request.nam, request.birth_date)
+    return NewBooking(
+        **request.model_dump(exclude={"nam", "idempotency_key"}),
+        identity_key=digest,
+        source=rules.ADMIN,
+        booked_by_staff_id=staff.id,
+    )
 
 
 @lru_cache(maxsize=4)
@@ -143,6 +176,8 @@ def _booking_rows(
         language=booking.language,
         manage_token=token,
         notify_channels=booking.notify_channels,
+        source=booking.source,
+        booked_by_staff_id=booking.booked_by_staff_id,
     )
     appointment = {
         **booking.__dict__,
@@ -154,10 +189,15 @@ def _booking_rows(
 
 
 async def book_appointment(
-    uow: UnitOfWork, secret: bytes, booking: NewBooking, idempotency_key: str | None = None
+    uow: UnitOfWork,
+    secret: bytes,
+    booking: NewBooking,
+    idempotency_key: str | None = None,
+    establishment_id: uuid.UUID | None = None,
 ) -> tuple[BookedAppointmentResponse, bool]:
-    """Books a seat; returns the appointment and whether it is a replay of an earlier request."""
-    fingerprint = rules.request_fingerprint(booking.__dict__) if idempotency_key else None
+    """Books a seat (of `establishment_id`'s, when given: staff book at their own only); returns the appointment
+    and whether it is a replay of an earlier request."""
+    fingerprint = rules.booking_fingerprint(booking) if idempotency_key else None
     if idempotency_key:
         replay = await _replay(uow, secret, idempotency_key, fingerprint)
         if replay is not None:
@@ -171,6 +211,8 @@ async def book_appointment(
             while True:
                 if seat is None:
                     raise rules.refusal_for(None, datetime.now(UTC))
+                if establishment_id is not None and seat.establishment_id != establishment_id:
+                    raise rules.SlotElsewhere
                 appointment, envelope = _booking_rows(
                     booking, seat, appointment_id, token, idempotency_key, fingerprint
                 )
@@ -207,6 +249,7 @@ async def book_appointment(
         last_name=booking.last_name,
         language=booking.language,
         manage_token=token,
+        **_clinic_rules(rules.BOOKED, seat.starts_at, seat),
     )
     return booked, False
 
@@ -230,10 +273,15 @@ async def _authorized(uow: UnitOfWork, secret: bytes, appointment_id: uuid.UUID,
     row = await queries.appointment_by_id(uow.session, appointment_id)
     if row is None:
         raise rules.AppointmentNotFound
-    allowed = (caller.account_id is not None and row.account_id == caller.account_id) or (
-        caller.token is not None
-        and rules.token_matches(secret, appointment_id, caller.token, row.manage_generation)
-        and rules.manage_link_valid(row.status, row.starts_at, datetime.now(UTC))
+    allowed = (
+        (caller.account_id is not None and row.account_id == caller.account_id)
+        or (
+            caller.token is not None
+            and rules.token_matches(secret, appointment_id, caller.token, row.manage_generation)
+            and rules.manage_link_valid(row.status, row.starts_at, datetime.now(UTC))
+        )
+        # Staff act for callers only: a booking made from an account is its holder's to change.
+        or (caller.staff_id is not None and row.establishment_id == caller.establishment_id and row.account_id is None)
     )
     if not allowed and row.account_id is not None and caller.account_id is not None:
         # NAM-linked accounts are one citizen, and a shared child's parents are one family: each acts
@@ -259,6 +307,8 @@ async def cancel_appointment(
         locked = await queries.lock_appointment(uow.session, appointment_id)
         if locked.status not in rules.CANCELLABLE:
             raise rules.NotCancellable(locked.status)
+        if caller.staff_id is None:
+            rules.require_changeable(row.starts_at, row.cancel_cutoff_hours, row.clinic_phone, datetime.now(UTC))
         await queries.cancel_appointment(uow.session, appointment_id)
         await queries.release_seat(uow.session, locked.slot_id)  # bookable again at once
         uow.publish(
@@ -271,6 +321,8 @@ async def cancel_appointment(
                 patient=_patient(row),
                 language=row.language,
                 notify_channels=row.notify_channels,
+                cancelled_by="patient" if caller.staff_id is None else "staff",
+                staff_id=caller.staff_id,
             )
         )
         await uow.commit()
@@ -319,11 +371,15 @@ async def _reschedule(
                 raise rules.AppointmentNotFound  # moved meanwhile with the same link: that token is spent
             if locked.status not in rules.MOVABLE:
                 raise rules.NotMovable(locked.status)
+            if caller.staff_id is None:
+                rules.require_changeable(row.starts_at, row.cancel_cutoff_hours, row.clinic_phone, datetime.now(UTC))
             if new_slot_id == locked.slot_id:
                 return appointment_response(row), locked.manage_generation
             seat = await queries.claim_seat(uow.session, new_slot_id)
             if seat is None:
                 raise rules.refusal_for(await queries.slot_state(uow.session, new_slot_id), datetime.now(UTC))
+            if caller.staff_id is not None and seat.establishment_id != caller.establishment_id:
+                raise rules.SlotElsewhere  # the claim is rolled back with the unit of work
             await queries.release_seat(uow.session, locked.slot_id)
             # The link sent for the old time stops working; the reschedule notice carries the new one.
             await queries.move_appointment(uow.session, appointment_id, seat, new_slot_id, locked.manage_generation + 1)
@@ -341,6 +397,7 @@ async def _reschedule(
                     language=row.language,
                     manage_token=rules.manage_token(secret, appointment_id, locked.manage_generation + 1),
                     notify_channels=row.notify_channels,
+                    staff_id=caller.staff_id,
                 )
             )
             await uow.commit()
@@ -356,6 +413,7 @@ async def _reschedule(
         place=PlaceResponse(**_place(seat).model_dump()),
         service=ServiceResponse(**_service(seat).model_dump()),
         confirmed=False,
+        **_clinic_rules(rules.BOOKED, seat.starts_at, seat),
     )
     return moved, locked.manage_generation + 1
 
@@ -367,3 +425,57 @@ async def my_appointments(uow: UnitOfWork, account_id: uuid.UUID) -> MyAppointme
     upcoming = [appointment_response(r) for r in rows if r.ends_at > now and r.status != rules.CANCELLED]
     past = [appointment_response(r) for r in reversed(rows) if not (r.ends_at > now and r.status != rules.CANCELLED)]
     return MyAppointmentsResponse(upcoming=upcoming, past=past)
+
+
+# --- staff booking for a caller (the "planificateur"): clerk or manager of the establishment ---
+
+
+async def book_for_caller(
+    uow: UnitOfWork,
+    secret: bytes,
+    staff: Staff,
+    establishment_id: uuid.UUID,
+    request: BookForCallerRequest,
+    nam_digest: NamDigest,
+) -> tuple[CallerBookingResponse, bool]:
+    """A booking without an account (grey in Suivi) at the staff member's establishment, made through the same
+    statement as the citizens' and under the same rules (seats, overlap, idempotency), the clerk kept with it
+    (source "admin"); the caller gets the usual confirmation and reminders. No per-address limit: the clerk is
+    signed in. Returns the booking and whether it is a replay."""
+    staff.authorise(establishment_id)
+    booking = from_caller(staff, request, nam_digest)
+    booked, replayed = await book_appointment(uow, secret, booking, request.idempotency_key, establishment_id)
+    response = CallerBookingResponse(
+        **booked.model_dump(exclude={"manage_token"}),
+        service_name_fr=booked.service.name_fr,
+        service_name_en=booked.service.name_en,
+        source=rules.ADMIN,
+        booked_by_staff_id=staff.id,
+    )
+    return response, replayed
+
+
+def _staff_caller(staff: Staff, establishment_id: uuid.UUID) -> Caller:
+    staff.authorise(establishment_id)
+    return Caller(staff_id=staff.id, establishment_id=establishment_id)
+
+
+async def cancel_for_caller(
+    uow: UnitOfWork, secret: bytes, staff: Staff, establishment_id: uuid.UUID, appointment_id: uuid.UUID
+) -> AppointmentResponse:
+    """Staff cancel a booking made without an account at their establishment, whenever the caller asks (no
+    cut-off); any other appointment is not found."""
+    return await cancel_appointment(uow, secret, appointment_id, _staff_caller(staff, establishment_id))
+
+
+async def reschedule_for_caller(
+    uow: UnitOfWork,
+    secret: bytes,
+    staff: Staff,
+    establishment_id: uuid.UUID,
+    appointment_id: uuid.UUID,
+    new_slot_id: uuid.UUID,
+) -> AppointmentResponse:
+    """Staff move a caller's booking to another slot of their establishment; the caller gets the new link."""
+    caller = _staff_caller(staff, establishment_id)
+    return (await _reschedule(uow, secret, appointment_id, new_slot_id, caller))[0]
