@@ -1,9 +1,10 @@
 """Event handlers of the notifications service: the methods of NotificationHandlers, built once in main.py
 with what they need (settings, the dispatcher to wake, the channels for inline sends, the clock).
 
-Most messages are queued in the delivery log and sent by the dispatcher. Two kinds are sent inline,
-from the handler, because the log must not keep what they carry: verification codes (the code) and
-the account deletion confirmation (the address of someone who asked to be forgotten).
+Most messages are queued in the delivery log and sent by the dispatcher. Three kinds are sent inline,
+from the handler, because the log must not keep what they carry: verification codes (the code), staff
+invitations (the link's token) and the account deletion confirmation (the address of someone who asked to
+be forgotten).
 
 Appointment messages (confirmation, cancellation and reschedule notices, reminders) go to every channel
 of the event's `notify_channels` the patient has an address for, else to whichever contact exists.
@@ -24,12 +25,15 @@ from services.notifications.rendering import (
     email_changed_notice,
     holder_notice,
     registration_attempt_notice,
+    staff_invitation,
     verification_code,
 )
 from services.notifications.rules import (
     CODE_WITHHELD,
     EMAIL,
     ERASED,
+    LINK_WITHHELD,
+    STAFF_INVITATION,
     AppointmentDetails,
     booker_asked,
     deletion_confirmation_to,
@@ -43,6 +47,7 @@ from shared.contracts.accounts import (
     ContactChanged,
     HolderNoticeRequested,
     RegistrationAttemptedOnExistingAccount,
+    StaffInvited,
 )
 from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
 from shared.contracts.verification import CodeIssued
@@ -52,7 +57,7 @@ from shared.unit_of_work import UnitOfWork
 log = structlog.get_logger(__name__)
 
 # Their handlers send inline: each is applied in a transaction of its own (see shared.consumer).
-SENT_INLINE = (CodeIssued, AccountDeleted)
+SENT_INLINE = (CodeIssued, AccountDeleted, StaffInvited)
 
 
 class NotificationHandlers:
@@ -161,6 +166,27 @@ class NotificationHandlers:
             logged_body=CODE_WITHHELD,
             account_id=event.account_id,
         )
+
+    async def on_staff_invited(self, uow: UnitOfWork, event: StaffInvited) -> None:
+        """Sent inline like a code: the link is the invitation's secret, which the delivery log must not keep."""
+        if event.expires_at <= self._clock.now():
+            # Held up past its expiry (a long broker outage): a dead link would only confuse.
+            log.warning("invitation_expired_before_sending", invitation_id=str(event.invitation_id))
+            return
+        # Keyed by the invitation, not the event: one e-mail per invitation.
+        sent = await use_cases.send_once_inline(
+            uow,
+            self._channels,
+            event.invitation_id,
+            STAFF_INVITATION,
+            EMAIL,
+            event.email,
+            event.language,
+            staff_invitation(event, self._settings.portal_base_url),
+            logged_body=LINK_WITHHELD,
+        )
+        if not sent:
+            log.info("invitation_already_sent", invitation_id=str(event.invitation_id))
 
     async def on_registration_attempted(
         self, uow: UnitOfWork, event: RegistrationAttemptedOnExistingAccount, envelope: EventEnvelope

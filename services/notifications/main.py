@@ -40,6 +40,7 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
             handlers.on_contact_changed,
             handlers.on_account_deleted,
             handlers.on_holder_notice,
+            handlers.on_staff_invited,
         ],
         alone=SENT_INLINE,
     )

@@ -195,6 +195,22 @@ async def insert_sent_delivery(
     )
 
 
+LOCK_CAUSE = text("SELECT pg_advisory_xact_lock(hashtextextended('notifications:cause:' || :key, 0))")
+
+
+async def delivery_recorded(uow: UnitOfWork, event_id: uuid.UUID, channel: str, kind: str) -> bool:
+    """Whether the delivery log already has this message (deliveries_once_per_event's key). Takes the key's
+    lock until the transaction ends: a second event of the same cause, applied at the same time by another
+    runner, waits for this one's commit and then finds its row."""
+    await uow.session.execute(LOCK_CAUSE, {"key": f"{event_id}:{channel}:{kind}"})
+    found = await uow.session.execute(
+        select(deliveries.c.id)
+        .where(deliveries.c.event_id == event_id, deliveries.c.channel == channel, deliveries.c.kind == kind)
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 # Matches rows tied to the account, addressed to one of the contacts, or mentioning one in any text
 # column (e.g. an SMTP error quoting the address). Pending ones are cancelled: nothing more goes out.
 ERASE_PERSON = text(f"""

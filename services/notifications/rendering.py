@@ -9,8 +9,16 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from services.notifications.rules import RenderedMessage, help_url, mask_email, minutes_left
-from shared.contracts.accounts import Channel, CodePurpose, ContactChanged, HolderNoticeRequested, Language
+from services.notifications.rules import PLATFORM_TIMEZONE, RenderedMessage, help_url, mask_email, minutes_left
+from shared.contracts.accounts import (
+    Channel,
+    CodePurpose,
+    ContactChanged,
+    HolderNoticeRequested,
+    Language,
+    StaffInvited,
+    StaffRole,
+)
 from shared.contracts.verification import CodeIssued
 
 _templates = Environment(
@@ -35,6 +43,12 @@ CODE_PURPOSES: dict[CodePurpose, dict[Language, str]] = {
         "fr": "pour changer votre numéro d'assurance maladie",
         "en": "to change your health insurance number",
     },
+}
+
+
+STAFF_ROLES: dict[StaffRole, dict[Language, str]] = {
+    "clerk": {"fr": "commis", "en": "clerk"},
+    "manager": {"fr": "gestionnaire", "en": "manager"},
 }
 
 
@@ -116,6 +130,31 @@ def holder_notice(event: HolderNoticeRequested, portal_base_url: str) -> Rendere
             "patient_first_name": event.patient_first_name or "",
             "reason": event.reason or "",
             "portal_url": f"{portal_base_url.rstrip('/')}/account",
+        },
+    )
+
+
+def invitation_url(portal_base_url: str, token: str) -> str:
+    """The console's invitation page (the gateway's /admin/invitation), carrying the single-use token."""
+    return f"{portal_base_url.rstrip('/')}/admin/invitation?token={quote(token)}"
+
+
+def staff_invitation(event: StaffInvited, portal_base_url: str) -> RenderedMessage:
+    """The e-mail inviting someone to the console: who invites, where (the establishment's name when accounts
+    sends it, else "an establishment"), as what, the link and its expiry in Montréal time."""
+    date, time = local_date_time(event.expires_at, PLATFORM_TIMEZONE, event.language)
+    # Read with getattr: accounts may add the name to the event compatibly (an optional field), or not.
+    establishment = getattr(event, "establishment_name", None)
+    return render(
+        "staff_invited",
+        event.language,
+        {
+            "by_operator": event.invited_by_role == "operator",
+            "establishment": establishment.strip() if isinstance(establishment, str) else "",
+            "role": STAFF_ROLES[event.role][event.language],
+            "invitation_url": invitation_url(portal_base_url, event.invitation_token),
+            "date": date,
+            "time": time,
         },
     )
 

@@ -37,10 +37,17 @@ SMS = "sms"
 # Kinds of message, as the delivery log names them.
 CONFIRMATION = "appointment_booked"
 REMINDER = "appointment_reminder"
+STAFF_INVITATION = "staff_invited"
+
+# The console's times (an invitation's expiry) are the platform's, Québec's: staff of every establishment read
+# them alike.
+PLATFORM_TIMEZONE = "America/Montreal"
 
 # What the log keeps instead of an erased address, or of a body that must not be stored.
 ERASED = "[erased]"
 CODE_WITHHELD = "[code withheld]"
+# An invitation's link is its secret (StaffInvited.invitation_token): sent inline, never kept.
+LINK_WITHHELD = "[link withheld]"
 # A message past its destination's limit (DestinationLimit): in the log so that it counts and shows, never
 # sent, and without its body, which may hold a manage link.
 SUPPRESSED = "suppressed"

@@ -104,6 +104,37 @@ async def send_inline(
     log.info("delivery_sent_inline", delivery_id=str(delivery_id), kind=kind, channel=channel)
 
 
+async def send_once_inline(
+    uow: UnitOfWork,
+    channels: Channels,
+    cause_id: uuid.UUID,
+    kind: str,
+    channel: str,
+    recipient: str,
+    language: str,
+    message: RenderedMessage,
+    *,
+    logged_body: str,
+) -> bool:
+    """send_inline, unless the log already has this message for `cause_id` (a cause announced twice, in two
+    events: the inbox stops a redelivered event, not a second one). False when it was already sent."""
+    if await queries.delivery_recorded(uow, cause_id, channel, kind):
+        return False
+    await send_inline(
+        uow,
+        channels,
+        cause_id,
+        kind,
+        channel,
+        recipient,
+        language,
+        message,
+        logged_recipient=recipient,
+        logged_body=logged_body,
+    )
+    return True
+
+
 async def limit_reached(uow: UnitOfWork, limit: DestinationLimit, recipient: str) -> bool:
     """Whether `recipient` already had `limit`'s messages: the caller then records its message as suppressed
     (record_delivery), in this transaction, which holds the destination's lock until it ends."""

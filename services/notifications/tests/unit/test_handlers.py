@@ -14,6 +14,7 @@ from shared.contracts.accounts import (
     ContactChanged,
     HolderNoticeRequested,
     RegistrationAttemptedOnExistingAccount,
+    StaffInvited,
 )
 from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
 from shared.contracts.verification import CodeIssued
@@ -46,6 +47,7 @@ def test_each_handler_is_registered_for_the_event_it_annotates():
         h.on_contact_changed: ContactChanged,
         h.on_account_deleted: AccountDeleted,
         h.on_holder_notice: HolderNoticeRequested,
+        h.on_staff_invited: StaffInvited,
     }
     assert {handler: handled_event(handler) for handler in expected} == expected
     assert set(route_handlers(expected)) == {c.routing_key() for c in expected.values()}
@@ -66,3 +68,12 @@ async def test_a_code_past_its_expiry_is_not_sent():
         destination="marie@example.org", language="fr", code="123456", expires_at=NOW - timedelta(seconds=1),
     )  # fmt: skip
     await handlers().on_code_issued(UntouchedUnitOfWork(), event, event.to_envelope())  # type: ignore[arg-type]
+
+
+async def test_an_invitation_past_its_expiry_is_not_sent():
+    event = StaffInvited(
+        invitation_id=uuid.uuid4(), email="commis@clinique.example", establishment_id=uuid.uuid4(), role="clerk",
+        language="fr", invited_by=uuid.uuid4(), invited_by_role="manager", invitation_token="secret",
+        expires_at=NOW - timedelta(seconds=1),
+    )  # fmt: skip
+    await handlers().on_staff_invited(UntouchedUnitOfWork(), event)  # type: ignore[arg-type]
