@@ -15,10 +15,11 @@ from services.accounts.registration.use_cases import forget_expired_now
 from services.accounts.sessions.api import router as sessions_routes
 from services.accounts.sessions.use_cases import Deps, PasswordHashing
 from services.accounts.settings import AccountsSettings
+from services.accounts.staff.api import router as staff_routes
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
-ROUTERS = [registration_routes, sessions_routes, profile_routes, family_routes, links_routes]
+ROUTERS = [registration_routes, sessions_routes, profile_routes, family_routes, links_routes, staff_routes]
 
 
 def create_app(settings: AccountsSettings | None = None) -> FastAPI:

@@ -28,10 +28,20 @@ from services.accounts.sessions.rules import (
     StaffNotFound,
     TooManyAttempts,
 )
+from services.accounts.staff.rules import (
+    AlreadyStaffHere,
+    CannotDisableSelf,
+    EmailIsCitizen,
+    InvitationInvalid,
+    LastManager,
+    MemberNotFound,
+    NameRequired,
+    PasswordRequired,
+)
 from shared.contact import CONTACT_REFUSALS
 from shared.errors import DEFAULT_FR, MESSAGES
 from shared.refusals import RefusalTable, Wording
-from shared.staff import EstablishmentNotFound, ManagerRequired, StaffRoleRequired
+from shared.staff import STAFF_REFUSALS, EstablishmentNotFound, ManagerRequired, OperatorRequired, StaffRoleRequired
 
 
 def _weak(fr: str, en: str) -> Wording:
@@ -43,13 +53,13 @@ def _new_value(code: str) -> Wording:
 
 
 _NOT_FOUND = Wording(404, "not_found", None, "Introuvable.", "Not found.")
-# The staff list is for the establishment's own managers, whatever else the caller is.
+# The staff list and its administration are for the establishment's own managers, whatever else the caller is.
 _MANAGERS_OF_THEIR_OWN = Wording(
     403,
     "managers_only",
     None,
-    "Seul un gestionnaire de l'établissement peut consulter la liste de son personnel.",
-    "Only a manager of the establishment can read its staff list.",
+    "Seul un gestionnaire de l'établissement peut consulter ou administrer son personnel.",
+    "Only a manager of the establishment can read or administer its staff.",
 )
 
 REFUSALS: RefusalTable = {
@@ -108,4 +118,48 @@ REFUSALS: RefusalTable = {
     InvalidNewValue: Wording(422, "invalid_value", "new_value", DEFAULT_FR, "Invalid value."),
     # Family
     PersonNotFound: _NOT_FOUND,
+    # Staff administration (staff/)
+    OperatorRequired: STAFF_REFUSALS[OperatorRequired],
+    MemberNotFound: _NOT_FOUND,
+    AlreadyStaffHere: Wording(
+        409,
+        "already_staff_here",
+        "email",
+        "Cette personne fait déjà partie du personnel de l'établissement. Modifiez plutôt son rôle.",
+        "This person is already on the establishment's staff. Change their role instead.",
+    ),
+    LastManager: Wording(
+        409,
+        "last_manager",
+        None,
+        "C'est le seul gestionnaire actif de l'établissement : nommez d'abord un autre gestionnaire.",
+        "This is the establishment's only active manager: appoint another manager first.",
+    ),
+    CannotDisableSelf: Wording(
+        409,
+        "cannot_disable_self",
+        None,
+        "Vous ne pouvez pas désactiver votre propre accès.",
+        "You cannot disable your own access.",
+    ),
+    InvitationInvalid: Wording(
+        404,
+        "invitation_invalid",
+        "token",
+        "Ce lien d'invitation n'est plus valide (déjà utilisé, expiré ou remplacé). "
+        "Demandez une nouvelle invitation à votre gestionnaire.",
+        "This invitation link is no longer valid (already used, expired or replaced). "
+        "Ask your manager for a new invitation.",
+    ),
+    EmailIsCitizen: Wording(
+        409,
+        "email_is_citizen",
+        None,
+        "Cette adresse est celle d'un compte citoyen : le personnel doit utiliser une autre adresse, "
+        "professionnelle. Demandez à votre gestionnaire une invitation à une autre adresse.",
+        "This address belongs to a citizen account: staff must use another, professional address. "
+        "Ask your manager for an invitation to another address.",
+    ),
+    NameRequired: Wording(422, "missing", "name", "Indiquez votre nom.", "Enter your name."),
+    PasswordRequired: Wording(422, "missing", "password", "Choisissez un mot de passe.", "Choose a password."),
 }

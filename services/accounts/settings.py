@@ -44,6 +44,9 @@ class AccountsSettings(ServiceSettings):
     # registration/use_cases.py, run every purge interval): a code lives 10 minutes, so nothing can confirm them.
     challenge_retention_hours: int = Field(default=24, gt=1)
     purge_interval_seconds: float = Field(default=600.0, gt=0)
+    # How long a staff invitation link works (staff/use_cases.py): long enough for a weekend, short enough that
+    # a forgotten e-mail does not open the console months later.
+    staff_invitation_hours: int = Field(default=72, ge=1, le=720)
 
     @model_validator(mode="after")
     def _signing_key_present(self) -> "AccountsSettings":
