@@ -38,6 +38,7 @@ from services.appointments.catalogue.rules import (
     UnknownPostalCode,
     UnknownService,
 )
+from services.appointments.establishments.rules import OpeningHoursOverlap, OpeningHoursReversed, PostalCodeIncomplete
 from services.appointments.front_desk.rules import AttendanceNotAllowed
 from shared.contact import CONTACT_REFUSALS
 from shared.refusals import RefusalTable, Wording
@@ -46,13 +47,13 @@ from shared.staff import STAFF_REFUSALS, ManagerRequired
 REFUSALS: RefusalTable = {
     **STAFF_REFUSALS,
     **CONTACT_REFUSALS,
-    # The one act here that takes a manager.
+    # The acts here that take a manager.
     ManagerRequired: Wording(
         403,
         "manager_required",
         None,
-        "Seul un gestionnaire de l'établissement peut modifier les horaires.",
-        "Only a manager of the establishment can change schedules.",
+        "Seul un gestionnaire de l'établissement peut modifier les horaires et les règles de la clinique.",
+        "Only a manager of the establishment can change schedules and clinic rules.",
     ),
     # --- booking ---
     AppointmentNotFound: Wording(
@@ -282,5 +283,27 @@ REFUSALS: RefusalTable = {
         "date_to",
         "Cherchez sur au plus {max_days} jours.",
         "Search at most {max_days} days at a time.",
+    ),
+    # --- establishments (operators) ---
+    PostalCodeIncomplete: Wording(
+        422,
+        "postal_code_incomplete",
+        "postal_code",
+        "Indiquez le code postal complet de l'établissement (A1A 1A1).",
+        "Give the establishment's full postal code (A1A 1A1).",
+    ),
+    OpeningHoursReversed: Wording(
+        422,
+        "invalid_opening_hours",
+        "opening_hours",
+        "Heures d'ouverture ({day}) : l'heure de fermeture doit suivre l'heure d'ouverture.",
+        "Opening hours ({day}): the closing time must be after the opening time.",
+    ),
+    OpeningHoursOverlap: Wording(
+        422,
+        "overlapping_opening_hours",
+        "opening_hours",
+        "Heures d'ouverture ({day}) : deux plages se chevauchent.",
+        "Opening hours ({day}): two periods overlap.",
     ),
 }

@@ -27,6 +27,10 @@ class ServiceOffered:
     name_fr: str
     name_en: str
     duration_minutes: int
+    default_capacity: int
+    cancel_cutoff_hours: int
+    instructions_fr: str | None
+    instructions_en: str | None
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,8 @@ async def services_of(session: AsyncSession, establishment_id: uuid.UUID) -> lis
     rows = (
         await session.execute(
             text(
-                "SELECT id, name_fr, name_en, duration_minutes FROM services "
+                "SELECT id, name_fr, name_en, duration_minutes, default_capacity, cancel_cutoff_hours, "
+                "instructions_fr, instructions_en FROM services "
                 "WHERE establishment_id = :id ORDER BY name_fr, id"
             ),
             {"id": establishment_id},

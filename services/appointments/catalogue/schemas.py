@@ -67,6 +67,11 @@ class ServiceOfferedResponse(BaseModel):
     name_fr: str
     name_en: str
     duration_minutes: int
+    # The clinic's rules, which its manager sets (establishments/).
+    default_capacity: int = 1
+    cancel_cutoff_hours: int = 0
+    instructions_fr: str | None = None
+    instructions_en: str | None = None
 
 
 class SearchEstablishment(BaseModel):

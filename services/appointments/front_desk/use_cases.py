@@ -39,11 +39,18 @@ def _entry(row: SuiviRow) -> DayListEntry:
     )
 
 
+def _own(staff: Staff) -> uuid.UUID:
+    """The establishment the staff member acts for; none chosen (or an operator): nothing of theirs to read."""
+    if staff.establishment_id is None:
+        raise EstablishmentNotFound
+    return staff.establishment_id
+
+
 def _report(uow: UnitOfWork, staff: Staff, view: Literal["day_list", "appointment"], ids: list[uuid.UUID]) -> None:
     uow.publish(
         PatientRecordsViewed(
             staff_id=staff.id,
-            establishment_id=staff.establishment_id,
+            establishment_id=_own(staff),
             view=view,
             appointment_ids=ids,
             at=datetime.now(UTC),
@@ -54,7 +61,7 @@ def _report(uow: UnitOfWork, staff: Staff, view: Literal["day_list", "appointmen
 async def day_list(uow: UnitOfWork, staff: Staff, day: date) -> list[DayListEntry]:
     """The front desk's list for one local day of the staff member's establishment, by time."""
     async with uow:
-        rows = await queries.day_list(uow.session, staff.establishment_id, day)
+        rows = await queries.day_list(uow.session, _own(staff), day)
         entries = [_entry(row) for row in rows]
         _report(uow, staff, "day_list", [entry.id for entry in entries])
         await uow.commit()
@@ -64,7 +71,7 @@ async def day_list(uow: UnitOfWork, staff: Staff, day: date) -> list[DayListEntr
 async def appointment_entry(uow: UnitOfWork, staff: Staff, appointment_id: uuid.UUID) -> DayListEntry:
     """One appointment of the staff member's establishment; another establishment's does not exist."""
     async with uow:
-        row = await queries.suivi_entry(uow.session, staff.establishment_id, appointment_id)
+        row = await queries.suivi_entry(uow.session, _own(staff), appointment_id)
         if row is None:
             raise EstablishmentNotFound
         entry = _entry(row)

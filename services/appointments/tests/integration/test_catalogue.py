@@ -306,7 +306,17 @@ async def test_staff_act_on_their_own_establishment_only(client, db):
     offered = await client.get(services, headers=staff_headers(mine.id, "clerk"))
     assert offered.status_code == 200
     assert offered.json() == [
-        {"id": str(mine.service_id), "name_fr": "Vaccination", "name_en": "Vaccination", "duration_minutes": 15}
+        {
+            "id": str(mine.service_id),
+            "name_fr": "Vaccination",
+            "name_en": "Vaccination",
+            "duration_minutes": 15,
+            # The clinic's rules (issue 21), as the service was created without any.
+            "default_capacity": 1,
+            "cancel_cutoff_hours": 0,
+            "instructions_fr": None,
+            "instructions_en": None,
+        }
     ]
 
     clerk = await client.post(
