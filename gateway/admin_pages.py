@@ -1,11 +1,10 @@
-"""The clinic console: staff sign-in, the day's list (Suivi) with attendance and the guide's front-desk sequence
-(Présent, then identity, then association), the icon legend, and schedules (managers).
+"""The clinic console: the day's list (Suivi) with attendance and the guide's front-desk sequence (Présent, then
+identity, then association), the icon legend, and schedules (managers). Sign-in is gateway/console_sign_in.py.
 
 Staff sessions use their own cookies, so a citizen session in the same browser never mixes in.
 """
 
 import asyncio
-import contextlib
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -19,13 +18,12 @@ from gateway import schedule_form
 from gateway.auth import Principal
 from gateway.console_flash import Flash, FlashCookie, Validated, shown_validated
 from gateway.console_render import render_console
-from gateway.page_sessions import StaffPage, safe_return_path
+from gateway.page_sessions import StaffPage
 from gateway.session_cookies import SessionCookies
-from gateway.upstreams import Accounts, Appointments, FrontDeskEntry, UpstreamRefusal, Verification
+from gateway.upstreams import Appointments, FrontDeskEntry, UpstreamRefusal, Verification
 from gateway.web import icon_legend
 from gateway.web.dates import LOCALES, when
-from gateway.web.field_messages import empty_ones, missing
-from gateway.web.pages import render
+from gateway.web.field_messages import empty_ones
 from gateway.web.texts import TEXTS, language_of
 from shared.errors import ApiError
 from shared.request_models import Day
@@ -65,44 +63,6 @@ def staff_of(request: Request) -> Principal | None:
 
 def _establishment(staff: Principal) -> str:
     return str(staff.establishment_id)
-
-
-@router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, next: str = "") -> HTMLResponse:
-    return render(request, "admin/login.html", errors={}, email="", staff=None, next=safe_return_path(next, "staff"))
-
-
-@router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, email: Text = "", password: Text = "", next: Text = "") -> Response:
-    back_to = safe_return_path(next, "staff")
-    try:
-        tokens = await Accounts.of(request).staff_log_in(email, password)
-    except UpstreamRefusal as refused:
-        lang = language_of(request)
-        errors = refused.by_field(lang)
-        if not email.strip():  # to the service an empty address is an invalid one: here, the field left empty
-            errors["email"] = missing("email", lang)
-        if "form" in errors and "password" not in errors:  # wrong credentials: the summary links to the password
-            errors = {"password": errors.pop("form"), **errors}
-        return render(
-            request, "admin/login.html", status=refused.status, errors=errors, email=email, staff=None, next=back_to
-        )
-    response = RedirectResponse(back_to, status_code=SEE_OTHER)
-    # The refresh cookie lasts as long as the session on the server: 12 h from sign-in (ACCOUNTS_STAFF_SESSION_HOURS).
-    _cookies(request).set_staff_session(response, tokens)
-    return response
-
-
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    refresh = request.cookies.get(_cookies(request).staff_refresh)
-    if refresh:
-        # An expired or unknown session is refused: signing out still clears this browser's cookies.
-        with contextlib.suppress(UpstreamRefusal):
-            await Accounts.of(request).log_out(refresh)
-    response = RedirectResponse("/admin/login", status_code=SEE_OTHER)
-    _cookies(request).clear_staff_session(response)
-    return response
 
 
 def _today() -> date:

@@ -1,4 +1,5 @@
-"""Rendering a console page: the header names the establishment and the staff member signed in."""
+"""Rendering a console page: the header names the establishment and the staff member signed in, and offers to
+switch establishment to someone who holds roles at several."""
 
 import asyncio
 from typing import Any, TypedDict
@@ -13,15 +14,20 @@ from gateway.web.pages import render
 
 class StaffCard(TypedDict):
     name: str
-    establishment: str
+    establishment: str  # "" for an operator, who acts for no establishment
+    several: bool  # holds roles at several establishments: the header links to the chooser
 
 
 async def staff_card(request: Request, staff: Principal) -> StaffCard:
+    if staff.establishment_id is None:
+        profile = await Accounts.of(request, staff).staff_profile()
+        return {"name": profile["name"], "establishment": "", "several": len(profile.get("roles") or []) > 1}
     profile, establishment = await asyncio.gather(
         Accounts.of(request, staff).staff_profile(),
         Appointments.of(request, staff).own_establishment(str(staff.establishment_id)),
     )
-    return {"name": profile["name"], "establishment": establishment["name"]}
+    several = len(profile.get("roles") or []) > 1
+    return {"name": profile["name"], "establishment": establishment["name"], "several": several}
 
 
 async def render_console(

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.page_sessions import SignInRequired, sign_in_redirect
+from gateway.page_sessions import ElsewhereInConsole, SignInRequired, elsewhere_redirect, sign_in_redirect
 from gateway.proxy import UpstreamUnavailable
 from gateway.upstreams import UpstreamRefusal
 from gateway.web import templates
@@ -186,6 +186,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _sign_in(_: Request, exc: SignInRequired) -> Response:
         return sign_in_redirect(exc)
+
+    @app.exception_handler(ElsewhereInConsole)
+    async def _elsewhere(_: Request, exc: ElsewhereInConsole) -> Response:
+        return elsewhere_redirect(exc)
 
     @app.exception_handler(UpstreamRefusal)
     async def _refused(request: Request, exc: UpstreamRefusal) -> Response:

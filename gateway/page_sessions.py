@@ -34,6 +34,15 @@ class SignInRequired(Exception):  # noqa: N818 - reads better at the raise site
         self.back_to = back_to
 
 
+class ElsewhereInConsole(Exception):  # noqa: N818 - reads better at the raise site
+    """A staff member signed in who cannot use this page as they are: an operator on a clinic's page (theirs is
+    /admin/operator), or someone with several establishments who has not chosen one yet (the chooser)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
 @dataclass(frozen=True)
 class Refreshed:
     audience: Audience
@@ -49,6 +58,18 @@ def safe_return_path(asked: str | None, audience: Audience) -> str:
 
 def sign_in_redirect(exc: SignInRequired) -> RedirectResponse:
     return RedirectResponse(f"{SIGN_IN[exc.audience]}?next={quote(exc.back_to, safe='/')}", status_code=SEE_OTHER)
+
+
+def elsewhere_redirect(exc: ElsewhereInConsole) -> RedirectResponse:
+    return RedirectResponse(exc.location, status_code=SEE_OTHER)
+
+
+OPERATOR_HOME = "/admin/operator"
+CHOOSER = "/admin/establishment"
+
+
+def chooser_url(back_to: str) -> str:
+    return f"{CHOOSER}?next={quote(safe_return_path(back_to, 'staff'), safe='/')}"
 
 
 async def _session(request: Request, audience: Audience) -> Principal | None:
@@ -103,6 +124,23 @@ def _required(audience: Audience) -> Callable[[Request], Any]:
     return signed_in
 
 
+async def _any_staff(request: Request) -> Principal:
+    principal = await _session(request, "staff")
+    if principal is None:
+        raise SignInRequired("staff", _back_to(request, "staff"))
+    return principal
+
+
+async def _clinic_staff(request: Request) -> Principal:
+    """A staff member acting for one establishment: the token names it (clerk or manager there)."""
+    principal = await _any_staff(request)
+    if principal.establishment_id is None:
+        if principal.role == "operator":
+            raise ElsewhereInConsole(OPERATOR_HOME)
+        raise ElsewhereInConsole(chooser_url(_back_to(request, "staff")))
+    return principal
+
+
 async def optional_citizen(request: Request) -> Principal | None:
     return await _session(request, "citizen")
 
@@ -112,7 +150,10 @@ async def optional_staff(request: Request) -> Principal | None:
 
 
 CitizenPage = Annotated[Principal, Depends(_required("citizen"))]
-StaffPage = Annotated[Principal, Depends(_required("staff"))]
+# A clinic's pages (Suivi, schedules, staff...): staff with an establishment chosen. The chooser and the
+# operator's pages take any signed-in staff member (ConsoleStaff) and look at the role themselves.
+StaffPage = Annotated[Principal, Depends(_clinic_staff)]
+ConsoleStaff = Annotated[Principal, Depends(_any_staff)]
 OptionalCitizen = Annotated[Principal | None, Depends(optional_citizen)]
 OptionalStaff = Annotated[Principal | None, Depends(optional_staff)]
 

@@ -126,6 +126,7 @@ class FrontDeskEntry(TypedDict):
 
 
 ManageAction = Literal["cancel", "confirm"]
+ESTABLISHMENT_PAGES = 50  # of 100: the platform's establishments, with room to grow
 SLOTS_PER_CALL = 500  # the API's most; a day of a busy clinic is a few dozen
 
 
@@ -174,6 +175,19 @@ class Appointments(Upstream):
     async def calendar_file(self, appointment_id: uuid.UUID, token: str) -> bytes:
         answer = await self.call("GET", f"/appointments/{appointment_id}.ics", query=urlencode({"token": token}))
         return answer.body
+
+    async def establishment_names(self, wanted: set[str]) -> dict[str, str]:
+        """id -> name of these establishments, from the public list (a page of 100 at a time, until all are
+        found or the list ends): the chooser of a person who works at several."""
+        names: dict[str, str] = {}
+        offset = 0
+        while wanted - names.keys() and offset < ESTABLISHMENT_PAGES * 100:
+            page: list[dict[str, Any]] = await self.get("/establishments", f"limit=100&offset={offset}")
+            names |= {str(e["id"]): str(e["name"]) for e in page if str(e["id"]) in wanted}
+            if len(page) < 100:
+                break
+            offset += 100
+        return names
 
     # --- the citizen's own appointments (gateway/account_pages.py, gateway/composition.py) ---
     async def book_for_account(self, booking: dict[str, Any], idempotency_key: str) -> BookedAppointment:
