@@ -1,0 +1,280 @@
+"""Platform operators create and edit establishments and their services; a manager sets a service's clinic rules.
+Over HTTP on a real database, with tokens signed as accounts signs them."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from devstack.testing.apps import app_without_lifespan
+from devstack.testing.tokens import access_token, bearer, citizen_headers, staff_headers, verifier_with_test_key
+from services.appointments.main import ROUTERS
+from services.appointments.refusals import REFUSALS
+from shared.db import make_engine, make_sessionmaker
+from shared.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
+    """Every route of the service as it serves them (same error handlers), without the broker."""
+    engine = make_engine(clean_databases["appointments"])
+    sessions = make_sessionmaker(engine)
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
+    settings = SimpleNamespace(
+        secret_key=SecretStr("console-secret"), nam_key=SecretStr("nam-key"), anonymous_bookings_per_source_per_hour=0
+    )
+    app.state.runtime = SimpleNamespace(
+        unit_of_work=lambda: UnitOfWork(sessions), settings=settings, callers=verifier_with_test_key()
+    )
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as c:
+            yield c
+    finally:
+        await engine.dispose()
+
+
+def operator_headers(operator_id: uuid.UUID | None = None) -> dict[str, str]:
+    """An operator's token, as accounts signs it: role operator, no establishment."""
+    return bearer(access_token(operator_id or uuid.uuid4(), "staff", extra={"role": "operator"}))
+
+
+VACCINATION = {
+    "name_fr": "Vaccination",
+    "name_en": "Vaccination",
+    "duration_minutes": 15,
+    "default_capacity": 3,
+    "cancel_cutoff_hours": 24,
+    "instructions_fr": "Apportez votre carte d'assurance maladie et votre carnet de vaccination.",
+    "instructions_en": "Bring your health insurance card and vaccination booklet.",
+}
+
+
+def establishment_body(**changes: object) -> dict[str, object]:
+    return {
+        "name": "CLSC du Plateau",
+        "address": "4625, avenue De Lorimier",
+        "city": "Montréal",
+        "postal_code": "h2l3c3",
+        "region": "Montréal",
+        "phone": "514 555-0100",
+        "opening_hours": {"mon": [["08:00", "12:00"], ["13:00", "16:00"]], "sat": [["09:00", "12:00"]]},
+        "services": [VACCINATION],
+    } | changes
+
+
+async def events(sessions, event_type: str) -> list[dict]:
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                text("SELECT body FROM outbox WHERE routing_key LIKE :key ORDER BY id"), {"key": f"%{event_type}%"}
+            )
+        ).all()
+    return [json.loads(row.body)["payload"] for row in rows]
+
+
+async def create(client: httpx.AsyncClient, operator: uuid.UUID | None = None, **changes: object) -> dict:
+    created = await client.post(
+        "/operator/establishments", json=establishment_body(**changes), headers=operator_headers(operator)
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def test_an_operator_creates_an_establishment_with_its_services_located_from_its_postal_code(client, sessions):
+    operator = uuid.uuid4()
+    created = await create(client, operator)
+
+    assert created["postal_code"] == "H2L 3C3"
+    assert (created["latitude"], created["longitude"]) == (45.5252, -73.5744)  # the centroid of FSA H2L
+    assert created["phone"] == "+15145550100"
+    assert created["opening_hours"] == {"mon": [["08:00", "12:00"], ["13:00", "16:00"]], "sat": [["09:00", "12:00"]]}
+    [service] = created["services"]
+    assert {key: service[key] for key in VACCINATION} == VACCINATION
+    assert (await client.get(f"/operator/establishments/{created['id']}", headers=operator_headers())).json() == created
+    listed = await client.get("/operator/establishments", params={"name": "plateau"}, headers=operator_headers())
+    assert [e["id"] for e in listed.json()] == [created["id"]]
+    assert (
+        await client.get("/operator/establishments", params={"name": "nowhere"}, headers=operator_headers())
+    ).json() == []
+    # Reported for the audit log: who did what, ids only.
+    [changed] = await events(sessions, "establishment_changed")
+    assert (changed["action"], changed["actor_id"], changed["actor_role"], changed["establishment_id"]) == (
+        "created",
+        str(operator),
+        "operator",
+        created["id"],
+    )
+    # Citizens find it and its service at once.
+    offered = await client.get(f"/services/{service['id']}")
+    assert offered.json()["establishment"]["name"] == "CLSC du Plateau"
+
+
+async def test_an_operator_edits_an_establishment_and_adds_a_service(client, sessions):
+    created = await create(client)
+    body = establishment_body(name="CLSC Laval", postal_code="H7N 1A1", city="Laval", region="Laval")
+    del body["services"]
+
+    edited = await client.put(f"/operator/establishments/{created['id']}", json=body, headers=operator_headers())
+    assert edited.status_code == 200, edited.text
+    assert (edited.json()["name"], edited.json()["postal_code"]) == ("CLSC Laval", "H7N 1A1")
+    assert edited.json()["latitude"] != created["latitude"]
+    assert edited.json()["services"] == created["services"]
+
+    blood = {"name_fr": "Prise de sang", "name_en": "Blood test", "duration_minutes": 10}
+    added = await client.post(
+        f"/operator/establishments/{created['id']}/services", json=blood, headers=operator_headers()
+    )
+    assert added.status_code == 201, added.text
+    assert added.json() | blood == added.json()
+    assert (added.json()["default_capacity"], added.json()["cancel_cutoff_hours"]) == (1, 0)
+    assert added.json()["instructions_fr"] is None
+    actions = [(e["action"], e["service_id"]) for e in await events(sessions, "establishment_changed")]
+    assert actions == [("created", None), ("updated", None), ("service_added", added.json()["id"])]
+
+    unknown = uuid.uuid4()
+    assert (
+        await client.put(f"/operator/establishments/{unknown}", json=body, headers=operator_headers())
+    ).status_code == 404
+    assert (await client.get(f"/operator/establishments/{unknown}", headers=operator_headers())).status_code == 404
+    missing = await client.post(f"/operator/establishments/{unknown}/services", json=blood, headers=operator_headers())
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "code"),
+    [
+        ({"postal_code": "12345"}, "postal_code", "invalid_postal_code"),
+        ({"postal_code": "T0T 0T0"}, "postal_code", "unknown_postal_code"),
+        ({"postal_code": "H2L"}, "postal_code", "postal_code_incomplete"),
+        ({"phone": "123"}, "phone", "invalid_phone"),
+        ({"phone": "+1 212 555 0123"}, "phone", "invalid_phone"),  # New York: not a Canadian line
+        ({"name": "  "}, "name", "string_too_short"),
+        ({"opening_hours": {"mon": [["16:00", "08:00"]]}}, "opening_hours", "invalid_opening_hours"),
+        (
+            {"opening_hours": {"tue": [["08:00", "12:00"], ["11:00", "16:00"]]}},
+            "opening_hours",
+            "overlapping_opening_hours",
+        ),
+        ({"opening_hours": {"someday": [["08:00", "12:00"]]}}, "opening_hours.someday.[key]", "literal_error"),
+        ({"opening_hours": {"mon": [["8h", "12:00"]]}}, "opening_hours.mon.0.0", "time_parsing"),
+        ({"services": [VACCINATION | {"duration_minutes": 4}]}, "services.0.duration_minutes", "greater_than_equal"),
+        ({"services": [VACCINATION | {"duration_minutes": 241}]}, "services.0.duration_minutes", "less_than_equal"),
+        ({"services": [VACCINATION | {"default_capacity": 501}]}, "services.0.default_capacity", "less_than_equal"),
+        ({"services": [VACCINATION | {"default_capacity": 0}]}, "services.0.default_capacity", "greater_than_equal"),
+        (
+            {"services": [VACCINATION | {"cancel_cutoff_hours": 169}]},
+            "services.0.cancel_cutoff_hours",
+            "less_than_equal",
+        ),
+        (
+            {"services": [VACCINATION | {"cancel_cutoff_hours": -1}]},
+            "services.0.cancel_cutoff_hours",
+            "greater_than_equal",
+        ),
+        (
+            {"services": [VACCINATION | {"instructions_fr": "x" * 1001}]},
+            "services.0.instructions_fr",
+            "string_too_long",
+        ),
+        ({"services": [VACCINATION | {"name_en": ""}]}, "services.0.name_en", "string_too_short"),
+    ],
+)
+async def test_bad_input_is_refused_with_the_field_and_a_reason_in_both_languages(
+    client, sessions, change, field, code
+):
+    refused = await client.post(
+        "/operator/establishments", json=establishment_body(**change), headers=operator_headers()
+    )
+
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["errors"][0]
+    assert (error["field"], error["code"]) == (field, code)
+    assert error["message"]["fr"]
+    assert error["message"]["fr"] != error["message"]["en"]
+    async with sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM establishments"))).scalar() == 0
+
+
+async def test_only_operators_manage_establishments(client):
+    created = await create(client)
+    est = created["id"]
+    body = establishment_body()
+    for headers, status in (
+        (staff_headers(est, "manager"), 403),
+        (staff_headers(est, "clerk"), 403),
+        (citizen_headers(uuid.uuid4()), 403),
+        ({}, 401),
+    ):
+        assert (await client.get("/operator/establishments", headers=headers)).status_code == status
+        assert (await client.post("/operator/establishments", json=body, headers=headers)).status_code == status
+        assert (await client.get(f"/operator/establishments/{est}", headers=headers)).status_code == status
+        del body["services"]
+        assert (await client.put(f"/operator/establishments/{est}", json=body, headers=headers)).status_code == status
+        added = await client.post(f"/operator/establishments/{est}/services", json=VACCINATION, headers=headers)
+        assert added.status_code == status
+        body = establishment_body()
+    refused = await client.get("/operator/establishments", headers=staff_headers(est, "manager"))
+    assert refused.json()["errors"][0]["code"] == "operator_required"
+
+
+RULES = {
+    "cancel_cutoff_hours": 48,
+    "instructions_fr": "  Venez à jeun.  ",
+    "instructions_en": "Come fasting.",
+}
+
+
+async def test_a_manager_sets_a_services_clinic_rules(client, sessions):
+    created = await create(client)
+    est, service = created["id"], created["services"][0]["id"]
+    manager = uuid.uuid4()
+
+    changed = await client.put(
+        f"/admin/establishments/{est}/services/{service}/rules",
+        json=RULES,
+        headers=staff_headers(est, "manager", manager),
+    )
+
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["cancel_cutoff_hours"], changed.json()["instructions_fr"]) == (48, "Venez à jeun.")
+    listed = await client.get(f"/admin/establishments/{est}/services", headers=staff_headers(est, "clerk"))
+    assert listed.json()[0] | {"instructions_en": "Come fasting.", "cancel_cutoff_hours": 48} == listed.json()[0]
+    last = (await events(sessions, "establishment_changed"))[-1]
+    assert (last["action"], last["actor_id"], last["actor_role"], last["service_id"]) == (
+        "rules_changed",
+        str(manager),
+        "manager",
+        service,
+    )
+    # Blank instructions are none; the cut-off goes back to "until the start".
+    cleared = await client.put(
+        f"/admin/establishments/{est}/services/{service}/rules",
+        json={"cancel_cutoff_hours": 0, "instructions_fr": " ", "instructions_en": None},
+        headers=staff_headers(est, "manager"),
+    )
+    assert (cleared.json()["cancel_cutoff_hours"], cleared.json()["instructions_fr"]) == (0, None)
+
+
+async def test_only_the_establishments_manager_sets_its_rules(client):
+    mine, theirs = await create(client), await create(client, name="CLSC Ailleurs")
+    est, service = mine["id"], mine["services"][0]["id"]
+    url = f"/admin/establishments/{est}/services/{service}/rules"
+
+    clerk = await client.put(url, json=RULES, headers=staff_headers(est, "clerk"))
+    assert (clerk.status_code, clerk.json()["errors"][0]["code"]) == (403, "manager_required")
+    other_manager = await client.put(url, json=RULES, headers=staff_headers(theirs["id"], "manager"))
+    assert other_manager.status_code == 404
+    assert (await client.put(url, json=RULES, headers=operator_headers())).status_code == 404
+    assert (await client.put(url, json=RULES, headers=citizen_headers(uuid.uuid4()))).status_code == 403
+    their_service = f"/admin/establishments/{est}/services/{theirs['services'][0]['id']}/rules"
+    unknown = await client.put(their_service, json=RULES, headers=staff_headers(est, "manager"))
+    assert (unknown.status_code, unknown.json()["errors"][0]["code"]) == (404, "unknown_service")
+    too_long = await client.put(
+        url, json=RULES | {"instructions_en": "x" * 1001}, headers=staff_headers(est, "manager")
+    )
+    assert (too_long.status_code, too_long.json()["errors"][0]["field"]) == (422, "instructions_en")
