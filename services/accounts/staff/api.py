@@ -79,7 +79,7 @@ async def all_staff(who: StaffMember, uow: UoW) -> list[StaffPersonResponse]:
 async def appoint_manager(
     body: AppointManagerRequest, who: StaffMember, uow: UoW, d: AccountsDeps
 ) -> InvitationResponse:
-    return await use_cases.appoint_manager(uow, d.settings, who, body)
+    return (await use_cases.appoint_manager(uow, d.settings, who, body)).answer
 
 
 @router.post("/operator/staff/{staff_id}/factor-reset")

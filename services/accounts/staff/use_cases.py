@@ -8,6 +8,7 @@ disabled meanwhile must not administer anybody with it.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.accounts.registration.rules import check_password
@@ -99,6 +100,13 @@ async def establishment_staff(
     )
 
 
+@dataclass(frozen=True)
+class Invited:
+    answer: InvitationResponse
+    # The link's secret, for the command line to print (the API's answer never carries it: it is e-mailed).
+    token: str
+
+
 async def _invite(
     uow: UnitOfWork,
     settings: AccountsSettings,
@@ -108,7 +116,7 @@ async def _invite(
     role: StaffRole,
     language: Language,
     establishment_name: str | None,
-) -> InvitationResponse:
+) -> Invited:
     """In the caller's transaction, which commits it."""
     if await queries.holds_active_role(uow.session, email, establishment_id):
         raise rules.AlreadyStaffHere
@@ -140,7 +148,9 @@ async def _invite(
             establishment_name=establishment_name,
         )
     )
-    return InvitationResponse(id=invitation.id, email=email, role=role, expires_at=invitation.expires_at)
+    return Invited(
+        InvitationResponse(id=invitation.id, email=email, role=role, expires_at=invitation.expires_at), token
+    )
 
 
 async def invite_staff(
@@ -164,12 +174,12 @@ async def invite_staff(
             request.establishment_name,
         )
         await uow.commit()
-    return invited
+    return invited.answer
 
 
 async def appoint_manager(
     uow: UnitOfWork, settings: AccountsSettings, caller: Staff, request: AppointManagerRequest
-) -> InvitationResponse:
+) -> Invited:
     """An operator invites an establishment's manager (its first one, usually): the same link as a manager's."""
     caller.authorise_operator()
     async with uow:
