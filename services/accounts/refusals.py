@@ -23,10 +23,18 @@ from services.accounts.registration.rules import (
 )
 from services.accounts.sessions.rules import (
     AccountNotActive,
+    AlreadyStaff,
     BadCredentials,
+    CodeAlreadyUsed,
+    FactorChallengeExpired,
+    InvalidOperatorDetails,
+    OperatorEmailIsCitizen,
+    RoleNotHeld,
     SessionExpired,
+    StaffDisabled,
     StaffNotFound,
     TooManyAttempts,
+    WrongCode,
 )
 from services.accounts.staff.rules import (
     AlreadyStaffHere,
@@ -36,6 +44,7 @@ from services.accounts.staff.rules import (
     LastManager,
     MemberNotFound,
     NameRequired,
+    OperatorCannotJoin,
     PasswordRequired,
 )
 from shared.contact import CONTACT_REFUSALS
@@ -84,6 +93,55 @@ REFUSALS: RefusalTable = {
     ),
     SessionExpired: Wording(401, "session_expired", None, "Session expirée.", "Session expired."),
     StaffNotFound: _NOT_FOUND,
+    # Staff sign-in: the second factor
+    StaffDisabled: Wording(
+        403,
+        "staff_disabled",
+        None,
+        "Ce compte du personnel est désactivé : il ne donne accès à aucun établissement. Adressez-vous à votre "
+        "gestionnaire.",
+        "This staff account is disabled: it gives access to no establishment. Ask your manager.",
+    ),
+    WrongCode: Wording(
+        422,
+        "wrong_code",
+        "code",
+        "Code incorrect. Essais restants : {tries_left}.",
+        "Wrong code. Tries left: {tries_left}.",
+    ),
+    CodeAlreadyUsed: Wording(
+        422,
+        "code_already_used",
+        "code",
+        "Ce code a déjà servi. Attendez le suivant dans votre application d'authentification.",
+        "This code has already been used. Wait for the next one in your authenticator app.",
+    ),
+    FactorChallengeExpired: Wording(
+        401,
+        "factor_challenge_expired",
+        None,
+        "Cette étape de connexion a expiré ou a reçu trop de codes incorrects. Reconnectez-vous avec votre mot "
+        "de passe.",
+        "This sign-in step has expired or received too many wrong codes. Sign in again with your password.",
+    ),
+    RoleNotHeld: _NOT_FOUND,
+    OperatorEmailIsCitizen: Wording(
+        409,
+        "email_is_citizen",
+        "email",
+        "Cette adresse est celle d'un compte citoyen : le personnel utilise une autre adresse.",
+        "This address belongs to a citizen account: staff use another address.",
+    ),
+    AlreadyStaff: Wording(
+        409,
+        "already_staff",
+        "email",
+        "Cette adresse est déjà celle d'un membre du personnel.",
+        "This address already belongs to a staff member.",
+    ),
+    InvalidOperatorDetails: Wording(
+        422, "invalid_value", None, "Valeur invalide : {field}.", "Invalid value: {field}."
+    ),
     EstablishmentNotFound: _MANAGERS_OF_THEIR_OWN,
     StaffRoleRequired: _MANAGERS_OF_THEIR_OWN,
     ManagerRequired: _MANAGERS_OF_THEIR_OWN,
@@ -158,6 +216,15 @@ REFUSALS: RefusalTable = {
         "Cette adresse est celle d'un compte citoyen : le personnel doit utiliser une autre adresse, "
         "professionnelle. Demandez à votre gestionnaire une invitation à une autre adresse.",
         "This address belongs to a citizen account: staff must use another, professional address. "
+        "Ask your manager for an invitation to another address.",
+    ),
+    OperatorCannotJoin: Wording(
+        409,
+        "email_is_operator",
+        None,
+        "Cette adresse est celle d'un opérateur de la plateforme, qui n'a pas de rôle en clinique. "
+        "Demandez à votre gestionnaire une invitation à une autre adresse.",
+        "This address belongs to a platform operator, who holds no clinic role. "
         "Ask your manager for an invitation to another address.",
     ),
     NameRequired: Wording(422, "missing", "name", "Indiquez votre nom.", "Enter your name."),

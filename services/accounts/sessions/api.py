@@ -8,12 +8,17 @@ from fastapi import APIRouter, Depends, Request, Response, status
 
 from services.accounts.sessions import use_cases
 from services.accounts.sessions.schemas import (
+    ChooseEstablishmentRequest,
     LogInRequest,
     RefreshSessionRequest,
     SessionRevocationResponse,
+    StaffCodeRequest,
+    StaffEnrolledResponse,
     StaffLogInRequest,
     StaffNamesResponse,
     StaffProfileResponse,
+    StaffSignInStep,
+    StaffTokenResponse,
     TokenResponse,
 )
 from services.accounts.sessions.use_cases import Deps
@@ -57,13 +62,34 @@ async def session_revocations(since: Instant, uow: UoW, d: AccountsDeps) -> list
 
 
 @router.post("/staff/sessions")
-async def staff_log_in(body: StaffLogInRequest, uow: UoW, d: AccountsDeps, ip: ClientKey) -> TokenResponse:
+async def staff_log_in(body: StaffLogInRequest, uow: UoW, d: AccountsDeps, ip: ClientKey) -> StaffSignInStep:
+    """The password: the second factor comes next (`next`), with the challenge to send it with."""
     return await use_cases.staff_log_in(uow, d, body.email, body.password, ip)
+
+
+@router.post("/staff/sessions/totp")
+async def staff_second_factor(body: StaffCodeRequest, uow: UoW, d: AccountsDeps) -> StaffTokenResponse:
+    """The authenticator's code, or a recovery code: the session starts."""
+    return await use_cases.staff_second_factor(uow, d, body.challenge, body.code)
+
+
+@router.post("/staff/sessions/enrolment")
+async def staff_enrol(body: StaffCodeRequest, uow: UoW, d: AccountsDeps) -> StaffEnrolledResponse:
+    """The first code of the secret shown at sign-in: the factor is enrolled, the recovery codes shown once."""
+    return await use_cases.staff_enrol(uow, d, body.challenge, body.code)
+
+
+@router.post("/staff/sessions/establishment")
+async def choose_establishment(
+    body: ChooseEstablishmentRequest, who: StaffMember, uow: UoW, d: AccountsDeps
+) -> StaffTokenResponse:
+    """The session moves to one of the person's establishments; the refresh token sent rotates."""
+    return await use_cases.choose_establishment(uow, d.settings, who, body.establishment_id, body.refresh_token)
 
 
 @router.get("/staff/me")
 async def staff_profile(who: StaffMember, uow: UoW) -> StaffProfileResponse:
-    return await use_cases.staff_profile(uow, who.id)
+    return await use_cases.staff_profile(uow, who)
 
 
 @router.get("/staff")

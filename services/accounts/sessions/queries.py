@@ -22,16 +22,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
 import asyncpg
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.accounts.models import refresh_tokens, session_families, session_revocations, staff_users
-from services.accounts.sessions.rules import Limit, NewSession, login_delay
+from services.accounts.models import (
+    accounts,
+    refresh_tokens,
+    session_families,
+    session_revocations,
+    staff_factor_challenges,
+    staff_recovery_codes,
+    staff_roles,
+    staff_users,
+)
+from services.accounts.sessions.rules import HeldRole, Limit, NewSession, login_delay
 from shared.unit_of_work import UnitOfWork
 
 CITIZEN_BY_EMAIL = "SELECT id, status, password_hash FROM accounts WHERE lower(email) = $1"
 CITIZEN_BY_PHONE = "SELECT id, status, password_hash FROM accounts WHERE phone = $1"
-STAFF_BY_EMAIL = "SELECT id, establishment_id, role, password_hash FROM staff_users WHERE lower(email) = $1"
+STAFF_BY_EMAIL = "SELECT id, password_hash FROM staff_users WHERE lower(email) = $1"
 
 # One more try on `key`, or no row when the key is over its limit (then nothing changes: hammering a
 # refused account does not push its wait further). A count not touched for `memory` starts again at 1.
@@ -52,6 +61,9 @@ RELEASED = """
 WITH cleared AS (DELETE FROM login_failures WHERE key = $1)
 UPDATE login_failures SET failures = failures - 1 WHERE key = $2 AND failures > 0
 """
+CLEARED = "DELETE FROM login_failures WHERE key = $1"
+# A right code already used (not a guess): the try reserved for it given back.
+GIVEN_BACK = "UPDATE login_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0"
 # A citizen's: the same, and the refresh token stored, together.
 SUCCEEDED = """
 WITH cleared AS (DELETE FROM login_failures WHERE key = $1),
@@ -82,8 +94,6 @@ class CitizenSignIn:
 @dataclass(frozen=True)
 class StaffSignIn:
     id: uuid.UUID
-    establishment_id: uuid.UUID
-    role: str
     password_hash: str
 
 
@@ -92,7 +102,7 @@ def citizen_sign_in(row: asyncpg.Record) -> CitizenSignIn:
 
 
 def staff_sign_in(row: asyncpg.Record) -> StaffSignIn:
-    return StaffSignIn(row["id"], row["establishment_id"], row["role"], row["password_hash"])
+    return StaffSignIn(row["id"], row["password_hash"])
 
 
 Subject = TypeVar("Subject")
@@ -124,11 +134,7 @@ async def reserve(
         row = await connection.fetchrow(query, value) if value is not None else None
         subject = read(row) if row is not None else None
         wanted = limits(subject)
-        refused = False
-        for limit in wanted:
-            if await connection.fetchval(RESERVE, limit.key, limit.free, limit.memory) is None:
-                refused = True
-                break
+        refused = not await _reserve_each(connection, wanted)
     except BaseException:
         await transaction.rollback()
         raise
@@ -137,6 +143,38 @@ async def reserve(
         return Attempt(subject, await _wait(connection, wanted))
     await transaction.commit()
     return Attempt(subject, None)
+
+
+async def _reserve_each(connection: asyncpg.Connection, limits: Sequence[Limit]) -> bool:
+    for limit in limits:
+        if await connection.fetchval(RESERVE, limit.key, limit.free, limit.memory) is None:
+            return False
+    return True
+
+
+async def reserve_tries(connection: asyncpg.Connection, limits: Sequence[Limit]) -> timedelta | None:
+    """One try on each of `limits`, all or none, like `reserve` for a subject already known (a staff member's
+    second factor); how long to wait when a limit refused it."""
+    transaction = connection.transaction()
+    await transaction.start()
+    try:
+        reserved = await _reserve_each(connection, limits)
+    except BaseException:
+        await transaction.rollback()
+        raise
+    if reserved:
+        await transaction.commit()
+        return None
+    await transaction.rollback()
+    return await _wait(connection, limits)
+
+
+async def clear_tries(connection: asyncpg.Connection, key: str) -> None:
+    await connection.execute(CLEARED, key)
+
+
+async def give_back(connection: asyncpg.Connection, key: str) -> None:
+    await connection.execute(GIVEN_BACK, key)
 
 
 async def _wait(connection: asyncpg.Connection, limits: Sequence[Limit]) -> timedelta:
@@ -177,10 +215,21 @@ async def record_success(
     )
 
 
-async def start_session(session: AsyncSession, subject: uuid.UUID, audience: str, new: NewSession) -> None:
+async def start_session(
+    session: AsyncSession,
+    subject: uuid.UUID,
+    audience: str,
+    new: NewSession,
+    establishment_id: uuid.UUID | None = None,
+) -> None:
+    """`establishment_id`: a staff session's establishment, when there is one already."""
     await session.execute(
         insert(session_families).values(
-            id=new.family_id, subject_id=subject, audience=audience, started_at=new.started_at
+            id=new.family_id,
+            subject_id=subject,
+            audience=audience,
+            started_at=new.started_at,
+            establishment_id=establishment_id,
         )
     )
     await session.execute(
@@ -207,6 +256,7 @@ class PresentedToken:
     audience: str
     started_at: datetime
     family_revoked_at: datetime | None
+    establishment_id: uuid.UUID | None  # a staff session's chosen establishment
 
 
 _PRESENTED = (
@@ -219,6 +269,7 @@ _PRESENTED = (
         session_families.c.audience,
         session_families.c.started_at,
         session_families.c.revoked_at.label("family_revoked_at"),
+        session_families.c.establishment_id,
     )
     .join(session_families, session_families.c.id == refresh_tokens.c.family_id)
     .with_for_update(of=session_families)
@@ -243,19 +294,10 @@ async def use_up(session: AsyncSession, token_id: uuid.UUID) -> bool:
     return used_up is not None
 
 
-@dataclass(frozen=True)
-class StaffClaims:
-    establishment_id: uuid.UUID
-    role: str
-
-
-async def staff_claims(session: AsyncSession, staff_id: uuid.UUID) -> StaffClaims | None:
-    row = (
-        await session.execute(
-            select(staff_users.c.establishment_id, staff_users.c.role).where(staff_users.c.id == staff_id)
-        )
-    ).first()
-    return StaffClaims(**row._mapping) if row is not None else None
+async def choose_establishment(session: AsyncSession, family_id: uuid.UUID, establishment_id: uuid.UUID) -> None:
+    await session.execute(
+        update(session_families).where(session_families.c.id == family_id).values(establishment_id=establishment_id)
+    )
 
 
 async def add_refresh_token(
@@ -333,22 +375,37 @@ async def prune_sessions(session: AsyncSession, revoked_before: datetime, starte
 
 
 @dataclass(frozen=True)
-class StaffProfile:
+class StaffPerson:
+    """A staff member with the roles that open something (disabled ones left out)."""
+
     id: uuid.UUID
+    email: str
     name: str
-    role: str
-    establishment_id: uuid.UUID
+    language: str
+    operator: bool
+    roles: list[HeldRole]
 
 
-async def staff_profile(session: AsyncSession, staff_id: uuid.UUID) -> StaffProfile | None:
+async def staff_person(session: AsyncSession, staff_id: uuid.UUID) -> StaffPerson | None:
     row = (
         await session.execute(
-            select(staff_users.c.id, staff_users.c.name, staff_users.c.role, staff_users.c.establishment_id).where(
-                staff_users.c.id == staff_id
-            )
+            select(
+                staff_users.c.id,
+                staff_users.c.email,
+                staff_users.c.name,
+                staff_users.c.language,
+                staff_users.c.operator,
+            ).where(staff_users.c.id == staff_id)
         )
     ).first()
-    return StaffProfile(**row._mapping) if row is not None else None
+    if row is None:
+        return None
+    roles = await session.execute(
+        select(staff_roles.c.establishment_id, staff_roles.c.role)
+        .where(staff_roles.c.staff_id == staff_id, staff_roles.c.disabled_at.is_(None))
+        .order_by(staff_roles.c.granted_at, staff_roles.c.establishment_id)
+    )
+    return StaffPerson(**row._mapping, roles=[HeldRole(**r._mapping) for r in roles])
 
 
 @dataclass(frozen=True)
@@ -359,9 +416,171 @@ class StaffName:
 
 
 async def staff_names(session: AsyncSession, establishment_id: uuid.UUID) -> list[StaffName]:
+    """Disabled roles included: the audit log still names what those people did."""
     rows = await session.execute(
-        select(staff_users.c.id, staff_users.c.name, staff_users.c.role)
-        .where(staff_users.c.establishment_id == establishment_id)
+        select(staff_users.c.id, staff_users.c.name, staff_roles.c.role)
+        .join(staff_roles, staff_roles.c.staff_id == staff_users.c.id)
+        .where(staff_roles.c.establishment_id == establishment_id)
         .order_by(staff_users.c.name)
     )
     return [StaffName(**row._mapping) for row in rows]
+
+
+# --- the second factor ---
+
+
+async def open_factor_challenge(
+    session: AsyncSession,
+    staff_id: uuid.UUID,
+    purpose: str,
+    token_hash: str,
+    expires_at: datetime,
+    pending_secret_encrypted: str | None,
+) -> None:
+    """The person's expired challenges go at the same time: no other job needs to sweep them."""
+    await session.execute(
+        delete(staff_factor_challenges).where(
+            staff_factor_challenges.c.staff_id == staff_id, staff_factor_challenges.c.expires_at < text("now()")
+        )
+    )
+    await session.execute(
+        insert(staff_factor_challenges).values(
+            id=uuid.uuid4(),
+            token_hash=token_hash,
+            staff_id=staff_id,
+            purpose=purpose,
+            pending_secret_encrypted=pending_secret_encrypted,
+            expires_at=expires_at,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class FactorChallenge:
+    id: uuid.UUID
+    staff_id: uuid.UUID
+    purpose: str
+    pending_secret_encrypted: str | None
+    wrong_codes: int
+    expires_at: datetime
+    used_at: datetime | None
+
+
+async def factor_challenge(session: AsyncSession, token_hash: str, *, lock: bool = False) -> FactorChallenge | None:
+    """`lock`: the challenge's row, held until commit, so two codes sent at once are checked one after the other."""
+    query = select(
+        staff_factor_challenges.c.id,
+        staff_factor_challenges.c.staff_id,
+        staff_factor_challenges.c.purpose,
+        staff_factor_challenges.c.pending_secret_encrypted,
+        staff_factor_challenges.c.wrong_codes,
+        staff_factor_challenges.c.expires_at,
+        staff_factor_challenges.c.used_at,
+    ).where(staff_factor_challenges.c.token_hash == token_hash)
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
+    return FactorChallenge(**row._mapping) if row is not None else None
+
+
+async def count_wrong_code(session: AsyncSession, challenge_id: uuid.UUID) -> int:
+    """The challenge's wrong codes, this one included."""
+    counted = await session.execute(
+        update(staff_factor_challenges)
+        .where(staff_factor_challenges.c.id == challenge_id)
+        .values(wrong_codes=staff_factor_challenges.c.wrong_codes + 1)
+        .returning(staff_factor_challenges.c.wrong_codes)
+    )
+    return int(counted.scalar_one())
+
+
+async def close_factor_challenge(session: AsyncSession, challenge_id: uuid.UUID) -> None:
+    await session.execute(
+        update(staff_factor_challenges)
+        .where(staff_factor_challenges.c.id == challenge_id)
+        .values(used_at=text("now()"), pending_secret_encrypted=None)
+    )
+
+
+@dataclass(frozen=True)
+class StaffFactor:
+    totp_secret_encrypted: str | None
+    totp_last_step: int | None
+
+
+async def staff_factor(session: AsyncSession, staff_id: uuid.UUID) -> StaffFactor | None:
+    """Locked until commit: a code's step is checked against the last one and recorded in one go."""
+    row = (
+        await session.execute(
+            select(staff_users.c.totp_secret_encrypted, staff_users.c.totp_last_step)
+            .where(staff_users.c.id == staff_id)
+            .with_for_update()
+        )
+    ).first()
+    return StaffFactor(**row._mapping) if row is not None else None
+
+
+async def accept_totp_step(session: AsyncSession, staff_id: uuid.UUID, step: int) -> None:
+    await session.execute(update(staff_users).where(staff_users.c.id == staff_id).values(totp_last_step=step))
+
+
+async def use_recovery_code(session: AsyncSession, staff_id: uuid.UUID, code_hash: str) -> bool:
+    """False when the person has no such code, or it was used."""
+    used = await session.execute(
+        update(staff_recovery_codes)
+        .where(
+            staff_recovery_codes.c.staff_id == staff_id,
+            staff_recovery_codes.c.code_hash == code_hash,
+            staff_recovery_codes.c.used_at.is_(None),
+        )
+        .values(used_at=text("now()"))
+        .returning(staff_recovery_codes.c.code_hash)
+    )
+    return used.first() is not None
+
+
+async def enrol_factor(
+    session: AsyncSession, staff_id: uuid.UUID, secret_encrypted: str, step: int, recovery_code_hashes: list[str]
+) -> None:
+    """The secret proven by the code of `step`, and a new set of recovery codes replacing any older one."""
+    await session.execute(
+        update(staff_users)
+        .where(staff_users.c.id == staff_id)
+        .values(totp_secret_encrypted=secret_encrypted, totp_enrolled_at=text("now()"), totp_last_step=step)
+    )
+    await session.execute(delete(staff_recovery_codes).where(staff_recovery_codes.c.staff_id == staff_id))
+    await session.execute(
+        insert(staff_recovery_codes), [{"staff_id": staff_id, "code_hash": h} for h in recovery_code_hashes]
+    )
+
+
+async def citizen_has_email(session: AsyncSession, email: str) -> bool:
+    found = await session.execute(select(accounts.c.id).where(func.lower(accounts.c.email) == email.lower()))
+    return found.first() is not None
+
+
+async def add_operator(
+    session: AsyncSession,
+    staff_id: uuid.UUID,
+    email: str,
+    name: str,
+    password_hash: str,
+    language: str,
+    totp_secret_encrypted: str | None,
+) -> bool:
+    """False when the e-mail is already a staff member's (nothing changes)."""
+    added = await session.execute(
+        text(
+            "INSERT INTO staff_users (id, email, name, password_hash, language, operator, totp_secret_encrypted,"
+            " totp_enrolled_at) VALUES (:id, :email, :name, :password_hash, :language, true, :secret,"
+            " CASE WHEN CAST(:secret AS text) IS NULL THEN NULL ELSE now() END)"
+            " ON CONFLICT (lower(email)) DO NOTHING RETURNING id"
+        ),
+        {
+            "id": staff_id,
+            "email": email,
+            "name": name,
+            "password_hash": password_hash,
+            "language": language,
+            "secret": totp_secret_encrypted,
+        },
+    )
+    return added.first() is not None

@@ -64,8 +64,6 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
         await session.execute(
             insert(staff_users).values(
                 id=uuid.uuid4(),
-                establishment_id=uuid.uuid4(),
-                role="clerk",
                 email="commis@clinique.example",
                 name="Claire Commis",
                 password_hash="not-a-real-hash",

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.jwt_keys import generate_es256_keypair
 from services.accounts.links.rules import NamVault
-from services.accounts.models import accounts, login_failures, staff_users
+from services.accounts.models import accounts, login_failures, staff_roles, staff_users
 from services.accounts.sessions import use_cases as service
 from services.accounts.sessions.use_cases import Deps, PasswordHashing
 from services.accounts.settings import AccountsSettings
@@ -84,13 +84,12 @@ async def staff_member(sessions: async_sessionmaker[AsyncSession], deps: Deps, e
         await session.execute(
             insert(staff_users).values(
                 id=staff_id,
-                establishment_id=uuid.uuid4(),
-                role="clerk",
                 email=email,
                 name="Claire Commis",
                 password_hash=await deps.hashing.hash(PASSWORD),
             )
         )
+        await session.execute(insert(staff_roles).values(staff_id=staff_id, establishment_id=uuid.uuid4(), role="clerk"))
         await session.commit()
     return staff_id
 
