@@ -184,10 +184,23 @@ def http_ok(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
+# The stacks made in this process, by their accounts database: a test helper that writes rows a service must
+# decrypt (a staff member's TOTP secret, tests/e2e/clinic_staff.py) reads that stack's key here.
+_STACKS_BY_ACCOUNTS_DATABASE: dict[str, "Supervisor"] = {}
+
+
+def stack_setting(accounts_database_url: str, name: str) -> str | None:
+    """A setting (environment variable) of the stack of this process whose accounts database is that one."""
+    stack = _STACKS_BY_ACCOUNTS_DATABASE.get(accounts_database_url)
+    return stack._env.get(name) if stack is not None else None
+
+
 class Supervisor:
     def __init__(self, config: StackConfig, log_dir: Path | None = None) -> None:
         self.config = config
         self._env = config.environ()
+        if "accounts" in config.database_urls:
+            _STACKS_BY_ACCOUNTS_DATABASE[config.database_urls["accounts"]] = self
         self._log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}

@@ -1,34 +1,90 @@
 """Clinic staff and soon-starting slots for the console and validation tests."""
 
+import base64
+import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
+import pyotp
 from argon2 import PasswordHasher
 from playwright.sync_api import Locator, Page, expect
 
+from devstack.supervisor import stack_setting
+from services.accounts.links.rules import NamVault
+
 STAFF_PASSWORD = "console du CLSC de test"
 MONTREAL = ZoneInfo("America/Montreal")
+TOTP_PERIOD_SECONDS = 30
 
 
-async def add_staff(url: str, establishment_id: uuid.UUID, email: str, role: str) -> None:
+def totp_secret_for(email: str) -> str:
+    """The TOTP secret `add_staff` enrols for this e-mail: derived from it, so any test (API, browser or bench)
+    computes its codes with no shared state. Base32, 32 characters, as pyotp.random_base32 makes them."""
+    digest = hashlib.sha256(b"clinic test staff totp:" + email.strip().lower().encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
+def code_at(secret: str, step: int) -> str:
+    """The 6-digit code of a TOTP time step (30 s)."""
+    return pyotp.TOTP(secret).generate_otp(step)
+
+
+def current_step() -> int:
+    return int(time.time()) // TOTP_PERIOD_SECONDS
+
+
+def current_code(email: str) -> str:
+    """The code the authenticator of a staff member added by `add_staff` shows now."""
+    return code_at(totp_secret_for(email), current_step())
+
+
+def _vault(url: str) -> NamVault:
+    key = stack_setting(url, "ACCOUNTS_NAM_KEY")
+    if key is None:
+        raise LookupError(f"no stack of this process uses {url} for accounts: its NAM key encrypts TOTP secrets")
+    return NamVault(key)
+
+
+async def add_staff(
+    url: str, establishment_id: uuid.UUID | None, email: str, role: str, *, enrolled: bool = True
+) -> uuid.UUID:
+    """A staff member with STAFF_PASSWORD and the TOTP secret `totp_secret_for(email)` already enrolled (unless
+    `enrolled` is False: they enrol at sign-in), holding `role` (clerk or manager) at `establishment_id`; role
+    "operator" (no establishment) makes a platform operator. An e-mail already there gains the role."""
+    secret = _vault(url).protect_contact(totp_secret_for(email))[0] if enrolled else None
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
-        await conn.execute(
-            "INSERT INTO staff_users (id, establishment_id, role, email, name, password_hash) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            uuid.uuid4(),
-            establishment_id,
-            role,
-            email,
-            f"Test {role}",
-            PasswordHasher(memory_cost=19456, time_cost=2, parallelism=1).hash(STAFF_PASSWORD),
-        )
+        async with conn.transaction():
+            staff_id: uuid.UUID = await conn.fetchval(
+                "INSERT INTO staff_users (id, email, name, password_hash, operator, totp_secret_encrypted,"
+                " totp_enrolled_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END)"
+                " ON CONFLICT (lower(email)) DO UPDATE SET operator = staff_users.operator OR EXCLUDED.operator"
+                " RETURNING id",
+                uuid.uuid4(),
+                email,
+                f"Test {role}",
+                PasswordHasher(memory_cost=19456, time_cost=2, parallelism=1).hash(STAFF_PASSWORD),
+                role == "operator",
+                secret,
+            )
+            if role != "operator":
+                await conn.execute(
+                    "INSERT INTO staff_roles (staff_id, establishment_id, role) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (staff_id, establishment_id) DO UPDATE SET role = EXCLUDED.role, disabled_at = NULL",
+                    staff_id,
+                    establishment_id,
+                    role,
+                )
     finally:
         await conn.close()
+    return staff_id
 
 
 @dataclass(frozen=True)
@@ -55,10 +111,62 @@ async def slot_soon(url: str, service_id: uuid.UUID) -> ClinicSlot:
         await conn.close()
 
 
-def staff_auth(client: httpx.Client, email: str) -> dict[str, str]:
-    login = client.post("/api/staff/sessions", json={"email": email, "password": STAFF_PASSWORD})
-    assert login.status_code == 200, login.text
-    return {"authorization": f"Bearer {login.json()['access_token']}"}
+def staff_sign_in(
+    client: httpx.Client,
+    email: str,
+    *,
+    password: str = STAFF_PASSWORD,
+    establishment_id: uuid.UUID | None = None,
+    secret: str | None = None,
+) -> dict[str, Any]:
+    """Password, then the TOTP code of `secret` (default `totp_secret_for(email)`): the StaffTokenResponse. A
+    person not enrolled yet enrols the secret the sign-in offers (the answer then holds `recovery_codes` and
+    `totp_secret`). With `establishment_id`, a person holding several roles chooses that establishment."""
+    step = client.post("/api/staff/sessions", json={"email": email, "password": password})
+    assert step.status_code == 200, step.text
+    started = step.json()
+    if started["next"] == "enrol":
+        offered = started["enrolment"]["secret"]
+        enrolled = client.post(
+            "/api/staff/sessions/enrolment",
+            json={"challenge": started["challenge"], "code": code_at(offered, current_step())},
+        )
+        assert enrolled.status_code == 200, enrolled.text
+        tokens: dict[str, Any] = enrolled.json() | {"totp_secret": offered}
+    else:
+        tokens = second_factor(client, started["challenge"], secret or totp_secret_for(email))
+    if establishment_id is not None and tokens["establishment_id"] != str(establishment_id):
+        chosen = client.post(
+            "/api/staff/sessions/establishment",
+            json={"establishment_id": str(establishment_id), "refresh_token": tokens["refresh_token"]},
+            headers={"authorization": f"Bearer {tokens['access_token']}"},
+        )
+        assert chosen.status_code == 200, chosen.text
+        tokens = chosen.json()
+    return tokens
+
+
+def second_factor(client: httpx.Client, challenge: str, secret: str) -> dict[str, Any]:
+    """Sends the code of the step now, then, when that code was used already (the same person signed in within the
+    same 30 s), the next step's, which the window also accepts; when both were used, waits for the next step."""
+    while True:
+        now = current_step()
+        for step in (now, now + 1):
+            answer = client.post(
+                "/api/staff/sessions/totp", json={"challenge": challenge, "code": code_at(secret, step)}
+            )
+            if answer.status_code == 200:
+                tokens: dict[str, Any] = answer.json()
+                return tokens
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["errors"][0]["code"] == "code_already_used", answer.text
+        time.sleep(TOTP_PERIOD_SECONDS - time.time() % TOTP_PERIOD_SECONDS + 0.1)
+
+
+def staff_auth(client: httpx.Client, email: str, establishment_id: uuid.UUID | None = None) -> dict[str, str]:
+    """The headers of a staff member's signed-in API calls (password, then TOTP code)."""
+    tokens = staff_sign_in(client, email, establishment_id=establishment_id)
+    return {"authorization": f"Bearer {tokens['access_token']}"}
 
 
 def log_in(page: Page, gateway: str, email: str, path: str = "/admin") -> None:

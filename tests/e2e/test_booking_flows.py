@@ -8,12 +8,13 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from devstack.demo_data.accounts import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
+from devstack.demo_data.accounts import CLERK, load_demo_staff
 from devstack.demo_data.appointments import ESTABLISHMENT_ID
 from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account, wait_until
+from tests.e2e.clinic_staff import staff_sign_in
 from tests.e2e.conftest import Catalogue, add_slot, booking, db_counts, slot_seats
 
 
@@ -178,7 +179,7 @@ def test_other_accounts_and_other_clinics_cannot_touch_an_appointment(
     assert client.get("/api/my/appointments", headers=stranger).json() == {"upcoming": [], "past": []}
 
     run_sync(load_demo_staff(system.config.database_urls["accounts"]))  # a clerk of another establishment
-    staff = client.post("/api/staff/sessions", json={"email": CLERK_EMAIL, "password": CLERK_PASSWORD}).json()
+    staff = staff_sign_in(client, CLERK.email, password=CLERK.password, secret=CLERK.totp_secret)
     staff_auth = {"authorization": f"Bearer {staff['access_token']}"}
     path = f"/api/admin/establishments/{catalogue.establishment_id}/appointments/{appointment['id']}/noshow"
     assert client.post(path, headers=staff_auth).status_code == 404

@@ -9,7 +9,7 @@ from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_soon
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_soon, staff_auth
 from tests.e2e.conftest import Catalogue, booking
 
 pytestmark = pytest.mark.browser
@@ -77,10 +77,7 @@ def test_a_same_site_page_cannot_mark_a_patient_absent_in_the_console(
     _attacker_posts(page, f"{gateway}/admin/appointments/{appointment}/noshow", {"day": slot.day.isoformat()})
     expect(page.get_by_role("heading", name="Accès refusé", exact=True)).to_be_visible()
     with httpx.Client(base_url=gateway, timeout=10) as client:
-        login = client.post(
-            "/api/staff/sessions", json={"email": "csrf.clerk@clinique.example", "password": STAFF_PASSWORD}
-        )
-        staff = {"authorization": f"Bearer {login.json()['access_token']}"}
+        staff = staff_auth(client, "csrf.clerk@clinique.example")
         listed = client.get(
             f"/api/admin/establishments/{catalogue.establishment_id}/appointments",
             params={"day": slot.day.isoformat()},

@@ -4,11 +4,12 @@ import httpx
 import jwt
 import pytest
 
-from devstack.demo_data.accounts import CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
+from devstack.demo_data.accounts import CLERK, CLERK_EMAIL, CLERK_PASSWORD, load_demo_staff
 from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import wait_until
+from tests.e2e.clinic_staff import staff_sign_in
 
 
 @pytest.fixture
@@ -49,9 +50,7 @@ def test_unsigned_token_is_refused(client: httpx.Client):
 
 def test_a_staff_token_can_never_call_citizen_account_endpoints(client: httpx.Client, system: Supervisor):
     run_sync(load_demo_staff(system.config.database_urls["accounts"]))
-    login = client.post("/api/staff/sessions", json={"email": CLERK_EMAIL, "password": CLERK_PASSWORD})
-    assert login.status_code == 200, login.text
-    staff_token = login.json()["access_token"]
+    staff_token = staff_sign_in(client, CLERK_EMAIL, password=CLERK_PASSWORD, secret=CLERK.totp_secret)["access_token"]
     claims = jwt.decode(staff_token, options={"verify_signature": False})
     assert (claims["aud"], claims["role"]) == ("staff", "clerk")
     for method, path in (("GET", "/api/me"), ("GET", "/api/me/dependants"), ("POST", "/api/me/delete")):
@@ -96,7 +95,8 @@ def test_wrong_passwords_slow_down_then_refuse_with_retry_time(client: httpx.Cli
         for _ in range(3)
     ]
     assert codes == [401, 401, 401]
-    # The account is not locked: the right password still works (the limit per account is 5 tries).
-    assert (
-        client.post("/api/staff/sessions", json={"email": CLERK_EMAIL, "password": CLERK_PASSWORD}).status_code == 200
-    )
+    # The account is not locked: the right password still works (the limit per account is 5 tries), and leads to
+    # the second factor.
+    right = client.post("/api/staff/sessions", json={"email": CLERK_EMAIL, "password": CLERK_PASSWORD})
+    assert right.status_code == 200, right.text
+    assert right.json()["next"] == "totp"

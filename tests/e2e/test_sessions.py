@@ -19,7 +19,7 @@ from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
 from services.accounts.sessions.rules import issue_access_token
 from tests.e2e.accounts_flow import PASSWORD, code_from_mail, register, verify, wait_for_login
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff
+from tests.e2e.clinic_staff import add_staff, staff_sign_in
 
 NEW_PASSWORD = "les oies blanches repartent en octobre"
 
@@ -158,13 +158,12 @@ def test_a_staff_session_ends_12_hours_after_sign_in(
     email = f"commis.{uuid.uuid4().hex[:6]}@clinique.example"
     url = system.config.database_urls["accounts"]
     run_sync(add_staff(url, catalogue.establishment_id, email, "clerk"))
-    login = client.post("/api/staff/sessions", json={"email": email, "password": STAFF_PASSWORD})
-    assert login.status_code == 200, login.text
-    assert 12 * 3600 - 60 <= login.json()["refresh_expires_in"] <= 12 * 3600  # the cookie's Max-Age
+    tokens = staff_sign_in(client, email)
+    assert 12 * 3600 - 60 <= tokens["refresh_expires_in"] <= 12 * 3600  # the cookie's Max-Age
 
     run_sync(_age_sessions(url, email, "staff_users", age))
 
-    assert (_refresh(client, login.json()["refresh_token"]).status_code == 200) is works
+    assert (_refresh(client, tokens["refresh_token"]).status_code == 200) is works
 
 
 def test_a_citizen_session_ends_30_days_after_login_however_often_refreshed(
