@@ -246,6 +246,21 @@ async def staff_id_by_email(session: AsyncSession, email: str) -> uuid.UUID | No
     return found
 
 
+@dataclass(frozen=True)
+class ExistingStaff:
+    id: uuid.UUID
+    operator: bool
+
+
+async def staff_by_email(session: AsyncSession, email: str) -> ExistingStaff | None:
+    row = (
+        await session.execute(
+            select(staff_users.c.id, staff_users.c.operator).where(func.lower(staff_users.c.email) == email.lower())
+        )
+    ).first()
+    return ExistingStaff(**row._mapping) if row is not None else None
+
+
 async def is_citizen_email(session: AsyncSession, email: str) -> bool:
     """Any citizen account with this address, pending ones included: they become active with it."""
     found = await session.scalar(select(accounts.c.id).where(func.lower(accounts.c.email) == email.lower()).limit(1))

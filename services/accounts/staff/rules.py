@@ -40,6 +40,10 @@ class EmailIsCitizen(Refused):
     """A citizen account has this e-mail: one address, one kind of account (registration refuses the converse)."""
 
 
+class OperatorCannotJoin(Refused):
+    """Platform operators hold no clinic role (they read no patient data): a clinic needs another address."""
+
+
 class NameRequired(Refused):
     """A new staff member names themselves when they accept."""
 

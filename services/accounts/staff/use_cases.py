@@ -218,6 +218,9 @@ async def change_role(
         if role != MANAGER:
             rules.check_managers_remain(managers, staff_id)
         await queries.set_role(uow.session, establishment_id, staff_id, role)
+        if before.role == MANAGER and not before.disabled:
+            # A manager's tokens say manager for a few minutes more: a demotion, like a disabling, holds at once.
+            await end_every_session(uow, staff_id)
         uow.publish(_access_changed("role_changed", caller, staff_id, establishment_id, role))
         after = await _target(uow, establishment_id, staff_id)
         await uow.commit()
@@ -287,7 +290,10 @@ async def accept_invitation(
         # Here rather than at the invitation: a manager must not learn who has a citizen account.
         if await queries.is_citizen_email(uow.session, invitation.email):
             raise rules.EmailIsCitizen
-        staff_id = await queries.staff_id_by_email(uow.session, invitation.email)
+        existing = await queries.staff_by_email(uow.session, invitation.email)
+        if existing is not None and existing.operator:
+            raise rules.OperatorCannotJoin
+        staff_id = existing.id if existing is not None else None
         if staff_id is None:
             name, password = rules.check_new_person(request.name, request.password)
             check_password(password, [*name.split(), invitation.email.split("@")[0]])

@@ -340,10 +340,15 @@ async def test_roles_change_but_the_last_active_manager_stays(client, db):
     )
     assert changed["establishment_id"] == str(X)
 
-    # Now someone else manages: the first manager may step down, and then administers nobody, whatever the
-    # token they still hold says.
+    assert await published(db, SessionsRevoked) == []  # a promotion holds at the next refresh
+
+    # Now someone else manages: the first manager may step down. Their sessions end (their tokens said manager),
+    # and the token they still hold administers nobody.
+    session = await start_staff_session(db, manager)
     stepped_down = await client.post(f"{ADMIN}/members/{manager}/role", json={"role": "clerk"}, headers=headers)
     assert stepped_down.status_code == 200, stepped_down.text
+    assert await db.fetchval("SELECT revoked_at FROM session_families WHERE id = $1", session) is not None
+    assert [e["subject_id"] for e in await published(db, SessionsRevoked)] == [str(manager)]
     assert refusal(await client.get(ADMIN, headers=headers))[:2] == (403, "managers_only")
     unchanged = await client.post(
         f"{ADMIN}/members/{clerk}/role", json={"role": "manager"}, headers=manager_of(X, clerk)
@@ -552,3 +557,13 @@ async def test_an_operator_appoints_a_manager_lists_staff_and_resets_a_factor(cl
 
     unknown = await client.post(f"/operator/staff/{uuid.uuid4()}/factor-reset", headers=headers)
     assert refusal(unknown) == (404, "not_found", None)
+
+
+async def test_an_operators_address_does_not_join_a_clinic(client, db):
+    manager = await add_staff(db, "gestion@clinique.example", {X: "manager"})
+    await add_staff(db, "operateur@plateforme.example", {}, operator=True)
+    invited = await invite(client, manager_of(X, manager), "operateur@plateforme.example")
+    token = await token_of(db, invited.json()["id"])
+    refused = await client.post("/staff/invitations/accept", json={"token": token})
+    assert refusal(refused) == (409, "email_is_operator", None)
+    assert await db.fetchval("SELECT count(*) FROM staff_roles") == 1
