@@ -567,3 +567,23 @@ async def test_an_operators_address_does_not_join_a_clinic(client, db):
     refused = await client.post("/staff/invitations/accept", json={"token": token})
     assert refusal(refused) == (409, "email_is_operator", None)
     assert await db.fetchval("SELECT count(*) FROM staff_roles") == 1
+
+
+async def test_a_person_disabled_everywhere_cannot_sign_in_and_one_disabled_here_only_still_can(client, db):
+    manager = await add_staff(db, "gestion@clinique.example", {X: "manager"})
+    here_only = await add_staff(db, "commis@clinique.example", {X: "clerk"})
+    also_elsewhere = await add_staff(db, "volant@clinique.example", {X: "clerk", Y: "clerk"})
+    password_hash = await DEPS.hashing.hash(PASSWORD)
+    await db.execute("UPDATE staff_users SET password_hash = $1", password_hash)
+
+    async def sign_in(email: str) -> httpx.Response:
+        return await client.post("/staff/sessions", json={"email": email, "password": PASSWORD})
+
+    assert (await sign_in("commis@clinique.example")).status_code == 200
+    for person in (here_only, also_elsewhere):
+        disabled = await client.post(f"{ADMIN}/members/{person}/disable", headers=manager_of(X, manager))
+        assert disabled.status_code == 200, disabled.text
+    assert refusal(await sign_in("commis@clinique.example")) == (403, "staff_disabled", None)
+    assert (await sign_in("volant@clinique.example")).status_code == 200
+    assert (await client.post(f"{ADMIN}/members/{here_only}/enable", headers=manager_of(X, manager))).status_code == 200
+    assert (await sign_in("commis@clinique.example")).status_code == 200
