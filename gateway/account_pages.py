@@ -21,6 +21,7 @@ from gateway.auth import STAFF_CANNOT_REGISTER, Principal
 from gateway.page_sessions import CitizenPage, OptionalCitizen, OptionalStaff, safe_return_path
 from gateway.upstreams import Accounts, Appointments, Challenge, UpstreamRefusal, Verification
 from gateway.web.account_dates import date_parts, written_birth_date
+from gateway.web.clinic_rules import refused_as_too_late, visit_rules
 from gateway.web.dates import DAYS_SHOWN, LOCALES, TZ, time_label, when
 from gateway.web.field_messages import contact_required, missing
 from gateway.web.history_texts import HISTORY_TEXTS
@@ -519,6 +520,8 @@ async def delete_account(request: Request, principal: CitizenPage, password: Tex
 def _written_out(appointments: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     for appointment in appointments:
         appointment["when"] = when(appointment["starts_at"], lang)
+        # The clinic's instructions for the visit, and whether it is too late to change it online.
+        appointment["rules"] = visit_rules(appointment, lang)
     return appointments
 
 
@@ -565,7 +568,17 @@ async def cancel_form(request: Request, principal: CitizenPage, appointment_id: 
 
 @router.post("/appointments/{appointment_id}/cancel", response_class=HTMLResponse)
 async def cancel(request: Request, principal: CitizenPage, appointment_id: uuid.UUID) -> Response:
-    await Appointments.of(request, principal).act_on_mine(str(appointment_id), "cancel")
+    try:
+        await Appointments.of(request, principal).act_on_mine(str(appointment_id), "cancel")
+    except UpstreamRefusal as refused:
+        appointment = await _mine(request, principal, appointment_id)
+        if appointment is None or refused.status != 409 or not refused_as_too_late(refused.errors):
+            raise
+        # Past the clinic's cut-off, though the page offered it (opened before): the page says whom to call.
+        appointment["rules"]["too_late"] = True
+        return render(
+            request, "account/cancel.html", status=409, appointment=appointment, errors={}, active="appointments"
+        )
     return _see_other("/account/appointments?done=cancel")
 
 
@@ -591,6 +604,17 @@ async def _reschedule_page(
     appointment = await _mine(request, principal, appointment_id)
     if appointment is None or appointment["status"] != "booked":
         return _see_other("/account/appointments")
+    if extra.pop("too_late", False) or appointment["rules"]["too_late"]:
+        appointment["rules"]["too_late"] = True
+        return render(
+            request,
+            "account/reschedule.html",
+            status=status,
+            appointment=appointment,
+            days=[],
+            errors={},
+            active="appointments",
+        )
     date_from = datetime.combine(start, time(0), TZ).isoformat() if start else None
     appointments = Appointments.of(request, principal)
     slots = await appointments.free_slots(appointment["service"]["service_id"], date_from)
@@ -632,6 +656,8 @@ async def reschedule(
     try:
         await Appointments.of(request, principal).act_on_mine(str(appointment_id), "reschedule", {"slot_id": slot_id})
     except UpstreamRefusal as refused:
+        if refused.status == 409 and refused_as_too_late(refused.errors):
+            return await _reschedule_page(request, principal, appointment_id, 409, too_late=True)
         errors = {
             "slot_id" if k in ("form", "slot_id") else k: v for k, v in refused.by_field(language_of(request)).items()
         }

@@ -33,9 +33,10 @@ Text = Annotated[str, Form()]
 SEE_OTHER = 303
 MONTREAL = ZoneInfo("America/Montreal")
 Step = Literal["identity", "association"]
-# What just happened, shown as a success banner on the page the clerk lands on (?done=…). Attendance only: a
+# What just happened, shown as a success banner on the page the clerk lands on (?done=…). Attendance and a
+# caller's booking cancelled or moved (gateway/caller_pages.py) only: a
 # validation's banner comes with its new state in the signed flash (gateway/console_flash.py), never from a link.
-DONE = ("arrived", "noshow", "fulfilled")
+DONE = ("arrived", "noshow", "fulfilled", "caller_cancelled", "caller_moved")
 # The sexes the validation API accepts (shared/nam.py): a NAM encodes one of these two.
 SEXES = ("F", "M")
 

@@ -32,6 +32,7 @@ from gateway.upstreams import (
 )
 from gateway.upstreams.appointments import SLOTS_PER_CALL
 from gateway.web.booking_texts import counted, kilometres, seats_left
+from gateway.web.clinic_rules import refused_as_too_late, visit_rules
 from gateway.web.dates import day_label, end_of, local, start_of, time_label, today, written_when
 from gateway.web.field_messages import contact_required
 from gateway.web.pages import render
@@ -127,7 +128,7 @@ async def _booking_context(
     people_call = Accounts.of(request, principal).people() if principal is not None else _nobody()
     offered, picker, people = await asyncio.gather(
         appointments.offered_service(service_id),
-        _day_picker(appointments, service_id, asked, lang),
+        day_picker(appointments, service_id, asked, lang),
         people_call,
     )
     return {
@@ -149,7 +150,7 @@ def _service_name(offered: OfferedService, lang: str) -> str:
     return offered["name_fr"] if lang == "fr" else offered["name_en"]
 
 
-async def _day_picker(
+async def day_picker(
     appointments: Appointments, service_id: uuid.UUID, asked: date | None, lang: str
 ) -> dict[str, Any]:
     """The first day from `asked` with a free time, its times, and links to the days with free times around it."""
@@ -192,6 +193,7 @@ async def _day_before(appointments: Appointments, service_id: uuid.UUID, shown: 
 def _time(slot: Slot, lang: str) -> dict[str, str]:
     return {
         "id": slot["id"],
+        "starts_at": slot["starts_at"],
         "label": time_label(local(slot["starts_at"]), lang),
         "seats": seats_left(slot["seats_left"], lang),
     }
@@ -332,6 +334,8 @@ def _shown(appointment: Appointment, lang: str) -> dict[str, Any]:
         "who": f"{appointment['first_name']} {appointment['last_name']}".strip(),
         "place": place,
         "when": written_when(appointment["starts_at"], lang),
+        # The clinic's instructions for the visit, and whether it is too late to change it online.
+        "rules": visit_rules(appointment, lang),
     }
 
 
@@ -381,9 +385,17 @@ async def manage_submit(
     token: Annotated[str, Form(max_length=200)] = "",
 ) -> HTMLResponse:
     lang = language_of(request)
+    appointments = Appointments.of(request)
     try:
-        appointment = await Appointments.of(request).act_by_link(appointment_id, action, token)
+        appointment = await appointments.act_by_link(appointment_id, action, token)
     except UpstreamRefusal as refusal:
+        if refusal.status == 409 and refused_as_too_late(refusal.errors):
+            # Past the clinic's cut-off (the page may have been open since before it): the page says whom to call.
+            current = _shown(await appointments.by_link(appointment_id, token), lang)
+            current["rules"]["too_late"] = True
+            return render(
+                request, "portal/manage.html", status=409, action=action, token=token, appointment=current, done=False
+            )
         if refusal.status != 404:
             raise
         return render(request, "portal/link_spent.html", status=404)

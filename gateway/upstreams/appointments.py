@@ -78,6 +78,12 @@ class Appointment(TypedDict):
     last_name: str
     language: str
     confirmed: bool
+    # The clinic's rules (gateway/web/clinic_rules.py): the cut-off for changing online and the visit's instructions.
+    cancel_cutoff_hours: int
+    changeable_until: str | None
+    clinic_phone: str | None
+    instructions_fr: str | None
+    instructions_en: str | None
 
 
 class BookedAppointment(Appointment):
