@@ -14,11 +14,14 @@ from shared.contracts.accounts import (
     DependantRemoved,
     NamDiscrepancyFound,
     ProfileChanged,
+    StaffAccessChanged,
+    StaffInvited,
 )
 from shared.contracts.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
     AppointmentRescheduled,
+    EstablishmentChanged,
     PatientRecordsViewed,
 )
 from shared.messages import Contract, EventEnvelope
@@ -58,20 +61,35 @@ async def on_nam_discrepancy_found(uow: UnitOfWork, event: NamDiscrepancyFound, 
     await validations.invalidate_discrepant_nam(uow, event, causation_id=envelope.id)
 
 
-async def on_appointment_booked(uow: UnitOfWork, event: AppointmentBooked) -> None:
+async def on_appointment_booked(uow: UnitOfWork, event: AppointmentBooked, envelope: EventEnvelope) -> None:
     await validations.add_patient(uow, event)
+    await validations.record_caller_booking(uow, event, envelope.occurred_at)
 
 
-async def on_appointment_rescheduled(uow: UnitOfWork, event: AppointmentRescheduled) -> None:
+async def on_appointment_rescheduled(uow: UnitOfWork, event: AppointmentRescheduled, envelope: EventEnvelope) -> None:
     await validations.move_patient(uow, event)
+    await validations.record_caller_move(uow, event, envelope.occurred_at)
 
 
-async def on_appointment_cancelled(uow: UnitOfWork, event: AppointmentCancelled) -> None:
+async def on_appointment_cancelled(uow: UnitOfWork, event: AppointmentCancelled, envelope: EventEnvelope) -> None:
     await validations.remove_patient(uow, event)
+    await validations.record_caller_cancellation(uow, event, envelope.occurred_at)
 
 
 async def on_patient_records_viewed(uow: UnitOfWork, event: PatientRecordsViewed) -> None:
     await validations.record_staff_read(uow, event)
+
+
+async def on_staff_invited(uow: UnitOfWork, event: StaffInvited, envelope: EventEnvelope) -> None:
+    await validations.record_staff_invited(uow, event, envelope.occurred_at)
+
+
+async def on_staff_access_changed(uow: UnitOfWork, event: StaffAccessChanged) -> None:
+    await validations.record_staff_access_changed(uow, event)
+
+
+async def on_establishment_changed(uow: UnitOfWork, event: EstablishmentChanged) -> None:
+    await validations.record_establishment_changed(uow, event)
 
 
 # Those that need nothing but the unit of work and the event; main.py adds CodeIssuer's.
@@ -84,13 +102,17 @@ HANDLERS = (
     on_appointment_rescheduled,
     on_appointment_cancelled,
     on_patient_records_viewed,
+    on_staff_invited,
+    on_staff_access_changed,
+    on_establishment_changed,
 )
 
 
 def _booked_without_account(event: Contract) -> bool:
-    return isinstance(event, AppointmentBooked) and event.account_id is None
+    # A clerk's booking for a caller has no account either, but its audit row is written.
+    return isinstance(event, AppointmentBooked) and event.account_id is None and event.source != "admin"
 
 
-# Verification hears every booking for the few made from an account (its clinic_patients): a booking without
-# an account, most of a rush, is acked without a transaction.
+# Verification hears every booking for the few made from an account (its clinic_patients) or by a clerk for a
+# caller (the audit log): a citizen's booking without an account, most of a rush, is acked without a transaction.
 IGNORE_WHEN: dict[type[Contract], Callable[[Contract], bool]] = {AppointmentBooked: _booked_without_account}

@@ -29,6 +29,7 @@ def create_app(settings: VerificationSettings | None = None) -> FastAPI:
         [
             codes_api.router,
             validations_api.router,
+            validations_api.operator_router,
             association_requests_api.citizen_router,
             association_requests_api.staff_router,
         ],

@@ -146,7 +146,15 @@ audit_log = Table(
     Column("account_id", Uuid),
     Column("person_id", Uuid),
     Column("details", JSONB, nullable=False, server_default=TextClause("'{}'::jsonb")),  # ids and reasons only
+    # clerk | manager | operator, when the event said (migration 0008); NULL for earlier rows and the system.
+    Column("actor_role", Text),
     Index("audit_log_by_establishment", "establishment_id", "id"),
+    # The operators' log: their actions, and those concerning no establishment.
+    Index(
+        "audit_log_for_operators",
+        "id",
+        postgresql_where=TextClause("actor_role = 'operator' OR establishment_id IS NULL"),
+    ),
 )
 
 # Who has an appointment where, as appointments' events tell it (migration 0006): a clinic validates, and

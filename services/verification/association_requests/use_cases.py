@@ -31,6 +31,7 @@ from services.verification.validations.rules import SYSTEM_ACTOR, NotConfirmed, 
 from services.verification.validations.use_cases import (
     association_validated,
     lock_account,
+    own_establishment,
     record_association,
     record_audit,
 )
@@ -86,7 +87,7 @@ async def list_account_requests(uow: UnitOfWork, account_id: uuid.UUID) -> list[
 async def list_establishment_requests(uow: UnitOfWork, staff: Staff, status: str) -> list[AssociationRequestView]:
     """The console's list; reading it is recorded like any staff read of patient records."""
     async with uow:
-        rows = await queries.requests_of_establishment(uow, staff.establishment_id, status)
+        rows = await queries.requests_of_establishment(uow, own_establishment(staff), status)
         await record_audit(
             uow,
             at=datetime.now(UTC),
@@ -101,7 +102,7 @@ async def list_establishment_requests(uow: UnitOfWork, staff: Staff, status: str
 
 async def _pending_of(uow: UnitOfWork, staff: Staff, request_id: uuid.UUID) -> queries.AssociationRequest:
     """Another establishment's request does not exist for this clerk (404, as for every object)."""
-    row = await queries.request_of_establishment(uow, staff.establishment_id, request_id)
+    row = await queries.request_of_establishment(uow, own_establishment(staff), request_id)
     if row is None:
         raise RequestNotFound
     return row

@@ -25,6 +25,8 @@ from shared.errors import ApiError
 from shared.request_context import Staff, StaffMember, UoW
 
 router = APIRouter(prefix="/admin/establishments/{establishment_id}")
+# The platform operators' own log (issue 21): no establishment in the path, their tokens name none.
+operator_router = APIRouter(prefix="/admin")
 
 MAX_ACCOUNTS_PER_QUERY = 200  # a day's Suivi list of one establishment fits, a dump of all accounts does not
 
@@ -85,7 +87,8 @@ async def verification_states(
     member: FrontDesk,
     account_ids: Annotated[str, Query(max_length=MAX_ACCOUNTS_PER_QUERY * 40)] = "",
 ) -> VerificationStatesResponse:
-    states = await use_cases.verification_states(uow, member.establishment_id, _account_ids(account_ids))
+    # The path's establishment: FrontDesk checked it is the member's.
+    states = await use_cases.verification_states(uow, establishment_id, _account_ids(account_ids))
     return VerificationStatesResponse(states=states)
 
 
@@ -95,3 +98,11 @@ async def audit(
 ) -> AuditResponse:
     """Newest first; a manager's view of what was done in (or to validations of) their establishment."""
     return AuditResponse(entries=await use_cases.read_audit_log(uow, establishment_id, limit))
+
+
+@operator_router.get("/operator-audit")
+async def operator_audit(
+    uow: UoW, member: StaffMember, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> AuditResponse:
+    """Newest first; what platform operators did, and what concerns no establishment. Operators only."""
+    return AuditResponse(entries=await use_cases.read_operator_audit_log(uow, member, limit))

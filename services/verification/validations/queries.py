@@ -74,13 +74,20 @@ ORDER BY account_id, person_id
 """)
 
 INSERT_AUDIT_ENTRY = text("""
-INSERT INTO audit_log (at, actor, establishment_id, action, account_id, person_id, details)
-VALUES (:at, :actor, :establishment_id, :action, :account_id, :person_id, CAST(:details AS jsonb))
+INSERT INTO audit_log (at, actor, actor_role, establishment_id, action, account_id, person_id, details)
+VALUES (:at, :actor, :actor_role, :establishment_id, :action, :account_id, :person_id, CAST(:details AS jsonb))
 """)
 
 AUDIT_ENTRIES_OF_ESTABLISHMENT = text("""
-SELECT id, at, actor, establishment_id, action, account_id, person_id, details
+SELECT id, at, actor, actor_role, establishment_id, action, account_id, person_id, details
 FROM audit_log WHERE establishment_id = :establishment_id
+ORDER BY id DESC LIMIT :limit
+""")
+
+# The condition is audit_log_for_operators' (models.py), so the index serves it.
+AUDIT_ENTRIES_FOR_OPERATORS = text("""
+SELECT id, at, actor, actor_role, establishment_id, action, account_id, person_id, details
+FROM audit_log WHERE actor_role = 'operator' OR establishment_id IS NULL
 ORDER BY id DESC LIMIT :limit
 """)
 
@@ -135,6 +142,8 @@ class AuditRow:
     person_id: uuid.UUID | None = None
     # Ids and reasons only, never personal data.
     details: dict[str, str] | None = None
+    # In which capacity the actor acted (clerk, manager, operator), when known.
+    actor_role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,7 @@ class AuditLogEntry:
     id: int
     at: datetime
     actor: str
+    actor_role: str | None
     establishment_id: uuid.UUID | None
     action: str
     account_id: uuid.UUID | None
@@ -225,6 +235,7 @@ async def record_audit(uow: UnitOfWork, entry: AuditRow) -> None:
         {
             "at": entry.at,
             "actor": entry.actor,
+            "actor_role": entry.actor_role,
             "establishment_id": entry.establishment_id,
             "action": entry.action,
             "account_id": entry.account_id,
@@ -238,6 +249,12 @@ async def audit_entries_of(uow: UnitOfWork, establishment_id: uuid.UUID, limit: 
     rows = await uow.session.execute(
         AUDIT_ENTRIES_OF_ESTABLISHMENT, {"establishment_id": establishment_id, "limit": limit}
     )
+    return [AuditLogEntry(**row._mapping) for row in rows]
+
+
+async def audit_entries_for_operators(uow: UnitOfWork, limit: int) -> list[AuditLogEntry]:
+    """Operators' actions, and entries of no establishment (a factor reset of a person without a role)."""
+    rows = await uow.session.execute(AUDIT_ENTRIES_FOR_OPERATORS, {"limit": limit})
     return [AuditLogEntry(**row._mapping) for row in rows]
 
 

@@ -29,6 +29,19 @@ NAM_DISCREPANCY = "nam_discrepancy"
 
 SYSTEM_ACTOR = "system"
 
+# The console's administration (issue 21), as accounts and appointments report it: the audit log's actions.
+STAFF_INVITED = "staff_invited"
+CALLER_BOOKED = "caller_booked"
+CALLER_CANCELLED = "caller_cancelled"
+CALLER_RESCHEDULED = "caller_rescheduled"
+# EstablishmentChanged.action -> the audit log's action (a bare "created" would not say what was).
+ESTABLISHMENT_ACTIONS = {
+    "created": "establishment_created",
+    "updated": "establishment_updated",
+    "service_added": "service_added",
+    "rules_changed": "rules_changed",
+}
+
 
 class NotConfirmed(Refused):
     """The clerk did not tick the box confirming they validated the patient's identity."""

@@ -70,6 +70,8 @@ class AuditEntry(BaseModel):
     id: int
     at: datetime
     actor: str
+    # clerk | manager | operator when known (issue 21); None for earlier entries and the system's.
+    actor_role: str | None = None
     establishment_id: uuid.UUID | None
     action: str
     account_id: uuid.UUID | None

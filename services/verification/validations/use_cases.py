@@ -34,11 +34,16 @@ from services.verification.validations import queries
 from services.verification.validations.queries import AuditRow
 from services.verification.validations.rules import (
     ACCOUNT_DELETED,
+    CALLER_BOOKED,
+    CALLER_CANCELLED,
+    CALLER_RESCHEDULED,
     DEPENDANT_REMOVED,
+    ESTABLISHMENT_ACTIONS,
     HOLDER_IDENTITY_INVALIDATED,
     IDENTITY_CHANGED,
     NAM_DISCREPANCY,
     PROFILE_CHANGED,
+    STAFF_INVITED,
     SUPERSEDED,
     SYSTEM_ACTOR,
     ConfirmedIdentity,
@@ -60,11 +65,19 @@ from services.verification.validations.schemas import (
     ValidateIdentityRequest,
     VerificationState,
 )
-from shared.contracts.accounts import AccountDeleted, DependantRemoved, NamDiscrepancyFound, ProfileChanged
+from shared.contracts.accounts import (
+    AccountDeleted,
+    DependantRemoved,
+    NamDiscrepancyFound,
+    ProfileChanged,
+    StaffAccessChanged,
+    StaffInvited,
+)
 from shared.contracts.appointments import (
     AppointmentBooked,
     AppointmentCancelled,
     AppointmentRescheduled,
+    EstablishmentChanged,
     PatientRecordsViewed,
 )
 from shared.contracts.verification import (
@@ -74,7 +87,7 @@ from shared.contracts.verification import (
     IdentityValidated,
 )
 from shared.nam import nam_warnings
-from shared.staff import Staff
+from shared.staff import EstablishmentNotFound, Staff
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -87,6 +100,14 @@ def identity_keys(settings: VerificationSettings) -> IdentityKeys:
 async def lock_account(uow: UnitOfWork, account_id: uuid.UUID) -> None:
     """Serialises everything touching one account's validations, until the transaction ends."""
     await queries.lock_account(uow, account_id)
+
+
+def own_establishment(staff: Staff) -> uuid.UUID:
+    """The establishment the staff member acts for (the routes authorised it); none chosen, or an operator:
+    nothing of theirs here."""
+    if staff.establishment_id is None:
+        raise EstablishmentNotFound
+    return staff.establishment_id
 
 
 async def validate_identity(
@@ -106,7 +127,7 @@ async def validate_identity(
     validation_id = uuid.uuid4()
     async with uow:
         await lock_account(uow, request.account_id)
-        await require_patient(uow, staff.establishment_id, request.account_id)
+        await require_patient(uow, own_establishment(staff), request.account_id)
         now = datetime.now(UTC)
         # A new confirmation replaces the current one (possibly with the clerk's corrections).
         superseded = await queries.end_current_identity(uow, request.account_id, SUPERSEDED, now)
@@ -115,7 +136,7 @@ async def validate_identity(
             queries.NewIdentity(
                 id=validation_id,
                 account_id=request.account_id,
-                establishment_id=staff.establishment_id,
+                establishment_id=own_establishment(staff),
                 staff_id=staff.id,
                 fingerprint=fingerprint,
                 nam_hmac=nam_digest,
@@ -176,7 +197,8 @@ async def record_association(
     """The association itself, in the caller's transaction with the account locked: the clerk's window,
     or a citizen's request the clinic accepts. Refused unless the patient has an appointment here booked
     from the account, and before the holder's identity is validated."""
-    await require_patient(uow, staff.establishment_id, account_id, person_id)
+    establishment_id = own_establishment(staff)
+    await require_patient(uow, establishment_id, account_id, person_id)
     if not await queries.identity_validated(uow, account_id):
         raise IdentityNotValidated
     validation_id = uuid.uuid4()
@@ -188,7 +210,7 @@ async def record_association(
             id=validation_id,
             account_id=account_id,
             person_id=person_id,
-            establishment_id=staff.establishment_id,
+            establishment_id=establishment_id,
             staff_id=staff.id,
             now=now,
         ),
@@ -354,9 +376,12 @@ async def record_audit(
     account_id: uuid.UUID | None = None,
     person_id: uuid.UUID | None = None,
     details: dict[str, str] | None = None,
+    actor_role: str | None = None,
 ) -> None:
     """Written in the caller's transaction: an action and its audit row commit (or not) together."""
-    await queries.record_audit(uow, AuditRow(at, actor, establishment_id, action, account_id, person_id, details))
+    await queries.record_audit(
+        uow, AuditRow(at, actor, establishment_id, action, account_id, person_id, details, actor_role)
+    )
 
 
 async def read_audit_log(uow: UnitOfWork, establishment_id: uuid.UUID, limit: int) -> list[AuditEntry]:
@@ -364,6 +389,103 @@ async def read_audit_log(uow: UnitOfWork, establishment_id: uuid.UUID, limit: in
     async with uow:
         entries = await queries.audit_entries_of(uow, establishment_id, limit)
     return [AuditEntry.model_validate(entry, from_attributes=True) for entry in entries]
+
+
+async def read_operator_audit_log(uow: UnitOfWork, staff: Staff, limit: int) -> list[AuditEntry]:
+    """Newest first; the platform operators' view: what operators did, and what concerns no establishment."""
+    staff.authorise_operator()
+    async with uow:
+        entries = await queries.audit_entries_for_operators(uow, limit)
+    return [AuditEntry.model_validate(entry, from_attributes=True) for entry in entries]
+
+
+# The console's administration (issue 21), as accounts and appointments report it, in the consumer's unit of
+# work (the inbox makes a redelivery write no second row). The actor is the staff member the event names;
+# details hold ids and roles only, never a name, an e-mail address or a NAM.
+
+
+async def record_staff_invited(uow: UnitOfWork, event: StaffInvited, at: datetime) -> None:
+    await record_audit(
+        uow,
+        at=at,
+        actor=str(event.invited_by),
+        actor_role=event.invited_by_role,
+        establishment_id=event.establishment_id,
+        action=STAFF_INVITED,
+        details={"invitation_id": str(event.invitation_id), "role": event.role, "by": event.invited_by_role},
+    )
+
+
+async def record_staff_access_changed(uow: UnitOfWork, event: StaffAccessChanged) -> None:
+    details = {"staff_id": str(event.staff_id)}
+    if event.role is not None:
+        details["role"] = event.role
+    await record_audit(
+        uow,
+        at=event.at,
+        actor=str(event.actor_id),
+        actor_role=event.actor_role,
+        establishment_id=event.establishment_id,
+        action=event.action,
+        details=details,
+    )
+
+
+async def record_establishment_changed(uow: UnitOfWork, event: EstablishmentChanged) -> None:
+    await record_audit(
+        uow,
+        at=event.at,
+        actor=str(event.actor_id),
+        actor_role=event.actor_role,
+        establishment_id=event.establishment_id,
+        action=ESTABLISHMENT_ACTIONS[event.action],
+        details={} if event.service_id is None else {"service_id": str(event.service_id)},
+    )
+
+
+async def record_caller_booking(uow: UnitOfWork, event: AppointmentBooked, at: datetime) -> None:
+    """A clerk booked for someone on the phone or at the desk (source "admin"); a citizen's booking is not
+    staff's doing and writes nothing."""
+    if event.source != "admin" or event.booked_by_staff_id is None:
+        return
+    await record_audit(
+        uow,
+        at=at,
+        actor=str(event.booked_by_staff_id),
+        establishment_id=event.place.establishment_id,
+        action=CALLER_BOOKED,
+        details={"appointment_id": str(event.appointment_id), "service_id": str(event.service.service_id)},
+    )
+
+
+async def record_caller_cancellation(uow: UnitOfWork, event: AppointmentCancelled, at: datetime) -> None:
+    if event.staff_id is None:
+        return
+    await record_audit(
+        uow,
+        at=at,
+        actor=str(event.staff_id),
+        establishment_id=event.place.establishment_id,
+        action=CALLER_CANCELLED,
+        details={"appointment_id": str(event.appointment_id)},
+    )
+
+
+async def record_caller_move(uow: UnitOfWork, event: AppointmentRescheduled, at: datetime) -> None:
+    if event.staff_id is None:
+        return
+    await record_audit(
+        uow,
+        at=at,
+        actor=str(event.staff_id),
+        establishment_id=event.place.establishment_id,
+        action=CALLER_RESCHEDULED,
+        details={
+            "appointment_id": str(event.appointment_id),
+            "old_slot_id": str(event.old_slot_id),
+            "slot_id": str(event.slot_id),
+        },
+    )
 
 
 async def record_staff_read(uow: UnitOfWork, event: PatientRecordsViewed) -> None:
