@@ -10,13 +10,7 @@ import time
 from pathlib import Path
 
 from devstack.databases import prepare_databases
-from devstack.demo_data.accounts import (
-    CLERK_EMAIL,
-    CLERK_PASSWORD,
-    MANAGER_EMAIL,
-    MANAGER_PASSWORD,
-    load_demo_staff,
-)
+from devstack.demo_data.accounts import CLERK, MANAGER, OPERATOR, DemoStaff, load_demo_staff
 from devstack.demo_data.appointments import load_demo_data
 from devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok, persistent_dev_secrets
 
@@ -27,6 +21,16 @@ def credentials_lines(label: str, email: str, password: str) -> str:
     """E-mail and password on lines of their own, labelled: printed on one line, a password holding spaces or
     a colon read as something else."""
     return f"  {label:<15}: e-mail   {email}\n  {'':<15}  password {password}\n"
+
+
+def demo_staff_lines(label: str, staff: DemoStaff) -> str:
+    """A demo staff member's credentials, their second factor's secret (for an authenticator app) and the command
+    that prints its current code instead."""
+    return (
+        credentials_lines(label, staff.email, staff.password)
+        + f"  {'':<15}  TOTP secret {staff.totp_secret}\n"
+        + f"  {'':<15}  code now: .venv/bin/python -m devstack.totp {staff.email}\n"
+    )
 
 
 def ignore_ctrl_c() -> None:
@@ -65,8 +69,9 @@ def run(workers: int) -> None:
     print("Preparing databases and migrations...", flush=True)
     urls = prepare_databases(admin_url, drop_first=fresh_secrets)
     asyncio.run(load_demo_data(urls["appointments"]))
-    asyncio.run(load_demo_staff(urls["accounts"]))
     config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=workers, secrets=secrets)
+    # The stack's key, which encrypts the demo staff's TOTP secrets (the environment's, when it sets one).
+    asyncio.run(load_demo_staff(urls["accounts"], config.environ()["ACCOUNTS_NAM_KEY"]))
     supervisor = Supervisor(config, log_dir=ROOT / ".run" / "logs")
     stopping = False
 
@@ -107,8 +112,9 @@ def run(workers: int) -> None:
             f"  Admin console  : {gateway}/admin\n"
             f"  Mailbox (dev)  : http://127.0.0.1:{MAILBOX_HTTP_PORT}/\n"
             f"  SMS box (dev)  : http://127.0.0.1:{config.sms_port}/\n"
-            + credentials_lines("Demo clerk", CLERK_EMAIL, CLERK_PASSWORD)
-            + credentials_lines("Demo manager", MANAGER_EMAIL, MANAGER_PASSWORD)
+            + demo_staff_lines("Demo operator", OPERATOR)
+            + demo_staff_lines("Demo manager", MANAGER)
+            + demo_staff_lines("Demo clerk", CLERK)
             + f"  Service logs   : {Path('.run/logs')}/\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,
