@@ -19,7 +19,7 @@ from devstack.supervisor import ROOT, StackConfig, Supervisor
 from devstack.testing.fixtures import drop_databases, free_port, run_sync
 from shared.nam import build_nam
 from tests.e2e.accounts_flow import PASSWORD, active_account
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, staff_auth
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, staff_auth, totp_secret_for
 from tests.e2e.conftest import Catalogue, _insert_catalogue
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -156,7 +156,7 @@ class VerifyEnvironment:
     def staff_headers(self, email: str) -> dict[str, str]:
         with self.client() as client:
             headers = staff_auth(client, email)
-        self.secrets.add(headers["authorization"][7:])
+        self.secrets.add(headers["authorization"][7:], totp_secret_for(email))
         return headers
 
     def new_citizen(self, deleted_by_privacy: bool = True) -> Citizen:
