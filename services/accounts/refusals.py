@@ -45,7 +45,6 @@ from services.accounts.staff.rules import (
     MemberNotFound,
     NameRequired,
     OperatorCannotJoin,
-    OperatorCannotJoin,
     PasswordRequired,
 )
 from shared.contact import CONTACT_REFUSALS
@@ -217,15 +216,6 @@ REFUSALS: RefusalTable = {
         "Cette adresse est celle d'un compte citoyen : le personnel doit utiliser une autre adresse, "
         "professionnelle. Demandez à votre gestionnaire une invitation à une autre adresse.",
         "This address belongs to a citizen account: staff must use another, professional address. "
-        "Ask your manager for an invitation to another address.",
-    ),
-    OperatorCannotJoin: Wording(
-        409,
-        "email_is_operator",
-        None,
-        "Cette adresse est celle d'un opérateur de la plateforme, qui n'a pas de rôle en clinique. "
-        "Demandez à votre gestionnaire une invitation à une autre adresse.",
-        "This address belongs to a platform operator, who holds no clinic role. "
         "Ask your manager for an invitation to another address.",
     ),
     OperatorCannotJoin: Wording(
