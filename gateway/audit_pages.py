@@ -1,6 +1,7 @@
 """The establishment's audit log in the console, for its managers: who validated, corrected, revoked or
-read what, and when. Verification keeps ids and reasons only; the page names the staff member (accounts' staff
-list) and says the details in a sentence of the visitor's language, 50 entries at a time, newest first."""
+read what, who invited or changed whose access, booked for a caller or changed the establishment, and when.
+Verification keeps ids and reasons only; the page names the staff member (accounts' staff list) and says the
+details in a sentence of the visitor's language, 50 entries at a time, newest first."""
 
 import asyncio
 
@@ -29,6 +30,22 @@ ACTIONS = {
         "association_requests_viewed": "Consultation des demandes d'association",
         "patient_records_viewed:day_list": "Consultation de la liste Suivi",
         "patient_records_viewed:appointment": "Consultation d'un rendez-vous",
+        # The console's administration (issue 21).
+        "staff_invited": "Invitation d'un membre du personnel",
+        "invitation_accepted": "Invitation acceptée",
+        "role_changed": "Rôle modifié",
+        "disabled": "Accès à la console désactivé",
+        "enabled": "Accès à la console réactivé",
+        "factor_enrolled": "Deuxième facteur configuré",
+        "factor_reset": "Deuxième facteur réinitialisé",
+        "operator_created": "Opérateur de la plateforme créé",
+        "establishment_created": "Établissement créé",
+        "establishment_updated": "Établissement modifié",
+        "service_added": "Service ajouté",
+        "rules_changed": "Règles de la clinique modifiées",
+        "caller_booked": "Rendez-vous pris pour un appelant",
+        "caller_cancelled": "Rendez-vous d'un appelant annulé",
+        "caller_rescheduled": "Rendez-vous d'un appelant déplacé",
     },
     "en": {
         "identity_validated": "Identity validated",
@@ -42,6 +59,21 @@ ACTIONS = {
         "association_requests_viewed": "Association requests read",
         "patient_records_viewed:day_list": "Daily list read",
         "patient_records_viewed:appointment": "Appointment read",
+        "staff_invited": "Staff member invited",
+        "invitation_accepted": "Invitation accepted",
+        "role_changed": "Role changed",
+        "disabled": "Console access disabled",
+        "enabled": "Console access enabled again",
+        "factor_enrolled": "Second factor set up",
+        "factor_reset": "Second factor reset",
+        "operator_created": "Platform operator created",
+        "establishment_created": "Establishment created",
+        "establishment_updated": "Establishment updated",
+        "service_added": "Service added",
+        "rules_changed": "Clinic rules changed",
+        "caller_booked": "Appointment booked for a caller",
+        "caller_cancelled": "Caller's appointment cancelled",
+        "caller_rescheduled": "Caller's appointment moved",
     },
 }
 
@@ -77,8 +109,20 @@ def _count(n: int, zero: str, one: str, many: str) -> str:
     return zero if n == 0 else one if n == 1 else many.format(n=n)
 
 
-def details_sentence(entry: AuditEntry, lang: str) -> str:
-    """What the entry's details say, as a sentence; ids (appointment, request, validation) are left out."""
+# Actions on a staff member's access: the details name whom (staff_id) and the role they hold after it.
+STAFF_ACCESS_ACTIONS = frozenset(
+    {"invitation_accepted", "role_changed", "disabled", "enabled", "factor_enrolled", "factor_reset"}
+)
+
+
+def role_name(role: str, lang: str) -> str:
+    t = TEXTS[lang]
+    return t.get("role_" + role, role)
+
+
+def details_sentence(entry: AuditEntry, lang: str, staff: dict[str, StaffName] | None = None) -> str:
+    """What the entry's details say, as a sentence; ids (appointment, request, validation, service) are left
+    out, a staff member whose access changed is named from the establishment's staff list."""
     t = TEXTS[lang]
     details = entry.get("details") or {}
     action = entry["action"]
@@ -95,22 +139,35 @@ def details_sentence(entry: AuditEntry, lang: str) -> str:
             parts.append(t["audit_superseded"])
     elif action == "association_requested":
         parts.append(t["audit_requested"])
+    elif action == "staff_invited" and details.get("role"):
+        parts.append(t["audit_invited_as"].format(role=role_name(details["role"], lang)))
+    elif action in STAFF_ACCESS_ACTIONS and details.get("staff_id"):
+        member = (staff or {}).get(details["staff_id"])
+        role = details.get("role")
+        if member is None:  # since removed, or (an operator's act) not in this establishment's list
+            parts.append(f"{t['audit_by_former_staff']}.")
+        elif role:
+            parts.append(t["audit_staff_member_role"].format(name=member["name"], role=role_name(role, lang)))
+        else:
+            parts.append(t["audit_staff_member"].format(name=member["name"]))
     reason = details.get("reason")
     if reason:
         parts.append(t["audit_reason"].format(reason=REASONS[lang].get(reason, reason)))
     return " ".join(parts)
 
 
-def actor_name(actor: str, staff: dict[str, StaffName], lang: str) -> str:
+def actor_name(actor: str, staff: dict[str, StaffName], lang: str, actor_role: str | None = None) -> str:
     t = TEXTS[lang]
     if actor == "system":
         return t["audit_by_system"]
+    if actor_role == "operator":  # not the establishment's staff: the platform's
+        return t["audit_by_operator"]
     if actor.startswith("account:"):
         return t["audit_by_citizen"]
     member = staff.get(actor)
     if member is None:  # a staff member since removed, or of another establishment (a validation's revocation)
         return t["audit_by_former_staff"]
-    return f"{member['name']} ({t['role_' + member['role']] if 'role_' + member['role'] in t else member['role']})"
+    return f"{member['name']} ({role_name(member['role'], lang)})"
 
 
 @router.get("", response_class=HTMLResponse)
@@ -131,8 +188,8 @@ async def audit_log(request: Request, staff: StaffPage, older: int = 0) -> Respo
             **entry,
             "when": when(entry["at"], lang),
             "label": ACTIONS[lang].get(entry["action"], entry["action"]),
-            "by": actor_name(entry["actor"], by_id, lang),
-            "sentence": details_sentence(entry, lang),
+            "by": actor_name(entry["actor"], by_id, lang, entry.get("actor_role")),
+            "sentence": details_sentence(entry, lang, by_id),
         }
         for entry in page
     ]

@@ -11,6 +11,9 @@ class AuditEntry(TypedDict):
     action: str
     actor: str
     details: dict[str, Any]
+    # clerk | manager | operator when verification knows it (issue 21); None for earlier entries.
+    actor_role: NotRequired[str | None]
+    establishment_id: NotRequired[str | None]
 
 
 class ValidationAnswer(TypedDict):
@@ -36,6 +39,12 @@ class Verification(Upstream):
 
     async def audit_log(self, establishment_id: str, limit: int = 500) -> list[AuditEntry]:
         log = await self.get(f"/admin/establishments/{establishment_id}/audit", f"limit={limit}")
+        entries: list[AuditEntry] = log["entries"]
+        return entries
+
+    async def operator_audit_log(self, limit: int = 500) -> list[AuditEntry]:
+        """The platform operators' log (operators only): their actions and entries of no establishment."""
+        log = await self.get("/admin/operator-audit", f"limit={limit}")
         entries: list[AuditEntry] = log["entries"]
         return entries
 
