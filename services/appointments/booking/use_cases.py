@@ -75,6 +75,7 @@ def _patient(row: AppointmentDetails) -> PatientContactV1:
 
 def appointment_response(row: AppointmentDetails, **overrides: object) -> AppointmentResponse:
     """The appointment as every answer shows it (history and the front desk extend the same response)."""
+    status = str(overrides.get("status", row.status))
     values: dict[str, object] = {
         "id": row.id,
         "slot_id": row.slot_id,
@@ -88,7 +89,7 @@ def appointment_response(row: AppointmentDetails, **overrides: object) -> Appoin
         "last_name": row.last_name,
         "language": row.language,
         "confirmed": row.confirmed_at is not None,
-        **_clinic_rules(row.status, row.starts_at, row),
+        **_clinic_rules(status, row.starts_at, row),
     } | overrides
     return AppointmentResponse.model_validate(values)
 

@@ -1,15 +1,26 @@
 """Arrangements shared by the appointments integration tests: a clinic booked straight into the tables,
 and events applied through the consumer's handlers."""
 
+import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
+import httpx
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devstack.testing.apps import app_without_lifespan
+from devstack.testing.tokens import access_token, bearer, verifier_with_test_key
 from services.appointments import consumers
 from services.appointments.front_desk import use_cases as front_desk
+from services.appointments.main import ROUTERS
+from services.appointments.refusals import REFUSALS
 from shared.consumer import route_handlers
+from shared.db import make_engine, make_sessionmaker
 from shared.messages import Contract, EventEnvelope
 from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
@@ -99,3 +110,39 @@ async def deliver(
         _contract, handler = HANDLERS[event.routing_key()]
         await handler(uow, event, envelope)
         await uow.commit()
+
+
+@asynccontextmanager
+async def served(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Every route of the service as it serves them (same error handlers, tokens verified with the test key),
+    without the broker; bookings per client address unlimited (test_booking_sources.py's subject)."""
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
+    settings = SimpleNamespace(
+        secret_key=SecretStr("console-secret"), nam_key=SecretStr("nam-key"), anonymous_bookings_per_source_per_hour=0
+    )
+    app.state.runtime = SimpleNamespace(
+        unit_of_work=lambda: UnitOfWork(sessions), settings=settings, callers=verifier_with_test_key()
+    )
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as client:
+            yield client
+    finally:
+        await engine.dispose()
+
+
+def operator_headers(operator_id: uuid.UUID | None = None) -> dict[str, str]:
+    """A platform operator's token, as accounts signs it: role operator, no establishment."""
+    return bearer(access_token(operator_id or uuid.uuid4(), "staff", extra={"role": "operator"}))
+
+
+async def events(sessions: async_sessionmaker[AsyncSession], event_type: str) -> list[dict[str, object]]:
+    """The payloads of the outbox's events of one type (its routing key's snake_case name), oldest first."""
+    async with sessions() as session:
+        rows = (
+            await session.execute(
+                text("SELECT body FROM outbox WHERE routing_key LIKE :key ORDER BY id"), {"key": f"%{event_type}%"}
+            )
+        ).all()
+    return [json.loads(row.body)["payload"] for row in rows]

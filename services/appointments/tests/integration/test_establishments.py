@@ -1,46 +1,21 @@
 """Platform operators create and edit establishments and their services; a manager sets a service's clinic rules.
 Over HTTP on a real database, with tokens signed as accounts signs them."""
 
-import json
 import uuid
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import text
 
-from devstack.testing.apps import app_without_lifespan
-from devstack.testing.tokens import access_token, bearer, citizen_headers, staff_headers, verifier_with_test_key
-from services.appointments.main import ROUTERS
-from services.appointments.refusals import REFUSALS
-from shared.db import make_engine, make_sessionmaker
-from shared.unit_of_work import UnitOfWork
+from devstack.testing.tokens import citizen_headers, staff_headers
+from services.appointments.tests.integration.arrange import events, operator_headers, served
 
 
 @pytest.fixture
 async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
-    """Every route of the service as it serves them (same error handlers), without the broker."""
-    engine = make_engine(clean_databases["appointments"])
-    sessions = make_sessionmaker(engine)
-    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
-    settings = SimpleNamespace(
-        secret_key=SecretStr("console-secret"), nam_key=SecretStr("nam-key"), anonymous_bookings_per_source_per_hour=0
-    )
-    app.state.runtime = SimpleNamespace(
-        unit_of_work=lambda: UnitOfWork(sessions), settings=settings, callers=verifier_with_test_key()
-    )
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as c:
-            yield c
-    finally:
-        await engine.dispose()
-
-
-def operator_headers(operator_id: uuid.UUID | None = None) -> dict[str, str]:
-    """An operator's token, as accounts signs it: role operator, no establishment."""
-    return bearer(access_token(operator_id or uuid.uuid4(), "staff", extra={"role": "operator"}))
+    async with served(clean_databases["appointments"]) as http:
+        yield http
 
 
 VACCINATION = {
@@ -65,16 +40,6 @@ def establishment_body(**changes: object) -> dict[str, object]:
         "opening_hours": {"mon": [["08:00", "12:00"], ["13:00", "16:00"]], "sat": [["09:00", "12:00"]]},
         "services": [VACCINATION],
     } | changes
-
-
-async def events(sessions, event_type: str) -> list[dict]:
-    async with sessions() as session:
-        rows = (
-            await session.execute(
-                text("SELECT body FROM outbox WHERE routing_key LIKE :key ORDER BY id"), {"key": f"%{event_type}%"}
-            )
-        ).all()
-    return [json.loads(row.body)["payload"] for row in rows]
 
 
 async def create(client: httpx.AsyncClient, operator: uuid.UUID | None = None, **changes: object) -> dict:
