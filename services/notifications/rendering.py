@@ -143,14 +143,13 @@ def staff_invitation(event: StaffInvited, portal_base_url: str) -> RenderedMessa
     """The e-mail inviting someone to the console: who invites, where (the establishment's name when accounts
     sends it, else "an establishment"), as what, the link and its expiry in Montréal time."""
     date, time = local_date_time(event.expires_at, PLATFORM_TIMEZONE, event.language)
-    # Read with getattr: accounts may add the name to the event compatibly (an optional field), or not.
-    establishment = getattr(event, "establishment_name", None)
+    establishment = (event.establishment_name or "").strip()
     return render(
         "staff_invited",
         event.language,
         {
             "by_operator": event.invited_by_role == "operator",
-            "establishment": establishment.strip() if isinstance(establishment, str) else "",
+            "establishment": establishment,
             "role": STAFF_ROLES[event.role][event.language],
             "invitation_url": invitation_url(portal_base_url, event.invitation_token),
             "date": date,

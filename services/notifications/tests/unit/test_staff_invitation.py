@@ -15,12 +15,6 @@ TOKEN = "tok+en/with=chars"
 LINK = "https://portail.example/admin/invitation?token=tok%2Ben/with%3Dchars"
 
 
-class StaffInvitedWithName(StaffInvited):
-    """The event as accounts may grow it, compatibly (the spec's optional establishment_name)."""
-
-    establishment_name: str | None = None
-
-
 def invited(language: str = "fr", role: str = "clerk", by: str = "manager", **more: object) -> StaffInvited:
     values: dict[str, object] = {
         "invitation_id": uuid.uuid4(),
@@ -33,9 +27,7 @@ def invited(language: str = "fr", role: str = "clerk", by: str = "manager", **mo
         "invitation_token": TOKEN,
         "expires_at": EXPIRES,
     }
-    if more:
-        return StaffInvitedWithName(**values, **more)
-    return StaffInvited(**values)
+    return StaffInvited(**values, **more)
 
 
 def test_french_invitation_names_the_role_the_link_and_the_expiry_in_montreal_time():
