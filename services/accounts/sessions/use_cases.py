@@ -183,6 +183,8 @@ async def refresh(
             person = await queries.staff_person(uow.session, presented.subject_id)
             if person is None:
                 raise SessionExpired
+            # None chosen (or a session older than the choice): their only establishment, if that is what is left.
+            establishment_id = establishment_id or rules.first_establishment(person.operator, person.roles)
             claims = rules.staff_claims(person.operator, person.roles, establishment_id)
             if claims is None:
                 if choice is not None and rules.staff_claims(person.operator, person.roles, None) is not None:

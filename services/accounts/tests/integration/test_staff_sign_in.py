@@ -317,3 +317,20 @@ async def test_the_staff_list_reads_roles_at_the_establishment(sessions, deps):
     with as_answered():
         listed = await service.staff_names(UnitOfWork(sessions), Staff(manager_id, clinic, "manager"), clinic)
     assert {(s.id, s.role) for s in listed.staff} == {(manager_id, "manager"), (clerk_id, "clerk")}
+
+
+async def test_a_session_that_chose_nothing_moves_to_the_only_establishment_left(sessions, deps):
+    clinic_x, clinic_y = uuid.uuid4(), uuid.uuid4()
+    secret = pyotp.random_base32()
+    staff_id, email = await person(sessions, deps, {clinic_x: "clerk", clinic_y: "manager"}, secret=secret)
+    tokens = await signed_in(sessions, deps, email, secret)
+    async with sessions() as session:
+        await session.execute(
+            update(staff_roles)
+            .where(staff_roles.c.staff_id == staff_id, staff_roles.c.establishment_id == clinic_y)
+            .values(disabled_at=staff_roles.c.granted_at)
+        )
+        await session.commit()
+    with as_answered():
+        refreshed = await service.refresh(UnitOfWork(sessions), SETTINGS, tokens.refresh_token)
+    assert (claims(refreshed)["est"], claims(refreshed)["role"]) == (str(clinic_x), "clerk")
