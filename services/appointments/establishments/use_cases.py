@@ -77,6 +77,11 @@ def _response(row: queries.StoredEstablishment) -> OperatorEstablishmentResponse
     return OperatorEstablishmentResponse.model_validate(row, from_attributes=True)
 
 
+async def establishment_exists(uow: UnitOfWork, establishment_id: uuid.UUID) -> bool:
+    async with uow:
+        return await queries.establishment(uow.session, establishment_id) is not None
+
+
 async def list_establishments(
     uow: UnitOfWork, operator: Staff, name: str | None, limit: int, offset: int
 ) -> list[OperatorEstablishmentResponse]:
@@ -98,18 +103,25 @@ async def get_establishment(
 
 
 async def create_establishment(
-    uow: UnitOfWork, operator: Staff, request: CreateEstablishmentRequest
+    uow: UnitOfWork,
+    operator: Staff,
+    request: CreateEstablishmentRequest,
+    *,
+    establishment_id: uuid.UUID | None = None,
+    service_ids: list[uuid.UUID] | None = None,
 ) -> OperatorEstablishmentResponse:
     """A new establishment with its services; located from its postal code. Its first manager is appointed
-    through accounts (an invitation), with the id returned here."""
+    through accounts (an invitation), with the id returned here. The ids are new unless given, one per service
+    in order (demo data derives them, to be the same on every run)."""
     operator.authorise_operator()
     fields = _fields(request)
     services = [_service_fields(service) for service in request.services]
-    establishment_id = new_id()
+    establishment_id = establishment_id or new_id()
+    ids = service_ids or [new_id() for _ in services]
     async with uow:
         await queries.insert_establishment(uow.session, establishment_id, fields)
-        for service in services:
-            await queries.insert_service(uow.session, new_id(), establishment_id, service)
+        for service_id, service in zip(ids, services, strict=True):
+            await queries.insert_service(uow.session, service_id, establishment_id, service)
         _report(uow, operator, "created", establishment_id)
         row = await queries.establishment(uow.session, establishment_id)
         await uow.commit()

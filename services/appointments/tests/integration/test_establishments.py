@@ -1,6 +1,7 @@
 """Platform operators create and edit establishments and their services; a manager sets a service's clinic rules.
 Over HTTP on a real database, with tokens signed as accounts signs them."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -243,3 +244,25 @@ async def test_only_the_establishments_manager_sets_its_rules(client):
         url, json=RULES | {"instructions_en": "x" * 1001}, headers=staff_headers(est, "manager")
     )
     assert (too_long.status_code, too_long.json()["errors"][0]["field"]) == (422, "instructions_en")
+
+
+async def test_the_command_line_creates_an_establishment_through_the_same_use_case(client, sessions, tmp_path):
+    from services.appointments import cli
+    from services.appointments.catalogue.rules import UnknownPostalCode
+    from services.appointments.settings import AppointmentsSettings
+
+    operator = uuid.uuid4()
+    path = tmp_path / "establishment.json"
+    path.write_text(json.dumps(establishment_body()), encoding="utf-8")
+    settings = AppointmentsSettings(database_url=sessions.kw["bind"].url.render_as_string(hide_password=False))
+    args = cli.parser().parse_args(["create-establishment", "--file", str(path), "--as-operator-id", str(operator)])
+
+    printed = await cli.run(args, settings)
+
+    created = (await client.get(f"/operator/establishments/{printed}", headers=operator_headers())).json()
+    assert (created["name"], created["postal_code"], len(created["services"])) == ("CLSC du Plateau", "H2L 3C3", 1)
+    [changed] = await events(sessions, "establishment_changed")
+    assert (changed["action"], changed["actor_id"], changed["establishment_id"]) == ("created", str(operator), printed)
+    path.write_text(json.dumps(establishment_body(postal_code="T0T 0T0")), encoding="utf-8")
+    with pytest.raises(UnknownPostalCode):
+        await cli.run(args, settings)
