@@ -22,8 +22,10 @@ from gateway import (
     console_sign_in,
     error_pages,
     help_pages,
+    operator_pages,
     portal,
     site_pages,
+    staff_pages,
 )
 from gateway.auth import TokenVerifier
 from gateway.canonical_path import CanonicalPath
@@ -101,6 +103,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             caller_pages.router,
             clinic_rules_pages.router,
             console_sign_in.router,
+            staff_pages.router,
+            operator_pages.router,
             admin_pages.router,
             help_pages.router,
             site_pages.router,
