@@ -23,6 +23,7 @@ from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, staff_auth, totp_s
 from tests.e2e.conftest import Catalogue, _insert_catalogue
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+OPERATOR_EMAIL = "operator@plateforme.example"
 # Small pools: the checks need little throughput, and the PostgreSQL server (100 connections) is shared
 # with every other test run on the machine.
 DB_POOL_SIZE = 3
@@ -120,6 +121,7 @@ class VerifyEnvironment:
         for name in SERVICES:
             self.supervisor.wait_ready(name, path="/readyz")
         self.clinics = [self._add_clinic(letter) for letter in ("x", "y")]
+        run_sync(add_staff(self.database_urls["accounts"], None, OPERATOR_EMAIL, "operator"))
 
     def close(self) -> None:
         if self.supervisor is not None:
@@ -158,6 +160,10 @@ class VerifyEnvironment:
             headers = staff_auth(client, email)
         self.secrets.add(headers["authorization"][7:], totp_secret_for(email))
         return headers
+
+    def operator_headers(self) -> dict[str, str]:
+        """A platform operator's (who holds no clinic role)."""
+        return self.staff_headers(OPERATOR_EMAIL)
 
     def new_citizen(self, deleted_by_privacy: bool = True) -> Citizen:
         """A registered, active account with email, cell phone and NAM, signed in.

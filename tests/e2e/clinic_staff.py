@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from playwright.sync_api import Locator, Page, expect
 
 from devstack.supervisor import stack_setting
+from devstack.testing.fixtures import run_sync
 from services.accounts.links.rules import NamVault
 
 STAFF_PASSWORD = "console du CLSC de test"
@@ -85,6 +86,11 @@ async def add_staff(
     finally:
         await conn.close()
     return staff_id
+
+
+def add_operator(url: str, email: str) -> uuid.UUID:
+    """A platform operator with STAFF_PASSWORD and `totp_secret_for(email)` enrolled (from synchronous tests)."""
+    return run_sync(add_staff(url, None, email, "operator"))
 
 
 @dataclass(frozen=True)
