@@ -6,6 +6,9 @@ CC BY 4.0. Names, street addresses and phone numbers (555-01xx, reserved for fic
 
 Idempotent: every id is derived from a name, slots come from catalogue's schedule rules with the same
 derived ids the admin endpoints use, and whatever already exists (booked seats included) is kept.
+The CLSC des Faubourgs, where the demo staff work, is created as an operator creates one (the establishments use
+case, as `python -m services.appointments.cli create-establishment` does, reported for the audit log); the few
+hundred others are written in bulk, with the same clinic rules per kind of service (cut-off, instructions).
 Run: `python -m devstack.demo_data.appointments postgresql://...`
 """
 
@@ -24,7 +27,12 @@ import asyncpg
 
 from services.appointments.catalogue import rules as schedules
 from services.appointments.catalogue.rules import Fsa, Schedule, quebec_fsas
-from shared.db import asyncpg_dsn
+from services.appointments.cli import COMMAND_LINE_OPERATOR
+from services.appointments.establishments import use_cases as establishments
+from services.appointments.establishments.schemas import CreateEstablishmentRequest, NewServiceRequest
+from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
+from shared.staff import OPERATOR, Staff
+from shared.unit_of_work import UnitOfWork
 
 # Same namespace as slot ids, so demo slots and staff-made slots share one id scheme.
 NAMESPACE = schedules.SLOT_NAMESPACE
@@ -40,19 +48,38 @@ WEEKDAYS = frozenset({"mon", "tue", "wed", "thu", "fri"})
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of service: its names and the slots its schedules open."""
+    """A kind of service: its names, the slots its schedules open and its clinic rules."""
 
     slug: str
     name_fr: str
     name_en: str
     minutes: int
     capacity: int
+    cutoff_hours: int = 0  # how late citizens may cancel or move online
+    instructions_fr: str | None = None
+    instructions_en: str | None = None
 
 
-VACCINATION = Kind("vaccination", "Vaccination", "Vaccination", 15, 3)
-BLOOD_TEST = Kind("prise-de-sang", "Prise de sang", "Blood test", 10, 2)
-CONSULTATION = Kind("consultation", "Consultation", "Consultation", 20, 1)
-SCREENING = Kind("depistage", "Dépistage", "Screening", 30, 2)
+VACCINATION = Kind(
+    "vaccination", "Vaccination", "Vaccination", 15, 3, 24,
+    "Apportez votre carte d'assurance maladie et votre carnet de vaccination.",
+    "Bring your health insurance card and vaccination booklet.",
+)  # fmt: skip
+BLOOD_TEST = Kind(
+    "prise-de-sang", "Prise de sang", "Blood test", 10, 2, 12,
+    "Apportez votre requête d'analyses. Si elle le demande, soyez à jeun depuis minuit (l'eau est permise).",
+    "Bring your test requisition. If it says so, do not eat after midnight (water is fine).",
+)  # fmt: skip
+CONSULTATION = Kind(
+    "consultation", "Consultation", "Consultation", 20, 1, 24,
+    "Apportez votre carte d'assurance maladie et la liste de vos médicaments.",
+    "Bring your health insurance card and the list of your medications.",
+)  # fmt: skip
+SCREENING = Kind(
+    "depistage", "Dépistage", "Screening", 30, 2, 48,
+    "Apportez votre carte d'assurance maladie.",
+    "Bring your health insurance card.",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -252,9 +279,56 @@ def schedule_for(establishment: Establishment, kind: Kind, first: date, days: in
     return Schedule(weekdays, (opens, closes), kind.minutes, first, first + timedelta(days=days - 1))
 
 
+def _as_created_by_an_operator(establishment: Establishment, capacity: int) -> CreateEstablishmentRequest:
+    return CreateEstablishmentRequest.model_validate(
+        {
+            "name": establishment.name,
+            "address": establishment.address,
+            "city": establishment.city,
+            "postal_code": establishment.postal_code,
+            "region": establishment.region,
+            "phone": establishment.phone,
+            "opening_hours": establishment.opening_hours,
+            "services": [
+                NewServiceRequest(
+                    name_fr=kind.name_fr,
+                    name_en=kind.name_en,
+                    duration_minutes=kind.minutes,
+                    default_capacity=capacity if service_id(establishment, kind) == SERVICE_ID else kind.capacity,
+                    cancel_cutoff_hours=kind.cutoff_hours,
+                    instructions_fr=kind.instructions_fr,
+                    instructions_en=kind.instructions_en,
+                ).model_dump()
+                for kind in establishment.kinds
+            ],
+        }
+    )
+
+
+async def create_faubourgs(database_url: str, capacity: int) -> bool:
+    """The demo staff's establishment, as an operator creates one (the command line's operator acting), unless
+    it exists. Whether it was created."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        uow = UnitOfWork(make_sessionmaker(engine))
+        if await establishments.establishment_exists(uow, FAUBOURGS.id):
+            return False
+        await establishments.create_establishment(
+            uow,
+            Staff(COMMAND_LINE_OPERATOR, None, OPERATOR),
+            _as_created_by_an_operator(FAUBOURGS, capacity),
+            establishment_id=FAUBOURGS.id,
+            service_ids=[service_id(FAUBOURGS, kind) for kind in FAUBOURGS.kinds],
+        )
+        return True
+    finally:
+        await engine.dispose()
+
+
 async def load_demo_data(database_url: str, days: int = 30, capacity: int = 3) -> None:
     """`capacity` is the Faubourgs CLSC vaccination's seats per slot; other services use their kind's."""
     started = clock.perf_counter()
+    await create_faubourgs(database_url, capacity)
     first = date.today()
     now = datetime.now(schedules.TZ)
     establishments = demo_establishments()
@@ -265,7 +339,10 @@ async def load_demo_data(database_url: str, days: int = 30, capacity: int = 3) -
             sid = service_id(establishment, kind)
             seats = capacity if sid == SERVICE_ID else kind.capacity
             schedule = schedule_for(establishment, kind, first, days)
-            service_rows.append((sid, establishment.id, kind.name_fr, kind.name_en, kind.minutes))
+            service_rows.append(
+                (sid, establishment.id, kind.name_fr, kind.name_en, kind.minutes, kind.capacity, kind.cutoff_hours,
+                 kind.instructions_fr, kind.instructions_en)
+            )  # fmt: skip
             schedule_rows.append(_schedule_row(establishment.id, sid, schedule, seats))
             # Many services share a shape: lay out their times once.
             shape = (schedule.weekdays, *schedule.hours, schedule.slot_minutes)
@@ -289,11 +366,13 @@ async def load_demo_data(database_url: str, days: int = 30, capacity: int = 3) -
                     (e.id, e.name, e.address, e.city, e.postal_code, e.latitude, e.longitude, e.phone, e.region,
                      json.dumps(e.opening_hours))
                     for e in establishments
+                    if e.id != FAUBOURGS.id  # created above, as an operator does
                 ],
             )  # fmt: skip
             await conn.executemany(
-                """INSERT INTO services (id, establishment_id, name_fr, name_en, duration_minutes)
-                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING""",
+                """INSERT INTO services (id, establishment_id, name_fr, name_en, duration_minutes, default_capacity,
+                                         cancel_cutoff_hours, instructions_fr, instructions_en)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING""",
                 service_rows,
             )
             await conn.executemany(

@@ -446,6 +446,11 @@ async def test_demo_catalogue_loads_once_and_is_searchable(clean_databases, clie
     faubourgs = await db.fetchrow("SELECT e.id, e.name, s.name_fr FROM services s JOIN establishments e "
                                   "ON e.id = s.establishment_id WHERE s.id = $1", SERVICE_ID)  # fmt: skip
     assert tuple(faubourgs) == (ESTABLISHMENT_ID, "CLSC des Faubourgs", "Vaccination")
+    # Created as an operator creates one, with the clinic's rules (issue 21); the others have theirs too.
+    rules = await db.fetchrow("SELECT cancel_cutoff_hours, instructions_en FROM services WHERE id = $1", SERVICE_ID)
+    assert tuple(rules) == (24, "Bring your health insurance card and vaccination booklet.")
+    assert await db.fetchval("SELECT count(*) FROM services WHERE instructions_fr IS NULL") == 0
+    assert await db.fetchval("SELECT count(*) FROM outbox WHERE routing_key LIKE '%establishment_changed%'") == 1
     params = {"postal_code": "H2L 3C3", "service": "vaccination", "radius_km": 2}
     found = (await client.get("/search", params=params)).json()
     assert "CLSC des Faubourgs" in names(found)
