@@ -11,8 +11,18 @@ from pydantic_core import PydanticCustomError
 from shared.request_models import RequestModel
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def wall_clock(value: time) -> time:
+    """A time on the establishment's wall clock: one with a UTC offset could not be compared with the others."""
+    if value.tzinfo is not None:
+        raise PydanticCustomError("time_parsing", "Invalid time (HH:MM)")
+    return value
+
+
+WallClock = Annotated[time, AfterValidator(wall_clock)]
 # A day's openings, e.g. [["08:00", "12:00"], ["13:00", "16:00"]]; a day left out is closed.
-OpeningHours = dict[Weekday, Annotated[list[tuple[time, time]], Field(max_length=4)]]
+OpeningHours = dict[Weekday, Annotated[list[tuple[WallClock, WallClock]], Field(max_length=4)]]
 
 
 def canadian_phone(value: str) -> str:

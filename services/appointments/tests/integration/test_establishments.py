@@ -128,6 +128,7 @@ async def test_an_operator_edits_an_establishment_and_adds_a_service(client, ses
         ),
         ({"opening_hours": {"someday": [["08:00", "12:00"]]}}, "opening_hours.someday.[key]", "literal_error"),
         ({"opening_hours": {"mon": [["8h", "12:00"]]}}, "opening_hours.mon.0.0", "time_parsing"),
+        ({"opening_hours": {"mon": [["08:00", "12:00+01:00"]]}}, "opening_hours.mon.0.1", "time_parsing"),
         ({"services": [VACCINATION | {"duration_minutes": 4}]}, "services.0.duration_minutes", "greater_than_equal"),
         ({"services": [VACCINATION | {"duration_minutes": 241}]}, "services.0.duration_minutes", "less_than_equal"),
         ({"services": [VACCINATION | {"default_capacity": 501}]}, "services.0.default_capacity", "less_than_equal"),
