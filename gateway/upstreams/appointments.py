@@ -292,8 +292,12 @@ class Appointments(Upstream):
         return moved
 
     # --- platform operators: establishments and their services ---
-    async def operator_establishments(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = await self.get("/operator/establishments")
+    async def operator_establishments(
+        self, name: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """By name, a page at a time (at most 200); `name` keeps those whose name contains it, case aside."""
+        query = {"limit": str(limit), "offset": str(offset)} | ({"name": name} if name else {})
+        found: list[dict[str, Any]] = await self.get("/operator/establishments", urlencode(query))
         return found
 
     async def operator_establishment(self, establishment_id: str) -> dict[str, Any]:
