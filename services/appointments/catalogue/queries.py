@@ -156,12 +156,14 @@ async def services_of(session: AsyncSession, establishment_id: uuid.UUID) -> lis
     return [ServiceOffered(**row._mapping) for row in rows]
 
 
-async def offers_service(session: AsyncSession, establishment_id: uuid.UUID, service_id: uuid.UUID) -> bool:
+async def offered_capacity(session: AsyncSession, establishment_id: uuid.UUID, service_id: uuid.UUID) -> int | None:
+    """The seats a slot of the service gets by default; None when the establishment does not offer it."""
     owned = await session.execute(
-        text("SELECT 1 FROM services WHERE id = :id AND establishment_id = :establishment_id"),
+        text("SELECT default_capacity FROM services WHERE id = :id AND establishment_id = :establishment_id"),
         {"id": service_id, "establishment_id": establishment_id},
     )
-    return owned.first() is not None
+    capacity = owned.scalar_one_or_none()
+    return int(capacity) if capacity is not None else None
 
 
 # --- schedules ---

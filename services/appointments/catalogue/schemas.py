@@ -29,7 +29,7 @@ class CreateScheduleRequest(RequestModel):
     start_time: time
     end_time: time
     slot_minutes: int = Field(ge=5, le=480)
-    capacity: int = Field(ge=1, le=1000)
+    capacity: int | None = Field(default=None, ge=1, le=1000)  # none: the service's default capacity
     valid_from: date
     valid_to: date
     exceptions: list[ScheduleException] = Field(default_factory=list, max_length=400)

@@ -84,17 +84,20 @@ def _schedule_of(request: CreateScheduleRequest) -> rules.Schedule:
 async def create_schedule(
     uow: UnitOfWork, staff: Staff, establishment_id: uuid.UUID, request: CreateScheduleRequest
 ) -> tuple[CreatedScheduleResponse, bool]:
-    """Stores the schedule and materialises its future slots. Returns (schedule, newly created)."""
+    """Stores the schedule and materialises its future slots, each with the schedule's capacity or, without one,
+    the service's default. Returns (schedule, newly created)."""
     staff.authorise(establishment_id, manager_only=True)
     schedule = _schedule_of(request)
     rules.validate(schedule)
-    fingerprint = rules.fingerprint(request.service_id, schedule, request.capacity)
     now = datetime.now(UTC)
     starts = [start for start in rules.slot_starts(schedule) if start > now]
     async with uow:
         await _require_establishment(uow, establishment_id)
-        if not await queries.offers_service(uow.session, establishment_id, request.service_id):
+        default_capacity = await queries.offered_capacity(uow.session, establishment_id, request.service_id)
+        if default_capacity is None:
             raise rules.UnknownService
+        capacity = request.capacity or default_capacity
+        fingerprint = rules.fingerprint(request.service_id, schedule, capacity)
         created = await queries.insert_schedule(
             uow.session,
             queries.NewSchedule(
@@ -105,7 +108,7 @@ async def create_schedule(
                 start_time=request.start_time,
                 end_time=request.end_time,
                 slot_minutes=request.slot_minutes,
-                capacity=request.capacity,
+                capacity=capacity,
                 valid_from=request.valid_from,
                 valid_to=request.valid_to,
                 exceptions=rules.exceptions_json(schedule),
@@ -117,7 +120,7 @@ async def create_schedule(
             uow.session,
             request.service_id,
             request.slot_minutes,
-            request.capacity,
+            capacity,
             rules.slot_ids(request.service_id, starts),
             starts,
         )

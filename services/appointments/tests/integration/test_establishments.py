@@ -267,3 +267,27 @@ async def test_the_command_line_creates_an_establishment_through_the_same_use_ca
     path.write_text(json.dumps(establishment_body(postal_code="T0T 0T0")), encoding="utf-8")
     with pytest.raises(UnknownPostalCode):
         await cli.run(args, settings)
+
+
+async def test_a_schedule_without_a_capacity_opens_slots_with_the_services_default(client):
+    created = await create(client)  # vaccination: 3 seats by default
+    est, service = created["id"], created["services"][0]["id"]
+    monday = "2030-03-11"
+    schedule = {
+        "service_id": service,
+        "weekdays": ["mon"],
+        "start_time": "08:00",
+        "end_time": "09:00",
+        "slot_minutes": 15,
+        "valid_from": monday,
+        "valid_to": monday,
+    }
+
+    posted = await client.post(
+        f"/admin/establishments/{est}/schedules", json=schedule, headers=staff_headers(est, "manager")
+    )
+
+    assert posted.status_code == 201, posted.text
+    assert (posted.json()["capacity"], posted.json()["slots_created"]) == (3, 4)
+    slots = await client.get("/slots", params={"service_id": service, "date_from": f"{monday}T00:00:00-04:00"})
+    assert {slot["seats_left"] for slot in slots.json()} == {3}
