@@ -404,6 +404,9 @@ async def _prove_factor(uow: UnitOfWork, deps: Deps, attempt: _Attempt, typed: s
     person = await queries.staff_person(uow.session, challenge.staff_id)
     if factor is None or person is None:
         raise FactorChallengeExpired
+    if purpose == rules.ENROL and factor.totp_secret_encrypted is not None:
+        # Enrolled meanwhile (another sign-in): an older offer must not replace that factor.
+        raise FactorChallengeExpired
     code = rules.read_code(typed)
     secret_encrypted = challenge.pending_secret_encrypted if purpose == rules.ENROL else factor.totp_secret_encrypted
     step: int | None = None

@@ -334,3 +334,15 @@ async def test_a_session_that_chose_nothing_moves_to_the_only_establishment_left
     with as_answered():
         refreshed = await service.refresh(UnitOfWork(sessions), SETTINGS, tokens.refresh_token)
     assert (claims(refreshed)["est"], claims(refreshed)["role"]) == (str(clinic_x), "clerk")
+
+
+async def test_an_older_enrolment_offer_cannot_replace_a_factor_enrolled_since(sessions, deps):
+    _, email = await person(sessions, deps, {uuid.uuid4(): "clerk"})
+    first, second = await password(sessions, deps, email), await password(sessions, deps, email)
+    assert first.enrolment is not None
+    assert second.enrolment is not None
+    assert not isinstance(await _enrol(sessions, deps, second.challenge, code(second.enrolment.secret)), ApiError)
+    late = await _enrol(sessions, deps, first.challenge, code(first.enrolment.secret))
+    assert isinstance(late, ApiError)
+    assert (late.status, late.code) == (401, "factor_challenge_expired")
+    assert isinstance(await signed_in(sessions, deps, email, second.enrolment.secret, offset=1), StaffTokenResponse)
