@@ -123,12 +123,3 @@ def actor_role(staff: Staff) -> ActorRole:
     if staff.role == CLERK:
         return "clerk"
     raise StaffRoleRequired
-
-
-def staff_role(role: str) -> StaffRole:
-    """A role as staff_roles holds it."""
-    if role == MANAGER:
-        return "manager"
-    if role == CLERK:
-        return "clerk"
-    raise ValueError(f"not a clinic role: {role!r}")

@@ -8,7 +8,7 @@ disabled meanwhile must not administer anybody with it.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from services.accounts.registration.rules import check_password
@@ -104,7 +104,7 @@ async def establishment_staff(
 class Invited:
     answer: InvitationResponse
     # The link's secret, for the command line to print (the API's answer never carries it: it is e-mailed).
-    token: str
+    token: str = field(repr=False)
 
 
 async def _invite(
