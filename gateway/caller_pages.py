@@ -23,6 +23,7 @@ from gateway.console_render import render_console
 from gateway.page_sessions import StaffPage
 from gateway.portal import day_picker
 from gateway.upstreams import Appointments, FrontDeskEntry, UpstreamRefusal
+from gateway.web.clinic_rules import visit_rules
 from gateway.web.dates import local, time_label, today
 from gateway.web.field_messages import contact_required, missing
 from gateway.web.texts import TEXTS, language_of
@@ -244,6 +245,8 @@ async def _confirmation(
     starts = local(booked["starts_at"])
     instructions = booked.get(f"instructions_{language}") or service.get(f"instructions_{language}") or ""
     cutoff = booked.get("cancel_cutoff_hours", service.get("cancel_cutoff_hours")) or 0
+    # Booked inside the cut-off already: the caller cannot change it online at all.
+    too_late = visit_rules({**booked, "status": "booked"}, language)["too_late"]
     return await render_console(
         request,
         staff,
@@ -260,6 +263,7 @@ async def _confirmation(
         instructions=instructions,
         caller_language=language,
         cutoff=cutoff,
+        too_late=too_late,
         sent_to=[value for value in (values["email"], values["phone"]) if value],
     )
 
