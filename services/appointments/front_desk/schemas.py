@@ -16,6 +16,8 @@ class DayListEntry(AppointmentResponse):
     holder_name: str | None = None
     sex: Sex | None = None  # the patient's as entered in the account; none for a booking without one
     booked_with_account: bool  # both icons are grey when False
+    # "admin" when staff booked it for a caller (who then cancel or move it for them), "web" otherwise.
+    source: Literal["web", "admin"] = "web"
     # Profile icon: the account holder's identity validated by a clinic (green) or not yet (red).
     profile_icon: Literal["grey", "red", "green"]
     # Card icon: the patient's association with the account validated (green) or not (red);

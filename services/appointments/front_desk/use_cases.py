@@ -34,6 +34,7 @@ def _entry(row: SuiviRow) -> DayListEntry:
         holder_name=appointment.holder_name,
         sex=appointment.sex,
         booked_with_account=appointment.account_id is not None,
+        source=appointment.source,
         profile_icon=profile_icon,
         card_icon=card_icon,
     )

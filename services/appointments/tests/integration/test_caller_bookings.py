@@ -138,6 +138,7 @@ async def test_a_clerk_books_for_a_caller_without_an_account(client, sessions, c
     entries = await front_desk.day_list(UnitOfWork(sessions), Staff(uuid.uuid4(), clinic.id, "clerk"), day)
     [entry] = [e for e in entries if str(e.id) == body["id"]]
     assert (entry.profile_icon, entry.card_icon, entry.booked_with_account) == ("grey", "grey", False)
+    assert entry.source == "admin"
 
 
 async def test_a_caller_who_wants_texts_too_gets_both(client, sessions, clinic):
