@@ -587,3 +587,36 @@ async def test_a_person_disabled_everywhere_cannot_sign_in_and_one_disabled_here
     assert (await sign_in("volant@clinique.example")).status_code == 200
     assert (await client.post(f"{ADMIN}/members/{here_only}/enable", headers=manager_of(X, manager))).status_code == 200
     assert (await sign_in("commis@clinique.example")).status_code == 200
+
+
+async def test_one_link_presented_twice_at_once_is_accepted_once(client, db):
+    manager = await add_staff(db, "gestion@clinique.example", {X: "manager"})
+    invited = await invite(client, manager_of(X, manager), "nouveau@clinique.example")
+    token = await token_of(db, invited.json()["id"])
+    body = {"token": token, "name": "Noé Nouveau", "password": PASSWORD}
+    answers = await asyncio.gather(*(client.post("/staff/invitations/accept", json=body) for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [201, 404]
+    assert len(await access_changes(db, "invitation_accepted")) == 1
+
+
+async def test_a_new_person_joining_two_establishments_at_once_is_one_person(client, db):
+    manager_x = await add_staff(db, "gestion@x.example", {X: "manager"})
+    manager_y = await add_staff(db, "gestion@y.example", {Y: "manager"})
+    first = await invite(client, manager_of(X, manager_x), "volant@clinique.example")
+    second = await client.post(
+        f"/admin/staff/establishments/{Y}/invitations",
+        json={"email": "Volant@clinique.example", "role": "manager"},
+        headers=manager_of(Y, manager_y),
+    )
+    tokens = [await token_of(db, answer.json()["id"]) for answer in (first, second)]
+    answers = await asyncio.gather(
+        *(
+            client.post("/staff/invitations/accept", json={"token": t, "name": "Val Volant", "password": PASSWORD})
+            for t in tokens
+        )
+    )
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert answers[0].json()["staff_id"] == answers[1].json()["staff_id"]
+    person = uuid.UUID(answers[0].json()["staff_id"])
+    roles = dict(await db.fetch("SELECT establishment_id, role FROM staff_roles WHERE staff_id = $1", person))
+    assert roles == {X: "clerk", Y: "manager"}
