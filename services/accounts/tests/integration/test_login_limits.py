@@ -89,7 +89,9 @@ async def staff_member(sessions: async_sessionmaker[AsyncSession], deps: Deps, e
                 password_hash=await deps.hashing.hash(PASSWORD),
             )
         )
-        await session.execute(insert(staff_roles).values(staff_id=staff_id, establishment_id=uuid.uuid4(), role="clerk"))
+        await session.execute(
+            insert(staff_roles).values(staff_id=staff_id, establishment_id=uuid.uuid4(), role="clerk")
+        )
         await session.commit()
     return staff_id
 
