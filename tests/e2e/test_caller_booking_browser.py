@@ -142,6 +142,8 @@ def test_a_clerk_books_for_a_caller_then_moves_and_cancels_it(
     page.get_by_role("link", name=re.compile("^Voir le Suivi du ")).click()
     row = suivi_row(page, "Appelante, Jeanne")
     expect(row.locator("[data-icon=profile]")).to_have_attribute("data-state", "grey")
+    check_page(page, "Suivi with a caller's booking")
+    screenshot(page, "console-suivi-caller")
     row.get_by_role("link", name="Déplacer le rendez-vous de Jeanne Appelante").click()
     expect(page.get_by_role("heading", name="Déplacer le rendez-vous de Jeanne Appelante")).to_be_visible()
     expect(page.locator(f"input[name=slot_id][value='{first.id}']")).to_have_count(0)  # its own time is no move

@@ -221,6 +221,12 @@ async def test_a_clerk_books_for_a_caller_and_reads_what_to_tell_them(gateway):
         assert "Apportez votre carte.\nSoyez à jeun." in _text(booked)
         assert "1, rue Test" in _text(booked)
         assert 'href="/admin?day=' in booked.text  # to the day's Suivi
+        # A double click sends the form twice: the same key both times, so appointments books once.
+        again = await clerk.post("/admin/book", data=_caller(page.text, notify_sms="yes", phone="514 555-0199"))
+        assert again.status_code == 200
+        assert seen.bookings[-1]["idempotency_key"] == sent["idempotency_key"]
+        english = await clerk.get("/admin/book?lang=en")
+        assert "Book an appointment for a caller" in _text(english)
 
 
 async def test_bad_input_comes_back_with_each_field_said_and_nothing_booked(gateway):
