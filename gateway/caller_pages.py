@@ -8,7 +8,6 @@ caller changes; the form keeps the rest. The confirmation says what to tell the 
 instructions included. The form's idempotency key makes a double click or a reload book once.
 """
 
-import asyncio
 import uuid
 from datetime import date
 from typing import Any
@@ -216,7 +215,7 @@ async def book(request: Request, staff: StaffPage) -> Response:
             values["slot_id"] = ""
             found = {k: v for k, v in found.items() if k != "slot_id"} | {"slot_id": TEXTS[lang]["cb_slot_gone"]}
         return await again({_field(k): v for k, v in found.items()}, refusal.status)
-    return await _confirmation(request, staff, booked, service_id, values, language)
+    return await _confirmation(request, staff, booked, values, language)
 
 
 def _field(name: str) -> str:
@@ -232,21 +231,12 @@ def _iso_day(value: str) -> date | None:
 
 
 async def _confirmation(
-    request: Request, staff: Principal, booked: dict[str, Any], service_id: str, values: dict[str, Any], language: str
+    request: Request, staff: Principal, booked: dict[str, Any], values: dict[str, Any], language: str
 ) -> HTMLResponse:
-    """What the clerk tells the caller: when, where, and the clinic's instructions in the caller's language."""
+    """What the clerk tells the caller: when, where, and the clinic's instructions in the caller's language, all
+    from appointments' answer (the service's and place's as booked, whatever the form said)."""
     lang = language_of(request)
-    appointments = Appointments.of(request, staff)
-    services, offered = await asyncio.gather(
-        appointments.establishment_services(_establishment(staff)),
-        appointments.offered_service(uuid.UUID(service_id)),
-    )
-    service: dict[str, Any] = next((s for s in services if s["id"] == service_id), {})
     starts = local(booked["starts_at"])
-    instructions = booked.get(f"instructions_{language}") or service.get(f"instructions_{language}") or ""
-    cutoff = booked.get("cancel_cutoff_hours", service.get("cancel_cutoff_hours")) or 0
-    # Booked inside the cut-off already: the caller cannot change it online at all.
-    too_late = visit_rules({**booked, "status": "booked"}, language)["too_late"]
     return await render_console(
         request,
         staff,
@@ -254,16 +244,17 @@ async def _confirmation(
         active="book",
         booked=booked,
         caller_name=f"{values['first_name']} {values['last_name']}",
-        service_name=_name(service, lang) if service else _name(offered, lang),
-        service_id=service_id,
+        service_name=_name(booked["service"], lang),
+        service_id=booked["service"]["service_id"],
         day=starts.date().isoformat(),
         day_words=day_in_words(starts.date(), lang),
         time=time_label(starts, lang),
-        place=offered["establishment"],
-        instructions=instructions,
+        place=booked["place"],
+        instructions=(booked.get(f"instructions_{language}") or "").strip(),
         caller_language=language,
-        cutoff=cutoff,
-        too_late=too_late,
+        cutoff=booked.get("cancel_cutoff_hours") or 0,
+        # Booked inside the cut-off already: the caller cannot change it online at all.
+        too_late=visit_rules({**booked, "status": "booked"}, language)["too_late"],
         sent_to=[value for value in (values["email"], values["phone"]) if value],
     )
 
