@@ -25,7 +25,7 @@ from gateway.tests.integration.test_client_address import _serve
 
 PRIVATE, PUBLIC = generate_es256_keypair()
 ESTABLISHMENT, SERVICE, TAKEN_SLOT, FREE_SLOT = (str(uuid.uuid4()) for _ in range(4))
-CALLER_ROW, ACCOUNT_ROW, LINKED = (str(uuid.uuid4()) for _ in range(3))
+CALLER_ROW, ACCOUNT_ROW, LINKED, MINE = (str(uuid.uuid4()) for _ in range(4))
 TOMORROW = datetime.now(UTC).replace(hour=15, minute=30, second=0, microsecond=0) + timedelta(days=1)
 PLACE = {"id": ESTABLISHMENT, "name": "Clinique Test", "address": "1, rue Test", "city": "Montréal"}
 PLACE |= {"postal_code": "H1T 2H1", "region": None, "phone": "514 555-0100", "latitude": 45.5, "longitude": -73.5}
@@ -142,6 +142,16 @@ async def gateway() -> AsyncIterator[tuple[str, Seen]]:
         if path == f"{base}/services/{SERVICE}/rules":
             seen.rules.append(await request.json())
             return web.json_response({"id": SERVICE})
+        if path == "/my/appointments":
+            # One the citizen may still change (the cut-off ahead), as the page first read it.
+            return web.json_response(
+                {"upcoming": [_appointment(MINE, datetime.now(UTC) + timedelta(hours=30))], "past": []}
+            )
+        if path in (f"/my/appointments/{MINE}/cancel", f"/my/appointments/{MINE}/reschedule"):
+            message = {"fr": "Trop tard.", "en": "Too late."}
+            return web.json_response(
+                {"errors": [{"field": None, "code": "too_late_to_change", "message": message}]}, status=409
+            )
         if path == f"/appointments/{LINKED}":
             return web.json_response(_appointment(LINKED, datetime.now(UTC) + timedelta(hours=3)))
         if path == f"/appointments/{LINKED}/cancel":
@@ -334,3 +344,27 @@ async def test_the_manage_page_past_the_cut_off_says_to_call_and_shows_the_refus
         )
         assert refused.status_code == 409
         assert "Appelez la clinique au" in _text(refused)
+
+
+async def test_the_account_shows_the_instructions_and_the_refusal_past_the_cut_off_as_a_page(gateway):
+    url, _ = gateway
+    now = int(time.time())
+    claims = {"sub": str(uuid.uuid4()), "aud": "citizen", "iss": "accounts", "sid": str(uuid.uuid4())}
+    token = jwt.encode(claims | {"iat": now, "exp": now + 600}, PRIVATE, algorithm="ES256")
+    async with httpx.AsyncClient(base_url=url, follow_redirects=False, headers={"origin": url}) as citizen:
+        citizen.cookies.set("access_token", token)
+        listing = await citizen.get("/account/appointments")
+        assert listing.status_code == 200, listing.text
+        assert "Apportez votre carte.\nSoyez à jeun." in _text(listing)
+        assert f"/account/appointments/{MINE}/cancel" in listing.text  # the cut-off is 6 h away still
+        form = await citizen.get(f"/account/appointments/{MINE}/cancel")
+        # Pressed once the cut-off has passed: the API refuses, the page says whom to call, not an error page.
+        refused = await citizen.post(f"/account/appointments/{MINE}/cancel", data={"csrf_token": _csrf(form.text)})
+        assert refused.status_code == 409
+        assert "Appelez la clinique au" in _text(refused)
+        assert 'href="tel:+15145550100"' in refused.text
+        moved = await citizen.post(
+            f"/account/appointments/{MINE}/reschedule", data={"csrf_token": _csrf(form.text), "slot_id": FREE_SLOT}
+        )
+        assert moved.status_code == 409
+        assert "Trop tard pour changer en ligne" in _text(moved)
