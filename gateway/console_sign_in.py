@@ -4,8 +4,8 @@ establishment, when the person works at several. Operators land on their own pag
 
 Between the password and the code, accounts' challenge travels in a cookie, never in a URL (where a browser's
 history, a screenshot or a Referer would keep it): HttpOnly, SameSite=Strict, Secure unless the gateway runs on
-plain HTTP for development, only sent to /admin/login/..., and no longer than accounts keeps the challenge
-alive. The enrolment's secret travels with it, so the QR code can be shown again after a mistyped code.
+plain HTTP for development, __Host- prefixed like the session cookies, and no longer than accounts keeps the
+challenge alive (at most 15 minutes). The enrolment's secret travels with it, so the QR code can be shown again after a mistyped code.
 """
 
 import base64
@@ -51,8 +51,9 @@ class FactorStep:
 class FactorCookie:
     def __init__(self, secure: bool) -> None:
         self.secure = secure
-        # __Secure-: only settable over HTTPS (__Host- would force Path=/, and this one is sign-in's alone).
-        self.name = "__Secure-staff_factor" if secure else "staff_factor"
+        # __Host-, as the session cookies: only this host over HTTPS can set it, for Path=/ (a sibling subdomain
+        # cannot plant a challenge of its own); it lives a few minutes, for the sign-in's second step only.
+        self.name = "__Host-staff_factor" if secure else "staff_factor"
 
     def write(self, response: Response, step: FactorStep, seconds: int) -> None:
         value = base64.urlsafe_b64encode(json.dumps(asdict(step)).encode()).rstrip(b"=").decode("ascii")
@@ -60,7 +61,7 @@ class FactorCookie:
             self.name,
             value,
             max_age=max(1, min(seconds, MAX_COOKIE_SECONDS)),
-            path=LOGIN,
+            path="/",
             secure=self.secure,
             httponly=True,
             samesite="strict",
@@ -82,7 +83,7 @@ class FactorCookie:
 
     def clear(self, response: Response) -> None:
         # With the same flags: a browser ignores a Secure cookie's deletion that lacks them.
-        response.delete_cookie(self.name, path=LOGIN, secure=self.secure, httponly=True, samesite="strict")
+        response.delete_cookie(self.name, path="/", secure=self.secure, httponly=True, samesite="strict")
 
 
 def first_message(refusal: UpstreamRefusal, lang: str) -> str:
@@ -253,6 +254,7 @@ def _enrol_page(
         errors=errors or {},
         qr=qr_code(step.otpauth_uri, TEXTS[lang]["enrol_qr_label"]) if step.otpauth_uri else None,
         secret=grouped(step.secret),
+        otpauth_uri=step.otpauth_uri if step.otpauth_uri.startswith("otpauth://") else "",
         email=step.email,
     )
 

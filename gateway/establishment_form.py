@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from gateway.schedule_form import WEEKDAYS, typed_time
+from gateway.web.clinic_rules import clinic_phone
 from gateway.web.texts import TEXTS
 
 PLACE_FIELDS = ("name", "address", "city", "postal_code", "region", "phone")
@@ -34,6 +35,8 @@ def blank_service() -> dict[str, str]:
 def place_values(establishment: dict[str, Any]) -> dict[str, Any]:
     """An establishment as appointments answers it, as the form shows it."""
     values: dict[str, Any] = {name: str(establishment.get(name) or "") for name in PLACE_FIELDS}
+    phone = clinic_phone(values["phone"])
+    values["phone"] = phone["shown"] if phone else values["phone"]  # as typed, not as stored (+1…)
     hours = establishment.get("opening_hours") or {}
     values["hours"] = {
         day: {"opens": hours[day][0][0], "closes": hours[day][0][1]} if hours.get(day) else {"opens": "", "closes": ""}

@@ -15,6 +15,7 @@ from gateway.page_sessions import ConsoleStaff
 from gateway.schedule_form import WEEKDAYS
 from gateway.staff_pages import LANGUAGES, refused_page, role_word
 from gateway.upstreams import Accounts, Appointments, UpstreamRefusal
+from gateway.web.clinic_rules import clinic_phone
 from gateway.web.texts import TEXTS, language_of
 
 router = APIRouter(prefix="/admin/operator", include_in_schema=False)
@@ -44,18 +45,25 @@ def _matches(establishment: dict[str, Any], q: str) -> bool:
     return all(word in haystack for word in words)
 
 
+def _phone(stored: str | None) -> str:
+    shown = clinic_phone(stored)
+    return shown["shown"] if shown else ""
+
+
 def _service_lines(establishment: dict[str, Any], lang: str) -> list[str]:
     words = TEXTS[lang]
     lines = []
     for service in establishment.get("services") or []:
         capacity = service.get("default_capacity", 1)
         places = words["sched_places_one"] if capacity == 1 else words["sched_places_many"].format(n=capacity)
+        hours = int(service.get("cancel_cutoff_hours") or 0)
+        line = words["op_service_line" if hours else "op_service_line_no_cutoff"]
         lines.append(
-            words["op_service_line"].format(
+            line.format(
                 name=service["name_fr"] if lang == "fr" else service["name_en"],
                 minutes=service.get("duration_minutes", ""),
                 capacity=places,
-                hours=service.get("cancel_cutoff_hours", 0),
+                hours=hours,
             )
         )
     return lines
@@ -85,7 +93,10 @@ async def establishments(
         q=q,
         total=len(listed),
         matching=len(found),
-        establishments=[{**e, "service_lines": _service_lines(e, lang)} for e in found[:SHOWN]],
+        establishments=[
+            {**e, "service_lines": _service_lines(e, lang), "phone_shown": _phone(e.get("phone"))}
+            for e in found[:SHOWN]
+        ],
         notice=notice,
     )
 

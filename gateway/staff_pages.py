@@ -10,6 +10,7 @@ Referrer-Policy (same-origin, gateway/security_headers.py) keeps the link from a
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -77,6 +78,8 @@ async def _invitation_page(
             role=role_word(invitation["role"], lang), establishment=place or TEXTS[lang]["an_establishment"]
         ),
         expires=written_when(invitation["expires_at"], lang),
+        # The same page in the other language, also after a refused POST (whose own link would lose the token).
+        switch_language_url="/admin/invitation?" + urlencode({"token": token, "lang": "en" if lang == "fr" else "fr"}),
     )
 
 

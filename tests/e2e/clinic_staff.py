@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 from devstack.supervisor import stack_setting
 from devstack.testing.fixtures import run_sync
 from services.accounts.links.rules import NamVault
+from tests.e2e.forms import submit
 
 STAFF_PASSWORD = "console du CLSC de test"
 MONTREAL = ZoneInfo("America/Montreal")
@@ -175,14 +177,53 @@ def staff_auth(client: httpx.Client, email: str, establishment_id: uuid.UUID | N
     return {"authorization": f"Bearer {tokens['access_token']}"}
 
 
-def log_in(page: Page, gateway: str, email: str, path: str = "/admin") -> None:
-    """Signs in on the console's sign-in page, which a page of the console sends to (and back from)."""
+def log_in(page: Page, gateway: str, email: str, path: str = "/admin", *, establishment: str | None = None) -> None:
+    """Signs in on the console's sign-in page, which a page of the console sends to (and back from): the password,
+    then the code of `totp_secret_for(email)` (the next step's when this one was used, else the step after);
+    with `establishment` (its name), chooses it when the person works at several."""
     page.goto(gateway + path)
     expect(page.get_by_role("heading", name="Connexion du personnel")).to_be_visible()
     page.get_by_label("Courriel professionnel").fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(re.compile(r"/admin/login/code$"))
+    enter_code(page, totp_secret_for(email))
+    if establishment is not None and "/admin/establishment" in page.url:
+        page.get_by_label(establishment).check()
+        page.get_by_role("button", name="Continuer").click()
     expect(page.get_by_role("heading", name="Connexion du personnel")).to_have_count(0)
+
+
+def enter_code(page: Page, secret: str) -> None:
+    """On the second factor's page: the code of the step now, else the next one; when both were used (the same
+    person signed in within these 30 s), waits for a new step."""
+    while True:
+        now = current_step()
+        for step in (now, now + 1):
+            page.get_by_label("Code à 6 chiffres").fill(code_at(secret, step))
+            page.get_by_role("button", name="Continuer").click()
+            page.wait_for_load_state()
+            if not page.url.endswith("/admin/login/code"):
+                return
+            expect(page.locator(".govuk-error-summary")).to_contain_text("Ce code a déjà servi")
+        time.sleep(TOTP_PERIOD_SECONDS - time.time() % TOTP_PERIOD_SECONDS + 0.1)
+
+
+def console_code(client: httpx.Client, email: str) -> httpx.Response:
+    """Over plain HTTP, after the console's password form answered (its cookie jar holds the sign-in step): the
+    code form, filled as `enter_code` does in a browser. The redirect that ends sign-in."""
+    while True:
+        now = current_step()
+        for step in (now, now + 1):
+            form = client.get("/admin/login/code")
+            assert form.status_code == 200, form.text
+            code = code_at(totp_secret_for(email), step)
+            answer = submit(client, form, "/admin/login/code", {"use": "app", "code": code})
+            if answer.status_code == 303:
+                return answer
+            assert answer.status_code == 422, answer.text
+            assert "Ce code a déjà servi" in answer.text, answer.text
+        time.sleep(TOTP_PERIOD_SECONDS - time.time() % TOTP_PERIOD_SECONDS + 0.1)
 
 
 def suivi_row(page: Page, patient: str) -> Locator:

@@ -12,7 +12,7 @@ from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_soon, suivi_row
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, enter_code, slot_soon, suivi_row, totp_secret_for
 from tests.e2e.conftest import Catalogue, booking
 from tests.e2e.page_checks import check_page, screenshot, sized_page_fixture, viewport_fixture  # noqa: F401
 
@@ -32,6 +32,9 @@ def _sign_in(page: Page, gateway: str, email: str) -> None:
     check_page(page, "console sign-in refused")
     page.get_by_label("Mot de passe", exact=True).fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Entrez le code de votre application")).to_be_visible()
+    check_page(page, "console sign-in second factor")
+    enter_code(page, totp_secret_for(email))
 
 
 def _icons_by_state(page: Page) -> dict[str, list[str]]:

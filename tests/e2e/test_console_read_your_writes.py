@@ -12,7 +12,7 @@ from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import active_account, wait_until
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_soon, staff_auth
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, console_code, slot_soon, staff_auth
 from tests.e2e.conftest import Catalogue
 from tests.e2e.forms import submit
 
@@ -46,7 +46,9 @@ def test_a_validation_in_the_console_reads_the_suivi_list_once_and_shows_it(
         signed_in = submit(
             console, sign_in, "/admin/login", {"email": "accueil.lecture@rosemont.example", "password": STAFF_PASSWORD}
         )
-        assert signed_in.status_code == 303, signed_in.text  # to Suivi, not opened: no read of the list yet
+        assert signed_in.status_code == 303, signed_in.text  # to the second factor
+        signed_in = console_code(console, "accueil.lecture@rosemont.example")
+        assert signed_in.headers["location"] == "/admin"  # to Suivi, not opened: no read of the list yet
         window = console.get(f"/admin/appointments/{appointment}/identity?day={slot.day.isoformat()}")
         assert window.status_code == 200, window.text
         present = submit(console, window, f"/admin/appointments/{appointment}/arrived", {"day": slot.day.isoformat()})

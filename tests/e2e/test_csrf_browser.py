@@ -9,7 +9,7 @@ from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
 from tests.e2e.accounts_flow import PASSWORD, active_account
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_soon, staff_auth
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, enter_code, slot_soon, staff_auth, totp_secret_for
 from tests.e2e.conftest import Catalogue, booking
 
 pytestmark = pytest.mark.browser
@@ -72,6 +72,7 @@ def test_a_same_site_page_cannot_mark_a_patient_absent_in_the_console(
     page.get_by_label("Courriel professionnel").fill("csrf.clerk@clinique.example")
     page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Se connecter").last.click()
+    enter_code(page, totp_secret_for("csrf.clerk@clinique.example"))
     expect(page.get_by_role("heading", name="Suivi", exact=False).first).to_be_visible()
 
     _attacker_posts(page, f"{gateway}/admin/appointments/{appointment}/noshow", {"day": slot.day.isoformat()})

@@ -26,7 +26,7 @@ from devstack.testing.fixtures import run_sync
 from gateway.csrf import FORM_FIELD, STALE_FORM
 from shared.logging import CORRELATION_HEADER
 from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, slot_soon, staff_auth
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, console_code, slot_soon, staff_auth
 from tests.e2e.conftest import Catalogue, booking
 
 CITIZEN_EMAIL = "formulaires@example.org"
@@ -386,6 +386,7 @@ def visitors(
 
         sign_in(citizen, origin, "/account/login", CITIZEN_EMAIL, PASSWORD)
         sign_in(staff, origin, "/admin/login", STAFF_EMAIL, STAFF_PASSWORD)
+        console_code(staff, STAFF_EMAIL)
         people = [Visitor("anonymous", anonymous, origin), Visitor("citizen", citizen, origin)]
         yield [*people, Visitor("staff", staff, origin)], manage_links
     finally:

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, enter_code, totp_secret_for
 from tests.e2e.conftest import Catalogue, booking
 from tests.e2e.page_checks import check_page, sized_page_fixture, viewport_fixture  # noqa: F401
 
@@ -166,6 +166,7 @@ def test_the_legend_opens_from_suivi_and_shows_every_icon_state(system: Supervis
     page.get_by_label("Courriel professionnel").fill("aide@rosemont.example")
     page.get_by_label("Mot de passe", exact=True).fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Se connecter").last.click()
+    enter_code(page, totp_secret_for("aide@rosemont.example"))
     expect(page.get_by_role("heading", name="Suivi")).to_be_visible()
 
     page.get_by_role("link", name="Légende", exact=True).click()  # in the console menu

@@ -21,7 +21,7 @@ from gateway.csrf import FORM_FIELD
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from tests.e2e.accounts_flow import PASSWORD
-from tests.e2e.clinic_staff import STAFF_PASSWORD
+from tests.e2e.clinic_staff import STAFF_PASSWORD, console_code
 
 GUARD_CODES = ("Rechargez la page", "ne vient pas d'une page de ce site")
 REQUIRED_HEADERS = {
@@ -52,6 +52,8 @@ def _signed_in_browser(env: VerifyEnvironment, login_page: str, fields: dict[str
     token = browser.cookies.get("__Host-csrf") or browser.cookies.get("csrf") or ""
     answer = browser.post(login_page, data={**fields, FORM_FIELD: token}, headers={"origin": env.gateway})
     assert answer.status_code == 303, f"{login_page}: {answer.status_code} {page.status_code}"
+    if login_page == "/admin/login":  # staff: the second factor's code, then signed in
+        console_code(browser, fields["email"])
     return browser
 
 

@@ -37,7 +37,7 @@ from gateway.csrf import FORM_FIELD
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from tests.e2e.accounts_flow import PASSWORD
-from tests.e2e.clinic_staff import STAFF_PASSWORD
+from tests.e2e.clinic_staff import STAFF_PASSWORD, console_code
 
 MARK = "hx" + uuid.uuid4().hex[:10]  # in every hostile value: found in a log, a value leaked
 TEXTS = {"nul": f"{MARK}\x00a", "surrogate": f"{MARK}\ud800a"}
@@ -182,6 +182,8 @@ def _browser(env: VerifyEnvironment, login_page: str, fields: dict[str, str]) ->
     browser.get(login_page)
     answer = browser.post(login_page, data={**fields, FORM_FIELD: _csrf(browser)}, headers={"origin": env.gateway})
     assert answer.status_code == 303, f"{login_page}: {answer.status_code}"
+    if login_page == "/admin/login":  # staff: the second factor's code, then signed in
+        console_code(browser, fields["email"])
     return browser
 
 

@@ -28,7 +28,7 @@ from bench.verify.environment import VerifyEnvironment
 from devstack.supervisor import ROOT, http_ok
 from devstack.testing.fixtures import free_port, run_sync
 from tests.e2e.accounts_flow import PASSWORD, code_from_mail
-from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff
+from tests.e2e.clinic_staff import STAFF_PASSWORD, add_staff, current_code
 
 # Within this, an access token of an ended session must be refused (the event's trip from accounts' outbox).
 REFUSAL_SECONDS = 3.0
@@ -187,6 +187,7 @@ def _cookie_flags(env: VerifyEnvironment) -> dict[str, Any]:
         for step, method, path, form in (
             ("staff login page", "GET", "/admin/login", None),
             ("staff login", "POST", "/admin/login", {"email": clerk, "password": STAFF_PASSWORD}),
+            ("staff second factor", "POST", "/admin/login/code", {"use": "app", "code": current_code(clerk)}),
             ("staff logout", "POST", "/admin/logout", {}),
         ):
             seen += _exchange(client, staff, step, method, path, form, base)

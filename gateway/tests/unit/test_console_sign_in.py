@@ -85,7 +85,7 @@ def test_the_password_leads_to_the_code_with_the_challenge_in_a_strict_cookie_no
     assert answer.headers["location"] == "/admin/login/code"
     cookie = answer.headers["set-cookie"]
     assert cookie.startswith("staff_factor=")
-    for flag in ("HttpOnly", "Path=/admin/login", "SameSite=strict", "Max-Age=300"):
+    for flag in ("HttpOnly", "Path=/", "SameSite=strict", "Max-Age=300"):
         assert flag in cookie
     assert "challenge-123" not in answer.headers["location"]
     page = client.get("/admin/login/code")
@@ -157,7 +157,7 @@ def test_the_factor_cookie_round_trips_and_refuses_what_it_did_not_write():
     from starlette.responses import Response
 
     cookie = FactorCookie(secure=True)
-    assert cookie.name == "__Secure-staff_factor"
+    assert cookie.name == "__Host-staff_factor"
     response = Response()
     cookie.write(response, FactorStep("totp", "c", "https://evil.example/", "x@y.example"), 10_000)
     header = response.headers["set-cookie"]
