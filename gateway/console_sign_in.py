@@ -5,7 +5,8 @@ establishment, when the person works at several. Operators land on their own pag
 Between the password and the code, accounts' challenge travels in a cookie, never in a URL (where a browser's
 history, a screenshot or a Referer would keep it): HttpOnly, SameSite=Strict, Secure unless the gateway runs on
 plain HTTP for development, __Host- prefixed like the session cookies, and no longer than accounts keeps the
-challenge alive (at most 15 minutes). The enrolment's secret travels with it, so the QR code can be shown again after a mistyped code.
+challenge alive (at most 15 minutes). The enrolment's secret travels with it, so the QR code can be shown again
+after a mistyped code.
 """
 
 import base64
@@ -21,6 +22,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from gateway.auth import Principal
 from gateway.console_render import render_console
 from gateway.page_sessions import OPERATOR_HOME, ConsoleStaff, chooser_url, safe_return_path
 from gateway.session_cookies import SessionCookies
@@ -73,13 +75,19 @@ class FactorCookie:
             return None
         try:
             body = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-            step = FactorStep(**{key: str(body[key]) for key in FactorStep.__dataclass_fields__ if key in body})
-        except (ValueError, TypeError, KeyError, binascii.Error):
+            fields = {key: str(body.get(key, "")) for key in ("challenge", "back_to", "email", "secret", "otpauth_uri")}
+        except (ValueError, TypeError, AttributeError, binascii.Error):
             return None
-        if step.kind != kind or not step.challenge:
+        if body.get("kind") != kind or not fields["challenge"]:
             return None
-        # The way back is checked again: the cookie is the browser's to change.
-        return FactorStep(**(asdict(step) | {"back_to": safe_return_path(step.back_to, "staff")}))
+        return FactorStep(
+            kind,
+            fields["challenge"],
+            safe_return_path(fields["back_to"], "staff"),  # checked again: the cookie is the browser's to change
+            fields["email"],
+            fields["secret"],
+            fields["otpauth_uri"],
+        )
 
     def clear(self, response: Response) -> None:
         # With the same flags: a browser ignores a Secure cookie's deletion that lacks them.
@@ -300,7 +308,7 @@ async def enrol(request: Request, code: Text = "") -> Response:
 # --- the establishment, for someone who works at several ---
 
 
-async def _choices(request: Request, staff: Any) -> tuple[list[dict[str, str]], str | None]:
+async def _choices(request: Request, staff: Principal) -> tuple[list[dict[str, str]], str | None]:
     """(the establishments where the person holds an active role, with their names; the current one)."""
     profile = await Accounts.of(request, staff).staff_profile()
     roles = profile.get("roles") or []
@@ -319,7 +327,7 @@ async def _choices(request: Request, staff: Any) -> tuple[list[dict[str, str]], 
 
 
 async def _chooser_page(
-    request: Request, staff: Any, back_to: str, status: int = 200, errors: dict[str, str] | None = None
+    request: Request, staff: Principal, back_to: str, status: int = 200, errors: dict[str, str] | None = None
 ) -> Response:
     choices, current = await _choices(request, staff)
     if not choices:

@@ -80,7 +80,9 @@ def _post(client: TestClient, path: str, **form: str) -> Any:
 
 
 def test_the_password_leads_to_the_code_with_the_challenge_in_a_strict_cookie_not_the_url(client: TestClient):
-    answer = _post(client, "/admin/login", email="x@clinique.example", password="bon mot de passe", next="/admin/legend")
+    answer = _post(
+        client, "/admin/login", email="x@clinique.example", password="bon mot de passe", next="/admin/legend"
+    )
     assert answer.status_code == 303
     assert answer.headers["location"] == "/admin/login/code"
     cookie = answer.headers["set-cookie"]
@@ -161,14 +163,16 @@ def test_the_factor_cookie_round_trips_and_refuses_what_it_did_not_write():
     response = Response()
     cookie.write(response, FactorStep("totp", "c", "https://evil.example/", "x@y.example"), 10_000)
     header = response.headers["set-cookie"]
-    assert "Secure" in header and "Max-Age=900" in header
+    assert "Secure" in header
+    assert "Max-Age=900" in header
     value = header.split(";", 1)[0].split("=", 1)[1]
 
     def request(raw: str) -> Request:
         return Request({"type": "http", "headers": [(b"cookie", f"{cookie.name}={raw}".encode())]})
 
     step = cookie.read(request(value), "totp")
-    assert step is not None and step.challenge == "c"
+    assert step is not None
+    assert step.challenge == "c"
     assert step.back_to == "/admin"  # never another site
     assert cookie.read(request(value), "enrol") is None
     assert cookie.read(request("not-base64!"), "totp") is None

@@ -224,11 +224,13 @@ def test_the_manager_sees_members_invitations_and_invites(stand_ins: list[tuple[
     client = _client(manager())
     page = client.get("/admin/staff")
     assert page.status_code == 200
-    assert "Commis Test" in _text(page) and "new@test.example" in _text(page)
+    assert "Commis Test" in _text(page)
+    assert "new@test.example" in _text(page)
     assert page.text.count('action="/admin/staff/') == 2  # the clerk's role form; the manager's own row has none
     empty = _post(client, "/admin/staff/invitations", email="", role="", language="")
     assert empty.status_code == 422
-    assert 'href="#email"' in _text(empty) and 'href="#role"' in _text(empty)
+    assert 'href="#email"' in _text(empty)
+    assert 'href="#role"' in _text(empty)
     taken = _post(client, "/admin/staff/invitations", email="taken@test.example", role="clerk", language="fr")
     assert taken.status_code == 409
     assert "fait déjà partie" in _text(taken)
@@ -300,7 +302,8 @@ def test_operators_create_an_establishment_and_appoint_its_manager(stand_ins: li
     client = _client(operator())
     listed = client.get("/admin/operator")
     assert listed.status_code == 200
-    assert "CLSC du Test" in _text(listed) and "Prise de sang" in _text(listed)
+    assert "CLSC du Test" in _text(listed)
+    assert "Prise de sang" in _text(listed)
     assert client.get("/admin/operator?q=introuvable").text.count("data-establishment=") == 0
     assert client.get("/admin/operator/new").status_code == 200
     form = {
@@ -366,7 +369,8 @@ def test_operators_create_an_establishment_and_appoint_its_manager(stand_ins: li
 def test_operators_reset_a_second_factor_after_confirming(stand_ins: list[tuple[str, Any]]):
     client = _client(operator())
     listed = client.get("/admin/operator/staff?email=c@")
-    assert "Commis Test" in _text(listed) and "CLSC du Test : commis" in _text(listed).replace("\u00a0", " ")
+    assert "Commis Test" in _text(listed)
+    assert "CLSC du Test : commis" in _text(listed).replace("\u00a0", " ")
     assert client.get(f"/admin/operator/staff/{CLERK}/factor-reset").status_code == 200
     assert not stand_ins
     done = _post(client, f"/admin/operator/staff/{CLERK}/factor-reset")
