@@ -149,6 +149,18 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
             raise _refusal(422, "postal_code", "unknown_area", "Code postal inconnu.")
         return PLACE | {"id": CLINIC}
 
+    async def update(self: Any, establishment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        calls.append(("update", body))
+        if body["phone"] == "123":
+            raise _refusal(422, "phone", "invalid_phone", "Numéro de téléphone invalide.")
+        return PLACE | body
+
+    async def add_service(self: Any, establishment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        calls.append(("add_service", body))
+        if body["name_fr"] == "Refusé":
+            raise _refusal(422, "instructions_fr", "string_too_long", "Au plus 1000 caractères.")
+        return body | {"id": "s2"}
+
     async def appoint(self: Any, invitation: dict[str, Any]) -> dict[str, Any]:
         calls.append(("appoint", invitation))
         return {"id": "i3", "email": invitation["email"], "role": "manager", "expires_at": "x"}
@@ -187,6 +199,8 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         "operator_establishments": establishments,
         "operator_establishment": establishment,
         "create_establishment": create,
+        "update_establishment": update,
+        "add_service": add_service,
     }.items():
         monkeypatch.setattr(Appointments, name, stand_in)
     return calls
@@ -384,3 +398,48 @@ def test_clinic_staff_are_told_the_operators_pages_are_not_theirs(stand_ins: lis
         page = client.get(path)
         assert page.status_code == 403, path
         assert "Réservé aux opérateurs de la plateforme" in _text(page)
+
+
+def test_operators_change_an_establishment_and_add_a_service(stand_ins: list[tuple[str, Any]]):
+    client = _client(operator())
+    form = client.get(f"/admin/operator/establishments/{CLINIC}")
+    assert form.status_code == 200
+    assert 'value="(514) 555-0100"' in form.text  # as dialled, not as stored
+    assert 'name="hours-mon-opens" type="text" value="08:00"' in form.text
+    assert "Premier service" not in _text(form)  # services are added apart
+    fields = {
+        "name": "CLSC du Test",
+        "address": "1, rue Test",
+        "city": "Montréal",
+        "postal_code": "H2L 3C3",
+        "region": "Montréal",
+        "phone": "123",
+        "hours-mon-opens": "8:00",
+        "hours-mon-closes": "12:00",
+    }
+    refused = _post(client, f"/admin/operator/establishments/{CLINIC}", **fields)
+    assert refused.status_code == 422
+    assert 'href="#phone"' in refused.text
+    assert "Numéro de téléphone invalide." in _text(refused)
+    saved = _post(client, f"/admin/operator/establishments/{CLINIC}", **(fields | {"phone": "514 555-0101"}))
+    assert saved.headers["location"] == f"/admin/operator?done=updated&establishment={CLINIC}"
+    assert "Établissement modifié : CLSC du Test." in _text(client.get(saved.headers["location"]))
+    assert stand_ins[-1][1]["opening_hours"] == {"mon": [["08:00", "12:00"]]}
+
+    services = f"/admin/operator/establishments/{CLINIC}/services"
+    assert client.get(services).status_code == 200
+    service = {
+        "name_fr": "Refusé",
+        "name_en": "Refused",
+        "duration_minutes": "20",
+        "default_capacity": "1",
+        "cancel_cutoff_hours": "200",
+    }
+    too_late = _post(client, services, **service)
+    assert too_late.status_code == 422
+    assert 'href="#cancel_cutoff_hours"' in too_late.text  # at most 168 h, said before asking the service
+    refused = _post(client, services, **(service | {"cancel_cutoff_hours": "0"}))
+    assert refused.status_code == 422
+    assert 'href="#instructions_fr"' in refused.text
+    added = _post(client, services, **(service | {"name_fr": "Vaccin", "cancel_cutoff_hours": "0"}))
+    assert added.headers["location"] == f"/admin/operator?done=service_added&establishment={CLINIC}"
