@@ -43,6 +43,12 @@ async def establishment_name(request: Request, establishment_id: str) -> str | N
     return names.get(establishment_id)
 
 
+async def own_establishment_name(request: Request, staff: Principal) -> str:
+    """The staff member's own establishment's name, read with their token (no walk through the public list)."""
+    found = await Appointments.of(request, staff).own_establishment(str(staff.establishment_id))
+    return str(found["name"])
+
+
 async def refused_page(request: Request, staff: Principal, title: str, reason: str) -> HTMLResponse:
     """A page that is not this person's: a plain 403 that says why, never a form that would fail."""
     return await render_console(request, staff, "admin/refused.html", status=403, title=title, reason=reason)
@@ -138,7 +144,13 @@ async def accept_invitation(
         shown = refusal.by_field(lang)
         kept = {key if key in ("name", "password") else "form": message for key, message in shown.items()}
         return await _invitation_page(request, found, token, refusal.status, kept, name)
-    return render(request, "admin/invitation_done.html", staff=None, email=accepted.get("email") or found["email"])
+    return render(
+        request,
+        "admin/invitation_done.html",
+        staff=None,
+        email=accepted.get("email") or found["email"],
+        existing=found["existing_account"],
+    )
 
 
 # --- the manager's staff page ---
@@ -243,7 +255,7 @@ async def invite(
         return await _staff_page(request, staff, 422, errors, values)
     establishment = str(staff.establishment_id)
     invitation: dict[str, Any] = {"email": email.strip(), "role": role, "language": language}
-    place = await establishment_name(request, establishment)
+    place = await own_establishment_name(request, staff)
     if place:
         invitation["establishment_name"] = place
     try:
@@ -285,7 +297,7 @@ async def _access_confirmation(
     if member is None or action not in ("disable", "enable"):
         return RedirectResponse(STAFF, status_code=SEE_OTHER)
     lang = language_of(request)
-    place = await establishment_name(request, str(staff.establishment_id))
+    place = await own_establishment_name(request, staff)
     return await render_console(
         request,
         staff,

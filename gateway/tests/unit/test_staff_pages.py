@@ -21,6 +21,7 @@ CLINIC = "6f1c2d3e-0000-4000-8000-000000000001"
 MANAGER = "6f1c2d3e-0000-4000-8000-00000000000a"
 CLERK = "6f1c2d3e-0000-4000-8000-00000000000b"
 TOKEN = "s3cret-invitation-token-0123456789abcdefghijk"
+EXISTING = "an-invitation-for-someone-already-on-staff-000"
 PLACE = {
     "id": CLINIC,
     "name": "CLSC du Test",
@@ -121,6 +122,14 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         return MEMBERS["members"][1]
 
     async def lookup(self: Any, token: str) -> dict[str, Any]:
+        if token == EXISTING:
+            return {
+                "email": "c@test.example",
+                "establishment_id": CLINIC,
+                "role": "manager",
+                "existing_account": True,
+                "expires_at": "2026-12-08T10:00:00Z",
+            }
         if token != TOKEN:
             raise _refusal(404, None, "invitation_invalid", "Invitation invalide.")
         return {
@@ -443,3 +452,14 @@ def test_operators_change_an_establishment_and_add_a_service(stand_ins: list[tup
     assert 'href="#instructions_fr"' in refused.text
     added = _post(client, services, **(service | {"name_fr": "Vaccin", "cancel_cutoff_hours": "0"}))
     assert added.headers["location"] == f"/admin/operator?done=service_added&establishment={CLINIC}"
+
+
+def test_someone_already_on_staff_only_accepts(stand_ins: list[tuple[str, Any]]):
+    client = _client(None)
+    page = client.get(f"/admin/invitation?token={EXISTING}")
+    assert "gestionnaire à CLSC du Test" in _text(page)
+    assert 'name="password"' not in page.text
+    done = _post(client, "/admin/invitation", token=EXISTING)
+    assert done.status_code == 200
+    assert stand_ins == [("accept", (None, None))]
+    assert "deuxième facteur" not in _text(done)  # already enrolled: nothing new at sign-in
