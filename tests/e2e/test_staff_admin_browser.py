@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
-from tests.e2e.clinic_staff import add_staff, enter_code, log_in
+from tests.e2e.clinic_staff import add_staff, enter_code, log_in, slot_soon, suivi_row
 from tests.e2e.conftest import Catalogue, _insert_catalogue
 from tests.e2e.page_checks import check_page, screenshot, sized_page_fixture, viewport_fixture  # noqa: F401
 
@@ -305,3 +305,125 @@ def test_an_operator_creates_an_establishment_and_appoints_its_manager(
     page.context.clear_cookies()
     page.goto(gateway + link)
     expect(page.locator("[data-invitation]")).to_contain_text(f"gestionnaire à {name}")
+
+
+def _accept_and_enrol(page: Page, gateway: str, link: str, name: str, email: str) -> str:
+    """From the invitation's link to the first page signed in: name and password, the enrolment from the secret
+    the page shows, the recovery codes. The TOTP secret, as the phone's app keeps it."""
+    page.goto(gateway + link)
+    page.get_by_label("Nom complet").fill(name)
+    page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirmez le mot de passe").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Créer mon compte").click()
+    page.get_by_role("button", name="Aller à la connexion").click()
+    _sign_in_with_password(page, email, NEW_PASSWORD)
+    page.get_by_text("Je ne peux pas balayer le code").click()
+    secret = page.locator("[data-totp-secret]").inner_text().replace(" ", "")
+    page.get_by_label("Code à 6 chiffres").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Activer et continuer").click()
+    expect(page.get_by_role("heading", name="Vos codes de récupération")).to_be_visible()
+    page.get_by_role("button", name="Je les ai notés, continuer").click()
+    return secret
+
+
+async def _service_of(url: str, establishment: str) -> uuid.UUID:
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        return await conn.fetchval(
+            "SELECT s.id FROM services s JOIN establishments e ON e.id = s.establishment_id WHERE e.name = $1",
+            establishment,
+        )
+    finally:
+        await conn.close()
+
+
+def test_a_clinic_comes_onto_the_platform_from_the_console_alone(
+    system: Supervisor, mail_sink: MailSink, page: Page, browser: Browser
+):
+    """The issue's journey, through the gateway and its pages only: an operator creates an establishment and
+    appoints its manager; the manager invites a clerk; the clerk enrols the second factor and books for a caller
+    without an account, who gets the confirmation e-mail, the row grey in Suivi; the manager reads each of these
+    in the audit log, disables the clerk, whose next page is the sign-in."""
+    urls = system.config.database_urls
+    gateway = system.config.url("gateway")
+    operator, manager, clerk = "ops@plateforme.example", "chef@laurier.example", "accueil@laurier.example"
+    caller = f"gilles.appelant+{uuid.uuid4().hex[:6]}@example.org"
+    run_sync(add_staff(urls["accounts"], None, operator, "operator"))
+
+    log_in(page, gateway, operator)
+    page.get_by_role("button", name="Nouvel établissement").click()
+    page.get_by_label("Nom de l'établissement").fill("Clinique Laurier")
+    page.get_by_label("Adresse", exact=True).fill("1000, avenue Laurier Est")
+    page.get_by_label("Ville", exact=True).fill("Montréal")
+    page.get_by_label("Code postal", exact=True).fill("H2L 3C3")
+    page.get_by_label("Région", exact=True).fill("Montréal")
+    page.get_by_label("Téléphone", exact=True).fill("514 555-0177")
+    page.get_by_label("Ouverture le lundi").fill("8:00")
+    page.get_by_label("Fermeture le lundi").fill("20:00")
+    page.get_by_label("Nom du service en français").fill("Prise de sang")
+    page.get_by_label("Nom du service en anglais").fill("Blood test")
+    page.get_by_label("Instructions avant la visite, en français").fill("Soyez à jeun depuis minuit.")
+    page.get_by_role("button", name="Créer l'établissement").click()
+    page.get_by_label("Courriel professionnel de la personne").fill(manager)
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("premier gestionnaire de Clinique Laurier")
+    _sign_out(page)
+
+    # The manager joins, then invites the clerk.
+    _accept_and_enrol(page, gateway, invitation_link(mail_sink, manager), "Claire Gestion", manager)
+    expect(page.locator("[data-staff-card]")).to_contain_text("Claire Gestion, Clinique Laurier")
+    page.get_by_role("link", name="Personnel").click()
+    page.get_by_label("Courriel professionnel de la personne").fill(clerk)
+    page.get_by_label("Commis", exact=True).check()
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    expect(page.locator(f"tr[data-invitation='{clerk}']")).to_be_visible()
+
+    # The clerk joins in a browser of their own and books for someone on the phone.
+    service = run_sync(_service_of(urls["appointments"], "Clinique Laurier"))
+    slot = run_sync(slot_soon(urls["appointments"], service))
+    desk = browser.new_context(locale="fr-CA").new_page()
+    try:
+        _accept_and_enrol(desk, gateway, invitation_link(mail_sink, clerk), "Paul Accueil", clerk)
+        expect(desk.get_by_role("heading", name="Suivi")).to_be_visible()
+        desk.get_by_role("button", name="Prendre un rendez-vous pour un appelant").click()
+        desk.locator(f"input[name=slot_id][value='{slot.id}']").check()
+        desk.get_by_label("Prénom").fill("Gilles")
+        desk.get_by_label("Nom", exact=True).fill("Appelant")
+        desk.locator("#birth_date-day").fill("14")
+        desk.locator("#birth_date-month").fill("7")
+        desk.locator("#birth_date-year").fill("1938")
+        desk.get_by_label("Courriel").fill(caller)
+        desk.get_by_role("button", name="Réserver pour l'appelant").click()
+        expect(desk.locator(".govuk-panel")).to_contain_text("Pour Gilles Appelant")
+        [mail] = mail_sink.wait_for_recipient(caller, timeout=15)
+        assert "Soyez à jeun depuis minuit." in mail.body
+        desk.goto(f"{gateway}/admin?day={slot.day.isoformat()}")
+        row = suivi_row(desk, "Appelant, Gilles")
+        expect(row.locator("[data-icon=profile]")).to_have_attribute("data-state", "grey")
+
+        # The manager's audit log has each step, by whom it was done.
+        page.get_by_role("link", name="Journal d'audit").click()
+        wanted = ("staff_invited", "invitation_accepted", "factor_enrolled", "caller_booked")
+        deadline = time.monotonic() + 15
+        while not all(page.locator(f"tr[data-action^='{action}']").count() for action in wanted):
+            assert time.monotonic() < deadline, [
+                a for a in wanted if not page.locator(f"tr[data-action^='{a}']").count()
+            ]
+            time.sleep(0.3)
+            page.reload()
+        expect(page.locator("tr[data-action^='caller_booked']").first).to_contain_text("Paul Accueil")
+
+        # Disabled, the clerk's next page is the sign-in.
+        page.get_by_role("link", name="Personnel").click()
+        page.locator(f"tr[data-member='{clerk}']").get_by_role("link", name="Désactiver").click()
+        page.get_by_role("button", name="Oui, désactiver").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text("Accès désactivé : Paul Accueil.")
+        deadline = time.monotonic() + 10
+        while True:
+            desk.goto(gateway + "/admin")
+            if desk.get_by_role("heading", name="Connexion du personnel").count():
+                break
+            assert time.monotonic() < deadline, desk.url
+            time.sleep(0.2)
+    finally:
+        desk.context.close()
