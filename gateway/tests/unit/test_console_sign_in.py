@@ -193,3 +193,14 @@ def test_the_qr_code_is_inline_svg_and_the_secret_groups_by_four():
     assert svg.startswith('<svg role="img" aria-label="Code &#34;QR&#34;"')
     assert "viewBox=" in svg
     assert grouped("ABCDEFGHIJ") == "ABCD EFGH IJ"
+
+
+def test_the_second_step_reads_in_english_too(client: TestClient):
+    client.cookies.set("lang", "en")
+    _post(client, "/admin/login", email="new@clinique.example", password="bon mot de passe")
+    enrol = client.get("/admin/login/enrol")
+    assert "Protect your account with a second factor" in enrol.text
+    assert 'aria-label="QR code to scan with the authenticator app"' in enrol.text
+    wrong = _post(client, "/admin/login/enrol", code="")
+    assert "Enter the 6-digit code your app shows." in wrong.text
+    assert "Il y a un problème" not in wrong.text
