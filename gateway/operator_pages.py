@@ -2,20 +2,23 @@
 first manager) and staff (search by e-mail, reset a second factor after a confirmation). Operators are not
 clinic staff: their session names no establishment, and clinic staff get a page saying these are not theirs."""
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gateway import establishment_form
+from gateway import audit_pages, establishment_form
 from gateway.auth import Principal
 from gateway.console_render import render_console
 from gateway.page_sessions import ConsoleStaff
 from gateway.schedule_form import WEEKDAYS
 from gateway.staff_pages import LANGUAGES, refused_page, role_word
-from gateway.upstreams import Accounts, Appointments, UpstreamRefusal
+from gateway.upstreams import Accounts, Appointments, UpstreamRefusal, Verification
+from gateway.upstreams.accounts import StaffName
 from gateway.web.clinic_rules import clinic_phone
+from gateway.web.dates import when
 from gateway.web.texts import TEXTS, language_of
 
 router = APIRouter(prefix="/admin/operator", include_in_schema=False)
@@ -415,3 +418,46 @@ async def reset_factor(request: Request, staff: ConsoleStaff, staff_id: uuid.UUI
             raise
         return await _reset_page(request, staff, staff_id, refusal.status, _first(refusal, language_of(request)))
     return RedirectResponse(f"{HOME}/staff?done={staff_id}", status_code=SEE_OTHER)
+
+
+# --- the operators' own audit log ---
+
+AUDIT_SHOWN = 200  # the most recent: operators' acts are few (establishments, managers, factor resets)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def operator_audit(request: Request, staff: ConsoleStaff) -> Response:
+    """What operators did (establishments created or changed, services added, managers appointed, factors reset),
+    newest first, each by its operator's name and with the establishment it touched."""
+    refused = await _operators_only(request, staff)
+    if refused is not None:
+        return refused
+    lang = language_of(request)
+    entries, people, places = await asyncio.gather(
+        Verification.of(request, staff).operator_audit_log(limit=AUDIT_SHOWN),
+        Accounts.of(request, staff).operator_staff(),
+        Appointments.of(request, staff).operator_establishments(),
+    )
+    names = {
+        str(p["staff_id"]): StaffName(
+            id=str(p["staff_id"]),
+            name=str(p["name"]),
+            role="operator" if p.get("operator") else str((p.get("roles") or [{"role": ""}])[0]["role"]),
+        )
+        for p in people
+    }
+    where = {str(e["id"]): str(e["name"]) for e in places}
+    shown = [
+        {
+            **entry,
+            "when": when(entry["at"], lang),
+            "label": audit_pages.ACTIONS[lang].get(entry["action"], entry["action"]),
+            "by": names[entry["actor"]]["name"]
+            if entry["actor"] in names
+            else audit_pages.actor_name(entry["actor"], names, lang, entry.get("actor_role")),
+            "place": where.get(str(entry.get("establishment_id") or ""), ""),
+            "sentence": audit_pages.details_sentence(entry, lang, names),
+        }
+        for entry in entries
+    ]
+    return await render_console(request, staff, "admin/operator_audit.html", active="operator_audit", entries=shown)

@@ -300,6 +300,21 @@ def test_an_operator_creates_an_establishment_and_appoints_its_manager(
     check_page(page, "operator establishments searched")
     screenshot(page, "console-operator")
 
+    # Both acts are in the operators' log, by name, with the establishment (they reach it by event).
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("link", name="Journal").click()
+    deadline = time.monotonic() + 15
+    while page.locator("tr[data-action='establishment_created'], tr[data-action='staff_invited']").count() < 2:
+        assert time.monotonic() < deadline, page.content()
+        time.sleep(0.3)
+        page.reload()
+    created = page.locator("tr[data-action='establishment_created']").filter(has_text=name)
+    expect(created).to_contain_text("Test operator")
+    check_page(page, "operators' log")
+    screenshot(page, "console-operator-audit")
+
     # The invitation reaches the manager, and its link opens the page that sets their password.
     link = invitation_link(mail_sink, chief)
     page.context.clear_cookies()

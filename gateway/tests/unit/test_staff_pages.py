@@ -15,11 +15,12 @@ from gateway.auth import Principal
 from gateway.csrf import FORM_FIELD
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from gateway.upstreams import Accounts, Appointments, UpstreamRefusal
+from gateway.upstreams import Accounts, Appointments, UpstreamRefusal, Verification
 
 CLINIC = "6f1c2d3e-0000-4000-8000-000000000001"
 MANAGER = "6f1c2d3e-0000-4000-8000-00000000000a"
 CLERK = "6f1c2d3e-0000-4000-8000-00000000000b"
+OPERATOR = "6f1c2d3e-0000-4000-8000-00000000000c"
 TOKEN = "s3cret-invitation-token-0123456789abcdefghijk"
 EXISTING = "an-invitation-for-someone-already-on-staff-000"
 PLACE = {
@@ -463,3 +464,58 @@ def test_someone_already_on_staff_only_accepts(stand_ins: list[tuple[str, Any]])
     assert done.status_code == 200
     assert stand_ins == [("accept", (None, None))]
     assert "deuxième facteur" not in _text(done)  # already enrolled: nothing new at sign-in
+
+
+def test_operators_read_their_own_log_by_name_and_establishment(
+    stand_ins: list[tuple[str, Any]], monkeypatch: pytest.MonkeyPatch
+):
+    async def log(self: Any, limit: int = 500) -> list[dict[str, Any]]:
+        return [
+            {
+                "at": "2026-12-06T13:00:00Z",
+                "action": "establishment_created",
+                "actor": OPERATOR,
+                "details": {},
+                "actor_role": "operator",
+                "establishment_id": CLINIC,
+            },
+            {
+                "at": "2026-12-06T13:05:00Z",
+                "action": "factor_reset",
+                "actor": OPERATOR,
+                "details": {"staff_id": CLERK},
+                "actor_role": "operator",
+                "establishment_id": CLINIC,
+            },
+        ]
+
+    async def people(self: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "staff_id": OPERATOR,
+                "name": "Olivia Opératrice",
+                "email": "o@test.example",
+                "operator": True,
+                "factor_enrolled": True,
+                "roles": [],
+            },
+            {
+                "staff_id": CLERK,
+                "name": "Commis Test",
+                "email": "c@test.example",
+                "operator": False,
+                "factor_enrolled": False,
+                "roles": [{"establishment_id": CLINIC, "role": "clerk", "disabled": False}],
+            },
+        ]
+
+    monkeypatch.setattr(Verification, "operator_audit_log", log)
+    monkeypatch.setattr(Accounts, "operator_staff", people)
+    page = _client(Principal(OPERATOR, "staff", None, "operator", "t")).get("/admin/operator/audit")
+    assert page.status_code == 200
+    text = _text(page)
+    assert "Journal des opérateurs" in text
+    assert text.count("Olivia Opératrice") == 2
+    assert "CLSC du Test" in text
+    assert "Commis Test" in text  # whose factor was reset
+    assert _client(manager()).get("/admin/operator/audit").status_code == 403
