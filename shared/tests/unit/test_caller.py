@@ -19,6 +19,7 @@ from devstack.testing.tokens import (
 from shared.caller import CallerVerifier, UnverifiedCaller, public_key_of
 from shared.errors import install_error_handlers
 from shared.request_context import Citizen, OptionalCitizen, StaffMember
+from shared.staff import EstablishmentNotFound, Staff
 
 FOREIGN_PRIVATE_KEY, _ = generate_es256_keypair()
 ACCOUNT = uuid.uuid4()
@@ -30,6 +31,15 @@ def test_a_token_signed_by_accounts_names_its_holder() -> None:
     assert (caller.subject, caller.audience, caller.establishment_id) == (ACCOUNT, "citizen", None)
     staff = CallerVerifier(TEST_PUBLIC_KEY).caller(staff_headers(HERE, "Manager", ACCOUNT)["Authorization"])
     assert (staff.subject, staff.audience, staff.establishment_id, staff.role) == (ACCOUNT, "staff", HERE, "manager")
+
+
+def test_a_staff_token_without_an_establishment_acts_nowhere() -> None:
+    """An operator's token, or one before its holder chose among several establishments, names none: it is a
+    caller, but no establishment's staff (shared.staff.Staff.authorise refuses it every one)."""
+    caller = CallerVerifier(TEST_PUBLIC_KEY).caller(f"Bearer {access_token(ACCOUNT, 'staff')}")
+    assert (caller.audience, caller.establishment_id) == ("staff", None)
+    with pytest.raises(EstablishmentNotFound):
+        Staff(caller.subject, caller.establishment_id, caller.role).authorise(HERE)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +54,6 @@ def test_a_token_signed_by_accounts_names_its_holder() -> None:
         f"Bearer {access_token(ACCOUNT, 'citizen', minutes=-1)}",  # expired
         f"Bearer {access_token(ACCOUNT, 'operator')}",  # an audience no service serves
         f"Bearer {access_token('not-a-uuid', 'citizen')}",
-        f"Bearer {access_token(ACCOUNT, 'staff')}",  # a staff token names its establishment
         f"Bearer {jwt.encode({'iss': 'elsewhere', 'sub': str(ACCOUNT), 'aud': 'citizen', 'exp': 4102444800}, TEST_PRIVATE_KEY, algorithm='ES256')}",  # noqa: E501
         f"Bearer {jwt.encode({'iss': 'accounts', 'sub': str(ACCOUNT), 'aud': 'citizen'}, TEST_PRIVATE_KEY, algorithm='ES256')}",  # noqa: E501 - no exp
         f"Bearer {jwt.encode({'iss': 'accounts', 'sub': str(ACCOUNT), 'aud': 'citizen', 'exp': 4102444800}, 'x' * 32, algorithm='HS256')}",  # noqa: E501

@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.Column("role", sa.Text, nullable=False),
         sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
         sa.Column("disabled_at", sa.DateTime(timezone=True)),
-        sa.ForeignKeyConstraint(
-            ["staff_id"], ["staff_users.id"], name="staff_roles_staff_id_fkey", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["staff_id"], ["staff_users.id"], name="staff_roles_staff_id_fkey", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("staff_id", "establishment_id", name="staff_roles_pkey"),
     )
     op.create_index("staff_roles_by_establishment", "staff_roles", ["establishment_id"])
