@@ -5,7 +5,8 @@ The services, FastAPI's routing and the request limits all answer errors as the 
 the page, with the same status, the same messages and the headers (Retry-After, cookies) kept. So a 404 of an
 unknown URL, a 413 of an oversized form, a 422 of a malformed identifier in a URL, a 429, a 500 and a service
 that is down (503) all read the same, whichever layer refused. `install` adds the handlers that make a page's
-own exceptions (sign-in needed, a service refusing or away) into those answers.
+own exceptions (sign-in needed, an operator's page asked by someone else, a service refusing or away) into
+those answers.
 """
 
 import json
@@ -16,12 +17,19 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.page_sessions import ElsewhereInConsole, SignInRequired, elsewhere_redirect, sign_in_redirect
+from gateway.page_sessions import (
+    ElsewhereInConsole,
+    OperatorsOnly,
+    SignInRequired,
+    elsewhere_redirect,
+    sign_in_redirect,
+)
 from gateway.proxy import UpstreamUnavailable
+from gateway.staff_pages import refused_page
 from gateway.upstreams import UpstreamRefusal
 from gateway.web import templates
 from gateway.web.pages import switch_language_url
-from gateway.web.texts import TEXTS
+from gateway.web.texts import TEXTS, language_of
 from shared.errors import error_body
 
 JSON_PATHS = ("/api/", "/healthz", "/readyz")
@@ -190,6 +198,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ElsewhereInConsole)
     async def _elsewhere(_: Request, exc: ElsewhereInConsole) -> Response:
         return elsewhere_redirect(exc)
+
+    @app.exception_handler(OperatorsOnly)
+    async def _operators_only(request: Request, exc: OperatorsOnly) -> Response:
+        words = TEXTS[language_of(request)]
+        return await refused_page(request, exc.staff, words["forbidden_operator_title"], words["forbidden_operator"])
 
     @app.exception_handler(UpstreamRefusal)
     async def _refused(request: Request, exc: UpstreamRefusal) -> Response:

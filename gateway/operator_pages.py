@@ -4,7 +4,8 @@ clinic staff: their session names no establishment, and clinic staff get a page 
 
 import asyncio
 import uuid
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,9 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway import audit_pages, establishment_form
 from gateway.auth import Principal
 from gateway.console_render import render_console
-from gateway.page_sessions import ConsoleStaff
+from gateway.page_sessions import OperatorPage
 from gateway.schedule_form import WEEKDAYS
-from gateway.staff_pages import LANGUAGES, refused_page, role_word
+from gateway.staff_pages import LANGUAGES, role_word
 from gateway.upstreams import Accounts, Appointments, UpstreamRefusal, Verification
 from gateway.upstreams.accounts import StaffName
 from gateway.web.clinic_rules import clinic_phone
@@ -27,13 +28,18 @@ SEE_OTHER = 303
 HOME = "/admin/operator"
 SHOWN = 25  # establishments listed at once: the search narrows the platform's hundreds
 STAFF_SHOWN = 50
+T = TypeVar("T")
 
 
-async def _operators_only(request: Request, staff: Principal) -> HTMLResponse | None:
-    if staff.role == "operator" and staff.establishment_id is None:
-        return None
-    words = TEXTS[language_of(request)]
-    return await refused_page(request, staff, words["forbidden_operator_title"], words["forbidden_operator"])
+async def _or_refusal(call: Awaitable[T]) -> T | UpstreamRefusal:
+    """The service's answer, or its refusal of what the operator sent (4xx), which the form shows with its status.
+    A service's own failure (5xx) is not the operator's to correct: it propagates to the error page."""
+    try:
+        return await call
+    except UpstreamRefusal as refusal:
+        if refusal.status >= 500:
+            raise
+        return refusal
 
 
 def _first(refusal: UpstreamRefusal, lang: str) -> str:
@@ -74,11 +80,8 @@ def _service_lines(establishment: dict[str, Any], lang: str) -> list[str]:
 
 @router.get("", response_class=HTMLResponse)
 async def establishments(
-    request: Request, staff: ConsoleStaff, q: str = "", done: str = "", establishment: str = ""
+    request: Request, staff: OperatorPage, q: str = "", done: str = "", establishment: str = ""
 ) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
     lang = language_of(request)
     q = q.strip()[:100]
     listed = await Appointments.of(request, staff).operator_establishments()
@@ -131,19 +134,13 @@ async def _place_page(
 
 
 @router.get("/new", response_class=HTMLResponse)
-async def new_establishment(request: Request, staff: ConsoleStaff) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
+async def new_establishment(request: Request, staff: OperatorPage) -> Response:
     blank = establishment_form.blank_place()
     return await _place_page(request, staff, None, blank, establishment_form.blank_service(), {})
 
 
 @router.post("/new", response_class=HTMLResponse)
-async def create_establishment(request: Request, staff: ConsoleStaff) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
+async def create_establishment(request: Request, staff: OperatorPage) -> Response:
     form = await request.form()
     lang = language_of(request)
     values, errors, place = establishment_form.read_place(form, lang)
@@ -151,14 +148,11 @@ async def create_establishment(request: Request, staff: ConsoleStaff) -> Respons
     errors |= service_errors
     if place is None or service is None:
         return await _place_page(request, staff, None, values, service_values, errors, 422)
-    try:
-        created = await Appointments.of(request, staff).create_establishment(place | {"services": [service]})
-    except UpstreamRefusal as refusal:
-        if refusal.status >= 500:
-            raise
+    created = await _or_refusal(Appointments.of(request, staff).create_establishment(place | {"services": [service]}))
+    if isinstance(created, UpstreamRefusal):
         known = establishment_form.PLACE_FIELDS + establishment_form.SERVICE_FIELDS
-        shown = establishment_form.refused_fields(refusal.by_field(lang), known)
-        return await _place_page(request, staff, None, values, service_values, shown, refusal.status)
+        shown = establishment_form.refused_fields(created.by_field(lang), known)
+        return await _place_page(request, staff, None, values, service_values, shown, created.status)
     return RedirectResponse(f"{HOME}/establishments/{created['id']}/manager?created=1", status_code=SEE_OTHER)
 
 
@@ -168,29 +162,20 @@ async def _establishment(request: Request, staff: Principal, establishment_id: u
 
 
 @router.get("/establishments/{establishment_id}", response_class=HTMLResponse)
-async def edit_establishment(request: Request, staff: ConsoleStaff, establishment_id: uuid.UUID) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
+async def edit_establishment(request: Request, staff: OperatorPage, establishment_id: uuid.UUID) -> Response:
     found = await _establishment(request, staff, establishment_id)
     return await _place_page(request, staff, found, establishment_form.place_values(found), None, {})
 
 
 @router.post("/establishments/{establishment_id}", response_class=HTMLResponse)
-async def update_establishment(request: Request, staff: ConsoleStaff, establishment_id: uuid.UUID) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
+async def update_establishment(request: Request, staff: OperatorPage, establishment_id: uuid.UUID) -> Response:
     found = await _establishment(request, staff, establishment_id)
     lang = language_of(request)
     values, errors, place = establishment_form.read_place(await request.form(), lang)
     if place is None:
         return await _place_page(request, staff, found, values, None, errors, 422)
-    try:
-        await Appointments.of(request, staff).update_establishment(str(establishment_id), place)
-    except UpstreamRefusal as refusal:
-        if refusal.status >= 500:
-            raise
+    refusal = await _or_refusal(Appointments.of(request, staff).update_establishment(str(establishment_id), place))
+    if isinstance(refusal, UpstreamRefusal):
         shown = establishment_form.refused_fields(refusal.by_field(lang), establishment_form.PLACE_FIELDS)
         return await _place_page(request, staff, found, values, None, shown, refusal.status)
     return RedirectResponse(f"{HOME}?done=updated&establishment={establishment_id}", status_code=SEE_OTHER)
@@ -220,29 +205,20 @@ async def _service_page(
 
 
 @router.get("/establishments/{establishment_id}/services", response_class=HTMLResponse)
-async def new_service(request: Request, staff: ConsoleStaff, establishment_id: uuid.UUID) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
+async def new_service(request: Request, staff: OperatorPage, establishment_id: uuid.UUID) -> Response:
     found = await _establishment(request, staff, establishment_id)
     return await _service_page(request, staff, found, establishment_form.blank_service(), {})
 
 
 @router.post("/establishments/{establishment_id}/services", response_class=HTMLResponse)
-async def add_service(request: Request, staff: ConsoleStaff, establishment_id: uuid.UUID) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
+async def add_service(request: Request, staff: OperatorPage, establishment_id: uuid.UUID) -> Response:
     found = await _establishment(request, staff, establishment_id)
     lang = language_of(request)
     values, errors, service = establishment_form.read_service(await request.form(), lang)
     if service is None:
         return await _service_page(request, staff, found, values, errors, 422)
-    try:
-        await Appointments.of(request, staff).add_service(str(establishment_id), service)
-    except UpstreamRefusal as refusal:
-        if refusal.status >= 500:
-            raise
+    refusal = await _or_refusal(Appointments.of(request, staff).add_service(str(establishment_id), service))
+    if isinstance(refusal, UpstreamRefusal):
         shown = establishment_form.refused_fields(refusal.by_field(lang), establishment_form.SERVICE_FIELDS)
         return await _service_page(request, staff, found, values, shown, refusal.status)
     return RedirectResponse(f"{HOME}?done=service_added&establishment={establishment_id}", status_code=SEE_OTHER)
@@ -277,11 +253,8 @@ async def _manager_page(
 
 @router.get("/establishments/{establishment_id}/manager", response_class=HTMLResponse)
 async def manager_form(
-    request: Request, staff: ConsoleStaff, establishment_id: uuid.UUID, created: int = 0
+    request: Request, staff: OperatorPage, establishment_id: uuid.UUID, created: int = 0
 ) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
     found = await _establishment(request, staff, establishment_id)
     values = {"email": "", "language": language_of(request)}
     return await _manager_page(request, staff, found, values, {}, created=created == 1)
@@ -289,11 +262,8 @@ async def manager_form(
 
 @router.post("/establishments/{establishment_id}/manager", response_class=HTMLResponse)
 async def appoint_manager(
-    request: Request, staff: ConsoleStaff, establishment_id: uuid.UUID, email: Text = "", language: Text = ""
+    request: Request, staff: OperatorPage, establishment_id: uuid.UUID, email: Text = "", language: Text = ""
 ) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
     found = await _establishment(request, staff, establishment_id)
     lang = language_of(request)
     values = {"email": email, "language": language}
@@ -310,11 +280,8 @@ async def appoint_manager(
         "language": language,
         "establishment_name": found["name"],
     }
-    try:
-        await Accounts.of(request, staff).appoint_manager(invitation)
-    except UpstreamRefusal as refusal:
-        if refusal.status >= 500:
-            raise
+    refusal = await _or_refusal(Accounts.of(request, staff).appoint_manager(invitation))
+    if isinstance(refusal, UpstreamRefusal):
         shown = refusal.by_field(lang)
         kept = {key if key in ("email", "language") else "email": message for key, message in shown.items()}
         return await _manager_page(request, staff, found, values, kept, refusal.status)
@@ -363,10 +330,7 @@ async def _staff_list(
 
 
 @router.get("/staff", response_class=HTMLResponse)
-async def staff_list(request: Request, staff: ConsoleStaff, email: str = "", done: str = "") -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
+async def staff_list(request: Request, staff: OperatorPage, email: str = "", done: str = "") -> Response:
     notice = None
     if done:
         people = await Accounts.of(request, staff).operator_staff()
@@ -399,23 +363,14 @@ async def _reset_page(
 
 
 @router.get("/staff/{staff_id}/factor-reset", response_class=HTMLResponse)
-async def confirm_reset(request: Request, staff: ConsoleStaff, staff_id: uuid.UUID) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
+async def confirm_reset(request: Request, staff: OperatorPage, staff_id: uuid.UUID) -> Response:
     return await _reset_page(request, staff, staff_id)
 
 
 @router.post("/staff/{staff_id}/factor-reset", response_class=HTMLResponse)
-async def reset_factor(request: Request, staff: ConsoleStaff, staff_id: uuid.UUID) -> Response:
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
-    try:
-        await Accounts.of(request, staff).reset_factor(str(staff_id))
-    except UpstreamRefusal as refusal:
-        if refusal.status >= 500:
-            raise
+async def reset_factor(request: Request, staff: OperatorPage, staff_id: uuid.UUID) -> Response:
+    refusal = await _or_refusal(Accounts.of(request, staff).reset_factor(str(staff_id)))
+    if isinstance(refusal, UpstreamRefusal):
         return await _reset_page(request, staff, staff_id, refusal.status, _first(refusal, language_of(request)))
     return RedirectResponse(f"{HOME}/staff?done={staff_id}", status_code=SEE_OTHER)
 
@@ -426,12 +381,9 @@ AUDIT_SHOWN = 200  # the most recent: operators' acts are few (establishments, m
 
 
 @router.get("/audit", response_class=HTMLResponse)
-async def operator_audit(request: Request, staff: ConsoleStaff) -> Response:
+async def operator_audit(request: Request, staff: OperatorPage) -> Response:
     """What operators did (establishments created or changed, services added, managers appointed, factors reset),
     newest first, each by its operator's name and with the establishment it touched."""
-    refused = await _operators_only(request, staff)
-    if refused is not None:
-        return refused
     lang = language_of(request)
     entries, people, places = await asyncio.gather(
         Verification.of(request, staff).operator_audit_log(limit=AUDIT_SHOWN),

@@ -43,6 +43,15 @@ class ElsewhereInConsole(Exception):  # noqa: N818 - reads better at the raise s
         self.location = location
 
 
+class OperatorsOnly(Exception):  # noqa: N818 - reads better at the raise site
+    """A staff member signed in on a platform operator's page who is not one (clinic staff, or someone who has not
+    chosen an establishment yet): they get a 403 page saying these pages are not theirs, in their console."""
+
+    def __init__(self, staff: Principal) -> None:
+        super().__init__(staff.role)
+        self.staff = staff
+
+
 @dataclass(frozen=True)
 class Refreshed:
     audience: Audience
@@ -150,10 +159,22 @@ async def optional_staff(request: Request) -> Principal | None:
 
 
 CitizenPage = Annotated[Principal, Depends(_required("citizen"))]
-# A clinic's pages (Suivi, schedules, staff...): staff with an establishment chosen. The chooser and the
-# operator's pages take any signed-in staff member (ConsoleStaff) and look at the role themselves.
+# A clinic's pages (Suivi, schedules, staff...): staff with an establishment chosen. The chooser takes any
+# signed-in staff member (ConsoleStaff) and looks at the role itself.
 StaffPage = Annotated[Principal, Depends(_clinic_staff)]
 ConsoleStaff = Annotated[Principal, Depends(_any_staff)]
+
+
+async def _operator(staff: ConsoleStaff) -> Principal:
+    """A platform operator: their token names no establishment. Through ConsoleStaff, so a visitor signed out is
+    sent to sign in first, like on any console page."""
+    if staff.role != "operator" or staff.establishment_id is not None:
+        raise OperatorsOnly(staff)
+    return staff
+
+
+# The operators' pages (/admin/operator...): operators only; other staff get the 403 page of OperatorsOnly.
+OperatorPage = Annotated[Principal, Depends(_operator)]
 OptionalCitizen = Annotated[Principal | None, Depends(optional_citizen)]
 OptionalStaff = Annotated[Principal | None, Depends(optional_staff)]
 
