@@ -150,10 +150,20 @@ class VerifyEnvironment:
 
     def _add_clinic(self, letter: str) -> Clinic:
         catalogue = run_sync(_insert_catalogue(self.database_urls["appointments"]))
-        clerk, manager = f"clerk@clinique-{letter}.example", f"manager@clinique-{letter}.example"
-        run_sync(add_staff(self.database_urls["accounts"], catalogue.establishment_id, clerk, "clerk"))
-        run_sync(add_staff(self.database_urls["accounts"], catalogue.establishment_id, manager, "manager"))
-        return Clinic(catalogue, clerk, manager)
+        clinic = Clinic(catalogue, f"clerk@clinique-{letter}.example", f"manager@clinique-{letter}.example")
+        self._staff_clinic(clinic)
+        return clinic
+
+    def _staff_clinic(self, clinic: Clinic) -> None:
+        establishment = clinic.catalogue.establishment_id
+        run_sync(add_staff(self.database_urls["accounts"], establishment, clinic.clerk_email, "clerk"))
+        run_sync(add_staff(self.database_urls["accounts"], establishment, clinic.manager_email, "manager"))
+
+    def restore_clinic_staff(self) -> None:
+        """After a check that acted as a manager or an operator on whatever it found (the fuzzing): each clinic's
+        clerk and manager hold their role again, enabled, with their second factor as enrolled at the start."""
+        for clinic in self.clinics:
+            self._staff_clinic(clinic)
 
     def staff_headers(self, email: str) -> dict[str, str]:
         with self.client() as client:

@@ -96,6 +96,9 @@ def check_fuzz(env: VerifyEnvironment, max_examples: int = 25) -> dict[str, Any]
         results[audience] = {**read_ndjson(report), "exit_code": run["exit_code"]}
         if run["exit_code"] != 0 or not results[audience]["cases"]:
             results[audience]["output_tail"] = run["output_tail"]
+    # The manager's and the operator's runs act on the staff they find listed (disable, role, factor reset), as
+    # they may: the checks after this one sign those staff in again.
+    env.restore_clinic_staff()
     server_errors = [f for r in results.values() for f in r["failures"]["not_a_server_error"]]
     violations = [f for r in results.values() for f in r["failures"]["response_schema_conformance"]]
     cases = sum(r["cases"] for r in results.values())

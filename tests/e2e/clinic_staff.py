@@ -59,7 +59,8 @@ async def add_staff(
 ) -> uuid.UUID:
     """A staff member with STAFF_PASSWORD and the TOTP secret `totp_secret_for(email)` already enrolled (unless
     `enrolled` is False: they enrol at sign-in), holding `role` (clerk or manager) at `establishment_id`; role
-    "operator" (no establishment) makes a platform operator. An e-mail already there gains the role."""
+    "operator" (no establishment) makes a platform operator. An e-mail already there gains the role, enabled, and
+    (if `enrolled`) its secret back: an operator may have reset it."""
     secret = _vault(url).protect_contact(totp_secret_for(email))[0] if enrolled else None
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
@@ -68,7 +69,9 @@ async def add_staff(
                 "INSERT INTO staff_users (id, email, name, password_hash, operator, totp_secret_encrypted,"
                 " totp_enrolled_at)"
                 " VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE now() END)"
-                " ON CONFLICT (lower(email)) DO UPDATE SET operator = staff_users.operator OR EXCLUDED.operator"
+                " ON CONFLICT (lower(email)) DO UPDATE SET operator = staff_users.operator OR EXCLUDED.operator,"
+                " totp_secret_encrypted = coalesce(EXCLUDED.totp_secret_encrypted, staff_users.totp_secret_encrypted),"
+                " totp_enrolled_at = coalesce(EXCLUDED.totp_enrolled_at, staff_users.totp_enrolled_at)"
                 " RETURNING id",
                 uuid.uuid4(),
                 email,
