@@ -18,6 +18,7 @@ from services.accounts.registration.rules import (
     ChallengeNotFound,
     PasswordBuiltOnName,
     PasswordTooCommon,
+    PasswordTooGuessable,
     PasswordTooLong,
     PasswordTooShort,
 )
@@ -161,6 +162,10 @@ REFUSALS: RefusalTable = {
     PasswordBuiltOnName: _weak(
         "Le mot de passe ne doit pas reprendre votre nom ou votre courriel.",
         "The password must not be built on your name or email address.",
+    ),
+    PasswordTooGuessable: _weak(
+        "Ce mot de passe serait trop facile à deviner. Essayez une phrase de plusieurs mots peu communs.",
+        "This password would be too easy to guess. Try a phrase of several uncommon words.",
     ),
     ChallengeNotFound: _NOT_FOUND,
     # The holder's account

@@ -17,7 +17,11 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
         "J'aime les tourtières de ma grand-mère",
         "🙂🙂 emoji and spaces are fine 🙂🙂",
         "x" * 3 + "a long passphrase without any digits",
-        "p" + "a" * 63,  # 64 characters: NIST asks that at least 64 be accepted
+        "girafe pluvieuse mange des crêpes au tofu",
+        # 64 characters: NIST asks that at least 64 be accepted
+        "le castor du parc Lafontaine ronge un érable sous la neige molle",
+        # Past the 72 characters estimated: the start decides
+        "les bernaches du lac Saint-Pierre repartent vers le sud quand les érables rougissent en octobre",
     ],
 )
 def test_long_passphrases_are_accepted_without_composition_rules(password):
@@ -36,6 +40,16 @@ def test_long_passphrases_are_accepted_without_composition_rules(password):
         ("passwordpasswordpassword", "too common"),
         ("thomastesteur2026", "name"),
         ("x" * 129, "longer than 128"),
+        # The shipped list, under the digits, years and punctuation added to reach the length
+        ("Montreal2026!!!!", "too common"),
+        ("!!password 1987-2026", "too common"),
+        ("Soleil2026Soleil2026", "too common"),
+        ("password123456789", "too common"),
+        ("qwerty123456789012", "too common"),
+        # On no list, but among a cracker's early guesses: common words, a year (zxcvbn)
+        ("football basketball", "too easy to guess"),
+        ("batman superman", "too easy to guess"),
+        ("x" * 80 + " une longue suite de mots", "too easy to guess"),
     ],
 )
 def test_weak_passwords_are_refused_with_a_reason(password, why):
@@ -44,6 +58,23 @@ def test_weak_passwords_are_refused_with_a_reason(password, why):
     assert refused.value.code == "weak_password"
     assert refused.value.field == "password"
     assert why in refused.value.en
+
+
+@pytest.mark.parametrize(
+    "password", ["MarieTremblay1954", "tremblay12345678", "1954-03-12 Marie!!", "mtremblay1954!!!!"]
+)
+def test_the_holders_own_name_plus_digits_is_refused(password):
+    with pytest.raises(ApiError) as refused, as_answered():
+        domain.check_password(password, ["Marie", "Tremblay", "m.tremblay"])
+    assert refused.value.code == "weak_password"
+    assert refused.value.field == "password"
+
+
+def test_a_guessable_password_is_refused_with_a_way_out_in_both_languages():
+    with pytest.raises(ApiError) as refused, as_answered():
+        domain.check_password("football basketball", [])
+    assert "phrase" in refused.value.en
+    assert "phrase" in refused.value.fr
 
 
 def test_the_blocklist_ships_with_the_project():
