@@ -152,3 +152,29 @@ class EstablishmentChanged(Contract):
     establishment_id: uuid.UUID
     service_id: uuid.UUID | None = None
     at: datetime
+
+
+class WaitlistSeatOffered(Contract):
+    """A freed seat is held for the first matching person on a service's waitlist until `expires_at`:
+    notifications tells them (e-mail and/or SMS) with a link that accepts or declines it."""
+
+    producer: ClassVar[str] = "appointments"
+    event_type: ClassVar[str] = "WaitlistSeatOffered"
+    version: ClassVar[int] = 1
+
+    offer_id: uuid.UUID
+    entry_id: uuid.UUID
+    account_id: uuid.UUID | None
+    person_id: uuid.UUID | None
+    slot_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    expires_at: datetime
+    place: PlaceV1
+    service: ServiceOfferedV1
+    patient: PatientContactV1
+    language: Literal["fr", "en"]
+    notify_channels: tuple[Channel, ...] = ("email",)
+    # The secret of the offer's link (/waitlist/offers/{offer_id}?token=…): the only way to act on it
+    # without signing in. Only its hash is stored by appointments.
+    offer_token: str
