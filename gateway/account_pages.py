@@ -472,9 +472,9 @@ async def request_change(
     try:
         challenge = await Accounts.of(request, principal).sensitive_change(kind, new_value, current_password)
     except UpstreamRefusal as refused:
-        errors = {
-            "new_value" if k in ("form", "kind") else k: v for k, v in refused.by_field(language_of(request)).items()
-        }
+        # A weak password is refused on accounts' "password" field, which on this page is the new value's.
+        on_new_value = ("form", "kind", "password")
+        errors = {"new_value" if k in on_new_value else k: v for k, v in refused.by_field(language_of(request)).items()}
         kept = "" if kind == "password" else new_value
         return render(
             request,

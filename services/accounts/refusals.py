@@ -155,17 +155,24 @@ REFUSALS: RefusalTable = {
         f"Le mot de passe ne peut dépasser {MAX_PASSWORD_LENGTH} caractères.",
         f"The password cannot be longer than {MAX_PASSWORD_LENGTH} characters.",
     ),
+    # Each says what to do instead: a phrase of unrelated words is both the easiest to remember and what the
+    # strength estimate rewards (NIST forbids asking for digits or capitals, so none of them asks for those).
     PasswordTooCommon: _weak(
-        "Ce mot de passe est trop courant. Choisissez une phrase que vous seul connaissez.",
-        "This password is too common. Choose a passphrase only you would know.",
+        "Ce mot de passe est trop courant, même avec des chiffres ou des signes ajoutés. Choisissez plutôt une"
+        " phrase de 4 mots ou plus sans lien entre eux.",
+        "This password is too common, even with numbers or symbols added. Choose a phrase of 4 or more unrelated"
+        " words instead.",
     ),
     PasswordBuiltOnName: _weak(
-        "Le mot de passe ne doit pas reprendre votre nom ou votre courriel.",
-        "The password must not be built on your name or email address.",
+        "Le mot de passe ne doit pas reprendre votre nom ou votre courriel, même avec des chiffres ajoutés."
+        " Choisissez plutôt une phrase de 4 mots ou plus sans lien entre eux.",
+        "The password must not be built on your name or email address, even with numbers added. Choose a phrase"
+        " of 4 or more unrelated words instead.",
     ),
     PasswordTooGuessable: _weak(
-        "Ce mot de passe serait trop facile à deviner. Essayez une phrase de plusieurs mots peu communs.",
-        "This password would be too easy to guess. Try a phrase of several uncommon words.",
+        "Ce mot de passe serait trop facile à deviner. Choisissez plutôt une phrase de 4 mots ou plus sans lien"
+        " entre eux.",
+        "This password would be too easy to guess. Choose a phrase of 4 or more unrelated words instead.",
     ),
     ChallengeNotFound: _NOT_FOUND,
     # The holder's account
