@@ -1,4 +1,5 @@
-"""Messages about an appointment: confirmation, cancellation and reschedule notices, reminders (no I/O).
+"""Messages about an appointment: confirmation, cancellation and reschedule notices, reminders, and the
+offer of a seat freed for someone on a waitlist (no I/O).
 
 Each renders for one channel: email templates `<kind>.<lang>.txt`, SMS ones `<kind>.sms.<lang>.txt`.
 
@@ -7,7 +8,10 @@ messages name nobody (`named=False`), so that they carry no text of the booker's
 owns the address; the clinic still sees the names in its console.
 """
 
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from services.notifications.rendering import (
     cancel_url,
@@ -18,7 +22,12 @@ from services.notifications.rendering import (
 )
 from services.notifications.rules import AppointmentDetails, RenderedMessage, visit_instructions
 from shared.contracts.accounts import Channel
-from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
+from shared.contracts.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
+    WaitlistSeatOffered,
+)
 
 
 def template_values(details: AppointmentDetails) -> dict[str, Any]:
@@ -72,3 +81,39 @@ def reminder(details: AppointmentDetails, manage_token: str, portal_base_url: st
     context["confirm_url"] = confirm_url(portal_base_url, details.appointment_id, manage_token)
     context["cancel_url"] = cancel_url(portal_base_url, details.appointment_id, manage_token)
     return render(template_for("appointment_reminder", channel), details.language, context)
+
+
+def offer_url(portal_base_url: str, offer_id: object, token: str) -> str:
+    """The portal's page of a seat offered from the waitlist, authorised by the offer's token (no login needed)."""
+    return f"{portal_base_url.rstrip('/')}/waitlist/offers/{offer_id}?token={quote(token)}"
+
+
+def seat_offer(event: WaitlistSeatOffered, portal_base_url: str, channel: Channel, now: datetime) -> RenderedMessage:
+    """ "A seat has opened up": the seat, where and when, how long it is held and the link that accepts or declines
+    it. Like a booking made without an account, an entry made without one names nobody."""
+    named = event.account_id is not None
+    context: dict[str, Any] = {
+        "first_name": event.patient.first_name if named else "",
+        "last_name": event.patient.last_name if named else "",
+        "service": event.service.name_fr if event.language == "fr" else event.service.name_en,
+        "place": {
+            "name": event.place.name,
+            "address": event.place.address,
+            "city": event.place.city,
+            "postal_code": event.place.postal_code,
+        },
+        "offer_url": offer_url(portal_base_url, event.offer_id, event.offer_token),
+        "held_until": held_until(event.expires_at, event.place.timezone, event.language, now),
+    }
+    context["date"], context["time"] = local_date_time(event.starts_at, event.place.timezone, event.language)
+    return render(template_for("waitlist_seat_offered", channel), event.language, context)
+
+
+def held_until(expires_at: datetime, timezone: str, language: str, now: datetime) -> str:
+    """The hold's end at the place: its time alone when it ends today there, else its date and time (a hold of
+    up to a day, offered late in the evening)."""
+    date, time = local_date_time(expires_at, timezone, language)
+    zone = ZoneInfo(timezone)
+    if expires_at.astimezone(zone).date() == now.astimezone(zone).date():
+        return time
+    return f"{date} à {time}" if language == "fr" else f"{date} at {time}"

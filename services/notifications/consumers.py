@@ -9,6 +9,9 @@ be forgotten).
 Appointment messages (confirmation, cancellation and reschedule notices, reminders) go to every channel
 of the event's `notify_channels` the patient has an address for, else to whichever contact exists.
 
+A seat offered from a waitlist is sent inline too, keyed by the offer (its link is the offer's secret), at any
+hour: the seat is held for minutes, so the 08:00-21:00 window of reminders would make it expire unseen.
+
 Messages anybody can make us send (a sign-up attempt's notice, the notices of a booking made without an
 account) are limited per destination (rules.DestinationLimit): past the limit they are recorded as suppressed.
 """
@@ -16,7 +19,7 @@ account) are limited per destination (rules.DestinationLimit): past the limit th
 import structlog
 
 from services.notifications import use_cases
-from services.notifications.appointment_messages import cancellation_notice, reschedule_notice
+from services.notifications.appointment_messages import cancellation_notice, reschedule_notice, seat_offer
 from services.notifications.channels import Channels
 from services.notifications.clock import Clock
 from services.notifications.dispatcher import DeliveryDispatcher
@@ -34,6 +37,7 @@ from services.notifications.rules import (
     ERASED,
     LINK_WITHHELD,
     STAFF_INVITATION,
+    WAITLIST_OFFER,
     AppointmentDetails,
     booker_asked,
     deletion_confirmation_to,
@@ -49,7 +53,12 @@ from shared.contracts.accounts import (
     RegistrationAttemptedOnExistingAccount,
     StaffInvited,
 )
-from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
+from shared.contracts.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
+    WaitlistSeatOffered,
+)
 from shared.contracts.verification import CodeIssued
 from shared.messages import EventEnvelope
 from shared.unit_of_work import UnitOfWork
@@ -57,7 +66,7 @@ from shared.unit_of_work import UnitOfWork
 log = structlog.get_logger(__name__)
 
 # Their handlers send inline: each is applied in a transaction of its own (see shared.consumer).
-SENT_INLINE = (CodeIssued, AccountDeleted, StaffInvited)
+SENT_INLINE = (CodeIssued, AccountDeleted, StaffInvited, WaitlistSeatOffered)
 
 
 class NotificationHandlers:
@@ -187,6 +196,42 @@ class NotificationHandlers:
         )
         if not sent:
             log.info("invitation_already_sent", invitation_id=str(event.invitation_id))
+
+    async def on_waitlist_seat_offered(self, uow: UnitOfWork, event: WaitlistSeatOffered) -> None:
+        """Sent inline like an invitation: the link accepts the seat, and the delivery log must not keep it.
+
+        Not held to the reminders' 08:00-21:00 window: the seat is held for minutes (15 by default), and an
+        offer kept until morning would only reach its person once it had gone to the next one."""
+        now = self._clock.now()
+        if event.expires_at <= now:
+            # Held up past its hold (a long broker outage): the seat has gone back to the list already.
+            log.warning("offer_expired_before_sending", offer_id=str(event.offer_id))
+            return
+        for channel, recipient in destinations(event.patient, event.notify_channels).items():
+            message = seat_offer(event, self._settings.portal_base_url, channel, now)
+            if event.account_id is None and await use_cases.limit_reached(
+                uow, self._anonymous_booking_limit, recipient
+            ):
+                # An entry made without an account names an address nobody proved, like such a booking.
+                await use_cases.record_delivery(
+                    uow, event.offer_id, WAITLIST_OFFER, channel, recipient, event.language, message, suppressed=True
+                )
+                continue
+            # Keyed by the offer, not the event: one message per offer and channel, whatever redelivers it.
+            sent = await use_cases.send_once_inline(
+                uow,
+                self._channels,
+                event.offer_id,
+                WAITLIST_OFFER,
+                channel,
+                recipient,
+                event.language,
+                message,
+                logged_body=LINK_WITHHELD,
+                account_id=event.account_id,
+            )
+            if not sent:
+                log.info("offer_already_sent", offer_id=str(event.offer_id), channel=channel)
 
     async def on_registration_attempted(
         self, uow: UnitOfWork, event: RegistrationAttemptedOnExistingAccount, envelope: EventEnvelope

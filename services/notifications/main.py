@@ -41,6 +41,7 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
             handlers.on_account_deleted,
             handlers.on_holder_notice,
             handlers.on_staff_invited,
+            handlers.on_waitlist_seat_offered,
         ],
         alone=SENT_INLINE,
     )

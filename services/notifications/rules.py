@@ -38,6 +38,7 @@ SMS = "sms"
 CONFIRMATION = "appointment_booked"
 REMINDER = "appointment_reminder"
 STAFF_INVITATION = "staff_invited"
+WAITLIST_OFFER = "waitlist_seat_offered"
 
 # The console's times (an invitation's expiry) are the platform's, Québec's: staff of every establishment read
 # them alike.
@@ -186,7 +187,14 @@ def destinations(patient: PatientContactV1, notify_channels: Iterable[Channel]) 
 
 # The kinds a booking made without an account sends at its booker's request (reminders are not: one per
 # booking still standing, and none for a booking whose confirmations were all suppressed).
-ANONYMOUS_BOOKING_KINDS = ("appointment_booked", "appointment_cancelled", "appointment_rescheduled")
+# A seat offered to a waitlist entry made without an account counts with them: its entry, too, was made at
+# anybody's request, and every declined or expired offer would otherwise bring another.
+ANONYMOUS_BOOKING_KINDS = (
+    "appointment_booked",
+    "appointment_cancelled",
+    "appointment_rescheduled",
+    "waitlist_seat_offered",
+)
 REGISTRATION_ATTEMPT_KINDS = ("registration_attempted",)
 
 

@@ -115,6 +115,7 @@ async def send_once_inline(
     message: RenderedMessage,
     *,
     logged_body: str,
+    account_id: uuid.UUID | None = None,
 ) -> bool:
     """send_inline, unless the log already has this message for `cause_id` (a cause announced twice, in two
     events: the inbox stops a redelivered event, not a second one). False when it was already sent."""
@@ -131,6 +132,7 @@ async def send_once_inline(
         message,
         logged_recipient=recipient,
         logged_body=logged_body,
+        account_id=account_id,
     )
     return True
 

@@ -16,7 +16,12 @@ from shared.contracts.accounts import (
     RegistrationAttemptedOnExistingAccount,
     StaffInvited,
 )
-from shared.contracts.appointments import AppointmentBooked, AppointmentCancelled, AppointmentRescheduled
+from shared.contracts.appointments import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentRescheduled,
+    WaitlistSeatOffered,
+)
 from shared.contracts.verification import CodeIssued
 
 NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
@@ -48,6 +53,7 @@ def test_each_handler_is_registered_for_the_event_it_annotates():
         h.on_account_deleted: AccountDeleted,
         h.on_holder_notice: HolderNoticeRequested,
         h.on_staff_invited: StaffInvited,
+        h.on_waitlist_seat_offered: WaitlistSeatOffered,
     }
     assert {handler: handled_event(handler) for handler in expected} == expected
     assert set(route_handlers(expected)) == {c.routing_key() for c in expected.values()}
