@@ -267,3 +267,92 @@ services.append_constraint(
 appointments.append_column(Column("source", Text, nullable=False, server_default="web"))
 appointments.append_column(Column("booked_by_staff_id", Uuid))
 appointments.append_constraint(CheckConstraint("source IN ('web', 'admin')", name="appointments_known_source"))
+
+# --- waitlist (waitlist/, migration 0017) ---
+# How long a seat freed for the first person in line is held for them before it goes to the next.
+establishments.append_column(Column("waitlist_hold_minutes", Integer, nullable=False, server_default="15"))
+establishments.append_constraint(
+    CheckConstraint("waitlist_hold_minutes BETWEEN 1 AND 1440", name="establishments_waitlist_hold_in_range")
+)
+
+# A person waiting for a seat of one service between two local dates, at some times of day. The patient's
+# details are a snapshot, as an appointment's are: accepting an offer books with them.
+waitlist_entries = Table(
+    "waitlist_entries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("service_id", Uuid, ForeignKey("services.id"), nullable=False),
+    Column("account_id", Uuid),
+    Column("person_id", Uuid),  # holder or dependant, when joined from an account
+    Column("person_key", Text, nullable=False),  # booking.rules.person_key: one live entry per person and service
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("birth_date", Date),
+    Column("sex", Text),
+    Column("holder_name", Text),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("language", Text, nullable=False),
+    Column("notify_email", Boolean, nullable=False),
+    Column("notify_sms", Boolean, nullable=False),
+    Column("from_date", Date, nullable=False),
+    Column("to_date", Date, nullable=False),
+    Column("times_of_day", ARRAY(Text), nullable=False),
+    # waiting | offered | booked | left | ended
+    Column("status", Text, nullable=False, server_default="waiting"),
+    Column("joined_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Joined without an account: sha256 of the entry's link token (never the token).
+    Column("token_hash", Text),
+    Column("idempotency_key", Text),
+    Column("request_fingerprint", Text),
+    CheckConstraint(
+        "status IN ('waiting', 'offered', 'booked', 'left', 'ended')", name="waitlist_entries_known_status"
+    ),
+    CheckConstraint("from_date <= to_date", name="waitlist_entries_dates_ordered"),
+    # The line the offer matcher walks, in join order.
+    Index(
+        "waitlist_entries_line",
+        "service_id",
+        "joined_at",
+        postgresql_where=column("status") == "waiting",
+    ),
+    # One live entry per person and service: a second join is refused (already_waiting).
+    Index(
+        "waitlist_entries_one_live_per_person",
+        "service_id",
+        "person_key",
+        unique=True,
+        postgresql_where=column("status").in_(("waiting", "offered")),
+    ),
+    Index(
+        "waitlist_entries_idempotency",
+        "idempotency_key",
+        unique=True,
+        postgresql_where=column("idempotency_key").isnot(None),
+    ),
+    Index("waitlist_entries_by_account", "account_id", postgresql_where=column("account_id").isnot(None)),
+)
+
+# A seat held for one entry until expires_at. While open, the seat is counted in slots.booked.
+waitlist_offers = Table(
+    "waitlist_offers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("entry_id", Uuid, ForeignKey("waitlist_entries.id"), nullable=False),
+    Column("slot_id", Uuid, ForeignKey("slots.id"), nullable=False),
+    # open | accepted | declined | expired
+    Column("status", Text, nullable=False, server_default="open"),
+    Column("offered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("token_hash", Text, nullable=False),  # sha256 of the link's token (never the token)
+    Column("appointment_id", Uuid, ForeignKey("appointments.id")),
+    CheckConstraint("status IN ('open', 'accepted', 'declined', 'expired')", name="waitlist_offers_known_status"),
+    # Never the same slot offered twice to one entry (after a decline or an expiry, it goes to the next).
+    Index("waitlist_offers_once_per_slot", "entry_id", "slot_id", unique=True),
+    # At most one open offer per entry.
+    Index("waitlist_offers_one_open", "entry_id", unique=True, postgresql_where=column("status") == "open"),
+    # What the matcher expires.
+    Index("waitlist_offers_open_by_expiry", "expires_at", postgresql_where=column("status") == "open"),
+)
