@@ -341,6 +341,32 @@ async def lock_appointment(session: AsyncSession, appointment_id: uuid.UUID) -> 
     return LockedAppointment(status=row.status, slot_id=row.slot_id, manage_generation=row.manage_generation)
 
 
+# An appointment on a seat already held for it (a waitlist offer accepted: the matcher counted the seat in
+# slots.booked when it held it), so no claim here. The same columns as BOOK's, so the same overlap rule (the
+# exclusion constraint on person_key) and idempotency index apply.
+INSERT_ON_HELD_SEAT = text(
+    f"INSERT INTO appointments (id, slot_id, during, status, {', '.join(APPOINTMENT_COLUMNS)}) "
+    f"VALUES (:id, :slot_id, tstzrange(:starts_at, :ends_at), 'booked', "
+    f"{', '.join(':' + column for column in APPOINTMENT_COLUMNS)})"
+)
+
+
+async def insert_on_held_seat(
+    session: AsyncSession, appointment_id: uuid.UUID, seat: SlotDetails, appointment: dict[str, object]
+) -> None:
+    values = {column: appointment[column] for column in APPOINTMENT_COLUMNS}
+    await session.execute(
+        INSERT_ON_HELD_SEAT,
+        {
+            "id": appointment_id,
+            "slot_id": appointment["slot_id"],
+            "starts_at": seat.starts_at,
+            "ends_at": seat.ends_at,
+            **values,
+        },
+    )
+
+
 async def cancel_appointment(session: AsyncSession, appointment_id: uuid.UUID) -> None:
     await session.execute(
         text("UPDATE appointments SET status = 'cancelled', cancelled_at = now() WHERE id = :id"),

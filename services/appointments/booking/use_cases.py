@@ -37,7 +37,7 @@ from shared.staff import Staff
 from shared.unit_of_work import UnitOfWork
 
 
-def _place(row: SlotDetails | AppointmentDetails) -> PlaceV1:
+def place_of(row: SlotDetails | AppointmentDetails) -> PlaceV1:
     return PlaceV1(
         establishment_id=row.establishment_id,
         name=row.name,
@@ -48,7 +48,7 @@ def _place(row: SlotDetails | AppointmentDetails) -> PlaceV1:
     )
 
 
-def _service(row: SlotDetails | AppointmentDetails) -> ServiceOfferedV1:
+def service_of(row: SlotDetails | AppointmentDetails) -> ServiceOfferedV1:
     return ServiceOfferedV1(
         service_id=row.service_id,
         name_fr=row.name_fr,
@@ -82,8 +82,8 @@ def appointment_response(row: AppointmentDetails, **overrides: object) -> Appoin
         "status": row.status,
         "starts_at": row.starts_at,
         "ends_at": row.ends_at,
-        "place": PlaceResponse(**_place(row).model_dump()),
-        "service": ServiceResponse(**_service(row).model_dump()),
+        "place": PlaceResponse(**place_of(row).model_dump()),
+        "service": ServiceResponse(**service_of(row).model_dump()),
         "person_id": row.person_id,
         "first_name": row.first_name,
         "last_name": row.last_name,
@@ -150,7 +150,7 @@ async def admit_booking_source(uow: UnitOfWork, settings: AppointmentsSettings, 
 SLOT_DETAILS = queries.SlotDetailsCache()
 
 
-def _booking_rows(
+def booking_rows(
     booking: NewBooking,
     seat: SlotDetails,
     appointment_id: uuid.UUID,
@@ -166,8 +166,8 @@ def _booking_rows(
         person_id=booking.person_id,
         starts_at=seat.starts_at,
         ends_at=seat.ends_at,
-        place=_place(seat),
-        service=_service(seat),
+        place=place_of(seat),
+        service=service_of(seat),
         patient=PatientContactV1(
             first_name=booking.first_name,
             last_name=booking.last_name,
@@ -200,7 +200,7 @@ async def book_appointment(
     and whether it is a replay of an earlier request."""
     fingerprint = rules.booking_fingerprint(booking) if idempotency_key else None
     if idempotency_key:
-        replay = await _replay(uow, secret, idempotency_key, fingerprint)
+        replay = await replayed_booking(uow, secret, idempotency_key, fingerprint)
         if replay is not None:
             return replay, True
     appointment_id = new_id()
@@ -214,9 +214,7 @@ async def book_appointment(
                     raise rules.refusal_for(None, datetime.now(UTC))
                 if establishment_id is not None and seat.establishment_id != establishment_id:
                     raise rules.SlotElsewhere
-                appointment, envelope = _booking_rows(
-                    booking, seat, appointment_id, token, idempotency_key, fingerprint
-                )
+                appointment, envelope = booking_rows(booking, seat, appointment_id, token, idempotency_key, fingerprint)
                 if await connection.book(seat, appointment_id, appointment, envelope):
                     connection.events_written()
                     break
@@ -233,18 +231,25 @@ async def book_appointment(
         if "appointments_no_overlap" in queries.violated_constraint(exc):
             raise rules.OverlappingAppointment from None
         if idempotency_key and "appointments_idempotency" in queries.violated_constraint(exc):
-            replay = await _replay(uow, secret, idempotency_key, fingerprint)  # lost a race with the same key
+            replay = await replayed_booking(uow, secret, idempotency_key, fingerprint)  # lost a race with the same key
             if replay is not None:
                 return replay, True
         raise
-    booked = BookedAppointmentResponse(
+    return booked_answer(booking, seat, appointment_id, token), False
+
+
+def booked_answer(
+    booking: NewBooking, seat: SlotDetails, appointment_id: uuid.UUID, token: str
+) -> BookedAppointmentResponse:
+    """What a booking answers once its seat is taken (also an accepted waitlist offer's answer)."""
+    return BookedAppointmentResponse(
         id=appointment_id,
         slot_id=booking.slot_id,
         status=rules.BOOKED,
         starts_at=seat.starts_at,
         ends_at=seat.ends_at,
-        place=PlaceResponse(**_place(seat).model_dump()),
-        service=ServiceResponse(**_service(seat).model_dump()),
+        place=PlaceResponse(**place_of(seat).model_dump()),
+        service=ServiceResponse(**service_of(seat).model_dump()),
         person_id=booking.person_id,
         first_name=booking.first_name,
         last_name=booking.last_name,
@@ -252,10 +257,9 @@ async def book_appointment(
         manage_token=token,
         **_clinic_rules(rules.BOOKED, seat.starts_at, seat),
     )
-    return booked, False
 
 
-async def _replay(
+async def replayed_booking(
     uow: UnitOfWork, secret: bytes, key: str, fingerprint: str | None
 ) -> BookedAppointmentResponse | None:
     async with uow:
@@ -317,8 +321,8 @@ async def cancel_appointment(
                 appointment_id=appointment_id,
                 slot_id=row.slot_id,
                 starts_at=row.starts_at,
-                place=_place(row),
-                service=_service(row),
+                place=place_of(row),
+                service=service_of(row),
                 patient=_patient(row),
                 language=row.language,
                 notify_channels=row.notify_channels,
@@ -392,8 +396,8 @@ async def _reschedule(
                     slot_id=new_slot_id,
                     starts_at=seat.starts_at,
                     ends_at=seat.ends_at,
-                    place=_place(seat),
-                    service=_service(seat),
+                    place=place_of(seat),
+                    service=service_of(seat),
                     patient=_patient(row),
                     language=row.language,
                     manage_token=rules.manage_token(secret, appointment_id, locked.manage_generation + 1),
@@ -411,8 +415,8 @@ async def _reschedule(
         slot_id=new_slot_id,
         starts_at=seat.starts_at,
         ends_at=seat.ends_at,
-        place=PlaceResponse(**_place(seat).model_dump()),
-        service=ServiceResponse(**_service(seat).model_dump()),
+        place=PlaceResponse(**place_of(seat).model_dump()),
+        service=ServiceResponse(**service_of(seat).model_dump()),
         confirmed=False,
         **_clinic_rules(rules.BOOKED, seat.starts_at, seat),
     )
