@@ -5,6 +5,7 @@ from functools import partial
 from fastapi import FastAPI
 
 from services.accounts.consumers import PersonalDataHandlers, on_association_request_decided, on_association_revoked
+from services.accounts.export.api import router as export_routes
 from services.accounts.family.api import router as family_routes
 from services.accounts.links.api import router as links_routes
 from services.accounts.links.rules import NamVault
@@ -19,7 +20,15 @@ from services.accounts.staff.api import router as staff_routes
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
-ROUTERS = [registration_routes, sessions_routes, profile_routes, family_routes, links_routes, staff_routes]
+ROUTERS = [
+    registration_routes,
+    sessions_routes,
+    profile_routes,
+    family_routes,
+    links_routes,
+    staff_routes,
+    export_routes,
+]
 
 
 def create_app(settings: AccountsSettings | None = None) -> FastAPI:

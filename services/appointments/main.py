@@ -9,6 +9,7 @@ from services.appointments.booking.api import router as booking_router
 from services.appointments.catalogue.api import router as catalogue_router
 from services.appointments.catalogue.queries import SEARCH_SERVER_SETTINGS
 from services.appointments.establishments.api import router as establishments_router
+from services.appointments.export.api import router as export_router
 from services.appointments.front_desk.api import router as front_desk_router
 from services.appointments.history.api import router as history_router
 from services.appointments.refusals import REFUSALS
@@ -16,7 +17,7 @@ from services.appointments.settings import AppointmentsSettings
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
-ROUTERS = [booking_router, front_desk_router, catalogue_router, history_router, establishments_router]
+ROUTERS = [booking_router, front_desk_router, catalogue_router, history_router, establishments_router, export_router]
 
 
 def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:

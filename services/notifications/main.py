@@ -9,6 +9,7 @@ from services.notifications.channels import Channels
 from services.notifications.clock import Clock, SystemClock
 from services.notifications.consumers import SENT_INLINE, NotificationHandlers
 from services.notifications.dispatcher import DeliveryDispatcher
+from services.notifications.export.api import router as export_router
 from services.notifications.reminder_scheduler import ReminderScheduler
 from services.notifications.settings import NotificationsSettings
 from shared.http import create_service_app
@@ -66,7 +67,7 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
             await inline_channels.close()
 
     app = create_service_app(
-        "Notifications", lifespan, runtime.ready, [], max_body_bytes=runtime.settings.max_body_bytes
+        "Notifications", lifespan, runtime.ready, [export_router], max_body_bytes=runtime.settings.max_body_bytes
     )
     app.state.runtime = runtime
     app.state.reminder_scheduler = reminder_scheduler
