@@ -7,6 +7,7 @@ from typing import Any
 from gateway.auth import Principal
 from gateway.proxy import Proxy, UpstreamResponse
 from gateway.upstreams import Accounts, Appointments, BookedAppointment
+from gateway.upstreams.appointments import WaitlistEntry
 
 
 async def book_for_person(
@@ -41,7 +42,26 @@ async def booked_for_person(
     return await appointments.book_for_account(_booking(slot_id, person), idempotency_key)
 
 
-def _booking(slot_id: uuid.UUID, person: Mapping[str, Any]) -> dict[str, Any]:
+async def joined_for_person(
+    accounts: Accounts,
+    appointments: Appointments,
+    join: Mapping[str, Any],
+    person_id: uuid.UUID | None,
+    idempotency_key: str,
+) -> WaitlistEntry:
+    """A page's waitlist entry from the account: `join` says what and when (establishment_id, service_id,
+    from_date, to_date, times_of_day), the account says who, as a booking's form does."""
+    person = await accounts.booking_form(str(person_id) if person_id else None)
+    return await appointments.join_waitlist_for_account(waitlist_join(join, person), idempotency_key)
+
+
+def waitlist_join(join: Mapping[str, Any], person: Mapping[str, Any]) -> dict[str, Any]:
+    """The body of appointments' POST /my/waitlist: the entry's choices and the person as a booking names them."""
+    chosen = {key: join[key] for key in ("establishment_id", "service_id", "from_date", "to_date", "times_of_day")}
+    return chosen | {k: v for k, v in _booking(None, person).items() if k != "slot_id"}
+
+
+def _booking(slot_id: uuid.UUID | None, person: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "slot_id": str(slot_id),
         "person_id": person["person_id"],

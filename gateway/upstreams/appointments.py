@@ -131,6 +131,64 @@ class FrontDeskEntry(TypedDict):
     card_icon: str
 
 
+class WaitlistPlace(TypedDict):
+    establishment_id: str
+    name: str
+    address: str
+    city: str
+    postal_code: str
+    timezone: str
+
+
+class WaitlistPerson(TypedDict):
+    first_name: str
+    last_name: str
+
+
+class WaitlistOffer(TypedDict):
+    """A seat held for one waitlist entry until `expires_at` (appointments' WaitlistOfferResponse)."""
+
+    id: str
+    status: str  # open | accepted | declined | expired
+    starts_at: str
+    ends_at: str
+    expires_at: str
+    service: ServiceName
+    place: WaitlistPlace
+    person: WaitlistPerson
+    appointment_id: str | None
+
+
+class WaitlistEntry(TypedDict):
+    """One person waiting for one service at one establishment (appointments' WaitlistEntryResponse)."""
+
+    id: str
+    status: str  # waiting | offered | booked | left | ended
+    service: ServiceName
+    place: WaitlistPlace
+    person: dict[str, Any]  # person_id (None for the holder or without an account), first_name, last_name
+    from_date: str
+    to_date: str
+    times_of_day: list[str]
+    joined_at: str
+    position: int | None  # 1-based among those waiting for the same service; None when not waiting
+    offer: dict[str, Any] | None  # the open WaitlistOffer; from GET /my/waitlist, with its link's `token`
+
+
+class JoinedWithoutAccount(TypedDict):
+    entry: WaitlistEntry
+    token: str  # the entry's secret: its page /waitlist/entries/{id}?token=…
+
+
+class WaitlistLength(TypedDict):
+    service_id: str
+    name_fr: str
+    name_en: str
+    waiting: int
+    offered: int
+    hold_minutes: int
+
+
 ManageAction = Literal["cancel", "confirm"]
 ESTABLISHMENT_PAGES = 50  # of 100: the platform's establishments, with room to grow
 SLOTS_PER_CALL = 500  # the API's most; a day of a busy clinic is a few dozen
@@ -318,3 +376,70 @@ class Appointments(Upstream):
             f"/operator/establishments/{establishment_id}/services", service, expect=(201,)
         )
         return added
+
+    # --- waitlist (pages, H2): joining, one's entries, an offer by its link, the console's lengths and hold ---
+    async def join_waitlist_for_account(self, join: dict[str, Any], idempotency_key: str) -> WaitlistEntry:
+        """From the account's own data (gateway/composition.py); the key replays the same entry on a resubmit."""
+        answer = await self.call(
+            "POST", "/my/waitlist", join, expect=(201,), headers={"Idempotency-Key": idempotency_key}
+        )
+        entry: WaitlistEntry = answer.json()
+        return entry
+
+    async def join_waitlist(self, join: dict[str, Any], idempotency_key: str) -> JoinedWithoutAccount:
+        answer = await self.call("POST", "/waitlist", join, expect=(201,), headers={"Idempotency-Key": idempotency_key})
+        joined: JoinedWithoutAccount = answer.json()
+        return joined
+
+    async def my_waitlist(self) -> list[WaitlistEntry]:
+        found: dict[str, list[WaitlistEntry]] = await self.get("/my/waitlist")
+        return found["entries"]
+
+    async def leave_my_waitlist_entry(self, entry_id: uuid.UUID) -> WaitlistEntry:
+        left: WaitlistEntry = await self.post(f"/my/waitlist/{entry_id}/leave", {}, expect=(200,))
+        return left
+
+    async def waitlist_entry_by_link(self, entry_id: uuid.UUID, token: str) -> WaitlistEntry:
+        """Refused (404) when the token is not the entry's."""
+        found: WaitlistEntry = await self.get(f"/waitlist/entries/{entry_id}", urlencode({"token": token}))
+        return found
+
+    async def leave_waitlist_entry_by_link(self, entry_id: uuid.UUID, token: str) -> WaitlistEntry:
+        left: WaitlistEntry = await self.post(f"/waitlist/entries/{entry_id}/leave", {"token": token}, expect=(200,))
+        return left
+
+    async def waitlist_offer(self, offer_id: uuid.UUID, token: str) -> WaitlistOffer:
+        """Refused (404) when the token is not the offer's."""
+        found: WaitlistOffer = await self.get(f"/waitlist/offers/{offer_id}", urlencode({"token": token}))
+        return found
+
+    async def accept_waitlist_offer(self, offer_id: uuid.UUID, token: str, idempotency_key: str) -> BookedAppointment:
+        """Books the held seat; refused 409 offer_expired or offer_not_open once it is no longer open."""
+        answer = await self.call(
+            "POST",
+            f"/waitlist/offers/{offer_id}/accept",
+            {"token": token},
+            expect=(201,),
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        booked: BookedAppointment = answer.json()
+        return booked
+
+    async def decline_waitlist_offer(self, offer_id: uuid.UUID, token: str) -> WaitlistOffer:
+        declined: WaitlistOffer = await self.post(
+            f"/waitlist/offers/{offer_id}/decline", {"token": token}, expect=(200,)
+        )
+        return declined
+
+    async def waitlist_lengths(self, establishment_id: str) -> list[WaitlistLength]:
+        found: dict[str, list[WaitlistLength]] = await self.get(f"/admin/establishments/{establishment_id}/waitlist")
+        return found["services"]
+
+    async def set_waitlist_rules(self, establishment_id: str, hold_minutes: int) -> int:
+        answer = await self.call(
+            "PUT",
+            f"/admin/establishments/{establishment_id}/waitlist-rules",
+            {"hold_minutes": hold_minutes},
+            expect=(200,),
+        )
+        return int(answer.json()["hold_minutes"])
