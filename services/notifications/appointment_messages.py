@@ -8,6 +8,8 @@ messages name nobody (`named=False`), so that they carry no text of the booker's
 owns the address; the clinic still sees the names in its console.
 """
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +22,7 @@ from services.notifications.rendering import (
     render,
     template_for,
 )
-from services.notifications.rules import AppointmentDetails, RenderedMessage, visit_instructions
+from services.notifications.rules import AppointmentDetails, RenderedMessage, relative_day, visit_instructions
 from shared.contracts.accounts import Channel
 from shared.contracts.appointments import (
     AppointmentBooked,
@@ -81,6 +83,33 @@ def reminder(details: AppointmentDetails, manage_token: str, portal_base_url: st
     context["confirm_url"] = confirm_url(portal_base_url, details.appointment_id, manage_token)
     context["cancel_url"] = cancel_url(portal_base_url, details.appointment_id, manage_token)
     return render(template_for("appointment_reminder", channel), details.language, context)
+
+
+def day_reminder(
+    appointments: Sequence[tuple[AppointmentDetails, str]], portal_base_url: str, channel: Channel, now: datetime
+) -> RenderedMessage:
+    """One reminder of the appointments of one day going to one destination, each as (details, manage token),
+    in the order given; alone, it is `reminder`. Listed together, each says when, what, where, for whom, the
+    clinic's instructions and its own links; the message is in the first one's language."""
+    first, first_token = appointments[0]
+    if len(appointments) == 1:
+        return reminder(first, first_token, portal_base_url, channel)
+    language = first.language
+    listed = []
+    for details, token in appointments:
+        # Each line in the message's language, whatever language its own booking chose.
+        values = template_values(replace(details, language=language))
+        values["instructions"] = replace(details, language=language).instructions(channel)
+        values["confirm_url"] = confirm_url(portal_base_url, details.appointment_id, token)
+        values["cancel_url"] = cancel_url(portal_base_url, details.appointment_id, token)
+        listed.append(values)
+    context: dict[str, Any] = {
+        "appointments": listed,
+        "count": len(listed),
+        "date": listed[0]["date"],
+        "when": relative_day(first.local_day, now, first.timezone),
+    }
+    return render(template_for("appointment_reminders", channel), language, context)
 
 
 def offer_url(portal_base_url: str, offer_id: object, token: str) -> str:

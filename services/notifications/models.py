@@ -2,7 +2,9 @@
 
 from sqlalchemy import (
     Column,
+    Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -60,6 +62,8 @@ reminders = Table(
     Column("offset_minutes", Integer, nullable=False),
     Column("account_id", Uuid),
     Column("starts_at", DateTime(timezone=True), nullable=False),
+    # starts_at's date at the place: the reminders of one offset, day and destination leave as one message.
+    Column("local_day", Date, nullable=False),
     # When it goes out: starts_at - offset, moved into the 08:00-21:00 window of the place.
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("state", Text, nullable=False, server_default="pending"),
@@ -75,6 +79,32 @@ reminders = Table(
     Index("reminders_due", "due_at", postgresql_where=TextClause("state = 'pending'")),
     Index("reminders_appointment", "appointment_id"),
     Index("reminders_account", "account_id", postgresql_where=TextClause("account_id IS NOT NULL")),
+    # A due reminder's group: the pending reminders of its day going to the same address or number.
+    Index(
+        "reminders_group_email",
+        func.lower(TextClause("destinations ->> 'email'")),
+        "local_day",
+        postgresql_where=TextClause("state = 'pending'"),
+    ),
+    Index(
+        "reminders_group_sms",
+        TextClause("(destinations ->> 'sms')"),
+        "local_day",
+        postgresql_where=TextClause("state = 'pending'"),
+    ),
+)
+
+# Which reminders a reminder message lists (its delivery's event_id, rules.reminder_group_id): a cancelled or
+# moved appointment withdraws its line, and a message still waiting to be sent is cancelled once every line
+# is withdrawn. Ids only.
+reminder_deliveries = Table(
+    "reminder_deliveries",
+    metadata,
+    Column("event_id", Uuid, nullable=False),
+    Column("reminder_id", Uuid, ForeignKey("reminders.id", name="reminder_deliveries_reminder"), nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("event_id", "reminder_id", name="reminder_deliveries_pkey"),
+    Index("reminder_deliveries_by_reminder", "reminder_id"),
 )
 
 # The latest appointment event applied, per appointment: events can arrive out of order (a failed

@@ -30,10 +30,10 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import RowMapping, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifications.models import deliveries, reminders
@@ -78,9 +78,9 @@ WITH advanced AS (
   RETURNING status
 ), planned AS (
   INSERT INTO reminders (id, offset_minutes, due_at, appointment_id, source_event_id, account_id, starts_at,
-    destinations, details, manage_token)
+    destinations, details, manage_token, local_day)
   SELECT reminder.id, reminder.offset_minutes, reminder.due_at, $1, $3, $5, $15, $16::text::jsonb,
-    $17::text::jsonb, $18
+    $17::text::jsonb, $18, $22
   FROM unnest($12::uuid[], $13::int[], $14::timestamptz[]) AS reminder (id, offset_minutes, due_at)
   WHERE EXISTS (SELECT 1 FROM advanced) AND EXISTS (SELECT 1 FROM queued WHERE status = 'pending')
   ON CONFLICT ON CONSTRAINT reminders_once_per_event DO NOTHING
@@ -130,6 +130,7 @@ async def record_booking(
         anonymous_limit.per_hour,
         anonymous_limit.per_day,
         list(anonymous_limit.kinds),
+        details.local_day,
     )
     return recorded
 
@@ -151,12 +152,24 @@ async def insert_delivery(
     subject: str,
     body: str,
     status: str,
+    delivery_id: uuid.UUID | None = None,
 ) -> None:
-    """Queues one message in the delivery log (at most once per event, kind and channel)."""
+    """Queues one message in the delivery log (at most once per event, kind and channel). `delivery_id` when
+    the caller derives it from what the message is (a reminder group), else a new one."""
     # On the driver: one of the statements every booking pays for (see transaction_driver_connection).
     driver = await transaction_driver_connection(uow.session)
     await driver.execute(
-        RECORD_DELIVERY, new_id(), event_id, kind, channel, recipient, account_id, language, subject, body, status
+        RECORD_DELIVERY,
+        delivery_id or new_id(),
+        event_id,
+        kind,
+        channel,
+        recipient,
+        account_id,
+        language,
+        subject,
+        body,
+        status,
     )
 
 
@@ -343,8 +356,9 @@ async def advance_appointment(
 # JSON goes in as text and is cast in SQL, so it does not depend on the connection's jsonb codec.
 PLAN = """
 INSERT INTO reminders (id, offset_minutes, due_at, appointment_id, source_event_id, account_id, starts_at,
-  destinations, details, manage_token)
-SELECT planned.id, planned.offset_minutes, planned.due_at, $4, $5, $6, $7, $8::text::jsonb, $9::text::jsonb, $10
+  destinations, details, manage_token, local_day)
+SELECT planned.id, planned.offset_minutes, planned.due_at, $4, $5, $6, $7, $8::text::jsonb, $9::text::jsonb, $10,
+  $11
 FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS planned (id, offset_minutes, due_at)
 ON CONFLICT ON CONSTRAINT reminders_once_per_event DO NOTHING
 """
@@ -374,6 +388,7 @@ async def insert_reminders(
         json.dumps(dict(destinations)),
         json.dumps(details.stored()),
         manage_token,
+        details.local_day,
     )
 
 
@@ -381,17 +396,30 @@ CANCEL_PENDING = text("""
 UPDATE reminders SET state = 'cancelled', manage_token = NULL, settled_at = now()
 WHERE appointment_id = :appointment_id AND state = 'pending'
 """)
-# Reminders already queued but not yet sent (provider down, dispatcher behind) must not go out either.
+# A reminder already queued withdraws its line from the message that lists it.
+WITHDRAW_QUEUED = text("""
+UPDATE reminder_deliveries SET withdrawn_at = now()
+WHERE withdrawn_at IS NULL AND reminder_id IN (SELECT id FROM reminders WHERE appointment_id = :appointment_id)
+""")
+# A message not yet sent (provider down, dispatcher behind) whose every line is withdrawn must not go out. One that
+# still lists a live appointment goes out as written: it cannot be rendered again, its links' tokens are in its
+# body only, and the cancellation notice has told of the change.
 CANCEL_QUEUED = text(f"""
 UPDATE deliveries SET status = 'cancelled', body = ''
 WHERE status = 'pending' AND kind = '{REMINDER}'
-  AND event_id IN (SELECT id FROM reminders WHERE appointment_id = :appointment_id)
+  AND event_id IN (
+    SELECT listed.event_id FROM reminder_deliveries listed JOIN reminders ON reminders.id = listed.reminder_id
+    WHERE reminders.appointment_id = :appointment_id)
+  AND NOT EXISTS (
+    SELECT 1 FROM reminder_deliveries listed
+    WHERE listed.event_id = deliveries.event_id AND listed.withdrawn_at IS NULL)
 """)
 
 
 async def cancel_reminders(uow: UnitOfWork, appointment_id: uuid.UUID) -> None:
     """No reminder of this appointment goes out any more (cancelled, or moved: the new time plans its own)."""
     await uow.session.execute(CANCEL_PENDING, {"appointment_id": appointment_id})
+    await uow.session.execute(WITHDRAW_QUEUED, {"appointment_id": appointment_id})
     await uow.session.execute(CANCEL_QUEUED, {"appointment_id": appointment_id})
 
 
@@ -432,47 +460,99 @@ class DueReminder:
     destinations: dict[Channel, str]
     details: AppointmentDetails
     manage_token: str
+    offset_minutes: int
+    local_day: date
+
+
+_REMINDER_COLUMNS = (
+    reminders.c.id,
+    reminders.c.appointment_id,
+    reminders.c.account_id,
+    reminders.c.starts_at,
+    reminders.c.destinations,
+    reminders.c.details,
+    reminders.c.manage_token,
+    reminders.c.offset_minutes,
+    reminders.c.local_day,
+)
+
+
+def _due_reminder(row: RowMapping) -> DueReminder:
+    return DueReminder(
+        id=row["id"],
+        account_id=row["account_id"],
+        starts_at=row["starts_at"],
+        destinations=row["destinations"],
+        details=AppointmentDetails.from_stored(row["appointment_id"], row["starts_at"], row["details"]),
+        manage_token=row["manage_token"],
+        offset_minutes=row["offset_minutes"],
+        local_day=row["local_day"],
+    )
+
+
+# Transaction-scoped, tried without waiting: one replica at a time turns reminders into messages, because a
+# group's reminders may be due in several replicas' batches at once and must still leave as one message. The
+# sending itself, the costly part, stays shared by every replica's dispatcher.
+TAKE_REMINDER_QUEUE = text("SELECT pg_try_advisory_xact_lock(hashtextextended('notifications:reminder-queue', 0))")
+
+
+async def take_reminder_queue(uow: UnitOfWork) -> bool:
+    """Whether this transaction may queue reminders now; False while another replica is at it."""
+    taken: bool = (await uow.session.execute(TAKE_REMINDER_QUEUE)).scalar_one()
+    return taken
 
 
 async def claim_due_reminders(uow: UnitOfWork, now: datetime, batch_size: int) -> list[DueReminder]:
     """Reminders due at `now`, locked (FOR UPDATE SKIP LOCKED) until the unit of work ends."""
-    columns = reminders.c
     claim_due = (
-        select(
-            columns.id,
-            columns.appointment_id,
-            columns.account_id,
-            columns.starts_at,
-            columns.destinations,
-            columns.details,
-            columns.manage_token,
-        )
-        .where(columns.state == "pending", columns.due_at <= now)
-        .order_by(columns.due_at)
+        select(*_REMINDER_COLUMNS)
+        .where(reminders.c.state == "pending", reminders.c.due_at <= now)
+        .order_by(reminders.c.due_at)
         .limit(batch_size)
         .with_for_update(skip_locked=True)
     )
-    rows = (await uow.session.execute(claim_due)).all()
-    return [
-        DueReminder(
-            id=row.id,
-            account_id=row.account_id,
-            starts_at=row.starts_at,
-            destinations=row.destinations,
-            details=AppointmentDetails.from_stored(row.appointment_id, row.starts_at, row.details),
-            manage_token=row.manage_token,
+    return [_due_reminder(row) for row in (await uow.session.execute(claim_due)).mappings()]
+
+
+async def claim_reminder_group(
+    uow: UnitOfWork, local_day: date, offset_minutes: int, emails: Sequence[str], phones: Sequence[str]
+) -> list[DueReminder]:
+    """The pending reminders of this day and offset going to any of `emails` (lowered) or `phones`, due or not,
+    locked until the unit of work ends (waiting for a consumer changing one of them to commit)."""
+    columns = reminders.c
+    claim_group = (
+        select(*_REMINDER_COLUMNS)
+        .where(
+            columns.state == "pending",
+            columns.local_day == local_day,
+            columns.offset_minutes == offset_minutes,
+            or_(
+                func.lower(columns.destinations["email"].astext).in_(emails),
+                columns.destinations["sms"].astext.in_(phones),
+            ),
         )
-        for row in rows
-    ]
+        .order_by(columns.starts_at, columns.id)
+        .with_for_update()
+    )
+    return [_due_reminder(row) for row in (await uow.session.execute(claim_group)).mappings()]
 
 
-MARK_QUEUED = text("UPDATE reminders SET state = 'queued', manage_token = NULL, settled_at = :now WHERE id = :id")
+MARK_QUEUED = text("UPDATE reminders SET state = 'queued', manage_token = NULL, settled_at = :now WHERE id = ANY(:ids)")
 MARK_SKIPPED = text("UPDATE reminders SET state = 'skipped', manage_token = NULL, settled_at = :now WHERE id = :id")
 POSTPONE = text("UPDATE reminders SET due_at = :due_at WHERE id = :id")
+LIST_IN_MESSAGE = text("""
+INSERT INTO reminder_deliveries (event_id, reminder_id) SELECT :event_id, unnest(CAST(:ids AS uuid[]))
+ON CONFLICT ON CONSTRAINT reminder_deliveries_pkey DO NOTHING
+""")
 
 
-async def mark_reminder_queued(uow: UnitOfWork, reminder_id: uuid.UUID, now: datetime) -> None:
-    await uow.session.execute(MARK_QUEUED, {"id": reminder_id, "now": now})
+async def mark_reminders_queued(uow: UnitOfWork, reminder_ids: Sequence[uuid.UUID], now: datetime) -> None:
+    await uow.session.execute(MARK_QUEUED, {"ids": list(reminder_ids), "now": now})
+
+
+async def list_in_message(uow: UnitOfWork, event_id: uuid.UUID, reminder_ids: Sequence[uuid.UUID]) -> None:
+    """Records that the reminder message `event_id` lists these reminders."""
+    await uow.session.execute(LIST_IN_MESSAGE, {"event_id": event_id, "ids": list(reminder_ids)})
 
 
 async def mark_reminder_skipped(uow: UnitOfWork, reminder_id: uuid.UUID, now: datetime) -> None:

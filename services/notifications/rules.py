@@ -16,10 +16,10 @@ Rules, in the place's time zone:
 """
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, time, timedelta
-from typing import Self
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from shared.contracts.appointments import (
@@ -52,6 +52,9 @@ LINK_WITHHELD = "[link withheld]"
 # A message past its destination's limit (DestinationLimit): in the log so that it counts and shows, never
 # sent, and without its body, which may hold a manage link.
 SUPPRESSED = "suppressed"
+
+
+Grouped = TypeVar("Grouped")
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,53 @@ def reminder_fate(now: datetime, starts_at: datetime, timezone: str) -> Reminder
             return Skip("no_window_left")
         return Postpone(opening)
     return SendNow()
+
+
+# One reminder per destination and day (issue 22): the reminders of one offset whose appointments fall on the
+# same day at their place and go to one destination (an e-mail address, whatever its case, or a mobile number)
+# leave as one message listing them all, when the earliest of them is due. A holder who receives for their
+# dependants gets one message a day per channel, not one per appointment.
+
+
+def destination_key(channel: str, address: str) -> str:
+    """How two reminders' addresses compare: e-mail addresses regardless of case, numbers as stored (E.164)."""
+    return address.strip().lower() if channel == EMAIL else address.strip()
+
+
+def by_destination(
+    items: Sequence[Grouped], destinations_of: Callable[[Grouped], Mapping[Channel, str]]
+) -> list[tuple[Channel, str, list[Grouped]]]:
+    """(channel, address, items going there) for every destination of `items`, keeping their order; the
+    address as the first item going there spells it."""
+    groups: dict[tuple[Channel, str], tuple[str, list[Grouped]]] = {}
+    for item in items:
+        for channel, address in destinations_of(item).items():
+            key = (channel, destination_key(channel, address))
+            groups.setdefault(key, (address, []))[1].append(item)
+    return [(channel, address, members) for (channel, _), (address, members) in groups.items()]
+
+
+def reminder_group_id(reminder_ids: Iterable[uuid.UUID]) -> uuid.UUID:
+    """The delivery log's event id of the message listing these reminders: the reminder's own id when alone (as
+    before grouping), else derived from them all, so that one group written twice is refused by
+    deliveries_once_per_event and its delivery id, hence its Message-ID, is the same every time."""
+    ordered = sorted(set(reminder_ids))
+    if len(ordered) == 1:
+        return ordered[0]
+    return uuid.uuid5(ordered[0], "reminders:" + ",".join(str(reminder_id) for reminder_id in ordered))
+
+
+RelativeDay = Literal["today", "tomorrow", "later"]
+
+
+def relative_day(day: date, now: datetime, timezone: str) -> RelativeDay:
+    """How a message sent at `now` names `day`: today, tomorrow, or by its date."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    if day == today:
+        return "today"
+    if day == today + timedelta(days=1):
+        return "tomorrow"
+    return "later"
 
 
 def address_for(patient: PatientContactV1, channel: Channel) -> str | None:
@@ -270,6 +320,11 @@ def visit_instructions(service: ServiceOfferedV1, language: str, channel: str) -
     other language's would be read by someone who chose not to read it). An SMS gets them on one line, ended
     by a full stop so that the link after them does not read as their last word."""
     written = service.instructions_fr if language == "fr" else service.instructions_en
+    return instructions_for(written, channel)
+
+
+def instructions_for(written: str | None, channel: str) -> str:
+    """Instructions as a message of `channel` gives them (see visit_instructions)."""
     text = (written or "").strip()
     if not text:
         return ""
@@ -298,6 +353,9 @@ class AppointmentDetails:
     postal_code: str
     timezone: str
     language: str
+    # The clinic's instructions for the visit; '' for reminders planned before they were kept.
+    instructions_fr: str = ""
+    instructions_en: str = ""
 
     @classmethod
     def of(cls, event: AppointmentEvent, *, named: bool) -> Self:
@@ -315,7 +373,18 @@ class AppointmentDetails:
             postal_code=event.place.postal_code,
             timezone=event.place.timezone,
             language=event.language,
+            instructions_fr=event.service.instructions_fr or "",
+            instructions_en=event.service.instructions_en or "",
         )
+
+    @property
+    def local_day(self) -> date:
+        """The appointment's day at its place: reminders to one destination are grouped by it."""
+        return self.starts_at.astimezone(ZoneInfo(self.timezone)).date()
+
+    def instructions(self, channel: str) -> str:
+        """The clinic's instructions in the message's language, as `channel` gives them (visit_instructions)."""
+        return instructions_for(self.instructions_fr if self.language == "fr" else self.instructions_en, channel)
 
     def stored(self) -> dict[str, str]:
         """The JSON form, without the id and start time (columns of their own)."""

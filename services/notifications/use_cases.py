@@ -12,22 +12,27 @@ from typing import Literal
 import structlog
 
 from services.notifications import queries
-from services.notifications.appointment_messages import booking_confirmation, reminder
+from services.notifications.appointment_messages import booking_confirmation, day_reminder
 from services.notifications.channels import Channels
 from services.notifications.queries import DueDelivery, DueReminder
 from services.notifications.rules import (
+    EMAIL,
     REMINDER,
+    SMS,
     SUPPRESSED,
     AppointmentDetails,
     DestinationLimit,
     Postpone,
     RenderedMessage,
     Skip,
+    by_destination,
     contacts_to_match,
+    destination_key,
     destinations,
     inline_delivery_id,
     plan,
     reminder_fate,
+    reminder_group_id,
 )
 from shared.contracts.appointments import AppointmentBooked
 from shared.contracts.appointments import Channel as AppointmentChannel
@@ -324,37 +329,91 @@ class RemindersHandled:
 async def queue_due_reminders(
     uow: UnitOfWork, now: datetime, batch_size: int, portal_base_url: str
 ) -> RemindersHandled:
-    """Handles one batch of reminders due at `now` in one transaction.
+    """Handles one batch of reminders due at `now` in one transaction: each due reminder leaves with its group,
+    the pending reminders of the same offset and day going to one of its destinations (rules.by_destination),
+    as one message per destination listing them all.
 
-    Claiming uses FOR UPDATE SKIP LOCKED and the reminder is marked 'queued' in the same transaction as its
-    deliveries are written, so two replicas never queue one reminder twice (and the deliveries' unique
-    (event_id, channel, kind) would refuse it anyway). The dispatcher then sends them with its retries.
+    One replica at a time does this (queries.take_reminder_queue): a group's reminders could otherwise sit in two
+    replicas' batches and leave as two messages. Reminders are claimed FOR UPDATE and marked 'queued' in the same
+    transaction as their messages are written, so none is queued twice, and a message's event id comes from the
+    reminders it lists (deliveries_once_per_event refuses a second one). The dispatcher then sends them with its
+    retries, on every replica.
     """
+    if not await queries.take_reminder_queue(uow):
+        return RemindersHandled(claimed=0, queued=0)
     due = await queries.claim_due_reminders(uow, now, batch_size)
+    settled: set[uuid.UUID] = set()
     queued = 0
     for due_reminder in due:
-        queued += await _settle(uow, due_reminder, now, portal_base_url)
+        if due_reminder.id not in settled:
+            handled = await _settle(uow, due_reminder, now, portal_base_url)
+            settled.update(handled)
+            queued += len(handled)
     await uow.commit()
     return RemindersHandled(claimed=len(due), queued=queued)
 
 
-async def _settle(uow: UnitOfWork, due: DueReminder, now: datetime, portal_base_url: str) -> int:
-    """Queues the reminder's deliveries, or postpones or skips it when `now` is no time to send
-    (rules.reminder_fate)."""
+async def _settle(uow: UnitOfWork, due: DueReminder, now: datetime, portal_base_url: str) -> list[uuid.UUID]:
+    """Queues the messages of the reminder's group, or postpones or skips the reminder when `now` is no time to
+    send (rules.reminder_fate); returns the reminders queued."""
     match reminder_fate(now, due.starts_at, due.details.timezone):
         case Skip(reason):
             await queries.mark_reminder_skipped(uow, due.id, now)
             log.info("reminder_skipped", reminder_id=str(due.id), reason=reason)
-            return 0
+            return []
         case Postpone(until):
             await queries.postpone_reminder(uow, due.id, until)
             log.info("reminder_postponed", reminder_id=str(due.id), due_at=until.isoformat())
-            return 0
-    for channel, recipient in due.destinations.items():
-        message = reminder(due.details, due.manage_token, portal_base_url, channel)
-        await record_delivery(
-            uow, due.id, REMINDER, channel, recipient, due.details.language, message, account_id=due.account_id
+            return []
+    group = await _group_of(uow, due)
+    for member in group:
+        # Not due yet, so not started either, unless planned in the past by a clock that jumped back.
+        if member.starts_at <= now:
+            await queries.mark_reminder_skipped(uow, member.id, now)
+    listed = [member for member in group if member.starts_at > now]
+    for channel, recipient, members in by_destination(listed, lambda member: member.destinations):
+        event_id = reminder_group_id(member.id for member in members)
+        first = members[0]
+        message = day_reminder(
+            [(member.details, member.manage_token) for member in members], portal_base_url, channel, now
         )
-    await queries.mark_reminder_queued(uow, due.id, now)
-    log.info("reminder_queued", reminder_id=str(due.id), channels=sorted(due.destinations))
-    return 1
+        await queries.insert_delivery(
+            uow,
+            event_id,
+            REMINDER,
+            channel,
+            recipient,
+            next((member.account_id for member in members if member.account_id), None),
+            first.details.language,
+            message.subject,
+            message.body,
+            "pending",
+            delivery_id=inline_delivery_id(event_id, channel, REMINDER),
+        )
+        await queries.list_in_message(uow, event_id, [member.id for member in members])
+    ids = [member.id for member in listed]
+    await queries.mark_reminders_queued(uow, ids, now)
+    log.info("reminders_queued", reminder_id=str(due.id), listed=len(ids), channels=sorted(due.destinations))
+    return ids
+
+
+async def _group_of(uow: UnitOfWork, due: DueReminder) -> list[DueReminder]:
+    """The due reminder and every pending reminder of its offset and day sharing a destination with it, or with
+    one of those (a dependant's reminder may go to the holder's address and to a mobile of its own), locked,
+    earliest appointment first."""
+    group = {due.id: due}
+    emails: set[str] = set()
+    phones: set[str] = set()
+    while True:
+        found_emails = {
+            destination_key(EMAIL, m.destinations[EMAIL]) for m in group.values() if EMAIL in m.destinations
+        }
+        found_phones = {destination_key(SMS, m.destinations[SMS]) for m in group.values() if SMS in m.destinations}
+        if found_emails <= emails and found_phones <= phones:
+            return sorted(group.values(), key=lambda member: (member.starts_at, member.id))
+        emails |= found_emails
+        phones |= found_phones
+        for member in await queries.claim_reminder_group(
+            uow, due.local_day, due.offset_minutes, sorted(emails), sorted(phones)
+        ):
+            group.setdefault(member.id, member)
