@@ -14,10 +14,21 @@ from services.appointments.front_desk.api import router as front_desk_router
 from services.appointments.history.api import router as history_router
 from services.appointments.refusals import REFUSALS
 from services.appointments.settings import AppointmentsSettings
+from services.appointments.waitlist.api import router as waitlist_router
+from services.appointments.waitlist.matcher import OfferMatcher
+from shared.db import asyncpg_dsn
 from shared.http import create_service_app
 from shared.runtime import ServiceRuntime
 
-ROUTERS = [booking_router, front_desk_router, catalogue_router, history_router, establishments_router, export_router]
+ROUTERS = [
+    booking_router,
+    front_desk_router,
+    catalogue_router,
+    history_router,
+    establishments_router,
+    export_router,
+    waitlist_router,
+]
 
 
 def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
@@ -35,6 +46,13 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
             consumers.on_association_revoked,
         ]
     )
+    matcher = OfferMatcher(
+        runtime.unit_of_work,
+        settings.secret_key.get_secret_value().encode(),
+        asyncpg_dsn(settings.database_url),
+        settings.waitlist_poll_seconds,
+    )
+    runtime.add_worker(matcher.run, matcher.stop)
     app = create_service_app(
         "Appointments",
         runtime.lifespan,

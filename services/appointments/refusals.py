@@ -40,6 +40,18 @@ from services.appointments.catalogue.rules import (
 )
 from services.appointments.establishments.rules import OpeningHoursOverlap, OpeningHoursReversed, PostalCodeIncomplete
 from services.appointments.front_desk.rules import AttendanceNotAllowed
+from services.appointments.waitlist.rules import (
+    AlreadyWaiting,
+    FromDateInPast,
+    OfferExpired,
+    OfferNotFound,
+    OfferNotOpen,
+    TimesOfDayInvalid,
+    ToDateBeforeFromDate,
+    WaitlistContactRequired,
+    WaitlistEntryNotFound,
+    WaitlistSpanTooLong,
+)
 from shared.contact import CONTACT_REFUSALS
 from shared.refusals import RefusalTable, Wording
 from shared.staff import STAFF_REFUSALS, ManagerRequired
@@ -305,5 +317,70 @@ REFUSALS: RefusalTable = {
         "opening_hours",
         "Heures d'ouverture ({day}) : deux plages se chevauchent.",
         "Opening hours ({day}): two periods overlap.",
+    ),
+    # --- waitlist ---
+    FromDateInPast: Wording(
+        422,
+        "waitlist_dates_invalid",
+        "from_date",
+        "La première date ne peut pas être passée.",
+        "The first date cannot be in the past.",
+    ),
+    ToDateBeforeFromDate: Wording(
+        422,
+        "waitlist_dates_invalid",
+        "to_date",
+        "La dernière date doit suivre la première.",
+        "The last date must be on or after the first.",
+    ),
+    WaitlistSpanTooLong: Wording(
+        422,
+        "waitlist_dates_invalid",
+        "to_date",
+        "Attendez sur au plus {max_days} jours après la première date.",
+        "Wait for at most {max_days} days after the first date.",
+    ),
+    TimesOfDayInvalid: Wording(
+        422,
+        "times_of_day_invalid",
+        "times_of_day",
+        "Choisissez au moins un moment de la journée : matin, après-midi ou soir.",
+        "Choose at least one time of day: morning, afternoon or evening.",
+    ),
+    WaitlistContactRequired: Wording(
+        422,
+        "waitlist_contact_required",
+        "email",
+        "Indiquez un courriel ou un numéro de cellulaire pour être prévenu d'une place libérée.",
+        "Give an email address or a mobile number to be told when a seat frees up.",
+    ),
+    AlreadyWaiting: Wording(
+        409,
+        "already_waiting",
+        "service_id",
+        "Cette personne est déjà sur la liste d'attente de ce service.",
+        "This person is already on the waitlist for this service.",
+    ),
+    WaitlistEntryNotFound: Wording(
+        404,
+        "waitlist_entry_not_found",
+        "entry_id",
+        "Inscription à la liste d'attente introuvable.",
+        "Waitlist entry not found.",
+    ),
+    OfferNotFound: Wording(404, "offer_not_found", "offer_id", "Offre introuvable.", "Offer not found."),
+    OfferExpired: Wording(
+        409,
+        "offer_expired",
+        "offer_id",
+        "Le délai pour accepter cette place est passé : elle a été offerte à la personne suivante.",
+        "The time to accept this seat has passed: it was offered to the next person.",
+    ),
+    OfferNotOpen: Wording(
+        409,
+        "offer_not_open",
+        "offer_id",
+        "Cette offre n'est plus ouverte.",
+        "This offer is no longer open.",
     ),
 }

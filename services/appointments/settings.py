@@ -23,3 +23,6 @@ class AppointmentsSettings(ServiceSettings):
     # Addresses never limited, e.g. a load generator's (env: APPOINTMENTS_UNLIMITED_BOOKING_SOURCES='["127.0.0.1"]').
     # Compared by limit key (shared/client_address.py): an IPv6 address listed frees its whole /64.
     unlimited_booking_sources: frozenset[str] = frozenset()
+    # The waitlist's offer matcher (waitlist/matcher.py) wakes on PostgreSQL's notice of a freed seat, and at
+    # least this often: what expires held seats on time and catches up after a lost listening connection.
+    waitlist_poll_seconds: float = Field(default=5.0, gt=0)

@@ -159,7 +159,23 @@ def booking_rows(
     fingerprint: str | None,
 ) -> tuple[dict[str, object], EventEnvelope]:
     """The appointment row's values and its AppointmentBooked event, rendered for the slot's times."""
-    event = AppointmentBooked(
+    event = booked_event(booking, seat, appointment_id, token)
+    return appointment_values(booking, idempotency_key, fingerprint), event.to_envelope(current_correlation_id())
+
+
+def appointment_values(booking: NewBooking, idempotency_key: str | None, fingerprint: str | None) -> dict[str, object]:
+    """The appointment row's values (queries.APPOINTMENT_COLUMNS and the slot's id)."""
+    return {
+        **booking.__dict__,
+        "person_key": rules.person_key(booking.person_id, booking.email, booking.phone),
+        "idempotency_key": idempotency_key,
+        "request_fingerprint": fingerprint,
+    }
+
+
+def booked_event(booking: NewBooking, seat: SlotDetails, appointment_id: uuid.UUID, token: str) -> AppointmentBooked:
+    """AppointmentBooked as every booking publishes it (the confirmation is sent from it)."""
+    return AppointmentBooked(
         appointment_id=appointment_id,
         slot_id=booking.slot_id,
         account_id=booking.account_id,
@@ -180,13 +196,6 @@ def booking_rows(
         source=booking.source,
         booked_by_staff_id=booking.booked_by_staff_id,
     )
-    appointment = {
-        **booking.__dict__,
-        "person_key": rules.person_key(booking.person_id, booking.email, booking.phone),
-        "idempotency_key": idempotency_key,
-        "request_fingerprint": fingerprint,
-    }
-    return appointment, event.to_envelope(current_correlation_id())
 
 
 async def book_appointment(

@@ -1,0 +1,525 @@
+"""The waitlist with automatic offers (issue 22, item 1), over HTTP on a real database, with the offer matcher
+running as in the service (its loop, woken by PostgreSQL's notice of a freed seat).
+
+The issue's case first: capacity 1 and three people waiting; cancelling the booked seat offers it to the first
+only; letting the hold expire offers it to the second; the second accepts and is booked; the third gets nothing.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+
+from devstack.testing.tokens import citizen_headers, staff_headers
+from services.appointments.tests.integration.arrange import events, served
+from services.appointments.waitlist import use_cases
+from services.appointments.waitlist.matcher import OfferMatcher
+from shared.db import asyncpg_dsn
+from shared.unit_of_work import UnitOfWork
+
+MONTREAL = ZoneInfo("America/Montreal")
+SECRET = b"console-secret"  # arrange.served's secret key: offer tokens the account's list shows are derived from it
+# Long: in these tests the matcher runs only when PostgreSQL wakes it (or a test runs a round itself), so what
+# happens is what the notices cause, not a poll that happened to pass.
+POLL_SECONDS = 60.0
+
+
+def local(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), MONTREAL)
+
+
+def in_days(days: int) -> date:
+    return datetime.now(MONTREAL).date() + timedelta(days=days)
+
+
+@pytest.fixture
+async def client(clean_databases) -> AsyncIterator[httpx.AsyncClient]:
+    async with served(clean_databases["appointments"]) as http:
+        yield http
+
+
+@pytest.fixture
+async def matcher(clean_databases, sessions) -> AsyncIterator[OfferMatcher]:
+    """The service's matcher loop, in this process, on the test's database."""
+    running = OfferMatcher(
+        lambda: UnitOfWork(sessions), SECRET, asyncpg_dsn(clean_databases["appointments"]), POLL_SECONDS
+    )
+    task = asyncio.create_task(running.run())
+    await asyncio.sleep(0.3)  # listening before the test frees anything
+    try:
+        yield running
+    finally:
+        running.stop()
+        await asyncio.wait_for(task, 10)
+
+
+class Clinic:
+    def __init__(self, sessions) -> None:
+        self.sessions = sessions
+        self.id, self.service_id = uuid.uuid4(), uuid.uuid4()
+
+    async def open(self) -> "Clinic":
+        async with self.sessions() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO establishments (id, name, address, city, postal_code, latitude, longitude) "
+                    "VALUES (:id, 'CLSC Attente', '1 rue Test', 'Laval', 'H7N 1A1', 45.6, -73.7)"
+                ),
+                {"id": self.id},
+            )
+            await session.execute(
+                text(
+                    "INSERT INTO services (id, establishment_id, name_fr, name_en, duration_minutes) "
+                    "VALUES (:id, :e, 'Vaccination', 'Vaccination', 15)"
+                ),
+                {"id": self.service_id, "e": self.id},
+            )
+            await session.commit()
+        return self
+
+    async def slot(self, starts_at: datetime, capacity: int = 1, booked: int = 0) -> uuid.UUID:
+        slot = uuid.uuid4()
+        async with self.sessions() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO slots (id, service_id, starts_at, ends_at, capacity, booked) "
+                    "VALUES (:id, :s, :a, :b, :c, :booked)"
+                ),
+                {
+                    "id": slot,
+                    "s": self.service_id,
+                    "a": starts_at,
+                    "b": starts_at + timedelta(minutes=15),
+                    "c": capacity,
+                    "booked": booked,
+                },
+            )
+            await session.commit()
+        return slot
+
+    def wanted(self, **changes: object) -> dict[str, object]:
+        return {
+            "establishment_id": str(self.id),
+            "service_id": str(self.service_id),
+            "from_date": in_days(1).isoformat(),
+            "to_date": in_days(10).isoformat(),
+            "times_of_day": ["morning"],
+        } | changes
+
+    async def one(self, query: str, **params: object):
+        async with self.sessions() as session:
+            return (await session.execute(text(query), params)).one()
+
+    async def all(self, query: str, **params: object):
+        async with self.sessions() as session:
+            return (await session.execute(text(query), params)).all()
+
+
+@pytest.fixture
+async def clinic(sessions) -> Clinic:
+    return await Clinic(sessions).open()
+
+
+def person(account_id: uuid.UUID, first_name: str, **changes: object) -> dict[str, object]:
+    """What the gateway composes from the account's booking form."""
+    return {
+        "person_id": str(account_id),
+        "first_name": first_name,
+        "last_name": "Attente",
+        "birth_date": "1980-02-03",
+        "email": f"{first_name.lower()}@example.org",
+        "phone": None,
+        "language": "fr",
+        "notify_email": True,
+        "notify_sms": False,
+        "holder_name": f"{first_name} Attente",
+        "sex": "F",
+    } | changes
+
+
+def anonymous(first_name: str, **changes: object) -> dict[str, object]:
+    return {
+        "first_name": first_name,
+        "last_name": "Sanscompte",
+        "birth_date": "1975-06-07",
+        "email": f"{first_name.lower()}@example.org",
+        "language": "en",
+    } | changes
+
+
+async def join_as_citizen(client, clinic: Clinic, account_id: uuid.UUID, first_name: str, **wanted: object):
+    answer = await client.post(
+        "/my/waitlist",
+        json=clinic.wanted(**wanted) | person(account_id, first_name),
+        headers=citizen_headers(account_id) | {"Idempotency-Key": f"join-{uuid.uuid4()}"},
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def join_without_account(client, clinic: Clinic, first_name: str, **wanted: object):
+    answer = await client.post(
+        "/waitlist",
+        json=clinic.wanted(**wanted) | anonymous(first_name),
+        headers={"Idempotency-Key": f"join-{uuid.uuid4()}"},
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def offers_by_entry(clinic: Clinic) -> dict[str, str]:
+    rows = await clinic.all("SELECT entry_id, status FROM waitlist_offers ORDER BY offered_at")
+    return {str(row.entry_id): row.status for row in rows}
+
+
+async def until(condition, timeout: float = 10.0) -> None:
+    """Until `condition()` (a coroutine function) holds: the matcher works in the background."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "the matcher did not get there in time"
+        await asyncio.sleep(0.05)
+
+
+async def offered_events(sessions) -> dict[str, dict[str, object]]:
+    """WaitlistSeatOffered payloads by entry id (the last one of each entry)."""
+    return {str(payload["entry_id"]): payload for payload in await events(sessions, "waitlist_seat_offered")}
+
+
+async def test_a_freed_seat_goes_to_the_first_in_line_then_the_next_when_the_hold_expires(
+    client, sessions, clinic, matcher
+):
+    day = in_days(3)
+    slot = await clinic.slot(local(day, 10))
+    booked = await client.post(
+        "/appointments", json={"slot_id": str(slot), "first_name": "Dé", "last_name": "Jà", "email": "deja@example.org"}
+    )
+    assert booked.status_code == 201
+    first_account = uuid.uuid4()
+    first = await join_as_citizen(client, clinic, first_account, "Première")
+    second = await join_without_account(client, clinic, "Second")
+    third = await join_without_account(client, clinic, "Troisième")
+    assert [first["position"], second["entry"]["position"], third["entry"]["position"]] == [1, 2, 3]
+    await asyncio.sleep(0.3)  # the joins woke the matcher: no seat is free, nothing is offered
+    assert await offers_by_entry(clinic) == {}
+
+    cancelled = await client.post(
+        f"/appointments/{booked.json()['id']}/cancel", json={"token": booked.json()["manage_token"]}
+    )
+    assert cancelled.status_code == 200
+
+    # The cancellation's release of the seat notified the matcher: the first in line, and only them, is offered it.
+    await until(lambda: _has_offers(clinic, 1))
+    assert await offers_by_entry(clinic) == {first["id"]: "open"}
+    seats = await clinic.one("SELECT booked, capacity FROM slots WHERE id = :id", id=slot)
+    assert (seats.booked, seats.capacity) == (1, 1)  # held for them: nobody else can book it
+    refused = await client.post(
+        "/appointments",
+        json={"slot_id": str(slot), "first_name": "Au", "last_name": "Tre", "email": "autre@example.org"},
+    )
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (409, "slot_full")
+    offered = (await offered_events(sessions))[first["id"]]
+    assert offered["account_id"] == str(first_account)
+    assert offered["slot_id"] == str(slot)
+    assert offered["patient"]["email"] == "première@example.org"
+    mine = (await client.get("/my/waitlist", headers=citizen_headers(first_account))).json()["entries"]
+    assert mine[0]["status"] == "offered"
+    assert mine[0]["position"] is None
+    assert mine[0]["offer"]["token"] == offered["offer_token"]  # the account's page links to the offer
+
+    # The hold runs out: its expiry is aged in the database rather than waited for (15 minutes), and the
+    # matcher is woken as its poll would wake it within poll_seconds in the service.
+    await _age_offers(clinic)
+    await _wake(clinic)
+    await until(lambda: _has_offers(clinic, 2))
+    assert await offers_by_entry(clinic) == {first["id"]: "expired", second["entry"]["id"]: "open"}
+    back = (await client.get("/my/waitlist", headers=citizen_headers(first_account))).json()["entries"][0]
+    assert (back["status"], back["position"], back["offer"]) == ("waiting", 1, None)  # kept their place
+
+    token = (await offered_events(sessions))[second["entry"]["id"]]["offer_token"]
+    offer_id = (await clinic.one("SELECT id FROM waitlist_offers WHERE status = 'open'")).id
+    shown = await client.get(f"/waitlist/offers/{offer_id}", params={"token": token})
+    assert shown.status_code == 200
+    assert shown.json()["status"] == "open"
+    assert shown.json()["person"]["first_name"] == "Second"
+    accepted = await client.post(
+        f"/waitlist/offers/{offer_id}/accept", json={"token": token}, headers={"Idempotency-Key": "accept-second"}
+    )
+    assert accepted.status_code == 201, accepted.text
+    appointment = accepted.json()
+    assert appointment["slot_id"] == str(slot)
+    assert appointment["first_name"] == "Second"
+    assert appointment["manage_token"]
+    # One seat, counted once: the hold became the appointment without a second increment.
+    seats = await clinic.one("SELECT booked FROM slots WHERE id = :id", id=slot)
+    live = await clinic.one("SELECT count(*) AS n FROM appointments WHERE slot_id = :id AND status = 'booked'", id=slot)
+    assert (seats.booked, live.n) == (1, 1)
+    confirmations = [
+        e for e in await events(sessions, "appointment_booked") if e["appointment_id"] == appointment["id"]
+    ]
+    assert [(c["patient"]["email"], c["manage_token"]) for c in confirmations] == [
+        ("second@example.org", appointment["manage_token"])
+    ]
+    replay = await client.post(
+        f"/waitlist/offers/{offer_id}/accept", json={"token": token}, headers={"Idempotency-Key": "accept-second"}
+    )
+    assert (replay.status_code, replay.json()["id"], replay.headers.get("Idempotent-Replayed")) == (
+        201,
+        appointment["id"],
+        "true",
+    )
+    entry = await client.get(f"/waitlist/entries/{second['entry']['id']}", params={"token": second["token"]})
+    assert entry.json()["status"] == "booked"
+
+    # Nothing left for the third (nor again for the first, who let this slot go).
+    assert await matcher.round() == 0
+    assert await offers_by_entry(clinic) == {first["id"]: "expired", second["entry"]["id"]: "accepted"}
+    last = await client.get(f"/waitlist/entries/{third['entry']['id']}", params={"token": third["token"]})
+    assert (last.json()["status"], last.json()["position"]) == ("waiting", 2)
+
+
+async def _has_offers(clinic: Clinic, count: int) -> bool:
+    return (await clinic.one("SELECT count(*) AS n FROM waitlist_offers")).n >= count
+
+
+async def _age_offers(clinic: Clinic) -> None:
+    async with clinic.sessions() as session:
+        await session.execute(
+            text("UPDATE waitlist_offers SET expires_at = now() - interval '1 second' WHERE status = 'open'")
+        )
+        await session.commit()
+
+
+async def _wake(clinic: Clinic) -> None:
+    async with clinic.sessions() as session:
+        await session.execute(text("SELECT pg_notify('waitlist_seats', '')"))
+        await session.commit()
+
+
+async def _only_offer(clinic: Clinic, sessions) -> tuple[str, str, str]:
+    """The open offer: its id, its entry and its token (from its event, as the message carries it)."""
+    row = await clinic.one("SELECT id, entry_id FROM waitlist_offers WHERE status = 'open'")
+    return str(row.id), str(row.entry_id), (await offered_events(sessions))[str(row.entry_id)]["offer_token"]
+
+
+async def test_an_offer_accepted_after_its_hold_is_refused(client, sessions, clinic):
+    await clinic.slot(local(in_days(2), 9))
+    await join_without_account(client, clinic, "Lente")
+    await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET)
+    offer_id, _, token = await _only_offer(clinic, sessions)
+    await _age_offers(clinic)  # not yet expired by the matcher: accepting still checks the time itself
+
+    late = await client.post(f"/waitlist/offers/{offer_id}/accept", json={"token": token})
+
+    assert (late.status_code, late.json()["errors"][0]["code"]) == (409, "offer_expired")
+    assert await use_cases.expire_next_offer(UnitOfWork(sessions))
+    again = await client.post(f"/waitlist/offers/{offer_id}/accept", json={"token": token})
+    assert (again.status_code, again.json()["errors"][0]["code"]) == (409, "offer_not_open")
+    assert (await clinic.one("SELECT sum(booked) AS n FROM slots")).n == 0  # the seat came back
+
+
+async def test_declining_offers_the_seat_to_the_next_and_keeps_the_place(client, sessions, clinic, matcher):
+    slot = await clinic.slot(local(in_days(2), 14))
+    first = await join_without_account(client, clinic, "Un", times_of_day=["afternoon"])
+    second = await join_without_account(client, clinic, "Deux", times_of_day=["morning", "afternoon"])
+    await until(lambda: _has_offers(clinic, 1))  # joining woke the matcher: the seat was free already
+    offer_id, entry_id, token = await _only_offer(clinic, sessions)
+    assert entry_id == first["entry"]["id"]
+
+    declined = await client.post(f"/waitlist/offers/{offer_id}/decline", json={"token": token})
+
+    assert (declined.status_code, declined.json()["status"]) == (200, "declined")
+    await until(lambda: _has_offers(clinic, 2))
+    assert await offers_by_entry(clinic) == {first["entry"]["id"]: "declined", second["entry"]["id"]: "open"}
+    again = await client.get(f"/waitlist/entries/{first['entry']['id']}", params={"token": first["token"]})
+    assert (again.json()["status"], again.json()["position"]) == ("waiting", 1)
+    assert (await clinic.one("SELECT booked FROM slots WHERE id = :id", id=slot)).booked == 1
+
+
+async def test_leaving_gives_a_held_seat_to_the_next(client, sessions, clinic, matcher):
+    account = uuid.uuid4()
+    await clinic.slot(local(in_days(4), 18))
+    mine = await join_as_citizen(client, clinic, account, "Partante", times_of_day=["evening"])
+    other = await join_without_account(client, clinic, "Suivant", times_of_day=["evening"])
+    await until(lambda: _has_offers(clinic, 1))
+
+    left = await client.post(f"/my/waitlist/{mine['id']}/leave", headers=citizen_headers(account))
+
+    assert (left.status_code, left.json()["status"], left.json()["offer"]) == (200, "left", None)
+    await until(lambda: _has_offers(clinic, 2))
+    assert await offers_by_entry(clinic) == {mine["id"]: "declined", other["entry"]["id"]: "open"}
+    gone = await client.post(f"/waitlist/entries/{other['entry']['id']}/leave", json={"token": other["token"]})
+    assert gone.json()["status"] == "left"
+    assert (await clinic.one("SELECT booked FROM slots")).booked == 0
+    listed = (await client.get("/my/waitlist", headers=citizen_headers(account))).json()["entries"]
+    assert [(e["id"], e["status"]) for e in listed] == [(mine["id"], "left")]
+
+
+async def test_only_fitting_seats_are_offered_within_the_dates_and_times(client, sessions, clinic):
+    await clinic.slot(local(in_days(2), 8))  # morning
+    await clinic.slot(local(in_days(2), 12))  # afternoon from 12:00
+    await clinic.slot(local(in_days(2), 17))  # evening from 17:00
+    await clinic.slot(local(in_days(9), 17))  # evening, but after the entry's last day
+    evening = await join_without_account(
+        client, clinic, "Soir", times_of_day=["evening"], to_date=in_days(5).isoformat()
+    )
+    morning = await join_without_account(client, clinic, "Matin", times_of_day=["morning"])
+    units = lambda: UnitOfWork(sessions)  # noqa: E731
+    while await use_cases.offer_next_seat(units(), SECRET):
+        pass
+    offered = {
+        str(row.entry_id): row.starts_at
+        for row in await clinic.all(
+            "SELECT o.entry_id, s.starts_at FROM waitlist_offers o JOIN slots s ON s.id = o.slot_id"
+        )
+    }
+    assert {entry: at.astimezone(MONTREAL).hour for entry, at in offered.items()} == {
+        evening["entry"]["id"]: 17,
+        morning["entry"]["id"]: 8,
+    }
+    assert offered[evening["entry"]["id"]].astimezone(MONTREAL).date() == in_days(2)
+
+
+async def test_an_establishments_hold_time_is_what_an_offer_gets(client, sessions, clinic):
+    manager = staff_headers(clinic.id, "manager")
+    clerk = staff_headers(clinic.id, "clerk")
+    refused = await client.put(
+        f"/admin/establishments/{clinic.id}/waitlist-rules", json={"hold_minutes": 30}, headers=clerk
+    )
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (403, "manager_required")
+    out_of_range = await client.put(
+        f"/admin/establishments/{clinic.id}/waitlist-rules", json={"hold_minutes": 0}, headers=manager
+    )
+    assert (out_of_range.status_code, out_of_range.json()["errors"][0]["field"]) == (422, "hold_minutes")
+    changed = await client.put(
+        f"/admin/establishments/{clinic.id}/waitlist-rules", json={"hold_minutes": 30}, headers=manager
+    )
+    assert changed.json() == {"hold_minutes": 30}
+    await clinic.slot(local(in_days(2), 10))
+    await clinic.slot(datetime.now(MONTREAL) + timedelta(minutes=20))  # starts within the hold: never offered
+    await join_without_account(client, clinic, "Patiente", from_date=in_days(0).isoformat())
+
+    await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET)
+
+    offer = await clinic.one(
+        "SELECT o.expires_at - o.offered_at AS hold, s.starts_at "
+        "FROM waitlist_offers o JOIN slots s ON s.id = o.slot_id"
+    )
+    assert offer.hold == timedelta(minutes=30)
+    assert offer.starts_at.astimezone(MONTREAL).date() == in_days(2)
+    lines = await client.get(f"/admin/establishments/{clinic.id}/waitlist", headers=clerk)
+    assert lines.status_code == 200
+    assert lines.json()["services"] == [
+        {
+            "service_id": str(clinic.service_id),
+            "name_fr": "Vaccination",
+            "name_en": "Vaccination",
+            "waiting": 0,
+            "offered": 1,
+            "hold_minutes": 30,
+        }
+    ]
+
+
+async def test_joining_refuses_what_cannot_be_waited_for_on_its_field(client, clinic):
+    account = uuid.uuid4()
+
+    async def refused(body: dict[str, object], path: str = "/waitlist", headers=None) -> tuple[int, str, str]:
+        answer = await client.post(path, json=body, headers=headers or {})
+        error = answer.json()["errors"][0]
+        assert error["message"]["fr"]
+        assert error["message"]["en"]
+        return answer.status_code, error["code"], error["field"]
+
+    base = clinic.wanted() | anonymous("Refusée")
+    assert await refused(base | {"from_date": in_days(-1).isoformat()}) == (422, "waitlist_dates_invalid", "from_date")
+    assert await refused(base | {"to_date": in_days(0).isoformat()}) == (422, "waitlist_dates_invalid", "to_date")
+    assert await refused(base | {"to_date": in_days(62).isoformat()}) == (422, "waitlist_dates_invalid", "to_date")
+    assert await refused(base | {"times_of_day": []}) == (422, "times_of_day_invalid", "times_of_day")
+    assert await refused(base | {"times_of_day": ["night"]}) == (422, "times_of_day_invalid", "times_of_day")
+    assert (await refused(base | {"email": None}))[:2] == (422, "waitlist_contact_required")
+    assert (await refused(base | {"email": "pas-un-courriel"}))[2] == "email"
+    assert (await refused(base | {"from_date": "2026-02-30"}))[2] == "from_date"
+    assert (await refused(base | {"service_id": str(uuid.uuid4())}))[:2] == (404, "service_not_found")
+    citizen = clinic.wanted() | person(account, "Double")
+    first = await client.post("/my/waitlist", json=citizen, headers=citizen_headers(account))
+    assert first.status_code == 201
+    assert await refused(citizen, "/my/waitlist", citizen_headers(account)) == (409, "already_waiting", "service_id")
+    key = {"Idempotency-Key": "same-join"}
+    once = await client.post("/waitlist", json=base, headers=key)
+    twice = await client.post("/waitlist", json=base, headers=key)
+    assert (twice.status_code, twice.json(), twice.headers.get("Idempotent-Replayed")) == (201, once.json(), "true")
+
+
+async def test_entries_and_offers_are_only_their_owners(client, sessions, clinic):
+    owner, stranger = uuid.uuid4(), uuid.uuid4()
+    mine = await join_as_citizen(client, clinic, owner, "Proprio")
+    theirs = await join_without_account(client, clinic, "Anonyme")
+    await clinic.slot(local(in_days(2), 10))
+    await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET)
+    offer_id, entry_id, token = await _only_offer(clinic, sessions)
+    assert entry_id == mine["id"]
+
+    assert (await client.get("/my/waitlist", headers=citizen_headers(stranger))).json() == {"entries": []}
+    taken = await client.post(f"/my/waitlist/{mine['id']}/leave", headers=citizen_headers(stranger))
+    assert (taken.status_code, taken.json()["errors"][0]["code"]) == (404, "waitlist_entry_not_found")
+    other_entry = await client.post(f"/my/waitlist/{theirs['entry']['id']}/leave", headers=citizen_headers(owner))
+    assert other_entry.status_code == 404
+    wrong = await client.get(f"/waitlist/entries/{theirs['entry']['id']}", params={"token": token})
+    assert (wrong.status_code, wrong.json()["errors"][0]["code"]) == (404, "waitlist_entry_not_found")
+    no_token = await client.get(f"/waitlist/entries/{mine['id']}", params={"token": theirs["token"]})
+    assert no_token.status_code == 404  # an account's entry has no link token
+    for guess in (theirs["token"], token[:-1] + ("0" if token[-1] != "0" else "1")):
+        assert (await client.get(f"/waitlist/offers/{offer_id}", params={"token": guess})).status_code == 404
+        accept = await client.post(f"/waitlist/offers/{offer_id}/accept", json={"token": guess})
+        assert (accept.status_code, accept.json()["errors"][0]["code"]) == (404, "offer_not_found")
+        assert (await client.post(f"/waitlist/offers/{offer_id}/decline", json={"token": guess})).status_code == 404
+    assert (await clinic.one("SELECT status FROM waitlist_offers")).status == "open"
+
+    elsewhere = await client.get(f"/admin/establishments/{clinic.id}/waitlist", headers=staff_headers(uuid.uuid4()))
+    # As every staff route: another establishment's is not found, so staff cannot probe them (shared/staff.py).
+    assert (elsewhere.status_code, elsewhere.json()["errors"][0]["code"]) == (404, "not_found")
+    citizen = await client.get(f"/admin/establishments/{clinic.id}/waitlist", headers=citizen_headers(owner))
+    assert citizen.status_code == 403
+    rules = await client.put(
+        f"/admin/establishments/{clinic.id}/waitlist-rules",
+        json={"hold_minutes": 5},
+        headers=staff_headers(uuid.uuid4(), "manager"),
+    )
+    assert rules.status_code == 404
+    assert (await clinic.one("SELECT waitlist_hold_minutes FROM establishments")).waitlist_hold_minutes == 15
+
+
+async def test_the_slots_notify_only_when_a_seat_may_have_freed(clean_databases, clinic):
+    """The matcher's wake-up costs a booking nothing: no notice when `booked` goes up."""
+    slot = await clinic.slot(local(in_days(2), 10), capacity=2)
+    notices: list[str] = []
+    listener = await asyncpg.connect(asyncpg_dsn(clean_databases["appointments"]))
+    try:
+        await listener.add_listener("waitlist_seats", lambda *args: notices.append(args[2]))
+        writer = await asyncpg.connect(asyncpg_dsn(clean_databases["appointments"]))
+        try:
+            heard = []
+            for statement in (
+                "UPDATE slots SET booked = booked + 1 WHERE id = $1",  # a booking
+                "UPDATE slots SET booked = booked - 1 WHERE id = $1",  # a cancellation
+                "UPDATE slots SET capacity = capacity + 1 WHERE id = $1",  # more seats
+                "UPDATE slots SET capacity = capacity - 1 WHERE id = $1",  # fewer
+            ):
+                await writer.execute(statement, slot)
+                await asyncio.sleep(0.2)
+                heard.append(len(notices))
+                notices.clear()
+            await clinic.slot(local(in_days(3), 10))  # a schedule's new slots
+            await asyncio.sleep(0.2)
+            heard.append(len(notices))
+        finally:
+            await writer.close()
+    finally:
+        await listener.close()
+    assert heard == [0, 1, 1, 0, 1]

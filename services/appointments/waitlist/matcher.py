@@ -1,0 +1,90 @@
+"""The offer matcher: a loop in every replica of the appointments service that offers freed seats to the
+people waiting for them.
+
+Each round: expire the open offers past their time (their seats come back), end the entries whose last day
+has passed, then offer seats one transaction at a time until none fits anybody (use_cases.offer_next_seat,
+queries.NEXT_MATCH). Between rounds it sleeps until PostgreSQL notifies `waitlist_seats` (a seat freed, slots
+opened, someone joined: migration 0017's triggers and use_cases) or `poll_seconds` pass, whichever is first;
+the poll is what expires offers on time and what catches up after a lost listening connection. Replicas run
+side by side safely: every statement that picks work skips rows another holds (SKIP LOCKED).
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import asyncpg
+import structlog
+
+from services.appointments.waitlist import queries, use_cases
+from shared.unit_of_work import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+# A round offers at most this many seats before it looks at expiries again (a schedule opening thousands).
+OFFERS_PER_ROUND = 500
+
+
+class OfferMatcher:
+    def __init__(self, units: Callable[[], UnitOfWork], secret: bytes, dsn: str, poll_seconds: float) -> None:
+        self._units = units
+        self._secret = secret
+        self._dsn = dsn
+        self._poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._listener: asyncpg.Connection | None = None
+
+    def stop(self) -> None:
+        """Return after the current transaction (runtime.add_worker's `stop`)."""
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        try:
+            while not self._stopping:
+                await self._listen()
+                try:
+                    await self.round()
+                except Exception as exc:  # noqa: BLE001 - a database restart: the next round tries again
+                    log.warning("waitlist_matcher_failed", error=type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+                self._wakeup.clear()
+        finally:
+            await self._close_listener()
+
+    async def round(self) -> int:
+        """One pass over expiries, past entries and free seats; the number of seats offered."""
+        expired = 0
+        while not self._stopping and await use_cases.expire_next_offer(self._units()):
+            expired += 1
+        ended = await use_cases.end_past_entries(self._units())
+        offered = 0
+        while not self._stopping and offered < OFFERS_PER_ROUND:
+            offer_id = await use_cases.offer_next_seat(self._units(), self._secret)
+            if offer_id is None:
+                break
+            offered += 1
+            log.info("waitlist_seat_offered", offer_id=str(offer_id))
+        if expired or ended or offered:
+            log.info("waitlist_round", offered=offered, expired=expired, ended=ended)
+        if offered == OFFERS_PER_ROUND:
+            self._wakeup.set()  # more to do: next round at once
+        return offered
+
+    async def _listen(self) -> None:
+        """(Re)open the listening connection; without one the matcher still polls."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        await self._close_listener()
+        try:
+            self._listener = await queries.listen_for_seats(self._dsn, self._wakeup.set)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("waitlist_listen_failed", error=type(exc).__name__)
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.close(), 2)

@@ -1,0 +1,447 @@
+"""The waitlist's SQL: entries, offers, the offer matcher's statements and the channel that wakes it.
+
+Locks are always taken in one order, entry -> offer -> slot, by whoever waits for them (accept, decline,
+leave); the matcher and the expiry take theirs with SKIP LOCKED, so they never wait on a citizen's act and no
+two of them ever deadlock.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.appointments.booking.queries import SlotDetails
+from services.appointments.waitlist.rules import OFFERED, WAITING
+
+# Notified by the slots' triggers (migration 0017) when a seat may have freed.
+SEATS_CHANNEL = "waitlist_seats"
+
+
+@dataclass(frozen=True)
+class ServicePlace:
+    """A service with its establishment, as a waitlist entry names them."""
+
+    service_id: uuid.UUID
+    name_fr: str
+    name_en: str
+    establishment_id: uuid.UUID
+    name: str
+    address: str
+    city: str
+    postal_code: str
+    timezone: str
+    hold_minutes: int
+
+
+@dataclass(frozen=True)
+class OfferView:
+    id: uuid.UUID
+    entry_id: uuid.UUID
+    slot_id: uuid.UUID
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    offered_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    appointment_id: uuid.UUID | None
+    token_hash: str
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """An entry with its service, place, place in line and open offer: what every answer about it shows."""
+
+    id: uuid.UUID
+    status: str
+    account_id: uuid.UUID | None
+    person_id: uuid.UUID | None
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    sex: str | None
+    holder_name: str | None
+    email: str | None
+    phone: str | None
+    language: str
+    notify_email: bool
+    notify_sms: bool
+    from_date: date
+    to_date: date
+    times_of_day: list[str]
+    joined_at: datetime
+    changed_at: datetime
+    token_hash: str | None
+    request_fingerprint: str | None
+    place: ServicePlace
+    position: int | None  # 1-based among the waiting entries of the service; None unless waiting
+    offer: OfferView | None  # the open one
+
+
+_PLACE = """sv.id AS service_id, sv.name_fr, sv.name_en, e.id AS establishment_id, e.name, e.address, e.city,
+       e.postal_code, e.timezone, e.waitlist_hold_minutes AS hold_minutes"""
+_PLACE_FIELDS = tuple(ServicePlace.__dataclass_fields__)
+_OFFER_COLUMNS = (
+    "o.id, o.entry_id, o.slot_id, o.status, s.starts_at, s.ends_at, o.offered_at, o.expires_at, o.closed_at, "
+    "o.appointment_id, o.token_hash"
+)
+_OFFER_FIELDS = tuple(OfferView.__dataclass_fields__)
+
+ENTRY = f"""
+SELECT w.id, w.status, w.account_id, w.person_id, w.first_name, w.last_name, w.birth_date, w.sex, w.holder_name,
+       w.email, w.phone, w.language, w.notify_email, w.notify_sms, w.from_date, w.to_date, w.times_of_day,
+       w.joined_at, w.changed_at, w.token_hash, w.request_fingerprint, {_PLACE},
+       CASE WHEN w.status = 'waiting' THEN (
+         SELECT count(*) FROM waitlist_entries ahead
+         WHERE ahead.service_id = w.service_id AND ahead.status = 'waiting'
+           AND (ahead.joined_at, ahead.id) <= (w.joined_at, w.id)) END AS position,
+       o.id AS offer_id
+FROM waitlist_entries w JOIN services sv ON sv.id = w.service_id JOIN establishments e ON e.id = sv.establishment_id
+LEFT JOIN waitlist_offers o ON o.entry_id = w.id AND o.status = 'open'
+"""
+OFFERS_OF = text(
+    f"SELECT {_OFFER_COLUMNS} FROM waitlist_offers o JOIN slots s ON s.id = o.slot_id "
+    "WHERE o.entry_id = ANY(:entry_ids) ORDER BY o.offered_at, o.id"
+)
+
+
+def _place(values: Any) -> ServicePlace:
+    return ServicePlace(**{name: values[name] for name in _PLACE_FIELDS})
+
+
+def _offer(values: Any) -> OfferView:
+    return OfferView(**{name: values[name] for name in _OFFER_FIELDS})
+
+
+async def _entries(
+    session: AsyncSession, where: str, params: dict[str, object]
+) -> list[tuple[EntryView, list[OfferView]]]:
+    """Entries (ENTRY's rows matching `where`) with every offer each was made, oldest first."""
+    rows = (await session.execute(text(ENTRY + where), params)).all()
+    if not rows:
+        return []
+    offers = (await session.execute(OFFERS_OF, {"entry_ids": [row.id for row in rows]})).all()
+    by_entry: dict[uuid.UUID, list[OfferView]] = {row.id: [] for row in rows}
+    for offer in offers:
+        by_entry[offer.entry_id].append(_offer(offer._mapping))
+    return [(_entry(row, by_entry[row.id]), by_entry[row.id]) for row in rows]
+
+
+def _entry(row: Row[Any], offers: list[OfferView]) -> EntryView:
+    values = row._mapping
+    entry_fields = {name: values[name] for name in EntryView.__dataclass_fields__ if name not in ("place", "offer")}
+    open_offer = next((offer for offer in offers if offer.id == values["offer_id"]), None)
+    return EntryView(**entry_fields, place=_place(values), offer=open_offer)
+
+
+async def entry_by_id(session: AsyncSession, entry_id: uuid.UUID) -> EntryView | None:
+    found = await _entries(session, " WHERE w.id = :id", {"id": entry_id})
+    return found[0][0] if found else None
+
+
+async def entry_by_key(session: AsyncSession, key: str) -> EntryView | None:
+    found = await _entries(session, " WHERE w.idempotency_key = :key", {"key": key})
+    return found[0][0] if found else None
+
+
+async def entries_of_account(session: AsyncSession, account_id: uuid.UUID) -> list[tuple[EntryView, list[OfferView]]]:
+    """Every entry the account made (holder and dependants), newest first, each with all its offers, oldest
+    first: the account's waitlist page and the citizen's data export (issue 22, item 3) read it."""
+    return await _entries(
+        session, " WHERE w.account_id = :account ORDER BY w.joined_at DESC, w.id", {"account": account_id}
+    )
+
+
+async def service_place(
+    session: AsyncSession, establishment_id: uuid.UUID, service_id: uuid.UUID
+) -> ServicePlace | None:
+    row = (
+        await session.execute(
+            text(
+                f"SELECT {_PLACE} FROM services sv JOIN establishments e ON e.id = sv.establishment_id "
+                "WHERE sv.id = :service AND e.id = :establishment"
+            ),
+            {"service": service_id, "establishment": establishment_id},
+        )
+    ).first()
+    return _place(row._mapping) if row is not None else None
+
+
+async def insert_entry(session: AsyncSession, values: dict[str, object]) -> None:
+    """`values`: every column of waitlist_entries but status and the times (the table's defaults)."""
+    columns = ", ".join(values)
+    await session.execute(
+        text(f"INSERT INTO waitlist_entries ({columns}) VALUES ({', '.join(':' + c for c in values)})"), values
+    )
+
+
+async def lock_entry(session: AsyncSession, entry_id: uuid.UUID) -> str | None:
+    """The entry's status, its row locked for this transaction (first of entry -> offer -> slot)."""
+    found = await session.execute(
+        text("SELECT status FROM waitlist_entries WHERE id = :id FOR NO KEY UPDATE"), {"id": entry_id}
+    )
+    return found.scalar_one_or_none()
+
+
+async def open_offer_of(session: AsyncSession, entry_id: uuid.UUID) -> uuid.UUID | None:
+    found = await session.execute(
+        text("SELECT id FROM waitlist_offers WHERE entry_id = :id AND status = 'open'"), {"id": entry_id}
+    )
+    return found.scalar_one_or_none()
+
+
+async def wake_matcher(session: AsyncSession) -> None:
+    """At commit, the matchers of every replica look for seats (someone joined: one may be free already)."""
+    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": SEATS_CHANNEL})
+
+
+@dataclass(frozen=True)
+class LockedOffer:
+    status: str
+    slot_id: uuid.UUID
+    expired: bool  # past expires_at by the database's clock, the one the matcher expires by
+
+
+async def lock_offer(session: AsyncSession, offer_id: uuid.UUID) -> LockedOffer:
+    row = (
+        await session.execute(
+            text(
+                "SELECT status, slot_id, expires_at <= now() AS expired FROM waitlist_offers WHERE id = :id "
+                "FOR NO KEY UPDATE"
+            ),
+            {"id": offer_id},
+        )
+    ).one()
+    return LockedOffer(row.status, row.slot_id, row.expired)
+
+
+async def offer_by_id(session: AsyncSession, offer_id: uuid.UUID) -> OfferView | None:
+    row = (
+        await session.execute(
+            text(f"SELECT {_OFFER_COLUMNS} FROM waitlist_offers o JOIN slots s ON s.id = o.slot_id WHERE o.id = :id"),
+            {"id": offer_id},
+        )
+    ).first()
+    return _offer(row._mapping) if row is not None else None
+
+
+async def set_entry_status(session: AsyncSession, entry_id: uuid.UUID, status: str) -> None:
+    await session.execute(
+        text("UPDATE waitlist_entries SET status = :status, changed_at = now() WHERE id = :id"),
+        {"id": entry_id, "status": status},
+    )
+
+
+async def close_offer(
+    session: AsyncSession, offer_id: uuid.UUID, status: str, appointment_id: uuid.UUID | None = None
+) -> None:
+    await session.execute(
+        text(
+            "UPDATE waitlist_offers SET status = :status, closed_at = now(), appointment_id = :appointment "
+            "WHERE id = :id"
+        ),
+        {"id": offer_id, "status": status, "appointment": appointment_id},
+    )
+
+
+async def seat_details(session: AsyncSession, slot_id: uuid.UUID) -> SlotDetails:
+    """The held slot as a booking's confirmation describes it (booking.queries.SLOT_DETAILS' columns)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT s.starts_at, s.ends_at, sv.id AS service_id, sv.name_fr, sv.name_en, "
+                "e.id AS establishment_id, e.name, e.address, e.city, e.postal_code, e.timezone, "
+                "e.phone AS clinic_phone, sv.cancel_cutoff_hours, sv.instructions_fr, sv.instructions_en "
+                "FROM slots s JOIN services sv ON sv.id = s.service_id "
+                "JOIN establishments e ON e.id = sv.establishment_id WHERE s.id = :id"
+            ),
+            {"id": slot_id},
+        )
+    ).one()
+    return SlotDetails(**row._mapping)
+
+
+# --- the offer matcher ---
+
+# The first person in line a free seat fits, and that seat: both rows locked for this transaction.
+#
+# Invariant: every seat held for an offer is counted in slots.booked from the moment the offer exists until
+# it is accepted (then the appointment holds it) or released (declined, expired, left: booked - 1). So
+# `booked < capacity` means a seat nobody holds, and since the seat is then claimed by the same conditional
+# increment as a booking's, a slot is never oversold and a seat never held for two people at once.
+#
+# Line order: waiting entries by joined_at (then id), each with the earliest free slot of its service inside
+# its local dates and times of day, starting at least the establishment's hold time from now, never offered
+# to that entry before (waitlist_offers_once_per_slot). `line` narrows the slots read to the days somebody
+# waits for, per service: one index range scan each, not one per entry.
+#
+# Two matchers (replicas) at once: FOR NO KEY UPDATE OF the entry and the slot, SKIP LOCKED. A pair whose
+# entry or slot another matcher holds is passed over, so neither waits, and the second takes the next
+# pair: the next person in line for a seat the first is not taking, or the same person for another seat
+# only if the first gave up theirs. The lock is NO KEY UPDATE, the strength of the increment itself: an
+# appointment's foreign key check on the slot (KEY SHARE) is not blocked by it.
+NEXT_MATCH = text("""
+WITH line AS MATERIALIZED (
+  SELECT service_id, min(from_date) AS first_day, max(to_date) AS last_day
+  FROM waitlist_entries WHERE status = 'waiting' GROUP BY service_id
+)
+SELECT w.id AS entry_id, s.id AS slot_id, est.waitlist_hold_minutes AS hold_minutes
+FROM line
+JOIN services sv ON sv.id = line.service_id
+JOIN establishments est ON est.id = sv.establishment_id
+JOIN slots s ON s.service_id = line.service_id
+  AND s.starts_at >= line.first_day::timestamp AT TIME ZONE est.timezone
+  AND s.starts_at < (line.last_day + 1)::timestamp AT TIME ZONE est.timezone
+JOIN waitlist_entries w ON w.service_id = line.service_id AND w.status = 'waiting'
+  AND (s.starts_at AT TIME ZONE est.timezone)::date BETWEEN w.from_date AND w.to_date
+  AND CASE WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < 12 THEN 'morning'
+           WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < 17 THEN 'afternoon'
+           ELSE 'evening' END = ANY (w.times_of_day)
+WHERE s.booked < s.capacity
+  AND s.starts_at >= now() + make_interval(mins => est.waitlist_hold_minutes)
+  AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = w.id AND o.slot_id = s.id)
+ORDER BY w.joined_at, w.id, s.starts_at
+LIMIT 1
+FOR NO KEY UPDATE OF w, s SKIP LOCKED
+""")
+# Booking's conditional increment (booking.queries.CLAIM_SEAT): under NEXT_MATCH's lock it cannot fail, and
+# if that ever changed, the seat would simply not be held.
+HOLD_SEAT = text("UPDATE slots SET booked = booked + 1 WHERE id = :slot_id AND booked < capacity RETURNING id")
+INSERT_OFFER = text("""
+INSERT INTO waitlist_offers (id, entry_id, slot_id, expires_at, token_hash)
+VALUES (:id, :entry_id, :slot_id, now() + make_interval(mins => :hold_minutes), :token_hash)
+RETURNING expires_at
+""")
+
+
+@dataclass(frozen=True)
+class Match:
+    entry_id: uuid.UUID
+    slot_id: uuid.UUID
+    hold_minutes: int
+
+
+async def next_match(session: AsyncSession) -> Match | None:
+    row = (await session.execute(NEXT_MATCH)).first()
+    return Match(row.entry_id, row.slot_id, row.hold_minutes) if row is not None else None
+
+
+async def hold_seat(session: AsyncSession, slot_id: uuid.UUID) -> bool:
+    return (await session.execute(HOLD_SEAT, {"slot_id": slot_id})).first() is not None
+
+
+async def insert_offer(session: AsyncSession, offer_id: uuid.UUID, match: Match, token_hash: str) -> datetime:
+    """The offer, open until the hold time from now (the database's clock, which expiry reads too)."""
+    expires_at = await session.execute(
+        INSERT_OFFER,
+        {
+            "id": offer_id,
+            "entry_id": match.entry_id,
+            "slot_id": match.slot_id,
+            "hold_minutes": match.hold_minutes,
+            "token_hash": token_hash,
+        },
+    )
+    return expires_at.scalar_one()  # type: ignore[no-any-return]
+
+
+# One open offer past its time, with its entry, locked (SKIP LOCKED: one replica expires each).
+DUE_OFFER = text("""
+SELECT o.id, o.entry_id, o.slot_id FROM waitlist_offers o JOIN waitlist_entries w ON w.id = o.entry_id
+WHERE o.status = 'open' AND o.expires_at <= now()
+ORDER BY o.expires_at LIMIT 1
+FOR NO KEY UPDATE OF w, o SKIP LOCKED
+""")
+
+
+@dataclass(frozen=True)
+class DueOffer:
+    id: uuid.UUID
+    entry_id: uuid.UUID
+    slot_id: uuid.UUID
+
+
+async def due_offer(session: AsyncSession) -> DueOffer | None:
+    row = (await session.execute(DUE_OFFER)).first()
+    return DueOffer(row.id, row.entry_id, row.slot_id) if row is not None else None
+
+
+async def back_in_line(session: AsyncSession, entry_id: uuid.UUID) -> None:
+    """An entry whose offer closed without a booking waits again, in its place (joined_at is kept)."""
+    await session.execute(
+        text("UPDATE waitlist_entries SET status = :waiting, changed_at = now() WHERE id = :id AND status = :offered"),
+        {"id": entry_id, "waiting": WAITING, "offered": OFFERED},
+    )
+
+
+# Waiting entries whose last day has passed at their establishment end (an entry holding an offer ends once
+# the offer is settled and it waits again).
+END_ENTRIES = text("""
+UPDATE waitlist_entries w SET status = 'ended', changed_at = now()
+FROM services sv JOIN establishments e ON e.id = sv.establishment_id
+WHERE sv.id = w.service_id AND w.status = 'waiting' AND w.to_date < (now() AT TIME ZONE e.timezone)::date
+""")
+
+
+async def end_entries(session: AsyncSession) -> int:
+    ended = await session.execute(END_ENTRIES)
+    return int(ended.rowcount)  # type: ignore[attr-defined]
+
+
+# --- staff ---
+
+
+@dataclass(frozen=True)
+class LineLength:
+    service_id: uuid.UUID
+    name_fr: str
+    name_en: str
+    waiting: int
+    offered: int
+
+
+async def line_lengths(session: AsyncSession, establishment_id: uuid.UUID) -> list[LineLength]:
+    rows = (
+        await session.execute(
+            text("""
+            SELECT sv.id AS service_id, sv.name_fr, sv.name_en,
+                   count(w.id) FILTER (WHERE w.status = :waiting) AS waiting,
+                   count(w.id) FILTER (WHERE w.status = :offered) AS offered
+            FROM services sv LEFT JOIN waitlist_entries w ON w.service_id = sv.id AND w.status IN (:waiting, :offered)
+            WHERE sv.establishment_id = :establishment
+            GROUP BY sv.id, sv.name_fr, sv.name_en ORDER BY sv.name_fr, sv.id
+            """),
+            {"establishment": establishment_id, "waiting": WAITING, "offered": OFFERED},
+        )
+    ).all()
+    return [LineLength(**row._mapping) for row in rows]
+
+
+async def hold_minutes(session: AsyncSession, establishment_id: uuid.UUID) -> int:
+    found = await session.execute(
+        text("SELECT waitlist_hold_minutes FROM establishments WHERE id = :id"), {"id": establishment_id}
+    )
+    return int(found.scalar_one())
+
+
+async def set_hold_minutes(session: AsyncSession, establishment_id: uuid.UUID, minutes: int) -> None:
+    await session.execute(
+        text("UPDATE establishments SET waitlist_hold_minutes = :minutes WHERE id = :id"),
+        {"id": establishment_id, "minutes": minutes},
+    )
+
+
+# --- the matcher's wake-up ---
+
+
+async def listen_for_seats(dsn: str, on_notice: Callable[[], None]) -> asyncpg.Connection:
+    """A connection of its own that calls `on_notice` whenever the slots' triggers notify SEATS_CHANNEL; the
+    caller closes it (and opens another if it breaks)."""
+    connection: asyncpg.Connection = await asyncpg.connect(dsn)
+    await connection.add_listener(SEATS_CHANNEL, lambda *_: on_notice())
+    return connection

@@ -1,0 +1,130 @@
+"""Waitlist rules, free of I/O: who may wait for what, the times of day, the links' secrets, the refusals.
+
+A person waits for one service between two local dates, at some times of day. When a seat of that service
+frees, the matcher (queries.NEXT_MATCH) holds it for the first person in line it fits, for the establishment's
+hold time; they accept it (an appointment, booked as any other) or decline it, or let it expire: then the seat
+goes to the next person, and they are back in line, never offered that slot again.
+"""
+
+import hashlib
+import hmac
+import uuid
+from datetime import date, time, timedelta
+
+from shared.refusals import Refused
+
+# Entry states.
+WAITING, OFFERED, BOOKED, LEFT, ENDED = "waiting", "offered", "booked", "left", "ended"
+LIVE = frozenset({WAITING, OFFERED})
+# Offer states.
+OPEN, ACCEPTED, DECLINED, EXPIRED = "open", "accepted", "declined", "expired"
+
+MORNING, AFTERNOON, EVENING = "morning", "afternoon", "evening"
+TIMES_OF_DAY = (MORNING, AFTERNOON, EVENING)
+# Local hours where the afternoon and the evening begin (queries.NEXT_MATCH says the same in SQL).
+AFTERNOON_FROM, EVENING_FROM = 12, 17
+MAX_SPAN_DAYS = 60
+DEFAULT_HOLD_MINUTES, MIN_HOLD_MINUTES, MAX_HOLD_MINUTES = 15, 1, 1440
+
+
+class FromDateInPast(Refused):
+    pass
+
+
+class ToDateBeforeFromDate(Refused):
+    pass
+
+
+class WaitlistSpanTooLong(Refused):
+    def __init__(self) -> None:
+        super().__init__(MAX_SPAN_DAYS)
+        self.max_days = MAX_SPAN_DAYS
+
+
+class TimesOfDayInvalid(Refused):
+    pass
+
+
+class WaitlistContactRequired(Refused):
+    """Joined without an account with neither an e-mail nor a mobile: nobody could be told of a seat."""
+
+
+class AlreadyWaiting(Refused):
+    """The same person already waits (or holds an offer) for this service."""
+
+
+class WaitlistEntryNotFound(Refused):
+    """Also what a caller who may not see the entry is told, so ids cannot be probed."""
+
+
+class OfferNotFound(Refused):
+    """Also the answer to a wrong token."""
+
+
+class OfferExpired(Refused):
+    pass
+
+
+class OfferNotOpen(Refused):
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def time_of_day(local: time) -> str:
+    """Morning before 12:00, afternoon until 16:59, evening from 17:00 (local time of the establishment)."""
+    if local.hour < AFTERNOON_FROM:
+        return MORNING
+    return AFTERNOON if local.hour < EVENING_FROM else EVENING
+
+
+def check_times_of_day(chosen: list[str]) -> list[str]:
+    """A non-empty set of TIMES_OF_DAY, returned in the day's order."""
+    if not chosen or any(choice not in TIMES_OF_DAY for choice in chosen):
+        raise TimesOfDayInvalid
+    return [moment for moment in TIMES_OF_DAY if moment in chosen]
+
+
+def check_dates(from_date: date, to_date: date, today: date) -> None:
+    """From today (the establishment's) at the earliest, for at most MAX_SPAN_DAYS days after the first."""
+    if from_date < today:
+        raise FromDateInPast
+    if to_date < from_date:
+        raise ToDateBeforeFromDate
+    if to_date - from_date > timedelta(days=MAX_SPAN_DAYS):
+        raise WaitlistSpanTooLong
+
+
+def require_contact(email: str | None, phone: str | None) -> None:
+    if not email and not phone:
+        raise WaitlistContactRequired
+
+
+def notify_channels(
+    account_id: uuid.UUID | None, email: str | None, phone: str | None, notify_email: bool, notify_sms: bool
+) -> tuple[str, ...]:
+    """Where an offer goes: the channels asked for that have an address, else whichever address there is.
+    An offer is only worth something if it is seen within the hold, so without an account both channels
+    given are used when both were asked for."""
+    asked = tuple(
+        c for c, on, address in (("email", notify_email, email), ("sms", notify_sms, phone)) if on and address
+    )
+    if asked:
+        return asked
+    reachable = tuple(c for c, address in (("email", email), ("sms", phone)) if address)
+    return reachable[:1] or ("email",)
+
+
+def link_token(secret: bytes, kind: str, object_id: uuid.UUID) -> str:
+    """The secret of an offer's or an entry's link: derived from the service's key, so the account's page
+    (and an idempotent replay) can show it again; only its hash (token_hash) is stored."""
+    digest = hmac.new(secret, f"waitlist-{kind}:".encode() + object_id.bytes, hashlib.sha256).digest()
+    return digest[:24].hex()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def token_matches(stored_hash: str | None, token: str) -> bool:
+    return stored_hash is not None and hmac.compare_digest(stored_hash, token_hash(token))
