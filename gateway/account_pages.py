@@ -52,6 +52,9 @@ LOGIN_HINT_COOKIE = "rvs_login_hint"
 LOGIN_HINT_PATH = "/account/login"
 LOGIN_HINT_SECONDS = 600
 SIGN_IN_AFTER = {"activate_account", "reset_password"}
+# Refusals after which no code passes the challenge (its tries are spent, or the bound across codes is reached,
+# or a new code cannot be sent yet): the code page drops the code's field and says when and how to go on.
+CODE_LOCKED = {"too_many_attempts", "too_many_wrong_codes", "resend_too_soon"}
 # How the notice names a person just added to the family, by the sex they were given (French agrees).
 ADDED_NOTICES = {"F": "done_added_f", "M": "done_added_m"}
 
@@ -181,6 +184,8 @@ async def submit_code(
         await Verification.of(request, principal).verify_code(challenge_id, code.strip(), purpose)
     except UpstreamRefusal as refused:
         errors = {"code" if k == "form" else k: v for k, v in refused.by_field(language_of(request)).items()}
+        if _code_locked(refused):
+            return _locked_code_page(request, challenge, purpose, next_url, identifier, refused)
         return _code_page(request, challenge, purpose, next_url, identifier, errors=errors, status=refused.status)
     if changed_field and principal is not None:
         await _until_changed(request, principal, changed_field, before)
@@ -196,6 +201,27 @@ async def submit_code(
             samesite="strict",
         )
     return response
+
+
+def _code_locked(refused: UpstreamRefusal) -> bool:
+    return any(error["code"] in CODE_LOCKED for error in refused.errors)
+
+
+def _locked_code_page(
+    request: Request,
+    challenge: dict[str, Any],
+    purpose: str,
+    next_url: str,
+    identifier: str,
+    refused: UpstreamRefusal,
+) -> HTMLResponse:
+    """No code can pass this challenge: no field to type one into; the refusal (which says until when) heads the
+    page as the form's error, and the button that sends a new code follows what to do (an early press answers the
+    same time again: without JavaScript, the page cannot offer the button only once the time has come)."""
+    reason = next(iter(refused.by_field(language_of(request)).values()))
+    return _code_page(
+        request, challenge, purpose, next_url, identifier, errors={"form": reason}, locked=True, status=refused.status
+    )
 
 
 async def _until_changed(request: Request, principal: Principal, field: str, before: Any) -> None:
@@ -223,6 +249,8 @@ async def resend_code(
     except UpstreamRefusal as refused:
         errors = refused.by_field(language_of(request))
         challenge_shown = {"challenge_id": challenge_id, "sent_to": sent_to}
+        if _code_locked(refused):
+            return _locked_code_page(request, challenge_shown, purpose, next_url, identifier, refused)
         return _code_page(request, challenge_shown, purpose, next_url, identifier, errors=errors, status=refused.status)
     return _code_page(request, challenge, purpose, next_url, identifier, resent=True)
 

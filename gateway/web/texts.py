@@ -140,6 +140,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm": "Confirmer",
         "resend": "Envoyer un nouveau code",
         "resent": "Un nouveau code a été envoyé.",
+        "code_locked_title": "Code bloqué",
+        "code_locked_next_title": "Que faire maintenant\u00a0?",
+        "code_locked_next": "Gardez cette page ouverte. À l'heure indiquée, choisissez «\u00a0Envoyer un nouveau"
+        " code\u00a0»\u00a0: vous recevrez un nouveau code et pourrez de nouveau essayer.",
         "login_title": "Se connecter",
         "identifier": "Courriel ou cellulaire",
         "activated": "Votre compte est activé. Vous pouvez vous connecter.",
@@ -330,6 +334,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "confirm": "Confirm",
         "resend": "Send a new code",
         "resent": "A new code was sent.",
+        "code_locked_title": "Code locked",
+        "code_locked_next_title": "What to do now",
+        "code_locked_next": "Keep this page open. At the time given, choose “Send a new code”: you will get a new"
+        " code and can try again.",
         "login_title": "Log in",
         "identifier": "Email or mobile phone",
         "activated": "Your account is active. You can log in.",

@@ -7,12 +7,13 @@ from services.accounts.family.use_cases import (
 )
 from services.accounts.links.rules import NamVault
 from services.accounts.links.use_cases import link_accounts_sharing_nam
-from services.accounts.registration.use_cases import apply_passed_challenge
+from services.accounts.registration.use_cases import apply_passed_challenge, record_code_locked
 from shared.contracts.verification import (
     AssociationRequestDecided,
     AssociationRevoked,
     AssociationValidated,
     ChallengePassed,
+    CodeLocked,
     IdentityValidated,
 )
 from shared.messages import EventEnvelope
@@ -35,6 +36,10 @@ class PersonalDataHandlers:
         self, uow: UnitOfWork, event: AssociationValidated, envelope: EventEnvelope
     ) -> None:
         await share_validated_child(uow, self._vault, event, envelope.id)
+
+
+async def on_code_locked(uow: UnitOfWork, event: CodeLocked) -> None:
+    await record_code_locked(uow, event)
 
 
 async def on_association_revoked(uow: UnitOfWork, event: AssociationRevoked, envelope: EventEnvelope) -> None:

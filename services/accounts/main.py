@@ -4,7 +4,12 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from services.accounts.consumers import PersonalDataHandlers, on_association_request_decided, on_association_revoked
+from services.accounts.consumers import (
+    PersonalDataHandlers,
+    on_association_request_decided,
+    on_association_revoked,
+    on_code_locked,
+)
 from services.accounts.export.api import router as export_routes
 from services.accounts.family.api import router as family_routes
 from services.accounts.links.api import router as links_routes
@@ -52,6 +57,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
             personal_data.on_association_validated,
             on_association_revoked,
             on_association_request_decided,
+            on_code_locked,
         ]
     )
     runtime.every(

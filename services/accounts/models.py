@@ -78,6 +78,8 @@ pending_changes = Table(
     Column("destination", Text, nullable=False),
     Column("new_value", Text),  # new email/phone, encrypted NAM or new password hash; never a plain secret
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Set from verification's CodeLocked (migration 0009): no new code is sent before it.
+    Column("new_code_from", DateTime(timezone=True)),
 )
 
 # One login's session: its refresh tokens rotate within it (migration 0006). It ends at `started_at` plus the
@@ -105,6 +107,7 @@ decoy_challenges = Table(
     Column("destination_encrypted", Text, nullable=False),
     Column("destination_hmac", Text, nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("new_code_from", DateTime(timezone=True)),  # as pending_changes'
 )
 
 refresh_tokens = Table(

@@ -21,6 +21,7 @@ from services.accounts.registration.rules import (
     PasswordTooGuessable,
     PasswordTooLong,
     PasswordTooShort,
+    ResendTooSoon,
 )
 from services.accounts.sessions.rules import (
     AccountNotActive,
@@ -175,6 +176,16 @@ REFUSALS: RefusalTable = {
         "This password would be too easy to guess. Choose a phrase of 4 or more unrelated words instead.",
     ),
     ChallengeNotFound: _NOT_FOUND,
+    # Montréal time, rounded up to the minute (shared/wait_words.py); the code page keeps the button beside it.
+    ResendTooSoon: Wording(
+        429,
+        "resend_too_soon",
+        "code",
+        "Par sécurité, un nouveau code ne peut être envoyé qu'à partir de {at_fr} (dans {minutes} min). Revenez à"
+        " cette heure-là et choisissez « Envoyer un nouveau code ».",
+        "For your security, a new code can only be sent from {at_en} (in {minutes} min). Come back then and"
+        " choose “Send a new code”.",
+    ),
     # The holder's account
     AccountNotFound: _NOT_FOUND,
     WrongPassword: Wording(403, "wrong_password", "password", "Mot de passe incorrect.", "Wrong password."),

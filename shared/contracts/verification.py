@@ -37,6 +37,20 @@ class ChallengePassed(Contract):
     destination: str
 
 
+class CodeLocked(Contract):
+    """No code passes this challenge any more (its chain's wrong tries are spent, or the bound on wrong codes across
+    challenges is reached): accounts refuses to send a new one before `new_code_from`, and says when."""
+
+    producer: ClassVar[str] = "verification"
+    event_type: ClassVar[str] = "CodeLocked"
+    version: ClassVar[int] = 1
+
+    challenge_id: uuid.UUID
+    account_id: uuid.UUID
+    purpose: CodePurpose
+    new_code_from: datetime
+
+
 class IdentityValidated(Contract):
     """A clinic checked the account holder's identity in person (profile icon turns green)."""
 

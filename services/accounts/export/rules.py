@@ -45,7 +45,8 @@ COVERAGE: Coverage = {
         owner="account_id",
         exported=("challenge_id", "account_id", "purpose", "channel", "destination", "created_at"),
         withheld={
-            "new_value": "the value waiting for its code: a new password's hash or a sealed NAM (" + CREDENTIAL + ")"
+            "new_value": "the value waiting for its code: a new password's hash or a sealed NAM (" + CREDENTIAL + ")",
+            "new_code_from": "when a code may be sent again after too many wrong ones (" + TECHNICAL + ")",
         },
     ),
     "session_families": PersonalTable(

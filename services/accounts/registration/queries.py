@@ -108,6 +108,7 @@ class PendingResend:
     channel: Channel
     destination: str
     language: Language
+    new_code_from: datetime | None
 
 
 async def pending_to_resend(
@@ -120,6 +121,7 @@ async def pending_to_resend(
             pending_changes.c.channel,
             pending_changes.c.destination,
             accounts.c.language,
+            pending_changes.c.new_code_from,
         )
         .join(accounts)
         .where(pending_changes.c.challenge_id == challenge_id)
@@ -132,7 +134,9 @@ async def pending_to_resend(
 
 async def move_pending_change(session: AsyncSession, challenge_id: uuid.UUID, new_id: uuid.UUID) -> None:
     await session.execute(
-        update(pending_changes).where(pending_changes.c.challenge_id == challenge_id).values(challenge_id=new_id)
+        update(pending_changes)
+        .where(pending_changes.c.challenge_id == challenge_id)
+        .values(challenge_id=new_id, new_code_from=None)
     )
 
 
@@ -142,6 +146,7 @@ class Decoy:
     purpose: CodePurpose
     channel: Channel
     destination_encrypted: str
+    new_code_from: datetime | None
 
 
 async def decoy_to_resend(session: AsyncSession, challenge_id: uuid.UUID, account_id: uuid.UUID | None) -> Decoy | None:
@@ -150,6 +155,7 @@ async def decoy_to_resend(session: AsyncSession, challenge_id: uuid.UUID, accoun
         decoy_challenges.c.purpose,
         decoy_challenges.c.channel,
         decoy_challenges.c.destination_encrypted,
+        decoy_challenges.c.new_code_from,
     ).where(decoy_challenges.c.challenge_id == challenge_id)
     if account_id is not None:
         query = query.where(decoy_challenges.c.account_id == account_id)
@@ -159,8 +165,18 @@ async def decoy_to_resend(session: AsyncSession, challenge_id: uuid.UUID, accoun
 
 async def move_decoy(session: AsyncSession, challenge_id: uuid.UUID, new_id: uuid.UUID) -> None:
     await session.execute(
-        update(decoy_challenges).where(decoy_challenges.c.challenge_id == challenge_id).values(challenge_id=new_id)
+        update(decoy_challenges)
+        .where(decoy_challenges.c.challenge_id == challenge_id)
+        .values(challenge_id=new_id, new_code_from=None)
     )
+
+
+async def record_code_locked(session: AsyncSession, challenge_id: uuid.UUID, new_code_from: datetime) -> None:
+    """On the pending change or the decoy the challenge confirms, whichever it is (neither when resent since)."""
+    for table in (pending_changes, decoy_challenges):
+        await session.execute(
+            update(table).where(table.c.challenge_id == challenge_id).values(new_code_from=new_code_from)
+        )
 
 
 async def add_decoy(

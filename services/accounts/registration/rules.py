@@ -6,12 +6,14 @@ import re
 import string
 import unicodedata
 import uuid
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 from zxcvbn import zxcvbn
 
 from shared.refusals import Refused
+from shared.wait_words import come_back_at
 
 MIN_PASSWORD_LENGTH = 15  # the password is the only factor
 MAX_PASSWORD_LENGTH = 128  # NIST asks that at least 64 be accepted
@@ -65,6 +67,21 @@ class PasswordTooGuessable(WeakPassword):
 
 class ChallengeNotFound(Refused):
     """No pending change nor decoy by that id (for that account): resent already, confirmed, or never asked."""
+
+
+class ResendTooSoon(Refused):
+    """The code's wrong tries are spent (verification said so with CodeLocked): a new code would be refused too
+    until `new_code_from`, so none is asked for before then; the refusal says when, in Montréal time."""
+
+    def __init__(self, at_fr: str, at_en: str, minutes: int, retry_after: int) -> None:
+        super().__init__(at_fr, at_en, minutes, retry_after)
+        self.at_fr, self.at_en, self.minutes, self.retry_after = at_fr, at_en, minutes, retry_after
+
+
+def check_resend(new_code_from: datetime | None, now: datetime) -> None:
+    if new_code_from is not None and new_code_from > now:
+        when = come_back_at(new_code_from, now)
+        raise ResendTooSoon(when.at_fr, when.at_en, when.minutes, when.retry_after)
 
 
 def check_password(password: str, context_words: list[str]) -> None:

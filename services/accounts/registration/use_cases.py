@@ -9,7 +9,13 @@ from services.accounts.links.rules import NamVault
 from services.accounts.links.use_cases import leave_group
 from services.accounts.registration import queries
 from services.accounts.registration.queries import NewAccount
-from services.accounts.registration.rules import ChallengeNotFound, check_password, decoy_account, masked
+from services.accounts.registration.rules import (
+    ChallengeNotFound,
+    check_password,
+    check_resend,
+    decoy_account,
+    masked,
+)
 from services.accounts.registration.schemas import ChallengeResponse, RegisterAccountRequest
 from services.accounts.sessions.rules import login_identifier
 from services.accounts.sessions.use_cases import Deps, end_every_session
@@ -25,7 +31,7 @@ from shared.contracts.accounts import (
     ProfileChanged,
     RegistrationAttemptedOnExistingAccount,
 )
-from shared.contracts.verification import ChallengePassed
+from shared.contracts.verification import ChallengePassed, CodeLocked
 from shared.nam import nam_warnings
 from shared.unit_of_work import UnitOfWork
 
@@ -161,11 +167,13 @@ async def register_account(uow: UnitOfWork, deps: Deps, request: RegisterAccount
 async def resend_code(
     uow: UnitOfWork, deps: Deps, challenge_id: uuid.UUID, account_id: uuid.UUID | None
 ) -> ChallengeResponse:
-    """A new code for a pending change; the verification service keeps the old try budget."""
+    """A new code for a pending change; the verification service keeps the old try budget, or opens a fresh one
+    once the spent one's cooldown is over. Before that, refused with the time to come back (ResendTooSoon)."""
     async with uow:
         pending = await queries.pending_to_resend(uow.session, challenge_id, account_id)
         if pending is None:
             return await _resend_decoy(uow, deps.vault, challenge_id, account_id)
+        check_resend(pending.new_code_from, datetime.now(UTC))
         new_id = uuid.uuid4()
         uow.publish(
             CodeRequested(
@@ -192,6 +200,7 @@ async def _resend_decoy(
     decoy = await queries.decoy_to_resend(uow.session, challenge_id, account_id)
     if decoy is None:
         raise ChallengeNotFound
+    check_resend(decoy.new_code_from, datetime.now(UTC))  # as a real pending change's would be
     destination = vault.reveal_contact(decoy.destination_encrypted)
     new_id = await _request_decoy(
         uow, vault, decoy.purpose, decoy.channel, destination, decoy.account_id, resend_of=challenge_id
@@ -229,6 +238,11 @@ async def request_change(
         )
         await uow.commit()
     return ChallengeResponse(challenge_id=challenge_id, channel=channel, sent_to=masked(channel, destination))
+
+
+async def record_code_locked(uow: UnitOfWork, event: CodeLocked) -> None:
+    """Consumer side: no code passes that challenge before `new_code_from`, so a resend waits until then."""
+    await queries.record_code_locked(uow.session, event.challenge_id, event.new_code_from)
 
 
 async def apply_passed_challenge(uow: UnitOfWork, vault: NamVault, event: ChallengePassed) -> None:
