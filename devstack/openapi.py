@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.jwt_keys import generate_es256_keypair
-from gateway.api import BookForPersonBody
+from gateway.api import BookForPersonBody, JoinWaitlistForPersonBody
 from gateway.routes import ROUTES, Route, resolve
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
@@ -84,6 +84,12 @@ def compose(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
         paths["/api/my/appointments"]["post"]["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": BookForPersonBody.model_json_schema()}},
+        }
+    # So is an account's waitlist entry.
+    if "post" in paths.get("/api/my/waitlist", {}):
+        paths["/api/my/waitlist"]["post"]["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": JoinWaitlistForPersonBody.model_json_schema()}},
         }
     return {
         "openapi": "3.1.0",

@@ -1,9 +1,10 @@
 """The public JSON API: every /api/* request is matched against the routing table and proxied."""
 
 import uuid
+from datetime import date
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import association_requests, composition
 from gateway.auth import require
@@ -41,6 +42,32 @@ async def book_for_person(request: Request, body: BookForPersonBody) -> Response
     try:
         upstream = await composition.book_for_person(
             request.app.state.proxy, principal, body.slot_id, body.person_id, request.headers
+        )
+    except UpstreamUnavailable as down:
+        raise upstream_down(str(down)) from None
+    return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
+
+
+class JoinWaitlistForPersonBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    establishment_id: uuid.UUID
+    service_id: uuid.UUID
+    from_date: date
+    to_date: date
+    times_of_day: list[str] = Field(max_length=3)  # morning, afternoon, evening: appointments checks them
+    person_id: uuid.UUID | None = None  # the holder when absent
+
+
+@router.post("/api/my/waitlist", include_in_schema=False)
+async def join_waitlist_for_person(request: Request, body: JoinWaitlistForPersonBody) -> Response:
+    principal = request.app.state.verifier.principal(request)
+    require(principal, "citizen")
+    assert principal is not None
+    join = body.model_dump(mode="json", exclude={"person_id"})
+    try:
+        upstream = await composition.join_waitlist_for_person(
+            request.app.state.proxy, principal, join, body.person_id, request.headers
         )
     except UpstreamUnavailable as down:
         raise upstream_down(str(down)) from None

@@ -30,6 +30,26 @@ async def book_for_person(
     )
 
 
+async def join_waitlist_for_person(
+    proxy: Proxy,
+    principal: Principal,
+    join: Mapping[str, Any],
+    person_id: uuid.UUID | None,
+    headers: Mapping[str, str],
+) -> UpstreamResponse:
+    """The JSON API's waitlist entry from the account's own data, as its booking is (book_for_person): the
+    client says what and when and names a person, never their details."""
+    identity = principal.identity_headers()
+    query = f"person_id={person_id}" if person_id else ""
+    form = await proxy.request("accounts", "GET", "/me/booking-form", query=query, identity=identity)
+    if form.status != 200:
+        return form
+    forwarded = {k: v for k, v in headers.items() if k.lower() in ("idempotency-key", "accept-language")}
+    return await proxy.call_json(
+        "appointments", "POST", "/my/waitlist", waitlist_join(join, form.json()), headers=forwarded, identity=identity
+    )
+
+
 async def booked_for_person(
     accounts: Accounts,
     appointments: Appointments,

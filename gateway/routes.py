@@ -39,6 +39,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/appointments", "appointments", "/appointments", POST),
     Route("/api/my/appointments", "appointments", "/my/appointments", ANY, audience="citizen"),
     Route("/api/my/history", "appointments", "/my/history", GET, audience="citizen"),
+    # Joining is composed by the gateway from the account (gateway/composition.py); the rest is the citizen's own.
+    Route("/api/my/waitlist", "appointments", "/my/waitlist", GET_POST, audience="citizen"),
+    # Without an account: joining (limited per client address as bookings are), an entry or an offer by its token.
+    Route("/api/waitlist", "appointments", "/waitlist", GET_POST),
     Route("/api/admin/establishments", "appointments", "/admin/establishments", ANY, audience="staff"),
     Route("/api/operator/establishments", "appointments", "/operator/establishments", ANY, audience="staff"),
     Route("/api/registrations", "accounts", "/registrations", POST, audience="not_staff"),
