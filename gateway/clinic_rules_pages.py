@@ -1,7 +1,9 @@
 """The clinic's rules in the console, for its managers: per service, how late citizens may cancel or move
 online (the cut-off in hours) and the instructions before the visit in French and English. Each service has
-its own form; appointments keeps the rules and announces them (EstablishmentChanged, rules_changed)."""
+its own form; appointments keeps the rules and announces them (EstablishmentChanged, rules_changed). Below
+them, the establishment's waitlist hold: how long a seat offered from the waitlist is held (issue 22)."""
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -18,6 +20,7 @@ router = APIRouter(prefix="/admin/rules", include_in_schema=False)
 SEE_OTHER = 303
 MAX_CUTOFF_HOURS = 168  # a week, as appointments allows
 MAX_INSTRUCTIONS = 1000  # characters, as appointments allows
+HOLD_MINUTES = range(1, 1441)  # a seat offered from the waitlist is held 1 minute to a day, as appointments allows
 # A field of the rules request -> the suffix of its box's id in the service's form.
 FIELDS = {"cancel_cutoff_hours": "cutoff", "instructions_fr": "fr", "instructions_en": "en"}
 
@@ -51,9 +54,15 @@ async def _rules_page(
     posted: str | None = None,
     typed: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    hold_typed: str | None = None,
 ) -> HTMLResponse:
     lang = language_of(request)
-    services = await Appointments.of(request, staff).establishment_services(_establishment(staff))
+    appointments = Appointments.of(request, staff)
+    services, lengths = await asyncio.gather(
+        appointments.establishment_services(_establishment(staff)),
+        appointments.waitlist_lengths(_establishment(staff)),
+    )
+    hold = lengths["hold_minutes"]
     shown = []
     for service in services:
         values = {
@@ -76,16 +85,19 @@ async def _rules_page(
         posted=posted,
         max_cutoff=MAX_CUTOFF_HOURS,
         max_instructions=MAX_INSTRUCTIONS,
+        hold_minutes=hold_typed if hold_typed is not None else str(hold),
     )
 
 
 @router.get("", response_class=HTMLResponse)
-async def rules_page(request: Request, staff: StaffPage, saved: str = "") -> Response:
+async def rules_page(request: Request, staff: StaffPage, saved: str = "", hold_saved: str = "") -> Response:
     refused = await _forbidden(request, staff)
     if refused is not None:
         return refused
     notice = None
-    if saved:
+    if hold_saved.isdigit():
+        notice = TEXTS[language_of(request)]["wl_rules_saved"].format(minutes=int(hold_saved))
+    elif saved:
         services = await Appointments.of(request, staff).establishment_services(_establishment(staff))
         found = next((s for s in services if s["id"] == saved), None)
         if found is not None:
@@ -99,6 +111,33 @@ def _cutoff(typed: str) -> int | None:
     except ValueError:
         return None
     return hours if 0 <= hours <= MAX_CUTOFF_HOURS else None
+
+
+# Declared before the services' route, whose path would otherwise take "waitlist" for a service's id.
+@router.post("/waitlist", response_class=HTMLResponse)
+async def save_waitlist_hold(request: Request, staff: StaffPage) -> Response:
+    refused = await _forbidden(request, staff)
+    if refused is not None:
+        return refused
+    form = await request.form()
+    typed = str(form.get("hold_minutes", ""))[:16]
+    lang = language_of(request)
+    try:
+        minutes = int(typed.strip())
+    except ValueError:
+        minutes = 0
+    if minutes not in HOLD_MINUTES:
+        errors = {"hold_minutes": TEXTS[lang]["wl_rules_hold_invalid"]}
+        return await _rules_page(request, staff, status=422, errors=errors, hold_typed=typed)
+    try:
+        saved = await Appointments.of(request, staff).set_waitlist_rules(_establishment(staff), minutes)
+    except UpstreamRefusal as refusal:
+        if refusal.status >= 500 or refusal.status in (401, 403, 404):
+            raise
+        reasons = list(refusal.by_field(lang).values())
+        errors = {"hold_minutes": reasons[0] if reasons else TEXTS[lang]["wl_rules_hold_invalid"]}
+        return await _rules_page(request, staff, status=422, errors=errors, hold_typed=typed)
+    return RedirectResponse(f"/admin/rules?hold_saved={saved}#waitlist", status_code=SEE_OTHER)
 
 
 @router.post("/{service_id}", response_class=HTMLResponse)

@@ -26,6 +26,8 @@ from gateway import (
     portal,
     site_pages,
     staff_pages,
+    waitlist_console,
+    waitlist_pages,
 )
 from gateway.auth import TokenVerifier
 from gateway.canonical_path import CanonicalPath
@@ -96,12 +98,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         [
             api.router,
             portal.router,
+            waitlist_pages.router,
             association_request_pages.citizen_router,
             association_request_pages.staff_router,
             audit_pages.router,
             account_pages.router,
             caller_pages.router,
             clinic_rules_pages.router,
+            waitlist_console.router,
             console_sign_in.router,
             staff_pages.router,
             operator_pages.router,

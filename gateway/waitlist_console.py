@@ -26,11 +26,15 @@ async def waitlist_lengths(request: Request, staff: StaffPage) -> HTMLResponse:
                 "waiting": service["waiting"],
                 "offered": service["offered"],
             }
-            for service in lengths
+            for service in lengths["services"]
         ),
         key=lambda service: (-service["waiting"] - service["offered"], service["name"]),
     )
-    hold = lengths[0]["hold_minutes"] if lengths else None
     return await render_console(
-        request, staff, "admin/waitlist.html", active="waitlist", services=services, hold_minutes=hold
+        request,
+        staff,
+        "admin/waitlist.html",
+        active="waitlist",
+        services=services,
+        hold_minutes=lengths["hold_minutes"],
     )

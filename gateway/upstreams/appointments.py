@@ -189,6 +189,11 @@ class WaitlistLength(TypedDict):
     hold_minutes: int
 
 
+class WaitlistLines(TypedDict):
+    services: list[WaitlistLength]
+    hold_minutes: int  # the establishment's: how long a seat offered is held
+
+
 ManageAction = Literal["cancel", "confirm"]
 ESTABLISHMENT_PAGES = 50  # of 100: the platform's establishments, with room to grow
 SLOTS_PER_CALL = 500  # the API's most; a day of a busy clinic is a few dozen
@@ -431,9 +436,9 @@ class Appointments(Upstream):
         )
         return declined
 
-    async def waitlist_lengths(self, establishment_id: str) -> list[WaitlistLength]:
-        found: dict[str, list[WaitlistLength]] = await self.get(f"/admin/establishments/{establishment_id}/waitlist")
-        return found["services"]
+    async def waitlist_lengths(self, establishment_id: str) -> WaitlistLines:
+        found: WaitlistLines = await self.get(f"/admin/establishments/{establishment_id}/waitlist")
+        return found
 
     async def set_waitlist_rules(self, establishment_id: str, hold_minutes: int) -> int:
         answer = await self.call(
