@@ -18,18 +18,16 @@ async def waitlist_lengths(request: Request, staff: StaffPage) -> HTMLResponse:
     """Clerks and managers of the establishment: the line per service, longest first."""
     lang = language_of(request)
     lengths = await Appointments.of(request, staff).waitlist_lengths(str(staff.establishment_id))
-    services = sorted(
-        (
-            {
-                "id": service["service_id"],
-                "name": service["name_fr"] if lang == "fr" else service["name_en"],
-                "waiting": service["waiting"],
-                "offered": service["offered"],
-            }
-            for service in lengths["services"]
-        ),
-        key=lambda service: (-service["waiting"] - service["offered"], service["name"]),
-    )
+    lines = sorted(lengths["services"], key=lambda line: (-line["waiting"] - line["offered"], line["name_fr"]))
+    services = [
+        {
+            "id": line["service_id"],
+            "name": line["name_fr"] if lang == "fr" else line["name_en"],
+            "waiting": line["waiting"],
+            "offered": line["offered"],
+        }
+        for line in lines
+    ]
     return await render_console(
         request,
         staff,

@@ -8,6 +8,7 @@ Appointments decides everything (who is next, what is held, for how long); these
 """
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
@@ -221,7 +222,7 @@ def _uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-def _service_name(offered: OfferedService | dict[str, Any], lang: str) -> str:
+def _service_name(offered: OfferedService | Mapping[str, Any], lang: str) -> str:
     return str(offered["name_fr"] if lang == "fr" else offered["name_en"])
 
 
