@@ -55,7 +55,7 @@ def generate_dev_secrets() -> dict[str, str]:
     (shared.settings.DEV_SECRET) let anyone compute a dev stack's manage-link tokens and NAM HMACs. One value
     per kind, shared by every service, as the default was: services that must agree on a key still do."""
     secret_key, nam_key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    environ = {f"{app.upper()}_SECRET_KEY": secret_key for app in APPS if app != "gateway"}
+    environ = {f"{app.upper()}_SECRET_KEY": secret_key for app in APPS}
     return environ | {f"{service.upper()}_NAM_KEY": nam_key for service in NAM_KEY_SERVICES}
 
 

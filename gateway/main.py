@@ -20,6 +20,7 @@ from gateway import (
     caller_pages,
     clinic_rules_pages,
     console_sign_in,
+    data_export_pages,
     error_pages,
     help_pages,
     operator_pages,
@@ -96,6 +97,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan,
         ready,
         [
+            data_export_pages.router,  # before api.router: its /api/my/export and /api/export-schema
             api.router,
             portal.router,
             waitlist_pages.router,

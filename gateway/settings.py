@@ -2,8 +2,10 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import DEV_SECRET
 
 
 class GatewaySettings(BaseSettings):
@@ -47,6 +49,9 @@ class GatewaySettings(BaseSettings):
     # X-Forwarded-For (the rightmost address not itself a trusted proxy); from anyone else the header is
     # ignored, as it is by default: anyone can write one, and the login limits count tries per address.
     trusted_proxies: str = ""
+    # Signs the links the gateway hands out (the citizen's data export, gateway/data_export.py): every replica
+    # must hold the same. The published default is refused outside dev/test.
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
 
     def trusted_proxy_list(self) -> list[str]:
         return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
@@ -70,6 +75,12 @@ class GatewaySettings(BaseSettings):
                 raise ValueError(
                     f"GATEWAY_JWT_PUBLIC_KEY_FILE: cannot read {self.jwt_public_key_file}: {exc}"
                 ) from None
+        return self
+
+    @model_validator(mode="after")
+    def _real_secret_outside_dev(self) -> "GatewaySettings":
+        if self.secret_key.get_secret_value() == DEV_SECRET and self.environment not in ("dev", "test"):
+            raise ValueError(f"GATEWAY_SECRET_KEY must be set to a real secret when environment={self.environment}")
         return self
 
     @model_validator(mode="after")

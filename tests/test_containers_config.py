@@ -398,6 +398,7 @@ def test_secrets_are_parameterised_with_the_refused_dev_default(raw_compose: dic
         ("notifications", "NOTIFICATIONS_SMS_PROVIDER_TOKEN"),
     }
     expected |= {("sms", "SMS_SINK_TOKEN")}
+    expected |= {("gateway", "GATEWAY_SECRET_KEY")}  # signs the data-export links
     assert set(secrets) == expected
     for where, value in secrets.items():
         assert re.fullmatch(rf"\$\{{[A-Z_]+:-{re.escape(DEV_SECRET)}\}}", value), where

@@ -3,7 +3,7 @@ reminders planned for it."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +35,7 @@ class ReminderRow:
     account_id: uuid.UUID | None
     offset_minutes: int
     starts_at: datetime
+    local_day: date
     due_at: datetime
     state: str
     destinations: dict[str, Any]

@@ -35,6 +35,7 @@ COVERAGE: Coverage = {
             "account_id",
             "offset_minutes",
             "starts_at",
+            "local_day",
             "due_at",
             "state",
             "destinations",
@@ -46,6 +47,9 @@ COVERAGE: Coverage = {
             "details": copy_of("appointments (names, service, place at booking time)"),
             "manage_token": "the confirm and cancel links' token, erased once sent (" + CREDENTIAL + ")",
         },
+    ),
+    "reminder_deliveries": NotPersonal(
+        "which reminders a grouped reminder message lists, ids only (" + TECHNICAL + "); the notices are exported"
     ),
     "appointment_versions": NotPersonal("the latest appointment event applied, ids and times only (" + TECHNICAL + ")"),
 }

@@ -1,7 +1,7 @@
 """The notifications service's part of the citizen's export, as JSON (the gateway composes the whole document)."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -28,6 +28,7 @@ class ExportedReminder(BaseModel):
     account_id: uuid.UUID | None
     offset_minutes: int
     starts_at: datetime
+    local_day: date  # the appointment's date at the place: one reminder per destination and day
     due_at: datetime
     state: str  # pending | queued | cancelled | skipped
     destinations: dict[str, str]  # channel -> address or number

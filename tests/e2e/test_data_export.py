@@ -1,0 +1,296 @@
+"""My data (issue 22, item 3; Québec Law 25's portability): a citizen's data is filled in every service
+(registration, a dependant, bookings, a clerk's validation, an association request, notices sent, a waitlist
+entry with an offer), then exported. Every column each service declares exported (services/*/export/rules.py) of
+every row about the account appears in the document, which validates against the published JSON Schema; the
+page's links refuse another session, an expired or forged link; after the account's deletion the export is
+refused."""
+
+import json
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
+from typing import Any
+
+import asyncpg
+import httpx
+import jsonschema
+
+from devstack import export_schema
+from devstack.mail_sink import MailSink
+from devstack.supervisor import Supervisor, stack_setting
+from devstack.testing.fixtures import run_sync
+from gateway.auth import Principal
+from gateway.data_export import LINK_SECONDS, sign_link
+from shared.export_coverage import PersonalTable
+from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
+from tests.e2e.clinic_staff import staff_auth
+from tests.e2e.conftest import add_slot
+from tests.e2e.forms import submit
+
+EMAIL = "mes.donnees@example.org"
+KID = {"first_name": "Éloïse", "last_name": "Testeur", "birth_date": "2017-06-02", "sex": "F"}
+SERVICES = ("accounts", "appointments", "verification", "notifications")
+
+
+def _coverage(service: str) -> dict[str, Any]:
+    import importlib
+
+    return dict(importlib.import_module(f"services.{service}.export.rules").COVERAGE)
+
+
+async def _rows(urls: dict[str, str], account_id: uuid.UUID) -> dict[str, list[tuple[str, str, Any]]]:
+    """service -> (table, column, value) of every exported column of every row about the account."""
+    found: dict[str, list[tuple[str, str, Any]]] = {}
+    for service in SERVICES:
+        conn = await asyncpg.connect(urls[service].replace("+asyncpg", ""))
+        try:
+            found[service] = []
+            for table, declared in _coverage(service).items():
+                if not isinstance(declared, PersonalTable):
+                    continue
+                columns = ", ".join(f'"{c}"' for c in declared.exported)
+                if declared.owner is None:
+                    rows = await conn.fetch(f'SELECT {columns} FROM "{table}"')
+                else:
+                    rows = await conn.fetch(
+                        f'SELECT {columns} FROM "{table}" WHERE "{declared.owner}" = $1', account_id
+                    )
+                for row in rows:
+                    found[service] += [(table, column, row[column]) for column in declared.exported]
+        finally:
+            await conn.close()
+    return found
+
+
+def _leaves(document: Any) -> list[Any]:
+    if isinstance(document, dict):
+        return [leaf for value in document.values() for leaf in _leaves(value)] + [document]
+    if isinstance(document, list):
+        return [leaf for value in document for leaf in _leaves(value)] + [document]
+    return [document]
+
+
+def _appears(value: Any, leaves: list[Any]) -> bool:
+    """A database value, as the JSON document writes it."""
+    if value is None:
+        return True  # an empty column: nothing to find
+    for leaf in leaves:
+        if isinstance(value, (bool, int)):
+            if leaf is value or (type(leaf) is type(value) and leaf == value):
+                return True
+        elif isinstance(value, datetime):
+            written = isinstance(leaf, str) and leaf[:4].isdigit() and "T" in leaf
+            if written and datetime.fromisoformat(leaf.replace("Z", "+00:00")) == value:
+                return True
+        elif isinstance(value, (date, uuid.UUID)):
+            if leaf == str(value) if not isinstance(value, date) else leaf == value.isoformat():
+                return True
+        elif isinstance(value, (list, dict)):
+            if leaf == value:
+                return True
+        elif isinstance(value, str) and (value.startswith("{") and value.endswith("}")):
+            if leaf == json.loads(value):  # JSONB read as text
+                return True
+        elif leaf == value:
+            return True
+    return False
+
+
+async def _add_waitlist(url: str, service_id: uuid.UUID, slot_id: uuid.UUID, account_id: str, kid: dict) -> None:
+    """An entry and its offer as the waitlist's own use cases write them (issue 22, item 1)."""
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        entry = uuid.uuid4()
+        today = datetime.now(UTC).date()
+        await conn.execute(
+            "INSERT INTO waitlist_entries (id, service_id, account_id, person_id, person_key, first_name, last_name,"
+            " birth_date, sex, holder_name, email, phone, language, notify_email, notify_sms, from_date, to_date,"
+            " times_of_day, status) VALUES ($1, $2, $3, $4, $11, $5, $6, $7, 'F', 'Thomas Testeur',"
+            " $8, '+15145550199', 'fr', true, true, $9, $10, ARRAY['morning', 'evening'], 'offered')",
+            entry,
+            service_id,
+            uuid.UUID(account_id),
+            uuid.UUID(kid["id"]),
+            kid["first_name"],
+            kid["last_name"],
+            date.fromisoformat(kid["birth_date"]),
+            EMAIL,
+            today,
+            today + timedelta(days=20),
+            kid["id"],
+        )
+        await conn.execute(
+            "INSERT INTO waitlist_offers (id, entry_id, slot_id, status, expires_at, token_hash)"
+            " VALUES ($1, $2, $3, 'open', now() + interval '15 minutes', 'not-a-token')",
+            uuid.uuid4(),
+            entry,
+            slot_id,
+        )
+    finally:
+        await conn.close()
+
+
+def _quiet(urls: dict[str, str]) -> bool:
+    """Every notice handed to its channel: no delivery or reminder row changes under the comparison."""
+
+    async def pending() -> int:
+        conn = await asyncpg.connect(urls["notifications"].replace("+asyncpg", ""))
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM deliveries WHERE status = 'pending'"))
+        finally:
+            await conn.close()
+
+    return run_sync(pending()) == 0
+
+
+def test_every_exported_column_of_every_service_appears_and_the_document_validates(
+    system: Supervisor, clinics, mail_sink: MailSink
+):
+    x, _, slots = clinics
+    urls = system.config.database_urls
+    schema = json.loads(export_schema.DOCUMENT.read_text())
+    with httpx.Client(base_url=system.config.url("gateway"), timeout=30) as client:
+        citizen = active_account(client, mail_sink, EMAIL, nam="TEST54122816", phone="514 555-0142")
+        account_id = client.get("/api/me", headers=citizen).json()["id"]
+        kid = client.post("/api/me/dependants", json=KID, headers=citizen).json()
+        soon = str(slots[x.establishment_id].id)
+        for person in (None, kid["id"]):
+            booked = client.post("/api/my/appointments", json={"slot_id": soon, "person_id": person}, headers=citizen)
+            assert booked.status_code == 201, booked.text
+        later = add_slot(system, x, days=4, hour_utc=15, capacity=3)
+        run_sync(_add_waitlist(urls["appointments"], x.service_id, later, account_id, kid))
+        # Days away: a reminder is planned for it.
+        booked = client.post("/api/my/appointments", json={"slot_id": str(later)}, headers=citizen)
+        assert booked.status_code == 201, booked.text
+
+        clerk = staff_auth(client, "x@clinique-x.example")
+        base = f"/api/admin/verification/establishments/{x.establishment_id}"
+        identity = {"account_id": account_id, "first_name": "Thomas", "last_name": "Testeur"}
+        identity |= {"birth_date": "1954-12-28", "sex": "M", "confirmed": True}
+        wait_until(
+            lambda: client.post(f"{base}/identity-validations", json=identity, headers=clerk).status_code == 201,
+            message="the clinic never learnt of the appointment",
+        )
+        filed = client.post("/api/my/association-requests", json={"person_id": kid["id"]}, headers=citizen)
+        assert filed.status_code == 201, filed.text
+
+        def exported() -> dict[str, Any]:
+            answer = client.get("/api/my/export", headers=citizen)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        # Confirmations and the validation's audit row are an event away.
+        wait_until(
+            lambda: len(exported()["notifications"]["notices"]) >= 3 and exported()["verification"]["audit"],
+            timeout=20,
+            message="the notices sent never reached the export",
+        )
+        wait_until(lambda: _quiet(urls), timeout=20, message="notices still pending")
+
+        rows = run_sync(_rows(urls, uuid.UUID(account_id)))
+        started = time.monotonic()
+        answer = client.get("/api/my/export", headers=citizen)
+        assert time.monotonic() - started < 5, "assembly must complete well within a minute"
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("application/json")
+        assert "attachment" in answer.headers["content-disposition"]
+        document = answer.json()
+
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    leaves = _leaves(document)
+    missing = [
+        f"{service}.{table}.{column}={value!r}"
+        for service, found in rows.items()
+        for table, column, value in found
+        if not _appears(value, leaves)
+    ]
+    assert not missing, f"declared exported, absent from the document: {missing}"
+    # Every personal table of every service contributed at least one row to this person's export.
+    contributed = {(service, table) for service, found in rows.items() for table, _, _ in found}
+    expected = {
+        ("accounts", "accounts"), ("accounts", "dependants"), ("accounts", "session_families"),
+        ("appointments", "appointments"), ("appointments", "waitlist_entries"), ("appointments", "waitlist_offers"),
+        ("verification", "challenges"), ("verification", "identity_validations"),
+        ("verification", "association_requests"), ("verification", "audit_log"),
+        ("notifications", "deliveries"), ("notifications", "reminders"),
+    }  # fmt: skip
+    assert expected <= contributed, expected - contributed
+
+    account = document["account"]
+    assert account["profile"]["nam"].endswith("2816")
+    assert "TEST5412" not in json.dumps(document)
+    assert {d["first_name"] for d in account["dependants"]} == {"Éloïse"}
+    assert {a["first_name"] for a in document["appointments"]["appointments"]} == {"Thomas", "Éloïse"}
+    assert document["establishments"][0]["name"] == "Clinique Test Rosemont"
+    kinds = {n["kind"] for n in document["notifications"]["notices"]}
+    assert "appointment_booked" in kinds or any("book" in k for k in kinds), kinds
+    text = json.dumps(document)
+    for secret in ("password_hash", "token_hash", "nam_hmac", "code_hash", "manage_token", PASSWORD):
+        assert secret not in text
+
+
+def _page_session(client: httpx.Client, email: str) -> None:
+    page = client.get("/account/login")
+    signed_in = submit(client, page, "/account/login", {"identifier": email, "password": PASSWORD, "next_url": ""})
+    assert signed_in.status_code in (200, 303), signed_in.text
+
+
+def test_the_links_are_this_sessions_for_15_minutes_and_the_export_ends_with_the_account(
+    system: Supervisor, catalogue, mail_sink: MailSink
+):
+    gateway = system.config.url("gateway")
+    key = (stack_setting(system.config.database_urls["accounts"], "GATEWAY_SECRET_KEY") or "").encode()
+    with httpx.Client(base_url=gateway, timeout=30) as api:
+        citizen = active_account(api, mail_sink, EMAIL)
+    with httpx.Client(base_url=gateway, timeout=30) as browser, httpx.Client(base_url=gateway, timeout=30) as other:
+        _page_session(browser, EMAIL)
+        page = browser.get("/account/data")
+        assert page.status_code == 200
+        assert "Préparer mon export" in page.text
+        ready = submit(browser, page, "/account/data", {"idempotency_key": str(uuid.uuid4())})
+        assert ready.status_code == 200, ready.text
+        link = ready.text.split("/account/data/export.json?link=", 1)[1].split('"', 1)[0]
+        answer = browser.get(f"/account/data/export.json?link={link}")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("application/json")
+        assert 'attachment; filename="mes-donnees-' in answer.headers["content-disposition"]
+        assert answer.json()["account"]["profile"]["email"] == EMAIL
+        pdf = browser.get(f"/account/data/export.pdf?link={link}")
+        assert pdf.status_code == 200
+        assert pdf.content.startswith(b"%PDF-")
+        assert pdf.headers["content-type"] == "application/pdf"
+
+        # The same account signed in elsewhere (another session): the link is not its own.
+        _page_session(other, EMAIL)
+        foreign = other.get(f"/account/data/export.json?link={link}")
+        assert foreign.status_code == 403
+        assert "Ce lien n'est pas le vôtre" in unescape(foreign.text)
+        assert "This link is not yours" in foreign.text
+        forged = browser.get(f"/account/data/export.json?link={link[:-3]}abc")
+        assert forged.status_code == 403
+
+        # Expired: signed as the gateway signs, 15 minutes and a second ago, for this very session.
+        token = browser.cookies.get("access_token")
+        holder = Principal(subject=answer.json()["account"]["profile"]["id"], audience="citizen", token=token)
+        stale, _ = sign_link(key, holder, time.time() - LINK_SECONDS - 1)
+        expired = browser.get(f"/account/data/export.pdf?link={stale}")
+        assert expired.status_code == 410
+        assert "Ce lien a expiré" in unescape(expired.text)
+        assert "This link has expired" in expired.text
+        assert "text/html" in expired.headers["content-type"]
+
+        # After the account's deletion: the API refuses the export, and the page's link no longer opens.
+        deleted = browser.get("/account/delete")
+        gone = submit(browser, deleted, "/account/delete", {"password": PASSWORD})
+        assert gone.status_code == 200, gone.text
+        refused = httpx.get(f"{gateway}/api/my/export", headers=citizen)
+        assert refused.status_code in (401, 404), refused.text
+        assert browser.get(f"/account/data/export.json?link={link}", follow_redirects=False).status_code in (303, 307)
+
+
+def test_the_schema_is_served_at_a_stable_address(system: Supervisor):
+    answer = httpx.get(system.config.url("gateway") + "/api/export-schema")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/schema+json")
+    assert answer.json() == json.loads(export_schema.DOCUMENT.read_text())
