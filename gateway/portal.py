@@ -346,8 +346,19 @@ def _shown(appointment: Appointment, lang: str) -> dict[str, Any]:
 async def calendar_file(
     request: Request, appointment_id: uuid.UUID, token: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
-    """The appointment for the visitor's calendar, from the confirmation of a booking made without an account."""
-    ics = await Appointments.of(request).calendar_file(appointment_id, token)
+    """The appointment for the visitor's calendar, from the confirmation of a booking made without an account, its
+    e-mail or its manage page. A wrong or replaced token, or an appointment no longer booked (cancelled, say), answers
+    the page that says the link no longer works, as the manage page does: no file that would put it in a calendar."""
+    appointments = Appointments.of(request)
+    try:
+        booked = (await appointments.by_link(appointment_id, token))["status"] == "booked"
+        ics = await appointments.calendar_file(appointment_id, token) if booked else None
+    except UpstreamRefusal as refusal:
+        if refusal.status != 404:
+            raise
+        ics = None
+    if ics is None:
+        return render(request, "portal/link_spent.html", status=404)
     disposition = f'attachment; filename="rendez-vous-{appointment_id}.ics"'
     return Response(ics, media_type="text/calendar", headers={"content-disposition": disposition})
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from services.notifications.rendering import (
+    calendar_url,
     cancel_url,
     confirm_url,
     local_date_time,
@@ -53,6 +54,7 @@ def template_values(details: AppointmentDetails) -> dict[str, Any]:
 def booking_confirmation(event: AppointmentBooked, portal_base_url: str, channel: Channel = "email") -> RenderedMessage:
     context = template_values(AppointmentDetails.of(event, named=event.account_id is not None))
     context["cancel_url"] = cancel_url(portal_base_url, event.appointment_id, event.manage_token)
+    context["calendar_url"] = calendar_url(portal_base_url, event.appointment_id, event.manage_token)
     context["instructions"] = visit_instructions(event.service, event.language, channel)
     return render(template_for("appointment_booked", channel), event.language, context)
 

@@ -88,6 +88,11 @@ def confirm_url(portal_base_url: str, appointment_id: object, token: str) -> str
     return manage_url(portal_base_url, appointment_id, "confirm", token)
 
 
+def calendar_url(portal_base_url: str, appointment_id: object, token: str) -> str:
+    """The appointment as a calendar file (.ics), by the same token: a booking without an account has no other."""
+    return manage_url(portal_base_url, appointment_id, "calendar.ics", token)
+
+
 def verification_code(event: CodeIssued, now: datetime) -> RenderedMessage:
     return render(
         template_for("code_issued", event.channel),

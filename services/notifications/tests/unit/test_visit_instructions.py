@@ -66,7 +66,9 @@ def test_without_instructions_in_the_message_language_the_messages_are_as_before
 
 def test_the_heading_is_absent_without_instructions_and_spacing_is_unchanged():
     email = booking_confirmation(booked(STARTS), PORTAL, "email")
-    assert "H4G 2M4\n\nPour annuler ce rendez-vous" in email.body
+    # One blank line after the address, then the calendar file's link (issue 22), then the cancel link.
+    assert "H4G 2M4\n\nAjouter à mon agenda (.ics) :\nhttp" in email.body
+    assert "\n\nPour annuler ce rendez-vous" in email.body
     sms = booking_confirmation(booked(STARTS), PORTAL, "sms")
     assert "Montréal. Annuler : " in sms.body
 
