@@ -19,7 +19,7 @@ from gateway.auth import Principal, require
 from gateway.data_export import LinkExpired, LinkForeign, MyDataExport, check_link, compose, export_schema, sign_link
 from gateway.data_export_pdf import export_pdf
 from gateway.page_sessions import CitizenPage
-from gateway.web.dates import TZ
+from gateway.web.dates import TZ, time_label
 from gateway.web.export_texts import EXPORT_TEXTS
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
@@ -55,7 +55,7 @@ async def prepare_my_data(
         "dependants": len(document.account.dependants),
         "notices": len(document.notifications.notices),
     }
-    until = datetime.fromtimestamp(expires_at, TZ).strftime("%H:%M")
+    until = time_label(datetime.fromtimestamp(expires_at, TZ), language_of(request))
     return _page(request, link=link, until=until, counts=counts, idempotency_key=idempotency_key)
 
 

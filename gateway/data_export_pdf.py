@@ -101,15 +101,21 @@ class _Document:
         self.pdf.set_font("Helvetica", "", 9)
         self.pdf.multi_cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
 
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[int], none: str) -> None:
+    def table(
+        self, columns: Sequence[str] | None, rows: Sequence[Sequence[object]], widths: Sequence[int], none: str
+    ) -> None:
+        """`columns` None: a two-column list of labels and values, without a heading row."""
         if not rows:
             self.paragraph(none)
             return
         self.pdf.set_font("Helvetica", "", 8)
-        with self.pdf.table(col_widths=tuple(widths), text_align="LEFT", line_height=4.5) as table:
-            header = table.row()
-            for title in columns:
-                header.cell(_latin1(title))
+        with self.pdf.table(
+            col_widths=tuple(widths), text_align="LEFT", line_height=4.5, first_row_as_headings=columns is not None
+        ) as table:
+            if columns is not None:
+                header = table.row()
+                for title in columns:
+                    header.cell(_latin1(title))
             for values in rows:
                 row = table.row()
                 for value in values:
@@ -136,7 +142,7 @@ def export_pdf(document: MyDataExport, language: str) -> bytes:
     channels = ", ".join(c for c, on in (("e-mail", p.notify_email), ("SMS", p.notify_sms)) if on) or w["none"]
     address = ", ".join(part for part in (p.address, p.city, p.postal_code) if part)
     pdf.table(
-        ("", ""),
+        None,
         [
             (w["name"], f"{p.first_name} {p.last_name}"),
             (w["birth_date"], _day(p.birth_date)),

@@ -1,5 +1,7 @@
 """Words of the "my data" page (gateway/data_export_pages.py), French and English."""
 
+from gateway.web.french import typeset
+
 EXPORT_TEXTS: dict[str, dict[str, str]] = {
     "fr": {
         "title": "Mes données",
@@ -64,3 +66,4 @@ EXPORT_TEXTS: dict[str, dict[str, str]] = {
         "back": "Back to my account",
     },
 }
+EXPORT_TEXTS["fr"] = {key: typeset(text) for key, text in EXPORT_TEXTS["fr"].items()}
