@@ -11,6 +11,7 @@ from gateway.auth import require
 from gateway.proxy import Proxy, UpstreamUnavailable
 from gateway.routes import resolve
 from shared.errors import ApiError
+from shared.request_models import RequestModel
 
 router = APIRouter()
 
@@ -48,7 +49,7 @@ async def book_for_person(request: Request, body: BookForPersonBody) -> Response
     return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
 
 
-class JoinWaitlistForPersonBody(BaseModel):
+class JoinWaitlistForPersonBody(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     establishment_id: uuid.UUID

@@ -21,7 +21,11 @@ def all_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
 def test_every_api_route_of_the_app_is_the_catch_all_or_one_the_fast_path_leaves_to_fastapi() -> None:
     api_routes = [r for r in all_routes(create_app().router.routes) if getattr(r, "path", "").startswith("/api")]
     assert {id(route) for route in api_routes} == {id(CATCH_ALL), *(id(route) for route in COMPOSED)}
-    assert [route.path for route in COMPOSED] == ["/api/my/appointments", "/api/my/association-requests"]
+    assert [route.path for route in COMPOSED] == [
+        "/api/my/appointments",
+        "/api/my/waitlist",
+        "/api/my/association-requests",
+    ]
     assert api.router.routes[-1] is CATCH_ALL  # declared last: the composed routes win in FastAPI too
 
 
@@ -53,6 +57,9 @@ def scope(path: str, method: str = "POST") -> dict[str, Any]:
         ("/api/my/appointments/abc/cancel", "POST", True),
         ("/api/my/appointments", "POST", False),
         ("/api/my/association-requests", "POST", False),
+        ("/api/my/waitlist", "GET", True),
+        ("/api/my/waitlist/abc/leave", "POST", True),
+        ("/api/my/waitlist", "POST", False),  # composed from the account's booking form
         ("/api/establishments/a?b", "GET", False),  # Request.url would escape the "?"
     ],
 )
