@@ -228,6 +228,8 @@ def test_every_exported_column_of_every_service_appears_and_the_document_validat
     text = json.dumps(document)
     for secret in ("password_hash", "token_hash", "nam_hmac", "code_hash", "manage_token", PASSWORD):
         assert secret not in text
+    for name in SERVICES + ("gateway",):
+        assert "TEST54122816" not in system.log_text(name), name
 
 
 def _page_session(client: httpx.Client, email: str) -> None:
@@ -272,7 +274,8 @@ def test_the_links_are_this_sessions_for_15_minutes_and_the_export_ends_with_the
 
         # Expired: signed as the gateway signs, 15 minutes and a second ago, for this very session.
         token = browser.cookies.get("access_token")
-        holder = Principal(subject=answer.json()["account"]["profile"]["id"], audience="citizen", token=token)
+        profile_id = answer.json()["account"]["profile"]["id"]
+        holder = Principal(subject=profile_id, audience="citizen", token=token)
         stale, _ = sign_link(key, holder, time.time() - LINK_SECONDS - 1)
         expired = browser.get(f"/account/data/export.pdf?link={stale}")
         assert expired.status_code == 410
@@ -287,6 +290,14 @@ def test_the_links_are_this_sessions_for_15_minutes_and_the_export_ends_with_the
         refused = httpx.get(f"{gateway}/api/my/export", headers=citizen)
         assert refused.status_code in (401, 404), refused.text
         assert browser.get(f"/account/data/export.json?link={link}", follow_redirects=False).status_code in (303, 307)
+
+    # Neither the link nor anything of the document reached a log line.
+    for name in SERVICES + ("gateway",):
+        log = system.log_text(name)
+        assert log, f"{name} wrote no log at all"
+        assert link.split(".")[1] not in log, name
+    # The gateway composes the document: it logs nothing of it, not even whose it is.
+    assert profile_id not in system.log_text("gateway")
 
 
 def test_the_schema_is_served_at_a_stable_address(system: Supervisor):
