@@ -228,7 +228,7 @@ def test_every_exported_column_of_every_service_appears_and_the_document_validat
     text = json.dumps(document)
     for secret in ("password_hash", "token_hash", "nam_hmac", "code_hash", "manage_token", PASSWORD):
         assert secret not in text
-    for name in SERVICES + ("gateway",):
+    for name in (*SERVICES, "gateway"):
         assert "TEST54122816" not in system.log_text(name), name
 
 
@@ -292,7 +292,7 @@ def test_the_links_are_this_sessions_for_15_minutes_and_the_export_ends_with_the
         assert browser.get(f"/account/data/export.json?link={link}", follow_redirects=False).status_code in (303, 307)
 
     # Neither the link nor anything of the document reached a log line.
-    for name in SERVICES + ("gateway",):
+    for name in (*SERVICES, "gateway"):
         log = system.log_text(name)
         assert log, f"{name} wrote no log at all"
         assert link.split(".")[1] not in log, name
