@@ -1,5 +1,6 @@
-"""The worker that sends reminders when due: it turns each due reminder into one delivery per channel
-(use_cases.queue_due_reminders is each step), then wakes the dispatcher.
+"""The worker that sends reminders when due: it turns each due reminder, with the other reminders of its day
+going to the same address or number, into one delivery per destination (use_cases.queue_due_reminders is each
+step), then wakes the dispatcher.
 "Now" comes from an injected Clock, so tests move time without patching datetime.
 """
 
