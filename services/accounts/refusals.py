@@ -181,10 +181,10 @@ REFUSALS: RefusalTable = {
         429,
         "resend_too_soon",
         "code",
-        "Par sécurité, un nouveau code ne peut être envoyé qu'à partir de {at_fr} (dans {minutes} min). Revenez à"
-        " cette heure-là et choisissez « Envoyer un nouveau code ».",
-        "For your security, a new code can only be sent from {at_en} (in {minutes} min). Come back then and"
-        " choose “Send a new code”.",
+        "Par sécurité, un nouveau code ne peut être envoyé qu'à partir de {at_fr} ({wait_fr}). Revenez à cette"
+        " heure-là et choisissez « Envoyer un nouveau code ».",
+        "For your security, a new code can only be sent from {at_en} ({wait_en}). Come back then and choose"
+        " “Send a new code”.",
     ),
     # The holder's account
     AccountNotFound: _NOT_FOUND,

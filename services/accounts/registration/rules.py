@@ -73,15 +73,16 @@ class ResendTooSoon(Refused):
     """The code's wrong tries are spent (verification said so with CodeLocked): a new code would be refused too
     until `new_code_from`, so none is asked for before then; the refusal says when, in Montréal time."""
 
-    def __init__(self, at_fr: str, at_en: str, minutes: int, retry_after: int) -> None:
-        super().__init__(at_fr, at_en, minutes, retry_after)
-        self.at_fr, self.at_en, self.minutes, self.retry_after = at_fr, at_en, minutes, retry_after
+    def __init__(self, at_fr: str, at_en: str, wait_fr: str, wait_en: str, retry_after: int) -> None:
+        super().__init__(at_fr, at_en, wait_fr, wait_en, retry_after)
+        self.at_fr, self.at_en, self.wait_fr, self.wait_en = at_fr, at_en, wait_fr, wait_en
+        self.retry_after = retry_after
 
 
 def check_resend(new_code_from: datetime | None, now: datetime) -> None:
     if new_code_from is not None and new_code_from > now:
         when = come_back_at(new_code_from, now)
-        raise ResendTooSoon(when.at_fr, when.at_en, when.minutes, when.retry_after)
+        raise ResendTooSoon(when.at_fr, when.at_en, when.wait_fr, when.wait_en, when.retry_after)
 
 
 def check_password(password: str, context_words: list[str]) -> None:

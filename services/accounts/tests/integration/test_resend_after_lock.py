@@ -46,7 +46,7 @@ async def test_a_locked_code_is_not_resent_before_its_time_then_is(sessions):  #
     assert [(a.status, a.code, a.field) for a in answers] == [(429, "resend_too_soon", "code")] * 2
     assert answers[0].fr == answers[1].fr
     # Said to the minute, rounded up: 15 minutes from now reads 15 or 16 min.
-    assert re.search(r"à partir de \d{1,2}\u00a0h(\u00a0\d\d)? \(dans 1[56] min\)", answers[0].fr), answers[0].fr
+    assert re.search(r"à partir de \d{1,2}\u00a0h(\u00a0\d\d)? \(dans 1[56]\u00a0min\)", answers[0].fr), answers[0].fr
     assert "Envoyer un nouveau code" in answers[0].fr
     assert "Send a new code" in answers[0].en
     assert 14 * 60 < int(answers[0].headers["Retry-After"]) <= 15 * 60
