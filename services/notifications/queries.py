@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from sqlalchemy import RowMapping, func, or_, select, text
+from sqlalchemy import RowMapping, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifications.models import deliveries, reminders
@@ -514,27 +514,29 @@ async def claim_due_reminders(uow: UnitOfWork, now: datetime, batch_size: int) -
     return [_due_reminder(row) for row in (await uow.session.execute(claim_due)).mappings()]
 
 
+# Literal keys and state, so that the planner matches the partial expression indexes reminders_group_email and
+# reminders_group_sms.
+CLAIM_GROUP = text("""
+SELECT id, appointment_id, account_id, starts_at, destinations, details, manage_token, offset_minutes, local_day
+FROM reminders
+WHERE state = 'pending' AND local_day = :local_day AND offset_minutes = :offset_minutes
+  AND (lower(destinations ->> 'email') = ANY(CAST(:emails AS text[]))
+       OR destinations ->> 'sms' = ANY(CAST(:phones AS text[])))
+ORDER BY starts_at, id
+FOR UPDATE
+""").columns(*_REMINDER_COLUMNS)
+
+
 async def claim_reminder_group(
     uow: UnitOfWork, local_day: date, offset_minutes: int, emails: Sequence[str], phones: Sequence[str]
 ) -> list[DueReminder]:
     """The pending reminders of this day and offset going to any of `emails` (lowered) or `phones`, due or not,
     locked until the unit of work ends (waiting for a consumer changing one of them to commit)."""
-    columns = reminders.c
-    claim_group = (
-        select(*_REMINDER_COLUMNS)
-        .where(
-            columns.state == "pending",
-            columns.local_day == local_day,
-            columns.offset_minutes == offset_minutes,
-            or_(
-                func.lower(columns.destinations["email"].astext).in_(emails),
-                columns.destinations["sms"].astext.in_(phones),
-            ),
-        )
-        .order_by(columns.starts_at, columns.id)
-        .with_for_update()
+    found = await uow.session.execute(
+        CLAIM_GROUP,
+        {"local_day": local_day, "offset_minutes": offset_minutes, "emails": list(emails), "phones": list(phones)},
     )
-    return [_due_reminder(row) for row in (await uow.session.execute(claim_group)).mappings()]
+    return [_due_reminder(row) for row in found.mappings()]
 
 
 MARK_QUEUED = text("UPDATE reminders SET state = 'queued', manage_token = NULL, settled_at = :now WHERE id = ANY(:ids)")
