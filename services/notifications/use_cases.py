@@ -367,7 +367,7 @@ async def _settle(uow: UnitOfWork, due: DueReminder, now: datetime, portal_base_
             return []
     group = await _group_of(uow, due)
     for member in group:
-        # Not due yet, so not started either, unless planned in the past by a clock that jumped back.
+        # One already started (due in this batch, reached too late) is skipped, as reminder_fate would.
         if member.starts_at <= now:
             await queries.mark_reminder_skipped(uow, member.id, now)
     listed = [member for member in group if member.starts_at > now]
