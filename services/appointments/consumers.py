@@ -3,6 +3,7 @@
 from services.appointments.booking import queries as booking_queries
 from services.appointments.front_desk import queries as front_desk_queries
 from services.appointments.history import queries as history_queries
+from services.appointments.waitlist import queries as waitlist_queries
 from shared.contracts.accounts import AccountDeleted, AccountsLinked, DependantIdentified, DependantsLinked
 from shared.contracts.verification import (
     AssociationRevoked,
@@ -16,11 +17,13 @@ from shared.unit_of_work import UnitOfWork
 
 async def on_account_deleted(uow: UnitOfWork, event: AccountDeleted) -> None:
     """Appointments held at a clinic stay with the clinic (who came, for what, when); what belonged to the
-    account goes with it: the link, the account's email and phone, the holder's name. No notice can reach
-    those appointments afterwards; the clinic still sees them on its list."""
+    account goes with it: the link, the account's email and phone, the holder's name, its waitlist entries (a seat
+    held for one goes to the next in line). No notice can reach those appointments afterwards; the clinic still
+    sees them on its list."""
     await booking_queries.unlink_account(uow.session, event.account_id)
     await front_desk_queries.forget_account(uow.session, event.account_id, event.dependant_ids)
     await history_queries.forget_account(uow.session, event.account_id)
+    await waitlist_queries.forget_account(uow.session, event.account_id)
 
 
 # The envelope's occurred_at orders the events: a redelivered or late older event must not undo a newer one.

@@ -393,6 +393,32 @@ async def end_entries(session: AsyncSession) -> int:
     return int(ended.rowcount)  # type: ignore[attr-defined]
 
 
+# --- an account deleted ---
+
+LOCK_ENTRIES_OF_ACCOUNT = text("SELECT id FROM waitlist_entries WHERE account_id = :account ORDER BY id FOR UPDATE")
+# Its offers go, and the seats its open ones held come back (the slots' trigger wakes the matchers).
+DELETE_OFFERS_OF_ACCOUNT = text("""
+WITH gone AS (
+  DELETE FROM waitlist_offers o USING waitlist_entries w
+  WHERE w.id = o.entry_id AND w.account_id = :account
+  RETURNING o.slot_id, o.status
+)
+UPDATE slots s SET booked = s.booked - freed.seats
+FROM (SELECT slot_id, count(*) AS seats FROM gone WHERE status = 'open' GROUP BY slot_id) freed
+WHERE s.id = freed.slot_id
+""")
+DELETE_ENTRIES_OF_ACCOUNT = text("DELETE FROM waitlist_entries WHERE account_id = :account")
+
+
+async def forget_account(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """The account's entries (holder's and dependants') and their offers are the account's: they go with it. An
+    appointment made by accepting an offer stays with the clinic, as every appointment does."""
+    params = {"account": account_id}
+    await session.execute(LOCK_ENTRIES_OF_ACCOUNT, params)  # entry -> offer -> slot, as everywhere
+    await session.execute(DELETE_OFFERS_OF_ACCOUNT, params)
+    await session.execute(DELETE_ENTRIES_OF_ACCOUNT, params)
+
+
 # --- staff ---
 
 

@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import text
 
 from devstack.testing.tokens import citizen_headers, staff_headers
-from services.appointments.tests.integration.arrange import events, served
+from services.appointments.tests.integration.arrange import deliver, events, served
 from services.appointments.waitlist import use_cases
 from services.appointments.waitlist.matcher import OfferMatcher
+from shared.contracts.accounts import AccountDeleted
 from shared.db import asyncpg_dsn
 from shared.unit_of_work import UnitOfWork
 
@@ -523,3 +524,25 @@ async def test_the_slots_notify_only_when_a_seat_may_have_freed(clean_databases,
     finally:
         await listener.close()
     assert heard == [0, 1, 1, 0, 1]
+
+
+async def test_a_deleted_accounts_entries_go_and_a_seat_it_held_goes_to_the_next(client, sessions, clinic, matcher):
+    account = uuid.uuid4()
+    slot = await clinic.slot(local(in_days(2), 10))
+    mine = await join_as_citizen(client, clinic, account, "Supprimée")
+    other = await join_without_account(client, clinic, "Restant")
+    await until(lambda: _has_offers(clinic, 1))
+    assert await offers_by_entry(clinic) == {mine["id"]: "open"}
+
+    await deliver(
+        sessions,
+        AccountDeleted(account_id=account, dependant_ids=[], email="supprimée@example.org", phone=None, language="fr"),
+    )
+
+    # Its entry and offer are gone; the seat it held was released, and the matcher offered it to the next.
+    await until(lambda: _has_offers(clinic, 1))
+    rows = await clinic.all("SELECT account_id, email FROM waitlist_entries")
+    assert [(row.account_id, row.email) for row in rows] == [(None, "restant@example.org")]
+    assert await offers_by_entry(clinic) == {other["entry"]["id"]: "open"}
+    assert (await clinic.one("SELECT booked FROM slots WHERE id = :id", id=slot)).booked == 1
+    assert (await client.get("/my/waitlist", headers=citizen_headers(account))).json() == {"entries": []}
