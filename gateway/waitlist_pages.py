@@ -30,6 +30,20 @@ from gateway.web.texts import TEXTS, language_of
 router = APIRouter(include_in_schema=False)
 SEE_OTHER = 303
 TIMES_OF_DAY = ("morning", "afternoon", "evening")
+# The join form's fields, top to bottom: its error summary lists the reasons in this order.
+FORM_ORDER = (
+    "form",
+    "person_id",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "email",
+    "phone",
+    "language",
+    "from_date",
+    "to_date",
+    "times_of_day",
+)
 # What the join form proposes: from today, for a month (appointments allows up to 60 days).
 PROPOSED_SPAN = timedelta(days=30)
 Text = Annotated[str, Form(max_length=320)]
@@ -173,6 +187,7 @@ async def join(
         errors = local_errors | {k: v for k, v in refusal.by_field(lang).items() if k not in local_errors}
         if principal is None and refusal.status == 422 and not email.strip() and not phone.strip():
             errors.setdefault("email", contact_required(lang))
+        errors = dict(sorted(errors.items(), key=lambda item: _place_in_form(item[0])))
         context = await _join_context(request, service, principal)
         if any(error["code"] == "idempotency_key_reused" for error in refusal.errors):
             # This form already made an entry, and was changed since: a new form joins anew.
@@ -191,6 +206,10 @@ async def join(
         sent_to={"email": email.strip(), "phone": phone.strip()} if principal is None else None,
         hold_minutes=entry.get("hold_minutes"),
     )
+
+
+def _place_in_form(field: str) -> int:
+    return FORM_ORDER.index(field) if field in FORM_ORDER else len(FORM_ORDER)
 
 
 def _date_values(prefix: str, day: date) -> dict[str, str]:

@@ -260,7 +260,9 @@ async def test_a_join_form_with_bad_dates_and_no_time_of_day_says_each_and_keeps
         text = _text(refused)
         for said in ("Enter a real date, for example 15 3 2027.", "Enter the last date.", "Tick at least one time"):
             assert said in text, said
-        assert 'href="#from_date"' in refused.text
+        # The summary lists them in the form's order, top to bottom.
+        summary = refused.text.split("govuk-error-summary__list")[1].split("</ul>")[0]
+        assert summary.index("#from_date") < summary.index("#to_date") < summary.index("#times_of_day")
         assert 'href="#times_of_day"' in refused.text
         assert _hidden(refused.text, "idempotency_key") == form["idempotency_key"]
         body, _ = seen.joins[-1]
