@@ -139,6 +139,9 @@ async def gateway() -> AsyncIterator[tuple[str, Seen]]:
         if path.startswith(f"{base}/appointments/"):
             row = path.rsplit("/", 1)[1]
             return web.json_response(_entry(row, str(uuid.uuid4()) if row == ACCOUNT_ROW else None))
+        if path == f"{base}/waitlist":
+            # The rules page shows the establishment's waitlist hold too (issue 22).
+            return web.json_response({"services": [], "hold_minutes": 15})
         if path == f"{base}/services/{SERVICE}/rules":
             seen.rules.append(await request.json())
             return web.json_response({"id": SERVICE})
