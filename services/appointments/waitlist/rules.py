@@ -71,6 +71,14 @@ class OfferNotOpen(Refused):
         self.status = status
 
 
+def require_open(status: str, past_expiry: bool) -> None:
+    """An offer is accepted only while open and before it expires, whether or not the matcher expired it yet."""
+    if status == EXPIRED or (status == OPEN and past_expiry):
+        raise OfferExpired
+    if status != OPEN:
+        raise OfferNotOpen(status)
+
+
 def time_of_day(local: time) -> str:
     """Morning before 12:00, afternoon until 16:59, evening from 17:00 (local time of the establishment)."""
     if local.hour < AFTERNOON_FROM:

@@ -232,8 +232,8 @@ async def _release(uow: UnitOfWork, offer_id: uuid.UUID, status: str) -> None:
     """Closes an open offer (its entry locked by the caller) and gives its seat back: the slots' trigger wakes
     the matchers, which offer it to the next person in line."""
     locked = await queries.lock_offer(uow.session, offer_id)
-    if locked.status != rules.OPEN:
-        raise rules.OfferNotOpen(locked.status)
+    # Declining an offer past its time, before the matcher expired it, gives the seat back all the same.
+    rules.require_open(locked.status, past_expiry=False)
     await queries.close_offer(uow.session, offer_id, status)
     await booking_queries.release_seat(uow.session, locked.slot_id)
 
@@ -307,10 +307,7 @@ async def accept_offer(
         async with uow:
             await queries.lock_entry(uow.session, view.id)
             locked = await queries.lock_offer(uow.session, offer_id)
-            if locked.status != rules.OPEN:
-                raise rules.OfferNotOpen(locked.status)
-            if locked.expired:
-                raise rules.OfferExpired
+            rules.require_open(locked.status, locked.expired)
             seat = await queries.seat_details(uow.session, offer.slot_id)
             values = booking.appointment_values(new_booking, idempotency_key, fingerprint)
             await booking_queries.insert_on_held_seat(uow.session, appointment_id, seat, values)

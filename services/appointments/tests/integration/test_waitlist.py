@@ -274,6 +274,9 @@ async def test_a_freed_seat_goes_to_the_first_in_line_then_the_next_when_the_hol
         appointment["id"],
         "true",
     )
+    for verb in ("accept", "decline"):  # answered: without the accepting request's key, nothing more to do
+        answered = await client.post(f"/waitlist/offers/{offer_id}/{verb}", json={"token": token})
+        assert (answered.status_code, answered.json()["errors"][0]["code"]) == (409, "offer_not_open")
     entry = await client.get(f"/waitlist/entries/{second['entry']['id']}", params={"token": second["token"]})
     assert entry.json()["status"] == "booked"
 
@@ -320,7 +323,9 @@ async def test_an_offer_accepted_after_its_hold_is_refused(client, sessions, cli
     assert (late.status_code, late.json()["errors"][0]["code"]) == (409, "offer_expired")
     assert await use_cases.expire_next_offer(UnitOfWork(sessions))
     again = await client.post(f"/waitlist/offers/{offer_id}/accept", json={"token": token})
-    assert (again.status_code, again.json()["errors"][0]["code"]) == (409, "offer_not_open")
+    assert (again.status_code, again.json()["errors"][0]["code"]) == (409, "offer_expired")
+    declined = await client.post(f"/waitlist/offers/{offer_id}/decline", json={"token": token})
+    assert (declined.status_code, declined.json()["errors"][0]["code"]) == (409, "offer_expired")
     assert (await clinic.one("SELECT sum(booked) AS n FROM slots")).n == 0  # the seat came back
 
 
