@@ -16,7 +16,15 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.booking.queries import SlotDetails
-from services.appointments.waitlist.rules import OFFERED, WAITING
+from services.appointments.waitlist.rules import (
+    AFTERNOON,
+    AFTERNOON_FROM,
+    EVENING,
+    EVENING_FROM,
+    MORNING,
+    OFFERED,
+    WAITING,
+)
 
 # Notified by the slots' triggers (migration 0017) when a seat may have freed.
 SEATS_CHANNEL = "waitlist_seats"
@@ -285,7 +293,7 @@ async def seat_details(session: AsyncSession, slot_id: uuid.UUID) -> SlotDetails
 # pair: the next person in line for a seat the first is not taking, or the same person for another seat
 # only if the first gave up theirs. The lock is NO KEY UPDATE, the strength of the increment itself: an
 # appointment's foreign key check on the slot (KEY SHARE) is not blocked by it.
-NEXT_MATCH = text("""
+NEXT_MATCH = text(f"""
 WITH line AS MATERIALIZED (
   SELECT service_id, min(from_date) AS first_day, max(to_date) AS last_day
   FROM waitlist_entries WHERE status = 'waiting' GROUP BY service_id
@@ -299,9 +307,9 @@ JOIN slots s ON s.service_id = line.service_id
   AND s.starts_at < (line.last_day + 1)::timestamp AT TIME ZONE est.timezone
 JOIN waitlist_entries w ON w.service_id = line.service_id AND w.status = 'waiting'
   AND (s.starts_at AT TIME ZONE est.timezone)::date BETWEEN w.from_date AND w.to_date
-  AND CASE WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < 12 THEN 'morning'
-           WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < 17 THEN 'afternoon'
-           ELSE 'evening' END = ANY (w.times_of_day)
+  AND CASE WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < {AFTERNOON_FROM} THEN '{MORNING}'
+           WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < {EVENING_FROM} THEN '{AFTERNOON}'
+           ELSE '{EVENING}' END = ANY (w.times_of_day)  -- rules.time_of_day
 WHERE s.booked < s.capacity
   AND s.starts_at >= now() + make_interval(mins => est.waitlist_hold_minutes)
   AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = w.id AND o.slot_id = s.id)

@@ -21,7 +21,7 @@ OPEN, ACCEPTED, DECLINED, EXPIRED = "open", "accepted", "declined", "expired"
 
 MORNING, AFTERNOON, EVENING = "morning", "afternoon", "evening"
 TIMES_OF_DAY = (MORNING, AFTERNOON, EVENING)
-# Local hours where the afternoon and the evening begin (queries.NEXT_MATCH says the same in SQL).
+# Local hours where the afternoon and the evening begin (queries.NEXT_MATCH reads them too).
 AFTERNOON_FROM, EVENING_FROM = 12, 17
 MAX_SPAN_DAYS = 60
 DEFAULT_HOLD_MINUTES, MIN_HOLD_MINUTES, MAX_HOLD_MINUTES = 15, 1, 1440
