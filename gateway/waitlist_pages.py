@@ -288,7 +288,7 @@ def entry_shown(entry: WaitlistEntry, lang: str) -> dict[str, Any]:
         "days": t["wl_days_value"].format(
             start=_written_date(entry["from_date"], lang), end=_written_date(entry["to_date"], lang)
         ),
-        "times": ", ".join(t[f"wl_{value}"] for value in TIMES_OF_DAY if value in entry["times_of_day"]),
+        "times": [t[f"wl_{value}"] for value in TIMES_OF_DAY if value in entry["times_of_day"]],
         "position": entry.get("position"),
         "offer": offer_shown(offer, lang) if offer and offer.get("status") == "open" else None,
         "active": entry["status"] in ("waiting", "offered"),
@@ -466,9 +466,11 @@ async def my_waitlist(request: Request, principal: CitizenPage, left: str = "") 
     lang = language_of(request)
     entries = [entry_shown(entry, lang) for entry in await Appointments.of(request, principal).my_waitlist()]
     notice = None
-    gone = next((entry for entry in entries if entry["id"] == left and entry["status"] == "left"), None)
-    if gone is not None:
-        notice = TEXTS[lang]["wl_left_notice"].format(service=gone["what"])
+    left_service = _uuid(left)
+    if left_service is not None:
+        # Named from the catalogue, not from the address: the banner says only a real service's name.
+        offered = await Appointments.of(request).offered_service(left_service)
+        notice = TEXTS[lang]["wl_left_notice"].format(service=_service_name(offered, lang))
     return render(
         request,
         "account/waitlist.html",
@@ -507,5 +509,5 @@ async def leave_question(request: Request, principal: CitizenPage, entry_id: uui
 
 @router.post("/account/waitlist/{entry_id}/leave")
 async def leave(request: Request, principal: CitizenPage, entry_id: uuid.UUID) -> Response:
-    await Appointments.of(request, principal).leave_my_waitlist_entry(entry_id)
-    return RedirectResponse(f"/account/waitlist?left={entry_id}", status_code=SEE_OTHER)
+    left = await Appointments.of(request, principal).leave_my_waitlist_entry(entry_id)
+    return RedirectResponse(f"/account/waitlist?left={left['service']['service_id']}", status_code=SEE_OTHER)

@@ -146,7 +146,9 @@ def test_a_holder_joins_for_a_dependant_and_accepts_the_seat_offered_by_e_mail(
     expect(page.locator(".govuk-panel")).to_contain_text("Position dans la file : 1")
     summary = page.locator(".govuk-summary-list")
     expect(summary).to_contain_text("Léa Testeur")
-    expect(summary).to_contain_text("Le matin (avant midi), L'après-midi (de midi à 17 h)")
+    expect(summary).to_contain_text("Le matin (avant midi)")
+    expect(summary).to_contain_text("L'après-midi (de midi à 17 h)")
+    expect(summary).not_to_contain_text("Le soir")
     check_page(page, "waitlist joined, signed in")
     screenshot(page, "waitlist-joined-account")
 
@@ -195,6 +197,23 @@ def test_a_holder_joins_for_a_dependant_and_accepts_the_seat_offered_by_e_mail(
     check_page(page, "offer already accepted")
     page.goto(gateway + "/account/waitlist")
     expect(page.locator("[data-status=waiting], [data-status=offered]")).to_have_count(0)
+
+    # The holder joins for themself, then leaves from the account: asked first, with what it will do.
+    page.goto(gateway + f"/waitlist/join?service={clinic.service_id}")
+    page.get_by_role("button", name="M'inscrire sur la liste d'attente").click()
+    expect(page.locator(".govuk-panel")).to_contain_text("Vous êtes sur la liste d'attente")
+    page.get_by_role("link", name="Voir ma liste d'attente").click()
+    page.get_by_role("link", name=re.compile("^Quitter la liste d'attente")).click()
+    expect(page.get_by_role("heading", name="Quitter la liste d'attente ?")).to_be_visible()
+    expect(page.get_by_text("Thomas Testeur ne sera plus sur la liste d'attente de Vaccination")).to_be_visible()
+    check_page(page, "leave from the account: asked first")
+    screenshot(page, "waitlist-leave-ask")
+    page.get_by_role("button", name="Oui, quitter la liste d'attente").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Vous avez quitté la liste d'attente de Vaccination."
+    )
+    expect(page.locator("[data-status=waiting]")).to_have_count(0)
+    check_page(page, "my waitlist after leaving")
 
 
 def test_someone_without_an_account_joins_declines_the_seat_then_leaves(
