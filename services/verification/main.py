@@ -8,6 +8,8 @@ from services.verification.association_requests import api as association_reques
 from services.verification.codes import api as codes_api
 from services.verification.codes.use_cases import purge_expired_challenges
 from services.verification.consumers import HANDLERS, IGNORE_WHEN, CodeIssuer
+from services.verification.export import api as export_api
+from services.verification.record_access import api as record_access_api
 from services.verification.refusals import REFUSALS
 from services.verification.settings import VerificationSettings
 from services.verification.validations import api as validations_api
@@ -32,6 +34,8 @@ def create_app(settings: VerificationSettings | None = None) -> FastAPI:
             validations_api.operator_router,
             association_requests_api.citizen_router,
             association_requests_api.staff_router,
+            export_api.router,
+            record_access_api.router,
         ],
         max_body_bytes=settings.max_body_bytes,
         refusals=REFUSALS,

@@ -39,6 +39,8 @@ challenge_budgets = Table(
     Column("id", Uuid, primary_key=True),
     Column("wrong_attempts", Integer, nullable=False, server_default=TextClause("0")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # When the last wrong try was typed (migration 0010): a resend opens a fresh chain only a cooldown later.
+    Column("locked_at", DateTime(timezone=True)),
 )
 
 challenges = Table(
@@ -154,6 +156,19 @@ audit_log = Table(
         "audit_log_for_operators",
         "id",
         postgresql_where=TextClause("actor_role = 'operator' OR establishment_id IS NULL"),
+    ),
+    # Who read my record (migration 0009): the rows naming an appointment (a read's list, a caller's booking),
+    # and those about an account's own validations.
+    Index(
+        "audit_log_by_appointment",
+        TextClause("(string_to_array(coalesce(details->>'appointment_ids', details->>'appointment_id'), ','))"),
+        postgresql_using="gin",
+    ),
+    Index(
+        "audit_log_by_account",
+        "account_id",
+        "id",
+        postgresql_where=TextClause("account_id IS NOT NULL"),
     ),
 )
 

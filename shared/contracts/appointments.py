@@ -136,6 +136,8 @@ class PatientRecordsViewed(Contract):
     view: Literal["day_list", "appointment"]
     appointment_ids: list[uuid.UUID]
     at: datetime
+    # In which capacity they read (issue 22: a citizen sees the role, never the person); absent from earlier events.
+    staff_role: Literal["clerk", "manager"] | None = None
 
 
 class EstablishmentChanged(Contract):

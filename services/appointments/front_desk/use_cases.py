@@ -18,7 +18,7 @@ from services.appointments.front_desk import queries, rules
 from services.appointments.front_desk.queries import SuiviRow
 from services.appointments.front_desk.schemas import DayListEntry
 from shared.contracts.appointments import AppointmentCompleted, NoShowRecorded, PatientArrived, PatientRecordsViewed
-from shared.staff import EstablishmentNotFound, Staff
+from shared.staff import MANAGER, EstablishmentNotFound, Staff
 from shared.unit_of_work import UnitOfWork
 
 
@@ -55,6 +55,7 @@ def _report(uow: UnitOfWork, staff: Staff, view: Literal["day_list", "appointmen
             view=view,
             appointment_ids=ids,
             at=datetime.now(UTC),
+            staff_role="manager" if staff.role == MANAGER else "clerk",
         )
     )
 

@@ -116,6 +116,7 @@ async def _decide(
         uow,
         at=now,
         actor=str(staff.id),
+        actor_role=staff.role,
         establishment_id=staff.establishment_id,
         action=f"association_request_{status}",
         account_id=decided.account_id,

@@ -147,6 +147,7 @@ async def validate_identity(
             uow,
             at=now,
             actor=str(staff.id),
+            actor_role=staff.role,
             establishment_id=staff.establishment_id,
             action="identity_validated",
             account_id=request.account_id,
@@ -219,6 +220,7 @@ async def record_association(
         uow,
         at=now,
         actor=str(staff.id),
+        actor_role=staff.role,
         establishment_id=staff.establishment_id,
         action="association_validated",
         account_id=account_id,
@@ -494,6 +496,7 @@ async def record_staff_read(uow: UnitOfWork, event: PatientRecordsViewed) -> Non
         uow,
         at=event.at,
         actor=str(event.staff_id),
+        actor_role=event.staff_role,
         establishment_id=event.establishment_id,
         action=f"patient_records_viewed:{event.view}",
         details={
