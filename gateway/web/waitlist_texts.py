@@ -7,6 +7,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "wl_no_time_fits": "Aucune plage ne vous convient ?",
         "wl_join_link": "Inscrivez-vous sur la liste d'attente",
         "wl_join_link_hint": "Nous vous écrirons si une place se libère.",
+        "wl_no_slots_hint": "Sur la liste d'attente, vous êtes prévenu·e par courriel ou par texto dès qu'une place se libère.",
         # Joining
         "wl_join_title": "S'inscrire sur la liste d'attente",
         "wl_join_intro": "Si une place se libère pour ce service pendant les jours et aux moments que vous choisissez, nous vous l'offrons par courriel ou par texto. Elle vous est alors réservée pendant un court moment : vous l'acceptez ou la refusez par le lien du message.",
@@ -132,6 +133,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "wl_no_time_fits": "No time suits you?",
         "wl_join_link": "Join the waitlist",
         "wl_join_link_hint": "We will write to you if a seat opens up.",
+        "wl_no_slots_hint": "On the waitlist, you are told by email or text message as soon as a seat opens up.",
         "wl_join_title": "Join the waitlist",
         "wl_join_intro": "If a seat opens up for this service on the days and at the times of day you choose, we offer it to you by email or text message. It is then held for you for a short while: you accept or decline it with the message's link.",
         "wl_for_whom": "Who is waiting for a seat?",
