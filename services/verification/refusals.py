@@ -12,9 +12,11 @@ from services.verification.codes.rules import (
     GuessesLocked,
     GuessesLockedForAnHour,
     TooManyAttempts,
+    TooManyAttemptsAskAgain,
     TooManyCodes,
     WrongCode,
     WrongCodeNoTriesLeft,
+    WrongCodeNowLocked,
     WrongCodeOneTryLeft,
     WrongPurpose,
 )
@@ -70,12 +72,23 @@ REFUSALS: RefusalTable = {
         "Ce code a expiré. Demandez-en un nouveau.",
         "This code has expired. Ask for a new one.",
     ),
+    # The time is Montréal's, rounded up to the minute (shared/wait_words.py); the page adds what to do then.
     TooManyAttempts: Wording(
         429,
         "too_many_attempts",
         "code",
-        "Trop d'essais incorrects : ce code est bloqué. Recommencez la démarche plus tard.",
-        "Too many wrong tries: this code is locked. Please start over later.",
+        "Trop d'essais incorrects : par sécurité, ce code est bloqué. Vous pourrez demander un nouveau code à"
+        " partir de {at_fr} ({wait_fr}).",
+        "Too many wrong tries: for your security, this code is locked. You can ask for a new code from {at_en}"
+        " ({wait_en}).",
+    ),
+    TooManyAttemptsAskAgain: Wording(
+        429,
+        "too_many_attempts",
+        "code",
+        "Trop d'essais incorrects : ce code est bloqué. Demandez un nouveau code avec le bouton « Envoyer un"
+        " nouveau code ».",
+        "Too many wrong tries: this code is locked. Ask for a new code with the “Send a new code” button.",
     ),
     GuessesLocked: Wording(
         429,
@@ -103,6 +116,15 @@ REFUSALS: RefusalTable = {
     ),
     WrongCodeNoTriesLeft: Wording(
         422, "wrong_code", "code", "Code incorrect. Il ne reste aucun essai.", "Wrong code. No tries left."
+    ),
+    WrongCodeNowLocked: Wording(
+        422,
+        "wrong_code",
+        "code",
+        "Code incorrect. Il ne reste aucun essai : par sécurité, ce code est bloqué. Vous pourrez demander un"
+        " nouveau code à partir de {at_fr} ({wait_fr}).",
+        "Wrong code. No tries left: for your security, this code is locked. You can ask for a new code from"
+        " {at_en} ({wait_en}).",
     ),
     # Clinic validations.
     NotConfirmed: Wording(

@@ -13,6 +13,12 @@ class VerificationSettings(ServiceSettings):
     code_lifetime_seconds: int = Field(default=600, gt=0)
     # Wrong tries per challenge chain: a resend shares the budget of the code it replaces.
     max_wrong_attempts: int = Field(default=5, gt=0)
+    # Once a chain's tries are spent, "send a new code" opens a fresh chain (fresh tries) only this long after the
+    # last wrong try; before that the resend is refused with the time to come back, and no code is sent. A senior
+    # who mistyped is not stuck, and guessing stays out of reach: a code is one of 10^6, so 5 tries every 15
+    # minutes would be at most 480 guesses a day (a 1 in 2,083 chance a day), and the bound across chains below
+    # caps them at 10 a day per account and per destination anyway (1 in 100,000 a day).
+    new_code_cooldown_minutes: float = Field(default=15.0, ge=0)
     # Codes sent in any sliding hour, so nobody can flood a mailbox or run up the SMS bill.
     max_codes_per_account_per_hour: int = Field(default=5, gt=0)
     max_codes_per_destination_per_hour: int = Field(default=5, gt=0)

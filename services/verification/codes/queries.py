@@ -22,7 +22,11 @@ WHERE (account_id = :account_id OR destination_hmac = :destination_hmac)
   AND created_at > :since AND status <> 'throttled'
 """)
 
-RESENT_CHALLENGE = text("SELECT budget_id, account_id, purpose FROM challenges WHERE id = :id")
+RESENT_CHALLENGE = text("""
+SELECT c.budget_id, c.account_id, c.purpose, b.wrong_attempts, b.locked_at
+FROM challenges c JOIN challenge_budgets b ON b.id = c.budget_id
+WHERE c.id = :id
+""")
 
 INSERT_BUDGET = text("INSERT INTO challenge_budgets (id, created_at) VALUES (:id, :now)")
 
@@ -41,7 +45,7 @@ VALUES (:id, :account_id, :purpose, :channel, :destination_hmac, :destination_se
 # Locks the challenge and its budget: concurrent attempts on one chain are counted one after the other.
 CHALLENGE_FOR_ATTEMPT = text("""
 SELECT c.account_id, c.purpose, c.channel, c.status, c.expires_at, c.code_hash, c.destination_sealed, c.budget_id,
-       c.destination_hmac, b.wrong_attempts
+       c.destination_hmac, b.wrong_attempts, b.locked_at
 FROM challenges c JOIN challenge_budgets b ON b.id = c.budget_id
 WHERE c.id = :id
 FOR UPDATE OF c, b
@@ -68,12 +72,15 @@ INSERT INTO wrong_codes (account_id, destination_hmac, at) VALUES (:account_id, 
 """)
 
 CHALLENGE_WITH_BUDGET = text("""
-SELECT c.account_id, c.purpose, c.channel, c.status, c.expires_at, b.wrong_attempts
+SELECT c.account_id, c.purpose, c.channel, c.status, c.expires_at, b.wrong_attempts, b.locked_at
 FROM challenges c JOIN challenge_budgets b ON b.id = c.budget_id
 WHERE c.id = :id
 """)
 
 COUNT_WRONG_ATTEMPT = text("UPDATE challenge_budgets SET wrong_attempts = wrong_attempts + 1 WHERE id = :id")
+
+# The wrong try that spent the chain: a resend opens a fresh chain only a cooldown after it.
+LOCK_BUDGET = text("UPDATE challenge_budgets SET locked_at = :now WHERE id = :id")
 
 MARK_PASSED = text("""
 UPDATE challenges SET status = 'passed', used_at = :now, destination_sealed = NULL WHERE id = :id
@@ -106,6 +113,8 @@ class ResentChallenge:
     budget_id: uuid.UUID
     account_id: uuid.UUID
     purpose: str
+    wrong_attempts: int
+    locked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,7 @@ class ChallengeWithBudget:
     status: str
     expires_at: datetime
     wrong_attempts: int
+    locked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -207,6 +217,10 @@ async def record_wrong_code(
     await uow.session.execute(
         RECORD_WRONG_CODE, {"account_id": account_id, "destination_hmac": destination_hmac, "now": now}
     )
+
+
+async def lock_budget(uow: UnitOfWork, budget_id: uuid.UUID, now: datetime) -> None:
+    await uow.session.execute(LOCK_BUDGET, {"id": budget_id, "now": now})
 
 
 async def mark_passed(uow: UnitOfWork, challenge_id: uuid.UUID, now: datetime) -> None:

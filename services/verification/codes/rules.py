@@ -16,6 +16,7 @@ from uuid import UUID
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shared.refusals import Refused
+from shared.wait_words import come_back_at
 
 ISSUED, PASSED, SUPERSEDED, THROTTLED = "issued", "passed", "superseded", "throttled"
 EXPIRED = "expired"  # shown to the portal, never stored: an issued challenge past its deadline
@@ -48,6 +49,9 @@ class ChallengeState:
     status: str
     expires_at: datetime
     wrong_attempts: int
+    # When the chain's last wrong try was typed (migration 0010); None while tries are left, and for chains
+    # locked before the column existed.
+    locked_at: datetime | None = None
 
 
 def attempts_left(wrong_attempts: int, max_wrong_attempts: int) -> int:
@@ -83,7 +87,30 @@ class CodeExpired(Refused):
 
 
 class TooManyAttempts(Refused):
-    pass
+    """The chain's tries are spent: no code passes it. A new code (a fresh chain) can be asked for from a time said
+    in Montréal time, in both languages."""
+
+    def __init__(self, at_fr: str, at_en: str, wait_fr: str, wait_en: str, retry_after: int) -> None:
+        super().__init__(at_fr, at_en, wait_fr, wait_en, retry_after)
+        self.at_fr, self.at_en, self.wait_fr, self.wait_en = at_fr, at_en, wait_fr, wait_en
+        self.retry_after = retry_after
+
+
+class TooManyAttemptsAskAgain(Refused):
+    """The chain's tries are spent and its cooldown is over: a new code can be asked for now."""
+
+
+def too_many_attempts(new_code_from: datetime, now: datetime) -> Refused:
+    if new_code_from <= now:
+        return TooManyAttemptsAskAgain()
+    when = come_back_at(new_code_from, now)
+    return TooManyAttempts(when.at_fr, when.at_en, when.wait_fr, when.wait_en, when.retry_after)
+
+
+def new_code_from(locked_at: datetime | None, cooldown: timedelta, now: datetime) -> datetime:
+    """When a resend may open a fresh chain. Its tries are per chain; what keeps guessing out of reach is the
+    bound across chains (settings.max_wrong_codes_per_account), so this wait is only a pause for breath."""
+    return now if locked_at is None else locked_at + cooldown
 
 
 class GuessesLocked(Refused):
@@ -114,8 +141,21 @@ class WrongCodeNoTriesLeft(WrongCode):
     pass
 
 
+class WrongCodeNowLocked(WrongCode):
+    """The wrong code that spent the last try: it says at once from when a new code can be asked for."""
+
+    def __init__(self, at_fr: str, at_en: str, wait_fr: str, wait_en: str) -> None:
+        super().__init__(0)
+        self.at_fr, self.at_en, self.wait_fr, self.wait_en = at_fr, at_en, wait_fr, wait_en
+
+
 def refusal_for(
-    state: ChallengeState | None, purpose: str, account_id: UUID | None, now: datetime, max_wrong_attempts: int
+    state: ChallengeState | None,
+    purpose: str,
+    account_id: UUID | None,
+    now: datetime,
+    max_wrong_attempts: int,
+    new_code_cooldown: timedelta = timedelta(minutes=15),
 ) -> Refused | None:
     """Why this attempt cannot succeed whatever the code typed, or None when the code decides."""
     # Someone else's challenge answers exactly like a missing one: ids cannot be probed.
@@ -133,7 +173,7 @@ def refusal_for(
         return CodeExpired()
     # Checked before the code: once the budget is spent, even the right code is refused.
     if attempts_left(state.wrong_attempts, max_wrong_attempts) == 0:
-        return TooManyAttempts()
+        return too_many_attempts(new_code_from(state.locked_at, new_code_cooldown, now), now)
     return None
 
 
@@ -145,7 +185,12 @@ def guesses_locked(retry_after: timedelta) -> GuessesLocked:
     return GuessesLocked(hours, seconds) if hours > 1 else GuessesLockedForAnHour(hours, seconds)
 
 
-def wrong_code(attempts_remaining: int) -> WrongCode:
+def wrong_code(
+    attempts_remaining: int, new_code_from: datetime | None = None, now: datetime | None = None
+) -> WrongCode:
+    if attempts_remaining == 0 and new_code_from is not None and now is not None:
+        when = come_back_at(new_code_from, now)
+        return WrongCodeNowLocked(when.at_fr, when.at_en, when.wait_fr, when.wait_en)
     if attempts_remaining == 0:
         return WrongCodeNoTriesLeft(attempts_remaining)
     if attempts_remaining == 1:

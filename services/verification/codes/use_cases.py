@@ -5,7 +5,7 @@
 """
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -15,7 +15,7 @@ from services.verification.codes.rules import Keys, destination_hmac, seal, unse
 from services.verification.codes.schemas import ChallengeResponse
 from services.verification.settings import VerificationSettings
 from shared.contracts.accounts import CodeRequested
-from shared.contracts.verification import ChallengePassed, CodeIssued
+from shared.contracts.verification import ChallengePassed, CodeIssued, CodeLocked
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -25,15 +25,36 @@ def _keys(settings: VerificationSettings) -> Keys:
     return Keys.derive(settings.secret_key.get_secret_value())
 
 
-async def _budget_for(uow: UnitOfWork, event: CodeRequested, now: datetime) -> tuple[uuid.UUID, bool]:
-    """The budget the new challenge draws its wrong tries from, and whether it is a resend's."""
+def _cooldown(settings: VerificationSettings) -> timedelta:
+    return timedelta(minutes=settings.new_code_cooldown_minutes)
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """The budget the new challenge draws its wrong tries from; `replaces`: the budget whose pending code it
+    supersedes (a resend's); `locked_until`: set when no code could pass it yet, so none is sent."""
+
+    id: uuid.UUID
+    replaces: uuid.UUID | None = None
+    locked_until: datetime | None = None
+
+
+async def _budget_for(uow: UnitOfWork, event: CodeRequested, now: datetime, settings: VerificationSettings) -> _Budget:
     if event.resend_of is not None:
         resent = await queries.resent_challenge(uow, event.resend_of)
         # Only a challenge of the same account and purpose can pass its budget on.
         if resent is not None and (resent.account_id, resent.purpose) == (event.account_id, event.purpose):
-            return resent.budget_id, True
+            if rules.attempts_left(resent.wrong_attempts, settings.max_wrong_attempts) > 0:
+                return _Budget(resent.budget_id, replaces=resent.budget_id)
+            # Spent: after the cooldown a fresh chain with fresh tries; before it, no code (it could not pass).
+            # Accounts refuses such a resend itself once it has heard CodeLocked: this covers the moment before.
+            new_code_from = rules.new_code_from(resent.locked_at, _cooldown(settings), now)
+            if new_code_from > now:
+                return _Budget(resent.budget_id, locked_until=new_code_from)
+            await queries.insert_budget(uow, event.request_id, now)
+            return _Budget(event.request_id, replaces=resent.budget_id)
     await queries.insert_budget(uow, event.request_id, now)
-    return event.request_id, False
+    return _Budget(event.request_id)
 
 
 async def issue_challenge(
@@ -56,14 +77,21 @@ async def issue_challenge(
         sent.by_account >= settings.max_codes_per_account_per_hour
         or sent.by_destination >= settings.max_codes_per_destination_per_hour
     )
-    budget_id, is_resend = await _budget_for(uow, event, now)
+    budget = await _budget_for(uow, event, now, settings)
+    if event.resend_of is not None and budget.locked_until is None:
+        # Nor is a code sent while the bound across challenges refuses every code (read without its advisory
+        # locks, which are taken after a challenge's row lock: verify_code checks it again under them anyway).
+        lifts_at = (await _guesses_bound(uow, event.account_id, hashed_destination, settings, now))[1]
+        if lifts_at is not None:
+            budget = replace(budget, locked_until=lifts_at, replaces=None)
+    is_resend = budget.replaces is not None
     throttled_challenge = queries.NewChallenge(
         id=event.request_id,
         account_id=event.account_id,
         purpose=event.purpose,
         channel=event.channel,
         destination_hmac=hashed_destination,
-        budget_id=budget_id,
+        budget_id=budget.id,
         destination_sealed=None,
         code_hash=None,
         status=rules.THROTTLED,
@@ -76,8 +104,8 @@ async def issue_challenge(
         log.warning("challenge_throttled", challenge_id=str(event.request_id))
         return
 
-    if is_resend:
-        await queries.supersede_pending(uow, budget_id)
+    if budget.replaces is not None:
+        await queries.supersede_pending(uow, budget.replaces)
     code = rules.new_code()
     expires_at = now + timedelta(seconds=settings.code_lifetime_seconds)
     await queries.insert_challenge(
@@ -86,11 +114,27 @@ async def issue_challenge(
             throttled_challenge,
             destination_sealed=seal(keys.destination_seal, event.request_id, event.destination),
             # A decoy answers, counts wrong codes and expires like any challenge, but no code matches it.
-            code_hash=rules.NO_CODE_MATCHES if event.decoy else rules.hash_code(keys.code, event.request_id, code),
+            # Nor a code made while its chain is locked, which is withheld: it could not pass.
+            code_hash=rules.NO_CODE_MATCHES
+            if event.decoy or budget.locked_until is not None
+            else rules.hash_code(keys.code, event.request_id, code),
             status=rules.ISSUED,
             expires_at=expires_at,
         ),
     )
+    if budget.locked_until is not None:
+        # Told again under the new id, which accounts now holds the pending change by.
+        uow.publish(
+            CodeLocked(
+                challenge_id=event.request_id,
+                account_id=event.account_id,
+                purpose=event.purpose,
+                new_code_from=budget.locked_until,
+            ),
+            causation_id=causation_id,
+        )
+        log.warning("challenge_withheld_while_locked", challenge_id=str(event.request_id))
+        return
     if event.decoy:
         log.info("challenge_issued", challenge_id=str(event.request_id), resend=is_resend)
         return
@@ -130,6 +174,7 @@ def _state(row: queries.ChallengeWithBudget) -> rules.ChallengeState:
         status=row.status,
         expires_at=row.expires_at,
         wrong_attempts=row.wrong_attempts,
+        locked_at=row.locked_at,
     )
 
 
@@ -147,23 +192,56 @@ async def _wrong_codes_left(
     # one after the other (parallel guesses on fresh challenges cannot all slip under the bound).
     await queries.lock(uow, f"verification:guesses:account:{row.account_id}")
     await queries.lock(uow, f"verification:guesses:destination:{row.destination_hmac}")
+    left, lifts_at = await _guesses_bound(uow, row.account_id, row.destination_hmac, settings, now)
+    if lifts_at is not None:
+        log.warning("code_guesses_locked", challenge_id=str(challenge_id))
+        raise rules.guesses_locked(lifts_at - now)
+    return left
+
+
+async def _guesses_bound(
+    uow: UnitOfWork, account_id: uuid.UUID, destination_hmac: str, settings: VerificationSettings, now: datetime
+) -> tuple[int, datetime | None]:
+    """Wrong codes left under the bound across challenges, and when it lifts if it is reached (else None)."""
     window = timedelta(hours=settings.wrong_codes_window_hours)
     since = now - window
-    counted = await queries.wrong_codes_since(uow, row.account_id, row.destination_hmac, since)
+    counted = await queries.wrong_codes_since(uow, account_id, destination_hmac, since)
     lifts_at = []
     if counted.by_account >= settings.max_wrong_codes_per_account:
         past = counted.by_account - settings.max_wrong_codes_per_account
-        lifts_at.append(await queries.account_lock_lifts(uow, row.account_id, since, past) + window)
+        lifts_at.append(await queries.account_lock_lifts(uow, account_id, since, past) + window)
     if counted.by_destination >= settings.max_wrong_codes_per_destination:
         past = counted.by_destination - settings.max_wrong_codes_per_destination
-        lifts_at.append(await queries.destination_lock_lifts(uow, row.destination_hmac, since, past) + window)
-    if lifts_at:
-        log.warning("code_guesses_locked", challenge_id=str(challenge_id))
-        raise rules.guesses_locked(max(lifts_at) - now)
-    return min(
+        lifts_at.append(await queries.destination_lock_lifts(uow, destination_hmac, since, past) + window)
+    left = min(
         settings.max_wrong_codes_per_account - counted.by_account,
         settings.max_wrong_codes_per_destination - counted.by_destination,
     )
+    return left, max(lifts_at) if lifts_at else None
+
+
+async def _tell_locked(
+    uow: UnitOfWork,
+    challenge_id: uuid.UUID,
+    row: queries.ChallengeForAttempt,
+    chain_tries_left: int,
+    settings: VerificationSettings,
+    now: datetime,
+) -> datetime:
+    """That wrong code was the last one this challenge could take: accounts hears from when a new code may be sent
+    (the chain's cooldown, or later when the bound across challenges is reached too); that time is returned."""
+    from_times = [now + _cooldown(settings)] if chain_tries_left == 0 else [now]
+    # The guesses' advisory locks are held already (taken by _wrong_codes_left before the code was checked).
+    lifts_at = (await _guesses_bound(uow, row.account_id, row.destination_hmac, settings, now))[1]
+    if lifts_at is not None:
+        from_times.append(lifts_at)
+    new_code_from = max(from_times)
+    uow.publish(
+        CodeLocked(
+            challenge_id=challenge_id, account_id=row.account_id, purpose=row.purpose, new_code_from=new_code_from
+        )
+    )
+    return new_code_from
 
 
 async def verify_code(
@@ -178,7 +256,9 @@ async def verify_code(
     async with uow:
         row = await queries.challenge_for_attempt(uow, challenge_id)
         now = datetime.now(UTC)
-        refusal = rules.refusal_for(_state(row) if row else None, purpose, account_id, now, settings.max_wrong_attempts)
+        refusal = rules.refusal_for(
+            _state(row) if row else None, purpose, account_id, now, settings.max_wrong_attempts, _cooldown(settings)
+        )
         if refusal is not None:
             raise refusal
         # A challenge that can still be passed was issued: it has a code and a sealed destination.
@@ -189,10 +269,15 @@ async def verify_code(
         wrong_codes_left = await _wrong_codes_left(uow, challenge_id, row, settings, now)
         if not rules.code_matches(keys.code, challenge_id, code, row.code_hash):
             await queries.record_wrong_code(uow, row.budget_id, row.account_id, row.destination_hmac, now)
+            left = rules.attempts_left(row.wrong_attempts + 1, settings.max_wrong_attempts)
+            if left == 0:
+                await queries.lock_budget(uow, row.budget_id, now)
+            new_code_from = None
+            if min(left, wrong_codes_left - 1) == 0:
+                new_code_from = await _tell_locked(uow, challenge_id, row, left, settings, now)
             # Committed before refusing: leaving the unit of work by an exception would roll the count back.
             await uow.commit()
-            left = rules.attempts_left(row.wrong_attempts + 1, settings.max_wrong_attempts)
-            raise rules.wrong_code(min(left, wrong_codes_left - 1))
+            raise rules.wrong_code(min(left, wrong_codes_left - 1), new_code_from, now)
         await queries.mark_passed(uow, challenge_id, now)
         uow.publish(
             ChallengePassed(

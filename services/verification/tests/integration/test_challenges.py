@@ -162,7 +162,8 @@ async def test_five_wrong_tries_then_even_the_right_code_is_refused(sessions):
         assert (refused.value.status, refused.value.code) == (422, "wrong_code")
         messages.append(refused.value.en)
     assert messages[0] == "Wrong code. 4 tries left."
-    assert messages[-1] == "Wrong code. No tries left."
+    # The last one says at once that the code is locked, and from when a new one can be asked for (issue 22).
+    assert messages[-1].startswith("Wrong code. No tries left: for your security, this code is locked. You can ask")
     # Each wrong try was committed although its request failed.
     assert await scalar(sessions, "SELECT wrong_attempts FROM challenge_budgets") == 5
     assert await attempt(sessions, event.request_id, code) == "too_many_attempts"
