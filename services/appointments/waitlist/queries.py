@@ -276,7 +276,14 @@ async def seat_details(session: AsyncSession, slot_id: uuid.UUID) -> SlotDetails
 
 # --- the offer matcher ---
 
-# The first person in line a free seat fits, and that seat: both rows locked for this transaction.
+# A slot's time of day at its establishment (rules.time_of_day), for `s` joined with `est`.
+_MOMENT = f"""CASE WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < {AFTERNOON_FROM} THEN '{MORNING}'
+  WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < {EVENING_FROM} THEN '{AFTERNOON}'
+  ELSE '{EVENING}' END"""
+
+# The offer matcher's choice, in two steps (next_match): the people in line whom at least one free seat fits,
+# in join order (LINE_WITH_SEATS); then, for the first of them no other matcher holds, the earliest such seat
+# (EARLIEST_SEAT). Both rows are locked for the offer's transaction.
 #
 # Invariant: every seat held for an offer is counted in slots.booked from the moment the offer exists until
 # it is accepted (then the appointment holds it) or released (declined, expired, left: booked - 1). So
@@ -285,38 +292,66 @@ async def seat_details(session: AsyncSession, slot_id: uuid.UUID) -> SlotDetails
 #
 # Line order: waiting entries by joined_at (then id), each with the earliest free slot of its service inside
 # its local dates and times of day, starting at least the establishment's hold time from now, never offered
-# to that entry before (waitlist_offers_once_per_slot). `line` narrows the slots read to the days somebody
-# waits for, per service: one index range scan each, not one per entry.
+# to that entry before (waitlist_offers_once_per_slot).
 #
-# Two matchers (replicas) at once: FOR NO KEY UPDATE OF the entry and the slot, SKIP LOCKED. A pair whose
-# entry or slot another matcher holds is passed over, so neither waits, and the second takes the next
-# pair: the next person in line for a seat the first is not taking, or the same person for another seat
-# only if the first gave up theirs. The lock is NO KEY UPDATE, the strength of the increment itself: an
-# appointment's foreign key check on the slot (KEY SHARE) is not blocked by it.
-NEXT_MATCH = text(f"""
+# Two matchers (replicas) at once: the entry and the seat are locked FOR NO KEY UPDATE SKIP LOCKED. A person
+# another matcher holds is passed over (that matcher is offering them a seat), and so is a seat it holds, so
+# neither waits and the second offers the next seat to the next person. The lock is NO KEY UPDATE, the
+# strength of the increment itself: an appointment's foreign key check on the slot (KEY SHARE) passes it.
+#
+# Cost: `line` narrows the slots read to the days somebody waits for (one index range scan per service);
+# `free` keeps the seats nobody holds there with their local day and time of day, and people meet them by a
+# hash semi-join on (service, time of day). Matching every person with every seat instead took 4 s for 2,500
+# people against 10,000 free seats at other times of day, and 17 s when those seats fitted them (3 million
+# pairs sorted); this way about 50 ms either way, most of it reading the slots.
+LINE_WITH_SEATS = text(f"""
 WITH line AS MATERIALIZED (
   SELECT service_id, min(from_date) AS first_day, max(to_date) AS last_day
   FROM waitlist_entries WHERE status = 'waiting' GROUP BY service_id
+), free AS MATERIALIZED (
+  SELECT s.id, s.service_id, (s.starts_at AT TIME ZONE est.timezone)::date AS day, {_MOMENT} AS moment
+  FROM line
+  JOIN services sv ON sv.id = line.service_id
+  JOIN establishments est ON est.id = sv.establishment_id
+  JOIN slots s ON s.service_id = line.service_id
+    AND s.starts_at >= line.first_day::timestamp AT TIME ZONE est.timezone
+    AND s.starts_at < (line.last_day + 1)::timestamp AT TIME ZONE est.timezone
+  WHERE s.booked < s.capacity AND s.starts_at >= now() + make_interval(mins => est.waitlist_hold_minutes)
+), wanted AS MATERIALIZED (
+  SELECT w.id, w.service_id, w.joined_at, w.from_date, w.to_date, moment
+  FROM waitlist_entries w CROSS JOIN LATERAL unnest(w.times_of_day) AS moment
+  WHERE w.status = 'waiting'
 )
-SELECT w.id AS entry_id, s.id AS slot_id, est.waitlist_hold_minutes AS hold_minutes
-FROM line
-JOIN services sv ON sv.id = line.service_id
-JOIN establishments est ON est.id = sv.establishment_id
-JOIN slots s ON s.service_id = line.service_id
-  AND s.starts_at >= line.first_day::timestamp AT TIME ZONE est.timezone
-  AND s.starts_at < (line.last_day + 1)::timestamp AT TIME ZONE est.timezone
-JOIN waitlist_entries w ON w.service_id = line.service_id AND w.status = 'waiting'
-  AND (s.starts_at AT TIME ZONE est.timezone)::date BETWEEN w.from_date AND w.to_date
-  AND CASE WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < {AFTERNOON_FROM} THEN '{MORNING}'
-           WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < {EVENING_FROM} THEN '{AFTERNOON}'
-           ELSE '{EVENING}' END = ANY (w.times_of_day)  -- rules.time_of_day
-WHERE s.booked < s.capacity
-  AND s.starts_at >= now() + make_interval(mins => est.waitlist_hold_minutes)
-  AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = w.id AND o.slot_id = s.id)
-ORDER BY w.joined_at, w.id, s.starts_at
-LIMIT 1
-FOR NO KEY UPDATE OF w, s SKIP LOCKED
+SELECT DISTINCT wanted.id, wanted.joined_at FROM wanted
+WHERE EXISTS (
+  SELECT 1 FROM free WHERE free.service_id = wanted.service_id AND free.moment = wanted.moment
+    AND free.day BETWEEN wanted.from_date AND wanted.to_date
+    AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = wanted.id AND o.slot_id = free.id))
+ORDER BY wanted.joined_at, wanted.id
+LIMIT :candidates
 """)
+LOCK_WAITING_ENTRY = text(
+    "SELECT id FROM waitlist_entries WHERE id = :id AND status = 'waiting' FOR NO KEY UPDATE SKIP LOCKED"
+)
+EARLIEST_SEAT = text(f"""
+SELECT s.id, est.waitlist_hold_minutes AS hold_minutes
+FROM waitlist_entries w
+JOIN services sv ON sv.id = w.service_id
+JOIN establishments est ON est.id = sv.establishment_id
+JOIN slots s ON s.service_id = w.service_id
+  AND s.starts_at >= w.from_date::timestamp AT TIME ZONE est.timezone
+  AND s.starts_at < (w.to_date + 1)::timestamp AT TIME ZONE est.timezone
+WHERE w.id = :entry_id
+  AND s.starts_at >= now() + make_interval(mins => est.waitlist_hold_minutes)
+  AND s.booked < s.capacity AND {_MOMENT} = ANY (w.times_of_day)
+  AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = w.id AND o.slot_id = s.id)
+ORDER BY s.starts_at
+LIMIT 1
+FOR NO KEY UPDATE OF s SKIP LOCKED
+""")
+# People looked at per choice: past them all (each held by another matcher, or their seats are), the round
+# ends and the next one, at the next notice or poll, looks again.
+CANDIDATES = 20
 # Booking's conditional increment (booking.queries.CLAIM_SEAT): under NEXT_MATCH's lock it cannot fail, and
 # if that ever changed, the seat would simply not be held.
 HOLD_SEAT = text("UPDATE slots SET booked = booked + 1 WHERE id = :slot_id AND booked < capacity RETURNING id")
@@ -335,8 +370,15 @@ class Match:
 
 
 async def next_match(session: AsyncSession) -> Match | None:
-    row = (await session.execute(NEXT_MATCH)).first()
-    return Match(row.entry_id, row.slot_id, row.hold_minutes) if row is not None else None
+    """The first person in line a free seat fits, and the earliest such seat, both locked (see LINE_WITH_SEATS)."""
+    line = await session.execute(LINE_WITH_SEATS, {"candidates": CANDIDATES})
+    for entry_id in line.scalars().all():
+        if (await session.execute(LOCK_WAITING_ENTRY, {"id": entry_id})).first() is None:
+            continue  # another matcher is offering them a seat, or they just left
+        seat = (await session.execute(EARLIEST_SEAT, {"entry_id": entry_id})).first()
+        if seat is not None:
+            return Match(entry_id, seat.id, seat.hold_minutes)
+    return None
 
 
 async def hold_seat(session: AsyncSession, slot_id: uuid.UUID) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from devstack.testing.tokens import citizen_headers, staff_headers
 from services.appointments.tests.integration.arrange import deliver, events, served
-from services.appointments.waitlist import use_cases
+from services.appointments.waitlist import queries, rules, use_cases
 from services.appointments.waitlist.matcher import OfferMatcher
 from shared.contracts.accounts import AccountDeleted
 from shared.db import asyncpg_dsn
@@ -492,12 +492,12 @@ async def test_entries_and_offers_are_only_their_owners(client, sessions, clinic
     assert (elsewhere.status_code, elsewhere.json()["errors"][0]["code"]) == (404, "not_found")
     citizen = await client.get(f"/admin/establishments/{clinic.id}/waitlist", headers=citizen_headers(owner))
     assert citizen.status_code == 403
-    rules = await client.put(
+    others_rules = await client.put(
         f"/admin/establishments/{clinic.id}/waitlist-rules",
         json={"hold_minutes": 5},
         headers=staff_headers(uuid.uuid4(), "manager"),
     )
-    assert rules.status_code == 404
+    assert others_rules.status_code == 404
     assert (await clinic.one("SELECT waitlist_hold_minutes FROM establishments")).waitlist_hold_minutes == 15
 
 
@@ -551,3 +551,22 @@ async def test_a_deleted_accounts_entries_go_and_a_seat_it_held_goes_to_the_next
     assert await offers_by_entry(clinic) == {other["entry"]["id"]: "open"}
     assert (await clinic.one("SELECT booked FROM slots WHERE id = :id", id=slot)).booked == 1
     assert (await client.get("/my/waitlist", headers=citizen_headers(account))).json() == {"entries": []}
+
+
+async def test_a_seat_declined_by_more_people_than_the_matcher_looks_at_still_reaches_the_next(
+    client, sessions, clinic
+):
+    """Who was offered a seat is never offered it again, so those who declined it are not the matcher's candidates
+    for it: past queries.CANDIDATES of them, the next person in line still gets it."""
+    await clinic.slot(local(in_days(2), 10))
+    line = [await join_without_account(client, clinic, f"Personne{i}") for i in range(queries.CANDIDATES + 2)]
+    for person in line[:-1]:
+        offer_id = await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET)
+        assert offer_id is not None
+        token = rules.link_token(SECRET, "offer", offer_id)
+        declined = await client.post(f"/waitlist/offers/{offer_id}/decline", json={"token": token})
+        assert declined.json()["person"]["first_name"] == person["entry"]["person"]["first_name"]
+
+    assert await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET) is not None
+    assert (await offers_by_entry(clinic))[line[-1]["entry"]["id"]] == "open"
+    assert await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET) is None
