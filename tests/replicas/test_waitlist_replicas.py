@@ -5,7 +5,7 @@ at most once, never oversold; every accepted offer is exactly one appointment, c
 appointments replicas made offers.
 
 What is checked while it runs: a watcher reads, many times a second and each time in one snapshot, every
-slot's counter against what holds its seats. The matcher's invariant (waitlist/queries.py, NEXT_MATCH) is that
+slot's counter against what holds its seats. The matcher's invariant (waitlist/queries.py, LINE_WITH_SEATS) is that
 a slot's `booked` is exactly its live appointments plus its open offers; a seat held twice, or held and
 booked, or an offer whose seat was never counted, would break that equality in some snapshot.
 """

@@ -3,7 +3,7 @@ people waiting for them.
 
 Each round: expire the open offers past their time (their seats come back), end the entries whose last day
 has passed, then offer seats one transaction at a time until none fits anybody (use_cases.offer_next_seat,
-queries.NEXT_MATCH). Between rounds it sleeps until PostgreSQL notifies `waitlist_seats` (a seat freed, slots
+queries.next_match). Between rounds it sleeps until PostgreSQL notifies `waitlist_seats` (a seat freed, slots
 opened, someone joined: migration 0017's triggers and use_cases) or `poll_seconds` pass, whichever is first;
 the poll is what expires offers on time and what catches up after a lost listening connection. Replicas run
 side by side safely: every statement that picks work skips rows another holds (SKIP LOCKED).

@@ -352,7 +352,7 @@ FOR NO KEY UPDATE OF s SKIP LOCKED
 # People looked at per choice: past them all (each held by another matcher, or their seats are), the round
 # ends and the next one, at the next notice or poll, looks again.
 CANDIDATES = 20
-# Booking's conditional increment (booking.queries.CLAIM_SEAT): under NEXT_MATCH's lock it cannot fail, and
+# Booking's conditional increment (booking.queries.CLAIM_SEAT): under next_match's lock it cannot fail, and
 # if that ever changed, the seat would simply not be held.
 HOLD_SEAT = text("UPDATE slots SET booked = booked + 1 WHERE id = :slot_id AND booked < capacity RETURNING id")
 INSERT_OFFER = text("""

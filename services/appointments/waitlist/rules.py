@@ -1,7 +1,7 @@
 """Waitlist rules, free of I/O: who may wait for what, the times of day, the links' secrets, the refusals.
 
 A person waits for one service between two local dates, at some times of day. When a seat of that service
-frees, the matcher (queries.NEXT_MATCH) holds it for the first person in line it fits, for the establishment's
+frees, the matcher (queries.next_match) holds it for the first person in line it fits, for the establishment's
 hold time; they accept it (an appointment, booked as any other) or decline it, or let it expire: then the seat
 goes to the next person, and they are back in line, never offered that slot again.
 """
@@ -21,7 +21,7 @@ OPEN, ACCEPTED, DECLINED, EXPIRED = "open", "accepted", "declined", "expired"
 
 MORNING, AFTERNOON, EVENING = "morning", "afternoon", "evening"
 TIMES_OF_DAY = (MORNING, AFTERNOON, EVENING)
-# Local hours where the afternoon and the evening begin (queries.NEXT_MATCH reads them too).
+# Local hours where the afternoon and the evening begin (queries._MOMENT reads them too).
 AFTERNOON_FROM, EVENING_FROM = 12, 17
 MAX_SPAN_DAYS = 60
 DEFAULT_HOLD_MINUTES, MIN_HOLD_MINUTES, MAX_HOLD_MINUTES = 15, 1, 1440

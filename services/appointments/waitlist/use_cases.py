@@ -356,7 +356,7 @@ async def set_waitlist_rules(
 
 
 async def offer_next_seat(uow: UnitOfWork, secret: bytes) -> uuid.UUID | None:
-    """Holds one free seat for the first person in line it fits (queries.NEXT_MATCH) and tells them, in one
+    """Holds one free seat for the first person in line it fits (queries.next_match) and tells them, in one
     transaction: the seat counted, the offer, the entry offered, WaitlistSeatOffered. None: nothing to offer."""
     async with uow:
         match = await queries.next_match(uow.session)
@@ -368,7 +368,7 @@ async def offer_next_seat(uow: UnitOfWork, secret: bytes) -> uuid.UUID | None:
         await queries.set_entry_status(uow.session, match.entry_id, rules.OFFERED)
         view = await queries.entry_by_id(uow.session, match.entry_id)
         seat = await queries.seat_details(uow.session, match.slot_id)
-        assert view is not None  # locked by NEXT_MATCH
+        assert view is not None  # locked by next_match
         uow.publish(
             WaitlistSeatOffered(
                 offer_id=offer_id,
