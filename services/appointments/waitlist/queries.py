@@ -370,7 +370,12 @@ class Match:
 
 
 async def next_match(session: AsyncSession) -> Match | None:
-    """The first person in line a free seat fits, and the earliest such seat, both locked (see LINE_WITH_SEATS)."""
+    """The first person in line a free seat fits, and the earliest such seat, both locked for this transaction
+    (LINE_WITH_SEATS, then LOCK_WAITING_ENTRY and EARLIEST_SEAT for each candidate until one has a seat).
+
+    Invariant it relies on and keeps: a slot's `booked` counts its live appointments plus its open offers, so a
+    seat with `booked < capacity` is held by nobody; the caller holds it with booking's conditional increment in
+    the same transaction as the offer, so a seat is never held for two people nor oversold."""
     line = await session.execute(LINE_WITH_SEATS, {"candidates": CANDIDATES})
     for entry_id in line.scalars().all():
         if (await session.execute(LOCK_WAITING_ENTRY, {"id": entry_id})).first() is None:
