@@ -36,6 +36,7 @@ FORMAT = "rendezvous-sante/my-data"
 VERSION = 1
 LINK_SECONDS = 15 * 60
 PARTS = ("accounts", "appointments", "verification", "notifications")
+MOST_APPOINTMENTS = 5000  # what verification's record-access composition takes at once
 
 
 class Strict(BaseModel):
@@ -261,12 +262,28 @@ class AuditEntry(Strict):
     actor_role: str | None = Field(description="Staff are shown by role, never by name")
 
 
+class RecordAccess(Strict):
+    """A clinic's access recorded in the audit log that concerns the account's people (as /account/record-access
+    shows it): where, what, when, and the staff's role, never who."""
+
+    id: int
+    at: datetime
+    action: str
+    establishment_id: uuid.UUID | None
+    staff_role: str | None
+    appointment_ids: list[uuid.UUID]
+    person_id: uuid.UUID | None
+
+
 class VerificationPart(Strict):
     codes: list[CodeSent] = Field(description="6-digit codes sent (never the code)")
     identity_validations: list[IdentityValidation]
     association_validations: list[AssociationValidation]
     association_requests: list[AssociationRequest]
     audit: list[AuditEntry]
+    record_access: list[RecordAccess] = Field(
+        description="Who read my record: the audit rows about the account's appointments and validations"
+    )
 
 
 # --- notifications ---
@@ -326,7 +343,9 @@ class MyDataExport(Strict):
     appointments: AppointmentsPart
     verification: VerificationPart
     notifications: NotificationsPart
-    establishments: list[Establishment] = Field(description="The establishments the validations and requests name")
+    establishments: list[Establishment] = Field(
+        description="The establishments the validations, requests and record accesses name"
+    )
 
 
 def export_schema() -> dict[str, Any]:
@@ -363,15 +382,36 @@ async def _establishments(proxy: Proxy, ids: set[str]) -> list[dict[str, Any]]:
     return [found[i] for i in sorted(found)]
 
 
+async def _record_access(proxy: Proxy, principal: Principal, appointment_ids: list[str]) -> list[Any]:
+    entries: dict[int, Any] = {}
+    for start in range(0, max(len(appointment_ids), 1), MOST_APPOINTMENTS):
+        answer = await proxy.call_json(
+            "verification",
+            "POST",
+            "/composed/record-access",
+            {"appointment_ids": appointment_ids[start : start + MOST_APPOINTMENTS]},
+            identity=principal.identity_headers(),
+        )
+        if answer.status != 200:
+            raise UpstreamRefusal(answer.status, errors_of(answer))
+        entries |= {entry["id"]: entry for entry in answer.json()["entries"]}
+    return [entries[i] for i in sorted(entries, reverse=True)]
+
+
 async def compose(proxy: Proxy, principal: Principal, language: str) -> MyDataExport:
     """Raises UpstreamRefusal (the account is gone: 404; the session: 401) or UpstreamUnavailable."""
     accounts, appointments, verification, notifications = await asyncio.gather(
         *(_part(proxy, service, principal) for service in PARTS)
     )
+    # Verification knows which audit rows name which appointments; appointments alone knows which the account sees.
+    verification["record_access"] = await _record_access(
+        proxy, principal, [a["id"] for a in appointments["appointments"]]
+    )
     named = {
         str(row["establishment_id"])
-        for key in ("identity_validations", "association_validations", "association_requests")
+        for key in ("identity_validations", "association_validations", "association_requests", "record_access")
         for row in verification[key]
+        if row["establishment_id"] is not None
     }
     places = {a["place"]["establishment_id"]: a["place"] for a in appointments["appointments"]}
     missing = named - places.keys()

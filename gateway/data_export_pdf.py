@@ -31,6 +31,8 @@ WORDS: dict[str, dict[str, str]] = {
         "reminders": "Rappels prévus",
         "sessions": "Connexions (début de session)",
         "codes": "Codes à 6 chiffres envoyés",
+        "record_access": "Qui a consulté mon dossier",
+        "role": "Rôle",
         "links": "Comptes liés (même NAM)",
         "none": "Aucun.",
         "name": "Nom", "birth_date": "Date de naissance", "sex": "Sexe", "nam": "NAM (masqué)", "email": "Courriel",
@@ -57,6 +59,8 @@ WORDS: dict[str, dict[str, str]] = {
         "reminders": "Reminders planned",
         "sessions": "Sign-ins (session start)",
         "codes": "6-digit codes sent",
+        "record_access": "Who read my record",
+        "role": "Role",
         "links": "Linked accounts (same NAM)",
         "none": "None.",
         "name": "Name", "birth_date": "Birth date", "sex": "Sex", "nam": "NAM (masked)", "email": "E-mail",
@@ -67,6 +71,40 @@ WORDS: dict[str, dict[str, str]] = {
         "times": "Times of day", "person": "Person", "requested": "Requested on", "decided": "Decided on",
         "started": "Started", "revoked": "Ended", "due": "Due", "purpose": "Purpose", "identity": "Identity",
         "association": "Association", "yes": "yes", "no": "no",
+    },
+}  # fmt: skip
+
+
+# The codes the JSON keeps, as a reader of the PDF reads them; a code not listed here is shown as it is.
+LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "active": "actif", "pending": "en attente", "booked": "réservé", "arrived": "présent",
+        "checked-in": "présent", "fulfilled": "terminé", "cancelled": "annulé", "noshow": "absent",
+        "entered-in-error": "annulé", "waiting": "en attente", "offered": "place offerte", "left": "quitté",
+        "ended": "terminé", "open": "offerte", "accepted": "acceptée", "declined": "refusée", "expired": "expirée",
+        "refused": "refusée", "withdrawn": "retirée", "sent": "envoyé", "failed": "échec", "suppressed": "non envoyé",
+        "queued": "envoyé", "skipped": "non envoyé", "passed": "utilisé", "issued": "envoyé",
+        "superseded": "remplacé", "throttled": "non envoyé", "morning": "matin", "afternoon": "après-midi",
+        "evening": "soir", "clerk": "commis", "manager": "gestionnaire", "email": "courriel", "sms": "texto",
+        "identity_validated": "identité validée", "association_validated": "association validée",
+        "association_request_accepted": "demande d'association acceptée",
+        "association_request_refused": "demande d'association refusée",
+        "patient_records_viewed:day_list": "liste du jour consultée",
+        "patient_records_viewed:appointment": "dossier ouvert", "caller_booked": "rendez-vous pris par la clinique",
+        "caller_rescheduled": "rendez-vous déplacé par la clinique",
+        "caller_cancelled": "rendez-vous annulé par la clinique",
+    },
+    "en": {
+        "pending": "pending", "checked-in": "arrived", "fulfilled": "attended", "noshow": "no-show",
+        "entered-in-error": "cancelled", "offered": "seat offered", "open": "offered", "suppressed": "not sent",
+        "queued": "sent", "skipped": "not sent", "passed": "used", "issued": "sent", "throttled": "not sent",
+        "email": "e-mail", "sms": "text", "identity_validated": "identity validated",
+        "association_validated": "association validated",
+        "association_request_accepted": "association request accepted",
+        "association_request_refused": "association request refused",
+        "patient_records_viewed:day_list": "day list viewed", "patient_records_viewed:appointment": "record opened",
+        "caller_booked": "booked by the clinic", "caller_rescheduled": "moved by the clinic",
+        "caller_cancelled": "cancelled by the clinic",
     },
 }  # fmt: skip
 
@@ -92,6 +130,8 @@ class _Document:
         self.pdf.add_page()
 
     def heading(self, text: str, size: int = 13) -> None:
+        if self.pdf.will_page_break(25):  # a heading never ends a page, away from what it introduces
+            self.pdf.add_page()
         self.pdf.ln(3)
         self.pdf.set_font("Helvetica", "B", size)
         self.pdf.multi_cell(0, 8, _latin1(text), new_x="LMARGIN", new_y="NEXT")
@@ -128,6 +168,11 @@ class _Document:
 
 def export_pdf(document: MyDataExport, language: str) -> bytes:
     w = WORDS["en" if language == "en" else "fr"]
+    labels = LABELS["en" if language == "en" else "fr"]
+
+    def said(code: str | None) -> str:
+        return labels.get(code or "", code or "")
+
     pdf = _Document(w["title"])
     pdf.heading(w["title"], 16)
     pdf.paragraph(f"{w['generated']} {_when(document.generated_at)}")
@@ -153,7 +198,7 @@ def export_pdf(document: MyDataExport, language: str) -> bytes:
             (w["language"], p.language),
             (w["address"], address),
             (w["notify"], channels),
-            (w["status"], p.status),
+            (w["status"], said(p.status)),
             (w["created"], _when(p.created_at)),
         ],
         (50, 140),
@@ -183,7 +228,7 @@ def export_pdf(document: MyDataExport, language: str) -> bytes:
                 f"{a.first_name} {a.last_name}",
                 service(a.service.name_fr, a.service.name_en),
                 f"{a.place.name}, {a.place.address}, {a.place.city}",
-                a.status,
+                said(a.status),
             )
             for a in document.appointments.appointments
         ],
@@ -199,8 +244,8 @@ def export_pdf(document: MyDataExport, language: str) -> bytes:
                 service(e.service.name_fr, e.service.name_en),
                 e.establishment_name,
                 f"{_day(e.from_date)} - {_day(e.to_date)}",
-                ", ".join(e.times_of_day),
-                e.status,
+                ", ".join(said(t) for t in e.times_of_day),
+                said(e.status),
             )
             for e in document.appointments.waitlist
         ],
@@ -222,31 +267,47 @@ def export_pdf(document: MyDataExport, language: str) -> bytes:
     pdf.table(
         (w["requested"], w["establishment"], w["status"], w["decided"]),
         [
-            (_when(r.requested_at), names.get(str(r.establishment_id), ""), r.status, _when(r.decided_at))
+            (_when(r.requested_at), names.get(str(r.establishment_id), ""), said(r.status), _when(r.decided_at))
             for r in v.association_requests
         ],
         (35, 85, 35, 35),
+        w["none"],
+    )
+    pdf.heading(w["record_access"])
+    pdf.table(
+        (w["date"], w["establishment"], w["kind"], w["role"]),
+        [
+            (_when(r.at), names.get(str(r.establishment_id), ""), said(r.action), said(r.staff_role))
+            for r in v.record_access
+        ],
+        (35, 75, 50, 30),
         w["none"],
     )
     n = document.notifications
     pdf.heading(w["notices"])
     pdf.table(
         (w["date"], w["kind"], w["channel"], w["recipient"], w["subject"], w["status"]),
-        [(_when(x.sent_at or x.created_at), x.kind, x.channel, x.recipient, x.subject, x.status) for x in n.notices],
+        [
+            (_when(x.sent_at or x.created_at), x.kind, said(x.channel), x.recipient, x.subject, said(x.status))
+            for x in n.notices
+        ],
         (28, 30, 14, 45, 55, 18),
         w["none"],
     )
     pdf.heading(w["reminders"])
     pdf.table(
         (w["due"], w["date"], w["channel"], w["status"]),
-        [(_when(r.due_at), _when(r.starts_at), ", ".join(r.destinations), r.state) for r in n.reminders],
+        [
+            (_when(r.due_at), _when(r.starts_at), ", ".join(said(c) for c in r.destinations), said(r.state))
+            for r in n.reminders
+        ],
         (45, 45, 50, 50),
         w["none"],
     )
     pdf.heading(w["codes"])
     pdf.table(
         (w["date"], w["purpose"], w["channel"], w["status"]),
-        [(_when(c.created_at), c.purpose, c.channel, c.status) for c in v.codes],
+        [(_when(c.created_at), c.purpose, said(c.channel), said(c.status)) for c in v.codes],
         (45, 60, 40, 45),
         w["none"],
     )

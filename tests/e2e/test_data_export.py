@@ -225,6 +225,10 @@ def test_every_exported_column_of_every_service_appears_and_the_document_validat
     assert document["establishments"][0]["name"] == "Clinique Test Rosemont"
     kinds = {n["kind"] for n in document["notifications"]["notices"]}
     assert "appointment_booked" in kinds or any("book" in k for k in kinds), kinds
+    # Who read the record: at least the clerk's validation, by role.
+    accesses = document["verification"]["record_access"]
+    assert accesses, "the clerk's validation is an access to the record"
+    assert {entry["staff_role"] for entry in accesses} == {"clerk"}
     text = json.dumps(document)
     for secret in ("password_hash", "token_hash", "nam_hmac", "code_hash", "manage_token", PASSWORD):
         assert secret not in text
