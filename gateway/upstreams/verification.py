@@ -1,7 +1,7 @@
 """The verification service as the pages see it: validations at the front desk, association requests, the
 audit log, and the codes that confirm a citizen's changes."""
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from gateway.upstreams.base import Upstream
 
@@ -14,6 +14,18 @@ class AuditEntry(TypedDict):
     # clerk | manager | operator when verification knows it (issue 21); None for earlier entries.
     actor_role: NotRequired[str | None]
     establishment_id: NotRequired[str | None]
+
+
+class RecordAccessEntry(TypedDict):
+    """A staff action verification logged about the citizen (issue 22, item 4): role, never who."""
+
+    id: int
+    at: str
+    action: str
+    establishment_id: str | None
+    staff_role: Literal["clerk", "manager"] | None  # None: logged before the log kept roles
+    appointment_ids: list[str]  # of those asked, the ones the row names
+    person_id: str | None  # a validation's: the holder or one of the account's people
 
 
 class ValidationAnswer(TypedDict):
@@ -72,6 +84,14 @@ class Verification(Upstream):
     async def file_association_request(self, person_id: str, establishment_id: str, appointment_id: str) -> None:
         payload = {"person_id": person_id, "establishment_id": establishment_id, "appointment_id": appointment_id}
         await self.post("/my/association-requests", payload, expect=(200, 201))
+
+    async def record_access(self, appointment_ids: list[str]) -> list[RecordAccessEntry]:
+        """The log's entries about these appointments (those appointments lets this citizen see: the caller passes
+        its answer, never ids from the request) and about the account's own validations, newest first. The path is
+        in no route of gateway/routes.py: only this composition reaches it."""
+        answer = await self.post("/composed/record-access", {"appointment_ids": appointment_ids}, expect=(200,))
+        entries: list[RecordAccessEntry] = answer["entries"]
+        return entries
 
     async def verify_code(self, challenge_id: str, code: str, purpose: str) -> Any:
         return await self.post(f"/challenges/{challenge_id}/verify", {"code": code, "purpose": purpose}, (200,))

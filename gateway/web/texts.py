@@ -209,6 +209,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "audit_actor": "Par",
         "audit_details": "Détails",
         "association_requests_link": "Demander l'association d'une personne à mon compte",
+        "record_access_link": "Qui a consulté mon dossier",
         "legend_link": "Légende",
     },
     "en": {
@@ -406,6 +407,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "audit_actor": "By",
         "audit_details": "Details",
         "association_requests_link": "Request a person's association with my account",
+        "record_access_link": "Who read my record",
         "legend_link": "Legend",
     },
 }
