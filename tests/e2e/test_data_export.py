@@ -23,13 +23,16 @@ from devstack.testing.fixtures import run_sync
 from gateway.auth import Principal
 from gateway.data_export import LINK_SECONDS, sign_link
 from shared.export_coverage import PersonalTable
+from shared.nam import build_nam
 from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
 from tests.e2e.clinic_staff import staff_auth
 from tests.e2e.conftest import add_slot
 from tests.e2e.forms import submit
 
 EMAIL = "mes.donnees@example.org"
-KID = {"first_name": "Éloïse", "last_name": "Testeur", "birth_date": "2017-06-02", "sex": "F"}
+KID_BIRTH = date(2017, 6, 2)
+KID = {"first_name": "Éloïse", "last_name": "Testeur", "birth_date": KID_BIRTH.isoformat(), "sex": "F"}
+KID_NAM = build_nam("TESE", KID_BIRTH, "F", "1")
 SERVICES = ("accounts", "appointments", "verification", "notifications")
 
 
@@ -153,7 +156,7 @@ def test_every_exported_column_of_every_service_appears_and_the_document_validat
     with httpx.Client(base_url=system.config.url("gateway"), timeout=30) as client:
         citizen = active_account(client, mail_sink, EMAIL, nam="TEST54122816", phone="514 555-0142")
         account_id = client.get("/api/me", headers=citizen).json()["id"]
-        kid = client.post("/api/me/dependants", json=KID, headers=citizen).json()
+        kid = client.post("/api/me/dependants", json={**KID, "nam": KID_NAM}, headers=citizen).json()
         soon = str(slots[x.establishment_id].id)
         for person in (None, kid["id"]):
             booked = client.post("/api/my/appointments", json={"slot_id": soon, "person_id": person}, headers=citizen)
@@ -174,6 +177,12 @@ def test_every_exported_column_of_every_service_appears_and_the_document_validat
         )
         filed = client.post("/api/my/association-requests", json={"person_id": kid["id"]}, headers=citizen)
         assert filed.status_code == 201, filed.text
+        accept = {**{k: KID[k] for k in ("first_name", "last_name", "birth_date")}, "confirmed": True}
+        accepted = client.post(f"{base}/association-requests/{filed.json()['id']}/accept", json=accept, headers=clerk)
+        assert accepted.status_code == 200, accepted.text
+        # A change waiting for its code.
+        change = {"kind": "email", "new_value": "nouvelle.adresse@example.org", "current_password": PASSWORD}
+        assert client.post("/api/me/sensitive-changes", json=change, headers=citizen).status_code == 202
 
         def exported() -> dict[str, Any]:
             answer = client.get("/api/my/export", headers=citizen)
@@ -182,7 +191,11 @@ def test_every_exported_column_of_every_service_appears_and_the_document_validat
 
         # Confirmations and the validation's audit row are an event away.
         wait_until(
-            lambda: len(exported()["notifications"]["notices"]) >= 3 and exported()["verification"]["audit"],
+            lambda: (
+                len(exported()["notifications"]["notices"]) >= 3
+                and exported()["verification"]["audit"]
+                and exported()["account"]["validated_dependants"]
+            ),
             timeout=20,
             message="the notices sent never reached the export",
         )
@@ -210,9 +223,11 @@ def test_every_exported_column_of_every_service_appears_and_the_document_validat
     contributed = {(service, table) for service, found in rows.items() for table, _, _ in found}
     expected = {
         ("accounts", "accounts"), ("accounts", "dependants"), ("accounts", "session_families"),
+        ("accounts", "pending_changes"), ("accounts", "validated_dependants"),
         ("appointments", "appointments"), ("appointments", "waitlist_entries"), ("appointments", "waitlist_offers"),
         ("verification", "challenges"), ("verification", "identity_validations"),
-        ("verification", "association_requests"), ("verification", "audit_log"),
+        ("verification", "association_requests"), ("verification", "association_validations"),
+        ("verification", "audit_log"),
         ("notifications", "deliveries"), ("notifications", "reminders"),
     }  # fmt: skip
     assert expected <= contributed, expected - contributed
@@ -230,10 +245,11 @@ def test_every_exported_column_of_every_service_appears_and_the_document_validat
     assert accesses, "the clerk's validation is an access to the record"
     assert {entry["staff_role"] for entry in accesses} == {"clerk"}
     text = json.dumps(document)
-    for secret in ("password_hash", "token_hash", "nam_hmac", "code_hash", "manage_token", PASSWORD):
+    for secret in ("password_hash", "token_hash", "nam_hmac", "code_hash", "manage_token", PASSWORD, KID_NAM):
         assert secret not in text
     for name in (*SERVICES, "gateway"):
         assert "TEST54122816" not in system.log_text(name), name
+        assert KID_NAM not in system.log_text(name), name
 
 
 def _page_session(client: httpx.Client, email: str) -> None:
