@@ -25,7 +25,7 @@ from gateway.data_export import LINK_SECONDS, sign_link
 from shared.export_coverage import PersonalTable
 from shared.nam import build_nam
 from tests.e2e.accounts_flow import PASSWORD, active_account, wait_until
-from tests.e2e.clinic_staff import staff_auth
+from tests.e2e.clinic_staff import add_staff, slot_soon, staff_auth
 from tests.e2e.conftest import add_slot
 from tests.e2e.forms import submit
 
@@ -325,3 +325,52 @@ def test_the_schema_is_served_at_a_stable_address(system: Supervisor):
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/schema+json")
     assert answer.json() == json.loads(export_schema.DOCUMENT.read_text())
+
+
+def test_linked_accounts_export_what_their_history_shows_and_a_stranger_nothing_of_theirs(
+    system: Supervisor, catalogue, mail_sink: MailSink
+):
+    """Two accounts with one NAM are one citizen once a clinic validated it: each export holds the appointments
+    both booked (as their history does), the link group, and its own account's profile; a stranger's export
+    holds none of it."""
+    urls = system.config.database_urls
+    run_sync(add_staff(urls["accounts"], catalogue.establishment_id, "commis@clinique-export.example", "clerk"))
+    slot = str(run_sync(slot_soon(urls["appointments"], catalogue.service_id)).id)
+    with httpx.Client(base_url=system.config.url("gateway"), timeout=30) as client:
+        first = active_account(client, mail_sink, "premier.export@example.org", nam="TEST54122816")
+        second = active_account(client, mail_sink, "second.export@example.org", nam="TEST54122816")
+        stranger = active_account(client, mail_sink, "autre.export@example.org", nam="TEST12542819", sex="F")
+        booked = {}
+        for name, citizen in (("first", first), ("second", second), ("stranger", stranger)):
+            answer = client.post("/api/my/appointments", json={"slot_id": slot}, headers=citizen)
+            assert answer.status_code == 201, answer.text
+            booked[name] = answer.json()
+        identity = {"account_id": booked["first"]["person_id"], "first_name": "Thomas", "last_name": "Testeur"}
+        identity |= {"birth_date": "1954-12-28", "sex": "M", "nam": "TEST54122816", "confirmed": True}
+        base = f"/api/admin/verification/establishments/{catalogue.establishment_id}"
+        clerk = staff_auth(client, "commis@clinique-export.example")
+        wait_until(
+            lambda: client.post(f"{base}/identity-validations", json=identity, headers=clerk).status_code == 201,
+            message="the clinic never learnt of the appointment",
+        )
+
+        def appointments(citizen: dict[str, str]) -> set[str]:
+            return {
+                a["id"] for a in client.get("/api/my/export", headers=citizen).json()["appointments"]["appointments"]
+            }
+
+        both = {booked["first"]["id"], booked["second"]["id"]}
+        wait_until(lambda: appointments(first) == both and appointments(second) == both, message="never linked")
+        for citizen, email in ((first, "premier.export@example.org"), (second, "second.export@example.org")):
+            document = client.get("/api/my/export", headers=citizen).json()
+            assert document["account"]["profile"]["email"] == email
+            group = document["account"]["link_group"]
+            assert group is not None
+            assert {str(i) for i in group["account_ids"]} == {
+                booked["first"]["person_id"],
+                booked["second"]["person_id"],
+            }
+        theirs = client.get("/api/my/export", headers=stranger).json()
+        assert {a["id"] for a in theirs["appointments"]["appointments"]} == {booked["stranger"]["id"]}
+        assert theirs["account"]["link_group"] is None
+        assert "premier.export@example.org" not in json.dumps(theirs)
