@@ -335,7 +335,10 @@ async def reset_password(request: Request, identifier: Text = "", new_password: 
     try:
         challenge = await Accounts.of(request).reset_password(identifier, new_password)
     except UpstreamRefusal as refused:
-        errors = refused.by_field(language_of(request))
+        # A weak password is refused on accounts' "password" field, which on this page is the new password's.
+        errors = {
+            "new_password" if k == "password" else k: v for k, v in refused.by_field(language_of(request)).items()
+        }
         if "identifier" in errors:
             return render(
                 request,

@@ -103,6 +103,22 @@ def test_the_registration_form_and_the_new_password_page_refuse_it_on_the_field(
     assert "Entrez le code à 6 chiffres" in accepted.text
 
 
+def test_the_forgotten_password_page_refuses_it_on_its_field(client: httpx.Client):
+    asked = submit(
+        client, client.get("/account/password-reset"), "/account/password-reset", {"identifier": "x@example.org"}
+    )
+    refused = submit(
+        client,
+        asked,
+        "/account/password-reset/new",
+        {"identifier": "x@example.org", "new_password": "Montreal2026!!!!"},
+    )
+    assert refused.status_code == 422
+    assert 'href="#new_password"' in refused.text, refused.text
+    assert 'id="new_password-error"' in refused.text
+    assert ADVICE["fr"] in refused.text
+
+
 @pytest.mark.browser
 def test_the_refusal_in_a_browser(system: Supervisor, sized_page: Page):
     page = sized_page
