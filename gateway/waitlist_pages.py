@@ -266,6 +266,7 @@ def offer_shown(offer: WaitlistOffer | dict[str, Any], lang: str) -> dict[str, A
         "what": _service_name(offer["service"], lang),
         "when": written_when(offer["starts_at"], lang),
         "until": _until(offer["expires_at"], lang),
+        "expires_at": offer["expires_at"],
         "expired": datetime.fromisoformat(offer["expires_at"]) <= datetime.now(UTC),
         "who": f"{person.get('first_name', '')} {person.get('last_name', '')}".strip(),
         "place": place,
@@ -317,9 +318,18 @@ async def offer_page(
 
 
 def _offer_gone(request: Request, why: str, offer: dict[str, Any] | None) -> HTMLResponse:
-    """An offer that can no longer be answered says why, in full, never as an error: the link came by e-mail."""
+    """An offer that can no longer be answered says why, in full, never as an error: the link came by e-mail or
+    text, perhaps to a browser set to the other language, which the page also says it in (as error pages do)."""
+    other = "en" if language_of(request) == "fr" else "fr"
     return render(
-        request, "portal/waitlist_offer_gone.html", status=404 if why == "unknown" else 409, why=why, offer=offer
+        request,
+        "portal/waitlist_offer_gone.html",
+        status=404 if why == "unknown" else 409,
+        why=why,
+        offer=offer,
+        other_lang=other,
+        other=TEXTS[other],
+        other_until=_until(offer["expires_at"], other) if offer else "",
     )
 
 
@@ -410,7 +420,7 @@ async def entry_page(
 ) -> HTMLResponse:
     entry = await _entry_by_link(request, entry_id, token)
     if entry is None:
-        return render(request, "portal/waitlist_entry_gone.html", status=404)
+        return _entry_gone(request)
     return render(request, "portal/waitlist_entry.html", entry=entry_shown(entry, language_of(request)), token=token)
 
 
@@ -429,7 +439,7 @@ async def leave_by_link_question(
 ) -> HTMLResponse:
     entry = await _entry_by_link(request, entry_id, token)
     if entry is None:
-        return render(request, "portal/waitlist_entry_gone.html", status=404)
+        return _entry_gone(request)
     shown = entry_shown(entry, language_of(request))
     if not shown["active"]:
         return render(request, "portal/waitlist_entry.html", entry=shown, token=token)
@@ -452,10 +462,15 @@ async def leave_by_link(
     except UpstreamRefusal as refusal:
         if refusal.status != 404:
             raise
-        return render(request, "portal/waitlist_entry_gone.html", status=404)
+        return _entry_gone(request)
     return render(
         request, "portal/waitlist_entry.html", entry=entry_shown(left, language_of(request)), token=token, left=True
     )
+
+
+def _entry_gone(request: Request) -> HTMLResponse:
+    other = "en" if language_of(request) == "fr" else "fr"
+    return render(request, "portal/waitlist_entry_gone.html", status=404, other_lang=other, other=TEXTS[other])
 
 
 # --- the account's waitlist ---

@@ -114,9 +114,10 @@ def day_reminder(
     return render(template_for("appointment_reminders", channel), language, context)
 
 
-def offer_url(portal_base_url: str, offer_id: object, token: str) -> str:
-    """The portal's page of a seat offered from the waitlist, authorised by the offer's token (no login needed)."""
-    return f"{portal_base_url.rstrip('/')}/waitlist/offers/{offer_id}?token={quote(token)}"
+def offer_url(portal_base_url: str, offer_id: object, token: str, language: str) -> str:
+    """The portal's page of a seat offered from the waitlist, authorised by the offer's token (no login needed),
+    in the message's language whatever the browser's."""
+    return f"{portal_base_url.rstrip('/')}/waitlist/offers/{offer_id}?token={quote(token)}&lang={language}"
 
 
 def seat_offer(event: WaitlistSeatOffered, portal_base_url: str, channel: Channel, now: datetime) -> RenderedMessage:
@@ -133,7 +134,7 @@ def seat_offer(event: WaitlistSeatOffered, portal_base_url: str, channel: Channe
             "city": event.place.city,
             "postal_code": event.place.postal_code,
         },
-        "offer_url": offer_url(portal_base_url, event.offer_id, event.offer_token),
+        "offer_url": offer_url(portal_base_url, event.offer_id, event.offer_token, event.language),
         "held_until": held_until(event.expires_at, event.place.timezone, event.language, now),
     }
     context["date"], context["time"] = local_date_time(event.starts_at, event.place.timezone, event.language)

@@ -311,6 +311,8 @@ async def test_declining_asks_first_and_an_answered_expired_or_unknown_offer_get
         expired = await visitor.get(f"/waitlist/offers/{EXPIRED_OFFER}?token={TOKEN}&lang=en")
         assert expired.status_code == 409
         assert "This seat is no longer held for you" in _text(expired)
+        assert '<div lang="fr" class="govuk-inset-text">' in expired.text  # and in French, below
+        assert "Cette place n'est plus réservée pour vous" in _text(expired)
         late = await visitor.post(
             f"/waitlist/offers/{EXPIRED_OFFER}/accept",
             data={"csrf_token": form["csrf_token"], "token": TOKEN, "idempotency_key": "x"},

@@ -65,7 +65,7 @@ async def test_an_offer_reaches_every_chosen_channel_once_at_night_with_its_link
     await asyncio.sleep(1.0)  # a second message would arrive within this time
     [mail] = mail_sink.transmissions()
     [sms] = sms_sink.messages()
-    link = f"{PORTAL}/waitlist/offers/{offer.offer_id}?token={TOKEN}"
+    link = f"{PORTAL}/waitlist/offers/{offer.offer_id}?token={TOKEN}&lang=fr"
 
     assert mail.recipients == [EMAIL]
     assert mail.subject == "Une place s'est libérée : Prise de sang, jeudi 10 décembre 2026 à 10 h 30"
