@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -16,7 +17,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from devstack.testing.apps import app_without_lifespan
 from devstack.testing.tokens import citizen_headers, staff_headers
+from services.appointments.main import ROUTERS
+from services.appointments.refusals import REFUSALS
+from services.appointments.settings import AppointmentsSettings
 from services.appointments.tests.integration.arrange import deliver, events, served
 from services.appointments.waitlist import queries, rules, use_cases
 from services.appointments.waitlist.matcher import OfferMatcher
@@ -570,3 +575,30 @@ async def test_a_seat_declined_by_more_people_than_the_matcher_looks_at_still_re
     assert await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET) is not None
     assert (await offers_by_entry(clinic))[line[-1]["entry"]["id"]] == "open"
     assert await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET) is None
+
+
+async def test_joining_without_an_account_counts_against_the_addresss_bookings(clean_databases, sessions, clinic):
+    """Each entry may send offers to an address nobody proved, as a booking sends its confirmation: one client
+    address shares one hourly allowance between them (booking.use_cases.admit_booking_source)."""
+    settings = AppointmentsSettings(
+        environment="test", database_url=clean_databases["appointments"], anonymous_bookings_per_source_per_hour=2
+    )
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
+    app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings)
+    slot = await clinic.slot(local(in_days(20), 10), capacity=5)
+    address = {"X-Client-Ip": "203.0.113.9"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:
+        booked = await http.post(
+            "/appointments",
+            json={"slot_id": str(slot), "first_name": "Un", "last_name": "Deux", "email": "un@example.org"},
+            headers=address,
+        )
+        joined = await http.post("/waitlist", json=clinic.wanted() | anonymous("Deux"), headers=address)
+        refused = await http.post("/waitlist", json=clinic.wanted() | anonymous("Trois"), headers=address)
+        elsewhere = await http.post(
+            "/waitlist", json=clinic.wanted() | anonymous("Quatre"), headers={"X-Client-Ip": "198.51.100.4"}
+        )
+
+    assert (booked.status_code, joined.status_code, elsewhere.status_code) == (201, 201, 201)
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (429, "too_many_bookings")
+    assert int(refused.headers["Retry-After"]) > 0
