@@ -14,7 +14,8 @@ from shared.unit_of_work import UnitOfWork
 # GIN scan finds the rows naming any asked appointment however long the day lists are.
 APPOINTMENT_KEYS = "string_to_array(coalesce(details->>'appointment_ids', details->>'appointment_id'), ',')"
 
-# Only the asked appointments come back from a row: a day list's other patients never leave the service.
+# Only the asked appointments come back from a row: a day list's other patients never leave the service. In the
+# order things happened: a read reaches the log through the bus, after a validation made later over HTTP.
 ENTRIES_ABOUT = text(f"""
 SELECT id, at, action, establishment_id, actor_role, account_id, person_id,
   ARRAY(SELECT CAST(k AS uuid) FROM unnest({APPOINTMENT_KEYS}) AS k WHERE k = ANY(CAST(:ids AS text[])))
@@ -23,7 +24,7 @@ FROM audit_log
 WHERE actor <> 'system' AND (
   (action = ANY(CAST(:appointment_actions AS text[])) AND {APPOINTMENT_KEYS} && CAST(:ids AS text[]))
   OR (account_id = :account_id AND action = ANY(CAST(:account_actions AS text[]))))
-ORDER BY id DESC LIMIT :limit
+ORDER BY at DESC, id DESC LIMIT :limit
 """)
 
 

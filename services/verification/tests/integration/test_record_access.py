@@ -261,3 +261,15 @@ async def _bounded(client: httpx.AsyncClient) -> None:
     assert (
         await client.post(URL, json={"appointment_ids": ["x"]}, headers=citizen_headers(uuid.uuid4()))
     ).status_code == 422
+
+
+async def test_entries_come_in_the_order_things_happened_not_the_order_they_were_logged(
+    sessions, clean_databases, amqp_url, bus_namespace
+):
+    """A read reaches the log through the bus: it may be written after a later validation made over HTTP."""
+    async with service(clean_databases, amqp_url, bus_namespace) as client:
+        account, visit = uuid.uuid4(), uuid.uuid4()
+        await deliver(sessions, viewed("appointment", [visit], CLERK, "clerk", 10))
+        await deliver(sessions, viewed("day_list", [visit], MANAGER, "manager", 0))  # happened first, logged last
+        seen = await entries(client, account, [visit])
+        assert [e["action"] for e in seen] == ["patient_records_viewed:appointment", "patient_records_viewed:day_list"]
