@@ -6,10 +6,12 @@ from datetime import date
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway import association_requests, composition
+from gateway import association_requests, composition, data_export
 from gateway.auth import require
+from gateway.data_export_pages import SCHEMA, export_file
 from gateway.proxy import Proxy, UpstreamUnavailable
 from gateway.routes import resolve
+from gateway.web.texts import language_of
 from shared.errors import ApiError
 from shared.request_models import RequestModel
 
@@ -93,6 +95,27 @@ async def file_association_request(request: Request, body: AssociationRequestBod
     except UpstreamUnavailable as down:
         raise upstream_down(str(down)) from None
     return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
+
+
+@router.get("/api/my/export", include_in_schema=False)
+async def my_data_export(request: Request) -> Response:
+    """The citizen's export (docs/export.md) for a client holding their token; the page's downloads use signed
+    links instead (gateway/data_export_pages.py)."""
+    principal = request.app.state.verifier.principal(request)
+    require(principal, "citizen")
+    assert principal is not None
+    lang = language_of(request)
+    try:
+        document = await data_export.compose(request.app.state.proxy, principal, lang)
+    except UpstreamUnavailable as down:
+        raise upstream_down(str(down)) from None
+    return export_file(document, "json", lang)
+
+
+@router.get("/api/export-schema", include_in_schema=False)
+async def data_export_schema() -> Response:
+    """The export's JSON Schema: docs/export.schema.json, generated from the same model (devstack/export_schema.py)."""
+    return Response(SCHEMA, media_type="application/schema+json", headers={"cache-control": "public, max-age=3600"})
 
 
 @router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

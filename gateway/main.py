@@ -98,8 +98,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan,
         ready,
         [
-            data_export_pages.router,  # before api.router: its /api/my/export and /api/export-schema
             api.router,
+            data_export_pages.router,
             portal.router,
             waitlist_pages.router,
             association_request_pages.citizen_router,

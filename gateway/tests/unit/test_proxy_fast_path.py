@@ -25,6 +25,8 @@ def test_every_api_route_of_the_app_is_the_catch_all_or_one_the_fast_path_leaves
         "/api/my/appointments",
         "/api/my/waitlist",
         "/api/my/association-requests",
+        "/api/my/export",
+        "/api/export-schema",
     ]
     assert api.router.routes[-1] is CATCH_ALL  # declared last: the composed routes win in FastAPI too
 
