@@ -1,7 +1,7 @@
 """Who read my record (issue 22, item 4), across the real services: a clerk's list view and record open appear for
 that patient and not for another; a dependant's entries appear for the holder only once the association is
-validated, as the appointments themselves do; staff are shown by role, never by name; verification's composed
-path cannot be reached from /api."""
+validated, as the appointments themselves do, and accounts linked by the NAM share them once linked; staff are
+shown by role, never by name; verification's composed path cannot be reached from /api."""
 
 import time
 import uuid
@@ -133,3 +133,51 @@ def test_a_shared_childs_entries_appear_for_the_other_parent_only_after_the_asso
         assert after["Tina Testeur"] == [("association_validated", "Commis"), (OPENED, "Commis")]
         assert after["Blake Testeur"] == [("identity_validated", "Commis")]
         assert str(uuid.UUID(booked[0])) not in second.get("/account/record-access").text
+
+
+def test_accounts_linked_by_the_nam_see_each_others_reads_once_linked_as_their_appointments(
+    system: Supervisor, clinics, mail_sink: MailSink
+):
+    x, _, slots = clinics
+    slot = str(slots[x.establishment_id].id)
+    gateway = system.config.url("gateway")
+    nam = "TEST54122816"
+    emails = ("un.compte@example.org", "deux.comptes@example.org", "quelquun.dautre@example.org")
+    with httpx.Client(base_url=gateway, timeout=15) as api:
+        first = active_account(api, mail_sink, emails[0], nam=nam)
+        second = active_account(api, mail_sink, emails[1], nam=nam)
+        stranger = active_account(api, mail_sink, emails[2], nam="TEST12542819", sex="F", first_name="Dana")
+        booked = []
+        for citizen in (first, second, stranger):
+            answer = api.post("/api/my/appointments", json={"slot_id": slot}, headers=citizen)
+            assert answer.status_code == 201, answer.text
+            booked.append(answer.json())
+        clerk = staff_auth(api, "x@clinique-x.example")
+        base = f"/api/admin/establishments/{x.establishment_id}/appointments"
+        assert api.get(f"{base}/{booked[0]['id']}", headers=clerk).status_code == 200
+
+        with httpx.Client(base_url=gateway, timeout=15) as one, httpx.Client(base_url=gateway, timeout=15) as two:
+            page_session(one, emails[0])
+            page_session(two, emails[1])
+            wait_for(one, lambda shown: shown.get("Thomas Testeur") == [(OPENED, "Commis")])
+            assert accesses(two) == {}  # not linked yet: the other account's appointment is not in its list
+
+            holder = {
+                "account_id": booked[0]["person_id"],
+                "first_name": "Thomas",
+                "last_name": "Testeur",
+                "birth_date": "1954-12-28",
+                "sex": "M",
+                "nam": nam,
+                "confirmed": True,
+            }
+            url = f"/api/admin/verification/establishments/{x.establishment_id}/identity-validations"
+            wait_until(lambda: api.post(url, json=holder, headers=clerk).status_code == 201, message="no identity")
+            # Linked (verification -> accounts -> appointments): the second account now lists the first's
+            # appointment, and so the clerk's reading of it; the identity validated was the first account's own.
+            seen = wait_for(two, lambda shown: (OPENED, "Commis") in shown.get("Thomas Testeur", []))
+            assert seen == {"Thomas Testeur": [(OPENED, "Commis")]}
+            assert accesses(one)["Thomas Testeur"] == [("identity_validated", "Commis"), (OPENED, "Commis")]
+        with httpx.Client(base_url=gateway, timeout=15) as other:
+            page_session(other, emails[2])
+            assert accesses(other) == {}
