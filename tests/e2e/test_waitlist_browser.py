@@ -93,7 +93,7 @@ def _free_the_seat(client: httpx.Client, seat: dict[str, str]) -> None:
 def _offer_mail(mail_sink: MailSink, address: str, timeout: float = 20) -> ReceivedMail:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        offers = [m for m in mail_sink.messages() if address in m.recipients and "place" in m.subject.lower()]
+        offers = [m for m in mail_sink.messages() if address in m.recipients and OFFER_LINK.search(m.body)]
         if offers:
             return offers[-1]
         time.sleep(0.1)
@@ -362,3 +362,59 @@ def test_the_console_shows_the_waitlist_length_and_a_manager_sets_the_hold(
     screenshot(page, "console-rules-waitlist")
     page.goto(gateway + "/admin/waitlist")
     expect(page.get_by_text("Une place offerte est réservée pendant 30 minutes.")).to_be_visible()
+
+
+async def _expire_offers(url: str, service_id: uuid.UUID) -> None:
+    """The hold runs out (as if its minutes had passed): the offers of that service expire now."""
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        await conn.execute(
+            "UPDATE waitlist_offers SET expires_at = now() - interval '1 second' WHERE slot_id IN "
+            "(SELECT id FROM slots WHERE service_id = $1)",
+            service_id,
+        )
+    finally:
+        await conn.close()
+
+
+def test_accepting_after_the_hold_ran_out_says_so_and_keeps_the_place_in_line(
+    system: Supervisor, mail_sink: MailSink, sized_page: Page, viewport: str
+):
+    page = sized_page
+    gateway = system.config.url("gateway")
+    clinic = run_sync(_full_service(system.config.database_urls["appointments"]))
+    email = f"trop.tard.{viewport}.{uuid.uuid4().hex[:6]}@example.org"
+    with httpx.Client(base_url=gateway, timeout=10) as client:
+        seat = _take_the_seat(client, clinic)
+        joined = client.post(
+            "/api/waitlist",
+            json={
+                "establishment_id": str(clinic.establishment_id),
+                "service_id": str(clinic.service_id),
+                "from_date": datetime.now(UTC).date().isoformat(),
+                "to_date": (datetime.now(UTC).date() + timedelta(days=20)).isoformat(),
+                "times_of_day": ["morning"],
+                "first_name": "Gilles",
+                "last_name": "Tardif",
+                "birth_date": "1939-11-30",
+                "email": email,
+                "language": "en",
+            },
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert joined.status_code == 201, joined.text
+        _free_the_seat(client, seat)
+    mail = _offer_mail(mail_sink, email)
+    assert mail.subject.startswith("A seat has opened up: Vaccination, ")
+    offer_path = _offer_path(mail)
+
+    # The page opens in the message's language; the hold runs out before the button is pressed.
+    page.goto(gateway + offer_path)
+    expect(page.get_by_role("heading", name="A seat has opened up for you")).to_be_visible()
+    run_sync(_expire_offers(system.config.database_urls["appointments"], clinic.service_id))
+    page.get_by_role("button", name="Accept and book this appointment").click()
+    expect(page.get_by_role("heading", name="This seat is no longer held for you")).to_be_visible()
+    expect(page.get_by_text("You stay on the waitlist")).to_be_visible()
+    expect(page.locator(".govuk-inset-text[lang=fr]")).to_contain_text("Cette place n'est plus réservée pour vous")
+    check_page(page, "offer accepted too late")
+    screenshot(page, "waitlist-offer-expired")
