@@ -273,3 +273,29 @@ async def test_entries_come_in_the_order_things_happened_not_the_order_they_were
         await deliver(sessions, viewed("day_list", [visit], MANAGER, "manager", 0))  # happened first, logged last
         seen = await entries(client, account, [visit])
         assert [e["action"] for e in seen] == ["patient_records_viewed:appointment", "patient_records_viewed:day_list"]
+
+
+async def test_a_decided_association_request_shows_under_its_person_and_the_citizens_own_request_does_not(
+    sessions, clean_databases, amqp_url, bus_namespace
+):
+    async with service(clean_databases, amqp_url, bus_namespace) as client:
+        holder, child = uuid.uuid4(), uuid.uuid4()
+        visit = booked(holder, child)
+        await deliver(sessions, visit)
+        filed = await client.post(
+            "/my/association-requests",
+            json={"person_id": str(child), "establishment_id": str(HERE), "appointment_id": str(visit.appointment_id)},
+            headers=citizen_headers(holder),
+        )
+        assert filed.status_code == 201, filed.text
+        refused = await client.post(
+            f"/admin/establishments/{HERE}/association-requests/{filed.json()['id']}/refuse",
+            json={"reason": "Apportez le certificat de naissance."},
+            headers=staff_headers(HERE, "clerk"),
+        )
+        assert refused.status_code == 200, refused.text
+        # The request names the appointment too, but filing it was the citizen's doing, not the clinic's.
+        seen = await entries(client, holder, [visit.appointment_id])
+        assert [(e["action"], e["person_id"], e["staff_role"]) for e in seen] == [
+            ("association_request_refused", str(child), "clerk")
+        ]
