@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gateway.auth import Principal
 from gateway.page_sessions import CitizenPage
 from gateway.upstreams import Accounts, Appointments, Verification
 from gateway.upstreams.verification import RecordAccessEntry
@@ -103,7 +104,8 @@ def group_by_person(
     return people
 
 
-async def record_access(request: Request, principal: Any) -> tuple[list[PersonAccesses], bool]:
+async def record_access(request: Request, principal: Principal) -> tuple[list[PersonAccesses], bool]:
+    """The account's people with their entries, and whether any entry was found at all."""
     accounts, appointments = Accounts.of(request, principal), Appointments.of(request, principal)
     profile, family, history = await asyncio.gather(accounts.me(), accounts.dependants(), appointments.history())
     listed = history["appointments"]
