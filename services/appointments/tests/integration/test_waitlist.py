@@ -602,3 +602,34 @@ async def test_joining_without_an_account_counts_against_the_addresss_bookings(c
     assert (booked.status_code, joined.status_code, elsewhere.status_code) == (201, 201, 201)
     assert (refused.status_code, refused.json()["errors"][0]["code"]) == (429, "too_many_bookings")
     assert int(refused.headers["Retry-After"]) > 0
+
+
+async def test_accepting_follows_the_booking_rules_one_person_one_time(client, sessions, clinic):
+    """An offer for a time the person already has an appointment at is refused as a booking would be; the seat
+    stays held for them until they decline it or it expires."""
+    at = local(in_days(3), 9)
+    offered_slot = await clinic.slot(at)
+    other_slot = await clinic.slot(at)
+    entry = await join_without_account(client, clinic, "Occupée")
+    elsewhere = await client.post(
+        "/appointments",
+        json={
+            "slot_id": str(other_slot),
+            "first_name": "Occupée",
+            "last_name": "Sanscompte",
+            "email": "occupée@example.org",
+        },
+    )
+    assert elsewhere.status_code == 201
+    offer_id = await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET)
+    assert offer_id is not None
+    assert (await clinic.one("SELECT slot_id FROM waitlist_offers")).slot_id == offered_slot
+    token = rules.link_token(SECRET, "offer", offer_id)
+
+    refused = await client.post(f"/waitlist/offers/{offer_id}/accept", json={"token": token})
+
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (409, "overlapping_appointment")
+    assert (await clinic.one("SELECT status FROM waitlist_offers")).status == "open"
+    assert (await clinic.one("SELECT booked FROM slots WHERE id = :id", id=offered_slot)).booked == 1
+    shown = await client.get(f"/waitlist/entries/{entry['entry']['id']}", params={"token": entry["token"]})
+    assert shown.json()["status"] == "offered"
