@@ -136,13 +136,14 @@ async def _join(
         if replay is not None:
             return replay, True
     entry_id = new_id()
-    email, phone = person.get("email"), person.get("phone")
+    person_id, email, phone = person.get("person_id"), person.get("email"), person.get("phone")
     values = {
         "id": entry_id,
         "service_id": wanted.service_id,
         **person,
+        # Who the person is, as an appointment's overlap rule says it: one live entry per person and service.
         "person_key": booking_rules.person_key(
-            person["person_id"],  # type: ignore[arg-type]
+            person_id if isinstance(person_id, uuid.UUID) else None,
             email if isinstance(email, str) else None,
             phone if isinstance(phone, str) else None,
         ),
