@@ -281,6 +281,13 @@ _MOMENT = f"""CASE WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone)
   WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone) < {EVENING_FROM} THEN '{AFTERNOON}'
   ELSE '{EVENING}' END"""
 
+# The person (`person_key`) already has a live appointment at the slot's time: booking's overlap rule would refuse
+# the seat, so it is not theirs to be offered. Written as the exclusion constraint appointments_no_overlap is, so
+# its GiST index answers.
+_BUSY_THEN = """EXISTS (SELECT 1 FROM appointments a
+  WHERE (md5(a.person_key)::uuid) = (md5({person_key})::uuid) AND a.during && tstzrange({starts_at}, {ends_at})
+    AND a.status IN ('booked', 'arrived', 'checked-in'))"""
+
 # The offer matcher's choice, in two steps (next_match): the people in line whom at least one free seat fits,
 # in join order (LINE_WITH_SEATS); then, for the first of them no other matcher holds, the earliest such seat
 # (EARLIEST_SEAT). Both rows are locked for the offer's transaction.
@@ -292,7 +299,7 @@ _MOMENT = f"""CASE WHEN extract(hour FROM s.starts_at AT TIME ZONE est.timezone)
 #
 # Line order: waiting entries by joined_at (then id), each with the earliest free slot of its service inside
 # its local dates and times of day, starting at least the establishment's hold time from now, never offered
-# to that entry before (waitlist_offers_once_per_slot).
+# to that entry before (waitlist_offers_once_per_slot), at a time the person has no other appointment.
 #
 # Two matchers (replicas) at once: the entry and the seat are locked FOR NO KEY UPDATE SKIP LOCKED. A person
 # another matcher holds is passed over (that matcher is offering them a seat), and so is a seat it holds, so
@@ -309,7 +316,8 @@ WITH line AS MATERIALIZED (
   SELECT service_id, min(from_date) AS first_day, max(to_date) AS last_day
   FROM waitlist_entries WHERE status = 'waiting' GROUP BY service_id
 ), free AS MATERIALIZED (
-  SELECT s.id, s.service_id, (s.starts_at AT TIME ZONE est.timezone)::date AS day, {_MOMENT} AS moment
+  SELECT s.id, s.service_id, s.starts_at, s.ends_at, (s.starts_at AT TIME ZONE est.timezone)::date AS day,
+         {_MOMENT} AS moment
   FROM line
   JOIN services sv ON sv.id = line.service_id
   JOIN establishments est ON est.id = sv.establishment_id
@@ -318,7 +326,7 @@ WITH line AS MATERIALIZED (
     AND s.starts_at < (line.last_day + 1)::timestamp AT TIME ZONE est.timezone
   WHERE s.booked < s.capacity AND s.starts_at >= now() + make_interval(mins => est.waitlist_hold_minutes)
 ), wanted AS MATERIALIZED (
-  SELECT w.id, w.service_id, w.joined_at, w.from_date, w.to_date, moment
+  SELECT w.id, w.service_id, w.person_key, w.joined_at, w.from_date, w.to_date, moment
   FROM waitlist_entries w CROSS JOIN LATERAL unnest(w.times_of_day) AS moment
   WHERE w.status = 'waiting'
 )
@@ -326,7 +334,8 @@ SELECT DISTINCT wanted.id, wanted.joined_at FROM wanted
 WHERE EXISTS (
   SELECT 1 FROM free WHERE free.service_id = wanted.service_id AND free.moment = wanted.moment
     AND free.day BETWEEN wanted.from_date AND wanted.to_date
-    AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = wanted.id AND o.slot_id = free.id))
+    AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = wanted.id AND o.slot_id = free.id)
+    AND NOT {_BUSY_THEN.format(person_key="wanted.person_key", starts_at="free.starts_at", ends_at="free.ends_at")})
 ORDER BY wanted.joined_at, wanted.id
 LIMIT :candidates
 """)
@@ -345,6 +354,7 @@ WHERE w.id = :entry_id
   AND s.starts_at >= now() + make_interval(mins => est.waitlist_hold_minutes)
   AND s.booked < s.capacity AND {_MOMENT} = ANY (w.times_of_day)
   AND NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.entry_id = w.id AND o.slot_id = s.id)
+  AND NOT {_BUSY_THEN.format(person_key="w.person_key", starts_at="s.starts_at", ends_at="s.ends_at")}
 ORDER BY s.starts_at
 LIMIT 1
 FOR NO KEY UPDATE OF s SKIP LOCKED

@@ -604,26 +604,34 @@ async def test_joining_without_an_account_counts_against_the_addresss_bookings(c
     assert int(refused.headers["Retry-After"]) > 0
 
 
+async def test_a_seat_at_a_time_the_person_is_already_booked_goes_to_the_next(client, sessions, clinic):
+    """Booking's overlap rule would refuse it: the matcher does not hold it for them."""
+    at = local(in_days(3), 9)
+    free_slot = await clinic.slot(at)
+    their_slot = await clinic.slot(at)
+    busy = await join_without_account(client, clinic, "Occupée")
+    next_in_line = await join_without_account(client, clinic, "Libre")
+    booked = await client.post("/appointments", json={"slot_id": str(their_slot), **_booking_as(busy)})
+    assert booked.status_code == 201
+
+    assert await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET) is not None
+
+    assert await offers_by_entry(clinic) == {next_in_line["entry"]["id"]: "open"}
+    assert (await clinic.one("SELECT slot_id FROM waitlist_offers")).slot_id == free_slot
+    assert await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET) is None
+
+
 async def test_accepting_follows_the_booking_rules_one_person_one_time(client, sessions, clinic):
-    """An offer for a time the person already has an appointment at is refused as a booking would be; the seat
-    stays held for them until they decline it or it expires."""
+    """Booked elsewhere at that time after the offer was made, the person is refused the seat as a booking would
+    be; it stays held for them until they decline it or it expires."""
     at = local(in_days(3), 9)
     offered_slot = await clinic.slot(at)
-    other_slot = await clinic.slot(at)
     entry = await join_without_account(client, clinic, "Occupée")
-    elsewhere = await client.post(
-        "/appointments",
-        json={
-            "slot_id": str(other_slot),
-            "first_name": "Occupée",
-            "last_name": "Sanscompte",
-            "email": "occupée@example.org",
-        },
-    )
-    assert elsewhere.status_code == 201
     offer_id = await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET)
     assert offer_id is not None
-    assert (await clinic.one("SELECT slot_id FROM waitlist_offers")).slot_id == offered_slot
+    other_slot = await clinic.slot(at)
+    elsewhere = await client.post("/appointments", json={"slot_id": str(other_slot), **_booking_as(entry)})
+    assert elsewhere.status_code == 201
     token = rules.link_token(SECRET, "offer", offer_id)
 
     refused = await client.post(f"/waitlist/offers/{offer_id}/accept", json={"token": token})
@@ -633,3 +641,9 @@ async def test_accepting_follows_the_booking_rules_one_person_one_time(client, s
     assert (await clinic.one("SELECT booked FROM slots WHERE id = :id", id=offered_slot)).booked == 1
     shown = await client.get(f"/waitlist/entries/{entry['entry']['id']}", params={"token": entry["token"]})
     assert shown.json()["status"] == "offered"
+
+
+def _booking_as(joined: dict) -> dict[str, str]:
+    """A booking without an account by the person who joined (same name and e-mail: the same person key)."""
+    first_name = joined["entry"]["person"]["first_name"]
+    return {"first_name": first_name, "last_name": "Sanscompte", "email": f"{first_name.lower()}@example.org"}
