@@ -204,7 +204,7 @@ async def join(
         entry=entry_shown(entry, lang),
         token=token,
         sent_to={"email": email.strip(), "phone": phone.strip()} if principal is None else None,
-        hold_minutes=entry.get("hold_minutes"),
+        hold_minutes=entry["hold_minutes"],
     )
 
 

@@ -173,6 +173,7 @@ class WaitlistEntry(TypedDict):
     joined_at: str
     position: int | None  # 1-based among those waiting for the same service; None when not waiting
     offer: dict[str, Any] | None  # the open WaitlistOffer; from GET /my/waitlist, with its link's `token`
+    hold_minutes: int  # the establishment's: how long a seat offered to this entry is held
 
 
 class JoinedWithoutAccount(TypedDict):

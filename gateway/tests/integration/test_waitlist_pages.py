@@ -48,7 +48,7 @@ def _offer(offer_id: str, status: str = "open", expires_in: timedelta = timedelt
     }
 
 
-def _entry(status: str = "waiting") -> dict[str, Any]:
+def _entry(status: str = "waiting", hold_minutes: int = 15) -> dict[str, Any]:
     return {
         "id": ENTRY,
         "status": status,
@@ -61,7 +61,7 @@ def _entry(status: str = "waiting") -> dict[str, Any]:
         "joined_at": datetime.now(UTC).isoformat(),
         "position": 2 if status == "waiting" else None,
         "offer": None,
-        "hold_minutes": 15,
+        "hold_minutes": hold_minutes,
     }
 
 
@@ -71,6 +71,7 @@ class Seen:
     accepted: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     declined: list[dict[str, Any]] = field(default_factory=list)
     holds: list[dict[str, Any]] = field(default_factory=list)
+    hold_minutes: int = 15  # the establishment's, as appointments answers it on a joined entry
 
 
 @pytest.fixture
@@ -98,7 +99,9 @@ async def gateway() -> AsyncIterator[tuple[str, Seen]]:
             seen.joins.append((body, request.headers.get("Idempotency-Key", "")))
             if not body["times_of_day"]:
                 return refused(422, "times_of_day", "times_of_day_invalid", REFUSED_TIMES)
-            return web.json_response({"entry": _entry(), "token": "entry-token"}, status=201)
+            return web.json_response(
+                {"entry": _entry(hold_minutes=seen.hold_minutes), "token": "entry-token"}, status=201
+            )
         if path == f"/waitlist/offers/{OFFER}" and request.query.get("token") == TOKEN:
             return web.json_response(_offer(OFFER, "declined" if seen.declined else "open"))
         if path == f"/waitlist/offers/{EXPIRED_OFFER}" and request.query.get("token") == TOKEN:
@@ -244,6 +247,23 @@ async def test_joining_without_an_account_sends_the_choices_and_says_what_happen
         assert "nous vous écrivons à jeanne@example.org" in text
         assert "réservée pendant 15 minutes" in text
         assert f"/waitlist/entries/{ENTRY}?token=entry-token" in joined.text
+
+
+async def test_the_join_confirmation_says_the_establishments_own_hold(gateway):
+    url, seen = gateway
+    seen.hold_minutes = 1
+    async with _visitor(url) as visitor:
+        page = await visitor.get(f"/waitlist/join?service={SERVICE}&lang=en")
+        joined = await visitor.post("/waitlist/join", data=_join_form(page.text))
+        assert joined.status_code == 200, joined.text
+        text = _text(joined)
+        assert "The seat is held for you for 1 minute: open the message's link" in text
+        assert "a few minutes" not in text
+    seen.hold_minutes = 90
+    async with _visitor(url) as visitor:
+        page = await visitor.get(f"/waitlist/join?service={SERVICE}")
+        joined = await visitor.post("/waitlist/join", data=_join_form(page.text))
+        assert "La place vous est réservée pendant 90 minutes" in _text(joined)
 
 
 def date_of(iso: str) -> Any:

@@ -103,6 +103,8 @@ class WaitlistEntryResponse(BaseModel):
     joined_at: datetime
     position: int | None = None  # 1-based among the service's waiting entries; null unless waiting
     offer: WaitlistOfferResponse | None = None  # the open one
+    # The establishment's hold: how long a seat offered to this entry will be kept for the person to answer.
+    hold_minutes: int
 
 
 class JoinedWaitlistResponse(BaseModel):

@@ -85,6 +85,7 @@ def entry_response(view: EntryView, secret: bytes | None = None) -> WaitlistEntr
         joined_at=view.joined_at,
         position=view.position,
         offer=offer_response(offer, view, token) if offer is not None else None,
+        hold_minutes=view.place.hold_minutes,
     )
 
 

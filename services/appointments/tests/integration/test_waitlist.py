@@ -211,6 +211,7 @@ async def test_a_freed_seat_goes_to_the_first_in_line_then_the_next_when_the_hol
     second = await join_without_account(client, clinic, "Second")
     third = await join_without_account(client, clinic, "Troisième")
     assert [first["position"], second["entry"]["position"], third["entry"]["position"]] == [1, 2, 3]
+    assert [first["hold_minutes"], second["entry"]["hold_minutes"]] == [15, 15]  # the establishment's default
     await asyncio.sleep(0.3)  # the joins woke the matcher: no seat is free, nothing is offered
     assert await offers_by_entry(clinic) == {}
 
@@ -413,7 +414,10 @@ async def test_an_establishments_hold_time_is_what_an_offer_gets(client, session
     assert changed.json() == {"hold_minutes": 30}
     await clinic.slot(local(in_days(2), 10))
     await clinic.slot(datetime.now(MONTREAL) + timedelta(minutes=20))  # starts within the hold: never offered
-    await join_without_account(client, clinic, "Patiente", from_date=in_days(0).isoformat())
+    joined = await join_without_account(client, clinic, "Patiente", from_date=in_days(0).isoformat())
+    assert joined["entry"]["hold_minutes"] == 30  # what the join confirmation tells the person
+    shown = await client.get(f"/waitlist/entries/{joined['entry']['id']}", params={"token": joined["token"]})
+    assert shown.json()["hold_minutes"] == 30
 
     await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET)
 
