@@ -67,12 +67,14 @@ def test_a_citizen_downloads_their_data_as_json_and_pdf(
 
     page.get_by_role("button", name="Préparer mon export").click()
     expect(page.get_by_role("heading", name="Votre export est prêt")).to_be_visible()
-    expect(page.locator("#export-counts")).to_contain_text("1 rendez-vous, 1 personne(s) à charge")
+    counts = page.locator("#export-counts .govuk-summary-list__row")
+    expect(counts.filter(has_text="Rendez-vous").locator("dd")).to_have_text("1")
+    expect(counts.filter(has_text="Personnes à charge").locator("dd")).to_have_text("1")
     check_page(page, "my data ready")
     screenshot(page, "my-data-ready")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Télécharger mes données (JSON)").click()
+        page.get_by_role("button", name="Télécharger mes données (JSON)").click()
     assert download.value.suggested_filename.startswith("mes-donnees-")
     assert download.value.suggested_filename.endswith(".json")
     with open(download.value.path(), encoding="utf-8") as file:
@@ -83,7 +85,7 @@ def test_a_citizen_downloads_their_data_as_json_and_pdf(
     assert (appointment["first_name"], appointment["service"]["name_fr"]) == ("Éloïse", "Prise de sang")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Télécharger mes données (PDF)").click()
+        page.get_by_role("button", name="Télécharger mes données (PDF)").click()
     assert download.value.suggested_filename.endswith(".pdf")
     text = pdf_text(Path(download.value.path()))
     for expected in ("Mes données", "Thomas Testeur", "Éloïse Testeur", "Prise de sang", "Clinique Test Rosemont"):
