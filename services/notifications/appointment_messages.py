@@ -84,6 +84,8 @@ def reminder(details: AppointmentDetails, manage_token: str, portal_base_url: st
     context = template_values(details)
     context["confirm_url"] = confirm_url(portal_base_url, details.appointment_id, manage_token)
     context["cancel_url"] = cancel_url(portal_base_url, details.appointment_id, manage_token)
+    # As the confirmation and the grouped reminder do: a reminder is read when there is still time to act on them.
+    context["instructions"] = details.instructions(channel)
     return render(template_for("appointment_reminder", channel), details.language, context)
 
 

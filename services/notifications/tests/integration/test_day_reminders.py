@@ -166,6 +166,7 @@ async def test_the_same_address_in_other_letters_is_the_same_destination(
 async def test_appointments_on_two_days_get_two_reminders(service, publish, settings, clock, mail_sink: MailSink):
     first = booked(DAY[0], contact=family_member("Léa"), account_id=HOLDER, manage_token="token-a")
     second = booked(local(2030, 1, 16, 9, 0), contact=family_member("Émile"), account_id=HOLDER, manage_token="token-b")
+    second = second.model_copy(update={"service": SERVICE.model_copy(update={"instructions_fr": INSTRUCTIONS})})
     await publish_all(publish, settings, [first, second])
 
     assert await at(service, clock, FIRST_DUE) == 1
@@ -184,6 +185,12 @@ async def test_appointments_on_two_days_get_two_reminders(service, publish, sett
     assert links(second)[1] not in bodies[0]
     assert links(second)[1] in bodies[1]
     assert links(first)[1] not in bodies[1]
+    # Alone, a reminder gives its service's instructions too (kept with the reminder since its booking), under
+    # the appointment; without any, no heading.
+    assert f"H4G 2M4\n\nÀ apporter ou à faire avant la visite :\n{INSTRUCTIONS}\n\n" in text(
+        reminder_mails(mail_sink)[1]
+    )
+    assert "avant la visite" not in bodies[0]
 
 
 async def test_others_destinations_on_the_same_day_get_their_own_reminders(

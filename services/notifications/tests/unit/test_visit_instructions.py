@@ -1,5 +1,6 @@
-"""The clinic's instructions for the visit (issue 21) in the confirmation and reschedule notices, e-mail and SMS,
-in the message's language, and nothing about them when the clinic wrote none in that language."""
+"""The clinic's instructions for the visit (issue 21) in the confirmation and reschedule notices and, since issue
+22's follow-up, the reminder of a lone appointment (the grouped reminder lists them under each appointment),
+e-mail and SMS, in the message's language, and nothing about them when the clinic wrote none in that language."""
 
 from datetime import UTC, datetime
 
@@ -29,6 +30,7 @@ def messages(event, channel: str):
     return [
         booking_confirmation(event, PORTAL, channel),
         reschedule_notice(moved, PORTAL, channel, named=False),
+        reminder(AppointmentDetails.of(event, named=True), "token", PORTAL, channel),
     ]
 
 
@@ -73,6 +75,24 @@ def test_the_heading_is_absent_without_instructions_and_spacing_is_unchanged():
     assert "Montréal. Annuler : " in sms.body
 
 
-def test_reminders_are_unchanged():
-    details = AppointmentDetails.of(with_instructions("fr"), named=True)
-    assert HEADING["fr"] not in reminder(details, "token", PORTAL, "email").body
+# Behaviour changed on purpose (issue 22 follow-up): a lone reminder used to leave the instructions out while a
+# grouped one listed them; both now give them, under the appointment and before its links.
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_lone_reminder_gives_the_instructions_under_the_appointment(language):
+    details = AppointmentDetails.of(with_instructions(language), named=True)
+    email = reminder(details, "token", PORTAL, "email")
+    assert f"H4G 2M4\n\n{HEADING[language]}\n{WRITTEN[language]}\n\n" in email.body
+    assert email.body.index(HEADING[language]) < email.body.index("confirm?token=")
+    sms = reminder(details, "token", PORTAL, "sms")
+    assert f"CLSC de Verdun. {HEADING[language]} {' '.join(WRITTEN[language].split())}. " in sms.body
+    assert sms.body.index(HEADING[language]) < sms.body.index("confirm?token=")
+
+
+def test_a_lone_reminder_without_instructions_has_no_empty_heading():
+    email = reminder(AppointmentDetails.of(booked(STARTS), named=True), "token", PORTAL, "email")
+    assert HEADING["fr"] not in email.body
+    # One blank line after the address, then the confirm link, as before instructions were given.
+    assert "H4G 2M4\n\nPour confirmer votre présence :\nhttp" in email.body
+    sms = reminder(AppointmentDetails.of(booked(STARTS, language="en"), named=True), "token", PORTAL, "sms")
+    assert HEADING["en"] not in sms.body
+    assert "CLSC de Verdun. Confirm: http" in sms.body
