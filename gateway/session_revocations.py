@@ -17,10 +17,11 @@ from urllib.parse import urlencode
 
 import aio_pika
 import structlog
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection, ExchangeType
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from gateway.proxy import Proxy, UpstreamUnavailable
+from shared.bus import declare_events_exchange, events_exchange_name
 from shared.contracts.accounts import SessionsRevoked
 from shared.messages import EventEnvelope
 
@@ -84,7 +85,8 @@ class RevocationFeed:
     ) -> None:
         self._revocations = revocations
         self._amqp_url = amqp_url
-        self._exchange_name = f"{namespace}clinic.events"
+        self._namespace = namespace
+        self._exchange_name = events_exchange_name(namespace)
         self._proxy = proxy
         self._memory_seconds = memory_seconds
         self._connection: AbstractRobustConnection | None = None
@@ -118,7 +120,7 @@ class RevocationFeed:
         )
         try:
             channel = await connection.channel()
-            exchange = await channel.declare_exchange(self._exchange_name, ExchangeType.TOPIC, durable=True)
+            exchange = await declare_events_exchange(channel, self._namespace)
             # Server-named, exclusive and auto-deleted: one per process, gone with its connection, restored with it.
             queue = await channel.declare_queue("", exclusive=True, auto_delete=True)
             await queue.bind(exchange, routing_key=SessionsRevoked.routing_key())

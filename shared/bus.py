@@ -3,6 +3,23 @@
 Publishing uses publisher confirms and `mandatory`, with returns raising, so an event is only
 reported sent once the broker has routed and stored it. Each consuming service gets a quorum
 queue `<service>` with a delivery limit; messages that exceed it dead-letter to `<service>.dlq`.
+
+An event no queue is bound for yet (AccountRegistered, PatientArrived... until a service wants them)
+goes to the events exchange's alternate exchange, `clinic.unrouted`, and from there to the bounded
+`unrouted` queue: the broker counts it as routed and confirms it, so the outbox marks it sent instead
+of retrying it for ever. `mandatory` still refuses what reaches no queue at all (the alternate
+exchange or its queue deleted) and the confirm still reports a broker's nack.
+
+The alternate exchange is an argument of the events exchange, not a policy: every process declares
+the whole topology over AMQP, so a fresh machine, a test's namespace, Compose and Kubernetes get it
+with no broker-side step (no management plugin, no rabbitmqctl, no operator CRD). RabbitMQ refuses to
+redeclare an existing exchange with other arguments (PRECONDITION_FAILED), so the exchange took a new
+name, `clinic.events.v2`. Brokers that have the former `clinic.events` keep it: the consumers' durable
+queues stay bound to it, and each process binds the new exchange to it (`#`), so what a pod of the
+previous release publishes during a rolling upgrade still reaches every queue (RabbitMQ delivers a message
+once to a queue however many paths lead there), the gateway's new revocation queues included. Once no such
+pod runs it is unused and can be deleted (`rabbitmqctl delete_exchange clinic.events`). A later change to
+the exchange's arguments takes the same step (`.v3`).
 """
 
 import asyncio
@@ -12,6 +29,8 @@ from collections.abc import Awaitable, Callable
 import aio_pika
 import structlog
 from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
     AbstractRobustChannel,
@@ -27,14 +46,57 @@ log = structlog.get_logger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 10.0
 
+# The unrouted queue only lets an operator see what no service consumes yet: bounded in count, bytes and
+# age (events may carry personal data: an hour, like the outbox keeps its published rows), the oldest
+# dropped first. A classic queue, not a quorum one: nobody consumes it, so replicating every unrouted event
+# through Raft on three nodes would cost the broker for nothing, and losing it with its node loses nothing.
+UNROUTED_QUEUE_ARGUMENTS: dict[str, FieldValue] = {
+    "x-queue-type": "classic",
+    "x-max-length": 10_000,
+    "x-max-length-bytes": 16 * 1024 * 1024,
+    "x-message-ttl": 3_600_000,
+    "x-overflow": "drop-head",
+}
+
 MessageCallback = Callable[[AbstractIncomingMessage], Awaitable[None]]
+
+
+def events_exchange_name(namespace: str = "") -> str:
+    return f"{namespace}clinic.events.v2"
+
+
+def legacy_events_exchange_name(namespace: str = "") -> str:
+    """The events exchange before it had an alternate exchange."""
+    return f"{namespace}clinic.events"
+
+
+def unrouted_names(namespace: str = "") -> tuple[str, str]:
+    """The alternate exchange and the queue behind it."""
+    return f"{namespace}clinic.unrouted", f"{namespace}unrouted"
+
+
+async def declare_events_exchange(channel: AbstractChannel, namespace: str = "") -> AbstractExchange:
+    """The events exchange, with its alternate exchange and the bounded `unrouted` queue: the one declaration
+    every publisher and subscriber makes (the arguments must be the same everywhere)."""
+    exchange_name, queue_name = unrouted_names(namespace)
+    unrouted = await channel.declare_exchange(exchange_name, ExchangeType.FANOUT, durable=True)
+    queue = await channel.declare_queue(queue_name, durable=True, arguments=UNROUTED_QUEUE_ARGUMENTS)
+    await queue.bind(unrouted)
+    return await channel.declare_exchange(
+        events_exchange_name(namespace),
+        ExchangeType.TOPIC,
+        durable=True,
+        arguments={"alternate-exchange": exchange_name},
+    )
 
 
 class Bus:
     def __init__(self, url: str, service: str, namespace: str = "", prefetch: int = 32, delivery_limit: int = 5):
         self._url = url
         self.service = service
-        self.exchange_name = f"{namespace}clinic.events"
+        self.namespace = namespace
+        self.exchange_name = events_exchange_name(namespace)
+        self.unrouted_exchange_name, self.unrouted_queue_name = unrouted_names(namespace)
         self.dead_letter_exchange_name = f"{namespace}clinic.dead-letter"
         self.queue_name = f"{namespace}{service}"
         self.dlq_name = f"{self.queue_name}.dlq"
@@ -77,7 +139,8 @@ class Bus:
         )
         try:
             channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-            self._exchange = await channel.declare_exchange(self.exchange_name, ExchangeType.TOPIC, durable=True)
+            self._exchange = await declare_events_exchange(channel, self.namespace)
+            await self._follow_legacy_exchange(connection)
             for routing_keys, callback in self._consumers:
                 await self._start_consumer(connection, routing_keys, callback)
         except BaseException:
@@ -87,6 +150,19 @@ class Bus:
         self._connection = connection
         log.info("broker_connected", exchange=self.exchange_name)
 
+    async def _follow_legacy_exchange(self, connection: AbstractRobustConnection) -> None:
+        """Bind the events exchange to the former one when this broker still has it (see the module's docstring)."""
+        # A passive declare of a missing exchange closes its channel, hence a channel of its own. Bound there, not
+        # on the robust publishing channel, which would bind again after each reconnection, and fail once the
+        # former exchange is deleted: the binding is durable, kept by the broker.
+        async with connection.channel() as channel:
+            try:
+                legacy = await channel.declare_exchange(legacy_events_exchange_name(self.namespace), passive=True)
+            except aio_pika.exceptions.ChannelNotFoundEntity:
+                return
+            exchange = await channel.declare_exchange(self.exchange_name, passive=True)
+            await exchange.bind(legacy, routing_key="#")
+
     async def _start_consumer(
         self, connection: AbstractRobustConnection, routing_keys: list[str], callback: MessageCallback
     ) -> None:
@@ -95,7 +171,7 @@ class Bus:
         dlx = await channel.declare_exchange(self.dead_letter_exchange_name, ExchangeType.DIRECT, durable=True)
         dlq = await channel.declare_queue(self.dlq_name, durable=True, arguments={"x-queue-type": "quorum"})
         await dlq.bind(dlx, routing_key=self.queue_name)
-        exchange = await channel.declare_exchange(self.exchange_name, ExchangeType.TOPIC, durable=True)
+        exchange = await declare_events_exchange(channel, self.namespace)
         queue = await channel.declare_queue(
             self.queue_name,
             durable=True,

@@ -25,6 +25,7 @@ from devstack.mail_sink import MailSink
 from devstack.sms_sink import SmsSink
 from devstack.supervisor import StackConfig, Supervisor, replica_name
 from devstack.testing.tcp_proxy import TcpProxy
+from shared.bus import events_exchange_name, unrouted_names
 
 T = TypeVar("T")
 
@@ -187,7 +188,10 @@ async def delete_topology(amqp_url: str, namespace: str, queues: list[str]) -> N
         for queue in queues:
             await channel.queue_delete(f"{namespace}{queue}")
             await channel.queue_delete(f"{namespace}{queue}.dlq")
-        await channel.exchange_delete(f"{namespace}clinic.events")
+        unrouted_exchange, unrouted_queue = unrouted_names(namespace)
+        await channel.queue_delete(unrouted_queue)
+        await channel.exchange_delete(events_exchange_name(namespace))
+        await channel.exchange_delete(unrouted_exchange)
         await channel.exchange_delete(f"{namespace}clinic.dead-letter")
     finally:
         await connection.close()

@@ -12,6 +12,7 @@ from babel.dates import format_date
 from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync
+from shared.bus import events_exchange_name
 from shared.contracts.appointments import AppointmentBooked
 from shared.messages import EventEnvelope
 from tests.e2e.conftest import Catalogue, booking, db_counts
@@ -96,7 +97,7 @@ def test_the_cancel_link_of_the_email_cancels_and_frees_the_seat(
 
 
 def test_the_same_event_delivered_twice_sends_one_email(system: Supervisor, catalogue: Catalogue, mail_sink: MailSink):
-    exchange_name = f"{system.config.bus_namespace}clinic.events"
+    exchange_name = events_exchange_name(system.config.bus_namespace)
 
     body = booking(catalogue.open_slot)
 

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from devstack.mail_sink import MailSink
 from devstack.supervisor import Supervisor
 from devstack.testing.fixtures import run_sync, truncate_all
+from shared.bus import declare_events_exchange, events_exchange_name, unrouted_names
 
 PROCESSES = ("gateway", "accounts", "appointments", "verification", "notifications")
 CONSUMERS = ("accounts", "appointments", "verification", "notifications")
@@ -168,7 +169,8 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(system: S
 
 
 async def _stuck_outbox_event(url: str, routing_key: str) -> uuid.UUID:
-    """An event no queue is bound for: the relay's mandatory publish is refused, so it stays unsent."""
+    """An event no queue is bound for, while the alternate exchange is gone (`_without_alternate_exchange`): the
+    relay's mandatory publish is refused, so it stays unsent."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
         event_id = uuid.uuid4()
@@ -191,11 +193,27 @@ async def _delete_outbox_event(url: str, event_id: uuid.UUID) -> None:
         await conn.close()
 
 
+async def _without_alternate_exchange(amqp_url: str, namespace: str) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        await (await connection.channel()).exchange_delete(unrouted_names(namespace)[0])
+    finally:
+        await connection.close()
+
+
+async def _restore_alternate_exchange(amqp_url: str, namespace: str) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        await declare_events_exchange(await connection.channel(), namespace)
+    finally:
+        await connection.close()
+
+
 async def _poison(amqp_url: str, namespace: str, routing_key: str) -> None:
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
-        exchange = await channel.get_exchange(f"{namespace}clinic.events")
+        exchange = await channel.get_exchange(events_exchange_name(namespace))
         await exchange.publish(aio_pika.Message(b"not an event envelope"), routing_key)
     finally:
         await connection.close()
@@ -217,6 +235,7 @@ def test_stuck_outbox_events_and_dead_letters_show_in_the_gauges(system: Supervi
     unbound = "test.unbound_event.v1"
     before, _ = scrape(url)
 
+    run_sync(_without_alternate_exchange(amqp_url, system.config.bus_namespace))
     event_id = run_sync(_stuck_outbox_event(database, unbound))
     run_sync(_poison(amqp_url, system.config.bus_namespace, BOOKED))
     try:
@@ -235,5 +254,6 @@ def test_stuck_outbox_events_and_dead_letters_show_in_the_gauges(system: Supervi
         assert value(samples, "clinic_events_published_total", routing_key=unbound) == 0
     finally:
         run_sync(_delete_outbox_event(database, event_id))
+        run_sync(_restore_alternate_exchange(amqp_url, system.config.bus_namespace))
         for name in CONSUMERS:  # whichever other service binds the same key got the poison too
             run_sync(_purge(amqp_url, f"{system.config.bus_namespace}{name}.dlq"))

@@ -16,6 +16,7 @@ from devstack.testing.fixtures import free_port
 from services.notifications.clock import Clock, SystemClock
 from services.notifications.main import create_app
 from services.notifications.settings import NotificationsSettings
+from shared.bus import declare_events_exchange
 from shared.messages import Contract, EventEnvelope
 
 SMS_TOKEN = "sms-provider-test-token"
@@ -95,9 +96,7 @@ async def publish(amqp_url: str, bus_namespace: str) -> AsyncIterator[Publish]:
     """publish(contract) or publish(envelope=...) to the events exchange, confirmed and routed."""
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-    exchange = await channel.declare_exchange(
-        f"{bus_namespace}clinic.events", aio_pika.ExchangeType.TOPIC, durable=True
-    )
+    exchange = await declare_events_exchange(channel, bus_namespace)
 
     async def send(contract: Contract | None = None, *, envelope: EventEnvelope | None = None) -> EventEnvelope:
         envelope = envelope or contract.to_envelope(correlation_id=uuid.uuid4().hex)
