@@ -335,10 +335,8 @@ async def reset_password(request: Request, identifier: Text = "", new_password: 
     try:
         challenge = await Accounts.of(request).reset_password(identifier, new_password)
     except UpstreamRefusal as refused:
-        # A weak password is refused on accounts' "password" field, which on this page is the new password's.
-        errors = {
-            "new_password" if k == "password" else k: v for k, v in refused.by_field(language_of(request)).items()
-        }
+        # A weak password is refused on the request's own field, new_password, as this page names it too.
+        errors = refused.by_field(language_of(request))
         if "identifier" in errors:
             return render(
                 request,
@@ -503,8 +501,9 @@ async def request_change(
     try:
         challenge = await Accounts.of(request, principal).sensitive_change(kind, new_value, current_password)
     except UpstreamRefusal as refused:
-        # A weak password is refused on accounts' "password" field, which on this page is the new value's.
-        on_new_value = ("form", "kind", "password")
+        # A weak password is refused on the request's own field, new_value; the rest said about the change goes
+        # there too, the page's one field.
+        on_new_value = ("form", "kind")
         errors = {"new_value" if k in on_new_value else k: v for k, v in refused.by_field(language_of(request)).items()}
         kept = "" if kind == "password" else new_value
         return render(

@@ -108,7 +108,7 @@ def api_error(table: RefusalTable, refusal: Refused) -> ApiError:
     return ApiError(
         wording.status,
         wording.code,
-        wording.field,
+        wording.field.format(**facts) if wording.field is not None else None,
         wording.fr.format(**facts),
         wording.en.format(**facts),
         headers=headers,

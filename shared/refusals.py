@@ -19,7 +19,8 @@ class Refused(Exception):  # noqa: N818 - a refusal is an answer, not an error
 @dataclass(frozen=True)
 class Wording:
     """How the HTTP edge answers one kind of `Refused`: status, code, field and the reason in French and
-    English. The texts may name the exception's attributes: `"état : {status}"`."""
+    English. The texts may name the exception's attributes: `"état : {status}"`, and so may the field, for a
+    refusal that more than one request makes about its own field (`"{field}"`)."""
 
     status: int
     code: str

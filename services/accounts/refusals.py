@@ -56,7 +56,8 @@ from shared.staff import STAFF_REFUSALS, EstablishmentNotFound, ManagerRequired,
 
 
 def _weak(fr: str, en: str) -> Wording:
-    return Wording(422, "weak_password", "password", fr, en)
+    # On the request's own field that held it (WeakPassword.field): password, new_password or new_value.
+    return Wording(422, "weak_password", "{field}", fr, en)
 
 
 def _new_value(code: str) -> Wording:

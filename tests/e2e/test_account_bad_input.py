@@ -39,7 +39,7 @@ CASES = {
     "log in: empty": ("POST", "/api/sessions", {"identifier": "", "password": ""}, False, 422, "identifier", "string_too_short"),
     "reset: weak password": (
         "POST", "/api/password-resets", {"identifier": "e@example.org", "new_password": "court"}, False, 422,
-        "password", "weak_password",
+        "new_password", "weak_password",
     ),
     "code: not 6 digits": ("POST", CHALLENGE, {"code": "12ab", "purpose": "activate_account"}, False, 422, "code", "invalid_code_format"),
     "code: unknown purpose": ("POST", CHALLENGE, {"code": "123456", "purpose": "steal"}, False, 422, "purpose", "literal_error"),
@@ -56,6 +56,10 @@ CASES = {
     "change: bad new NAM": (
         "POST", "/api/me/sensitive-changes", {"kind": "nam", "new_value": "ABCD", "current_password": PASSWORD}, True, 422,
         "new_value", "invalid_nam",
+    ),
+    "change: weak new password": (
+        "POST", "/api/me/sensitive-changes", {"kind": "password", "new_value": "court", "current_password": PASSWORD}, True,
+        422, "new_value", "weak_password",
     ),
     "change: wrong password": (
         "POST", "/api/me/sensitive-changes", {"kind": "phone", "new_value": "5145550100", "current_password": "x"}, True, 403,

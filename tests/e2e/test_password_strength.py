@@ -85,7 +85,10 @@ def test_the_registration_form_and_the_new_password_page_refuse_it_on_the_field(
         headers=auth,
     )
     assert api.status_code == 422, api.text
-    assert api.json()["errors"][0]["code"] == "weak_password"
+    (error,) = api.json()["errors"]
+    assert (error["field"], error["code"]) == ("new_value", "weak_password")  # the request's own field
+    assert ADVICE["fr"] in error["message"]["fr"], error
+    assert ADVICE["en"] in error["message"]["en"], error
     login = client.get("/account/login")  # the pages' own session
     submit(client, login, "/account/login", {"identifier": "josephine.profil@example.org", "password": PASSWORD})
     change = client.get("/account/change/password")
@@ -101,6 +104,21 @@ def test_the_registration_form_and_the_new_password_page_refuse_it_on_the_field(
     )
     assert accepted.status_code == 200
     assert "Entrez le code à 6 chiffres" in accepted.text
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_password_reset_refuses_it_on_its_new_password_field(client: httpx.Client, language: str):
+    refused = client.post(
+        "/api/password-resets",
+        json={"identifier": "x@example.org", "new_password": "Montreal2026!!!!"},
+        headers={"accept-language": language},
+    )
+    assert refused.status_code == 422, refused.text
+    (error,) = refused.json()["errors"]
+    assert (error["field"], error["code"]) == ("new_password", "weak_password")
+    assert ADVICE["fr"] in error["message"]["fr"], error
+    assert ADVICE["en"] in error["message"]["en"], error
+    assert refused.json()["detail"] == error["message"][language]
 
 
 def test_the_forgotten_password_page_refuses_it_on_its_field(client: httpx.Client):

@@ -109,7 +109,7 @@ async def request_sensitive_change(
                 new_value = deps.vault.protect(_nam.validate_python(request.new_value))[0]
                 purpose = "change_nam"
             case "password":
-                check_password(request.new_value, [account.first_name, account.last_name])
+                check_password(request.new_value, [account.first_name, account.last_name], "new_value")
                 new_value = await deps.hashing.hash(request.new_value)
                 purpose = "change_password"
     except ValidationError as exc:

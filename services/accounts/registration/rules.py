@@ -42,7 +42,12 @@ def _blocklist() -> frozenset[str]:
 
 
 class WeakPassword(Refused):
-    pass
+    """`field`: the request's own field that held the password (registration's `password`, a reset's
+    `new_password`, a change's `new_value`), so that the refusal points at what the caller sent."""
+
+    def __init__(self, field: str = "password") -> None:
+        super().__init__(field)
+        self.field = field
 
 
 class PasswordTooShort(WeakPassword):
@@ -85,31 +90,32 @@ def check_resend(new_code_from: datetime | None, now: datetime) -> None:
         raise ResendTooSoon(when.at_fr, when.at_en, when.wait_fr, when.wait_en, when.retry_after)
 
 
-def check_password(password: str, context_words: list[str]) -> None:
+def check_password(password: str, context_words: list[str], field: str = "password") -> None:
     """Length, the blocklist (also with digits and end punctuation stripped), the holder's name, then a strength
     estimate: NIST forbids composition rules, so nothing asks for a digit or a capital. Raises WeakPassword.
-    `context_words`: the holder's names and email local part, which a targeted guess tries first."""
+    `context_words`: the holder's names and email local part, which a targeted guess tries first; `field`: the
+    request's field that holds the password, which the refusal names."""
     normalized = unicodedata.normalize("NFKC", password)
     length = len(normalized)
     if length < MIN_PASSWORD_LENGTH:
-        raise PasswordTooShort
+        raise PasswordTooShort(field)
     if length > MAX_PASSWORD_LENGTH:
-        raise PasswordTooLong
+        raise PasswordTooLong(field)
     lowered = normalized.lower()
     bare = _without_padding(lowered)
     if _is_repetition(lowered) or any(_is_listed(word) for word in (lowered, bare) if word):
-        raise PasswordTooCommon
+        raise PasswordTooCommon(field)
     remainder = lowered
     for word in context_words:
         if len(word) >= 3:
             remainder = remainder.replace(word.lower(), "")
     if remainder != lowered and len(_without_padding(remainder)) < 8:
-        raise PasswordBuiltOnName
+        raise PasswordBuiltOnName(field)
     # zxcvbn keeps the user inputs in a module-level dictionary for the call: safe here, where it runs on the
     # event loop's one thread, not from a thread pool.
     estimate = zxcvbn(normalized[:ESTIMATED_LENGTH], user_inputs=_targeted_words(context_words))
     if estimate["guesses"] < MIN_PASSWORD_GUESSES:
-        raise PasswordTooGuessable
+        raise PasswordTooGuessable(field)
 
 
 def _is_listed(password: str) -> bool:

@@ -291,7 +291,7 @@ async def apply_passed_challenge(uow: UnitOfWork, vault: NamVault, event: Challe
 async def request_password_reset(uow: UnitOfWork, deps: Deps, identifier: str, new_password: str) -> ChallengeResponse:
     """The code goes where the identifier typed points (an email address or a phone number), and the answer
     names that, masked: with or without an account behind it, the answer is the same."""
-    check_password(new_password, [])
+    check_password(new_password, [], "new_password")
     password_hash = await deps.hashing.hash(new_password)
     kind, value = login_identifier(identifier)
     channel: Channel = "email" if kind == "email" else "sms"

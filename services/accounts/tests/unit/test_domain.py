@@ -77,6 +77,19 @@ def test_a_guessable_password_is_refused_with_a_way_out_in_both_languages():
     assert "phrase" in refused.value.fr
 
 
+@pytest.mark.parametrize("field", ["new_password", "new_value"])
+def test_a_weak_password_is_refused_on_the_field_of_the_request_that_held_it(field):
+    """A reset's new_password, a change's new_value: the refusal names the caller's own field, same words."""
+    for password in ("short pass 123", "Montreal2026!!!!", "thomastesteur2026", "football basketball"):
+        with pytest.raises(ApiError) as on_field, as_answered():
+            domain.check_password(password, ["Thomas", "Testeur"], field)
+        with pytest.raises(ApiError) as on_password, as_answered():
+            domain.check_password(password, ["Thomas", "Testeur"])
+        assert (on_field.value.field, on_field.value.code) == (field, "weak_password")
+        assert (on_field.value.fr, on_field.value.en) == (on_password.value.fr, on_password.value.en)
+        assert on_password.value.field == "password"
+
+
 def test_the_blocklist_ships_with_the_project():
     assert len(domain._blocklist()) >= 30000
 
