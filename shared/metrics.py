@@ -57,12 +57,16 @@ EVENTS_FAILED = Counter(
     "Events that failed: refused by the broker on publish, a handler error (redelivered), or rejected to the DLQ.",
     ["routing_key", "stage"],
 )
+# `service` names the outbox's owner whatever the scrape's `job` is (with Kubernetes pod discovery every pod
+# shares one job): the alert on the oldest event's age (deploy/k8s/base/alerts.yaml) says which service.
 OUTBOX_BACKLOG = Gauge(
-    "clinic_outbox_backlog", "Events written to the outbox and not yet published.", multiprocess_mode="livemostrecent"
-)
+    "clinic_outbox_backlog", "Events written to the outbox and not yet published.", ["service"],
+    multiprocess_mode="livemostrecent",
+)  # fmt: skip
 OUTBOX_OLDEST_AGE = Gauge(
     "clinic_outbox_oldest_unsent_age_seconds",
     "Age of the oldest unpublished outbox event (0 when none is waiting).",
+    ["service"],
     multiprocess_mode="livemostrecent",
 )
 DLQ_DEPTH = Gauge(
@@ -131,11 +135,15 @@ class ScrapeTimeGauges:
     """Outbox backlog and DLQ depth, read at scrape time.
 
     Cached for `ttl` seconds and refreshed by one caller at a time, so frequent or concurrent
-    scrapes cost at most one indexed count and one passive queue declare per interval.
+    scrapes cost at most one indexed count and one passive queue declare per interval. The outbox's
+    series carry `service`, the outbox's owner.
     """
 
-    def __init__(self, outbox: BacklogSource | None, dead_letters: DeadLetterSource | None, ttl: float = 5.0) -> None:
+    def __init__(
+        self, outbox: BacklogSource | None, dead_letters: DeadLetterSource | None, ttl: float = 5.0, service: str = ""
+    ) -> None:
         self._outbox = outbox
+        self._service = service
         self._dead_letters = dead_letters
         self._ttl = ttl
         self._refreshed_at = -math.inf
@@ -158,8 +166,8 @@ class ScrapeTimeGauges:
         except Exception as exc:  # noqa: BLE001 - a scrape must answer even with the database away
             log.warning("metrics_outbox_unreadable", error=type(exc).__name__)
             count, oldest_age = math.nan, math.nan  # "unknown" rather than a stale value
-        OUTBOX_BACKLOG.set(count)
-        OUTBOX_OLDEST_AGE.set(oldest_age if oldest_age is not None else 0.0)
+        OUTBOX_BACKLOG.labels(self._service).set(count)
+        OUTBOX_OLDEST_AGE.labels(self._service).set(oldest_age if oldest_age is not None else 0.0)
 
     async def _read_dead_letters(self) -> None:
         if self._dead_letters is None:

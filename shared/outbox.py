@@ -87,6 +87,13 @@ UPDATE outbox SET attempts = attempts + 1, last_error = $2,
   next_attempt_at = now() + make_interval(secs => least(30, power(2, attempts)))
 WHERE id = ANY($1::bigint[])
 """
+# Both walk the partial index outbox_unpublished. The oldest row is the first by id, one index entry away,
+# rather than min(created_at) over every unpublished row (52,000 of them after a minute's surge); ids follow
+# insertion, so it is the oldest up to the length of a transaction.
+BACKLOG_SQL = """
+SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS n,
+       extract(epoch FROM now() - (SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1)) AS age
+"""
 PRUNE_SQL = "DELETE FROM outbox WHERE published_at < now() - interval '1 hour'"
 
 
@@ -144,10 +151,7 @@ class OutboxRelay:
         """Unpublished events and the age in seconds of the oldest one."""
         await self._ensure_connections()
         assert self._pool is not None
-        row = await self._pool.fetchrow(
-            "SELECT count(*) AS n, extract(epoch FROM now() - min(created_at)) AS age "
-            "FROM outbox WHERE published_at IS NULL"
-        )
+        row = await self._pool.fetchrow(BACKLOG_SQL)
         assert row is not None  # an aggregate without GROUP BY answers exactly one row
         return row["n"], (float(row["age"]) if row["age"] is not None else None)
 

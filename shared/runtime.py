@@ -128,7 +128,7 @@ class ServiceRuntime:
         settle_garbage_collector()
         log.info("service_started")
         try:
-            gauges = ScrapeTimeGauges(self.relay, self.bus)
+            gauges = ScrapeTimeGauges(self.relay, self.bus, service=self.settings.service_name)
             async with metrics_endpoint(self.settings.metrics_host, self.settings.metrics_port, gauges):
                 yield
         finally:

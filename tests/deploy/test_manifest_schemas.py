@@ -27,6 +27,7 @@ OPERATOR_KINDS = {
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("rabbitmq.com/v1beta1", "RabbitmqCluster"),
     ("postgresql.cnpg.io/v1", "Cluster"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
 
 
@@ -68,6 +69,9 @@ def test_every_object_of_the_overlay_is_valid(rendered: dict[str, list[Manifest]
         ("Cluster", "appointments-db", lambda m: m["spec"].update(instances=0)),
         ("Cluster", "accounts-db", lambda m: m["spec"].update(primaryUpdateStrategy="sometimes")),
         ("Cluster", "verification-db", lambda m: m["spec"]["bootstrap"]["initdb"].update(database=["verification"])),
+        ("PrometheusRule", "clinic-alerts", lambda m: m["spec"]["groups"][0]["rules"][0].update({"for": "5 minutes"})),
+        ("PrometheusRule", "clinic-alerts", lambda m: m["spec"]["groups"][0]["rules"][0].pop("expr")),
+        ("PrometheusRule", "clinic-alerts", lambda m: m["spec"]["groups"][0].update(rule=[])),
     ],
 )
 def test_a_broken_manifest_is_refused(

@@ -158,12 +158,20 @@ def test_every_process_exposes_its_series_and_they_count_what_happened(system: S
         assert routes, f"{name} exposes no HTTP series"
         assert not any(UUID_IN_LABEL.search(route) for route in routes), f"{name} labels raw paths: {routes}"
 
-    # Scrape-time gauges: the outbox drains to zero; each consumer's DLQ is there, and empty.
+    # Scrape-time gauges: the outbox drains to zero; each consumer's DLQ is there, and empty. The gateway has no
+    # outbox, so no outbox series (a 0 there would read as "nothing waiting").
     namespace = system.config.bus_namespace
+    assert not [series for series, _ in after["gateway"][0] if series.startswith("clinic_outbox")]
     for name in CONSUMERS:
-        eventually(lambda name=name: value(scrape(metrics[name])[0], "clinic_outbox_backlog") == 0, timeout=15)
+        eventually(
+            lambda name=name: (
+                scrape(metrics[name])[0].get(("clinic_outbox_backlog", frozenset({("service", name)}))) == 0
+            ),
+            timeout=15,
+        )
         samples, _ = after[name]
-        assert value(samples, "clinic_outbox_oldest_unsent_age_seconds") >= 0
+        assert value(samples, "clinic_outbox_oldest_unsent_age_seconds", service=name) >= 0
+        assert ("clinic_outbox_oldest_unsent_age_seconds", frozenset({("service", name)})) in samples, name
         assert ("clinic_dlq_messages", frozenset({("queue", f"{namespace}{name}.dlq")})) in samples, name
         assert value(samples, "clinic_dlq_messages", queue=f"{namespace}{name}.dlq") == 0
 
@@ -241,9 +249,9 @@ def test_stuck_outbox_events_and_dead_letters_show_in_the_gauges(system: Supervi
     try:
         # Scrape-time values are cached for 5 s: poll until the refreshed ones show.
         eventually(lambda: value(scrape(url)[0], "clinic_dlq_messages", queue=dlq) == 1)
-        eventually(lambda: value(scrape(url)[0], "clinic_outbox_backlog") == 1)
+        eventually(lambda: value(scrape(url)[0], "clinic_outbox_backlog", service="notifications") == 1)
         samples, _ = scrape(url)
-        assert value(samples, "clinic_outbox_oldest_unsent_age_seconds") >= 30
+        assert value(samples, "clinic_outbox_oldest_unsent_age_seconds", service="notifications") >= 30
         rejected = {"routing_key": BOOKED, "stage": "rejected"}
         assert (
             value(samples, "clinic_events_failed_total", **rejected)
