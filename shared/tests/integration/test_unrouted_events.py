@@ -13,6 +13,8 @@ from aio_pika.abc import AbstractChannel
 from aiormq.exceptions import ChannelPreconditionFailed
 from sqlalchemy import text
 
+from shared import bus as bus_module
+from shared import outbox as outbox_module
 from shared.bus import UNROUTED_QUEUE_ARGUMENTS, Bus, declare_events_exchange, legacy_events_exchange_name
 from shared.db import asyncpg_dsn
 from shared.metrics import EVENTS_FAILED, EVENTS_PUBLISHED
@@ -78,8 +80,12 @@ async def _unrouted_message_ids(amqp_url: str, queue_name: str) -> list[str]:
 
 
 async def test_an_event_nobody_consumes_is_published_once_to_the_unrouted_queue(
-    sessions, messaging_db_url, amqp_url, bus_namespace
+    sessions, messaging_db_url, amqp_url, bus_namespace, monkeypatch
 ):
+    # Fresh loggers: the modules' own may already be bound to the processors of an earlier test's
+    # configure_logging (cache_logger_on_first_use), which capture_logs cannot see.
+    for module in (bus_module, outbox_module):
+        monkeypatch.setattr(module, "log", structlog.get_logger(module.__name__))
     failed = EVENTS_FAILED.labels(Ping.routing_key(), "publish")
     failures_before = failed._value.get()
     published_before = EVENTS_PUBLISHED.labels(Ping.routing_key())._value.get()
@@ -102,6 +108,7 @@ async def test_an_event_nobody_consumes_is_published_once_to_the_unrouted_queue(
     assert unrouted == [str(row.event_id)]
     assert failed._value.get() == failures_before
     assert EVENTS_PUBLISHED.labels(Ping.routing_key())._value.get() == published_before + 1
+    assert "broker_connected" in [entry["event"] for entry in logs]  # the capture sees the bus and relay's logs
     assert not [entry for entry in logs if entry["log_level"] == "warning"], logs
 
 
