@@ -90,14 +90,58 @@ def _free_the_seat(client: httpx.Client, seat: dict[str, str]) -> None:
     assert cancelled.status_code == 200, cancelled.text
 
 
-def _offer_mail(mail_sink: MailSink, address: str, timeout: float = 20) -> ReceivedMail:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+# From the freed seat to the e-mail: the matcher offers on the slots' notice (or, had it missed it, at its poll
+# of 5 s; a failed round is tried again within a second), the outbox relay publishes at the commit, notifications
+# sends inline. Well under a second alone; the bound leaves room for a machine running several suites at once.
+OFFER_MAIL_SECONDS = 30.0
+
+
+def _offer_mail(system: Supervisor, mail_sink: MailSink, address: str, clinic: FullService) -> ReceivedMail:
+    deadline = time.monotonic() + OFFER_MAIL_SECONDS
+    while True:
         offers = [m for m in mail_sink.messages() if address in m.recipients and OFFER_LINK.search(m.body)]
         if offers:
             return offers[-1]
+        if time.monotonic() > deadline:
+            where = run_sync(_where_the_offer_is(system, clinic))
+            raise AssertionError(f"no offer of a seat reached {address} in {OFFER_MAIL_SECONDS:.0f} s: {where}")
         time.sleep(0.1)
-    raise AssertionError(f"no offer of a seat reached {address}")
+
+
+async def _where_the_offer_is(system: Supervisor, clinic: FullService) -> str:
+    """How far the seat got (held? offered? its event published? its message sent or refused?), for a failure
+    to say which step stalled rather than only that no e-mail came."""
+    urls = {name: url.replace("+asyncpg", "") for name, url in system.config.database_urls.items()}
+    appointments = await asyncpg.connect(urls["appointments"])
+    try:
+        seat = await appointments.fetchrow("SELECT booked, capacity FROM slots WHERE id = $1", clinic.slot_id)
+        offers = await appointments.fetch(
+            "SELECT id, status, offered_at FROM waitlist_offers WHERE slot_id = $1 ORDER BY offered_at", clinic.slot_id
+        )
+        waiting = await appointments.fetch(
+            "SELECT status, count(*) AS n FROM waitlist_entries WHERE service_id = $1 GROUP BY status",
+            clinic.service_id,
+        )
+        unpublished = await appointments.fetchval(
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL AND routing_key LIKE '%waitlist_seat_offered%'"
+        )
+    finally:
+        await appointments.close()
+    notifications = await asyncpg.connect(urls["notifications"])
+    try:
+        sent = await notifications.fetch(
+            "SELECT event_id, status, last_error FROM deliveries WHERE kind = 'waitlist_seat_offered' "
+            "AND event_id = ANY($1::uuid[])",
+            [offer["id"] for offer in offers],
+        )
+    finally:
+        await notifications.close()
+    return (
+        f"seat booked {seat['booked']}/{seat['capacity']}; entries {[(r['status'], r['n']) for r in waiting]}; "
+        f"offers {[(str(o['id']), o['status'], o['offered_at'].isoformat()) for o in offers]}; "
+        f"offer events not yet published {unpublished}; "
+        f"messages {[(str(d['event_id']), d['status'], d['last_error']) for d in sent]}"
+    )
 
 
 def _offer_path(mail: ReceivedMail) -> str:
@@ -164,7 +208,7 @@ def test_a_holder_joins_for_a_dependant_and_accepts_the_seat_offered_by_e_mail(
     # The seat frees up: the matcher holds it for Léa, and the holder gets the e-mail.
     with httpx.Client(base_url=gateway, timeout=10) as client:
         _free_the_seat(client, seat)
-    mail = _offer_mail(mail_sink, email)
+    mail = _offer_mail(system, mail_sink, email, clinic)
     assert mail.subject.startswith("Une place s'est libérée : Vaccination, ")
     assert "Bonjour Léa Testeur," in mail.body
     offer_path = _offer_path(mail)
@@ -259,7 +303,7 @@ def test_someone_without_an_account_joins_declines_the_seat_then_leaves(
     # The seat frees up; the e-mail names nobody (an address nobody proved), and its link opens the offer.
     with httpx.Client(base_url=gateway, timeout=10) as client:
         _free_the_seat(client, seat)
-    mail = _offer_mail(mail_sink, email)
+    mail = _offer_mail(system, mail_sink, email, clinic)
     assert mail.body.startswith("Bonjour,")
     assert "Jeanne" not in mail.body
     offer_path = _offer_path(mail)
@@ -404,7 +448,7 @@ def test_accepting_after_the_hold_ran_out_says_so_and_keeps_the_place_in_line(
         )
         assert joined.status_code == 201, joined.text
         _free_the_seat(client, seat)
-    mail = _offer_mail(mail_sink, email)
+    mail = _offer_mail(system, mail_sink, email, clinic)
     assert mail.subject.startswith("A seat has opened up: Vaccination, ")
     offer_path = _offer_path(mail)
 

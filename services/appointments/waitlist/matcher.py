@@ -5,8 +5,10 @@ Each round: expire the open offers past their time (their seats come back), end 
 has passed, then offer seats one transaction at a time until none fits anybody (use_cases.offer_next_seat,
 queries.next_match). Between rounds it sleeps until PostgreSQL notifies `waitlist_seats` (a seat freed, slots
 opened, someone joined: migration 0017's triggers and use_cases) or `poll_seconds` pass, whichever is first;
-the poll is what expires offers on time and what catches up after a lost listening connection. Replicas run
-side by side safely: every statement that picks work skips rows another holds (SKIP LOCKED).
+the poll is what expires offers on time and what catches up after a lost listening connection. A round that
+fails (the database restarting, refusing a connection) is tried again within a second or so, not a poll later:
+the notice that woke it is spent, and the seat it announced would otherwise wait a whole poll per failure.
+Replicas run side by side safely: every statement that picks work skips rows another holds (SKIP LOCKED).
 """
 
 import asyncio
@@ -23,6 +25,10 @@ log = structlog.get_logger(__name__)
 
 # A round offers at most this many seats before it looks at expiries again (a schedule opening thousands).
 OFFERS_PER_ROUND = 500
+# After a failed round, the next is tried this soon, then twice as late each time, up to the poll.
+RETRY_FIRST_SECONDS = 0.2
+# Opening the listening connection may take this long before the round goes ahead without it.
+LISTEN_CONNECT_SECONDS = 5.0
 
 
 class OfferMatcher:
@@ -41,18 +47,31 @@ class OfferMatcher:
         self._wakeup.set()
 
     async def run(self) -> None:
+        failures = 0
         try:
             while not self._stopping:
                 await self._listen()
+                # Cleared before the round rather than after it: a notice that arrives while the round runs
+                # (a seat freed after its queries looked) makes the next one start at once.
+                self._wakeup.clear()
                 try:
                     await self.round()
+                    failures = 0
                 except Exception as exc:  # noqa: BLE001 - a database restart: the next round tries again
-                    log.warning("waitlist_matcher_failed", error=type(exc).__name__)
+                    failures += 1
+                    log.warning("waitlist_matcher_failed", error=type(exc).__name__, failures=failures)
+                if self._stopping:  # asked while the wake-up was cleared: no pause to be woken from
+                    break
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
-                self._wakeup.clear()
+                    await asyncio.wait_for(self._wakeup.wait(), self._pause(failures))
         finally:
             await self._close_listener()
+
+    def _pause(self, failures: int) -> float:
+        """Until the next round without a notice: the poll, or sooner after failed rounds (retried soon)."""
+        if not failures:
+            return self._poll_seconds
+        return min(self._poll_seconds, RETRY_FIRST_SECONDS * 2.0 ** min(failures - 1, 16))
 
     async def round(self) -> int:
         """One pass over expiries, past entries and free seats; the number of seats offered."""
@@ -79,8 +98,8 @@ class OfferMatcher:
             return
         await self._close_listener()
         try:
-            self._listener = await queries.listen_for_seats(self._dsn, self._wakeup.set)
-        except (OSError, asyncpg.PostgresError) as exc:
+            self._listener = await queries.listen_for_seats(self._dsn, self._wakeup.set, LISTEN_CONNECT_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the matcher goes on polling and tries again
             log.warning("waitlist_listen_failed", error=type(exc).__name__)
 
     async def _close_listener(self) -> None:

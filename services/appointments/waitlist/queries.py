@@ -530,9 +530,14 @@ async def set_hold_minutes(session: AsyncSession, establishment_id: uuid.UUID, m
 # --- the matcher's wake-up ---
 
 
-async def listen_for_seats(dsn: str, on_notice: Callable[[], None]) -> asyncpg.Connection:
+async def listen_for_seats(dsn: str, on_notice: Callable[[], None], connect_seconds: float) -> asyncpg.Connection:
     """A connection of its own that calls `on_notice` whenever the slots' triggers notify SEATS_CHANNEL; the
-    caller closes it (and opens another if it breaks)."""
-    connection: asyncpg.Connection = await asyncpg.connect(dsn)
-    await connection.add_listener(SEATS_CHANNEL, lambda *_: on_notice())
+    caller closes it (and opens another if it breaks). `connect_seconds` bounds the connecting: the matcher waits for
+    it before a round, and asyncpg's own default (60 s) would hold every offer back that long."""
+    connection: asyncpg.Connection = await asyncpg.connect(dsn, timeout=connect_seconds)
+    try:
+        await connection.add_listener(SEATS_CHANNEL, lambda *_: on_notice())
+    except BaseException:
+        await connection.close(timeout=connect_seconds)
+        raise
     return connection

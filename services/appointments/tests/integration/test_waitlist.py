@@ -651,3 +651,26 @@ def _booking_as(joined: dict) -> dict[str, str]:
     """A booking without an account by the person who joined (same name and e-mail: the same person key)."""
     first_name = joined["entry"]["person"]["first_name"]
     return {"first_name": first_name, "last_name": "Sanscompte", "email": f"{first_name.lower()}@example.org"}
+
+
+async def test_a_failed_round_is_tried_again_soon_not_a_poll_later(client, clinic, matcher, monkeypatch):
+    """The notice that woke a round is spent when the round fails (the database restarting, refusing a
+    connection): the seat it announced must not then wait for the next poll (60 s here, 5 s in the service)."""
+    real = use_cases.offer_next_seat
+    failed: list[float] = []
+
+    async def refused_twice(uow, secret):
+        if len(failed) < 2:
+            failed.append(asyncio.get_running_loop().time())
+            raise ConnectionRefusedError("the database is restarting")
+        return await real(uow, secret)
+
+    monkeypatch.setattr(use_cases, "offer_next_seat", refused_twice)
+    await clinic.slot(local(in_days(2), 10))
+    started = asyncio.get_running_loop().time()
+    joined = await join_without_account(client, clinic, "Patiente")  # its notice wakes the matcher
+
+    await until(lambda: _has_offers(clinic, 1), timeout=5.0)
+    assert len(failed) == 2
+    assert asyncio.get_running_loop().time() - started < 5.0 < POLL_SECONDS
+    assert await offers_by_entry(clinic) == {joined["entry"]["id"]: "open"}
