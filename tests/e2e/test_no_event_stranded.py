@@ -68,10 +68,10 @@ async def _drain_unrouted(amqp_url: str, namespace: str) -> list[str]:
         await connection.close()
 
 
-def _eventually(probe: Callable[[], bool], timeout: float, what: str) -> None:
+def _eventually(probe: Callable[[], bool], timeout: float, what: Callable[[], str]) -> None:
     deadline = time.monotonic() + timeout
     while not probe():
-        assert time.monotonic() < deadline, what
+        assert time.monotonic() < deadline, what()
         time.sleep(0.5)
 
 
@@ -123,9 +123,13 @@ def test_after_the_acceptance_journey_no_outbox_keeps_an_event(
         outboxes.update({service: run_sync(_outbox(urls[service])) for service in SERVICES})
         return not any(waiting for waiting, _ in outboxes.values())
 
+    def still_waiting() -> str:
+        waiting = {service: [dict(row) for row in rows] for service, (rows, _) in outboxes.items() if rows}
+        return f"events still unpublished: {waiting}"
+
     # Within the quiet minute every outbox empties, which is more than "no row older than 60 s": an event the
     # broker refused would still be waiting, its age growing (the relay retries it, backing off up to 30 s).
-    _eventually(every_outbox_drained, QUIET_MINUTE, f"events still unpublished: {outboxes}")
+    _eventually(every_outbox_drained, QUIET_MINUTE, still_waiting)
     published = set().union(*(keys for _, keys in outboxes.values()))
     expected = UNBOUND | {AppointmentBooked.routing_key(), AppointmentCancelled.routing_key()}
     assert expected <= published, expected - published
@@ -140,6 +144,6 @@ def test_after_the_acceptance_journey_no_outbox_keeps_an_event(
                 scrape_value(metrics, OUTBOX_BACKLOG._name, service=service) == 0  # type: ignore[attr-defined]
             ),
             15,
-            f"{service}'s /metrics still counts unpublished events",
+            lambda service=service: f"{service}'s /metrics still counts unpublished events",
         )
         assert scrape_value(metrics, OUTBOX_OLDEST_AGE._name, service=service) == 0  # type: ignore[attr-defined]
