@@ -78,7 +78,10 @@ async def test_the_last_wrong_code_says_no_tries_are_left(sessions):
             await verify_code(UnitOfWork(sessions), challenge, another_code(code), PURPOSE, None, SETTINGS)
         messages.append(refused.value.en)
     assert messages[5] == "Wrong code. 4 tries left."
-    assert messages[-1] == "Wrong code. No tries left."
+    # The last one also says when a new code may be asked for: here the bound across challenges lifts a day
+    # after the first wrong code (issue 22: a locked code tells what to do next).
+    assert messages[-1].startswith("Wrong code. No tries left: for your security, this code is locked."), messages[-1]
+    assert "24\xa0hours" in messages[-1], messages[-1]
 
 
 async def test_wrong_codes_count_per_destination_whatever_the_account(sessions):
