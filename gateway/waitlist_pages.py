@@ -304,17 +304,24 @@ async def offer_page(
     request: Request, offer_id: uuid.UUID, token: Annotated[str, Query(max_length=200)] = ""
 ) -> HTMLResponse:
     """The seat (when, where, for whom, held until), Accept, and the way to decline; or why it is no longer open."""
-    lang = language_of(request)
+    shown = await _open_offer(request, offer_id, token)
+    if isinstance(shown, HTMLResponse):
+        return shown
+    return render(request, "portal/waitlist_offer.html", offer=shown, token=token, idempotency_key=str(uuid.uuid4()))
+
+
+async def _open_offer(request: Request, offer_id: uuid.UUID, token: str) -> dict[str, Any] | HTMLResponse:
+    """The offer as shown, while it is open; otherwise the page that says why it no longer is."""
     try:
         offer = await Appointments.of(request).waitlist_offer(offer_id, token)
     except UpstreamRefusal as refusal:
         if refusal.status != 404:
             raise
         return _offer_gone(request, "unknown", None)
-    shown = offer_shown(offer, lang)
+    shown = offer_shown(offer, language_of(request))
     if offer["status"] != "open" or shown["expired"]:
         return _offer_gone(request, "expired" if offer["status"] in ("open", "expired") else offer["status"], shown)
-    return render(request, "portal/waitlist_offer.html", offer=shown, token=token, idempotency_key=str(uuid.uuid4()))
+    return shown
 
 
 def _offer_gone(request: Request, why: str, offer: dict[str, Any] | None) -> HTMLResponse:
@@ -381,16 +388,9 @@ async def decline_question(
     request: Request, offer_id: uuid.UUID, token: Annotated[str, Query(max_length=200)] = ""
 ) -> HTMLResponse:
     """Asks first, saying what declining does: the seat goes to the next person, the entry keeps its place."""
-    lang = language_of(request)
-    try:
-        offer = await Appointments.of(request).waitlist_offer(offer_id, token)
-    except UpstreamRefusal as refusal:
-        if refusal.status != 404:
-            raise
-        return _offer_gone(request, "unknown", None)
-    shown = offer_shown(offer, lang)
-    if offer["status"] != "open" or shown["expired"]:
-        return _offer_gone(request, "expired" if offer["status"] in ("open", "expired") else offer["status"], shown)
+    shown = await _open_offer(request, offer_id, token)
+    if isinstance(shown, HTMLResponse):
+        return shown
     return render(request, "portal/waitlist_decline.html", offer=shown, token=token, done=False)
 
 
