@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from devstack.databases import prepare_databases
+from devstack.databases import prepare_databases, prepare_gateway_database
 from devstack.demo_data.accounts import CLERK, MANAGER, OPERATOR, DemoStaff, load_demo_staff
 from devstack.demo_data.appointments import load_demo_data
 from devstack.supervisor import ROOT, StackConfig, Supervisor, http_ok, persistent_dev_secrets
@@ -69,7 +69,10 @@ def run(workers: int) -> None:
     print("Preparing databases and migrations...", flush=True)
     urls = prepare_databases(admin_url, drop_first=fresh_secrets)
     asyncio.run(load_demo_data(urls["appointments"]))
-    config = StackConfig(database_urls=urls, amqp_url=amqp_url, workers=workers, secrets=secrets)
+    gateway_url = prepare_gateway_database(admin_url)
+    config = StackConfig(
+        database_urls=urls, amqp_url=amqp_url, workers=workers, secrets=secrets, gateway_database_url=gateway_url
+    )
     # The stack's key, which encrypts the demo staff's TOTP secrets (the environment's, when it sets one).
     asyncio.run(load_demo_staff(urls["accounts"], config.environ()["ACCOUNTS_NAM_KEY"]))
     supervisor = Supervisor(config, log_dir=ROOT / ".run" / "logs")

@@ -10,6 +10,8 @@ from shared.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("accounts", "appointments", "verification", "notifications")
+# The gateway's own database (the waiting room's shared state): never a service's.
+GATEWAY = "gateway"
 
 
 def database_url(admin_url: str, name: str) -> str:
@@ -51,3 +53,21 @@ def _prepare(admin_url: str, prefix: str, drop_first: bool) -> dict[str, str]:
     for service, url in urls.items():
         upgrade(ROOT / "services" / service, url)
     return urls
+
+
+def prepare_gateway_database(admin_url: str, prefix: str = "", drop_first: bool = False) -> str:
+    """Creates (or recreates) the gateway's database and migrates it. Returns its URL."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _prepare_gateway(admin_url, prefix, drop_first)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # as prepare_databases: a loop may be running
+        return pool.submit(_prepare_gateway, admin_url, prefix, drop_first).result()
+
+
+def _prepare_gateway(admin_url: str, prefix: str, drop_first: bool) -> str:
+    name = f"{prefix}{GATEWAY}"
+    asyncio.run(_create(admin_url, [name], drop_first))
+    url = database_url(admin_url, name)
+    upgrade(ROOT / "gateway", url)
+    return url

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from devstack.databases import ROOT, SERVICES
+from devstack.databases import GATEWAY, ROOT, SERVICES
 from shared.migrations import upgrade
 
 # Postgres not accepting connections yet (starting up, or the address does not answer).
@@ -81,7 +81,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         description="Migrates each named service's database (URL from <SERVICE>_DATABASE_URL) to head.",
     )
     parser.add_argument(
-        "services", nargs="+", choices=SERVICES, metavar="service", help=f"one or more of: {', '.join(SERVICES)}"
+        "services",
+        nargs="+",
+        choices=(*SERVICES, GATEWAY),
+        metavar="service",
+        help=f"one or more of: {', '.join((*SERVICES, GATEWAY))} (the gateway's own database)",
     )
     parser.add_argument(
         "--create-database", action="store_true", help="create the database first when it does not exist"
@@ -103,7 +107,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     for service, url in urls.items():
         if args.create_database and create_database_when_up(url, args.admin_database, args.wait):
             print(f"migrate: created database {make_url(url).database}", flush=True)
-        upgrade(ROOT / "services" / service, url, args.revision)
+        upgrade(ROOT / "gateway" if service == GATEWAY else ROOT / "services" / service, url, args.revision)
         print(f"migrate: {service} at {args.revision}", flush=True)
     return 0
 

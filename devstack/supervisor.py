@@ -109,6 +109,8 @@ class StackConfig:
     http_grace_seconds: float = 10.0
     # Settings for every process beyond the defaults, e.g. {"NOTIFICATIONS_REMINDER_POLL_SECONDS": "1"}.
     extra_environ: dict[str, str] = field(default_factory=dict)
+    # The gateway's own database (the waiting room's state, devstack/databases.py); unset, it runs without one.
+    gateway_database_url: str = ""
 
     def instances(self, app: str) -> list[str]:
         return [replica_name(app, i) for i in range(1, self.replicas.get(app, 1) + 1)]
@@ -169,6 +171,8 @@ class StackConfig:
         env["GATEWAY_BUS_NAMESPACE"] = self.bus_namespace
         # Every stack this starts serves plain HTTP on loopback, where browsers drop Secure cookies.
         env["GATEWAY_INSECURE_COOKIES"] = "true"
+        if self.gateway_database_url:
+            env["GATEWAY_DATABASE_URL"] = self.gateway_database_url
         for name, value in self.secrets.items():
             env.setdefault(name, value)
         env["PYTHONPATH"] = str(ROOT)

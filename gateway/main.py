@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware import Middleware
@@ -43,7 +44,11 @@ from gateway.security_headers import SecurityHeaders
 from gateway.session_cookies import SESSION_COOKIES, SessionCookies
 from gateway.session_revocations import RevocationFeed, SessionRevocations
 from gateway.settings import GatewaySettings
+from gateway.waiting_room.gate import WaitingRoomGate
+from gateway.waiting_room.room import WaitingRoom
+from gateway.waiting_room.rules import Budget
 from gateway.web import STATIC_DIR
+from shared.db import asyncpg_dsn
 from shared.garbage_collection import settle_garbage_collector
 from shared.http import create_service_app
 from shared.logging import configure_logging
@@ -62,6 +67,20 @@ def public_route_label(scope: dict[str, Any]) -> str:
     return template
 
 
+def waiting_room(settings: GatewaySettings) -> WaitingRoom:
+    return WaitingRoom(
+        None,
+        settings.secret_key.get_secret_value().encode(),
+        opened_by_setting=settings.waiting_room_open,
+        budget=Budget(settings.waiting_room_max_in_flight, settings.waiting_room_latency_budget_seconds),
+        admit_per_second=settings.waiting_room_admit_per_second,
+        refresh_seconds=settings.waiting_room_refresh_seconds,
+        ticket_seconds=settings.waiting_room_ticket_seconds,
+        admission_seconds=settings.waiting_room_admission_seconds,
+        page_refresh_seconds=settings.waiting_room_page_refresh_seconds,
+    )
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     configure_logging("gateway", settings.log_level)
@@ -72,17 +91,28 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         revocations, settings.amqp_url, settings.bus_namespace, proxy, settings.revocation_memory_seconds
     )
 
+    room = waiting_room(settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await proxy.start()
         # In the background: pages and the API answer while the broker or accounts are away (readyz says so).
         following = asyncio.get_running_loop().create_task(feed.run())
+        if settings.database_url:
+            # min_size=0: a gateway starts while its database is away; the room then lets everyone through.
+            room.pool = await asyncpg.create_pool(asyncpg_dsn(settings.database_url), min_size=0, max_size=4)
+        waiting = asyncio.get_running_loop().create_task(room.follow()) if room.enabled else None
         settle_garbage_collector()
         try:
             # No outbox nor queue here: the gauges read at scrape time have no source.
             async with metrics_endpoint(settings.metrics_host, settings.metrics_port, ScrapeTimeGauges(None, None)):
                 yield
         finally:
+            if waiting is not None:
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
+            await room.close()
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await following
@@ -125,6 +155,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.state.cookies = cookies = SessionCookies(settings.secure_cookies)
     app.state.verifier = TokenVerifier(settings.jwt_public_key, revocations, cookies.citizen_access)
     app.state.settings = settings
+    app.state.waiting_room = room
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     error_pages.install(app)
     # Appended, so innermost (add_middleware would make it outermost): the shared tracing, metrics and
@@ -137,6 +168,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(
         CsrfGuard, secure=settings.secure_cookies, session_cookies=SESSION_COOKIES, trusted=settings.public_origins
     )
+    # Inside the canonical path (a guarded route has one spelling), outside CSRF: a queued visitor's form
+    # post is answered with the waiting page before anything reads it.
+    app.add_middleware(WaitingRoomGate, room=room, secure=settings.secure_cookies)
     app.add_middleware(CanonicalPath)
     # Security headers on every answer: outside even the request limits, whose refusals (413, 422) and 500s
     # are answered outside Starlette's middleware.

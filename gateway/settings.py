@@ -52,6 +52,26 @@ class GatewaySettings(BaseSettings):
     # Signs the links the gateway hands out (the citizen's data export, gateway/data_export.py): every replica
     # must hold the same. The published default is refused outside dev/test.
     secret_key: SecretStr = SecretStr(DEV_SECRET)
+    # The gateway's own database (never a service's): the waiting room's shared state (gateway/waiting_room/).
+    # Unset, there is no waiting room: every request passes (a dev run without it, unit tests).
+    database_url: str = ""
+    # The waiting room (issue 23). Opened from the start by this setting, or by an operator's switch on the
+    # console (stored in the database, so every replica sees it); otherwise it fills only when a replica is
+    # over its budget: this many guarded requests in flight, or their latency's moving average over this.
+    waiting_room_open: bool = False
+    waiting_room_max_in_flight: int = 64
+    waiting_room_latency_budget_seconds: float = 0.5
+    # Visitors admitted from the queue per second, all replicas together: the platform's booking capacity as
+    # `make bench` measures it, with headroom.
+    waiting_room_admit_per_second: float = 200.0
+    # How often a replica reads (and, when due, advances) the shared counter.
+    waiting_room_refresh_seconds: float = 0.2
+    # A ticket older than this is void (its holder draws a new one, at the end); an admission lets its holder
+    # pass this long without queueing again.
+    waiting_room_ticket_seconds: int = 4 * 3600
+    waiting_room_admission_seconds: int = 15 * 60
+    # The waiting page reloads itself this often, and API clients are told to retry no later than this.
+    waiting_room_page_refresh_seconds: int = 15
 
     def trusted_proxy_list(self) -> list[str]:
         return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]

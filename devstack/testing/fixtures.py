@@ -20,7 +20,7 @@ import aio_pika
 import asyncpg
 import pytest
 
-from devstack.databases import SERVICES, prepare_databases
+from devstack.databases import GATEWAY, SERVICES, prepare_databases, prepare_gateway_database
 from devstack.mail_sink import MailSink
 from devstack.sms_sink import SmsSink
 from devstack.supervisor import StackConfig, Supervisor, replica_name
@@ -134,6 +134,14 @@ def stack_database_urls(pg_admin_url: str, test_db_prefix: str) -> Iterator[dict
     run_sync(drop_databases(pg_admin_url, [f"{prefix}{service}" for service in SERVICES]))
 
 
+@pytest.fixture(scope="session")
+def stack_gateway_database_url(pg_admin_url: str, test_db_prefix: str) -> Iterator[str]:
+    """The stack's gateway database (the waiting room's shared state)."""
+    prefix = f"{test_db_prefix}s_"
+    yield prepare_gateway_database(pg_admin_url, prefix=prefix, drop_first=True)
+    run_sync(drop_databases(pg_admin_url, [f"{prefix}{GATEWAY}"]))
+
+
 async def drop_databases(admin_url: str, names: list[str]) -> None:
     conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
@@ -243,6 +251,7 @@ def broker_proxy(amqp_url: str) -> Iterator[TcpProxy]:
 @pytest.fixture(scope="session")
 def stack(
     stack_database_urls: dict[str, str],
+    stack_gateway_database_url: str,
     amqp_url: str,
     mail_sink_server: MailSink,
     sms_sink_server: SmsSink,
@@ -262,7 +271,14 @@ def stack(
         bus_namespace=namespace,
         environment="test",
         # The tests book without an account from loopback by the hundred (the limit per address has its own tests).
-        extra_environ={"APPOINTMENTS_UNLIMITED_BOOKING_SOURCES": '["127.0.0.1"]'},
+        extra_environ={
+            "APPOINTMENTS_UNLIMITED_BOOKING_SOURCES": '["127.0.0.1"]',
+            # The waiting room opens only by an operator's switch here: a loaded test machine's latency must
+            # not queue the other tests' requests (its overload budget has tests of its own).
+            "GATEWAY_WAITING_ROOM_MAX_IN_FLIGHT": "100000",
+            "GATEWAY_WAITING_ROOM_LATENCY_BUDGET_SECONDS": "3600",
+        },
+        gateway_database_url=stack_gateway_database_url,
     )
     log_dir = Path(os.environ.get("CLINIC_TEST_LOGS", str(tmp_path_factory.mktemp("stack-logs"))))
     supervisor = Supervisor(config, log_dir=log_dir)

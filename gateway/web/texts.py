@@ -9,6 +9,7 @@ from gateway.web import (
     console_texts,
     site_texts,
     staff_texts,
+    waiting_room_texts,
     waitlist_texts,
 )
 from gateway.web.french import typeset
@@ -413,7 +414,16 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 # Each area keeps its own wording in its module; a key defined twice is a mistake, caught here at import.
-for _area in (account_texts, booking_texts, caller_texts, console_texts, site_texts, staff_texts, waitlist_texts):
+for _area in (
+    account_texts,
+    booking_texts,
+    caller_texts,
+    console_texts,
+    site_texts,
+    staff_texts,
+    waitlist_texts,
+    waiting_room_texts,
+):
     for _lang, _wording in _area.TEXTS.items():
         _twice = TEXTS[_lang].keys() & _wording.keys()
         assert not _twice, f"{_area.__name__} redefines {sorted(_twice)}"

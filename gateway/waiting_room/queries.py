@@ -1,0 +1,72 @@
+"""The waiting room's shared state in the gateway's own database: one row and one sequence, no row per visitor.
+
+Each statement is one round trip. The counter's advance is a conditional UPDATE: whichever replica finds it
+due advances it, the others' identical statements find it no longer due (READ COMMITTED re-checks the WHERE
+on the row the first one wrote) and only read it.
+"""
+
+import asyncpg
+
+from gateway.waiting_room.rules import RoomState
+
+# A sequence cannot join an UPDATE (its row cannot be locked): it is read as a scalar subquery.
+_LAST_TICKET = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last_ticket FROM waiting_room_tickets"
+
+# $1 visitors admitted per second, $2 the least time between two advances (seconds). Only whole visitors are
+# admitted and the time they took is consumed, so a slow rate still advances; when nobody waits, the clock
+# restarts, so an idle spell banks no burst of admissions. rules.advanced_counter is the same computation.
+_READ_AND_ADVANCE = f"""
+WITH seq AS ({_LAST_TICKET}),
+due AS (
+    UPDATE waiting_room AS w
+       SET admitted_up_to = GREATEST(w.admitted_up_to, LEAST((SELECT last_ticket FROM seq),
+               w.admitted_up_to + floor(extract(epoch FROM clock_timestamp() - w.advanced_at) * $1)::bigint)),
+           advanced_at = CASE
+               WHEN w.admitted_up_to + floor(extract(epoch FROM clock_timestamp() - w.advanced_at) * $1)::bigint
+                    >= (SELECT last_ticket FROM seq)
+               THEN clock_timestamp()
+               ELSE w.advanced_at + make_interval(
+                   secs => floor(extract(epoch FROM clock_timestamp() - w.advanced_at) * $1) / $1)
+           END
+     WHERE w.id = 1 AND clock_timestamp() - w.advanced_at >= make_interval(secs => $2)
+ RETURNING w.opened_by_operator, w.admitted_up_to, (SELECT last_ticket FROM seq) AS last_ticket
+)
+SELECT opened_by_operator, admitted_up_to, last_ticket FROM due
+UNION ALL
+SELECT w.opened_by_operator, w.admitted_up_to, seq.last_ticket
+  FROM waiting_room AS w, seq
+ WHERE w.id = 1 AND NOT EXISTS (SELECT 1 FROM due)
+"""
+
+
+async def read_and_advance(pool: asyncpg.Pool, admit_per_second: float, interval_seconds: float) -> RoomState:
+    row = await pool.fetchrow(_READ_AND_ADVANCE, admit_per_second, interval_seconds)
+    if row is None:
+        raise LookupError("waiting_room has no row: the gateway's migrations have not run")
+    return RoomState(bool(row["opened_by_operator"]), int(row["admitted_up_to"]), int(row["last_ticket"]))
+
+
+async def draw_ticket(pool: asyncpg.Pool) -> int:
+    number = await pool.fetchval("SELECT nextval('waiting_room_tickets')")
+    return int(number)
+
+
+async def set_opened(pool: asyncpg.Pool, opened: bool) -> RoomState:
+    """The operator's switch. Closing admits everyone waiting at once: the operator's word that the rush
+    is over (a replica over its budget queues new visitors again by itself)."""
+    row = await pool.fetchrow(
+        f"""
+        WITH seq AS ({_LAST_TICKET})
+        UPDATE waiting_room AS w
+           SET opened_by_operator = $1,
+               admitted_up_to = CASE WHEN $1 THEN w.admitted_up_to
+                                     ELSE GREATEST(w.admitted_up_to, (SELECT last_ticket FROM seq)) END,
+               advanced_at = clock_timestamp()
+         WHERE w.id = 1
+        RETURNING w.opened_by_operator, w.admitted_up_to, (SELECT last_ticket FROM seq) AS last_ticket
+        """,
+        opened,
+    )
+    if row is None:
+        raise LookupError("waiting_room has no row: the gateway's migrations have not run")
+    return RoomState(bool(row["opened_by_operator"]), int(row["admitted_up_to"]), int(row["last_ticket"]))

@@ -1,0 +1,136 @@
+"""One replica's view of the waiting room: the shared state read in the background, the local load measured.
+
+The request path reads only memory here, except a new visitor's ticket (one `nextval`): a queued answer costs
+no more than that. The shared counter is read, and advanced when due, every `refresh_seconds` by a background
+task, so between reads a replica may see it up to that much behind: a visitor is let in at most that late.
+"""
+
+import asyncio
+import contextlib
+import time
+
+import asyncpg
+import structlog
+from prometheus_client import Counter, Gauge
+
+from gateway.waiting_room import queries
+from gateway.waiting_room.rules import Budget, Load, RoomState, Ticket, ewma
+
+log = structlog.get_logger(__name__)
+
+OPEN = Gauge(
+    "clinic_waiting_room_open", "1 while new visitors to booking and search are queued (operator or overload).",
+    multiprocess_mode="livemax",
+)  # fmt: skip
+QUEUE_LENGTH = Gauge(
+    "clinic_waiting_room_queue_length", "Tickets drawn and not yet admitted (last ticket - admitted up to).",
+    multiprocess_mode="livemax",
+)  # fmt: skip
+IN_FLIGHT = Gauge(
+    "clinic_waiting_room_in_flight", "Guarded requests let through and not yet answered, this process.",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+DECISIONS = Counter(
+    "clinic_waiting_room_decisions",
+    "Guarded requests by the waiting room's answer: through (room not in use), admitted (an admission or a "
+    "ticket whose turn came), queued (a new ticket), waiting (a ticket whose turn has not come).",
+    ["outcome"],
+)
+LATENCY_WEIGHT = 0.05  # about the last 20 guarded requests' latency
+
+# Nobody waits and nobody opened the room: what a replica assumes until its first read.
+CLOSED = RoomState(opened_by_operator=False, admitted_up_to=0, last_ticket=0)
+
+
+class WaitingRoom:
+    def __init__(
+        self,
+        pool: asyncpg.Pool | None,
+        key: bytes,
+        *,
+        opened_by_setting: bool,
+        budget: Budget,
+        admit_per_second: float,
+        refresh_seconds: float,
+        ticket_seconds: int,
+        admission_seconds: int,
+        page_refresh_seconds: int,
+    ) -> None:
+        self.pool = pool
+        self.key = key
+        self.opened_by_setting = opened_by_setting
+        self.budget = budget
+        self.admit_per_second = admit_per_second
+        self.refresh_seconds = refresh_seconds
+        self.ticket_seconds = ticket_seconds
+        self.admission_seconds = admission_seconds
+        self.page_refresh_seconds = page_refresh_seconds
+        self.state = CLOSED
+        self.in_flight = 0
+        self.latency_ewma = 0.0
+        self._reading_failed = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.pool is not None
+
+    def effective(self) -> RoomState:
+        state = self.state
+        if self.opened_by_setting and not state.opened_by_operator:
+            return RoomState(True, state.admitted_up_to, state.last_ticket)
+        return state
+
+    def overloaded(self) -> bool:
+        return self.budget.exceeded_by(Load(self.in_flight, self.latency_ewma))
+
+    def entered(self) -> float:
+        self.in_flight += 1
+        IN_FLIGHT.inc()
+        return time.perf_counter()
+
+    def left(self, started: float) -> None:
+        self.in_flight -= 1
+        IN_FLIGHT.dec()
+        self.latency_ewma = ewma(self.latency_ewma, time.perf_counter() - started, LATENCY_WEIGHT)
+
+    async def draw(self) -> Ticket:
+        assert self.pool is not None
+        number = await queries.draw_ticket(self.pool)
+        # The drawn ticket is the newest: this replica's queue length is right before its next read.
+        self.state = RoomState(
+            self.state.opened_by_operator, self.state.admitted_up_to, max(number, self.state.last_ticket)
+        )
+        return Ticket(number, int(time.time()))
+
+    async def refresh(self) -> None:
+        assert self.pool is not None
+        self.state = await queries.read_and_advance(self.pool, self.admit_per_second, self.refresh_seconds)
+        shown = self.effective()
+        OPEN.set(1 if shown.opened_by_operator or self.overloaded() or shown.waiting else 0)
+        QUEUE_LENGTH.set(shown.waiting)
+
+    async def set_opened(self, opened: bool) -> RoomState:
+        assert self.pool is not None
+        self.state = await queries.set_opened(self.pool, opened)
+        return self.effective()
+
+    async def follow(self) -> None:
+        """The background read, for the app's lifetime. A failed read keeps the last state (logged once until
+        a read succeeds again): the room keeps deciding on it rather than stop the booking traffic."""
+        while True:
+            try:
+                await self.refresh()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, LookupError) as exc:
+                if not self._reading_failed:
+                    log.warning("waiting_room_state_unreadable", error=type(exc).__name__)
+                self._reading_failed = True
+            else:
+                if self._reading_failed:
+                    log.info("waiting_room_state_readable")
+                self._reading_failed = False
+            await asyncio.sleep(self.refresh_seconds)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                await self.pool.close()

@@ -1,0 +1,160 @@
+"""The waiting room's pure rules: signed tickets and admissions, who passes, who waits, and for how long.
+
+A ticket is a number from one PostgreSQL sequence (shared by every gateway replica, so one FIFO order) and
+its issue time, signed with the gateway's secret: the position is the signed number, never something a
+client can write. A visitor passes when their number is at most the shared "admitted up to" counter, which
+advances at the service rate; they then get an admission, signed and short-lived, that lets them pass
+without queueing again. A forged, foreign or expired token is no ticket at all: its holder draws a new one,
+at the end of the queue.
+"""
+
+import base64
+import hashlib
+import hmac
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+# Distinct purposes, so a ticket can never be replayed as an admission nor the reverse, nor either as the
+# data-export link the same key signs.
+_TICKET_PURPOSE = b"waiting-room-ticket:"
+_ADMISSION_PURPOSE = b"waiting-room-admission:"
+
+
+@dataclass(frozen=True)
+class Ticket:
+    number: int
+    issued_at: int  # Unix seconds
+
+
+@dataclass(frozen=True)
+class RoomState:
+    """What a replica last read of the shared state (cached for a fraction of a second)."""
+
+    opened_by_operator: bool
+    admitted_up_to: int
+    last_ticket: int
+
+    @property
+    def waiting(self) -> int:
+        """Visitors holding a ticket not yet admitted (abandoned tickets included: they drain at the rate)."""
+        return max(0, self.last_ticket - self.admitted_up_to)
+
+
+@dataclass(frozen=True)
+class Load:
+    """This replica's measured load on the guarded routes."""
+
+    in_flight: int
+    latency_ewma_seconds: float
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_in_flight: int
+    latency_budget_seconds: float
+
+    def exceeded_by(self, load: Load) -> bool:
+        return load.in_flight >= self.max_in_flight or load.latency_ewma_seconds > self.latency_budget_seconds
+
+
+class Verdict(Enum):
+    THROUGH = "through"  # nothing to queue for: the request goes through, no admission needed
+    ADMIT = "admit"  # their ticket's turn came: through, with an admission for the next requests
+    DRAW = "draw"  # a new visitor while the room is in use: draws a ticket at the end of the queue
+    WAIT = "wait"  # a valid ticket whose turn has not come
+
+
+def decide(state: RoomState, overloaded: bool, ticket: Ticket | None) -> Verdict:
+    """For a request holding no valid admission.
+
+    A new visitor passes only when the room is closed, this replica is within budget and nobody is waiting:
+    otherwise they would overtake those already queued.
+    """
+    if ticket is not None:
+        return Verdict.ADMIT if ticket.number <= state.admitted_up_to else Verdict.WAIT
+    if not state.opened_by_operator and not overloaded and state.waiting == 0:
+        return Verdict.THROUGH
+    return Verdict.DRAW
+
+
+def position(ticket: Ticket, state: RoomState) -> int:
+    """1 for the next to be admitted."""
+    return max(1, ticket.number - state.admitted_up_to)
+
+
+def estimated_wait_seconds(place: int, admit_per_second: float) -> int:
+    """Whole seconds, at least 1: the counter admits `admit_per_second` visitors a second."""
+    return max(1, math.ceil(place / admit_per_second))
+
+
+def retry_after_seconds(wait_seconds: int, refresh_seconds: int) -> int:
+    """When to ask again: at the estimated turn, but never later than the page's refresh period (the counter
+    may move faster than estimated) nor sooner than a second."""
+    return max(1, min(wait_seconds, refresh_seconds))
+
+
+def advanced_counter(admitted_up_to: int, last_ticket: int, elapsed_seconds: float, admit_per_second: float) -> int:
+    """The counter after `elapsed_seconds` at the rate, never past the last ticket drawn.
+
+    The SQL that advances the shared counter (queries.py) computes the same; this is its specification.
+    """
+    step = math.floor(max(0.0, elapsed_seconds) * admit_per_second)
+    return max(admitted_up_to, min(last_ticket, admitted_up_to + step))
+
+
+def ewma(previous: float, sample: float, weight: float) -> float:
+    return previous + weight * (sample - previous)
+
+
+# --- signed tokens ---
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _signature(key: bytes, purpose: bytes, body: str) -> str:
+    return _b64(hmac.new(key, purpose + body.encode(), hashlib.sha256).digest()[:20])
+
+
+def _signed(key: bytes, purpose: bytes, first: int, second: int) -> str:
+    body = f"{first}.{second}"
+    return f"{body}.{_signature(key, purpose, body)}"
+
+
+def _verified(key: bytes, purpose: bytes, token: str) -> tuple[int, int] | None:
+    if len(token) > 100:
+        return None
+    first, _, rest = token.partition(".")
+    second, _, signature = rest.partition(".")
+    if not (first.isdigit() and second.isdigit() and first.isascii() and second.isascii()):
+        return None
+    expected = _signature(key, purpose, f"{first}.{second}")
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return None
+    return int(first), int(second)
+
+
+def sign_ticket(key: bytes, ticket: Ticket) -> str:
+    return _signed(key, _TICKET_PURPOSE, ticket.number, ticket.issued_at)
+
+
+def read_ticket(key: bytes, token: str, now: float, lifetime_seconds: float) -> Ticket | None:
+    """The ticket, or None when forged, altered, issued in the future or older than its lifetime."""
+    fields = _verified(key, _TICKET_PURPOSE, token)
+    if fields is None:
+        return None
+    ticket = Ticket(*fields)
+    if ticket.issued_at > now + 5 or now - ticket.issued_at > lifetime_seconds:
+        return None
+    return ticket
+
+
+def sign_admission(key: bytes, ticket_number: int, expires_at: int) -> str:
+    return _signed(key, _ADMISSION_PURPOSE, ticket_number, expires_at)
+
+
+def admission_valid(key: bytes, token: str, now: float) -> bool:
+    fields = _verified(key, _ADMISSION_PURPOSE, token)
+    return fields is not None and now < fields[1]
