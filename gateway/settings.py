@@ -2,7 +2,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import DEV_SECRET
@@ -59,13 +59,13 @@ class GatewaySettings(BaseSettings):
     # console (stored in the database, so every replica sees it); otherwise it fills only when a replica is
     # over its budget: this many guarded requests in flight, or their latency's moving average over this.
     waiting_room_open: bool = False
-    waiting_room_max_in_flight: int = 64
+    waiting_room_max_in_flight: int = Field(default=64, gt=0)
     waiting_room_latency_budget_seconds: float = 0.5
     # Visitors admitted from the queue per second, all replicas together: the platform's booking capacity as
     # `make bench` measures it, with headroom.
-    waiting_room_admit_per_second: float = 200.0
+    waiting_room_admit_per_second: float = Field(default=200.0, gt=0)
     # How often a replica reads (and, when due, advances) the shared counter.
-    waiting_room_refresh_seconds: float = 0.2
+    waiting_room_refresh_seconds: float = Field(default=0.2, gt=0)
     # A ticket older than this is void (its holder draws a new one, at the end); an admission lets its holder
     # pass this long without queueing again.
     waiting_room_ticket_seconds: int = 4 * 3600

@@ -1,0 +1,353 @@
+"""The waiting room with the real gateway app and PostgreSQL (the gateway's own database): queued answers,
+FIFO admission as the shared counter advances, admitted visitors passing, forged or expired tickets sent to
+the back, one order across two gateway instances, the operator's switch, the overload budget, the metrics.
+
+The admission rate is set so low that the counter never moves by itself here: each test moves it with SQL,
+as the replica that finds it due would, and waits for the gateways' next read of it."""
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from devstack.databases import prepare_gateway_database
+from devstack.testing.fixtures import drop_databases, free_port, run_sync
+from gateway.main import create_app
+from gateway.settings import GatewaySettings
+from gateway.tests.integration.test_client_address import PUBLIC, _serve
+from gateway.waiting_room import queries
+from gateway.waiting_room.rules import Ticket, sign_ticket
+from shared.db import asyncpg_dsn
+from shared.settings import DEV_SECRET
+
+KEY = DEV_SECRET.encode()
+TICKET = "waiting-room-ticket"
+ADMISSION = "waiting-room-admission"
+BOOKING = {"slot_id": str(uuid.UUID(int=1))}
+
+
+@pytest.fixture(scope="module")
+def gateway_database(pg_admin_url: str, test_db_prefix: str) -> Iterator[str]:
+    prefix = f"{test_db_prefix}wr_"
+    yield prepare_gateway_database(pg_admin_url, prefix=prefix, drop_first=True)
+    run_sync(drop_databases(pg_admin_url, [f"{prefix}gateway"]))
+
+
+@pytest.fixture
+async def db(gateway_database: str) -> AsyncIterator[asyncpg.Connection]:
+    """The gateway database, its waiting room reset (no ticket drawn, closed)."""
+    connection = await asyncpg.connect(asyncpg_dsn(gateway_database))
+    await connection.execute("ALTER SEQUENCE waiting_room_tickets RESTART")
+    await connection.execute(
+        "UPDATE waiting_room SET opened_by_operator = false, admitted_up_to = 0, advanced_at = now()"
+    )
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+class Upstream:
+    """Every service the gateway calls: bookings and searches answered, and counted; /slots?slow=1 lingers."""
+
+    def __init__(self) -> None:
+        self.bookings = 0
+        self.searches = 0
+        self.release = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.path == "/session-revocations":
+            return web.json_response([])
+        if request.path == "/appointments" and request.method == "POST":
+            self.bookings += 1
+            return web.json_response({"id": str(uuid.uuid4())}, status=201)
+        if request.path in ("/slots", "/search"):
+            self.searches += 1
+            if request.query.get("slow"):
+                await self.release.wait()
+            return web.json_response({"results": [], "total": 0, "offset": 0, "limit": 20})
+        return web.json_response({"errors": []}, status=404)
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
+    fake = Upstream()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", fake.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield fake, f"http://127.0.0.1:{port}"
+    fake.release.set()
+    await runner.cleanup()
+
+
+async def start_gateway(upstream_url: str, database_url: str, **overrides: object) -> tuple[str, int, object]:
+    metrics_port = free_port()
+    settings = GatewaySettings(
+        accounts_url=upstream_url,
+        appointments_url=upstream_url,
+        verification_url=upstream_url,
+        notifications_url=upstream_url,
+        jwt_public_key=PUBLIC,
+        insecure_cookies=True,
+        database_url=database_url,
+        metrics_port=metrics_port,
+        waiting_room_admit_per_second=0.0001,  # never by itself within a test
+        waiting_room_refresh_seconds=0.05,
+        **overrides,
+    )
+    port = free_port()
+    server, task = await _serve(create_app(settings), port)
+    return f"http://127.0.0.1:{port}", metrics_port, (server, task)
+
+
+async def stop_gateway(handle: object) -> None:
+    server, task = handle  # type: ignore[misc]
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def gateway(upstream, db, gateway_database) -> AsyncIterator[str]:
+    """One gateway whose waiting room its setting opened."""
+    url, _, handle = await start_gateway(upstream[1], gateway_database, waiting_room_open=True)
+    yield url
+    await stop_gateway(handle)
+
+
+Answer = tuple[int, CIMultiDictProxy[str] | CIMultiDict[str], dict]
+
+
+async def book(http: aiohttp.ClientSession, gateway: str, **headers: str) -> Answer:
+    async with http.post(f"{gateway}/api/appointments", json=BOOKING, headers=headers) as answer:
+        return answer.status, answer.headers.copy(), await answer.json()
+
+
+async def admit_up_to(db: asyncpg.Connection, number: int) -> None:
+    await db.execute("UPDATE waiting_room SET admitted_up_to = $1", number)
+    await asyncio.sleep(0.3)  # the gateways' next read (every 0.05 s), with room for a loaded machine
+
+
+async def test_a_booking_in_an_open_room_gets_429_with_a_ticket_retry_after_and_its_place(gateway, upstream):
+    fake, _ = upstream
+    async with aiohttp.ClientSession() as http:
+        status, headers, body = await book(http, gateway)
+        second = await book(http, gateway)
+    assert status == 429
+    assert 1 <= int(headers["Retry-After"]) <= 15
+    assert headers["Cache-Control"] == "no-store"
+    assert body["code"] == "waiting_room"
+    assert body["position"] == 1
+    assert body["estimated_wait_seconds"] >= 1
+    assert body["ticket"] == headers["Waiting-Room-Ticket"]
+    assert body["errors"][0]["code"] == "waiting_room"
+    assert body["errors"][0]["message"]["fr"]
+    assert second[0] == 429
+    assert second[2]["position"] == 2
+    assert fake.bookings == 0  # nothing reached the service
+
+
+async def test_tickets_are_admitted_in_fifo_order_as_the_counter_advances(gateway, upstream, db):
+    fake, _ = upstream
+    async with aiohttp.ClientSession() as http:
+        tickets = [(await book(http, gateway))[2]["ticket"] for _ in range(3)]
+        await admit_up_to(db, 1)
+        first = await book(http, gateway, **{TICKET: tickets[0]})
+        second = await book(http, gateway, **{TICKET: tickets[1]})
+        third = await book(http, gateway, **{TICKET: tickets[2]})
+        assert first[0] == 201
+        assert (second[0], second[2]["position"]) == (429, 1)
+        assert (third[0], third[2]["position"]) == (429, 2)
+        assert second[2]["ticket"] == tickets[1]  # the same place, not a new ticket
+
+        await admit_up_to(db, 3)
+        assert (await book(http, gateway, **{TICKET: tickets[1]}))[0] == 201
+        assert (await book(http, gateway, **{TICKET: tickets[2]}))[0] == 201
+        # A newcomer still queues (the room is open), behind everyone: ticket 4.
+        newcomer = await book(http, gateway)
+        assert (newcomer[0], newcomer[2]["position"]) == (429, 1)
+        assert newcomer[2]["ticket"].startswith("4.")
+
+        # The admitted visitor keeps passing with the admission, without a ticket.
+        admission = first[1]["Waiting-Room-Admission"]
+        again = [await book(http, gateway, **{ADMISSION: admission}) for _ in range(3)]
+    assert [answer[0] for answer in again] == [201, 201, 201]
+    assert fake.bookings == 6
+
+
+async def test_a_forged_altered_foreign_or_expired_ticket_gets_a_new_place_at_the_back(gateway, db):
+    async with aiohttp.ClientSession() as http:
+        for _ in range(5):
+            await book(http, gateway)
+        await admit_up_to(db, 2)
+        valid = sign_ticket(KEY, Ticket(1, int(time.time())))
+        cheats = [
+            valid[:-3] + "AAA",  # signature changed
+            "1." + valid.split(".", 1)[1].replace(valid.split(".")[1], str(int(valid.split(".")[1]) + 1)),
+            sign_ticket(b"not the gateway's key" * 2, Ticket(1, int(time.time()))),
+            sign_ticket(KEY, Ticket(1, int(time.time()) - 5 * 3600)),  # past the 4 h lifetime
+            "1",
+        ]
+        answers = [await book(http, gateway, **{TICKET: cheat}) for cheat in cheats]
+        honest = await book(http, gateway, **{TICKET: valid})
+    assert [answer[0] for answer in answers] == [429] * 5
+    # New tickets 6..10, behind the five already drawn: never the forged number 1.
+    assert [answer[2]["ticket"].split(".")[0] for answer in answers] == ["6", "7", "8", "9", "10"]
+    assert [answer[2]["position"] for answer in answers] == [4, 5, 6, 7, 8]
+    assert honest[0] == 201
+
+
+async def test_two_gateway_instances_sharing_the_database_give_one_fifo_order(upstream, db, gateway_database):
+    fake, upstream_url = upstream
+    a, _, handle_a = await start_gateway(upstream_url, gateway_database, waiting_room_open=True)
+    b, _, handle_b = await start_gateway(upstream_url, gateway_database, waiting_room_open=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            order = (a, b, a, b, b, a)
+            drawn = [await book(http, gateway) for gateway in order]
+            numbers = [int(answer[2]["ticket"].split(".")[0]) for answer in drawn]
+            assert numbers == [1, 2, 3, 4, 5, 6]
+            assert [answer[2]["position"] for answer in drawn] == [1, 2, 3, 4, 5, 6]
+            await admit_up_to(db, 3)
+            # Each ticket presented to the other instance: the same counter decides.
+            crossed = [
+                await book(http, b if gateway == a else a, **{TICKET: answer[2]["ticket"]})
+                for gateway, answer in zip(order, drawn, strict=True)
+            ]
+    finally:
+        await stop_gateway(handle_a)
+        await stop_gateway(handle_b)
+    assert [answer[0] for answer in crossed] == [201, 201, 201, 429, 429, 429]
+    assert [answer[2]["position"] for answer in crossed[3:]] == [1, 2, 3]
+    assert fake.bookings == 3
+
+
+async def test_the_operator_closing_the_room_lets_everyone_waiting_in(upstream, db, gateway_database):
+    _, upstream_url = upstream
+    url, _, handle = await start_gateway(upstream_url, gateway_database)
+    pool = await asyncpg.create_pool(asyncpg_dsn(gateway_database), min_size=0, max_size=1)
+    try:
+        await queries.set_opened(pool, True)
+        await asyncio.sleep(0.3)
+        async with aiohttp.ClientSession() as http:
+            waiting = [await book(http, url) for _ in range(3)]
+            assert [answer[0] for answer in waiting] == [429, 429, 429]
+            await queries.set_opened(pool, False)
+            await asyncio.sleep(0.3)
+            after = [await book(http, url, **{TICKET: answer[2]["ticket"]}) for answer in waiting]
+            newcomer = await book(http, url)
+    finally:
+        await pool.close()
+        await stop_gateway(handle)
+    assert [answer[0] for answer in after] == [201, 201, 201]
+    assert newcomer[0] == 201  # closed, nobody waiting, within budget: straight through
+
+
+async def test_over_its_in_flight_budget_a_replica_queues_new_visitors_and_admitted_ones_still_pass(
+    upstream, db, gateway_database
+):
+    fake, upstream_url = upstream
+    url, _, handle = await start_gateway(upstream_url, gateway_database, waiting_room_max_in_flight=1)
+    try:
+        async with aiohttp.ClientSession() as http:
+            slow = asyncio.create_task(http.get(f"{url}/api/slots?slow=1"))
+            for _ in range(100):
+                if fake.searches:
+                    break
+                await asyncio.sleep(0.02)
+            async with http.get(f"{url}/api/slots") as queued:
+                assert queued.status == 429
+                ticket = queued.headers["Waiting-Room-Ticket"]
+            fake.release.set()
+            assert (await slow).status == 200
+            # Within budget again, but someone waits: a newcomer queues behind them.
+            async with http.get(f"{url}/api/slots") as newcomer:
+                assert newcomer.status == 429
+                assert (await newcomer.json())["position"] == 2
+            await admit_up_to(db, 1)
+            async with http.get(f"{url}/api/slots", headers={TICKET: ticket}) as admitted:
+                assert admitted.status == 200
+    finally:
+        await stop_gateway(handle)
+
+
+async def test_other_traffic_is_never_queued(gateway, upstream):
+    async with aiohttp.ClientSession() as http:
+        for method, path in [("GET", "/healthz"), ("POST", "/api/sessions"), ("GET", "/"), ("GET", "/account/login")]:
+            async with http.request(method, gateway + path, json={}) as answer:
+                assert answer.status not in (429, 503), path
+                assert "Waiting-Room-Ticket" not in answer.headers
+
+
+async def test_the_portal_gets_the_bilingual_waiting_page_then_the_page_asked_for(gateway, db):
+    search = "/?postal_code=H2X1Y4&service=vaccin"
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # cookies for 127.0.0.1
+        async with http.get(gateway + search, headers={"accept-language": "en"}) as waiting:
+            page = await waiting.text()
+            assert waiting.status == 503
+            assert waiting.headers["Retry-After"]
+            assert '<html lang="en"' in page
+            assert "You are in the queue" in page
+            assert 'http-equiv="refresh" content="15;url=/?postal_code=H2X1Y4&amp;service=vaccin"' in page
+            assert 'id="waiting-room-position">1<' in page
+            assert "keep this page open" in page
+        async with http.get(gateway + search + "&lang=fr") as again:
+            assert again.status == 503
+            assert "Vous êtes dans la file" in await again.text()
+            assert 'id="waiting-room-position">1<' in await again.text()  # its cookie's ticket, not a second place
+        await admit_up_to(db, 1)
+        async with http.get(gateway + search) as admitted:
+            assert admitted.status == 200
+            assert "waiting-room-position" not in await admitted.text()
+        # The admission cookie lets the visitor on through the booking pages.
+        async with http.get(gateway + search) as later:
+            assert later.status == 200
+
+
+async def test_the_metrics_show_the_room(upstream, db, gateway_database):
+    _, upstream_url = upstream
+    url, metrics_port, handle = await start_gateway(upstream_url, gateway_database, waiting_room_open=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(3):
+                await book(http, url)
+            await asyncio.sleep(0.3)
+            async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as answer:
+                metrics = await answer.text()
+    finally:
+        await stop_gateway(handle)
+    assert "clinic_waiting_room_open 1.0" in metrics
+    assert "clinic_waiting_room_queue_length 3.0" in metrics
+    assert 'clinic_waiting_room_decisions_total{outcome="queued"}' in metrics
+
+
+async def test_the_time_to_refuse(gateway, capsys):
+    """Reported, not asserted: the queued answer's time seen by a client on loopback (load generator included)."""
+    async with aiohttp.ClientSession() as http:
+        await book(http, gateway)
+        ticket = (await book(http, gateway))[2]["ticket"]
+        timings: dict[str, list[float]] = {"new visitor (one nextval)": [], "ticket holder (no round trip)": []}
+        for _ in range(200):
+            started = time.perf_counter()
+            status, _, _ = await book(http, gateway)
+            timings["new visitor (one nextval)"].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            held, _, _ = await book(http, gateway, **{TICKET: ticket})
+            timings["ticket holder (no round trip)"].append(time.perf_counter() - started)
+            assert (status, held) == (429, 429)
+    with capsys.disabled():
+        for name, values in timings.items():
+            values.sort()
+            print(
+                f"\nwaiting room refusal, {name}: median {statistics.median(values) * 1000:.2f} ms, "
+                f"p99 {values[int(len(values) * 0.99)] * 1000:.2f} ms, max {values[-1] * 1000:.2f} ms"
+            )
