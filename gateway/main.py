@@ -44,6 +44,7 @@ from gateway.security_headers import SecurityHeaders
 from gateway.session_cookies import SESSION_COOKIES, SessionCookies
 from gateway.session_revocations import RevocationFeed, SessionRevocations
 from gateway.settings import GatewaySettings
+from gateway.waiting_room import console as waiting_room_console
 from gateway.waiting_room.gate import WaitingRoomGate
 from gateway.waiting_room.room import WaitingRoom
 from gateway.waiting_room.rules import Budget
@@ -143,6 +144,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             console_sign_in.router,
             staff_pages.router,
             operator_pages.router,
+            waiting_room_console.router,
             admin_pages.router,
             help_pages.router,
             site_pages.router,

@@ -277,6 +277,8 @@ def stack(
             # not queue the other tests' requests (its overload budget has tests of its own).
             "GATEWAY_WAITING_ROOM_MAX_IN_FLIGHT": "100000",
             "GATEWAY_WAITING_ROOM_LATENCY_BUDGET_SECONDS": "3600",
+            # The waiting page's browser test waits for its reload.
+            "GATEWAY_WAITING_ROOM_PAGE_REFRESH_SECONDS": "4",
         },
         gateway_database_url=stack_gateway_database_url,
     )

@@ -298,12 +298,13 @@ async def test_the_portal_gets_the_bilingual_waiting_page_then_the_page_asked_fo
             assert '<html lang="en"' in page
             assert "You are in the queue" in page
             assert 'http-equiv="refresh" content="15;url=/?postal_code=H2X1Y4&amp;service=vaccin"' in page
-            assert 'id="waiting-room-position">1<' in page
+            assert 'id="waiting-room-position" aria-live="polite">1<' in page
             assert "keep this page open" in page
         async with http.get(gateway + search + "&lang=fr") as again:
             assert again.status == 503
             assert "Vous êtes dans la file" in await again.text()
-            assert 'id="waiting-room-position">1<' in await again.text()  # its cookie's ticket, not a second place
+            # Its cookie's ticket, not a second place.
+            assert 'id="waiting-room-position" aria-live="polite">1<' in await again.text()
         await admit_up_to(db, 1)
         async with http.get(gateway + search) as admitted:
             assert admitted.status == 200
