@@ -46,7 +46,7 @@ APPS = {
 }
 # The jobs that run once and exit: no healthcheck, never restarted, waited on with
 # condition service_completed_successfully.
-ONE_SHOT_JOBS = {f"migrate-{name}" for name in SERVICES} | {"demo-data", "jwt-keys"}
+ONE_SHOT_JOBS = {f"migrate-{name}" for name in (*SERVICES, "gateway")} | {"demo-data", "jwt-keys"}
 # The services' user in every image (USER uid:gid of the Dockerfiles' runtime stage).
 APP_UID, APP_GID = 10001, 10001
 UVICORN_FLAGS = [
@@ -217,7 +217,7 @@ def test_dependencies_exist_and_use_the_right_condition(compose: dict[str, Any])
 def test_services_start_after_infrastructure_and_their_migration(compose: dict[str, Any]) -> None:
     for name in SERVICES:
         assert {"postgres", "rabbitmq", f"migrate-{name}"} <= set(compose["services"][name]["depends_on"]), name
-    assert set(SERVICES) <= set(compose["services"]["gateway"]["depends_on"])
+    assert set(SERVICES) | {"migrate-gateway"} <= set(compose["services"]["gateway"]["depends_on"])
     assert {"mailbox", "sms"} <= set(compose["services"]["notifications"]["depends_on"])
     assert "jwt-keys" in compose["services"]["accounts"]["depends_on"]
     assert "jwt-keys" in compose["services"]["gateway"]["depends_on"]
@@ -229,10 +229,13 @@ def test_each_service_connects_to_its_own_database(compose: dict[str, Any]) -> N
         parsed = make_url(url)
         assert (parsed.drivername, parsed.host, parsed.database) == ("postgresql+asyncpg", "postgres", name), url
     assert len(set(urls.values())) == len(SERVICES)
+    # The gateway's own database (the waiting room), none of the services'.
+    gateway = make_url(environment(compose["services"]["gateway"])["GATEWAY_DATABASE_URL"])
+    assert (gateway.drivername, gateway.host, gateway.database) == ("postgresql+asyncpg", "postgres", "gateway")
 
 
 def test_each_migrate_job_migrates_what_its_service_uses(compose: dict[str, Any]) -> None:
-    for name in SERVICES:
+    for name in (*SERVICES, "gateway"):
         job, service = compose["services"][f"migrate-{name}"], compose["services"][name]
         variable = f"{name.upper()}_DATABASE_URL"
         assert environment(job)[variable] == environment(service)[variable]
