@@ -19,6 +19,8 @@ from typing import Any
 from devstack.jwt_keys import generate_es256_keypair
 from gateway.api import BookForPersonBody, JoinWaitlistForPersonBody
 from gateway.routes import ROUTES, Route, resolve
+from gateway.waiting_room.gate import guarded
+from gateway.waiting_room.schemas import WaitingRoomAnswer
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -91,6 +93,11 @@ def compose(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": JoinWaitlistForPersonBody.model_json_schema()}},
         }
+    # The waiting room answers these itself in a rush (gateway/waiting_room/gate.py), before any service.
+    for public, operations in paths.items():
+        for method, operation in operations.items():
+            if guarded(method.upper(), public, b"") == "api":
+                _add_waiting_room(operation)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -105,6 +112,25 @@ def compose(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "schemas": dict(sorted(schemas.items())),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
+    }
+
+
+def _add_waiting_room(operation: dict[str, Any]) -> None:
+    header = {"schema": {"type": "string"}, "required": False}
+    operation["parameters"] = [
+        *operation.get("parameters", []),
+        {"name": "Waiting-Room-Ticket", "in": "header", **header,
+         "description": "The ticket of an earlier 429 (its place in the queue)"},
+        {"name": "Waiting-Room-Admission", "in": "header", **header,
+         "description": "The admission received once the ticket's turn came: passes without queueing for a while"},
+    ]  # fmt: skip
+    operation.setdefault("responses", {})["429"] = {
+        "description": "File d'attente virtuelle / Virtual waiting room: a place in the queue, ask again later",
+        "headers": {
+            "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds before asking again"},
+            "Waiting-Room-Ticket": {"schema": {"type": "string"}, "description": "The ticket to send back"},
+        },
+        "content": {"application/json": {"schema": WaitingRoomAnswer.model_json_schema()}},
     }
 
 
