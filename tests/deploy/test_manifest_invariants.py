@@ -210,7 +210,7 @@ def test_each_service_reads_its_own_database_and_the_broker_from_operator_secret
 ) -> None:
     manifests = rendered[name]
     rabbit = broker(manifests)["metadata"]["name"]
-    for service in SERVICES:
+    for service in (*SERVICES, "gateway"):  # the gateway's database: the waiting room's state
         cluster = named(manifests, "Cluster", f"{service}-db")
         for workload in (named(manifests, "Deployment", service), named(manifests, "Job", f"{service}-migrate")):
             env = containers(workload)[0]["env"]
@@ -238,7 +238,7 @@ def test_each_service_has_a_migration_job_that_runs_before_its_rollout(
     rendered: dict[str, list[Manifest]], name: str
 ) -> None:
     manifests = rendered[name]
-    for service in SERVICES:
+    for service in (*SERVICES, "gateway"):
         job = named(manifests, "Job", f"{service}-migrate")
         deployment = named(manifests, "Deployment", service)
         (migrate,) = containers(job)
@@ -456,9 +456,12 @@ def is_dns(peer: dict[str, Any], peer_ports: set[int] | None) -> bool:
 
 
 def needed_reach(app: str, component: str) -> set[str]:
+    if component == "migration":
+        return {"database"}
     if app == "gateway":
-        return {"services", "broker"}  # the broker for SessionsRevoked (gateway/session_revocations.py)
-    return {"database"} if component == "migration" else {"database", "broker"}
+        # The broker for SessionsRevoked (gateway/session_revocations.py), its database for the waiting room.
+        return {"services", "broker", "database"}
+    return {"database", "broker"}
 
 
 @overlays
@@ -513,7 +516,7 @@ def test_prod_runs_three_broker_nodes_and_three_instances_of_each_database(
     for cluster in of_kind(prod, "Cluster"):
         assert cluster["spec"]["instances"] == 3
         assert cluster["spec"]["postgresql"]["synchronous"]["number"] >= 1
-    assert {c["metadata"]["name"] for c in of_kind(prod, "Cluster")} == {f"{s}-db" for s in SERVICES}
+    assert {c["metadata"]["name"] for c in of_kind(prod, "Cluster")} == {f"{s}-db" for s in (*SERVICES, "gateway")}
 
 
 OUTBOX_ALERT = re.compile(r"max by \((?P<by>[^)]*)\) \((?P<series>\w+)\) > (?P<threshold>\d+)")
