@@ -218,3 +218,26 @@ def test_the_messaging_tables_ddl_is_literal_too() -> None:
         "shared.outbox",
     ], "only run_env imports them, for autogenerate"
     assert [m.group(0) for m in LIVE_SCHEMA_USE.finditer(ast.unparse(ddl))] == []
+
+
+async def _gateway_room(url: str) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """The waiting room's rows and the database's sequences."""
+    conn = await asyncpg.connect(_plain(url))
+    try:
+        rows = [tuple(r) for r in await conn.fetch("SELECT id, opened_by_operator, admitted_up_to FROM waiting_room")]
+        sequences = [r["relname"] for r in await conn.fetch("SELECT relname FROM pg_class WHERE relkind = 'S'")]
+        return rows, sequences
+    finally:
+        await conn.close()
+
+
+def test_the_gateways_revisions_apply_and_undo_back_to_an_empty_database(scratch_url: str) -> None:
+    """The gateway's own database (the waiting room): no models to compare; its sequence and its one row."""
+    gateway = ROOT / "gateway"
+    upgrade(gateway, scratch_url)
+    assert asyncio.run(_state(scratch_url)) == (["waiting_room"], ["0001"])
+    assert asyncio.run(_gateway_room(scratch_url)) == ([(1, False, 0)], ["waiting_room_tickets"])
+    downgrade(gateway, scratch_url, "base")
+    assert asyncio.run(_state(scratch_url)) == ([], [])
+    upgrade(gateway, scratch_url)
+    assert asyncio.run(_gateway_room(scratch_url)) == ([(1, False, 0)], ["waiting_room_tickets"])

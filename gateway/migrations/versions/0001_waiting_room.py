@@ -14,7 +14,7 @@ def upgrade() -> None:
     op.execute("CREATE SEQUENCE waiting_room_tickets AS bigint START 1")
     op.create_table(
         "waiting_room",
-        sa.Column("id", sa.SmallInteger, primary_key=True),
+        sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
         sa.Column("opened_by_operator", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("admitted_up_to", sa.BigInteger, nullable=False, server_default=sa.text("0")),
         sa.Column("advanced_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
