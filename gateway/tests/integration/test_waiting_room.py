@@ -352,3 +352,16 @@ async def test_the_time_to_refuse(gateway, capsys):
                 f"\nwaiting room refusal, {name}: median {statistics.median(values) * 1000:.2f} ms, "
                 f"p99 {values[int(len(values) * 0.99)] * 1000:.2f} ms, max {values[-1] * 1000:.2f} ms"
             )
+
+
+async def test_a_queued_form_post_gets_the_waiting_page_leading_back_to_the_form_never_elsewhere(gateway):
+    """A form's POST cannot be replayed: the page leads back to the page the form was on, when it is ours."""
+    async with aiohttp.ClientSession() as http:
+        ours = {"referer": f"{gateway}/book/0b6a?day=2027-03-15", "host": gateway.removeprefix("http://")}
+        async with http.post(f"{gateway}/book", data={"slot_id": "x"}, headers=ours) as answer:
+            page = await answer.text()
+            assert answer.status == 503
+            assert 'content="15;url=/book/0b6a?day=2027-03-15"' in page
+        elsewhere = {"referer": "https://evil.example/book/1"}
+        async with http.post(f"{gateway}/book", data={"slot_id": "x"}, headers=elsewhere) as answer:
+            assert 'content="15;url=/"' in await answer.text()
