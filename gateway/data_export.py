@@ -470,7 +470,8 @@ def sign_link(key: bytes, principal: Principal, now: float | None = None) -> tup
 
 def check_link(key: bytes, token: str, principal: Principal, now: float | None = None) -> ExportLink:
     encoded, _, signature = token.partition(".")
-    if not hmac.compare_digest(_signature(key, encoded), signature):
+    # As bytes: compare_digest refuses a str holding a non-ASCII character (a TypeError, so a 500).
+    if not hmac.compare_digest(_signature(key, encoded).encode(), signature.encode("utf-8", "replace")):
         raise LinkForeign
     try:
         account_id, session_id, expires_at = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))

@@ -39,3 +39,13 @@ def test_another_account_another_session_a_forged_or_altered_link_is_foreign():
         check_link(KEY, body[:-2] + "xx." + signature, holder)
     with pytest.raises(LinkForeign):
         check_link(KEY, "garbage", holder)
+
+
+def test_a_link_with_characters_no_signature_has_is_foreign_not_a_crash():
+    # compare_digest refuses str holding non-ASCII characters (TypeError: a 500 on the download).
+    holder = _citizen("a1", "s1")
+    link, _ = sign_link(KEY, holder)
+    body, _, signature = link.partition(".")
+    for forged in (f"{body}.{signature[:-1]}é", f"{body}.€", "é.é"):
+        with pytest.raises(LinkForeign):
+            check_link(KEY, forged, holder)
