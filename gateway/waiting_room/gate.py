@@ -8,7 +8,7 @@ admission passes at once; any other is decided on this replica's cached view of 
 
 import time
 from typing import Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import asyncpg
 import orjson
@@ -53,13 +53,19 @@ def guarded(method: str, path: str, query: bytes) -> Kind | None:
         if reading and any(path == p or path.startswith(p + "/") for p in _API_SEARCHES):
             return "api"
         return None
-    if reading and path == "/" and b"postal_code=" in query:  # a search, not the home page's bare form
+    if reading and path == "/" and query and _asks_search(query):  # a search, not the home page's bare form
         return "page"
     if (reading and path.startswith("/book/")) or (method == "POST" and path == "/book"):
         return "page"
     if path.startswith("/account/appointments/") and path.endswith("/reschedule") and (reading or method == "POST"):
         return "page"
     return None
+
+
+def _asks_search(query: bytes) -> bool:
+    """Whether the portal's home would search: it reads its keys decoded (Starlette's QueryParams), so an encoded
+    key (postal%5Fcode) searches too and must not pass unqueued."""
+    return any(key == "postal_code" for key, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True))
 
 
 def cookie_names(secure: bool) -> tuple[str, str]:

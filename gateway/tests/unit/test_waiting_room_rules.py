@@ -134,6 +134,9 @@ def test_the_budget():
         ("GET", "/api/search/nearby", b"", "api"),
         ("GET", "/?postal_code=H2X", b"", None),  # the path never holds the query
         ("GET", "/", b"postal_code=H2X1Y4&service=x", "page"),
+        # The page reads the key decoded: an encoded one is the same search.
+        ("GET", "/", b"postal%5Fcode=H2X1Y4", "page"),
+        ("GET", "/", b"service=x&%70ostal_code=H2X1Y4", "page"),
         ("GET", "/book/0b6a", b"", "page"),
         ("POST", "/book", b"", "page"),
         ("GET", "/account/appointments/0b6a/reschedule", b"", "page"),
