@@ -1,6 +1,7 @@
 """The waiting room's ASGI middleware: booking and slot-search requests pass, or get a place in the queue.
 
-Guarded: the JSON API's bookings and slot searches, and the portal's search, booking and rescheduling pages.
+Guarded: the JSON API's bookings, reschedulings and slot searches, and the portal's search, booking and
+rescheduling pages (the account's and the manage link's).
 Everything else (sign-in, accounts, console, health, metrics) is never queued. A request holding a valid
 admission passes at once; any other is decided on this replica's cached view of the shared state
 (room.py): a queued answer costs one `nextval` for a new visitor, nothing for one already holding a ticket.
@@ -42,13 +43,22 @@ Kind = Literal["api", "page"]
 
 _API_SEARCHES = ("/api/slots", "/api/search")
 _API_BOOKINGS = ("/api/appointments", "/api/my/appointments")
+# Moving a booking claims a seat as booking does: by the API (a citizen's own, or by a message's link and its
+# token) and by the pages (the account's and the manage link's).
+_PAGE_BOOKINGS = ("/account/appointments", "/appointments")
+
+
+def _reschedules(path: str, prefixes: tuple[str, ...]) -> bool:
+    return path.endswith("/reschedule") and any(
+        path.startswith(prefix + "/") and len(path) > len(prefix) + len("//reschedule") for prefix in prefixes
+    )
 
 
 def guarded(method: str, path: str, query: bytes) -> Kind | None:
     """Which kind of guarded request this is, or None for traffic the room never queues."""
     reading = method in ("GET", "HEAD")
     if path.startswith("/api/"):
-        if method == "POST" and path in _API_BOOKINGS:
+        if method == "POST" and (path in _API_BOOKINGS or _reschedules(path, _API_BOOKINGS)):
             return "api"
         if reading and any(path == p or path.startswith(p + "/") for p in _API_SEARCHES):
             return "api"
@@ -57,7 +67,7 @@ def guarded(method: str, path: str, query: bytes) -> Kind | None:
         return "page"
     if (reading and path.startswith("/book/")) or (method == "POST" and path == "/book"):
         return "page"
-    if path.startswith("/account/appointments/") and path.endswith("/reschedule") and (reading or method == "POST"):
+    if (reading or method == "POST") and _reschedules(path, _PAGE_BOOKINGS):
         return "page"
     return None
 

@@ -141,6 +141,16 @@ def test_the_budget():
         ("POST", "/book", b"", "page"),
         ("GET", "/account/appointments/0b6a/reschedule", b"", "page"),
         ("POST", "/account/appointments/0b6a/reschedule", b"", "page"),
+        # Every other way to move a booking claims a seat too: the API's (own, or by link) and the manage link's page.
+        ("POST", "/api/my/appointments/0b6a/reschedule", b"", "api"),
+        ("POST", "/api/appointments/0b6a/reschedule", b"", "api"),
+        ("GET", "/appointments/0b6a/reschedule", b"token=t", "page"),
+        ("HEAD", "/appointments/0b6a/reschedule", b"token=t", "page"),
+        ("POST", "/appointments/0b6a/reschedule", b"", "page"),
+        ("POST", "/api/my/appointments/0b6a/cancel", b"", None),
+        ("POST", "/appointments/0b6a/cancel", b"", None),
+        ("GET", "/appointments/0b6a/calendar.ics", b"", None),
+        ("POST", "/api/appointments/reschedule", b"", None),  # no appointment: routes nowhere
         # Never queued: the rest of booking's management, sign-in, accounts, console, health.
         ("GET", "/", b"", None),
         ("GET", "/api/my/appointments", b"", None),
