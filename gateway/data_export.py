@@ -148,11 +148,12 @@ class Appointment(Strict):
     last_name: str
     birth_date: date | None
     sex: str | None
+    # The booker's contact: null when another account (a shared child's other parent) or no account booked it.
     email: str | None
     phone: str | None
-    language: str
-    notify_email: bool
-    notify_sms: bool
+    language: str  # as the history shows it
+    notify_email: bool | None
+    notify_sms: bool | None
     holder_name: str | None
     source: str = Field(description="web: booked by the citizen; admin: booked by the clinic for them")
     created_at: datetime
@@ -187,12 +188,13 @@ class WaitlistEntry(Strict):
     last_name: str
     birth_date: date | None
     sex: str | None
+    # The booker's contact: null when another account (a shared child's other parent) or no account made it.
     holder_name: str | None
     email: str | None
     phone: str | None
     language: str
-    notify_email: bool
-    notify_sms: bool
+    notify_email: bool | None
+    notify_sms: bool | None
     from_date: date
     to_date: date
     times_of_day: list[str]

@@ -14,11 +14,17 @@ from dataclasses import dataclass, field
 class PersonalTable:
     """A table with rows about people: `owner` is the column naming the account a row belongs to (the end-to-end
     test reads the account's rows through it; None for a table reached only through another one), `exported` the
-    columns whose values the export carries."""
+    columns whose values the export carries.
+
+    `own_rows_only` names exported columns that describe whoever made a row rather than the person it is about (the
+    booker's contact): the export carries them on the rows `owner` says are the account's own or those of an account
+    linked with it by the NAM (the same citizen), and null on every other row it shows (a shared child's booking
+    made by the other parent, a booking made without an account and matched to the person), with the reason."""
 
     owner: str | None
     exported: tuple[str, ...]
     withheld: Mapping[str, str] = field(default_factory=dict)  # column -> why it is left out
+    own_rows_only: Mapping[str, str] = field(default_factory=dict)  # exported column -> why others' rows omit it
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ MESSAGING: Coverage = {
 
 def undeclared(tables: Mapping[str, Iterable[str]], coverage: Coverage) -> list[str]:
     """`table` or `table.column` for every table or column of `tables` (name -> its columns) the coverage does
-    not declare, and every column declared both exported and withheld, or declared but absent."""
+    not declare, and every column declared both exported and withheld, or declared but absent; a column exported on
+    own rows only must be exported, of a table with an owner."""
     problems: list[str] = []
     for table, columns in tables.items():
         declared = coverage.get(table)
@@ -69,5 +76,9 @@ def undeclared(tables: Mapping[str, Iterable[str]], coverage: Coverage) -> list[
         problems += [f"{table}.{c} (declared, no such column)" for c in sorted((exported | withheld) - names)]
         if declared.owner is not None and declared.owner not in names:
             problems.append(f"{table}.{declared.owner} (owner, no such column)")
+        own_only = set(declared.own_rows_only)
+        problems += [f"{table}.{c} (own rows only, not exported)" for c in sorted(own_only - exported)]
+        if own_only and declared.owner is None:
+            problems.append(f"{table} (own rows only, no owner to tell them)")
     problems += [f"{table} (declared, no such table)" for table in sorted(set(coverage) - set(tables))]
     return problems

@@ -124,6 +124,18 @@ class WaitlistOfferRow:
     ends_at: datetime
 
 
+# The account and the accounts linked with it by the NAM: the same citizen, whose own contact its rows carry.
+LINK_GROUP = text("""
+SELECT CAST(:account_id AS uuid) UNION
+SELECT m.account_id FROM account_links l JOIN account_links m ON m.group_id = l.group_id
+WHERE l.account_id = :account_id
+""")
+
+
+async def link_group(session: AsyncSession, account_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    return frozenset((await session.execute(LINK_GROUP, {"account_id": account_id})).scalars())
+
+
 async def waitlist_entries(session: AsyncSession, account_id: uuid.UUID) -> list[WaitlistEntryRow]:
     rows = (await session.execute(WAITLIST_ENTRIES, {"account_id": account_id})).all()
     return [WaitlistEntryRow(**row._mapping) for row in rows]

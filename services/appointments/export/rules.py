@@ -1,5 +1,7 @@
 """The appointments service's part of the citizen's export: what each of its tables gives, and what it keeps back."""
 
+import uuid
+
 from shared.export_coverage import (
     CREDENTIAL,
     KEYED_DIGEST,
@@ -12,6 +14,26 @@ from shared.export_coverage import (
     PersonalTable,
     copy_of,
 )
+
+# A shared child's booking made by the other parent, or a booking made without an account that a clinic matched to
+# the person, carries the contact of whoever booked it: another adult (or someone who did not give it to this
+# account), whose current e-mail and mobile must not travel in this citizen's file (custody, domestic violence).
+# The history never shows them; the patient, the time, the place and the status stay.
+_BOOKERS = "of whoever booked it, exported only on the rows of the account and of the accounts linked with it"
+BOOKER_CONTACT = {
+    "email": "the e-mail " + _BOOKERS,
+    "phone": "the mobile " + _BOOKERS,
+    "holder_name": "the name of the adult who booked, " + _BOOKERS,
+    "notify_email": "whether the booker asked for e-mail notices, " + _BOOKERS,
+    "notify_sms": "whether the booker asked for SMS notices, " + _BOOKERS,
+}
+
+
+def booked_by_someone_else(owner: uuid.UUID | None, own_accounts: frozenset[uuid.UUID]) -> bool:
+    """Whether a row the account sees was made from outside its link group (another parent's account, or no
+    account at all): its booker's contact is then blanked."""
+    return owner is None or owner not in own_accounts
+
 
 COVERAGE: Coverage = {
     **MESSAGING,
@@ -55,6 +77,7 @@ COVERAGE: Coverage = {
             "identity_key": "NAM and birth date of a booking made without an account, as one " + KEYED_DIGEST,
             "booked_by_staff_id": STAFF_NOT_NAMED + " (the export says the clinic booked it: source 'admin')",
         },
+        own_rows_only=BOOKER_CONTACT,
     ),
     "identity_states": NotPersonal(copy_of("verification's identity validations")),
     "association_states": NotPersonal(copy_of("verification's association validations")),
@@ -94,6 +117,7 @@ COVERAGE: Coverage = {
             "idempotency_key": "the key the form sent, so a double submit joins once (" + TECHNICAL + ")",
             "request_fingerprint": "a digest of the request, for the same purpose (" + TECHNICAL + ")",
         },
+        own_rows_only=BOOKER_CONTACT,
     ),
     "waitlist_offers": PersonalTable(
         owner=None,  # through its entry
