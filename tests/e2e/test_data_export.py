@@ -100,7 +100,9 @@ def _appears(value: Any, leaves: list[Any]) -> bool:
     return False
 
 
-async def _add_waitlist(url: str, service_id: uuid.UUID, slot_id: uuid.UUID, account_id: str, kid: dict) -> None:
+async def _add_waitlist(
+    url: str, service_id: uuid.UUID, slot_id: uuid.UUID, account_id: str, kid: dict, email: str = EMAIL
+) -> None:
     """An entry and its offer as the waitlist's own use cases write them (issue 22, item 1)."""
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
@@ -118,7 +120,7 @@ async def _add_waitlist(url: str, service_id: uuid.UUID, slot_id: uuid.UUID, acc
             kid["first_name"],
             kid["last_name"],
             date.fromisoformat(kid["birth_date"]),
-            EMAIL,
+            email,
             today,
             today + timedelta(days=20),
             kid["id"],
@@ -364,6 +366,12 @@ def test_linked_accounts_export_what_their_history_shows_and_a_stranger_nothing_
         for citizen, email in ((first, "premier.export@example.org"), (second, "second.export@example.org")):
             document = client.get("/api/my/export", headers=citizen).json()
             assert document["account"]["profile"]["email"] == email
+            # Linked accounts are one citizen: each booking keeps its booker's contact in both exports.
+            contact = {a["id"]: a["email"] for a in document["appointments"]["appointments"]}
+            assert contact == {
+                booked["first"]["id"]: "premier.export@example.org",
+                booked["second"]["id"]: "second.export@example.org",
+            }
             group = document["account"]["link_group"]
             assert group is not None
             assert {str(i) for i in group["account_ids"]} == {
@@ -374,3 +382,96 @@ def test_linked_accounts_export_what_their_history_shows_and_a_stranger_nothing_
         assert {a["id"] for a in theirs["appointments"]["appointments"]} == {booked["stranger"]["id"]}
         assert theirs["account"]["link_group"] is None
         assert "premier.export@example.org" not in json.dumps(theirs)
+
+
+BOOKER_CONTACT = ("email", "phone", "holder_name", "notify_email", "notify_sms")
+CHILD = {"first_name": "Tina", "last_name": "Testeur", "birth_date": "2012-04-28", "sex": "F", "nam": "TEST12542817"}
+
+
+def test_a_shared_childs_booking_by_the_other_parent_exports_without_that_parents_contact(
+    system: Supervisor, clinics, mail_sink: MailSink
+):
+    """Two parents of one child, both associations validated: each export holds the child's appointments both
+    booked (as the history does), but the other parent's e-mail, mobile, name and notice preferences only as null
+    (custody, domestic violence); each parent's own bookings keep their own contact."""
+    x, _, slots = clinics
+    slot = str(slots[x.establishment_id].id)
+    urls = system.config.database_urls
+    later = add_slot(system, x, days=4, hour_utc=16, capacity=3)
+    with httpx.Client(base_url=system.config.url("gateway"), timeout=30) as client:
+        parents, accounts, booked = [], [], []
+        people = (("parent.a.export@example.org", "Alexandra", "514 555-0171"),)
+        people += (("parent.b.export@example.org", "Blake", "514 555-0172"),)
+        for email, first_name, phone in people:
+            auth = active_account(client, mail_sink, email, first_name=first_name, phone=phone)
+            account_id = client.get("/api/me", headers=auth).json()["id"]
+            child = client.post("/api/me/dependants", json=CHILD, headers=auth).json()
+            answer = client.post("/api/my/appointments", json={"slot_id": slot, "person_id": child["id"]}, headers=auth)
+            assert answer.status_code == 201, answer.text
+            parents.append(auth)
+            accounts.append((account_id, child))
+            booked.append(answer.json()["id"])
+        # Parent A also waits for a seat for the child.
+        run_sync(_add_waitlist(urls["appointments"], x.service_id, later, accounts[0][0], accounts[0][1], people[0][0]))
+
+        clerk = staff_auth(client, "x@clinique-x.example")
+        base = f"/api/admin/verification/establishments/{x.establishment_id}"
+        kid = {k: CHILD[k] for k in ("first_name", "last_name", "birth_date")}
+        for (account_id, child), (_, first_name, _) in zip(accounts, people, strict=True):
+            holder = {"account_id": account_id, "first_name": first_name, "last_name": "Testeur"}
+            holder |= {"birth_date": "1954-12-28", "sex": "M", "confirmed": True}
+            wait_until(
+                lambda holder=holder: (
+                    client.post(f"{base}/identity-validations", json=holder, headers=clerk).status_code == 201
+                ),
+                message="the clinic never learnt of the appointment",
+            )
+            association = {"account_id": account_id, "person_id": child["id"], **kid, "confirmed": True}
+            answer = client.post(f"{base}/association-validations", json=association, headers=clerk)
+            assert answer.status_code == 201, answer.text
+
+        def exported(parent: dict[str, str]) -> dict[str, Any]:
+            answer = client.get("/api/my/export", headers=parent)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        def rows(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+            return {a["id"]: a for a in document["appointments"]["appointments"]}
+
+        wait_until(
+            lambda: all(set(rows(exported(parent))) == set(booked) for parent in parents),
+            timeout=20,
+            message="the parents never saw each other's bookings of the child",
+        )
+        documents = [exported(parent) for parent in parents]
+
+    schema = json.loads(export_schema.DOCUMENT.read_text())
+    for document in documents:
+        jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    a_rows, b_rows = rows(documents[0]), rows(documents[1])
+    # A's own booking in A's export: A's contact, as booked.
+    a_own = a_rows[booked[0]]
+    assert a_own["email"] == "parent.a.export@example.org"
+    assert str(a_own["phone"]).endswith("5550171")
+    assert isinstance(a_own["notify_email"], bool)
+    assert isinstance(a_own["notify_sms"], bool)
+    # The same booking in B's export: the child, the time, the place, the status; nothing of A.
+    a_seen_by_b = b_rows[booked[0]]
+    assert {k: a_seen_by_b[k] for k in BOOKER_CONTACT} == dict.fromkeys(BOOKER_CONTACT)
+    for kept in ("first_name", "last_name", "birth_date", "starts_at", "ends_at", "status", "place", "service"):
+        assert a_seen_by_b[kept] == a_own[kept], kept
+    assert a_seen_by_b["first_name"] == "Tina"
+    # And the other way round: B's contact on B's booking only in B's export.
+    assert b_rows[booked[1]]["email"] == "parent.b.export@example.org"
+    assert {k: a_rows[booked[1]][k] for k in BOOKER_CONTACT} == dict.fromkeys(BOOKER_CONTACT)
+    # A's waitlist entry for the child: A's contact for A, none of it for B.
+    a_entries = documents[0]["appointments"]["waitlist"]
+    b_entries = documents[1]["appointments"]["waitlist"]
+    assert [e["email"] for e in a_entries] == ["parent.a.export@example.org"]
+    assert [e["holder_name"] for e in a_entries] == ["Thomas Testeur"]
+    assert [{k: e[k] for k in BOOKER_CONTACT} for e in b_entries] == [dict.fromkeys(BOOKER_CONTACT)]
+    assert [e["first_name"] for e in b_entries] == ["Tina"]
+    # Nowhere in B's document: A's e-mail, A's mobile, A's first name.
+    text = json.dumps(documents[1])
+    for secret in ("parent.a.export@example.org", "5550171", "Alexandra", "Thomas Testeur"):
+        assert secret not in text, secret
