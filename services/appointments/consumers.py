@@ -4,7 +4,13 @@ from services.appointments.booking import queries as booking_queries
 from services.appointments.front_desk import queries as front_desk_queries
 from services.appointments.history import queries as history_queries
 from services.appointments.waitlist import queries as waitlist_queries
-from shared.contracts.accounts import AccountDeleted, AccountsLinked, DependantIdentified, DependantsLinked
+from shared.contracts.accounts import (
+    AccountDeleted,
+    AccountsLinked,
+    DependantIdentified,
+    DependantRemoved,
+    DependantsLinked,
+)
 from shared.contracts.verification import (
     AssociationRevoked,
     AssociationValidated,
@@ -24,6 +30,12 @@ async def on_account_deleted(uow: UnitOfWork, event: AccountDeleted) -> None:
     await front_desk_queries.forget_account(uow.session, event.account_id, event.dependant_ids)
     await history_queries.forget_account(uow.session, event.account_id)
     await waitlist_queries.forget_account(uow.session, event.account_id)
+
+
+async def on_dependant_removed(uow: UnitOfWork, event: DependantRemoved) -> None:
+    """The person is no longer the account's to wait for: the entries the account made for them end (a seat held
+    for one goes to the next in line), so the former holder gets no more offers for them."""
+    await waitlist_queries.end_entries_of_person(uow.session, event.account_id, event.dependant_id)
 
 
 # The envelope's occurred_at orders the events: a redelivered or late older event must not undo a newer one.

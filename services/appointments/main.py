@@ -37,6 +37,7 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
     runtime.consume(
         [
             consumers.on_account_deleted,
+            consumers.on_dependant_removed,
             consumers.on_accounts_linked,
             consumers.on_dependants_linked,
             consumers.on_dependant_identified,

@@ -306,8 +306,19 @@ waitlist_entries = Table(
     Column("token_hash", Text),
     Column("idempotency_key", Text),
     Column("request_fingerprint", Text),
+    # Why an ended entry ended (migration 0018): dates_passed | offers_unanswered | dependant_removed.
+    Column("ended_reason", Text),
+    # Joined without an account: its e-mail and mobile as destinations (rules.email_key, E.164) and the client
+    # address it came from (booking.rules.source_hmac), which bound what one client can put in the lines.
+    Column("email_key", Text),
+    Column("phone_key", Text),
+    Column("source_hmac", Text),
     CheckConstraint(
         "status IN ('waiting', 'offered', 'booked', 'left', 'ended')", name="waitlist_entries_known_status"
+    ),
+    CheckConstraint(
+        "ended_reason IN ('dates_passed', 'offers_unanswered', 'dependant_removed')",
+        name="waitlist_entries_known_end",
     ),
     CheckConstraint("from_date <= to_date", name="waitlist_entries_dates_ordered"),
     # The line the offer matcher walks, in join order.
@@ -332,6 +343,22 @@ waitlist_entries = Table(
         postgresql_where=column("idempotency_key").isnot(None),
     ),
     Index("waitlist_entries_by_account", "account_id", postgresql_where=column("account_id").isnot(None)),
+    # Without an account, one live entry per service and destination (already_waiting), whatever the +tag.
+    *(
+        Index(
+            f"waitlist_entries_one_live_per_{key}",
+            "service_id",
+            key,
+            unique=True,
+            postgresql_where=column("status").in_(("waiting", "offered")) & column(key).isnot(None),
+        )
+        for key in ("email_key", "phone_key")
+    ),
+    Index(
+        "waitlist_entries_live_by_source",
+        "source_hmac",
+        postgresql_where=column("status").in_(("waiting", "offered")) & column("source_hmac").isnot(None),
+    ),
 )
 
 # A seat held for one entry until expires_at. While open, the seat is counted in slots.booked.

@@ -42,12 +42,14 @@ from services.appointments.establishments.rules import OpeningHoursOverlap, Open
 from services.appointments.front_desk.rules import AttendanceNotAllowed
 from services.appointments.waitlist.rules import (
     AlreadyWaiting,
+    ContactAlreadyWaiting,
     FromDateInPast,
     OfferExpired,
     OfferNotFound,
     OfferNotOpen,
     TimesOfDayInvalid,
     ToDateBeforeFromDate,
+    TooManyWaitlistEntries,
     WaitlistContactRequired,
     WaitlistEntryNotFound,
     WaitlistSpanTooLong,
@@ -360,6 +362,24 @@ REFUSALS: RefusalTable = {
         "service_id",
         "Cette personne est déjà sur la liste d'attente de ce service.",
         "This person is already on the waitlist for this service.",
+    ),
+    # The same code as a person's: one destination (an e-mail whatever its +tag, a mobile) waits once per line.
+    ContactAlreadyWaiting: Wording(
+        409,
+        "already_waiting",
+        "{field}",
+        "Quelqu'un attend déjà une place pour ce service avec ce courriel ou ce numéro de cellulaire.",
+        "Someone is already waiting for a seat for this service with this email address or mobile number.",
+    ),
+    # 409, not 429: waiting longer does not lift it, an entry ending or leaving does (no Retry-After to give).
+    TooManyWaitlistEntries: Wording(
+        409,
+        "too_many_waitlist_entries",
+        None,
+        "Vous avez déjà {max_entries} inscriptions en cours sur des listes d'attente sans compte depuis votre "
+        "connexion. Quittez-en une, ou connectez-vous à votre compte pour vous inscrire.",
+        "You already have {max_entries} waitlist entries in progress made without an account from your "
+        "connection. Leave one, or log in to your account to join.",
     ),
     WaitlistEntryNotFound: Wording(
         404,

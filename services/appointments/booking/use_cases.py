@@ -127,6 +127,14 @@ def _unlimited(listed: frozenset[str]) -> frozenset[str]:
     return frozenset(key for key in map(limit_key, listed) if key != UNATTRIBUTED)
 
 
+def source_limited(settings: AppointmentsSettings, source: str) -> bool:
+    """Whether what a client address (limit key) does without an account is limited: not when the limits are off
+    (anonymous_bookings_per_source_per_hour 0) nor for an address listed as never limited (a load generator)."""
+    return settings.anonymous_bookings_per_source_per_hour != 0 and source not in _unlimited(
+        settings.unlimited_booking_sources
+    )
+
+
 async def admit_booking_source(uow: UnitOfWork, settings: AppointmentsSettings, source: str) -> None:
     """Bookings without an account, counted per client address (issue 18, finding 6).
 
@@ -138,7 +146,7 @@ async def admit_booking_source(uow: UnitOfWork, settings: AppointmentsSettings, 
     client's /64, and one shared bucket for a request without a readable address, which once went uncounted),
     kept as a keyed HMAC. Raises TooManyBookings past the limit."""
     limit = settings.anonymous_bookings_per_source_per_hour
-    if limit == 0 or source in _unlimited(settings.unlimited_booking_sources):
+    if not source_limited(settings, source):
         return
     secret = settings.secret_key.get_secret_value().encode()
     counted = await queries.count_booking_source(uow, rules.source_hmac(secret, source))

@@ -19,8 +19,13 @@ from services.appointments.booking.queries import SlotDetails
 from services.appointments.waitlist.rules import (
     AFTERNOON,
     AFTERNOON_FROM,
+    DATES_PASSED,
+    DECLINED,
+    DEPENDANT_REMOVED,
+    ENDED,
     EVENING,
     EVENING_FROM,
+    EXPIRED,
     MORNING,
     OFFERED,
     WAITING,
@@ -86,6 +91,7 @@ class EntryView:
     changed_at: datetime
     token_hash: str | None
     request_fingerprint: str | None
+    ended_reason: str | None  # rules.DATES_PASSED | OFFERS_UNANSWERED | DEPENDANT_REMOVED, once ended
     place: ServicePlace
     position: int | None  # 1-based among the waiting entries of the service; None unless waiting
     offer: OfferView | None  # the open one
@@ -103,7 +109,7 @@ _OFFER_FIELDS = tuple(OfferView.__dataclass_fields__)
 ENTRY = f"""
 SELECT w.id, w.status, w.account_id, w.person_id, w.first_name, w.last_name, w.birth_date, w.sex, w.holder_name,
        w.email, w.phone, w.language, w.notify_email, w.notify_sms, w.from_date, w.to_date, w.times_of_day,
-       w.joined_at, w.changed_at, w.token_hash, w.request_fingerprint, {_PLACE},
+       w.joined_at, w.changed_at, w.token_hash, w.request_fingerprint, w.ended_reason, {_PLACE},
        CASE WHEN w.status = 'waiting' THEN (
          SELECT count(*) FROM waitlist_entries ahead
          WHERE ahead.service_id = w.service_id AND ahead.status = 'waiting'
@@ -201,6 +207,20 @@ async def open_offer_of(session: AsyncSession, entry_id: uuid.UUID) -> uuid.UUID
         text("SELECT id FROM waitlist_offers WHERE entry_id = :id AND status = 'open'"), {"id": entry_id}
     )
     return found.scalar_one_or_none()
+
+
+async def live_entries_of_source(session: AsyncSession, source_hmac: str) -> int:
+    """Live entries made without an account from one client address, counted under a lock on that address held
+    until commit, so two joins at once from it cannot both pass the limit."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended('waitlist-source:' || :source, 0))"),
+        {"source": source_hmac},
+    )
+    found = await session.execute(
+        text("SELECT count(*) FROM waitlist_entries WHERE source_hmac = :source AND status IN (:waiting, :offered)"),
+        {"source": source_hmac, "waiting": WAITING, "offered": OFFERED},
+    )
+    return int(found.scalar_one())
 
 
 async def wake_matcher(session: AsyncSession) -> None:
@@ -436,6 +456,22 @@ async def due_offer(session: AsyncSession) -> DueOffer | None:
     return DueOffer(row.id, row.entry_id, row.slot_id) if row is not None else None
 
 
+async def expired_offers(session: AsyncSession, entry_id: uuid.UUID) -> int:
+    """How many offers the entry let expire without an answer."""
+    found = await session.execute(
+        text("SELECT count(*) FROM waitlist_offers WHERE entry_id = :id AND status = :expired"),
+        {"id": entry_id, "expired": EXPIRED},
+    )
+    return int(found.scalar_one())
+
+
+async def end_entry(session: AsyncSession, entry_id: uuid.UUID, reason: str) -> None:
+    await session.execute(
+        text("UPDATE waitlist_entries SET status = :ended, ended_reason = :reason, changed_at = now() WHERE id = :id"),
+        {"id": entry_id, "ended": ENDED, "reason": reason},
+    )
+
+
 async def back_in_line(session: AsyncSession, entry_id: uuid.UUID) -> None:
     """An entry whose offer closed without a booking waits again, in its place (joined_at is kept)."""
     await session.execute(
@@ -446,8 +482,8 @@ async def back_in_line(session: AsyncSession, entry_id: uuid.UUID) -> None:
 
 # Waiting entries whose last day has passed at their establishment end (an entry holding an offer ends once
 # the offer is settled and it waits again).
-END_ENTRIES = text("""
-UPDATE waitlist_entries w SET status = 'ended', changed_at = now()
+END_ENTRIES = text(f"""
+UPDATE waitlist_entries w SET status = 'ended', ended_reason = '{DATES_PASSED}', changed_at = now()
 FROM services sv JOIN establishments e ON e.id = sv.establishment_id
 WHERE sv.id = w.service_id AND w.status = 'waiting' AND w.to_date < (now() AT TIME ZONE e.timezone)::date
 """)
@@ -482,6 +518,37 @@ async def forget_account(session: AsyncSession, account_id: uuid.UUID) -> None:
     await session.execute(LOCK_ENTRIES_OF_ACCOUNT, params)  # entry -> offer -> slot, as everywhere
     await session.execute(DELETE_OFFERS_OF_ACCOUNT, params)
     await session.execute(DELETE_ENTRIES_OF_ACCOUNT, params)
+
+
+# --- a dependant removed from an account ---
+
+_OF_PERSON = "w.account_id = :account AND w.person_id = :person AND w.status IN ('waiting', 'offered')"
+LOCK_ENTRIES_OF_PERSON = text(f"SELECT w.id FROM waitlist_entries w WHERE {_OF_PERSON} ORDER BY w.id FOR NO KEY UPDATE")
+# Its open offers are declined and their seats come back (the slots' trigger wakes the matchers).
+DECLINE_OFFERS_OF_PERSON = text(f"""
+WITH closed AS (
+  UPDATE waitlist_offers o SET status = '{DECLINED}', closed_at = now()
+  FROM waitlist_entries w
+  WHERE w.id = o.entry_id AND {_OF_PERSON} AND o.status = 'open'
+  RETURNING o.slot_id
+)
+UPDATE slots s SET booked = s.booked - freed.seats
+FROM (SELECT slot_id, count(*) AS seats FROM closed GROUP BY slot_id) freed
+WHERE s.id = freed.slot_id
+""")
+END_ENTRIES_OF_PERSON = text(f"""
+UPDATE waitlist_entries w SET status = '{ENDED}', ended_reason = '{DEPENDANT_REMOVED}', changed_at = now()
+WHERE {_OF_PERSON}
+""")
+
+
+async def end_entries_of_person(session: AsyncSession, account_id: uuid.UUID, person_id: uuid.UUID) -> None:
+    """A dependant removed from the account: the entries the account made for them end, and a seat one of them was
+    offered goes to the next in line. Another account's entries for the same person (a shared child) stay."""
+    params = {"account": account_id, "person": person_id}
+    await session.execute(LOCK_ENTRIES_OF_PERSON, params)  # entry -> offer -> slot, as everywhere
+    await session.execute(DECLINE_OFFERS_OF_PERSON, params)
+    await session.execute(END_ENTRIES_OF_PERSON, params)
 
 
 # --- staff ---

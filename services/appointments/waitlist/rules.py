@@ -25,6 +25,15 @@ TIMES_OF_DAY = (MORNING, AFTERNOON, EVENING)
 AFTERNOON_FROM, EVENING_FROM = 12, 17
 MAX_SPAN_DAYS = 60
 DEFAULT_HOLD_MINUTES, MIN_HOLD_MINUTES, MAX_HOLD_MINUTES = 15, 1, 1440
+# An entry that lets this many offers expire unanswered ends (a decline is an answer and does not count). A
+# person who ignores two offers is probably no longer looking; and it bounds what a fake entry costs the people
+# behind it to two holds, where it once went back to its place after each one for as long as its dates ran.
+MAX_UNANSWERED_OFFERS = 2
+# Why an ended entry ended (waitlist_entries.ended_reason).
+DATES_PASSED, OFFERS_UNANSWERED, DEPENDANT_REMOVED = "dates_passed", "offers_unanswered", "dependant_removed"
+# Live entries made without an account from one client address, across every line: enough for a family at one
+# connection, too few to put a fake person at the head of every line.
+MAX_LIVE_ENTRIES_PER_SOURCE = 5
 
 
 class FromDateInPast(Refused):
@@ -51,6 +60,23 @@ class WaitlistContactRequired(Refused):
 
 class AlreadyWaiting(Refused):
     """The same person already waits (or holds an offer) for this service."""
+
+
+class ContactAlreadyWaiting(Refused):
+    """Without an account: this e-mail (whatever its +tag) or mobile already waits (or holds an offer) for this
+    service. `field`: the one that does (email or phone)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class TooManyWaitlistEntries(Refused):
+    """Already MAX_LIVE_ENTRIES_PER_SOURCE live entries without an account from this client address."""
+
+    def __init__(self) -> None:
+        super().__init__(MAX_LIVE_ENTRIES_PER_SOURCE)
+        self.max_entries = MAX_LIVE_ENTRIES_PER_SOURCE
 
 
 class WaitlistEntryNotFound(Refused):
@@ -106,6 +132,25 @@ def check_dates(from_date: date, to_date: date, today: date) -> None:
 def require_contact(email: str | None, phone: str | None) -> None:
     if not email and not phone:
         raise WaitlistContactRequired
+
+
+def email_key(email: str | None) -> str | None:
+    """An e-mail as a destination: a+1@x and A@x are a@x (lower case, the local part's +tag dropped)."""
+    if not email:
+        return None
+    local, at, domain = email.lower().rpartition("@")
+    return local.split("+", 1)[0] + at + domain if at else domain
+
+
+def ends_after_expiry(expired_offers: int) -> bool:
+    """An entry whose offer just expired ends when it let MAX_UNANSWERED_OFFERS expire in all."""
+    return expired_offers >= MAX_UNANSWERED_OFFERS
+
+
+def check_live_entries(live_from_source: int) -> None:
+    """Before one more entry without an account from a client address holding `live_from_source` live ones."""
+    if live_from_source >= MAX_LIVE_ENTRIES_PER_SOURCE:
+        raise TooManyWaitlistEntries
 
 
 def notify_channels(

@@ -105,6 +105,9 @@ class WaitlistEntryResponse(BaseModel):
     offer: WaitlistOfferResponse | None = None  # the open one
     # The establishment's hold: how long a seat offered to this entry will be kept for the person to answer.
     hold_minutes: int
+    # Why an ended entry ended; null unless ended. offers_unanswered: it let two offers expire without an answer
+    # (waitlist.rules.MAX_UNANSWERED_OFFERS); dates_passed; dependant_removed: the person left the account.
+    ended_reason: Literal["dates_passed", "offers_unanswered", "dependant_removed"] | None = None
 
 
 class JoinedWaitlistResponse(BaseModel):

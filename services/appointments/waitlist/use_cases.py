@@ -86,6 +86,7 @@ def entry_response(view: EntryView, secret: bytes | None = None) -> WaitlistEntr
         position=view.position,
         offer=offer_response(offer, view, token) if offer is not None else None,
         hold_minutes=view.place.hold_minutes,
+        ended_reason=view.ended_reason,
     )
 
 
@@ -111,12 +112,25 @@ async def join_without_account(
     idempotency_key: str | None,
 ) -> tuple[JoinedWaitlistResponse, bool]:
     """Somebody without an account joins a line: counted against the client address's limit of bookings without
-    an account (each sends messages to an address nobody proved). The answer carries the entry's link token."""
+    an account (each sends messages to an address nobody proved). Nobody proved who they are either, so each
+    destination (e-mail whatever its +tag, mobile) waits once per line, and one client address holds at most
+    rules.MAX_LIVE_ENTRIES_PER_SOURCE live entries: one client cannot put a fake person at the head of every line.
+    The answer carries the entry's link token."""
     rules.require_contact(request.email, request.phone)
     await booking.admit_booking_source(uow, settings, source)
     secret = settings.secret_key.get_secret_value().encode()
     person = request.model_dump(exclude={"establishment_id", "service_id", "from_date", "to_date", "times_of_day"})
-    values: dict[str, object] = {"account_id": None, "person_id": None, "sex": None, "holder_name": None, **person}
+    values: dict[str, object] = {
+        "account_id": None,
+        "person_id": None,
+        "sex": None,
+        "holder_name": None,
+        **person,
+        "email_key": rules.email_key(request.email),
+        "phone_key": request.phone,  # E.164 already (shared.contact.Phone)
+        # Counted as the anonymous bookings are (booking.use_cases.source_limited): not a load generator's address.
+        "source_hmac": booking_rules.source_hmac(secret, source) if booking.source_limited(settings, source) else None,
+    }
     view, replayed = await _join(uow, request, values, idempotency_key, secret)
     token = rules.link_token(secret, "entry", view.id)
     return JoinedWaitlistResponse(entry=entry_response(view), token=token), replayed
@@ -161,6 +175,9 @@ async def _join(
             if place is None:
                 raise ServiceNotFound
             rules.check_dates(wanted.from_date, wanted.to_date, datetime.now(ZoneInfo(place.timezone)).date())
+            source_hmac = person.get("source_hmac")
+            if isinstance(source_hmac, str):
+                rules.check_live_entries(await queries.live_entries_of_source(uow.session, source_hmac))
             await queries.insert_entry(uow.session, values)
             await queries.wake_matcher(uow.session)  # a seat may be free already
             view = await queries.entry_by_id(uow.session, entry_id)
@@ -169,6 +186,10 @@ async def _join(
         constraint = booking_queries.violated_constraint(exc)
         if "waitlist_entries_one_live_per_person" in constraint:
             raise rules.AlreadyWaiting from None
+        if "waitlist_entries_one_live_per_email_key" in constraint:
+            raise rules.ContactAlreadyWaiting("email") from None
+        if "waitlist_entries_one_live_per_phone_key" in constraint:
+            raise rules.ContactAlreadyWaiting("phone") from None
         if idempotency_key and "waitlist_entries_idempotency" in constraint:
             replay = await _replay(uow, idempotency_key, fingerprint)  # lost a race with the same key
             if replay is not None:
@@ -405,14 +426,18 @@ async def offer_next_seat(uow: UnitOfWork, secret: bytes) -> uuid.UUID | None:
 
 async def expire_next_offer(uow: UnitOfWork) -> bool:
     """One open offer past its time: expired, its seat released (the matcher offers it to the next person),
-    its entry back in line in its place, never offered that slot again. False: none was due."""
+    its entry back in line in its place, never offered that slot again; or, when that was the entry's
+    rules.MAX_UNANSWERED_OFFERS-th offer left unanswered, the entry ends. False: none was due."""
     async with uow:
         due = await queries.due_offer(uow.session)
         if due is None:
             return False
         await queries.close_offer(uow.session, due.id, rules.EXPIRED)
         await booking_queries.release_seat(uow.session, due.slot_id)
-        await queries.back_in_line(uow.session, due.entry_id)
+        if rules.ends_after_expiry(await queries.expired_offers(uow.session, due.entry_id)):
+            await queries.end_entry(uow.session, due.entry_id, rules.OFFERS_UNANSWERED)
+        else:
+            await queries.back_in_line(uow.session, due.entry_id)
         await uow.commit()
     return True
 

@@ -25,7 +25,7 @@ from services.appointments.settings import AppointmentsSettings
 from services.appointments.tests.integration.arrange import deliver, events, served
 from services.appointments.waitlist import queries, rules, use_cases
 from services.appointments.waitlist.matcher import OfferMatcher
-from shared.contracts.accounts import AccountDeleted
+from shared.contracts.accounts import AccountDeleted, DependantRemoved
 from shared.db import asyncpg_dsn
 from shared.unit_of_work import UnitOfWork
 
@@ -674,3 +674,158 @@ async def test_a_failed_round_is_tried_again_soon_not_a_poll_later(client, clini
     assert len(failed) == 2
     assert asyncio.get_running_loop().time() - started < 5.0 < POLL_SECONDS
     assert await offers_by_entry(clinic) == {joined["entry"]["id"]: "open"}
+
+
+# --- one client cannot clog the lines (security review) ---
+
+
+async def _answer_offer(clinic: Clinic, sessions, client, how: str) -> str:
+    """Offers the next seat and lets it expire (aged, then expired as the matcher does) or declines it; its entry."""
+    offer_id = await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET)
+    assert offer_id is not None
+    entry_id = str((await clinic.one("SELECT entry_id FROM waitlist_offers WHERE id = :id", id=offer_id)).entry_id)
+    if how == "expire":
+        await _age_offers(clinic)
+        assert await use_cases.expire_next_offer(UnitOfWork(sessions))
+    else:
+        token = rules.link_token(SECRET, "offer", offer_id)
+        declined = await client.post(f"/waitlist/offers/{offer_id}/decline", json={"token": token})
+        assert declined.status_code == 200
+    return entry_id
+
+
+async def test_an_entry_that_lets_two_offers_expire_ends_and_a_decline_does_not_count(client, sessions, clinic):
+    """A fake entry at the head of a line holds a freed seat twice at most, where it once came back after every
+    hold; somebody who declines has answered and keeps their place."""
+    assert rules.MAX_UNANSWERED_OFFERS == 2
+    for hour in (8, 9, 10, 11):
+        await clinic.slot(local(in_days(2), hour))
+    ignoring = await join_without_account(client, clinic, "Muette")
+    behind = await join_without_account(client, clinic, "Derrière")
+    link = {"token": ignoring["token"]}
+
+    assert await _answer_offer(clinic, sessions, client, "expire") == ignoring["entry"]["id"]
+    once = (await client.get(f"/waitlist/entries/{ignoring['entry']['id']}", params=link)).json()
+    assert (once["status"], once["position"], once["ended_reason"]) == ("waiting", 1, None)
+    assert await _answer_offer(clinic, sessions, client, "decline") == ignoring["entry"]["id"]  # an answer
+    assert await _answer_offer(clinic, sessions, client, "expire") == ignoring["entry"]["id"]
+
+    ended = (await client.get(f"/waitlist/entries/{ignoring['entry']['id']}", params=link)).json()
+    assert (ended["status"], ended["position"], ended["ended_reason"]) == ("ended", None, "offers_unanswered")
+    assert (await clinic.one("SELECT sum(booked) AS n FROM slots")).n == 0  # every seat it was held came back
+    # The next seat goes to the one behind; the ended entry is never offered anything again.
+    assert await _answer_offer(clinic, sessions, client, "decline") == behind["entry"]["id"]
+    again = (await client.get(f"/waitlist/entries/{behind['entry']['id']}", params={"token": behind["token"]})).json()
+    assert (again["status"], again["position"]) == ("waiting", 1)
+    statuses = await clinic.all("SELECT status FROM waitlist_offers WHERE entry_id = :id", id=ignoring["entry"]["id"])
+    assert sorted(row.status for row in statuses) == ["declined", "expired", "expired"]
+    # They can join again (the ended entry holds nothing).
+    rejoined = await client.post("/waitlist", json=clinic.wanted() | anonymous("Muette"))
+    assert rejoined.status_code == 201, rejoined.text
+
+
+async def test_an_entry_whose_dates_passed_says_so(client, sessions, clinic):
+    joined = await join_without_account(client, clinic, "Passée")
+    async with clinic.sessions() as session:
+        await session.execute(text("UPDATE waitlist_entries SET from_date = from_date - 30, to_date = from_date - 20"))
+        await session.commit()
+    assert await use_cases.end_past_entries(UnitOfWork(sessions)) == 1
+    shown = await client.get(f"/waitlist/entries/{joined['entry']['id']}", params={"token": joined["token"]})
+    assert (shown.json()["status"], shown.json()["ended_reason"]) == ("ended", "dates_passed")
+
+
+async def test_a_contact_waits_once_per_line_whatever_its_tag_or_spelling(client, clinic):
+    """Without an account nobody proved who they are: a+1@x, A+2@x are one destination, as is a mobile however
+    it was typed."""
+    first = await client.post(
+        "/waitlist", json=clinic.wanted() | anonymous("Alice", email="alice@example.org", phone="514 555 0101")
+    )
+    assert first.status_code == 201, first.text
+    tagged = await client.post("/waitlist", json=clinic.wanted() | anonymous("Bob", email="Alice+2@Example.org"))
+    same_phone = await client.post(
+        "/waitlist", json=clinic.wanted() | anonymous("Carl", email="carl@example.org", phone="+1 (514) 555-0101")
+    )
+    other = await client.post("/waitlist", json=clinic.wanted() | anonymous("Dana", email="alice.2@example.org"))
+
+    assert (tagged.status_code, tagged.json()["errors"][0]["code"], tagged.json()["errors"][0]["field"]) == (
+        409,
+        "already_waiting",
+        "email",
+    )
+    assert (same_phone.status_code, same_phone.json()["errors"][0]["code"]) == (409, "already_waiting")
+    assert same_phone.json()["errors"][0]["field"] == "phone"
+    assert other.status_code == 201  # another address is another person
+    # Once it no longer waits, the address may join again.
+    left = await client.post(
+        f"/waitlist/entries/{first.json()['entry']['id']}/leave", json={"token": first.json()["token"]}
+    )
+    assert left.json()["status"] == "left"
+    again = await client.post("/waitlist", json=clinic.wanted() | anonymous("Bob", email="alice+3@example.org"))
+    assert again.status_code == 201, again.text
+
+
+async def test_one_client_address_holds_at_most_five_live_entries_without_an_account(clean_databases, sessions, clinic):
+    settings = AppointmentsSettings(environment="test", database_url=clean_databases["appointments"])
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
+    app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings)
+    address = {"X-Client-Ip": "203.0.113.7"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:
+        joined = [
+            await http.post("/waitlist", json=clinic.wanted() | anonymous(f"Faux{i}"), headers=address)
+            for i in range(rules.MAX_LIVE_ENTRIES_PER_SOURCE)
+        ]
+        refused = await http.post("/waitlist", json=clinic.wanted() | anonymous("Sixième"), headers=address)
+        elsewhere = await http.post(
+            "/waitlist", json=clinic.wanted() | anonymous("Voisine"), headers={"X-Client-Ip": "198.51.100.8"}
+        )
+        first = joined[0].json()
+        left = await http.post(f"/waitlist/entries/{first['entry']['id']}/leave", json={"token": first["token"]})
+        after_leaving = await http.post("/waitlist", json=clinic.wanted() | anonymous("Sixième"), headers=address)
+
+    assert [answer.status_code for answer in joined] == [201] * 5
+    error = refused.json()["errors"][0]
+    assert (refused.status_code, error["code"], error["field"]) == (409, "too_many_waitlist_entries", None)
+    assert "5" in error["message"]["fr"]
+    assert "5" in error["message"]["en"]
+    assert (elsewhere.status_code, left.status_code, after_leaving.status_code) == (201, 200, 201)
+    stored = await clinic.all("SELECT DISTINCT source_hmac FROM waitlist_entries WHERE source_hmac IS NOT NULL")
+    assert len(stored) == 2
+    assert all("203.0.113" not in row.source_hmac for row in stored)
+
+
+async def test_a_removed_dependants_entries_end_and_a_seat_held_for_them_goes_to_the_next(client, sessions, clinic):
+    holder, child = uuid.uuid4(), uuid.uuid4()
+    slot = await clinic.slot(local(in_days(2), 10))
+    joined = await client.post(
+        "/my/waitlist",
+        json=clinic.wanted() | person(holder, "Enfant", person_id=str(child)),
+        headers=citizen_headers(holder) | {"Idempotency-Key": f"join-{uuid.uuid4()}"},
+    )
+    assert joined.status_code == 201, joined.text
+    childs = joined.json()
+    holders = await join_as_citizen(client, clinic, holder, "Parent")
+    next_one = await join_without_account(client, clinic, "Suivante")
+    assert await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET) is not None
+    assert await offers_by_entry(clinic) == {childs["id"]: "open"}
+
+    await deliver(sessions, DependantRemoved(account_id=holder, dependant_id=child))
+
+    mine = {
+        entry["id"]: entry
+        for entry in (await client.get("/my/waitlist", headers=citizen_headers(holder))).json()["entries"]
+    }
+    assert (mine[childs["id"]]["status"], mine[childs["id"]]["ended_reason"], mine[childs["id"]]["offer"]) == (
+        "ended",
+        "dependant_removed",
+        None,
+    )
+    assert (mine[holders["id"]]["status"], mine[holders["id"]]["position"]) == ("waiting", 1)  # the holder still waits
+    assert await offers_by_entry(clinic) == {childs["id"]: "declined"}
+    assert (await clinic.one("SELECT booked FROM slots WHERE id = :id", id=slot)).booked == 0  # released
+    # The seat goes to the next in line (the holder), never again to the removed dependant.
+    assert await use_cases.offer_next_seat(UnitOfWork(sessions), SECRET) is not None
+    assert (await offers_by_entry(clinic))[holders["id"]] == "open"
+    assert next_one["entry"]["status"] == "waiting"
+    # Delivered again (a redelivery): nothing more changes.
+    await deliver(sessions, DependantRemoved(account_id=holder, dependant_id=child))
+    assert (await clinic.one("SELECT booked FROM slots WHERE id = :id", id=slot)).booked == 1
