@@ -279,10 +279,18 @@ def entry_shown(entry: WaitlistEntry, lang: str) -> dict[str, Any]:
     t = TEXTS[lang]
     person = entry["person"]
     offer = entry.get("offer")
+    # An ended entry says why: its dates passed, two offers went unanswered, or the person left the account.
+    reason = entry.get("ended_reason") if entry["status"] == "ended" else None
+    status_key = (
+        f"wl_status_ended_{reason}" if reason and f"wl_status_ended_{reason}" in t else f"wl_status_{entry['status']}"
+    )
     return {
         "id": entry["id"],
         "status": entry["status"],
-        "status_label": t.get(f"wl_status_{entry['status']}", entry["status"]),
+        "status_label": t.get(status_key, entry["status"]),
+        # Two offers left unanswered: said plainly, with the way back onto the line.
+        "ended_unanswered": reason == "offers_unanswered",
+        "service_id": entry["service"]["service_id"],
         "what": _service_name(entry["service"], lang),
         "place": entry["place"],
         "who": f"{person.get('first_name', '')} {person.get('last_name', '')}".strip(),

@@ -3,7 +3,7 @@ citizen's own appointments and history, and the console (front desk, schedules).
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 from urllib.parse import urlencode
 
 from gateway.proxy import UpstreamResponse
@@ -174,6 +174,8 @@ class WaitlistEntry(TypedDict):
     position: int | None  # 1-based among those waiting for the same service; None when not waiting
     offer: dict[str, Any] | None  # the open WaitlistOffer; from GET /my/waitlist, with its link's `token`
     hold_minutes: int  # the establishment's: how long a seat offered to this entry is held
+    # Once ended: dates_passed | offers_unanswered (two offers expired unanswered) | dependant_removed
+    ended_reason: NotRequired[str | None]
 
 
 class JoinedWithoutAccount(TypedDict):

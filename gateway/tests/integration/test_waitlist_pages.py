@@ -30,6 +30,10 @@ STARTS = datetime.now(UTC).replace(hour=15, minute=30, second=0, microsecond=0) 
 PLACE = {"id": ESTABLISHMENT, "name": "CLSC Test", "address": "1, rue Test", "city": "Montréal"}
 PLACE |= {"postal_code": "H1T 2H1", "timezone": "America/Montreal"}
 SERVICE_NAME = {"service_id": SERVICE, "name_fr": "Vaccination", "name_en": "Vaccination"}
+TOO_MANY_ENTRIES = {
+    "fr": "Vous avez déjà 5 inscriptions en cours sur des listes d'attente sans compte depuis votre connexion.",
+    "en": "You already have 5 waitlist entries in progress made without an account from your connection.",
+}
 REFUSED_TIMES = {"fr": "Choisissez au moins un moment de la journée.", "en": "Choose at least one time of day."}
 
 
@@ -99,9 +103,13 @@ async def gateway() -> AsyncIterator[tuple[str, Seen]]:
             seen.joins.append((body, request.headers.get("Idempotency-Key", "")))
             if not body["times_of_day"]:
                 return refused(422, "times_of_day", "times_of_day_invalid", REFUSED_TIMES)
+            if body["first_name"] == "Sixième":
+                return refused(409, None, "too_many_waitlist_entries", TOO_MANY_ENTRIES)
             return web.json_response(
                 {"entry": _entry(hold_minutes=seen.hold_minutes), "token": "entry-token"}, status=201
             )
+        if path == f"/waitlist/entries/{ENTRY}" and request.query.get("token") == "entry-token":
+            return web.json_response(_entry("ended") | {"ended_reason": "offers_unanswered"})
         if path == f"/waitlist/offers/{OFFER}" and request.query.get("token") == TOKEN:
             return web.json_response(_offer(OFFER, "declined" if seen.declined else "open"))
         if path == f"/waitlist/offers/{EXPIRED_OFFER}" and request.query.get("token") == TOKEN:
@@ -372,3 +380,29 @@ async def test_the_console_shows_the_lengths_and_only_a_manager_sets_the_hold(ga
         assert saved.status_code == 303
         assert saved.headers["location"] == "/admin/rules?hold_saved=30#waitlist"
         assert seen.holds == [{"hold_minutes": 30}]
+
+
+async def test_an_entry_ended_by_two_unanswered_offers_says_so_and_how_to_join_again(gateway):
+    url, _seen = gateway
+    async with _visitor(url) as visitor:
+        for lang, reason, again in (
+            ("fr", "deux places qui vous ont été offertes sont restées sans réponse", "S'inscrire de nouveau"),
+            ("en", "two seats offered to you went unanswered", "Join the waitlist again"),
+        ):
+            page = await visitor.get(f"/waitlist/entries/{ENTRY}", params={"token": "entry-token", "lang": lang})
+            assert page.status_code == 200, page.text
+            text = _text(page)
+            assert reason in text
+            assert again in text
+            assert f'href="/waitlist/join?service={SERVICE}"' in page.text
+            assert "/leave" not in page.text  # nothing left to leave
+
+
+async def test_a_client_past_its_live_entries_is_told_on_the_form(gateway):
+    url, _seen = gateway
+    async with _visitor(url) as visitor:
+        page = await visitor.get(f"/waitlist/join?service={SERVICE}")
+        refused = await visitor.post("/waitlist/join", data=_join_form(page.text, first_name="Sixième"))
+        assert refused.status_code == 409
+        assert "Vous avez déjà 5 inscriptions en cours" in _text(refused)
+        assert "govuk-error-summary" in refused.text
