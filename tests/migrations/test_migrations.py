@@ -10,6 +10,7 @@ import importlib
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,67 @@ def test_the_gateways_revisions_apply_and_undo_back_to_an_empty_database(scratch
     assert asyncio.run(_state(scratch_url)) == ([], [])
     upgrade(gateway, scratch_url)
     assert asyncio.run(_gateway_room(scratch_url)) == ([(1, False, 0)], ["waiting_room_tickets"])
+
+
+async def _waitlist_before_0018(url: str) -> dict[str, uuid.UUID]:
+    """Entries as 0017 left them: two live ones without an account at one e-mail spelt two ways, one ended."""
+    conn = await asyncpg.connect(_plain(url))
+    ids = {name: uuid.uuid4() for name in ("establishment", "service", "first", "second", "ended", "mine")}
+    try:
+        await conn.execute(
+            "INSERT INTO establishments (id, name, address, city, postal_code, latitude, longitude) "
+            "VALUES ($1, 'CLSC', '1 rue', 'Laval', 'H7N 1A1', 45.6, -73.7)",
+            ids["establishment"],
+        )
+        await conn.execute(
+            "INSERT INTO services (id, establishment_id, name_fr, name_en, duration_minutes) "
+            "VALUES ($1, $2, 'Vaccin', 'Vaccine', 15)",
+            ids["service"],
+            ids["establishment"],
+        )
+        for name, account, email, status, joined in (
+            ("first", None, "Alice+1@Example.org", "waiting", "2030-01-01"),
+            ("second", None, "alice+2@example.org", "offered", "2030-01-02"),
+            ("ended", None, "alice@example.org", "ended", "2029-12-01"),
+            ("mine", uuid.uuid4(), "alice@example.org", "waiting", "2030-01-03"),
+        ):
+            await conn.execute(
+                "INSERT INTO waitlist_entries (id, service_id, account_id, person_key, first_name, last_name, email, "
+                "phone, language, notify_email, notify_sms, from_date, to_date, times_of_day, status, joined_at) "
+                "VALUES ($1, $2, $3, $4, 'A', 'B', $5, '+15145550101', 'fr', true, false, '2030-01-01', "
+                "'2030-01-30', '{morning}', $6, $7::date)",
+                ids[name],
+                ids["service"],
+                account,
+                f"key:{name}",
+                email,
+                status,
+                date.fromisoformat(joined),
+            )
+    finally:
+        await conn.close()
+    return ids
+
+
+async def _waitlist_keys(url: str) -> dict[uuid.UUID, tuple[Any, ...]]:
+    conn = await asyncpg.connect(_plain(url))
+    try:
+        rows = await conn.fetch("SELECT id, email_key, phone_key, ended_reason FROM waitlist_entries")
+    finally:
+        await conn.close()
+    return {row["id"]: (row["email_key"], row["phone_key"], row["ended_reason"]) for row in rows}
+
+
+def test_appointments_0018_keys_the_destinations_of_entries_already_waiting(scratch_url: str) -> None:
+    """Entries live before the one-per-destination rule keep waiting; only the first of a destination holds it (the
+    unique index could not be built otherwise); an entry already ended ended by its dates."""
+    upgrade(_service_dir("appointments"), scratch_url, "0017")
+    ids = asyncio.run(_waitlist_before_0018(scratch_url))
+
+    upgrade(_service_dir("appointments"), scratch_url, "0018")
+
+    keys = asyncio.run(_waitlist_keys(scratch_url))
+    assert keys[ids["first"]] == ("alice@example.org", "+15145550101", None)
+    assert keys[ids["second"]] == (None, None, None)  # the same destination, later: not keyed
+    assert keys[ids["ended"]] == ("alice@example.org", "+15145550101", "dates_passed")  # not live: no conflict
+    assert keys[ids["mine"]] == (None, None, None)  # joined from an account: a person, not a destination

@@ -139,7 +139,8 @@ def email_key(email: str | None) -> str | None:
     if not email:
         return None
     local, at, domain = email.lower().rpartition("@")
-    return local.split("+", 1)[0] + at + domain if at else domain
+    # A local part that is all tag ("+x@") is kept whole: dropping it would leave no address.
+    return (local.split("+", 1)[0] or local) + at + domain if at else domain
 
 
 def ends_after_expiry(expired_offers: int) -> bool:

@@ -32,7 +32,8 @@ def upgrade() -> None:
     )
     op.execute("UPDATE waitlist_entries SET ended_reason = 'dates_passed' WHERE status = 'ended'")
     op.execute(
-        "UPDATE waitlist_entries SET email_key = regexp_replace(lower(email), '\\+[^@]*@', '@'), phone_key = phone "
+        "UPDATE waitlist_entries SET email_key = regexp_replace(lower(email), '^([^@+]+)\\+[^@]*@', '\\1@'), "
+        "phone_key = phone "
         "WHERE account_id IS NULL"
     )
     for key in ("email_key", "phone_key"):

@@ -71,3 +71,33 @@ def test_an_offer_is_accepted_only_while_open_and_in_time() -> None:
     for answered in ("accepted", "declined"):
         with pytest.raises(rules.OfferNotOpen):
             rules.require_open(answered, past_expiry=False)
+
+
+@pytest.mark.parametrize(
+    ("email", "key"),
+    [
+        ("alice@example.org", "alice@example.org"),
+        ("Alice+waitlist@Example.org", "alice@example.org"),
+        ("alice+1+2@example.org", "alice@example.org"),
+        ("alice.b@example.org", "alice.b@example.org"),  # another address: dots are not dropped
+        ("+Tag@example.org", "+tag@example.org"),
+        (None, None),
+    ],
+)
+def test_an_email_as_a_destination_ignores_case_and_its_tag(email: str | None, key: str | None) -> None:
+    assert rules.email_key(email) == key
+
+
+def test_an_entry_ends_at_its_second_offer_left_unanswered() -> None:
+    assert rules.MAX_UNANSWERED_OFFERS == 2
+    assert not rules.ends_after_expiry(1)
+    assert rules.ends_after_expiry(2)
+    assert rules.ends_after_expiry(3)  # expired before this rule existed
+
+
+def test_one_client_address_holds_at_most_five_live_entries_without_an_account() -> None:
+    rules.check_live_entries(0)
+    rules.check_live_entries(rules.MAX_LIVE_ENTRIES_PER_SOURCE - 1)
+    with pytest.raises(rules.TooManyWaitlistEntries) as refused:
+        rules.check_live_entries(rules.MAX_LIVE_ENTRIES_PER_SOURCE)
+    assert refused.value.max_entries == 5
