@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware import Middleware
@@ -46,7 +45,7 @@ from gateway.session_revocations import RevocationFeed, SessionRevocations
 from gateway.settings import GatewaySettings
 from gateway.waiting_room import console as waiting_room_console
 from gateway.waiting_room.gate import WaitingRoomGate
-from gateway.waiting_room.room import WaitingRoom
+from gateway.waiting_room.room import WaitingRoom, open_pool
 from gateway.waiting_room.rules import Budget
 from gateway.web import STATIC_DIR
 from shared.db import asyncpg_dsn
@@ -100,8 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # In the background: pages and the API answer while the broker or accounts are away (readyz says so).
         following = asyncio.get_running_loop().create_task(feed.run())
         if settings.database_url:
-            # min_size=0: a gateway starts while its database is away; the room then lets everyone through.
-            room.pool = await asyncpg.create_pool(asyncpg_dsn(settings.database_url), min_size=0, max_size=4)
+            room.pool = await open_pool(asyncpg_dsn(settings.database_url))
         waiting = asyncio.get_running_loop().create_task(room.follow()) if room.enabled else None
         settle_garbage_collector()
         try:

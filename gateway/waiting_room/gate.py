@@ -11,13 +11,12 @@ import time
 from typing import Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import asyncpg
 import orjson
 import structlog
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.waiting_room.room import DECISIONS, WaitingRoom
+from gateway.waiting_room.room import DECISIONS, STORE_ERRORS, WaitingRoom
 from gateway.waiting_room.rules import (
     Ticket,
     Verdict,
@@ -29,6 +28,7 @@ from gateway.waiting_room.rules import (
     retry_after_seconds,
     sign_admission,
     sign_ticket,
+    without_store,
 )
 from gateway.web.pages import render
 from gateway.web.texts import TEXTS, language_of
@@ -133,8 +133,10 @@ class WaitingRoomGate:
         token = headers.get(_TICKET_HEADER, b"").decode("latin-1") or cookies.get(self.ticket_cookie, "")
         ticket = read_ticket(room.key, token, now, room.ticket_seconds) if token else None
         state = room.effective()
-        verdict = decide(state, room.overloaded(), ticket)
-        if verdict is Verdict.THROUGH:
+        verdict = decide(state, room.overloaded(), ticket, stale=room.stale)
+        if verdict is Verdict.REFUSE:
+            await self._refused(scope, send, kind)
+        elif verdict is Verdict.THROUGH:
             DECISIONS.labels("through").inc()
             await self._through(scope, receive, send, None)
         elif verdict is Verdict.ADMIT:
@@ -147,12 +149,13 @@ class WaitingRoomGate:
             if drawn:
                 try:
                     ticket = await room.draw()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    # The shared store away: let the visitor through rather than stop booking with it (the
-                    # replica's own budget still counts what is in flight).
+                except STORE_ERRORS as exc:
                     log.warning("waiting_room_ticket_unavailable", error=type(exc).__name__)
-                    DECISIONS.labels("through").inc()
-                    await self._through(scope, receive, send, None)
+                    if without_store(room.overloaded()) is Verdict.REFUSE:
+                        await self._refused(scope, send, kind)
+                    else:
+                        DECISIONS.labels("through").inc()
+                        await self._through(scope, receive, send, None)
                     return
                 DECISIONS.labels("queued").inc()
             else:
@@ -225,7 +228,38 @@ class WaitingRoomGate:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
-    def _page(self, scope: Scope, place: int, wait: int) -> bytes:
+    async def _refused(self, scope: Scope, send: Send, kind: Kind) -> None:
+        """No place to give (the store away) and this replica over its budget: ask again later. A ticket held
+        is kept (no cookie touched), for when the store is back."""
+        DECISIONS.labels("refused").inc()
+        retry = self.room.page_refresh_seconds
+        headers: list[tuple[bytes, bytes]] = [(b"retry-after", str(retry).encode()), (b"cache-control", b"no-store")]
+        if kind == "api":
+            body = orjson.dumps(
+                {
+                    "detail": "waiting_room_full",
+                    "errors": [
+                        {
+                            "field": None,
+                            "code": "waiting_room_full",
+                            "message": {
+                                "fr": "Beaucoup de demandes en ce moment : réessayez après Retry-After.",
+                                "en": "Many requests right now: try again after Retry-After.",
+                            },
+                        }
+                    ],
+                    "code": "waiting_room_full",
+                }
+            )
+            headers.append((b"content-type", b"application/json"))
+        else:
+            body = self._page(scope, None, retry)
+            headers.append((b"content-type", b"text/html; charset=utf-8"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+    def _page(self, scope: Scope, place: int | None, wait: int) -> bytes:
         request = Request(scope)
         words = TEXTS[language_of(request)]
         response = render(

@@ -9,6 +9,11 @@ import asyncpg
 
 from gateway.waiting_room.rules import RoomState
 
+# How long a statement waits for one of the pool's connections (opening one included): a request waits at most
+# this before the room decides without its store (rules.without_store). The statement itself is bounded by
+# the pool's command timeout (room.open_pool).
+ACQUIRE_TIMEOUT_SECONDS = 0.5
+
 # A sequence cannot join an UPDATE (its row cannot be locked): it is read as a scalar subquery.
 _LAST_TICKET = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last_ticket FROM waiting_room_tickets"
 
@@ -40,22 +45,25 @@ SELECT w.opened_by_operator, w.admitted_up_to, seq.last_ticket
 
 
 async def read_and_advance(pool: asyncpg.Pool, admit_per_second: float, interval_seconds: float) -> RoomState:
-    row = await pool.fetchrow(_READ_AND_ADVANCE, admit_per_second, interval_seconds)
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
+        row = await connection.fetchrow(_READ_AND_ADVANCE, admit_per_second, interval_seconds)
     if row is None:
         raise LookupError("waiting_room has no row: the gateway's migrations have not run")
     return RoomState(bool(row["opened_by_operator"]), int(row["admitted_up_to"]), int(row["last_ticket"]))
 
 
 async def draw_ticket(pool: asyncpg.Pool) -> int:
-    number = await pool.fetchval("SELECT nextval('waiting_room_tickets')")
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
+        number = await connection.fetchval("SELECT nextval('waiting_room_tickets')")
     return int(number)
 
 
 async def set_opened(pool: asyncpg.Pool, opened: bool) -> RoomState:
     """The operator's switch. Closing admits everyone waiting at once: the operator's word that the rush
     is over (a replica over its budget queues new visitors again by itself)."""
-    row = await pool.fetchrow(
-        f"""
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
+        row = await connection.fetchrow(
+            f"""
         WITH seq AS ({_LAST_TICKET})
         UPDATE waiting_room AS w
            SET opened_by_operator = $1,
@@ -65,8 +73,8 @@ async def set_opened(pool: asyncpg.Pool, opened: bool) -> RoomState:
          WHERE w.id = 1
         RETURNING w.opened_by_operator, w.admitted_up_to, (SELECT last_ticket FROM seq) AS last_ticket
         """,
-        opened,
-    )
+            opened,
+        )
     if row is None:
         raise LookupError("waiting_room has no row: the gateway's migrations have not run")
     return RoomState(bool(row["opened_by_operator"]), int(row["admitted_up_to"]), int(row["last_ticket"]))

@@ -3,6 +3,8 @@
 The request path reads only memory here, except a new visitor's ticket (one `nextval`): a queued answer costs
 no more than that. The shared counter is read, and advanced when due, every `refresh_seconds` by a background
 task, so between reads a replica may see it up to that much behind: a visitor is let in at most that late.
+Every statement is bounded (open_pool, queries.ACQUIRE_TIMEOUT_SECONDS): with the database away the room
+decides without it (rules.without_store) within a second.
 """
 
 import asyncio
@@ -41,6 +43,27 @@ LATENCY_WEIGHT = 0.05  # about the last 20 guarded requests' latency
 # Nobody waits and nobody opened the room: what a replica assumes until its first read.
 CLOSED = RoomState(opened_by_operator=False, admitted_up_to=0, last_ticket=0)
 
+# asyncpg waits a minute for a connection by default: a silent database would hold each request that long.
+CONNECT_TIMEOUT_SECONDS = 1.0
+STATEMENT_TIMEOUT_SECONDS = 0.5
+# A state not read for this long (the background task gone, say) is stale as a failed read is.
+STALE_AFTER_SECONDS = 5.0
+
+
+async def open_pool(dsn: str) -> asyncpg.Pool:
+    # min_size=0: a gateway starts while its database is away; the room then decides without it.
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=0,
+        max_size=4,
+        timeout=CONNECT_TIMEOUT_SECONDS,
+        command_timeout=STATEMENT_TIMEOUT_SECONDS,
+    )
+
+
+# What a statement of the room raises when its database is away, refuses it or is too slow to answer.
+STORE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
 
 class WaitingRoom:
     def __init__(
@@ -69,6 +92,7 @@ class WaitingRoom:
         self.in_flight = 0
         self.latency_ewma = 0.0
         self._reading_failed = False
+        self._read_at: float | None = None
 
     @property
     def enabled(self) -> bool:
@@ -79,6 +103,13 @@ class WaitingRoom:
         if self.opened_by_setting and not state.opened_by_operator:
             return RoomState(True, state.admitted_up_to, state.last_ticket)
         return state
+
+    @property
+    def stale(self) -> bool:
+        """Whether the shared state could not be read lately (the last read failed, or none for a while)."""
+        if self._reading_failed:
+            return True
+        return self._read_at is not None and time.monotonic() - self._read_at > STALE_AFTER_SECONDS
 
     def overloaded(self) -> bool:
         return self.budget.exceeded_by(Load(self.in_flight, self.latency_ewma))
@@ -105,6 +136,7 @@ class WaitingRoom:
     async def refresh(self) -> None:
         assert self.pool is not None
         self.state = await queries.read_and_advance(self.pool, self.admit_per_second, self.refresh_seconds)
+        self._read_at = time.monotonic()
         shown = self.effective()
         OPEN.set(1 if shown.opened_by_operator or self.overloaded() or shown.waiting else 0)
         QUEUE_LENGTH.set(shown.waiting)
@@ -116,11 +148,11 @@ class WaitingRoom:
 
     async def follow(self) -> None:
         """The background read, for the app's lifetime. A failed read keeps the last state (logged once until
-        a read succeeds again): the room keeps deciding on it rather than stop the booking traffic."""
+        a read succeeds again), marked stale: the room then decides without it (rules.without_store)."""
         while True:
             try:
                 await self.refresh()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, LookupError) as exc:
+            except (*STORE_ERRORS, LookupError) as exc:
                 if not self._reading_failed:
                     log.warning("waiting_room_state_unreadable", error=type(exc).__name__)
                 self._reading_failed = True

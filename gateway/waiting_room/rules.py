@@ -63,14 +63,32 @@ class Verdict(Enum):
     ADMIT = "admit"  # their ticket's turn came: through, with an admission for the next requests
     DRAW = "draw"  # a new visitor while the room is in use: draws a ticket at the end of the queue
     WAIT = "wait"  # a valid ticket whose turn has not come
+    REFUSE = "refuse"  # the shared store away and this replica over its budget: ask again later, no ticket
 
 
-def decide(state: RoomState, overloaded: bool, ticket: Ticket | None) -> Verdict:
-    """For a request holding no valid admission.
+def without_store(overloaded: bool) -> Verdict:
+    """The waiting room's policy when its shared store (the gateway's database) is away: fail open, bounded.
+
+    The store is away when the background read of the shared state keeps failing (the state is stale: the
+    counter cannot be seen to move, so a ticket would never be admitted) or a request's own statement (a
+    ticket's draw, an admission's record) fails. Every statement is bounded (room.py: a connection within a
+    second, a statement or a wait for the pool within half a second), so a silent database costs a request
+    at most that, never the driver's minute. Then nobody is queued, ticket holders included (the queue cannot
+    move, and a ticket keeps its place for when the store is back): requests pass while this replica is within
+    its own budget (in-flight and latency), and are refused, with a Retry-After and no ticket, while it is
+    over it, so a rush meets a bounded refusal rather than a replica buried under it.
+    """
+    return Verdict.REFUSE if overloaded else Verdict.THROUGH
+
+
+def decide(state: RoomState, overloaded: bool, ticket: Ticket | None, *, stale: bool = False) -> Verdict:
+    """For a request holding no valid admission; `stale` when the shared state could not be read lately.
 
     A new visitor passes only when the room is closed, this replica is within budget and nobody is waiting:
-    otherwise they would overtake those already queued.
+    otherwise they would overtake those already queued. A stale state decides nothing: see without_store.
     """
+    if stale:
+        return without_store(overloaded)
     if ticket is not None:
         return Verdict.ADMIT if ticket.number <= state.admitted_up_to else Verdict.WAIT
     if not state.opened_by_operator and not overloaded and state.waiting == 0:

@@ -16,6 +16,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "wr_dont_refresh": "ne la rechargez pas dans un autre onglet ou une autre fenêtre : vous ne passeriez pas plus vite ;",
         "wr_dont_other_device": "votre place est liée à ce navigateur : sur un autre appareil, vous reprendriez à la fin de la file.",
         "wr_continue": "Vérifier si c'est mon tour",
+        # No place could be given (the queue's store away and the platform over its load): try again shortly.
+        "wr_busy_title": "Beaucoup de demandes en ce moment",
+        "wr_busy_intro": "La plateforme est très sollicitée et ne peut pas vous donner de place dans la file pour l'instant. Gardez cette page ouverte : elle réessaiera pour vous.",
         # The console's switch
         "wr_console_link": "File d'attente",
         "wr_console_title": "File d'attente virtuelle",
@@ -51,6 +54,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "wr_dont_refresh": "do not reload it in another tab or window: it would not get you in sooner;",
         "wr_dont_other_device": "your place belongs to this browser: on another device you would start again at the end of the queue.",
         "wr_continue": "Check whether it is my turn",
+        "wr_busy_title": "Very busy right now",
+        "wr_busy_intro": "The platform is very busy and cannot give you a place in the queue just now. Keep this page open: it will try again for you.",
         "wr_console_link": "Waiting room",
         "wr_console_title": "Virtual waiting room",
         "wr_console_intro": "When open, every new visitor to search and booking waits for their turn, in order of arrival. Visitors already admitted carry on without waiting. It also opens by itself when the platform is over its load.",

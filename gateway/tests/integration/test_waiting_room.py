@@ -365,3 +365,85 @@ async def test_a_queued_form_post_gets_the_waiting_page_leading_back_to_the_form
         elsewhere = {"referer": "https://evil.example/book/1"}
         async with http.post(f"{gateway}/book", data={"slot_id": "x"}, headers=elsewhere) as answer:
             assert 'content="15;url=/"' in await answer.text()
+
+
+@pytest.fixture
+async def silent_database() -> AsyncIterator[str]:
+    """A database address that accepts connections and never answers (a host gone silent, not refusing)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    port = free_port()
+    server = await asyncio.start_server(hold, "127.0.0.1", port)
+    yield f"postgresql+asyncpg://clinic:clinic@127.0.0.1:{port}/gateway"
+    for writer in held:
+        writer.close()
+    server.close()
+
+
+async def test_with_its_database_silent_a_guarded_request_is_answered_within_a_second_and_a_half(
+    upstream, silent_database
+):
+    """Fail open, fast: the ticket's draw gives up within its bounds (not the driver's minute) and, the state
+    unreadable, a ticket holder passes too, as newcomers do, while the replica is within its budget."""
+    fake, upstream_url = upstream
+    url, _, handle = await start_gateway(upstream_url, silent_database, waiting_room_open=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            started = time.perf_counter()
+            first = await asyncio.wait_for(book(http, url), 10)
+            first_took = time.perf_counter() - started
+            await asyncio.sleep(1.2)  # the background read has failed by now: the state is stale
+            holder = sign_ticket(KEY, Ticket(50, int(time.time())))
+            started = time.perf_counter()
+            held = await asyncio.wait_for(book(http, url, **{TICKET: holder}), 10)
+            held_took = time.perf_counter() - started
+    finally:
+        await stop_gateway(handle)
+    assert (first[0], held[0]) == (201, 201)
+    assert max(first_took, held_took) < 1.5
+    assert "Waiting-Room-Admission" not in held[1]  # nothing minted without the store
+    assert fake.bookings == 2
+
+
+async def test_with_its_database_silent_and_over_its_budget_a_replica_refuses_with_retry_after(
+    upstream, silent_database
+):
+    fake, upstream_url = upstream
+    url, _, handle = await start_gateway(
+        upstream_url, silent_database, waiting_room_open=True, waiting_room_max_in_flight=1
+    )
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            slow = asyncio.create_task(http.get(f"{url}/api/slots?slow=1"))
+            for _ in range(200):
+                if fake.searches:
+                    break
+                await asyncio.sleep(0.02)
+            timings = []
+            for path in ("/api/slots", "/api/search"):
+                started = time.perf_counter()
+                async with http.get(url + path) as api:
+                    timings.append(time.perf_counter() - started)
+                    assert api.status == 503
+                    assert api.headers["Retry-After"] == "15"
+                    assert "Waiting-Room-Ticket" not in api.headers
+                    assert (await api.json())["code"] == "waiting_room_full"
+            await asyncio.sleep(1.2)  # stale now: refused without even trying the store
+            started = time.perf_counter()
+            async with http.get(url + "/?postal_code=H2X1Y4", headers={"accept-language": "en"}) as page:
+                timings.append(time.perf_counter() - started)
+                text = await page.text()
+                assert page.status == 503
+                assert page.headers["Retry-After"] == "15"
+                assert "Very busy right now" in text
+                assert "waiting-room-position" not in text  # no place to show
+                assert 'content="15;url=/?postal_code=H2X1Y4"' in text  # it tries again by itself
+            fake.release.set()
+            assert (await slow).status == 200
+    finally:
+        await stop_gateway(handle)
+    assert max(timings) < 1.5
+    assert fake.searches == 1

@@ -18,6 +18,7 @@ from gateway.waiting_room.rules import (
     retry_after_seconds,
     sign_admission,
     sign_ticket,
+    without_store,
 )
 
 KEY = b"k" * 32
@@ -93,6 +94,15 @@ def test_a_ticket_is_admitted_when_the_counter_reaches_it_in_order():
     state = RoomState(True, admitted_up_to=11, last_ticket=20)
     verdicts = {n: decide(state, overloaded=True, ticket=Ticket(n, NOW)) for n in (10, 11, 12, 20)}
     assert verdicts == {10: Verdict.ADMIT, 11: Verdict.ADMIT, 12: Verdict.WAIT, 20: Verdict.WAIT}
+
+
+def test_with_the_state_stale_nobody_queues_and_an_overloaded_replica_refuses():
+    waiting = RoomState(True, admitted_up_to=11, last_ticket=20)
+    for ticket in (None, Ticket(12, NOW), Ticket(5, NOW)):
+        assert decide(waiting, overloaded=False, ticket=ticket, stale=True) is Verdict.THROUGH
+        assert decide(waiting, overloaded=True, ticket=ticket, stale=True) is Verdict.REFUSE
+    assert without_store(overloaded=False) is Verdict.THROUGH
+    assert without_store(overloaded=True) is Verdict.REFUSE
 
 
 def test_position_and_estimated_wait():
