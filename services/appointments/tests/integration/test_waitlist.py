@@ -793,6 +793,29 @@ async def test_one_client_address_holds_at_most_five_live_entries_without_an_acc
     assert all("203.0.113" not in row.source_hmac for row in stored)
 
 
+async def test_joins_at_once_from_one_address_never_pass_its_limit_together(clean_databases, sessions, clinic):
+    """The count and the insert are serialised per address (an advisory lock until commit): with one place left,
+    three joins at once make one entry."""
+    settings = AppointmentsSettings(environment="test", database_url=clean_databases["appointments"])
+    app = app_without_lifespan("Appointments", ROUTERS, refusals=REFUSALS)
+    app.state.runtime = SimpleNamespace(unit_of_work=lambda: UnitOfWork(sessions), settings=settings)
+    address = {"X-Client-Ip": "203.0.113.21"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://appointments") as http:
+        for i in range(rules.MAX_LIVE_ENTRIES_PER_SOURCE - 1):
+            first = await http.post("/waitlist", json=clinic.wanted() | anonymous(f"Avant{i}"), headers=address)
+            assert first.status_code == 201, first.text
+        at_once = await asyncio.gather(
+            *(
+                http.post("/waitlist", json=clinic.wanted() | anonymous(f"Ensemble{i}"), headers=address)
+                for i in range(3)
+            )
+        )
+
+    assert sorted(answer.status_code for answer in at_once) == [201, 409, 409]
+    live = await clinic.one("SELECT count(*) AS n FROM waitlist_entries WHERE status = 'waiting'")
+    assert live.n == rules.MAX_LIVE_ENTRIES_PER_SOURCE
+
+
 async def test_a_removed_dependants_entries_end_and_a_seat_held_for_them_goes_to_the_next(client, sessions, clinic):
     holder, child = uuid.uuid4(), uuid.uuid4()
     slot = await clinic.slot(local(in_days(2), 10))
