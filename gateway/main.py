@@ -77,6 +77,7 @@ def waiting_room(settings: GatewaySettings) -> WaitingRoom:
         refresh_seconds=settings.waiting_room_refresh_seconds,
         ticket_seconds=settings.waiting_room_ticket_seconds,
         admission_seconds=settings.waiting_room_admission_seconds,
+        admission_grace_seconds=settings.waiting_room_admission_grace_seconds,
         page_refresh_seconds=settings.waiting_room_page_refresh_seconds,
     )
 

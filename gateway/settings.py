@@ -66,10 +66,12 @@ class GatewaySettings(BaseSettings):
     waiting_room_admit_per_second: float = Field(default=200.0, gt=0)
     # How often a replica reads (and, when due, advances) the shared counter.
     waiting_room_refresh_seconds: float = Field(default=0.2, gt=0)
-    # A ticket older than this is void (its holder draws a new one, at the end); an admission lets its holder
-    # pass this long without queueing again.
-    waiting_room_ticket_seconds: int = 4 * 3600
+    # A ticket older than this is void (its holder draws a new one, at the end): long enough for the longest
+    # queue worth keeping someone in. An admission lets its holder pass this long without queueing again; a
+    # ticket mints it once, and again only within the grace (an answer lost on the way), then it is spent.
+    waiting_room_ticket_seconds: int = 3600
     waiting_room_admission_seconds: int = 15 * 60
+    waiting_room_admission_grace_seconds: int = Field(default=120, ge=0)
     # The waiting page reloads itself this often, and API clients are told to retry no later than this.
     waiting_room_page_refresh_seconds: int = 15
 

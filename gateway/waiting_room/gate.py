@@ -4,7 +4,8 @@ Guarded: the JSON API's bookings, reschedulings and slot searches, and the porta
 rescheduling pages (the account's and the manage link's).
 Everything else (sign-in, accounts, console, health, metrics) is never queued. A request holding a valid
 admission passes at once; any other is decided on this replica's cached view of the shared state
-(room.py): a queued answer costs one `nextval` for a new visitor, nothing for one already holding a ticket.
+(room.py): a queued answer costs one `nextval` for a new visitor, nothing for one already holding a ticket;
+a ticket whose turn came costs one INSERT, recording that it minted its admission (once, rules.admission_mintable).
 """
 
 import time
@@ -20,6 +21,7 @@ from gateway.waiting_room.room import DECISIONS, STORE_ERRORS, WaitingRoom
 from gateway.waiting_room.rules import (
     Ticket,
     Verdict,
+    admission_mintable,
     admission_valid,
     decide,
     estimated_wait_seconds,
@@ -134,16 +136,25 @@ class WaitingRoomGate:
         ticket = read_ticket(room.key, token, now, room.ticket_seconds) if token else None
         state = room.effective()
         verdict = decide(state, room.overloaded(), ticket, stale=room.stale)
+        if verdict is Verdict.ADMIT:
+            assert ticket is not None
+            try:
+                first_admitted = await room.record_admission(ticket)
+            except STORE_ERRORS as exc:
+                log.warning("waiting_room_admission_unrecorded", error=type(exc).__name__)
+                verdict = without_store(room.overloaded())  # no admission minted: the ticket is kept
+            else:
+                if admission_mintable(first_admitted, room.admission_grace_seconds):
+                    DECISIONS.labels("admitted").inc()
+                    expires_at = int(now) + room.admission_seconds
+                    await self._through(scope, receive, send, sign_admission(room.key, ticket.number, expires_at))
+                    return
+                verdict, ticket = Verdict.DRAW, None  # spent: to the end of the queue
         if verdict is Verdict.REFUSE:
             await self._refused(scope, send, kind)
         elif verdict is Verdict.THROUGH:
             DECISIONS.labels("through").inc()
             await self._through(scope, receive, send, None)
-        elif verdict is Verdict.ADMIT:
-            assert ticket is not None
-            DECISIONS.labels("admitted").inc()
-            expires_at = int(now) + room.admission_seconds
-            await self._through(scope, receive, send, sign_admission(room.key, ticket.number, expires_at))
         else:
             drawn = verdict is Verdict.DRAW
             if drawn:

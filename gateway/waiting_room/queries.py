@@ -1,4 +1,5 @@
-"""The waiting room's shared state in the gateway's own database: one row and one sequence, no row per visitor.
+"""The waiting room's shared state in the gateway's own database: one row and one sequence, and one row per
+admitted ticket for the ticket's lifetime (no row per waiting visitor).
 
 Each statement is one round trip. The counter's advance is a conditional UPDATE: whichever replica finds it
 due advances it, the others' identical statements find it no longer due (READ COMMITTED re-checks the WHERE
@@ -56,6 +57,37 @@ async def draw_ticket(pool: asyncpg.Pool) -> int:
     async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
         number = await connection.fetchval("SELECT nextval('waiting_room_tickets')")
     return int(number)
+
+
+# The ticket's first admission is recorded once (one row per admitted ticket, the primary key deciding between
+# replicas); the answer is how long ago it was, in seconds. NULL when another statement recorded it at this very
+# moment (its row is not in this statement's snapshot): as good as now.
+_ADMIT = """
+WITH first AS (
+    INSERT INTO waiting_room_admissions AS a (ticket) VALUES ($1)
+    ON CONFLICT (ticket) DO NOTHING
+    RETURNING a.admitted_at
+)
+SELECT extract(epoch FROM clock_timestamp() - COALESCE(
+           (SELECT admitted_at FROM first),
+           (SELECT admitted_at FROM waiting_room_admissions WHERE ticket = $1)))::float8
+"""
+
+
+async def record_admission(pool: asyncpg.Pool, ticket: int) -> float | None:
+    """Seconds since the ticket was first admitted (about 0 the first time)."""
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
+        seconds = await connection.fetchval(_ADMIT, ticket)
+    return None if seconds is None else float(seconds)
+
+
+async def forget_admissions(pool: asyncpg.Pool, older_than_seconds: float) -> None:
+    """Records of tickets past their lifetime: such a ticket is void whatever its record says."""
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
+        await connection.execute(
+            "DELETE FROM waiting_room_admissions WHERE admitted_at < clock_timestamp() - make_interval(secs => $1)",
+            older_than_seconds,
+        )
 
 
 async def set_opened(pool: asyncpg.Pool, opened: bool) -> RoomState:

@@ -46,6 +46,8 @@ CLOSED = RoomState(opened_by_operator=False, admitted_up_to=0, last_ticket=0)
 # asyncpg waits a minute for a connection by default: a silent database would hold each request that long.
 CONNECT_TIMEOUT_SECONDS = 1.0
 STATEMENT_TIMEOUT_SECONDS = 0.5
+# Admitted tickets' records are cleared of those past their lifetime this often (by every replica: cheap).
+FORGET_EVERY_SECONDS = 60.0
 # A state not read for this long (the background task gone, say) is stale as a failed read is.
 STALE_AFTER_SECONDS = 5.0
 
@@ -77,6 +79,7 @@ class WaitingRoom:
         refresh_seconds: float,
         ticket_seconds: int,
         admission_seconds: int,
+        admission_grace_seconds: int,
         page_refresh_seconds: int,
     ) -> None:
         self.pool = pool
@@ -87,12 +90,14 @@ class WaitingRoom:
         self.refresh_seconds = refresh_seconds
         self.ticket_seconds = ticket_seconds
         self.admission_seconds = admission_seconds
+        self.admission_grace_seconds = admission_grace_seconds
         self.page_refresh_seconds = page_refresh_seconds
         self.state = CLOSED
         self.in_flight = 0
         self.latency_ewma = 0.0
         self._reading_failed = False
         self._read_at: float | None = None
+        self._forgotten_at = 0.0
 
     @property
     def enabled(self) -> bool:
@@ -133,6 +138,10 @@ class WaitingRoom:
         )
         return Ticket(number, int(time.time()))
 
+    async def record_admission(self, ticket: Ticket) -> float | None:
+        assert self.pool is not None
+        return await queries.record_admission(self.pool, ticket.number)
+
     async def refresh(self) -> None:
         assert self.pool is not None
         self.state = await queries.read_and_advance(self.pool, self.admit_per_second, self.refresh_seconds)
@@ -140,6 +149,9 @@ class WaitingRoom:
         shown = self.effective()
         OPEN.set(1 if shown.opened_by_operator or self.overloaded() or shown.waiting else 0)
         QUEUE_LENGTH.set(shown.waiting)
+        if time.monotonic() - self._forgotten_at > FORGET_EVERY_SECONDS:
+            await queries.forget_admissions(self.pool, self.ticket_seconds + 60)
+            self._forgotten_at = time.monotonic()
 
     async def set_opened(self, opened: bool) -> RoomState:
         assert self.pool is not None

@@ -4,8 +4,8 @@ A ticket is a number from one PostgreSQL sequence (shared by every gateway repli
 its issue time, signed with the gateway's secret: the position is the signed number, never something a
 client can write. A visitor passes when their number is at most the shared "admitted up to" counter, which
 advances at the service rate; they then get an admission, signed and short-lived, that lets them pass
-without queueing again. A forged, foreign or expired token is no ticket at all: its holder draws a new one,
-at the end of the queue.
+without queueing again. A ticket mints its admission once (admission_mintable): it is no pass for its life.
+A forged, foreign or expired token is no ticket at all: its holder draws a new one, at the end of the queue.
 """
 
 import base64
@@ -94,6 +94,13 @@ def decide(state: RoomState, overloaded: bool, ticket: Ticket | None, *, stale: 
     if not state.opened_by_operator and not overloaded and state.waiting == 0:
         return Verdict.THROUGH
     return Verdict.DRAW
+
+
+def admission_mintable(seconds_since_first: float | None, grace_seconds: float) -> bool:
+    """A ticket mints its admission once; presented again, only within the grace (an answer lost on the way, a
+    double click): after it, the ticket is spent and its holder draws a new one at the end of the queue. None:
+    recorded at this very moment by another request."""
+    return seconds_since_first is None or seconds_since_first <= grace_seconds
 
 
 def position(ticket: Ticket, state: RoomState) -> int:

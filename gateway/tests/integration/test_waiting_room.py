@@ -45,6 +45,7 @@ async def db(gateway_database: str) -> AsyncIterator[asyncpg.Connection]:
     """The gateway database, its waiting room reset (no ticket drawn, closed)."""
     connection = await asyncpg.connect(asyncpg_dsn(gateway_database))
     await connection.execute("ALTER SEQUENCE waiting_room_tickets RESTART")
+    await connection.execute("TRUNCATE waiting_room_admissions")  # the numbers start again
     await connection.execute(
         "UPDATE waiting_room SET opened_by_operator = false, admitted_up_to = 0, advanced_at = now()"
     )
@@ -194,7 +195,7 @@ async def test_a_forged_altered_foreign_or_expired_ticket_gets_a_new_place_at_th
             valid[:-3] + "AAA",  # signature changed
             "1." + valid.split(".", 1)[1].replace(valid.split(".")[1], str(int(valid.split(".")[1]) + 1)),
             sign_ticket(b"not the gateway's key" * 2, Ticket(1, int(time.time()))),
-            sign_ticket(KEY, Ticket(1, int(time.time()) - 5 * 3600)),  # past the 4 h lifetime
+            sign_ticket(KEY, Ticket(1, int(time.time()) - 3600 - 60)),  # past the 1 h lifetime
             "1",
         ]
         answers = [await book(http, gateway, **{TICKET: cheat}) for cheat in cheats]
@@ -204,6 +205,31 @@ async def test_a_forged_altered_foreign_or_expired_ticket_gets_a_new_place_at_th
     assert [answer[2]["ticket"].split(".")[0] for answer in answers] == ["6", "7", "8", "9", "10"]
     assert [answer[2]["position"] for answer in answers] == [4, 5, 6, 7, 8]
     assert honest[0] == 201
+
+
+async def test_a_ticket_mints_its_admission_once_then_within_the_grace_only_then_goes_to_the_back(
+    gateway, upstream, db
+):
+    """A ticket whose turn came is no pass for its life: presented again within the grace (an answer lost on
+    the way) it mints an admission again; after it, it is spent and its holder queues at the end."""
+    fake, _ = upstream
+    async with aiohttp.ClientSession() as http:
+        tickets = [(await book(http, gateway))[2]["ticket"] for _ in range(3)]
+        await admit_up_to(db, 1)
+        first = await book(http, gateway, **{TICKET: tickets[0]})
+        lost = await book(http, gateway, **{TICKET: tickets[0]})  # the first answer never arrived
+        assert (first[0], lost[0]) == (201, 201)
+        assert first[1]["Waiting-Room-Admission"]
+        assert lost[1]["Waiting-Room-Admission"]
+        recorded = await db.fetch("SELECT ticket FROM waiting_room_admissions")
+        assert [row["ticket"] for row in recorded] == [1]
+        await db.execute("UPDATE waiting_room_admissions SET admitted_at = now() - interval '121 seconds'")
+        spent = await book(http, gateway, **{TICKET: tickets[0]})
+    assert spent[0] == 429
+    assert spent[2]["ticket"].startswith("4.")  # a new ticket, behind the two still waiting
+    assert spent[2]["position"] == 3
+    assert "Waiting-Room-Admission" not in spent[1]
+    assert fake.bookings == 2
 
 
 async def test_two_gateway_instances_sharing_the_database_give_one_fifo_order(upstream, db, gateway_database):

@@ -9,6 +9,7 @@ from gateway.waiting_room.rules import (
     RoomState,
     Ticket,
     Verdict,
+    admission_mintable,
     admission_valid,
     advanced_counter,
     decide,
@@ -103,6 +104,14 @@ def test_with_the_state_stale_nobody_queues_and_an_overloaded_replica_refuses():
         assert decide(waiting, overloaded=True, ticket=ticket, stale=True) is Verdict.REFUSE
     assert without_store(overloaded=False) is Verdict.THROUGH
     assert without_store(overloaded=True) is Verdict.REFUSE
+
+
+def test_a_ticket_mints_its_admission_once_and_again_only_within_the_grace():
+    assert admission_mintable(0.01, grace_seconds=120)  # the first time: just recorded
+    assert admission_mintable(None, grace_seconds=120)  # recorded at this very moment by another request
+    assert admission_mintable(120, grace_seconds=120)  # an answer lost on the way
+    assert not admission_mintable(120.5, grace_seconds=120)
+    assert not admission_mintable(3000, grace_seconds=120)
 
 
 def test_position_and_estimated_wait():
