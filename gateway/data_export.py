@@ -201,6 +201,10 @@ class WaitlistEntry(Strict):
     status: str = Field(description="waiting | offered | booked | left | ended")
     joined_at: datetime
     changed_at: datetime
+    ended_reason: str | None = Field(
+        description="Why an ended entry ended: dates_passed | offers_unanswered (two offers expired without an "
+        "answer) | dependant_removed; null unless ended"
+    )
     offers: list[WaitlistOffer]
 
 

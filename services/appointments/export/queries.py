@@ -62,7 +62,8 @@ class ExportedAppointmentRow:
 WAITLIST_ENTRIES = text("""
 SELECT w.id, w.service_id, w.account_id, w.person_id, w.first_name, w.last_name, w.birth_date, w.sex, w.holder_name,
        w.email, w.phone, w.language, w.notify_email, w.notify_sms, w.from_date, w.to_date, w.times_of_day, w.status,
-       w.joined_at, w.changed_at, sv.name_fr, sv.name_en, e.id AS establishment_id, e.name AS establishment_name
+       w.joined_at, w.changed_at, w.ended_reason, sv.name_fr, sv.name_en, e.id AS establishment_id,
+       e.name AS establishment_name
 FROM waitlist_entries w JOIN services sv ON sv.id = w.service_id JOIN establishments e ON e.id = sv.establishment_id
 WHERE w.account_id = ANY (ARRAY(
     SELECT CAST(:account_id AS uuid) UNION
@@ -104,6 +105,7 @@ class WaitlistEntryRow:
     status: str
     joined_at: datetime
     changed_at: datetime
+    ended_reason: str | None
     name_fr: str
     name_en: str
     establishment_id: uuid.UUID

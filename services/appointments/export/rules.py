@@ -110,14 +110,13 @@ COVERAGE: Coverage = {
             "status",
             "joined_at",
             "changed_at",
+            "ended_reason",
         ),
         withheld={
             "person_key": "the one-entry-per-person rule's key: the person's id or the contact exported beside it",
             "email_key": "the one-entry-per-destination rule's key: the e-mail exported beside it, lower-cased",
             "phone_key": "the one-entry-per-destination rule's key: the mobile exported beside it",
             "source_hmac": "the client address an entry without an account came from, as a " + KEYED_DIGEST,
-            "ended_reason": "why an ended entry ended, which its status and its offers exported beside it show "
-            "(expired offers, its dates) (" + TECHNICAL + ")",
             "token_hash": "the digest of an entry's link made without an account (" + CREDENTIAL + ")",
             "idempotency_key": "the key the form sent, so a double submit joins once (" + TECHNICAL + ")",
             "request_fingerprint": "a digest of the request, for the same purpose (" + TECHNICAL + ")",

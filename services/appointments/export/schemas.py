@@ -90,6 +90,7 @@ class ExportedWaitlistEntry(BaseModel):
     status: str  # waiting | offered | booked | left | ended
     joined_at: datetime
     changed_at: datetime
+    ended_reason: str | None  # once ended: dates_passed | offers_unanswered | dependant_removed
     offers: list[ExportedWaitlistOffer]
 
 

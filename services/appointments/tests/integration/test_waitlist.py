@@ -852,3 +852,9 @@ async def test_a_removed_dependants_entries_end_and_a_seat_held_for_them_goes_to
     # Delivered again (a redelivery): nothing more changes.
     await deliver(sessions, DependantRemoved(account_id=holder, dependant_id=child))
     assert (await clinic.one("SELECT booked FROM slots WHERE id = :id", id=slot)).booked == 1
+    # The holder's data export says why the entry ended.
+    exported = (await client.get("/my/export", headers=citizen_headers(holder))).json()["waitlist"]
+    assert {entry["id"]: entry["ended_reason"] for entry in exported} == {
+        childs["id"]: "dependant_removed",
+        holders["id"]: None,
+    }
