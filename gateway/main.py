@@ -78,6 +78,7 @@ def waiting_room(settings: GatewaySettings) -> WaitingRoom:
         ticket_seconds=settings.waiting_room_ticket_seconds,
         admission_seconds=settings.waiting_room_admission_seconds,
         admission_grace_seconds=settings.waiting_room_admission_grace_seconds,
+        admission_max_requests=settings.waiting_room_admission_max_requests,
         page_refresh_seconds=settings.waiting_room_page_refresh_seconds,
     )
 

@@ -72,6 +72,8 @@ class GatewaySettings(BaseSettings):
     waiting_room_ticket_seconds: int = 3600
     waiting_room_admission_seconds: int = 15 * 60
     waiting_room_admission_grace_seconds: int = Field(default=120, ge=0)
+    # Guarded requests one admission lets through, counted by each replica: a visitor's searches and booking.
+    waiting_room_admission_max_requests: int = Field(default=300, gt=0)
     # The waiting page reloads itself this often, and API clients are told to retry no later than this.
     waiting_room_page_refresh_seconds: int = 15
 

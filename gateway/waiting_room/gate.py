@@ -22,10 +22,10 @@ from gateway.waiting_room.rules import (
     Ticket,
     Verdict,
     admission_mintable,
-    admission_valid,
     decide,
     estimated_wait_seconds,
     position,
+    read_admission,
     read_ticket,
     retry_after_seconds,
     sign_admission,
@@ -128,10 +128,12 @@ class WaitingRoomGate:
         headers = dict(scope["headers"])
         cookies = cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
         admission = headers.get(_ADMISSION_HEADER, b"").decode("latin-1") or cookies.get(self.admission_cookie, "")
-        if admission and admission_valid(room.key, admission, now):
+        admitted = read_admission(room.key, admission, now) if admission else None
+        if admitted is not None and room.use_admission(*admitted):
             DECISIONS.labels("admitted").inc()
             await self._through(scope, receive, send, None)
             return
+        # Past its cap, an admission is no more than none: a ticket, or a place at the end.
         token = headers.get(_TICKET_HEADER, b"").decode("latin-1") or cookies.get(self.ticket_cookie, "")
         ticket = read_ticket(room.key, token, now, room.ticket_seconds) if token else None
         state = room.effective()

@@ -16,7 +16,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 
 from gateway.waiting_room import queries
-from gateway.waiting_room.rules import Budget, Load, RoomState, Ticket, ewma
+from gateway.waiting_room.rules import Budget, Load, RoomState, Ticket, ewma, within_request_cap
 
 log = structlog.get_logger(__name__)
 
@@ -80,6 +80,7 @@ class WaitingRoom:
         ticket_seconds: int,
         admission_seconds: int,
         admission_grace_seconds: int,
+        admission_max_requests: int,
         page_refresh_seconds: int,
     ) -> None:
         self.pool = pool
@@ -91,6 +92,7 @@ class WaitingRoom:
         self.ticket_seconds = ticket_seconds
         self.admission_seconds = admission_seconds
         self.admission_grace_seconds = admission_grace_seconds
+        self.admission_max_requests = admission_max_requests
         self.page_refresh_seconds = page_refresh_seconds
         self.state = CLOSED
         self.in_flight = 0
@@ -98,6 +100,8 @@ class WaitingRoom:
         self._reading_failed = False
         self._read_at: float | None = None
         self._forgotten_at = 0.0
+        # Per admission (its ticket's number), this replica's count of requests it let through, and its expiry.
+        self._admission_uses: dict[int, tuple[int, int]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -138,6 +142,16 @@ class WaitingRoom:
         )
         return Ticket(number, int(time.time()))
 
+    def use_admission(self, ticket_number: int, expires_at: int) -> bool:
+        """Counts a request on an admission; False once past its cap (rules.within_request_cap)."""
+        uses = self._admission_uses.get(ticket_number, (0, expires_at))[0] + 1
+        self._admission_uses[ticket_number] = (uses, expires_at)
+        return within_request_cap(uses, self.admission_max_requests)
+
+    def _forget_expired_admissions(self) -> None:
+        now = time.time()
+        self._admission_uses = {n: used for n, used in self._admission_uses.items() if used[1] > now}
+
     async def record_admission(self, ticket: Ticket) -> float | None:
         assert self.pool is not None
         return await queries.record_admission(self.pool, ticket.number)
@@ -150,8 +164,12 @@ class WaitingRoom:
         OPEN.set(1 if shown.opened_by_operator or self.overloaded() or shown.waiting else 0)
         QUEUE_LENGTH.set(shown.waiting)
         if time.monotonic() - self._forgotten_at > FORGET_EVERY_SECONDS:
-            await queries.forget_admissions(self.pool, self.ticket_seconds + 60)
             self._forgotten_at = time.monotonic()
+            self._forget_expired_admissions()
+            try:  # a housekeeping failure leaves the state read fresh: the next round tries again
+                await queries.forget_admissions(self.pool, self.ticket_seconds + 60)
+            except STORE_ERRORS as exc:
+                log.warning("waiting_room_admissions_not_forgotten", error=type(exc).__name__)
 
     async def set_opened(self, opened: bool) -> RoomState:
         assert self.pool is not None

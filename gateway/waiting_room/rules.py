@@ -180,6 +180,17 @@ def sign_admission(key: bytes, ticket_number: int, expires_at: int) -> str:
     return _signed(key, _ADMISSION_PURPOSE, ticket_number, expires_at)
 
 
-def admission_valid(key: bytes, token: str, now: float) -> bool:
+def read_admission(key: bytes, token: str, now: float) -> tuple[int, int] | None:
+    """The admitted ticket's number and the admission's expiry, or None when forged, altered or expired."""
     fields = _verified(key, _ADMISSION_PURPOSE, token)
-    return fields is not None and now < fields[1]
+    return fields if fields is not None and now < fields[1] else None
+
+
+def admission_valid(key: bytes, token: str, now: float) -> bool:
+    return read_admission(key, token, now) is not None
+
+
+def within_request_cap(uses: int, cap: int) -> bool:
+    """An admission is a bearer token: it lets through this many guarded requests (counted by each replica, so
+    at most that many times the replicas), enough for a visitor's booking, not for a script's rush."""
+    return uses <= cap

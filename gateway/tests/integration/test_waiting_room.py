@@ -232,6 +232,26 @@ async def test_a_ticket_mints_its_admission_once_then_within_the_grace_only_then
     assert fake.bookings == 2
 
 
+async def test_an_admission_lets_through_only_so_many_requests_then_its_holder_queues(upstream, db, gateway_database):
+    fake, upstream_url = upstream
+    url, _, handle = await start_gateway(
+        upstream_url, gateway_database, waiting_room_open=True, waiting_room_admission_max_requests=3
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            ticket = (await book(http, url))[2]["ticket"]
+            await admit_up_to(db, 1)
+            admitted = await book(http, url, **{TICKET: ticket})  # minting it is not one of its uses
+            admission = admitted[1]["Waiting-Room-Admission"]
+            used = [await book(http, url, **{ADMISSION: admission}) for _ in range(4)]
+    finally:
+        await stop_gateway(handle)
+    assert admitted[0] == 201
+    assert [answer[0] for answer in used] == [201, 201, 201, 429]
+    assert used[3][2]["ticket"].startswith("2.")  # a new place, at the end
+    assert fake.bookings == 4
+
+
 async def test_two_gateway_instances_sharing_the_database_give_one_fifo_order(upstream, db, gateway_database):
     fake, upstream_url = upstream
     a, _, handle_a = await start_gateway(upstream_url, gateway_database, waiting_room_open=True)

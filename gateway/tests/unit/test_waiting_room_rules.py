@@ -15,10 +15,12 @@ from gateway.waiting_room.rules import (
     decide,
     estimated_wait_seconds,
     position,
+    read_admission,
     read_ticket,
     retry_after_seconds,
     sign_admission,
     sign_ticket,
+    within_request_cap,
     without_store,
 )
 
@@ -68,6 +70,13 @@ def test_a_ticket_is_not_an_admission_nor_the_reverse():
     admission = sign_admission(KEY, 42, NOW + 900)
     assert read_ticket(KEY, admission, NOW, HOUR) is None
     assert admission_valid(KEY, admission, NOW)
+
+
+def test_an_admission_reads_back_its_ticket_and_expiry_and_lets_through_so_many_requests():
+    assert read_admission(KEY, sign_admission(KEY, 7, NOW + 900), NOW) == (7, NOW + 900)
+    assert read_admission(KEY, sign_admission(KEY, 7, NOW + 900), NOW + 900) is None
+    assert within_request_cap(300, cap=300)
+    assert not within_request_cap(301, cap=300)
 
 
 def test_an_admission_expires():
