@@ -20,7 +20,7 @@ from devstack.jwt_keys import generate_es256_keypair
 from gateway.api import BookForPersonBody, JoinWaitlistForPersonBody
 from gateway.routes import ROUTES, Route, resolve
 from gateway.waiting_room.gate import guarded
-from gateway.waiting_room.schemas import WaitingRoomAnswer
+from gateway.waiting_room.schemas import WaitingRoomAnswer, WaitingRoomFull
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -131,6 +131,11 @@ def _add_waiting_room(operation: dict[str, Any]) -> None:
             "Waiting-Room-Ticket": {"schema": {"type": "string"}, "description": "The ticket to send back"},
         },
         "content": {"application/json": {"schema": WaitingRoomAnswer.model_json_schema()}},
+    }
+    operation["responses"]["503"] = {
+        "description": "File d'attente virtuelle / Virtual waiting room: no place to give right now, ask again later",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds before asking again"}},
+        "content": {"application/json": {"schema": WaitingRoomFull.model_json_schema()}},
     }
 
 

@@ -15,3 +15,12 @@ class WaitingRoomAnswer(BaseModel):
     position: int = Field(ge=1, description="1 for the next to be admitted")
     estimated_wait_seconds: int = Field(ge=1)
     ticket: str = Field(description="Signed: send it back unchanged in the Waiting-Room-Ticket header")
+
+
+class WaitingRoomFull(BaseModel):
+    """503: no place could be given (the queue's store away) and the platform is over its load. Ask again after
+    Retry-After, with the ticket held if any."""
+
+    detail: str = Field(examples=["waiting_room_full"])
+    errors: list[FieldError]
+    code: str = Field(examples=["waiting_room_full"])
