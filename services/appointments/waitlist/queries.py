@@ -165,7 +165,8 @@ async def entry_by_key(session: AsyncSession, key: str) -> EntryView | None:
 
 async def entries_of_account(session: AsyncSession, account_id: uuid.UUID) -> list[tuple[EntryView, list[OfferView]]]:
     """Every entry the account made (holder and dependants), newest first, each with all its offers, oldest
-    first: the account's waitlist page and the citizen's data export (issue 22, item 3) read it."""
+    first: the account's waitlist page reads it (the data export has its own query, export/queries.py, which
+    follows the history's rule across linked accounts)."""
     return await _entries(
         session, " WHERE w.account_id = :account ORDER BY w.joined_at DESC, w.id", {"account": account_id}
     )

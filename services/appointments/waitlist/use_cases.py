@@ -448,9 +448,3 @@ async def end_past_entries(uow: UnitOfWork) -> int:
         ended = await queries.end_entries(uow.session)
         await uow.commit()
     return ended
-
-
-async def entries_of_account(uow: UnitOfWork, account_id: uuid.UUID) -> list[tuple[EntryView, list[OfferView]]]:
-    """The account's entries with all their offers: for the citizen's data export."""
-    async with uow:
-        return await queries.entries_of_account(uow.session, account_id)
