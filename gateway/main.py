@@ -46,7 +46,7 @@ from gateway.settings import GatewaySettings
 from gateway.waiting_room import console as waiting_room_console
 from gateway.waiting_room.gate import WaitingRoomGate
 from gateway.waiting_room.room import WaitingRoom, open_pool
-from gateway.waiting_room.rules import Budget
+from gateway.waiting_room.rules import Budget, RateBounds
 from gateway.web import STATIC_DIR
 from shared.db import asyncpg_dsn
 from shared.garbage_collection import settle_garbage_collector
@@ -74,6 +74,7 @@ def waiting_room(settings: GatewaySettings) -> WaitingRoom:
         opened_by_setting=settings.waiting_room_open,
         budget=Budget(settings.waiting_room_max_in_flight, settings.waiting_room_latency_budget_seconds),
         admit_per_second=settings.waiting_room_admit_per_second,
+        admit_bounds=RateBounds(settings.waiting_room_min_admit_per_second, settings.waiting_room_max_admit_per_second),
         refresh_seconds=settings.waiting_room_refresh_seconds,
         ticket_seconds=settings.waiting_room_ticket_seconds,
         admission_seconds=settings.waiting_room_admission_seconds,

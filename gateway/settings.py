@@ -61,9 +61,13 @@ class GatewaySettings(BaseSettings):
     waiting_room_open: bool = False
     waiting_room_max_in_flight: int = Field(default=64, gt=0)
     waiting_room_latency_budget_seconds: float = 0.5
-    # Visitors admitted from the queue per second, all replicas together: the platform's booking capacity as
-    # `make bench` measures it, with headroom.
+    # Visitors admitted from the queue per second, by each replica (the counter moves at the sum): each one
+    # starts at this rate, then its own measured load sets it (gateway/waiting_room/rules.next_admit_rate),
+    # rising while it has room to spare and someone waits, falling while it is over its budget, never
+    # outside the floor (the queue keeps moving however loaded) and the ceiling.
     waiting_room_admit_per_second: float = Field(default=200.0, gt=0)
+    waiting_room_min_admit_per_second: float = Field(default=5.0, gt=0)
+    waiting_room_max_admit_per_second: float = Field(default=2000.0, gt=0)
     # How often a replica reads (and, when due, advances) the shared counter.
     waiting_room_refresh_seconds: float = Field(default=0.2, gt=0)
     # A ticket older than this is void (its holder draws a new one, at the end): long enough for the longest
@@ -88,6 +92,14 @@ class GatewaySettings(BaseSettings):
             except ValueError:
                 # Refused at start-up: a host name or "*" would trust whoever writes the header.
                 raise ValueError(f"GATEWAY_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+        return self
+
+    @model_validator(mode="after")
+    def _admit_rates_in_order(self) -> "GatewaySettings":
+        if not self.waiting_room_min_admit_per_second <= self.waiting_room_max_admit_per_second:
+            raise ValueError(
+                "GATEWAY_WAITING_ROOM_MIN_ADMIT_PER_SECOND must not exceed GATEWAY_WAITING_ROOM_MAX_ADMIT_PER_SECOND"
+            )
         return self
 
     @model_validator(mode="after")

@@ -43,7 +43,8 @@ async def waiting_room_state(request: Request, staff: OperatorPage, done: str = 
         by_operator=room.state.opened_by_operator,
         by_setting=room.opened_by_setting,
         waiting=state.waiting,
-        rate=f"{room.admit_per_second:g}",
+        rate=f"{room.admit_per_second:.0f}",
+        speed=f"{room.counter_speed:.0f}",
         notice=notice,
     )
 

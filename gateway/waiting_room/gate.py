@@ -199,7 +199,7 @@ class WaitingRoomGate:
         room = self.room
         state = room.effective()
         place = position(ticket, state)
-        wait = estimated_wait_seconds(place, room.admit_per_second)
+        wait = estimated_wait_seconds(place, room.service_rate())
         retry = retry_after_seconds(wait, room.page_refresh_seconds)
         token = sign_ticket(room.key, ticket)
         headers: list[tuple[bytes, bytes]] = [

@@ -1,9 +1,9 @@
 """The waiting room's shared state in the gateway's own database: one row and one sequence, and one row per
 admitted ticket for the ticket's lifetime (no row per waiting visitor).
 
-Each statement is one round trip. The counter's advance is a conditional UPDATE: whichever replica finds it
-due advances it, the others' identical statements find it no longer due (READ COMMITTED re-checks the WHERE
-on the row the first one wrote) and only read it.
+Each statement is one round trip. Every replica advances the counter by its own step (its admission rate
+times the time since its last step, rules.admissions_due): the UPDATE adds it to the row as it stands when
+its lock is granted (READ COMMITTED re-reads a row another replica just wrote), so concurrent steps add up.
 """
 
 import asyncpg
@@ -18,36 +18,30 @@ ACQUIRE_TIMEOUT_SECONDS = 0.5
 # A sequence cannot join an UPDATE (its row cannot be locked): it is read as a scalar subquery.
 _LAST_TICKET = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS last_ticket FROM waiting_room_tickets"
 
-# $1 visitors admitted per second, $2 the least time between two advances (seconds). Only whole visitors are
-# admitted and the time they took is consumed, so a slow rate still advances; when nobody waits, the clock
-# restarts, so an idle spell banks no burst of admissions. rules.advanced_counter is the same computation.
+# $1 the replica's step: whole visitors to admit now. Only while someone waits, and never past the last ticket:
+# a step larger than the queue is lost, not banked. rules.advanced_counter is the same computation.
+# advanced_at says when the counter last moved (for an operator reading the row).
 _READ_AND_ADVANCE = f"""
 WITH seq AS ({_LAST_TICKET}),
-due AS (
+moved AS (
     UPDATE waiting_room AS w
-       SET admitted_up_to = GREATEST(w.admitted_up_to, LEAST((SELECT last_ticket FROM seq),
-               w.admitted_up_to + floor(extract(epoch FROM clock_timestamp() - w.advanced_at) * $1)::bigint)),
-           advanced_at = CASE
-               WHEN w.admitted_up_to + floor(extract(epoch FROM clock_timestamp() - w.advanced_at) * $1)::bigint
-                    >= (SELECT last_ticket FROM seq)
-               THEN clock_timestamp()
-               ELSE w.advanced_at + make_interval(
-                   secs => floor(extract(epoch FROM clock_timestamp() - w.advanced_at) * $1) / $1)
-           END
-     WHERE w.id = 1 AND clock_timestamp() - w.advanced_at >= make_interval(secs => $2)
+       SET admitted_up_to = LEAST((SELECT last_ticket FROM seq), w.admitted_up_to + $1::bigint),
+           advanced_at = clock_timestamp()
+     WHERE w.id = 1 AND $1::bigint > 0 AND w.admitted_up_to < (SELECT last_ticket FROM seq)
  RETURNING w.opened_by_operator, w.admitted_up_to, (SELECT last_ticket FROM seq) AS last_ticket
 )
-SELECT opened_by_operator, admitted_up_to, last_ticket FROM due
+SELECT opened_by_operator, admitted_up_to, last_ticket FROM moved
 UNION ALL
 SELECT w.opened_by_operator, w.admitted_up_to, seq.last_ticket
   FROM waiting_room AS w, seq
- WHERE w.id = 1 AND NOT EXISTS (SELECT 1 FROM due)
+ WHERE w.id = 1 AND NOT EXISTS (SELECT 1 FROM moved)
 """
 
 
-async def read_and_advance(pool: asyncpg.Pool, admit_per_second: float, interval_seconds: float) -> RoomState:
+async def read_and_advance(pool: asyncpg.Pool, step: int) -> RoomState:
+    """The shared state, after advancing the counter by `step` visitors when someone waits (0: only read)."""
     async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
-        row = await connection.fetchrow(_READ_AND_ADVANCE, admit_per_second, interval_seconds)
+        row = await connection.fetchrow(_READ_AND_ADVANCE, step)
     if row is None:
         raise LookupError("waiting_room has no row: the gateway's migrations have not run")
     return RoomState(bool(row["opened_by_operator"]), int(row["admitted_up_to"]), int(row["last_ticket"]))

@@ -1,8 +1,9 @@
 """One replica's view of the waiting room: the shared state read in the background, the local load measured.
 
 The request path reads only memory here, except a new visitor's ticket (one `nextval`): a queued answer costs
-no more than that. The shared counter is read, and advanced when due, every `refresh_seconds` by a background
-task, so between reads a replica may see it up to that much behind: a visitor is let in at most that late.
+no more than that. The shared counter is read, and advanced by this replica's step, every `refresh_seconds` by
+a background task, so between reads a replica may see it up to that much behind: a visitor is let in at most
+that late. Each refresh also sets this replica's admission rate from the load it measured (rules.next_admit_rate).
 Every statement is bounded (open_pool, queries.ACQUIRE_TIMEOUT_SECONDS): with the database away the room
 decides without it (rules.without_store) within a second.
 """
@@ -10,13 +11,25 @@ decides without it (rules.without_store) within a second.
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 
 import asyncpg
 import structlog
 from prometheus_client import Counter, Gauge
 
 from gateway.waiting_room import queries
-from gateway.waiting_room.rules import Budget, Load, RoomState, Ticket, ewma, within_request_cap
+from gateway.waiting_room.rules import (
+    Budget,
+    Load,
+    RateBounds,
+    RoomState,
+    Ticket,
+    admissions_due,
+    counter_speed,
+    ewma,
+    next_admit_rate,
+    within_request_cap,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +45,11 @@ IN_FLIGHT = Gauge(
     "clinic_waiting_room_in_flight", "Guarded requests let through and not yet answered, this process.",
     multiprocess_mode="livesum",
 )  # fmt: skip
+ADMIT_RATE = Gauge(
+    "clinic_waiting_room_admit_rate",
+    "Visitors a second this process lets in from the queue: its admission rate, set from its measured load.",
+    multiprocess_mode="livesum",
+)
 DECISIONS = Counter(
     "clinic_waiting_room_decisions",
     "Guarded requests by the waiting room's answer: through (room not in use), admitted (an admission or a "
@@ -39,6 +57,7 @@ DECISIONS = Counter(
     ["outcome"],
 )
 LATENCY_WEIGHT = 0.05  # about the last 20 guarded requests' latency
+SPEED_WEIGHT = 0.2  # the counter's speed over about the last 5 reads (a second at the default refresh)
 
 # Nobody waits and nobody opened the room: what a replica assumes until its first read.
 CLOSED = RoomState(opened_by_operator=False, admitted_up_to=0, last_ticket=0)
@@ -76,18 +95,24 @@ class WaitingRoom:
         opened_by_setting: bool,
         budget: Budget,
         admit_per_second: float,
+        admit_bounds: RateBounds,
         refresh_seconds: float,
         ticket_seconds: int,
         admission_seconds: int,
         admission_grace_seconds: int,
         admission_max_requests: int,
         page_refresh_seconds: int,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pool = pool
         self.key = key
         self.opened_by_setting = opened_by_setting
         self.budget = budget
-        self.admit_per_second = admit_per_second
+        # This replica's admission rate: where it starts, then what its measured load makes of it.
+        self.admit_per_second = min(admit_bounds.ceiling, max(admit_bounds.floor, admit_per_second))
+        self.admit_bounds = admit_bounds
+        # The counter's speed seen across reads while someone waited: every replica's admissions together.
+        self.counter_speed = 0.0
         self.refresh_seconds = refresh_seconds
         self.ticket_seconds = ticket_seconds
         self.admission_seconds = admission_seconds
@@ -97,9 +122,13 @@ class WaitingRoom:
         self.state = CLOSED
         self.in_flight = 0
         self.latency_ewma = 0.0
+        self._completed = 0  # guarded requests answered since the last refresh
+        self._clock = clock
+        self._stepped_at: float | None = None
+        self._credit = 0.0  # the fraction of a visitor due, carried to the next step
         self._reading_failed = False
         self._read_at: float | None = None
-        self._forgotten_at = 0.0
+        self._forgotten_at: float | None = None
         # Per admission (its ticket's number), this replica's count of requests it let through, and its expiry.
         self._admission_uses: dict[int, tuple[int, int]] = {}
 
@@ -118,10 +147,15 @@ class WaitingRoom:
         """Whether the shared state could not be read lately (the last read failed, or none for a while)."""
         if self._reading_failed:
             return True
-        return self._read_at is not None and time.monotonic() - self._read_at > STALE_AFTER_SECONDS
+        return self._read_at is not None and self._clock() - self._read_at > STALE_AFTER_SECONDS
 
     def overloaded(self) -> bool:
         return self.budget.exceeded_by(Load(self.in_flight, self.latency_ewma))
+
+    def service_rate(self) -> float:
+        """Visitors a second the queue moves at, for a queued visitor's estimated wait: the counter's measured
+        speed (all replicas), or this replica's own rate while that is not known or lower."""
+        return max(self.admit_per_second, self.counter_speed)
 
     def entered(self) -> float:
         self.in_flight += 1
@@ -130,6 +164,7 @@ class WaitingRoom:
 
     def left(self, started: float) -> None:
         self.in_flight -= 1
+        self._completed += 1
         IN_FLIGHT.dec()
         self.latency_ewma = ewma(self.latency_ewma, time.perf_counter() - started, LATENCY_WEIGHT)
 
@@ -157,14 +192,42 @@ class WaitingRoom:
         return await queries.record_admission(self.pool, ticket.number)
 
     async def refresh(self) -> None:
+        """Reads the shared state, advancing the counter by this replica's step, then sets its rate from the load
+        it measured since the last refresh. Raises STORE_ERRORS (or LookupError) when the store is away: the
+        time since the last step is then lost, not banked."""
         assert self.pool is not None
-        self.state = await queries.read_and_advance(self.pool, self.admit_per_second, self.refresh_seconds)
-        self._read_at = time.monotonic()
+        now = self._clock()
+        elapsed = 0.0 if self._stepped_at is None else now - self._stepped_at
+        # Taken before the round trip, so that a refresh running meanwhile (the console's) counts from here.
+        self._stepped_at = now
+        step, self._credit = admissions_due(self._credit, self.admit_per_second, elapsed)
+        completed, self._completed = self._completed, 0
+        before = self.state
+        self.state = await queries.read_and_advance(self.pool, step)
+        read_at, self._read_at = self._read_at, self._clock()
+        someone_waits = self.state.waiting > 0
+        if not someone_waits:
+            self._credit = 0.0  # nobody to admit: no burst banked for the next rush
+        elif before.waiting > 0 and read_at is not None:  # the counter was held by the rates all along
+            moved = self.state.admitted_up_to - before.admitted_up_to
+            self.counter_speed = counter_speed(self.counter_speed, moved, self._read_at - read_at, SPEED_WEIGHT)
+        # Idle (nothing answered, nothing in flight), the latency average is that of requests long gone.
+        idle = completed == 0 and self.in_flight == 0
+        load = Load(0, 0.0) if idle else Load(self.in_flight, self.latency_ewma)
+        self.admit_per_second = next_admit_rate(
+            self.admit_per_second,
+            load,
+            self.budget,
+            self.admit_bounds,
+            someone_waits=someone_waits,
+            elapsed_seconds=elapsed,
+        )
+        ADMIT_RATE.set(self.admit_per_second)
         shown = self.effective()
         OPEN.set(1 if shown.opened_by_operator or self.overloaded() or shown.waiting else 0)
         QUEUE_LENGTH.set(shown.waiting)
-        if time.monotonic() - self._forgotten_at > FORGET_EVERY_SECONDS:
-            self._forgotten_at = time.monotonic()
+        if self._forgotten_at is None or self._clock() - self._forgotten_at > FORGET_EVERY_SECONDS:
+            self._forgotten_at = self._clock()
             self._forget_expired_admissions()
             try:  # a housekeeping failure leaves the state read fresh: the next round tries again
                 await queries.forget_admissions(self.pool, self.ticket_seconds + 60)

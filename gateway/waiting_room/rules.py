@@ -2,10 +2,13 @@
 
 A ticket is a number from one PostgreSQL sequence (shared by every gateway replica, so one FIFO order) and
 its issue time, signed with the gateway's secret: the position is the signed number, never something a
-client can write. A visitor passes when their number is at most the shared "admitted up to" counter, which
-advances at the service rate; they then get an admission, signed and short-lived, that lets them pass
-without queueing again. A ticket mints its admission once (admission_mintable): it is no pass for its life.
-A forged, foreign or expired token is no ticket at all: its holder draws a new one, at the end of the queue.
+client can write. A visitor passes when their number is at most the shared "admitted up to" counter; they then
+get an admission, signed and short-lived, that lets them pass without queueing again. Each replica advances the
+counter by its own admission rate, which follows the load it measures (next_admit_rate): the counter moves at
+the sum of the replicas' rates, each replica letting in about what it can serve (visitors are balanced across
+replicas), whatever the platform's capacity that day. A ticket mints its admission once (admission_mintable):
+it is no pass for its life. A forged, foreign or expired token is no ticket at all: its holder draws a new
+one, at the end of the queue.
 """
 
 import base64
@@ -56,6 +59,19 @@ class Budget:
 
     def exceeded_by(self, load: Load) -> bool:
         return load.in_flight >= self.max_in_flight or load.latency_ewma_seconds > self.latency_budget_seconds
+
+    def comfortably_within(self, load: Load) -> bool:
+        """Within half of both limits: room to serve more visitors than now."""
+        return 2 * load.in_flight < self.max_in_flight and 2 * load.latency_ewma_seconds <= self.latency_budget_seconds
+
+
+@dataclass(frozen=True)
+class RateBounds:
+    """Where one replica's admission rate may go (visitors a second): the floor keeps the queue moving however
+    loaded the replica, the ceiling bounds what a replica that measures no load at all lets in."""
+
+    floor: float
+    ceiling: float
 
 
 class Verdict(Enum):
@@ -110,7 +126,15 @@ def position(ticket: Ticket, state: RoomState) -> int:
 
 def estimated_wait_seconds(place: int, admit_per_second: float) -> int:
     """Whole seconds, at least 1: the counter admits `admit_per_second` visitors a second."""
-    return max(1, math.ceil(place / admit_per_second))
+    return max(1, math.ceil(place / max(admit_per_second, 1e-9)))
+
+
+def counter_speed(previous: float, admitted: int, elapsed_seconds: float, weight: float) -> float:
+    """The counter's speed as a replica sees it between two reads (every replica's advances together), averaged:
+    what a queued visitor's wait is estimated from, when the replicas' rates are each known only to itself."""
+    if elapsed_seconds <= 0:
+        return previous
+    return ewma(previous, max(0, admitted) / elapsed_seconds, weight)
 
 
 def retry_after_seconds(wait_seconds: int, refresh_seconds: int) -> int:
@@ -119,13 +143,52 @@ def retry_after_seconds(wait_seconds: int, refresh_seconds: int) -> int:
     return max(1, min(wait_seconds, refresh_seconds))
 
 
-def advanced_counter(admitted_up_to: int, last_ticket: int, elapsed_seconds: float, admit_per_second: float) -> int:
-    """The counter after `elapsed_seconds` at the rate, never past the last ticket drawn.
+# A replica's rate changes by these factors a second (so by a fraction of them each refresh, whatever the refresh
+# period): ×1.3 a second while it has room to spare and someone waits, ×0.5 a second while it is over its
+# budget. Multiplicative both ways, because a replica's capacity may be 5 or 2,000 visitors a second: an
+# additive step fit for one would take minutes at the other. Between half its budget and its budget the rate
+# holds: that band is where a replica at its capacity sits, so the rate settles there instead of sawing.
+RATE_RISE_PER_SECOND = 1.3
+RATE_FALL_PER_SECOND = 0.5
+# The longest interval one refresh accounts for: after a failed read or a stalled loop, the interval is not
+# made up for in one burst of admissions, nor in one leap of the rate.
+MAX_STEP_SECONDS = 1.0
+
+
+def next_admit_rate(
+    rate: float, load: Load, budget: Budget, bounds: RateBounds, *, someone_waits: bool, elapsed_seconds: float
+) -> float:
+    """One replica's admission rate after `elapsed_seconds` under `load` (measured since its last refresh).
+
+    It falls while the replica is over its budget, and rises only while the replica has room to spare and the
+    rate is what holds the queue (someone still waits): with nobody waiting the rate is not being tried, so it
+    learns nothing (as TCP grows no window it does not use), and a quiet hour does not push it to the ceiling.
+    """
+    elapsed = min(max(0.0, elapsed_seconds), MAX_STEP_SECONDS)
+    if budget.exceeded_by(load):
+        rate *= RATE_FALL_PER_SECOND**elapsed
+    elif someone_waits and budget.comfortably_within(load):
+        rate *= RATE_RISE_PER_SECOND**elapsed
+    return min(bounds.ceiling, max(bounds.floor, rate))
+
+
+def admissions_due(credit: float, rate: float, elapsed_seconds: float) -> tuple[int, float]:
+    """Whole visitors this replica admits now at `rate`, and the fraction carried to its next refresh (so a slow
+    rate still admits). The caller drops the carry when nobody waits: an idle spell banks no burst."""
+    due = credit + rate * min(max(0.0, elapsed_seconds), MAX_STEP_SECONDS)
+    whole = math.floor(due)
+    return whole, due - whole
+
+
+def advanced_counter(admitted_up_to: int, last_ticket: int, step: int) -> int:
+    """The counter after a replica's step, never past the last ticket drawn (what is not needed is lost, not
+    banked) nor backwards.
 
     The SQL that advances the shared counter (queries.py) computes the same; this is its specification.
     """
-    step = math.floor(max(0.0, elapsed_seconds) * admit_per_second)
-    return max(admitted_up_to, min(last_ticket, admitted_up_to + step))
+    if step <= 0 or admitted_up_to >= last_ticket:
+        return admitted_up_to
+    return min(last_ticket, admitted_up_to + step)
 
 
 def ewma(previous: float, sample: float, weight: float) -> float:

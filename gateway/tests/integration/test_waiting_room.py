@@ -2,8 +2,9 @@
 FIFO admission as the shared counter advances, admitted visitors passing, forged or expired tickets sent to
 the back, one order across two gateway instances, the operator's switch, the overload budget, the metrics.
 
-The admission rate is set so low that the counter never moves by itself here: each test moves it with SQL,
-as the replica that finds it due would, and waits for the gateways' next read of it."""
+The admission rate is set so low that the counter never moves by itself in the gateways here: each test moves
+it with SQL, as a replica's step would, and waits for the gateways' next read of it. The rate's own tests drive
+the room object directly, with a clock of their own, so that they count admissions, never time them."""
 
 import asyncio
 import statistics
@@ -23,7 +24,8 @@ from gateway.main import create_app
 from gateway.settings import GatewaySettings
 from gateway.tests.integration.test_client_address import PUBLIC, _serve
 from gateway.waiting_room import queries
-from gateway.waiting_room.rules import Ticket, sign_ticket
+from gateway.waiting_room.room import WaitingRoom, open_pool
+from gateway.waiting_room.rules import Budget, RateBounds, Ticket, sign_ticket
 from shared.db import asyncpg_dsn
 from shared.settings import DEV_SECRET
 
@@ -102,7 +104,10 @@ async def start_gateway(upstream_url: str, database_url: str, **overrides: objec
         insecure_cookies=True,
         database_url=database_url,
         metrics_port=metrics_port,
-        waiting_room_admit_per_second=0.0001,  # never by itself within a test
+        # Never by itself within a test: a rate pinned so low that it admits nobody, whatever the load.
+        waiting_room_admit_per_second=0.0001,
+        waiting_room_min_admit_per_second=0.0001,
+        waiting_room_max_admit_per_second=0.0001,
         waiting_room_refresh_seconds=0.05,
         **overrides,
     )
@@ -374,6 +379,7 @@ async def test_the_metrics_show_the_room(upstream, db, gateway_database):
         await stop_gateway(handle)
     assert "clinic_waiting_room_open 1.0" in metrics
     assert "clinic_waiting_room_queue_length 3.0" in metrics
+    assert "clinic_waiting_room_admit_rate 0.0001" in metrics  # this replica's rate, pinned here
     assert 'clinic_waiting_room_decisions_total{outcome="queued"}' in metrics
 
 
@@ -493,3 +499,96 @@ async def test_with_its_database_silent_and_over_its_budget_a_replica_refuses_wi
         await stop_gateway(handle)
     assert max(timings) < 1.5
     assert fake.searches == 1
+
+
+class Clock:
+    """A replica's clock the test moves: the room's rate and steps follow it, not the machine's pace."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def replica(pool: asyncpg.Pool, clock: Clock, *, start: float, floor: float = 5, ceiling: float = 2000) -> WaitingRoom:
+    return WaitingRoom(
+        pool,
+        KEY,
+        opened_by_setting=True,
+        budget=Budget(max_in_flight=10, latency_budget_seconds=0.5),
+        admit_per_second=start,
+        admit_bounds=RateBounds(floor, ceiling),
+        refresh_seconds=0.2,
+        ticket_seconds=3600,
+        admission_seconds=900,
+        admission_grace_seconds=120,
+        admission_max_requests=300,
+        page_refresh_seconds=15,
+        clock=clock,
+    )
+
+
+async def refreshed(room: WaitingRoom, clock: Clock, times: int, every: float = 0.2) -> None:
+    for _ in range(times):
+        clock.now += every
+        await room.refresh()
+
+
+@pytest.fixture
+async def room_pool(db, gateway_database) -> AsyncIterator[asyncpg.Pool]:
+    """The room's own pool on the reset database, with 10,000 visitors waiting (tickets drawn, none admitted)."""
+    await db.execute("SELECT setval('waiting_room_tickets', 10000)")
+    pool = await open_pool(asyncpg_dsn(gateway_database))
+    yield pool
+    await pool.close()
+
+
+async def test_a_replica_within_its_budget_admits_faster_and_faster_and_one_over_it_slower_and_slower(room_pool, db):
+    clock = Clock()
+    within = replica(room_pool, clock, start=50)
+    await refreshed(within, clock, 1)  # the first read: the replica's clock starts
+    await refreshed(within, clock, 10)  # 2 s, nothing in flight
+    admitted_within = await db.fetchval("SELECT admitted_up_to FROM waiting_room")
+    assert within.admit_per_second == pytest.approx(50 * 1.3**2)
+    # 2 s at a rate rising from 50 a second: about 130.
+    assert 110 <= admitted_within <= 150
+
+    over = replica(room_pool, clock, start=50)
+    await refreshed(over, clock, 1)
+    over.in_flight = 10  # at its in-flight budget: as many guarded requests as it may serve at once
+    await refreshed(over, clock, 10)
+    admitted_over = (await db.fetchval("SELECT admitted_up_to FROM waiting_room")) - admitted_within
+    assert over.admit_per_second == pytest.approx(50 * 0.5**2)
+    # 2 s at a rate falling from 50 a second: about 55.
+    assert 40 <= admitted_over <= 70
+    assert admitted_within > 2 * admitted_over
+    assert over.state.waiting == 10000 - admitted_within - admitted_over
+
+
+async def test_the_counter_moves_at_the_sum_of_the_replicas_rates_and_banks_nothing_while_nobody_waits(room_pool, db):
+    clock = Clock()
+    # Rates pinned by their bounds: two replicas that measured different capacities.
+    a = replica(room_pool, clock, start=100, floor=100, ceiling=100)
+    b = replica(room_pool, clock, start=300, floor=300, ceiling=300)
+    await a.refresh()
+    await b.refresh()
+    for _ in range(5):  # 1 s: each replica steps every 0.2 s
+        clock.now += 0.2
+        await a.refresh()
+        await b.refresh()
+    assert await db.fetchval("SELECT admitted_up_to FROM waiting_room") == 400  # 100 + 300 in a second
+    assert a.service_rate() == pytest.approx(400, rel=0.5)  # the counter's speed, seen from either replica
+
+    # Everyone let in, then a quiet minute: nothing is banked for the next rush.
+    await db.execute("UPDATE waiting_room SET admitted_up_to = 10000")
+    for _ in range(60):
+        clock.now += 1
+        await a.refresh()
+        await b.refresh()
+    await db.execute("SELECT setval('waiting_room_tickets', 20000)")  # a rush of 10,000
+    clock.now += 0.2
+    await a.refresh()
+    await b.refresh()
+    assert await db.fetchval("SELECT admitted_up_to FROM waiting_room") == 10000 + 20 + 60  # 0.2 s of each rate
+    assert a.state.last_ticket == 20000

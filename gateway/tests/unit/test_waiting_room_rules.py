@@ -4,16 +4,21 @@ import pytest
 
 from gateway.waiting_room.gate import guarded
 from gateway.waiting_room.rules import (
+    MAX_STEP_SECONDS,
     Budget,
     Load,
+    RateBounds,
     RoomState,
     Ticket,
     Verdict,
     admission_mintable,
     admission_valid,
+    admissions_due,
     advanced_counter,
+    counter_speed,
     decide,
     estimated_wait_seconds,
+    next_admit_rate,
     position,
     read_admission,
     read_ticket,
@@ -130,6 +135,7 @@ def test_position_and_estimated_wait():
     assert estimated_wait_seconds(250, admit_per_second=100) == 3
     assert estimated_wait_seconds(1, admit_per_second=100) == 1
     assert estimated_wait_seconds(6000, admit_per_second=50) == 120
+    assert estimated_wait_seconds(3, admit_per_second=0) >= 3  # never a division by zero
 
 
 def test_retry_after_is_the_estimate_bounded_by_the_refresh_period():
@@ -138,11 +144,11 @@ def test_retry_after_is_the_estimate_bounded_by_the_refresh_period():
     assert retry_after_seconds(0, refresh_seconds=15) == 1
 
 
-def test_the_counter_advances_at_the_rate_never_past_the_last_ticket():
-    assert advanced_counter(10, 1000, elapsed_seconds=0.25, admit_per_second=100) == 35
-    assert advanced_counter(10, 20, elapsed_seconds=5, admit_per_second=100) == 20
-    assert advanced_counter(10, 1000, elapsed_seconds=0.001, admit_per_second=100) == 10
-    assert advanced_counter(30, 20, elapsed_seconds=1, admit_per_second=100) == 30  # never backwards
+def test_a_step_advances_the_counter_never_past_the_last_ticket_nor_backwards():
+    assert advanced_counter(10, 1000, step=25) == 35
+    assert advanced_counter(10, 20, step=500) == 20  # what the queue does not need is lost
+    assert advanced_counter(10, 1000, step=0) == 10
+    assert advanced_counter(30, 20, step=5) == 30  # never backwards (the operator's close moved it past)
 
 
 def test_the_budget():
@@ -150,6 +156,79 @@ def test_the_budget():
     assert not budget.exceeded_by(Load(63, 0.4))
     assert budget.exceeded_by(Load(64, 0.1))
     assert budget.exceeded_by(Load(1, 0.6))
+    assert budget.comfortably_within(Load(31, 0.25))
+    assert not budget.comfortably_within(Load(32, 0.1))
+    assert not budget.comfortably_within(Load(1, 0.3))
+
+
+BUDGET = Budget(max_in_flight=64, latency_budget_seconds=0.5)
+BOUNDS = RateBounds(floor=5, ceiling=2000)
+IDLE = Load(0, 0.0)
+BUSY = Load(40, 0.3)  # between half the budget and the budget
+OVER = Load(64, 0.1)
+
+
+def _run(rate: float, load: Load, seconds: float, *, someone_waits: bool = True, every: float = 0.2) -> float:
+    for _ in range(round(seconds / every)):
+        rate = next_admit_rate(rate, load, BUDGET, BOUNDS, someone_waits=someone_waits, elapsed_seconds=every)
+    return rate
+
+
+def test_the_rate_rises_while_the_replica_has_room_to_spare_and_someone_waits():
+    assert _run(100, IDLE, 1) == pytest.approx(130)
+    assert _run(100, IDLE, 2) == pytest.approx(169)
+    # The same a second whatever the refresh period.
+    assert _run(100, IDLE, 2, every=0.05) == pytest.approx(169)
+    # From the floor to a thousand a second within about 20 s.
+    assert _run(5, IDLE, 21) > 1000
+
+
+def test_the_rate_falls_while_the_replica_is_over_its_budget():
+    assert _run(1000, OVER, 1) == pytest.approx(500)
+    assert _run(1000, Load(1, 0.6), 2) == pytest.approx(250)  # the latency average over it
+    assert _run(1000, OVER, 1, someone_waits=False) == pytest.approx(500)  # measured capacity all the same
+
+
+def test_the_rate_holds_between_half_its_budget_and_its_budget_or_when_nobody_waits():
+    assert _run(700, BUSY, 10) == pytest.approx(700)
+    # Nobody waits: the rate is not what limits anything, so there is nothing to learn from the load.
+    assert _run(700, IDLE, 10, someone_waits=False) == pytest.approx(700)
+
+
+def test_the_rate_stays_within_its_bounds():
+    assert _run(1900, IDLE, 60) == 2000
+    assert _run(6, OVER, 60) == 5  # the queue keeps moving however loaded the replica
+    assert next_admit_rate(1, IDLE, BUDGET, BOUNDS, someone_waits=False, elapsed_seconds=0) == 5
+    assert next_admit_rate(9000, BUSY, BUDGET, BOUNDS, someone_waits=True, elapsed_seconds=0) == 2000
+
+
+def test_one_refresh_accounts_for_at_most_a_second_of_change():
+    """After a stalled loop or a failed read, neither a leap of the rate nor a burst of admissions."""
+    assert next_admit_rate(100, IDLE, BUDGET, BOUNDS, someone_waits=True, elapsed_seconds=30) == pytest.approx(
+        100 * 1.3**MAX_STEP_SECONDS
+    )
+    assert next_admit_rate(100, OVER, BUDGET, BOUNDS, someone_waits=True, elapsed_seconds=-1) == 100
+    assert admissions_due(0.0, rate=100, elapsed_seconds=30) == (100, 0.0)
+
+
+def test_admissions_due_carry_the_fraction_so_a_slow_rate_still_admits():
+    assert admissions_due(0.0, rate=100, elapsed_seconds=0.25) == (25, 0.0)
+    due, carry = admissions_due(0.0, rate=2, elapsed_seconds=0.2)
+    assert (due, carry) == (0, pytest.approx(0.4))
+    admitted = 0
+    carry = 0.0
+    for _ in range(25):  # 5 s at 2 a second
+        due, carry = admissions_due(carry, rate=2, elapsed_seconds=0.2)
+        admitted += due
+    assert admitted in (9, 10)  # floating point may leave the tenth a hair short
+    assert admissions_due(0.5, rate=100, elapsed_seconds=0) == (0, 0.5)
+
+
+def test_the_counter_speed_is_averaged_over_reads():
+    assert counter_speed(0.0, admitted=100, elapsed_seconds=0.2, weight=0.5) == 250
+    assert counter_speed(500.0, admitted=100, elapsed_seconds=0.2, weight=0.5) == 500
+    assert counter_speed(500.0, admitted=100, elapsed_seconds=0, weight=0.5) == 500
+    assert counter_speed(500.0, admitted=-3, elapsed_seconds=1, weight=1) == 0
 
 
 @pytest.mark.parametrize(
