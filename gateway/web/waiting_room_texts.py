@@ -39,6 +39,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "wr_console_keep": "Ne rien changer",
         "wr_console_done_open": "La file d'attente est ouverte.",
         "wr_console_done_close": "La file d'attente est fermée.",
+        "wr_console_stale": "La base de données de la file d'attente ne répond pas : voici le dernier état lu par cette instance, qui n'est peut-être plus à jour. Rechargez la page dans un instant pour ouvrir ou fermer la file.",
         "wr_console_off": "La file d'attente n'est pas configurée sur cette plateforme (GATEWAY_DATABASE_URL).",
     },
     "en": {
@@ -76,6 +77,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "wr_console_keep": "Change nothing",
         "wr_console_done_open": "The waiting room is open.",
         "wr_console_done_close": "The waiting room is closed.",
+        "wr_console_stale": "The waiting room's database is not answering: this is the last state this instance read, and it may be out of date. Reload the page in a moment to open or close the room.",
         "wr_console_off": "The waiting room is not configured on this platform (GATEWAY_DATABASE_URL).",
     },
 }

@@ -7,18 +7,24 @@ it with SQL, as a replica's step would, and waits for the gateways' next read of
 the room object directly, with a clock of their own, so that they count admissions, never time them."""
 
 import asyncio
+import contextlib
+import re
 import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
+import httpx
+import jwt
 import pytest
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from devstack.databases import prepare_gateway_database
+from devstack.jwt_keys import generate_es256_keypair
 from devstack.testing.fixtures import drop_databases, free_port, run_sync
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
@@ -68,6 +74,8 @@ class Upstream:
     async def handle(self, request: web.Request) -> web.Response:
         if request.path == "/session-revocations":
             return web.json_response([])
+        if request.path == "/staff/me":  # the console's header
+            return web.json_response({"id": "o", "name": "Test operator", "role": "operator", "roles": []})
         if request.path == "/appointments" and request.method == "POST":
             self.bookings += 1
             return web.json_response({"id": str(uuid.uuid4())}, status=201)
@@ -95,22 +103,22 @@ async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
 
 async def start_gateway(upstream_url: str, database_url: str, **overrides: object) -> tuple[str, int, object]:
     metrics_port = free_port()
-    settings = GatewaySettings(
-        accounts_url=upstream_url,
-        appointments_url=upstream_url,
-        verification_url=upstream_url,
-        notifications_url=upstream_url,
-        jwt_public_key=PUBLIC,
-        insecure_cookies=True,
-        database_url=database_url,
-        metrics_port=metrics_port,
+    chosen: dict[str, object] = {
+        "accounts_url": upstream_url,
+        "appointments_url": upstream_url,
+        "verification_url": upstream_url,
+        "notifications_url": upstream_url,
+        "jwt_public_key": PUBLIC,
+        "insecure_cookies": True,
+        "database_url": database_url,
+        "metrics_port": metrics_port,
         # Never by itself within a test: a rate pinned so low that it admits nobody, whatever the load.
-        waiting_room_admit_per_second=0.0001,
-        waiting_room_min_admit_per_second=0.0001,
-        waiting_room_max_admit_per_second=0.0001,
-        waiting_room_refresh_seconds=0.05,
-        **overrides,
-    )
+        "waiting_room_admit_per_second": 0.0001,
+        "waiting_room_min_admit_per_second": 0.0001,
+        "waiting_room_max_admit_per_second": 0.0001,
+        "waiting_room_refresh_seconds": 0.05,
+    }
+    settings = GatewaySettings(**(chosen | overrides))  # type: ignore[arg-type]
     port = free_port()
     server, task = await _serve(create_app(settings), port)
     return f"http://127.0.0.1:{port}", metrics_port, (server, task)
@@ -592,3 +600,112 @@ async def test_the_counter_moves_at_the_sum_of_the_replicas_rates_and_banks_noth
     await b.refresh()
     assert await db.fetchval("SELECT admitted_up_to FROM waiting_room") == 10000 + 20 + 60  # 0.2 s of each rate
     assert a.state.last_ticket == 20000
+
+
+class Switchable:
+    """The gateway's database behind a relay the test cuts: connections made through it are dropped and new ones
+    accepted but never answered (a host gone silent), until it is switched back on."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.on = True
+        self.port = free_port()
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        writer.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        if not self.on:
+            return  # held, silent
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers.append(upstream_writer)
+        await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+
+    def switch(self, on: bool) -> None:
+        self.on = on
+        for writer in self._writers:  # either way, what went through the relay before is gone
+            writer.close()
+        self._writers.clear()
+
+    async def __aenter__(self) -> "Switchable":
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.switch(False)
+        self._server.close()
+
+
+OPERATOR_KEY, OPERATOR_PUBLIC = generate_es256_keypair()
+CSRF = "c" * 43  # the form's token and its cookie (double submit): any 43 characters the test chose
+
+
+def operator(gateway: str) -> httpx.AsyncClient:
+    now = int(time.time())
+    claims = {"sub": str(uuid.uuid4()), "aud": "staff", "iss": "accounts", "role": "operator", "sid": "s"}
+    token = jwt.encode(claims | {"iat": now, "exp": now + 600}, OPERATOR_KEY, algorithm="ES256")
+    client = httpx.AsyncClient(base_url=gateway, follow_redirects=False, headers={"origin": gateway})
+    client.cookies.set("staff_access_token", token)
+    client.cookies.set("csrf", CSRF)
+    return client
+
+
+async def test_with_its_database_away_the_console_shows_the_last_state_read_and_its_switch_answers_503(
+    upstream, db, gateway_database
+):
+    """Never a 500: the page says its state may be out of date and offers no switch; the switch's pages answer
+    the console's bilingual "service unavailable", within the statements' bounds; nothing changed. Back, the
+    switch works again."""
+    _, upstream_url = upstream
+    dsn = urlsplit(gateway_database)
+    async with Switchable(dsn.port or 5432) as relay:
+        relayed = dsn._replace(netloc=dsn.netloc.rsplit(":", 1)[0] + f":{relay.port}").geturl()
+        url, _, handle = await start_gateway(upstream_url, relayed, jwt_public_key=OPERATOR_PUBLIC)
+        try:
+            await db.execute("UPDATE waiting_room SET opened_by_operator = true")
+            await asyncio.sleep(0.3)  # the gateway's next read
+            async with aiohttp.ClientSession() as http:
+                assert [(await book(http, url))[0] for _ in range(2)] == [429, 429]
+            async with operator(url) as console:
+                page = await console.get("/admin/operator/waiting-room")
+                assert page.status_code == 200
+                assert "Ouverte par un opérateur" in page.text
+
+                relay.switch(False)
+                started = time.perf_counter()
+                page = await console.get("/admin/operator/waiting-room")
+                took = [time.perf_counter() - started]
+                assert page.status_code == 503
+                assert 'id="waiting-room-stale"' in page.text
+                assert "peut-être plus à jour" in page.text
+                state = re.search(r'id="waiting-room-state".*?</dl>', page.text, re.S)
+                assert state
+                values = re.findall(r'govuk-summary-list__value">\s*(.*?)\s*</dd>', state.group(0), re.S)
+                assert values[:2] == ["Ouverte par un opérateur", "2"]  # the last state read: two waiting
+                assert "/admin/operator/waiting-room/close" not in page.text  # no switch on a stale state
+
+                for path in ("/close", "/open"):
+                    started = time.perf_counter()
+                    asked = await console.get("/admin/operator/waiting-room" + path)
+                    switched = await console.post("/admin/operator/waiting-room" + path, data={"csrf_token": CSRF})
+                    took.append((time.perf_counter() - started) / 2)
+                    for answer in (asked, switched):
+                        assert answer.status_code == 503, path
+                        assert "Service momentanément indisponible" in answer.text
+                        assert "Service temporarily unavailable" in answer.text  # the other language below
+                assert max(took) < 2.5  # the statements' bounds, never the driver's minute
+                assert await db.fetchval("SELECT opened_by_operator FROM waiting_room") is True
+
+                relay.switch(True)
+                closed = await console.post("/admin/operator/waiting-room/close", data={"csrf_token": CSRF})
+                assert closed.status_code == 303
+                assert closed.headers["location"] == "/admin/operator/waiting-room?done=close"
+                assert await db.fetchval("SELECT opened_by_operator FROM waiting_room") is False
+        finally:
+            await stop_gateway(handle)
