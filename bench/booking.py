@@ -4,30 +4,28 @@ python -m bench.booking [--seconds 60] [--concurrency 32] [--quick]
 
 Phases: raw_db (the booking transaction on bare asyncpg, before the stack starts), gateway_hop,
 search over 20,000 establishments, login against argon2's raw rate, notification latency at a fixed
-rate, booking (sustained, whole pipeline) with its outbox and email drain, a load sweep, and each
-service's memory. Only 127.0.0.1 is contacted. The machine is small and shared, so
-absolute figures drift from run to run; ratios to the same run's baselines are what to compare.
-Writes bench/report.json, bench/report.md and bench/sweep.png.
+rate, booking (sustained, closed loop) with its outbox and email drain, the pipeline end to end at
+sustained offered rates (bench/pipeline.py), a rush of 0.5× to 3× the booking capacity against the waiting
+room (bench/overload.py), and each service's memory. The gateway's waiting room is live throughout
+(bench/stack.py). Only 127.0.0.1 is contacted. The machine is small and shared, so absolute figures
+drift from run to run; ratios to the same run's baselines are what to compare.
+Writes bench/report.json, bench/report.md, bench/sweep.png and bench/pipeline.png.
 """
 
 import argparse
 import asyncio
-import itertools
 import os
 import platform
-import random
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aio_pika
 import aiohttp
 import asyncpg
-import orjson
 import uvloop
 
 from bench import cpu, pg_activity
@@ -36,23 +34,32 @@ from bench.loadgen import Call, LoadResult, closed_loop
 from bench.login_load import login_run
 from bench.memory import service_rss_mb
 from bench.notification_latency import notification_latency
-from bench.plot import plot_sweep
+from bench.overload import overload_phase, rush_title
+from bench.pipeline import DRAIN_BUDGET_SECONDS as PIPELINE_DRAIN_SECONDS
+from bench.pipeline import RATES as PIPELINE_RATES
+from bench.pipeline import pipeline_phase
+from bench.plot import plot_pipeline, plot_sweep
 from bench.raw_db import run_raw
 from bench.reporting import Figures, ratio, write_reports
 from bench.search_load import insert_establishments, search_run
-from bench.sweep import RATES, load_sweep
+from bench.stack import (
+    BENCH_DIR,
+    CAPACITY,
+    NAMESPACE,
+    SLOTS_PER_SET,
+    prepare_all,
+    process_groups,
+    server_urls,
+    stack_config,
+    start_stack,
+)
 from bench.wrk_load import wrk_bookings
-from devstack.databases import SERVICES, prepare_databases
+from devstack.databases import SERVICES
 from devstack.mail_sink import MailSink
 from devstack.supervisor import StackConfig, Supervisor
 from devstack.testing.fixtures import delete_topology, free_port
 from shared.db import asyncpg_dsn
 
-BENCH_DIR = Path(__file__).resolve().parent
-LOG_DIR = BENCH_DIR / ".logs"
-NAMESPACE = "bench."
-SLOTS_PER_SET = 200
-CAPACITY = 100_000
 OUTBOX_BUDGET_SECONDS = 30
 EMAIL_BUDGET_SECONDS = 60
 # The sustained run's emails must be out before the sweep starts, and their pace is reported.
@@ -72,13 +79,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--raw-seconds", type=float, default=20.0, help="duration of the raw_db baseline")
     parser.add_argument("--phase-seconds", type=float, default=10.0, help="each of gateway_hop, search, login")
     parser.add_argument("--notification-seconds", type=float, default=15.0, help="bookings at 200/s")
-    parser.add_argument("--sweep-step-seconds", type=float, default=5.0, help="each offered rate of the sweep")
+    parser.add_argument("--pipeline-rates", type=float, nargs="+", default=list(PIPELINE_RATES))
+    parser.add_argument("--pipeline-seconds", type=float, default=60.0, help="each offered rate, end to end")
+    parser.add_argument("--rush-step-seconds", type=float, default=30.0, help="each step of the rush")
     parser.add_argument("--concurrency", type=int, default=32, help="closed-loop workers (and client connections)")
     parser.add_argument("--quick", action="store_true", help="every phase a few seconds: for iterating, not reporting")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.raw_seconds, args.phase_seconds = 8.0, 5.0, 3.0
-        args.notification_seconds, args.sweep_step_seconds = 4.0, 2.0
+        args.notification_seconds, args.pipeline_seconds, args.rush_step_seconds = 4.0, 5.0, 5.0
     return args
 
 
@@ -137,25 +146,6 @@ async def gateway_hop(config: StackConfig, catalogue: Catalogue, concurrency: in
         "gateway": summarise(gateway, gateway_call),
         "ratio": ratio(gateway.rps, direct.rps),
     }
-
-
-def process_groups(supervisor: Supervisor) -> dict[str, list[int]]:
-    groups = {name: [process.pid] for name, process in supervisor.processes.items()}
-    groups["postgres (whole server)"] = cpu.pids_named("postgres")
-    groups["rabbitmq"] = cpu.pids_named("beam.smp")
-    return groups
-
-
-_patients = itertools.count()
-
-
-def booking_body(catalogue: Catalogue, prefix: str = PATIENT_PREFIX) -> Callable[[], bytes]:
-    def body() -> bytes:
-        # A different patient each time: one person may not hold two overlapping appointments.
-        patient = {**PATIENT, "email": f"{prefix}{next(_patients)}@example.org"}
-        return orjson.dumps({"slot_id": str(random.choice(catalogue.gateway_slots)), **patient})
-
-    return body
 
 
 async def booking_run(supervisor: Supervisor, catalogue: Catalogue, concurrency: int, seconds: float) -> dict[str, Any]:
@@ -273,10 +263,12 @@ async def stack_phases(
     # Booking is the priority: under a surge the outbox and the mail queue absorb what the cores cannot yet send.
     if emails["drain_seconds"] is not None:
         emails["emailed_bookings_per_s"] = round(emails["unique"] / (booking["seconds"] + emails["drain_seconds"]), 1)
-    # Overloaded steps queue requests: a short timeout keeps the sweep (and make bench) bounded.
-    async with http_session(512, timeout_seconds=10) as session:
-        call = HttpCall(session, "POST", gateway + "/api/appointments", 201, booking_body(catalogue, "sweep"))
-        sweep = await load_sweep(call, RATES, args.sweep_step_seconds)
+    drain_budget = 30.0 if args.quick else PIPELINE_DRAIN_SECONDS
+    pipeline = await pipeline_phase(
+        supervisor, sink, catalogue, args.pipeline_rates, args.pipeline_seconds, drain_budget
+    )
+    # The rush's capacity is the closed-loop run's bookings/s: what this stack answers bookings at, this run.
+    overload = await overload_phase(supervisor, catalogue, booking["rps"], args.rush_step_seconds, "booking rps")
     memory = service_rss_mb({name: process.pid for name, process in supervisor.processes.items()})
     checks = await integrity(asyncpg_dsn(supervisor.config.database_urls["appointments"]))
     return {
@@ -287,38 +279,11 @@ async def stack_phases(
         "outbox_backlog": outbox,
         "emails": emails,
         "notification_latency": latency,
-        "sweep": sweep,
+        "pipeline": pipeline,
+        "overload": overload,
         "memory": memory,
         "integrity": checks,
     }
-
-
-def stack_config(database_urls: dict[str, str], amqp_url: str, smtp_port: int) -> StackConfig:
-    return StackConfig(
-        database_urls=database_urls,
-        amqp_url=amqp_url,
-        ports={name: free_port() for name in ("gateway", *SERVICES)},
-        metrics_ports={name: free_port() for name in ("gateway", *SERVICES)},
-        smtp_port=smtp_port,
-        bus_namespace=NAMESPACE,
-        environment="test",
-        # The load generator books without an account from loopback, thousands a second.
-        extra_environ={"APPOINTMENTS_UNLIMITED_BOOKING_SOURCES": '["127.0.0.1"]'},
-    )
-
-
-def start_stack(config: StackConfig) -> Supervisor:
-    for old in LOG_DIR.glob("*.log"):
-        old.unlink()
-    supervisor = Supervisor(config, log_dir=LOG_DIR)
-    try:
-        supervisor.start_all()
-        for name in SERVICES:
-            supervisor.wait_ready(name, path="/readyz")
-    except BaseException:
-        supervisor.stop_all()
-        raise
-    return supervisor
 
 
 def meta(args: argparse.Namespace) -> dict[str, Any]:
@@ -347,7 +312,7 @@ def raw_db_run(dsn: str, catalogue: Catalogue, args: argparse.Namespace) -> dict
 
 def run(args: argparse.Namespace, pg_url: str, amqp_url: str) -> Figures:
     figures: Figures = {"meta": meta(args)}
-    database_urls = prepare_databases(pg_url, prefix="bench_", drop_first=True)
+    database_urls, gateway_database_url = prepare_all(pg_url)
     appointments_dsn = asyncpg_dsn(database_urls["appointments"])
     # A topology left by an interrupted run could still hold events that would become extra emails.
     uvloop.run(delete_topology(amqp_url, NAMESPACE, list(SERVICES)))
@@ -358,7 +323,7 @@ def run(args: argparse.Namespace, pg_url: str, amqp_url: str) -> Figures:
     sink = MailSink(port=free_port()).start()
     supervisor: Supervisor | None = None
     try:
-        supervisor = start_stack(stack_config(database_urls, amqp_url, sink.port))
+        supervisor = start_stack(stack_config(database_urls, amqp_url, sink.port, gateway_database_url))
         figures.update(uvloop.run(stack_phases(supervisor, sink, catalogue, args)))
     finally:
         if supervisor is not None:
@@ -371,15 +336,16 @@ def run(args: argparse.Namespace, pg_url: str, amqp_url: str) -> Figures:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    pg_url = os.environ.get("CLINIC_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    amqp_url = os.environ.get("CLINIC_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    pg_url, amqp_url = server_urls()
     started = time.perf_counter()
     figures = run(args, pg_url, amqp_url)
     figures["meta"]["total_seconds"] = round(time.perf_counter() - started, 1)
-    plot_sweep(figures["sweep"], BENCH_DIR / "sweep.png", f"Bookings through the gateway, {os.cpu_count()} CPUs")
+    plot_sweep(figures["overload"]["steps"], BENCH_DIR / "sweep.png", rush_title(figures["overload"]))
+    plot_pipeline(figures["pipeline"]["steps"], BENCH_DIR / "pipeline.png", f"Pipeline, {os.cpu_count()} CPUs")
     print(write_reports(figures, BENCH_DIR))
     print(
-        f"total {figures['meta']['total_seconds']} s; details in bench/report.json, plot bench/sweep.png, "
+        f"total {figures['meta']['total_seconds']} s; details in bench/report.json, plots bench/sweep.png and "
+        "bench/pipeline.png, "
         "service logs in bench/.logs/"
     )
     return 0 if figures["passed"] else 1

@@ -53,3 +53,21 @@ def cores_used(before: Snapshot, after: Snapshot, wall_seconds: float) -> dict[s
         spent = sum(seconds - earlier.get(pid, 0.0) for pid, seconds in pids.items())
         used[label] = round(spent / wall_seconds, 2)
     return used
+
+
+def thread_cpu_seconds(native_id: int) -> float:
+    """CPU time of one thread of this process (a thread's stat has a process's layout)."""
+    try:
+        stat = Path(f"/proc/self/task/{native_id}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def seconds_used(before: Snapshot, after: Snapshot) -> dict[str, float]:
+    """CPU seconds per label between two snapshots (per pid, as cores_used)."""
+    return {
+        label: round(sum(seconds - before.get(label, {}).get(pid, 0.0) for pid, seconds in pids.items()), 3)
+        for label, pids in after.items()
+    }

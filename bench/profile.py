@@ -7,7 +7,6 @@ and prints the functions with the most samples, by own time and including callee
 """
 
 import argparse
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -15,9 +14,10 @@ from pathlib import Path
 
 import uvloop
 
-from bench.booking import CAPACITY, NAMESPACE, SLOTS_PER_SET, booking_run, stack_config, start_stack
+from bench.booking import booking_run
 from bench.catalogue import insert_catalogue
-from devstack.databases import SERVICES, prepare_databases
+from bench.stack import CAPACITY, NAMESPACE, SLOTS_PER_SET, prepare_all, server_urls, stack_config, start_stack
+from devstack.databases import SERVICES
 from devstack.mail_sink import MailSink
 from devstack.testing.fixtures import delete_topology, free_port
 from shared.db import asyncpg_dsn
@@ -61,14 +61,13 @@ def spy(pid: int, seconds: float, name: str) -> subprocess.Popen[bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    pg_url = os.environ.get("CLINIC_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    amqp_url = os.environ.get("CLINIC_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    database_urls = prepare_databases(pg_url, prefix="bench_", drop_first=True)
+    pg_url, amqp_url = server_urls()
+    database_urls, gateway_database_url = prepare_all(pg_url)
     uvloop.run(delete_topology(amqp_url, NAMESPACE, list(SERVICES)))
     catalogue = uvloop.run(insert_catalogue(asyncpg_dsn(database_urls["appointments"]), SLOTS_PER_SET, CAPACITY))
     PROFILE_DIR.mkdir(exist_ok=True)
     sink = MailSink(port=free_port()).start()
-    supervisor = start_stack(stack_config(database_urls, amqp_url, sink.port))
+    supervisor = start_stack(stack_config(database_urls, amqp_url, sink.port, gateway_database_url))
     try:
         spies = {name: spy(supervisor.processes[name].pid, args.seconds, name) for name in args.services}
         summary = uvloop.run(booking_run(supervisor, catalogue, args.concurrency, args.seconds))

@@ -24,7 +24,12 @@ def _below(name: str, value: float | None, ceiling: float) -> Goal:
     return Goal(name, f"< {ceiling:g}", value, value is not None and value < ceiling)
 
 
+def _at_most(name: str, value: float | None, ceiling: float) -> Goal:
+    return Goal(name, f"<= {ceiling:g}", value, value is not None and value <= ceiling)
+
+
 MEMORY_CEILING_MB = 150
+PIPELINE_TARGET_PER_S = 1000
 
 
 def goals(figures: Figures) -> list[Goal]:
@@ -48,6 +53,46 @@ def goals(figures: Figures) -> list[Goal]:
         _below(f"memory: largest process ({largest[0]}) MB", largest[1]["max_process_mb"], MEMORY_CEILING_MB),
         Goal("oversold slots", "== 0", checks["oversold_slots"], checks["oversold_slots"] == 0),
         Goal("count(appointments) == sum(booked)", "equal", checks["appointments"], consistent),
+        *pipeline_goals(figures["pipeline"]),
+        *overload_goals(figures["overload"]),
+    ]
+
+
+def _step_at(steps: list[Figures], key: str, value: float) -> Figures | None:
+    return next((step for step in steps if step[key] == value), None)
+
+
+def pipeline_goals(pipeline: Figures) -> list[Goal]:
+    """At 1,000/s offered (open loop): answered and p99; the highest rate that kept pace; CPU per confirmation."""
+    steps = pipeline["steps"]
+    target = _step_at(steps, "offered_per_s", PIPELINE_TARGET_PER_S) or {}
+    highest = max(steps, key=lambda step: step["offered_per_s"]) if steps else {}
+    duplicates = sum(step["confirmations"]["duplicates"] for step in steps)
+    return [
+        _at_least(f"pipeline: answered/s at {PIPELINE_TARGET_PER_S}/s offered", target.get("answered_per_s"), 990),
+        _below(f"pipeline: booking p99 ms at {PIPELINE_TARGET_PER_S}/s offered", target.get("p99_ms"), 100),
+        _at_least("pipeline capacity: highest offered rate that kept pace, /s", pipeline["capacity_per_s"], 700),
+        _at_most(
+            f"pipeline: platform CPU ms per confirmed booking at {highest.get('offered_per_s', 0):.0f}/s",
+            highest.get("cpu_ms_per_confirmed_booking", {}).get("platform"),
+            2.0,
+        ),
+        Goal("pipeline: duplicate confirmations", "== 0", duplicates, duplicates == 0),
+    ]
+
+
+def overload_goals(overload: Figures) -> list[Goal]:
+    """At 3× the capacity: the waiting room answers everyone fast and lets the capacity through, in order."""
+    rush = _step_at(overload["steps"], "factor", 3.0) or {}
+    capacity = overload["capacity_per_s"]
+    booked_share = ratio(rush.get("achieved_per_s", 0.0), capacity)
+    timeouts = rush.get("timeouts")
+    return [
+        _below("rush 3×: admitted p99 ms", rush.get("p99_ms"), 200),
+        _below("rush 3×: waiting-room answers p99 ms", rush.get("refusal_p99_ms"), 20),
+        Goal("rush 3×: timeouts", "== 0", timeouts, timeouts == 0),
+        _at_least("rush 3×: booked/s over capacity", booked_share, 0.9),
+        _at_most("rush 3×: FIFO worst inversion s (room)", rush.get("fifo", {}).get("room_worst_s"), 1.0),
     ]
 
 
@@ -93,6 +138,8 @@ def _figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
         ("end to end: bookings with their email sent, per s of run + drain",
          f"{emails.get('emailed_bookings_per_s', '–')}/s", f"booking rps {booking['rps']:.0f}/s", "–"),
         *_more_rows(f),
+        *pipeline_rows(f["pipeline"]),
+        *overload_rows(f["overload"]),
     ]  # fmt: skip
 
 
@@ -109,7 +156,6 @@ def _postgres_row(booking: Figures) -> tuple[str, str, str, str]:
 def _more_rows(f: Figures) -> list[tuple[str, str, str, str]]:
     latency, search, login, booking = f["notification_latency"], f["search"], f["login"], f["booking"]
     memory = ", ".join(f"{name} {m['max_process_mb']:.0f}" for name, m in f["memory"].items())
-    sweep = "; ".join(f"{s['offered_per_s']}→{s['achieved_per_s']:.0f}/s p99 {s['p99_ms']} ms" for s in f["sweep"])
     return [
         ("notification_latency: HTTP 201 → SMTP accepted, p50 / p99",
          f"{latency['p50_ms']} / {latency['p99_ms']} ms",
@@ -121,10 +167,73 @@ def _more_rows(f: Figures) -> list[tuple[str, str, str, str]]:
          f"argon2_ceiling_per_s {login['argon2_ceiling_per_s']} ({login['argon2_threads']} threads)",
          f"{login['ratio']}"),
         ("memory after the run, MB (largest process)", memory, f"goal < {MEMORY_CEILING_MB} MB", "–"),
-        ("load sweep: offered → answered, p99", sweep, "see sweep.png", "–"),
         ("load generator share of machine during booking", f"{booking['loadgen_cpu_share_of_machine']:.0%}",
          "–", "–"),
     ]  # fmt: skip
+
+
+def pipeline_rows(pipeline: Figures) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for step in pipeline["steps"]:
+        rate, c, pace = f"{step['offered_per_s']:.0f}/s", step["confirmations"], step["pace"]
+        per = step["cpu_ms_per_confirmed_booking"]
+        platform = {k: v for k, v in per.items() if k not in ("mail sink", "load generator", "platform")}
+        rows += [
+            (
+                f"pipeline {rate} offered, {step['seconds']:.0f} s: answered/s, p50 / p99 ms, errors",
+                f"{step['answered_per_s']}/s, {step['p50_ms']} / {step['p99_ms']} ms",
+                f"{step['error_kinds'] or 0}",
+                "–",
+            ),
+            (
+                f"pipeline {rate}: confirmations (during run + drain), confirmed/s during run",
+                f"{c['received']} ({c['received_during_run']} + {c['received_in_drain']} "
+                f"in {step['drain_seconds']} s), "
+                f"{c['confirmed_per_s_during_run']}/s",
+                f"{c['missing_after_drain']} missing, {c['duplicates']} duplicates",
+                "–",
+            ),
+            (
+                f"pipeline {rate}: booking → SMTP accepted p50 / p99 / max",
+                f"{c['latency_p50_ms']} / {c['latency_p99_ms']} / {c['latency_max_ms']} ms",
+                f"kept pace: {pace['kept_pace']} (outbox oldest max {pace['outbox_oldest_max_s']} s, queue mid → end "
+                f"{pace['queue_depth_mid']} → {pace['queue_depth_end']})",
+                "–",
+            ),
+            (
+                f"pipeline {rate}: CPU ms per confirmed booking (run + drain)",
+                f"platform {per.get('platform')}: " + ", ".join(f"{k} {v}" for k, v in platform.items()),
+                f"apart: mail sink {per.get('mail sink')}, load generator {per.get('load generator')} "
+                f"({step['loadgen_ms_per_request']} ms per request)",
+                "–",
+            ),
+        ]
+    rows.append(
+        (
+            "pipeline capacity (highest offered rate that kept pace)",
+            f"{pipeline['capacity_per_s']}/s",
+            f"target {pipeline['target_per_s']}/s",
+            "–",
+        )
+    )
+    return rows
+
+
+def overload_rows(overload: Figures) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for step in overload["steps"]:
+        fifo = step["fifo"]
+        rows.append((
+            f"rush {step['factor']}× ({step['offered_per_s']}/s offered, {step['seconds']:.0f} s): booked/s, "
+            "admitted p99; refused, p50 / p99 / max",
+            f"{step['achieved_per_s']}/s, {step['p99_ms']} ms; {step['refused']} {step['refused_by_status']}, "
+            f"{step['refusal_p50_ms']} / {step['refusal_p99_ms']} / {step['refusal_max_ms']} ms",
+            f"timeouts {step['timeouts']}, errors {step['errors'] or 0}, still waiting {step['still_waiting_at_end']}, "
+            f"gave up {step['gave_up']}, FIFO room {fifo['room_worst_s']} to {fifo.get('room_worst_upper_s')} s, "
+            f"observed {fifo['observed_worst_s']} s",
+            f"{ratio(step['achieved_per_s'], overload['capacity_per_s'])}",
+        ))  # fmt: skip
+    return rows
 
 
 def markdown(figures: Figures) -> str:
@@ -133,7 +242,8 @@ def markdown(figures: Figures) -> str:
         f"## Platform benchmark: booking {meta['seconds']} s at concurrency {meta['concurrency']}, "
         f"{meta['cpu_count']} CPUs, load average {meta['load_average_at_start']}",
         "",
-        "Latency against offered load: ![sweep](sweep.png)",
+        "A rush against the waiting room: ![sweep](sweep.png) The pipeline's depths over time: "
+        "![pipeline](pipeline.png)",
         "",
         "| figure | value | baseline (same run) | ratio |",
         "|---|---|---|---|",
