@@ -42,7 +42,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy $(TYPED)
 
-## bench: booking, gateway hop, notification latency, search, login, memory, load sweep (under 10 min, 127.0.0.1 only); writes bench/report.json, bench/report.md, bench/sweep.png
+## bench: booking, gateway hop, notification latency, search, login, the pipeline end to end at 400/700/1,000 bookings/s, a rush of 0.5x-3x capacity against the waiting room, memory (about 20 min, 127.0.0.1 only); writes bench/report.json, bench/report.md, bench/sweep.png, bench/pipeline.png
 bench: $(VENV)/.installed infra wrk
 	$(PY) -m bench.booking
 
