@@ -27,7 +27,7 @@ from gateway.waiting_room.rules import (
     position,
     read_admission,
     read_ticket,
-    retry_after_seconds,
+    retry_after_for,
     sign_admission,
     sign_ticket,
     without_store,
@@ -199,8 +199,9 @@ class WaitingRoomGate:
         room = self.room
         state = room.effective()
         place = position(ticket, state)
-        wait = estimated_wait_seconds(place, room.service_rate())
-        retry = retry_after_seconds(wait, room.page_refresh_seconds)
+        rate = room.service_rate()
+        wait = estimated_wait_seconds(place, rate)  # what the visitor is told
+        retry = retry_after_for(place, rate, room.page_refresh_seconds)  # when they check: sooner
         token = sign_ticket(room.key, ticket)
         headers: list[tuple[bytes, bytes]] = [
             (b"retry-after", str(retry).encode()),

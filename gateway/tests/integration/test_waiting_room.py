@@ -556,21 +556,21 @@ async def test_a_replica_within_its_budget_admits_faster_and_faster_and_one_over
     clock = Clock()
     within = replica(room_pool, clock, start=50)
     await refreshed(within, clock, 1)  # the first read: the replica's clock starts
-    await refreshed(within, clock, 10)  # 2 s, nothing in flight
+    await refreshed(within, clock, 50)  # 10 s, nothing in flight
     admitted_within = await db.fetchval("SELECT admitted_up_to FROM waiting_room")
-    assert within.admit_per_second == pytest.approx(50 * 1.3**2)
-    # 2 s at a rate rising from 50 a second: about 130.
-    assert 110 <= admitted_within <= 150
+    assert within.admit_per_second == pytest.approx(50 * 1.1**10)
+    # 10 s at a rate rising from 50 a second (x1.1 a second): about 835.
+    assert 750 <= admitted_within <= 900
 
     over = replica(room_pool, clock, start=50)
     await refreshed(over, clock, 1)
     over.in_flight = 10  # at its in-flight budget: as many guarded requests as it may serve at once
-    await refreshed(over, clock, 10)
+    await refreshed(over, clock, 50)
     admitted_over = (await db.fetchval("SELECT admitted_up_to FROM waiting_room")) - admitted_within
-    assert over.admit_per_second == pytest.approx(50 * 0.5**2)
-    # 2 s at a rate falling from 50 a second: about 55.
-    assert 40 <= admitted_over <= 70
-    assert admitted_within > 2 * admitted_over
+    assert over.admit_per_second == pytest.approx(50 * 0.8**10)
+    # 10 s at a rate falling from 50 a second (x0.8 a second): about 200.
+    assert 170 <= admitted_over <= 230
+    assert admitted_within > 3 * admitted_over
     assert over.state.waiting == 10000 - admitted_within - admitted_over
 
 
