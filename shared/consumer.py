@@ -26,6 +26,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.acks import AckBatcher
 from shared.inbox import record_each_once
 from shared.logging import bind_correlation_id
 from shared.messages import Contract, EventEnvelope
@@ -120,14 +121,17 @@ class EventConsumer:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._acks = AckBatcher()
 
     @property
     def routing_keys(self) -> list[str]:
         return list(self._handlers)
 
     async def drained(self) -> None:
-        """Returns once no message is being handled (graceful shutdown, after the bus stopped consuming)."""
+        """Returns once no message is being handled and their acks are written (graceful shutdown, after the
+        bus stopped consuming)."""
         await self._idle.wait()
+        await self._acks.drained()
 
     def abandon(self) -> None:
         """Shutdown past its grace period: stops applying. What was not committed is redelivered."""
@@ -137,6 +141,7 @@ class EventConsumer:
             runner.cancel()
 
     async def __call__(self, message: AbstractIncomingMessage) -> None:
+        self._acks.received(message)  # before any await: see shared.acks
         self._in_flight += 1
         self._idle.clear()
         try:
@@ -155,12 +160,12 @@ class EventConsumer:
             # Can never succeed: straight to the dead-letter queue instead of looping.
             log.error("event_rejected", routing_key=message.routing_key, error=type(exc).__name__)
             EVENTS_FAILED.labels(message.routing_key or "", "rejected").inc()
-            await message.reject(requeue=False)
+            await self._acks.reject(message)
             return
         ignored = self._ignore_when.get(envelope.routing_key)
         if ignored is not None and ignored(event):
             EVENTS_CONSUMED.labels(envelope.routing_key, "ignored").inc()
-            await message.ack()
+            self._acks.ack(message)
             return
         bind_correlation_id(envelope.correlation_id)
         delivery = _Delivery(message, envelope, event, handler, contextvars.copy_context())
@@ -176,12 +181,12 @@ class EventConsumer:
                 self._tasks.add(runner)
                 runner.add_done_callback(self._tasks.discard)
         if await delivery.applied:
-            await message.ack()
+            self._acks.ack(message)
             return
         # A short, growing pause keeps a failing message from spinning while still reaching the delivery
         # limit (then the DLQ) in bounded time.
         await asyncio.sleep(min(0.1 * 2 ** _deliveries_before(message), 2.0))
-        await message.nack(requeue=True)
+        await self._acks.nack(message, requeue=True)
 
     async def _run_batches(self) -> None:
         try:

@@ -234,3 +234,53 @@ async def test_events_of_no_concern_are_acked_without_a_transaction_nor_an_inbox
         assert inbox == 3  # the odd ones left no inbox row and no effect
     finally:
         await bus.close()
+
+
+async def _ready_messages(amqp_url: str, queue_name: str) -> int:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, passive=True)
+        return queue.declaration_result.message_count or 0
+    finally:
+        await connection.close()
+
+
+async def test_acks_sent_together_settle_every_message_and_a_failing_one_is_redelivered_alone(
+    sessions, amqp_url, bus_namespace
+):
+    """Acks leave as `multiple` frames (shared.acks): once the consumer's connection closes, nothing it applied
+    may come back (an ack never sent would requeue it), and the event that failed twice came back alone."""
+    async with sessions() as session:
+        await session.execute(effects)
+        await session.execute(text("TRUNCATE test_effects"))
+        await session.commit()
+    failures = {"left": 2}
+
+    async def on_ping(uow, event: Ping) -> None:
+        await uow.session.execute(text("INSERT INTO test_effects (n) VALUES (:n)"), {"n": event.n})
+        if event.n == 13 and failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("fails twice, then succeeds")
+
+    bus = Bus(amqp_url, "test", namespace=bus_namespace, prefetch=8, delivery_limit=5)
+    consumer = EventConsumer(sessions, [on_ping], ignore_when={Ping: lambda event: event.n >= 1000})
+    bus.subscribe(consumer.routing_keys, consumer)
+    await bus.connect()
+    try:
+        for n in [*range(60), *range(1000, 1020)]:
+            envelope = Ping(n=n).to_envelope()
+            await bus.publish(envelope.routing_key, envelope.model_dump_json().encode(), message_id=str(envelope.id))
+
+        async def all_applied() -> bool:
+            return await _effect_count(sessions) >= 60
+
+        await _wait_until(all_applied)
+        await asyncio.sleep(0.5)
+    finally:
+        await bus.close()
+    assert await _ready_messages(amqp_url, bus.queue_name) == 0
+    async with sessions() as session:
+        ns = sorted((await session.execute(text("SELECT n FROM test_effects"))).scalars())
+    assert ns == list(range(60))
+    assert failures["left"] == 0
