@@ -72,6 +72,14 @@ class MailSink:
         self._controller = Controller(self, hostname=host, port=port, loop=uvloop.new_event_loop())
         self.host, self.port = host, port
 
+    async def handle_EHLO(  # noqa: N802 - aiosmtpd calls it by this name
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """Announces PIPELINING, as production relays do: aiosmtpd reads commands one line at a time from its
+        stream, so commands sent together are answered in order, which is all RFC 2920 asks of a server."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_DATA(  # noqa: N802 - aiosmtpd calls it by this name
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:

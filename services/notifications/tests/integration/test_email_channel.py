@@ -19,10 +19,18 @@ BODY = "Bonjour Léa,\n\nVotre rendez-vous est confirmé.\n\nAnnuler : https://p
 
 
 class RawCapture:
-    """An SMTP server keeping each transaction's envelope and raw bytes (aiosmtpd handler protocol)."""
+    """An SMTP server keeping each transaction's envelope and raw bytes (aiosmtpd handler protocol), announcing
+    PIPELINING or not (the channel then sends a transaction in two writes, or with aiosmtplib's four)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pipelining: bool) -> None:
+        self.pipelining = pipelining
+        self.sessions = 0
         self.received: list[tuple[str, list[str], list[str], bytes]] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:  # noqa: N802
+        self.sessions += 1
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802 - aiosmtpd's name
         if address.startswith("refused@"):
@@ -37,9 +45,9 @@ class RawCapture:
         return "250 OK"
 
 
-@pytest.fixture
-def raw_server() -> Iterator[tuple[RawCapture, int]]:
-    capture = RawCapture()
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-command-at-a-time"])
+def raw_server(request: pytest.FixtureRequest) -> Iterator[tuple[RawCapture, int]]:
+    capture = RawCapture(pipelining=request.param)
     controller = Controller(capture, hostname="127.0.0.1", port=free_port(), decode_data=False)
     controller.start()
     yield capture, controller.port
@@ -133,3 +141,36 @@ async def test_a_refused_recipient_raises_and_the_next_message_still_goes_out(ra
     finally:
         await channel.close()
     assert [recipients for _, recipients, _, _ in capture.received] == [["lea@example.org"]]
+
+
+async def test_lines_starting_with_a_dot_and_many_messages_go_over_one_session(raw_server):
+    capture, port = raw_server
+    channel = EmailChannel(settings_for(port))
+    body = ".hidden\n..two\nnormal\n.\nend\n"
+    try:
+        for n in range(20):
+            await channel.send(str(uuid.uuid4()), f"lea{n}@example.org", SUBJECT, body)
+    finally:
+        await channel.close()
+    assert capture.sessions == 1
+    assert [recipients for _, recipients, _, _ in capture.received] == [[f"lea{n}@example.org"] for n in range(20)]
+    for _, _, options, raw in capture.received:
+        assert options == [f"SIZE={len(raw)}", "BODY=8BITMIME"]
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert parsed.get_content().replace("\r\n", "\n") == body
+
+
+async def test_an_address_to_quote_goes_out_beside_a_pipelined_session(raw_server):
+    capture, port = raw_server
+    channel = EmailChannel(settings_for(port))
+    try:
+        await channel.send(str(uuid.uuid4()), "lea@example.org", SUBJECT, BODY)
+        await channel.send(str(uuid.uuid4()), '"lea roy"@example.org', SUBJECT, BODY)
+        await channel.send(str(uuid.uuid4()), "leo@example.org", SUBJECT, BODY)
+    finally:
+        await channel.close()
+    assert [recipients for _, recipients, _, _ in capture.received] == [
+        ["lea@example.org"],
+        ['"lea roy"@example.org'],
+        ["leo@example.org"],
+    ]
