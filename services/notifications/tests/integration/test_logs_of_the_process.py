@@ -89,6 +89,6 @@ async def test_codes_and_erased_contacts_never_reach_the_log(
     log = log_path.read_text(errors="replace")
     lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     events = {line["event"] for line in lines}
-    assert {"event_applied", "event_failed", "delivery_sent_inline", "delivery_handled", "person_erased"} <= events
+    assert {"event_applied", "event_failed", "delivery_sent_inline", "deliveries_handled", "person_erased"} <= events
     for secret in ("314159", "271828", email.lower(), phone, phone.lstrip("+")):
         assert secret not in log.lower(), f"{secret} appears in the service's log"
