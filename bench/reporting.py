@@ -180,9 +180,9 @@ def pipeline_rows(pipeline: Figures) -> list[tuple[str, str, str, str]]:
         platform = {k: v for k, v in per.items() if k not in ("mail sink", "load generator", "platform")}
         rows += [
             (
-                f"pipeline {rate} offered, {step['seconds']:.0f} s: answered/s, p50 / p99 ms, errors",
+                f"pipeline {rate} offered, {step['seconds']:.0f} s: answered/s, p50 / p99 ms (from due)",
                 f"{step['answered_per_s']}/s, {step['p50_ms']} / {step['p99_ms']} ms",
-                f"{step['error_kinds'] or 0}",
+                f"errors {step['error_kinds'] or 0}; waiting room {step.get('waiting_room') or 0}",
                 "–",
             ),
             (
