@@ -10,6 +10,11 @@ others back.
 A handler is a plain function named for its event, `async def on_appointment_booked(uow, event:
 AppointmentBooked)`, with `envelope: EventEnvelope` as a third parameter when it needs the event's id or time.
 The consumer reads which event it handles from the `event` annotation: there is no map to keep by hand.
+
+A handler may instead take a run of its events: `async def on_appointments_booked(uow, events:
+list[AppointmentBooked], envelopes: list[EventEnvelope])`. It is called once for each run of consecutive events
+of its kind in a batch (other events keep their place before and after it), so it can write them in one round
+trip to the database; alone, an event is a run of one. It runs in the context of the run's first message.
 """
 
 import asyncio
@@ -17,7 +22,7 @@ import contextvars
 import inspect
 import typing
 from collections import deque
-from collections.abc import Callable, Collection, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Collection, Coroutine, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,36 +42,61 @@ log = structlog.get_logger(__name__)
 
 # What a service writes: (uow, event: SomeContract) or (uow, event: SomeContract, envelope: EventEnvelope).
 EventHandler = Callable[..., Coroutine[Any, Any, None]]
-# How the consumer calls every handler.
-Handler = Callable[[UnitOfWork, Contract, EventEnvelope], Coroutine[Any, Any, None]]
+# How the consumer calls every handler: a run of events of one kind (for a per-event handler, a run of one).
+Handler = Callable[[UnitOfWork, list[Contract], list[EventEnvelope]], Coroutine[Any, Any, None]]
 
 
-def handled_event(handler: EventHandler) -> type[Contract]:
-    """The event a handler takes, from its `event` parameter's annotation."""
-    event_type = typing.get_type_hints(handler).get("event")
+@dataclass(frozen=True, slots=True)
+class Route:
+    contract: type[Contract]
+    handler: Handler
+    # Takes runs of events (`events: list[...]`): consecutive events of its kind in a batch go in one call.
+    takes_runs: bool
+
+
+def handled_event(handler: EventHandler) -> tuple[type[Contract], bool]:
+    """The event a handler takes, from its `event` (or `events: list[...]`) parameter's annotation, and
+    whether it takes runs of them."""
+    hints = typing.get_type_hints(handler)
+    event_type, takes_runs = hints.get("event"), False
+    if event_type is None and typing.get_origin(hints.get("events")) is list:
+        (event_type,), takes_runs = typing.get_args(hints["events"]), True
     if not (isinstance(event_type, type) and issubclass(event_type, Contract)):
-        raise TypeError(f"{handler!r}: annotate its `event` parameter with the event contract it handles")
-    return event_type
+        raise TypeError(
+            f"{handler!r}: annotate its `event` parameter with the event contract it handles "
+            "(or `events` with a list of it)"
+        )
+    return event_type, takes_runs
 
 
-def _called_with_envelope(handler: EventHandler) -> Handler:
-    if "envelope" in inspect.signature(handler).parameters:
-        return handler
+def _called_with_runs(handler: EventHandler, takes_runs: bool) -> Handler:
+    with_envelopes = {"envelope", "envelopes"} & set(inspect.signature(handler).parameters)
+    if takes_runs:
+        if with_envelopes:
+            return handler
 
-    async def without_envelope(uow: UnitOfWork, event: Contract, envelope: EventEnvelope) -> None:
-        await handler(uow, event)
+        async def runs_without_envelopes(
+            uow: UnitOfWork, events: list[Contract], envelopes: list[EventEnvelope]
+        ) -> None:
+            await handler(uow, events)
 
-    return without_envelope
+        return runs_without_envelopes
+
+    async def one_event(uow: UnitOfWork, events: list[Contract], envelopes: list[EventEnvelope]) -> None:
+        (event,), (envelope,) = events, envelopes
+        await (handler(uow, event, envelope) if with_envelopes else handler(uow, event))
+
+    return one_event
 
 
-def route_handlers(handlers: Iterable[EventHandler]) -> dict[str, tuple[type[Contract], Handler]]:
-    """routing key -> (contract, handler); one handler per event, or registration fails at start."""
-    routes: dict[str, tuple[type[Contract], Handler]] = {}
+def route_handlers(handlers: Iterable[EventHandler]) -> dict[str, Route]:
+    """routing key -> its route; one handler per event, or registration fails at start."""
+    routes: dict[str, Route] = {}
     for handler in handlers:
-        contract = handled_event(handler)
+        contract, takes_runs = handled_event(handler)
         if contract.routing_key() in routes:
             raise TypeError(f"two handlers for {contract.__name__}")
-        routes[contract.routing_key()] = (contract, _called_with_envelope(handler))
+        routes[contract.routing_key()] = Route(contract, _called_with_runs(handler, takes_runs), takes_runs)
     return routes
 
 
@@ -82,11 +112,26 @@ class _Delivery:
     message: AbstractIncomingMessage
     envelope: EventEnvelope
     event: Contract
-    handler: Handler
+    route: Route
     # The message's own context (its correlation id, its CONSUMER span): its handler runs in it, whichever
     # task runs the batch, so what the handler logs and publishes belongs to that message.
     context: contextvars.Context
     applied: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+def _runs(deliveries: list[_Delivery]) -> Iterator[list[_Delivery]]:
+    """The deliveries in order, consecutive ones of a run-taking handler together, every other one alone."""
+    run: list[_Delivery] = []
+    for delivery in deliveries:
+        if run and not (delivery.route.takes_runs and delivery.route is run[0].route):
+            yield run
+            run = []
+        run.append(delivery)
+        if not delivery.route.takes_runs:
+            yield run
+            run = []
+    if run:
+        yield run
 
 
 class EventConsumer:
@@ -110,7 +155,7 @@ class EventConsumer:
         the few it keeps would otherwise write an inbox row per booking)."""
         self._sessions = sessions
         self._on_events_committed = on_events_committed
-        self._handlers = route_handlers(handlers)
+        self._routes = route_handlers(handlers)
         self._alone = {contract.routing_key() for contract in alone}
         self._ignore_when = {contract.routing_key(): test for contract, test in (ignore_when or {}).items()}
         self._max_batch = max_batch
@@ -125,7 +170,7 @@ class EventConsumer:
 
     @property
     def routing_keys(self) -> list[str]:
-        return list(self._handlers)
+        return list(self._routes)
 
     async def drained(self) -> None:
         """Returns once no message is being handled and their acks are written (graceful shutdown, after the
@@ -154,8 +199,8 @@ class EventConsumer:
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         try:
             envelope = EventEnvelope.model_validate_json(message.body)
-            contract, handler = self._handlers[envelope.routing_key]
-            event = contract.model_validate(envelope.payload)
+            route = self._routes[envelope.routing_key]
+            event = route.contract.model_validate(envelope.payload)
         except (ValidationError, KeyError) as exc:
             # Can never succeed: straight to the dead-letter queue instead of looping.
             log.error("event_rejected", routing_key=message.routing_key, error=type(exc).__name__)
@@ -168,7 +213,7 @@ class EventConsumer:
             self._acks.ack(message)
             return
         bind_correlation_id(envelope.correlation_id)
-        delivery = _Delivery(message, envelope, event, handler, contextvars.copy_context())
+        delivery = _Delivery(message, envelope, event, route, contextvars.copy_context())
         if envelope.routing_key in self._alone:
             await self._apply_alone(delivery)
         else:
@@ -219,8 +264,12 @@ class EventConsumer:
                     if delivery.envelope.id in first_seen:
                         first_seen.discard(delivery.envelope.id)  # the same event twice in one batch
                         applied.append(delivery)
-                        handling = delivery.handler(uow, delivery.event, delivery.envelope)
-                        await asyncio.create_task(handling, context=delivery.context)
+                for run in _runs(applied):
+                    first = run[0]
+                    handling = first.route.handler(
+                        uow, [delivery.event for delivery in run], [delivery.envelope for delivery in run]
+                    )
+                    await asyncio.create_task(handling, context=first.context)
                 await uow.commit()
         except Exception:  # noqa: BLE001 - any failure: rolled back, then retried (alone) or redelivered
             if len(batch) == 1:

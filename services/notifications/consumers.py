@@ -81,22 +81,24 @@ class NotificationHandlers:
         self._anonymous_booking_limit = settings.anonymous_booking_notice_limit()
         self._registration_limit = settings.registration_notice_limit()
 
-    async def on_appointment_booked(self, uow: UnitOfWork, event: AppointmentBooked, envelope: EventEnvelope) -> None:
-        queued = await use_cases.record_booking(
+    async def on_appointment_booked(
+        self, uow: UnitOfWork, events: list[AppointmentBooked], envelopes: list[EventEnvelope]
+    ) -> None:
+        """Takes runs of bookings (shared.consumer): a surge's confirmations are recorded in one round trip per
+        consumer batch instead of one per booking."""
+        outcomes = await use_cases.record_bookings(
             uow,
-            event,
-            envelope.id,
-            envelope.occurred_at,
+            list(zip(events, envelopes, strict=True)),
             self._settings.portal_base_url,
             self._settings.reminder_offsets_hours,
             self._clock.now(),
             self._anonymous_booking_limit,
         )
-        if queued is None:
-            # Overtaken by its cancellation or move: a confirmation now would contradict their notices.
-            log.info("stale_event_ignored", event_type=envelope.type, appointment_id=str(event.appointment_id))
-            return
-        if queued:
+        for event, envelope, queued in zip(events, envelopes, outcomes, strict=True):
+            if queued is None:
+                # Overtaken by its cancellation or move: a confirmation now would contradict their notices.
+                log.info("stale_event_ignored", event_type=envelope.type, appointment_id=str(event.appointment_id))
+        if any(outcomes):
             uow.after_commit(self._dispatcher.wake)
 
     async def on_appointment_cancelled(

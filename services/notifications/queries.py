@@ -89,50 +89,58 @@ SELECT EXISTS (SELECT 1 FROM advanced)
 """
 
 
-async def record_booking(
-    uow: UnitOfWork,
-    event_id: uuid.UUID,
-    occurred_at: datetime,
-    details: AppointmentDetails,
-    account_id: uuid.UUID | None,
-    manage_token: str,
-    confirmations: Mapping[Channel, tuple[str, RenderedMessage]],
-    reminders_due: Mapping[int, datetime],
-    anonymous_limit: DestinationLimit,
-) -> bool:
-    """Records the booking; False when the event is stale (a later event, or the cancellation, was already
-    applied): then nothing is queued or planned. `confirmations` is {channel: (address, message)},
-    `reminders_due` {offset in minutes: send time} (rules.plan); `anonymous_limit` applies when
-    `account_id` is None."""
-    destinations = {channel: address for channel, (address, _) in confirmations.items()}
-    messages = confirmations.values()
+@dataclass(frozen=True)
+class BookingRecord:
+    """One booking to record: `confirmations` is {channel: (address, message)}, `reminders_due` {offset in
+    minutes: send time} (rules.plan)."""
+
+    event_id: uuid.UUID
+    occurred_at: datetime
+    details: AppointmentDetails
+    account_id: uuid.UUID | None
+    manage_token: str
+    confirmations: Mapping[Channel, tuple[str, RenderedMessage]]
+    reminders_due: Mapping[int, datetime]
+
+    def arguments(self, anonymous_limit: DestinationLimit) -> tuple[object, ...]:
+        destinations = {channel: address for channel, (address, _) in self.confirmations.items()}
+        messages = self.confirmations.values()
+        return (
+            self.details.appointment_id,
+            self.occurred_at,
+            self.event_id,
+            CONFIRMATION,
+            self.account_id,
+            self.details.language,
+            [new_id() for _ in self.confirmations],
+            list(self.confirmations),
+            [address for address, _ in messages],
+            [message.subject for _, message in messages],
+            [message.body for _, message in messages],
+            [new_id() for _ in self.reminders_due],
+            list(self.reminders_due),
+            list(self.reminders_due.values()),
+            self.details.starts_at,
+            json.dumps(destinations),
+            json.dumps(self.details.stored()),
+            self.manage_token,
+            anonymous_limit.per_hour,
+            anonymous_limit.per_day,
+            list(anonymous_limit.kinds),
+            self.details.local_day,
+        )
+
+
+async def record_bookings(
+    uow: UnitOfWork, bookings: Sequence[BookingRecord], anonymous_limit: DestinationLimit
+) -> list[bool]:
+    """Records each booking, in order, in one round trip (asyncpg pipelines the statements: one per booking,
+    each seeing the ones before it, as separate calls did); per booking, False when the event is stale (a later
+    event, or the cancellation, was already applied): then nothing is queued or planned for it.
+    `anonymous_limit` applies to the bookings without an account."""
     driver = await transaction_driver_connection(uow.session)
-    recorded: bool = await driver.fetchval(
-        RECORD_BOOKING,
-        details.appointment_id,
-        occurred_at,
-        event_id,
-        CONFIRMATION,
-        account_id,
-        details.language,
-        [new_id() for _ in confirmations],
-        list(confirmations),
-        [address for address, _ in messages],
-        [message.subject for _, message in messages],
-        [message.body for _, message in messages],
-        [new_id() for _ in reminders_due],
-        list(reminders_due),
-        list(reminders_due.values()),
-        details.starts_at,
-        json.dumps(destinations),
-        json.dumps(details.stored()),
-        manage_token,
-        anonymous_limit.per_hour,
-        anonymous_limit.per_day,
-        list(anonymous_limit.kinds),
-        details.local_day,
-    )
-    return recorded
+    rows = await driver.fetchmany(RECORD_BOOKING, [booking.arguments(anonymous_limit) for booking in bookings])
+    return [bool(row[0]) for row in rows]
 
 
 RECORD_DELIVERY = """

@@ -36,6 +36,7 @@ from services.notifications.rules import (
 )
 from shared.contracts.appointments import AppointmentBooked
 from shared.contracts.appointments import Channel as AppointmentChannel
+from shared.messages import EventEnvelope
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -176,39 +177,42 @@ async def queue_notices(
         )
 
 
-async def record_booking(
+async def record_bookings(
     uow: UnitOfWork,
-    event: AppointmentBooked,
-    event_id: uuid.UUID,
-    occurred_at: datetime,
+    booked: Sequence[tuple[AppointmentBooked, EventEnvelope]],
     portal_base_url: str,
     offsets_hours: Sequence[float],
     now: datetime,
     anonymous_limit: DestinationLimit,
-) -> int | None:
-    """Records the booking, its confirmations and reminders (queries.record_booking); None when the event
-    is stale (overtaken by its cancellation or move), else how many confirmations were written."""
-    chosen = destinations(event.patient, event.notify_channels)
-    details = AppointmentDetails.of(event, named=event.account_id is not None)
-    # Rendered before the staleness check, so that the whole booking is written in one statement; a
-    # stale booking (overtaken by its cancellation or move) is rare, and then its rendering is wasted.
-    confirmations = {
-        channel: (recipient, booking_confirmation(event, portal_base_url, channel))
-        for channel, recipient in chosen.items()
-    }
-    reminders_due = plan(details.starts_at, offsets_hours, details.timezone, now) if chosen else {}
-    recorded = await queries.record_booking(
-        uow,
-        event_id,
-        occurred_at,
-        details,
-        event.account_id,
-        event.manage_token,
-        confirmations,
-        reminders_due,
-        anonymous_limit,
-    )
-    return len(chosen) if recorded else None
+) -> list[int | None]:
+    """Records each booking, its confirmations and reminders (queries.record_bookings, one round trip for the
+    run); per booking, None when the event is stale (overtaken by its cancellation or move), else how many
+    confirmations were written."""
+    records, chosen_counts = [], []
+    for event, envelope in booked:
+        chosen = destinations(event.patient, event.notify_channels)
+        details = AppointmentDetails.of(event, named=event.account_id is not None)
+        # Rendered before the staleness check, so that the whole booking is written in one statement; a
+        # stale booking (overtaken by its cancellation or move) is rare, and then its rendering is wasted.
+        confirmations = {
+            channel: (recipient, booking_confirmation(event, portal_base_url, channel))
+            for channel, recipient in chosen.items()
+        }
+        reminders_due = plan(details.starts_at, offsets_hours, details.timezone, now) if chosen else {}
+        records.append(
+            queries.BookingRecord(
+                envelope.id,
+                envelope.occurred_at,
+                details,
+                event.account_id,
+                event.manage_token,
+                confirmations,
+                reminders_due,
+            )
+        )
+        chosen_counts.append(len(chosen))
+    recorded = await queries.record_bookings(uow, records, anonymous_limit)
+    return [count if done else None for count, done in zip(chosen_counts, recorded, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,14 @@ class Ping(Contract):
     n: int
 
 
+class Pong(Contract):
+    producer: ClassVar[str] = "test"
+    event_type: ClassVar[str] = "Pong"
+    version: ClassVar[int] = 1
+
+    n: int
+
+
 async def _recreate(admin_url: str, name: str, url: str) -> None:
     admin = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

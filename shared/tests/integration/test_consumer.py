@@ -9,7 +9,7 @@ from sqlalchemy import text
 from shared.bus import Bus
 from shared.consumer import EventConsumer
 from shared.logging import current_correlation_id
-from shared.tests.integration.conftest import Ping
+from shared.tests.integration.conftest import Ping, Pong
 
 effects = text("CREATE TABLE IF NOT EXISTS test_effects (n int NOT NULL)")
 
@@ -284,3 +284,48 @@ async def test_acks_sent_together_settle_every_message_and_a_failing_one_is_rede
         ns = sorted((await session.execute(text("SELECT n FROM test_effects"))).scalars())
     assert ns == list(range(60))
     assert failures["left"] == 0
+
+
+async def test_a_run_taking_handler_gets_consecutive_events_together_in_their_order(sessions, amqp_url, bus_namespace):
+    """`events: list[Ping]`: one call per run of consecutive pings in a batch; an event of another kind between
+    two runs is applied between them (order kept), and every event is still applied exactly once."""
+    async with sessions() as session:
+        await session.execute(effects)
+        await session.execute(text("TRUNCATE test_effects"))
+        await session.commit()
+    runs: list[list[int]] = []
+    order: list[str] = []
+    all_published = asyncio.Event()
+
+    async def on_pings(uow, events: list[Ping]) -> None:
+        # The first call waits for every event to be published, so that the rest queue up and batch.
+        await all_published.wait()
+        runs.append([event.n for event in events])
+        order.extend(f"ping {event.n}" for event in events)
+        for event in events:
+            await uow.session.execute(text("INSERT INTO test_effects (n) VALUES (:n)"), {"n": event.n})
+
+    async def on_pong(uow, event: Pong) -> None:
+        order.append(f"pong {event.n}")
+
+    bus = Bus(amqp_url, "test", namespace=bus_namespace, prefetch=64, delivery_limit=3)
+    consumer = EventConsumer(sessions, [on_pings, on_pong], max_batch=64, runners=1)
+    bus.subscribe(consumer.routing_keys, consumer)
+    await bus.connect()
+    try:
+        for n in range(40):
+            envelope = (Pong(n=n) if n == 20 else Ping(n=n)).to_envelope()
+            await bus.publish(envelope.routing_key, envelope.model_dump_json().encode(), message_id=str(envelope.id))
+        await asyncio.sleep(0.3)
+        all_published.set()
+
+        async def all_applied() -> bool:
+            return len(order) == 40 and await _effect_count(sessions) == 39
+
+        await _wait_until(all_applied)
+    finally:
+        await bus.close()
+    assert order == [f"pong {n}" if n == 20 else f"ping {n}" for n in range(40)]
+    assert sorted(n for run in runs for n in run) == [n for n in range(40) if n != 20]
+    assert len(runs) <= 4  # [0], then the rest in runs around the pong: not a call per ping
+    assert all(run == sorted(run) and not run[0] < 20 < run[-1] for run in runs)

@@ -108,3 +108,36 @@ async def test_a_booking_overtaken_by_its_cancellation_sends_no_confirmation_and
         booking.appointment_id,
     )
     assert version["state"] == "cancelled"
+
+
+async def test_a_surge_of_bookings_recorded_together_confirms_each_once_and_still_skips_the_stale_one(
+    service, publish, settings, mail_sink: MailSink
+):
+    """Bookings arriving together are recorded in runs (one round trip each, shared.consumer); each statement
+    still sees the ones before it, and a booking overtaken by its cancellation in the middle of a run is
+    skipped as it is alone."""
+    stale = booked(soon(), manage_token="tok-stale")
+    stale_envelope = stale.to_envelope()
+    cancel_envelope = (
+        cancelled(stale)
+        .to_envelope()
+        .model_copy(update={"occurred_at": stale_envelope.occurred_at + timedelta(seconds=5)})
+    )
+    await publish(envelope=cancel_envelope)
+    await eventually(lambda: len(mail_sink.transmissions()) == 1)
+    surge = [booked(soon(), contact=patient(email=f"surge{n}@example.org")) for n in range(40)]
+    await asyncio.gather(
+        *(publish(booking) for booking in surge[:20]),
+        publish(envelope=stale_envelope),
+        *(publish(booking) for booking in surge[20:]),
+    )
+    await eventually(lambda: len(mail_sink.transmissions()) == 41, timeout=30)
+    await asyncio.sleep(0.3)
+    recipients = sorted(r for mail in mail_sink.transmissions() for r in mail.recipients)
+    assert recipients == sorted([EMAIL, *(f"surge{n}@example.org" for n in range(40))])
+    kinds = await fetch(settings.database_url, "SELECT kind FROM deliveries WHERE event_id = $1", stale_envelope.id)
+    assert kinds == []
+    planned = await fetch(
+        settings.database_url, "SELECT count(DISTINCT appointment_id) AS n FROM reminders"
+    )
+    assert planned[0]["n"] == 40
