@@ -137,7 +137,5 @@ async def test_a_surge_of_bookings_recorded_together_confirms_each_once_and_stil
     assert recipients == sorted([EMAIL, *(f"surge{n}@example.org" for n in range(40))])
     kinds = await fetch(settings.database_url, "SELECT kind FROM deliveries WHERE event_id = $1", stale_envelope.id)
     assert kinds == []
-    planned = await fetch(
-        settings.database_url, "SELECT count(DISTINCT appointment_id) AS n FROM reminders"
-    )
+    planned = await fetch(settings.database_url, "SELECT count(DISTINCT appointment_id) AS n FROM reminders")
     assert planned[0]["n"] == 40
