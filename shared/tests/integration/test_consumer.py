@@ -44,14 +44,18 @@ async def _consumer(sessions, amqp_url: str, namespace: str, fail_on: int | None
     return bus
 
 
-async def _dlq_depth(amqp_url: str, bus: Bus) -> int:
+async def _ready_messages(amqp_url: str, queue_name: str) -> int:
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()
-        queue = await channel.declare_queue(bus.dlq_name, passive=True)
+        queue = await channel.declare_queue(queue_name, passive=True)
         return queue.declaration_result.message_count or 0
     finally:
         await connection.close()
+
+
+async def _dlq_depth(amqp_url: str, bus: Bus) -> int:
+    return await _ready_messages(amqp_url, bus.dlq_name)
 
 
 async def test_the_same_event_delivered_twice_is_applied_once(sessions, amqp_url, bus_namespace):
@@ -234,16 +238,6 @@ async def test_events_of_no_concern_are_acked_without_a_transaction_nor_an_inbox
         assert inbox == 3  # the odd ones left no inbox row and no effect
     finally:
         await bus.close()
-
-
-async def _ready_messages(amqp_url: str, queue_name: str) -> int:
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(queue_name, passive=True)
-        return queue.declaration_result.message_count or 0
-    finally:
-        await connection.close()
 
 
 async def test_acks_sent_together_settle_every_message_and_a_failing_one_is_redelivered_alone(
