@@ -246,7 +246,10 @@ async def pipeline_step(
         drain_started = time.perf_counter()
         while time.perf_counter() - drain_started < drain_budget:
             # The sampler's last reading (its connection serves one statement at a time).
-            if confirmations.update() >= len(answered) and sampler.samples[-1]["outbox_unpublished"] == 0:
+            # Only answered bookings' confirmations count: one the client gave up on (a timeout) may still be sent.
+            confirmations.update()
+            confirmed = sum(1 for address in confirmations.first if address in answered)
+            if confirmed >= len(answered) and sampler.samples[-1]["outbox_unpublished"] == 0:
                 break
             await asyncio.sleep(0.5)
         drain_seconds = time.perf_counter() - drain_started
