@@ -213,7 +213,11 @@ class WaitingRoom:
             self.counter_speed = counter_speed(self.counter_speed, moved, self._read_at - read_at, SPEED_WEIGHT)
         # Idle (nothing answered, nothing in flight), the latency average is that of requests long gone.
         idle = completed == 0 and self.in_flight == 0
-        load = Load(0, 0.0) if idle else Load(self.in_flight, self.latency_ewma)
+        if idle:
+            # Forgotten, so that a replica gone quiet after a slow spell does not keep queueing new visitors as
+            # if it were still overloaded (its average only moves when a guarded request completes).
+            self.latency_ewma = 0.0
+        load = Load(self.in_flight, self.latency_ewma)
         self.admit_per_second = next_admit_rate(
             self.admit_per_second,
             load,

@@ -574,6 +574,19 @@ async def test_a_replica_within_its_budget_admits_faster_and_faster_and_one_over
     assert over.state.waiting == 10000 - admitted_within - admitted_over
 
 
+async def test_a_replica_gone_quiet_after_a_slow_spell_no_longer_counts_as_overloaded(room_pool, db):
+    clock = Clock()
+    room = replica(room_pool, clock, start=50)
+    await refreshed(room, clock, 1)
+    started = room.entered()
+    room.left(started - 30)  # one guarded request that took 30 s: the latency average is far over its budget
+    assert room.overloaded()
+    await refreshed(room, clock, 1)  # that request completed since the last read: still the latest measure
+    assert room.overloaded()
+    await refreshed(room, clock, 1)  # nothing completed, nothing in flight since: the average is forgotten
+    assert not room.overloaded()
+
+
 async def test_the_counter_moves_at_the_sum_of_the_replicas_rates_and_banks_nothing_while_nobody_waits(room_pool, db):
     clock = Clock()
     # Rates pinned by their bounds: two replicas that measured different capacities.
