@@ -2,12 +2,20 @@
 
 import email
 import email.policy
+import ipaddress
+import ssl
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from devstack.mail_sink import MailSink
 from devstack.testing.fixtures import free_port
@@ -174,3 +182,56 @@ async def test_an_address_to_quote_goes_out_beside_a_pipelined_session(raw_serve
         ['"lea roy"@example.org'],
         ["leo@example.org"],
     ]
+
+
+def _self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as a relay's STARTTLS would present (the test trusts it)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "relay.pem", directory / "relay.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-command-at-a-time"])
+async def test_over_starttls_messages_go_out_encrypted_on_one_session(
+    pipelining: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A relay that requires STARTTLS (production's settings): aiosmtplib upgrades the session, then the
+    pipelined transactions (or aiosmtplib's own) run over the encrypted transport."""
+    cert_path, key_path = _self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))  # the client trusts this relay's certificate
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert_path, key_path)
+    capture = RawCapture(pipelining=pipelining)
+    controller = Controller(
+        capture, hostname="127.0.0.1", port=free_port(), decode_data=False, tls_context=tls, require_starttls=True
+    )
+    controller.start()
+    settings = NotificationsSettings(environment="test", smtp_port=controller.port, smtp_starttls=True)
+    channel = EmailChannel(settings)
+    try:
+        for n in range(3):
+            await channel.send(str(uuid.uuid4()), f"lea{n}@example.org", SUBJECT, BODY)
+        assert (channel._pipelined is not None) is pipelining  # the encrypted session, pipelined when announced
+    finally:
+        await channel.close()
+        controller.stop()
+    assert [recipients for _, recipients, _, _ in capture.received] == [[f"lea{n}@example.org"] for n in range(3)]
+    assert capture.sessions == 2  # EHLO before STARTTLS and again after it, on one connection
