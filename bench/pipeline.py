@@ -209,7 +209,8 @@ async def pipeline_step(
         room asks (bench/overload.py's visitors do the same): waits Retry-After and asks again with its ticket."""
         address = f"{prefix}{next(numbers)}@example.org"
         payload = orjson.dumps({**patient, "slot_id": random.choice(slots), "email": address})
-        started, headers, met = time.perf_counter(), [], False
+        started, met = time.perf_counter(), False
+        headers: list[tuple[str, str]] = []
         while True:
             answer = await client.request("POST", PATH, payload, headers)
             if answer.status not in (429, 503):
