@@ -371,13 +371,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=SECONDS)
     parser.add_argument("--drain-seconds", type=float, default=DRAIN_BUDGET_SECONDS)
     parser.add_argument("--quick", action="store_true", help="5 s per rate, 30 s drain: for iterating")
+    parser.add_argument("--no-room", action="store_true", help="no gateway database, so no waiting room: an A/B")
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.drain_seconds = 5.0, 30.0
     load = [round(x, 2) for x in os.getloadavg()]
-    with prepared_stack() as (supervisor, sink, catalogue):
+    with prepared_stack(room=not args.no_room) as (supervisor, sink, catalogue):
         figures = uvloop.run(pipeline_phase(supervisor, sink, catalogue, args.rates, args.seconds, args.drain_seconds))
-    figures["load_average_at_start"] = load
+    figures["load_average_at_start"], figures["waiting_room"] = load, not args.no_room
     directory = BENCH_DIR
     (directory / "pipeline.json").write_text(json.dumps(figures, indent=2) + "\n")
     plot_pipeline(figures["steps"], directory / "pipeline.png", f"Pipeline, {os.cpu_count()} CPUs, load {load}")

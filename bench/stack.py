@@ -87,8 +87,9 @@ def prepare_all(pg_url: str) -> tuple[dict[str, str], str]:
 
 
 @contextmanager
-def prepared_stack() -> Iterator[tuple[Supervisor, MailSink, Catalogue]]:
-    """A fresh stack with the booking catalogue, for a phase run alone."""
+def prepared_stack(room: bool = True) -> Iterator[tuple[Supervisor, MailSink, Catalogue]]:
+    """A fresh stack with the booking catalogue, for a phase run alone; without the gateway's database (no
+    waiting room) when `room` is False, for an A/B of the room's cost."""
     pg_url, amqp_url = server_urls()
     database_urls, gateway_database_url = prepare_all(pg_url)
     uvloop.run(delete_topology(amqp_url, NAMESPACE, list(SERVICES)))
@@ -96,7 +97,8 @@ def prepared_stack() -> Iterator[tuple[Supervisor, MailSink, Catalogue]]:
     sink = MailSink(port=free_port()).start()
     supervisor: Supervisor | None = None
     try:
-        supervisor = start_stack(stack_config(database_urls, amqp_url, sink.port, gateway_database_url))
+        config = stack_config(database_urls, amqp_url, sink.port, gateway_database_url if room else "")
+        supervisor = start_stack(config)
         yield supervisor, sink, catalogue
     finally:
         if supervisor is not None:
@@ -109,6 +111,8 @@ async def close_room(config: StackConfig) -> None:
     """The operator's switch, closed: everyone waiting is admitted. Between two steps, the tickets of the
     visitors a step abandoned (a client that never comes back) would otherwise queue the next step's
     arrivals behind them."""
+    if not config.gateway_database_url:
+        return  # no waiting room
     pool = await asyncpg.create_pool(asyncpg_dsn(config.gateway_database_url), min_size=1, max_size=1)
     try:
         await set_opened(pool, False)
