@@ -47,10 +47,11 @@ async def read_and_advance(pool: asyncpg.Pool, step: int) -> RoomState:
     return RoomState(bool(row["opened_by_operator"]), int(row["admitted_up_to"]), int(row["last_ticket"]))
 
 
-async def draw_ticket(pool: asyncpg.Pool) -> int:
+async def draw_tickets(pool: asyncpg.Pool, count: int) -> list[int]:
+    """`count` new ticket numbers, in increasing order: the next places at the end of the queue."""
     async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
-        number = await connection.fetchval("SELECT nextval('waiting_room_tickets')")
-    return int(number)
+        rows = await connection.fetch("SELECT nextval('waiting_room_tickets') AS n FROM generate_series(1, $1)", count)
+    return sorted(int(row["n"]) for row in rows)
 
 
 # The ticket's first admission is recorded once (one row per admitted ticket, the primary key deciding between

@@ -131,6 +131,10 @@ class WaitingRoom:
         self._forgotten_at: float | None = None
         # Per admission (its ticket's number), this replica's count of requests it let through, and its expiry.
         self._admission_uses: dict[int, tuple[int, int]] = {}
+        # Visitors waiting for a ticket's number, and whether a draw for them is under way (see draw).
+        self._draws_waiting: list[asyncio.Future[int]] = []
+        self._drawing = False
+        self._draw_task: asyncio.Task[None] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -169,13 +173,40 @@ class WaitingRoom:
         self.latency_ewma = ewma(self.latency_ewma, time.perf_counter() - started, LATENCY_WEIGHT)
 
     async def draw(self) -> Ticket:
+        """A new place at the end of the queue. Visitors arriving while a draw is under way get theirs together in
+        the next one, in their order of arrival: one statement per round trip instead of one per visitor (in a
+        rush of 1,800 new visitors a second, one statement each queued on the room's four connections past its
+        half-second limit, and the room fell back to deciding without its store)."""
         assert self.pool is not None
-        number = await queries.draw_ticket(self.pool)
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._draws_waiting.append(waiter)
+        if not self._drawing:
+            self._drawing = True
+            self._draw_task = asyncio.get_running_loop().create_task(self._draw_for_those_waiting())
+        number = await waiter
         # The drawn ticket is the newest: this replica's queue length is right before its next read.
         self.state = RoomState(
             self.state.opened_by_operator, self.state.admitted_up_to, max(number, self.state.last_ticket)
         )
         return Ticket(number, int(time.time()))
+
+    async def _draw_for_those_waiting(self) -> None:
+        assert self.pool is not None
+        try:
+            while self._draws_waiting:
+                batch, self._draws_waiting = self._draws_waiting, []
+                try:
+                    numbers = await queries.draw_tickets(self.pool, len(batch))
+                except Exception as exc:  # noqa: BLE001 - each visitor's request decides without the store
+                    for waiter in batch:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    continue
+                for waiter, number in zip(batch, numbers, strict=True):
+                    if not waiter.done():  # else its visitor left: the number is a place nobody takes
+                        waiter.set_result(number)
+        finally:
+            self._drawing = False
 
     def use_admission(self, ticket_number: int, expires_at: int) -> bool:
         """Counts a request on an admission; False once past its cap (rules.within_request_cap)."""

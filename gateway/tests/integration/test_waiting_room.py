@@ -574,6 +574,31 @@ async def test_a_replica_within_its_budget_admits_faster_and_faster_and_one_over
     assert over.state.waiting == 10000 - admitted_within - admitted_over
 
 
+async def test_visitors_arriving_together_get_consecutive_places_in_their_order_from_few_statements(
+    room_pool, db, monkeypatch
+):
+    clock = Clock()
+    room = replica(room_pool, clock, start=50)
+    await refreshed(room, clock, 1)
+    statements: list[int] = []
+    draw_tickets = queries.draw_tickets
+
+    async def counted(pool, count: int) -> list[int]:
+        statements.append(count)
+        return await draw_tickets(pool, count)
+
+    monkeypatch.setattr(queries, "draw_tickets", counted)
+    tickets = await asyncio.gather(*(room.draw() for _ in range(300)))
+    assert [ticket.number for ticket in tickets] == list(range(10001, 10301))  # behind the 10,000 waiting
+    assert sum(statements) == 300
+    assert len(statements) <= 3  # the first alone, then everyone who arrived meanwhile together
+
+    failing = room.draw()
+    await room_pool.close()  # the store goes away: the visitors waiting for a place hear it
+    with pytest.raises(asyncpg.InterfaceError):
+        await failing
+
+
 async def test_a_replica_gone_quiet_after_a_slow_spell_no_longer_counts_as_overloaded(room_pool, db):
     clock = Clock()
     room = replica(room_pool, clock, start=50)
