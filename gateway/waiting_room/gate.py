@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.waiting_room.room import DECISIONS, STORE_ERRORS, WaitingRoom
 from gateway.waiting_room.rules import (
+    API_RETRY_AFTER_CAP_SECONDS,
     Ticket,
     Verdict,
     admission_mintable,
@@ -201,7 +202,8 @@ class WaitingRoomGate:
         place = position(ticket, state)
         rate = room.service_rate()
         wait = estimated_wait_seconds(place, rate)  # what the visitor is told
-        retry = retry_after_for(place, rate, room.page_refresh_seconds)  # when they check: sooner
+        cap = API_RETRY_AFTER_CAP_SECONDS if kind == "api" else room.page_refresh_seconds
+        retry = retry_after_for(place, rate, cap)  # when they check: sooner
         token = sign_ticket(room.key, ticket)
         headers: list[tuple[bytes, bytes]] = [
             (b"retry-after", str(retry).encode()),

@@ -141,6 +141,11 @@ def counter_speed(previous: float, admitted: int, elapsed_seconds: float, weight
 # meanwhile, and a visitor late to their turn is an admission the rate counted on that comes as load later (all
 # at once when the rate rose a lot). Coming early costs a ticket holder's check, no I/O.
 RETRY_EARLY_FACTOR = 2.0
+# The longest an API client is asked to wait before checking again. A person's page refreshes sooner (its own
+# period, to show the place moving), but a program needs no reassurance, and every check costs the gateway a
+# request: with 30,000 visitors waiting, checks every 15 s were 2,000 requests a second on the replicas that also
+# serve the admitted (the bench's rush at 3x capacity); with this bound those far back check once a minute.
+API_RETRY_AFTER_CAP_SECONDS = 60
 
 
 def retry_after_for(place: int, admit_per_second: float, refresh_seconds: int) -> int:
