@@ -33,7 +33,7 @@ test: $(VENV)/.installed infra browser kubectl wrk lint
 	$(PY) -m pytest
 
 # Checked strictly by mypy: shared/ and every feature's rules, use cases and queries.
-TYPED := shared $(wildcard services/*/rules.py services/*/use_cases.py services/*/queries.py services/*/*/rules.py services/*/*/use_cases.py services/*/*/queries.py) gateway/waiting_room/rules.py gateway/waiting_room/queries.py gateway/waiting_room/room.py
+TYPED := shared $(wildcard services/*/rules.py services/*/use_cases.py services/*/queries.py services/*/*/rules.py services/*/*/use_cases.py services/*/*/queries.py) gateway/waiting_room/rules.py gateway/waiting_room/queries.py gateway/waiting_room/room.py gateway/waiting_room/gathered.py
 
 ## lint: ruff (style and format), import-linter (the layout's boundaries, pyproject.toml [tool.importlinter]), mypy strict
 lint: $(VENV)/.installed

@@ -54,26 +54,30 @@ async def draw_tickets(pool: asyncpg.Pool, count: int) -> list[int]:
     return sorted(int(row["n"]) for row in rows)
 
 
-# The ticket's first admission is recorded once (one row per admitted ticket, the primary key deciding between
-# replicas); the answer is how long ago it was, in seconds. NULL when another statement recorded it at this very
-# moment (its row is not in this statement's snapshot): as good as now.
+# Each ticket's first admission is recorded once (one row per admitted ticket, the primary key deciding between
+# replicas); the answer is how long ago it was, in seconds, per ticket asked. NULL when another statement recorded
+# it at this very moment (its row is in neither this statement's insert nor its snapshot): as good as now.
 _ADMIT = """
-WITH first AS (
-    INSERT INTO waiting_room_admissions AS a (ticket) VALUES ($1)
+WITH asked AS (SELECT DISTINCT unnest($1::bigint[]) AS ticket),
+first AS (
+    INSERT INTO waiting_room_admissions AS a (ticket) SELECT ticket FROM asked
     ON CONFLICT (ticket) DO NOTHING
-    RETURNING a.admitted_at
+    RETURNING a.ticket, a.admitted_at
 )
-SELECT extract(epoch FROM clock_timestamp() - COALESCE(
-           (SELECT admitted_at FROM first),
-           (SELECT admitted_at FROM waiting_room_admissions WHERE ticket = $1)))::float8
+SELECT asked.ticket,
+       extract(epoch FROM clock_timestamp() - COALESCE(first.admitted_at, earlier.admitted_at))::float8 AS seconds
+FROM asked
+LEFT JOIN first ON first.ticket = asked.ticket
+LEFT JOIN waiting_room_admissions earlier ON earlier.ticket = asked.ticket
 """
 
 
-async def record_admission(pool: asyncpg.Pool, ticket: int) -> float | None:
-    """Seconds since the ticket was first admitted (about 0 the first time)."""
+async def record_admissions(pool: asyncpg.Pool, tickets: list[int]) -> list[float | None]:
+    """Per ticket asked (in order): seconds since it was first admitted (about 0 the first time)."""
     async with pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as connection:
-        seconds = await connection.fetchval(_ADMIT, ticket)
-    return None if seconds is None else float(seconds)
+        rows = await connection.fetch(_ADMIT, tickets)
+    seconds = {row["ticket"]: row["seconds"] for row in rows}
+    return [None if seconds[ticket] is None else float(seconds[ticket]) for ticket in tickets]
 
 
 async def forget_admissions(pool: asyncpg.Pool, older_than_seconds: float) -> None:

@@ -18,6 +18,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 
 from gateway.waiting_room import queries
+from gateway.waiting_room.gathered import Gathered
 from gateway.waiting_room.rules import (
     Budget,
     Load,
@@ -139,10 +140,9 @@ class WaitingRoom:
         self._forgotten_at: float | None = None
         # Per admission (its ticket's number), this replica's count of requests it let through, and its expiry.
         self._admission_uses: dict[int, tuple[int, int]] = {}
-        # Visitors waiting for a ticket's number, and whether a draw for them is under way (see draw).
-        self._draws_waiting: list[asyncio.Future[int]] = []
-        self._drawing = False
-        self._draw_task: asyncio.Task[None] | None = None
+        # The statements a rush sends hundreds at a time, each round trip carrying all who came meanwhile.
+        self._draws: Gathered[None, int] = Gathered(self._draw_tickets)
+        self._admissions: Gathered[int, float | None] = Gathered(self._record_admissions)
 
     @property
     def enabled(self) -> bool:
@@ -181,40 +181,13 @@ class WaitingRoom:
         self.latency_ewma = ewma(self.latency_ewma, time.perf_counter() - started, LATENCY_WEIGHT)
 
     async def draw(self) -> Ticket:
-        """A new place at the end of the queue. Visitors arriving while a draw is under way get theirs together in
-        the next one, in their order of arrival: one statement per round trip instead of one per visitor (in a
-        rush of 1,800 new visitors a second, one statement each queued on the room's four connections past its
-        half-second limit, and the room fell back to deciding without its store)."""
-        assert self.pool is not None
-        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._draws_waiting.append(waiter)
-        if not self._drawing:
-            self._drawing = True
-            self._draw_task = asyncio.get_running_loop().create_task(self._draw_for_those_waiting())
-        number = await waiter
+        """A new place at the end of the queue (visitors arriving together are numbered together: gathered.py)."""
+        number = await self._draws(None)
         # The drawn ticket is the newest: this replica's queue length is right before its next read.
         self.state = RoomState(
             self.state.opened_by_operator, self.state.admitted_up_to, max(number, self.state.last_ticket)
         )
         return Ticket(number, int(time.time()))
-
-    async def _draw_for_those_waiting(self) -> None:
-        assert self.pool is not None
-        try:
-            while self._draws_waiting:
-                batch, self._draws_waiting = self._draws_waiting, []
-                try:
-                    numbers = await queries.draw_tickets(self.pool, len(batch))
-                except Exception as exc:  # noqa: BLE001 - each visitor's request decides without the store
-                    for waiter in batch:
-                        if not waiter.done():
-                            waiter.set_exception(exc)
-                    continue
-                for waiter, number in zip(batch, numbers, strict=True):
-                    if not waiter.done():  # else its visitor left: the number is a place nobody takes
-                        waiter.set_result(number)
-        finally:
-            self._drawing = False
 
     def use_admission(self, ticket_number: int, expires_at: int) -> bool:
         """Counts a request on an admission; False once past its cap (rules.within_request_cap)."""
@@ -227,8 +200,16 @@ class WaitingRoom:
         self._admission_uses = {n: used for n, used in self._admission_uses.items() if used[1] > now}
 
     async def record_admission(self, ticket: Ticket) -> float | None:
+        """Seconds since the ticket was first admitted (about 0 the first time; None: at this very moment)."""
+        return await self._admissions(ticket.number)
+
+    async def _draw_tickets(self, visitors: list[None]) -> list[int]:
         assert self.pool is not None
-        return await queries.record_admission(self.pool, ticket.number)
+        return await queries.draw_tickets(self.pool, len(visitors))
+
+    async def _record_admissions(self, tickets: list[int]) -> list[float | None]:
+        assert self.pool is not None
+        return await queries.record_admissions(self.pool, tickets)
 
     async def refresh(self) -> None:
         """Reads the shared state, advancing the counter by this replica's step, then sets its rate from the load

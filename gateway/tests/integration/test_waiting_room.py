@@ -600,6 +600,28 @@ async def test_visitors_arriving_together_get_consecutive_places_in_their_order_
         await failing
 
 
+async def test_admissions_recorded_together_each_get_their_own_answer_from_few_statements(room_pool, db, monkeypatch):
+    clock = Clock()
+    room = replica(room_pool, clock, start=50)
+    await db.execute(
+        "INSERT INTO waiting_room_admissions (ticket, admitted_at) VALUES (7, now() - interval '90 seconds')"
+    )
+    statements: list[list[int]] = []
+    record_admissions = queries.record_admissions
+
+    async def counted(pool, tickets: list[int]) -> list[float | None]:
+        statements.append(tickets)
+        return await record_admissions(pool, tickets)
+
+    monkeypatch.setattr(queries, "record_admissions", counted)
+    asked = [7, *range(100, 200), 150]  # an old admission, 100 new ones, one of them asked twice at once
+    answers = await asyncio.gather(*(room.record_admission(Ticket(n, 0)) for n in asked))
+    assert 89 < answers[0] < 120
+    assert all(seconds is not None and seconds < 5 for seconds in answers[1:])
+    assert len(statements) <= 3
+    assert await db.fetchval("SELECT count(*) FROM waiting_room_admissions") == 101
+
+
 async def test_a_replica_gone_quiet_after_a_slow_spell_no_longer_counts_as_overloaded(room_pool, db):
     clock = Clock()
     room = replica(room_pool, clock, start=50)
