@@ -24,4 +24,4 @@ def test_every_handler_is_routed_to_the_event_it_names():
         ]
     )
     events = [ChallengePassed, IdentityValidated, AssociationValidated, AssociationRevoked, AssociationRequestDecided]
-    assert {key: contract for key, (contract, _) in routes.items()} == {e.routing_key(): e for e in events}
+    assert {key: route.contract for key, route in routes.items()} == {e.routing_key(): e for e in events}

@@ -107,8 +107,7 @@ async def deliver(
     if occurred_at is not None:
         envelope = EventEnvelope(**(envelope.model_dump() | {"occurred_at": occurred_at}))
     async with UnitOfWork(sessions) as uow:
-        _contract, handler = HANDLERS[event.routing_key()]
-        await handler(uow, event, envelope)
+        await HANDLERS[event.routing_key()].handler(uow, [event], [envelope])
         await uow.commit()
 
 

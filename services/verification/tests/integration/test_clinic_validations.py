@@ -149,8 +149,7 @@ async def validate_association(
 async def deliver(sessions: Sessions, event: Contract) -> None:
     """As the consumer does: the handler inside a unit of work that commits."""
     async with UnitOfWork(sessions) as uow:
-        _, handler = ROUTES[event.routing_key()]
-        await handler(uow, event, event.to_envelope())
+        await ROUTES[event.routing_key()].handler(uow, [event], [event.to_envelope()])
         await uow.commit()
 
 

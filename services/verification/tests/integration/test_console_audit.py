@@ -53,8 +53,7 @@ async def sessions(clean_databases: dict[str, str]) -> AsyncIterator[Sessions]:
 async def deliver(sessions: Sessions, event: Contract) -> None:
     """As the consumer does: the handler inside a unit of work that commits."""
     async with UnitOfWork(sessions) as uow:
-        _, handler = ROUTES[event.routing_key()]
-        await handler(uow, event, event.to_envelope())
+        await ROUTES[event.routing_key()].handler(uow, [event], [event.to_envelope()])
         await uow.commit()
 
 

@@ -67,8 +67,7 @@ async def service(
 
 async def deliver(sessions: Sessions, event: Contract) -> None:
     async with UnitOfWork(sessions) as uow:
-        _, handler = ROUTES[event.routing_key()]
-        await handler(uow, event, event.to_envelope())
+        await ROUTES[event.routing_key()].handler(uow, [event], [event.to_envelope()])
         await uow.commit()
 
 
