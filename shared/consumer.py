@@ -11,7 +11,7 @@ A handler is a plain function named for its event, `async def on_appointment_boo
 AppointmentBooked)`, with `envelope: EventEnvelope` as a third parameter when it needs the event's id or time.
 The consumer reads which event it handles from the `event` annotation: there is no map to keep by hand.
 
-A handler may instead take a run of its events: `async def on_appointments_booked(uow, events:
+A handler may instead take a run of its events: `async def on_appointment_booked(uow, events:
 list[AppointmentBooked], envelopes: list[EventEnvelope])`. It is called once for each run of consecutive events
 of its kind in a batch (other events keep their place before and after it), so it can write them in one round
 trip to the database; alone, an event is a run of one. It runs in the context of the run's first message.

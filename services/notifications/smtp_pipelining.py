@@ -29,9 +29,9 @@ _MAX_REPLY_BYTES = 64 * 1024
 class PipelinedReplies(asyncio.Protocol):
     """Reads the server's replies in order, each to the oldest waiting command."""
 
-    def __init__(self, transport: asyncio.BaseTransport, timeout_seconds: float) -> None:
+    def __init__(self, transport: asyncio.BaseTransport, timeout_seconds: float, announces_size: bool = False) -> None:
         self.timeout_seconds = timeout_seconds
-        self.announces_size = False
+        self.announces_size = announces_size
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
         self.transport = cast(asyncio.Transport, transport)
         self._buffer = bytearray()
@@ -160,6 +160,4 @@ def take_over(client: aiosmtplib.SMTP, timeout_seconds: float) -> PipelinedRepli
     transport = client.transport
     if not client.supports_extension("pipelining") or transport is None or transport.is_closing():
         return None
-    replies = PipelinedReplies(transport, timeout_seconds)
-    replies.announces_size = client.supports_extension("size")
-    return replies
+    return PipelinedReplies(transport, timeout_seconds, announces_size=client.supports_extension("size"))
