@@ -39,7 +39,7 @@ class EnvelopeTemplate:
             manage_token=_TOKEN,
         )
         envelope = event.to_envelope(correlation_id=_CORRELATION).model_copy(update={"id": uuid.UUID(_EVENT)})
-        self.routing_key = envelope.routing_key
+        self.routing_key = envelope.published_key
         self._json = envelope.model_dump_json()
 
     def render(

@@ -143,6 +143,7 @@ class EventConsumer:
         *,
         alone: Collection[type[Contract]] = (),
         ignore_when: Mapping[type[Contract], Callable[[Contract], bool]] | None = None,
+        only_topics: Mapping[type[Contract], Collection[str]] | None = None,
         max_batch: int = 16,
         runners: int = 2,
     ):
@@ -152,12 +153,24 @@ class EventConsumer:
         `ignore_when`: per event, what makes one of no concern to this service (its handler would do
         nothing). Such an event is acked at once, with no transaction: without an effect there is nothing
         to apply twice, so nothing to record in the inbox either (a service that hears every booking for
-        the few it keeps would otherwise write an inbox row per booking)."""
+        the few it keeps would otherwise write an inbox row per booking).
+
+        `only_topics`: per event with topics (Contract.routing_topics), the ones this service binds its queue to; the
+        broker leaves the others out. An event of another topic can still arrive (published with the bare key
+        by an older producer): `ignore_when` is what leaves it alone then."""
         self._sessions = sessions
         self._on_events_committed = on_events_committed
         self._routes = route_handlers(handlers)
         self._alone = {contract.routing_key() for contract in alone}
         self._ignore_when = {contract.routing_key(): test for contract, test in (ignore_when or {}).items()}
+        only_topics = only_topics or {}
+        if unhandled := [contract.__name__ for contract in only_topics if contract.routing_key() not in self._routes]:
+            raise TypeError(f"topics chosen for events without a handler: {unhandled}")
+        self._binding_keys = [
+            key
+            for route in self._routes.values()
+            for key in route.contract.binding_keys(only_topics.get(route.contract))
+        ]
         self._max_batch = max_batch
         self._runners = runners
         self._waiting: deque[_Delivery] = deque()
@@ -169,8 +182,9 @@ class EventConsumer:
         self._acks = AckBatcher()
 
     @property
-    def routing_keys(self) -> list[str]:
-        return list(self._routes)
+    def binding_keys(self) -> list[str]:
+        """What this consumer's queue is bound to (Contract.binding_keys)."""
+        return self._binding_keys
 
     async def drained(self) -> None:
         """Returns once no message is being handled and their acks are written (graceful shutdown, after the

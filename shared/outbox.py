@@ -64,7 +64,7 @@ def outbox_row(envelope: EventEnvelope) -> dict[str, Any]:
     """The outbox columns of one event: the one place its stored form is decided."""
     return {
         "event_id": envelope.id,
-        "routing_key": envelope.routing_key,
+        "routing_key": envelope.published_key,
         "body": with_trace_context(envelope.model_dump_json()),
         "correlation_id": envelope.correlation_id,
     }

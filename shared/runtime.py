@@ -85,12 +85,15 @@ class ServiceRuntime:
         handlers: Iterable[EventHandler],
         alone: Collection[type[Contract]] = (),
         ignore_when: Mapping[type[Contract], Callable[[Contract], bool]] | None = None,
+        only_topics: Mapping[type[Contract], Collection[str]] | None = None,
     ) -> None:
         """`alone`: events whose handler has effects outside the database; `ignore_when`: what makes an event
-        of no concern to this service (see EventConsumer)."""
-        consumer = EventConsumer(self.sessions, handlers, self.relay.wake, alone=alone, ignore_when=ignore_when)
+        of no concern to this service; `only_topics`: the topics of an event its queue hears (see EventConsumer)."""
+        consumer = EventConsumer(
+            self.sessions, handlers, self.relay.wake, alone=alone, ignore_when=ignore_when, only_topics=only_topics
+        )
         self._consumers.append(consumer)
-        self.bus.subscribe(consumer.routing_keys, consumer)
+        self.bus.subscribe(consumer.binding_keys, consumer)
 
     def add_worker(self, worker: Worker, stop: StopWorker | None = None) -> None:
         """`stop` asks the worker to return after its current item; without it, shutdown cancels it."""

@@ -113,6 +113,8 @@ def _booked_without_account(event: Contract) -> bool:
     return isinstance(event, AppointmentBooked) and event.account_id is None and event.source != "admin"
 
 
-# Verification hears every booking for the few made from an account (its clinic_patients) or by a clerk for a
-# caller (the audit log): a citizen's booking without an account, most of a rush, is acked without a transaction.
+# Verification keeps the bookings made from an account (its clinic_patients) or by a clerk for a caller (the
+# audit log). Its queue is bound to those topics only, so a citizen's booking without an account, most of a rush,
+# never reaches it; one published before the topics (the bare key) is acked without a transaction.
+ONLY_TOPICS: dict[type[Contract], tuple[str, ...]] = {AppointmentBooked: ("account", "clerk")}
 IGNORE_WHEN: dict[type[Contract], Callable[[Contract], bool]] = {AppointmentBooked: _booked_without_account}

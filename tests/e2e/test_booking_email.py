@@ -106,7 +106,8 @@ def test_the_same_event_delivered_twice_sends_one_email(system: Supervisor, cata
         channel = await connection.channel(publisher_confirms=True)
         exchange = await channel.get_exchange(exchange_name)
         spy = await channel.declare_queue(exclusive=True)
-        await spy.bind(exchange, AppointmentBooked.routing_key())
+        for key in AppointmentBooked.binding_keys():
+            await spy.bind(exchange, key)
         async with httpx.AsyncClient() as client:
             response = await client.post(f"{system.config.url('gateway')}/api/appointments", json=body)
         assert response.status_code == 201

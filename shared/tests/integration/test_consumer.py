@@ -39,7 +39,7 @@ async def _consumer(sessions, amqp_url: str, namespace: str, fail_on: int | None
 
     bus = Bus(amqp_url, "test", namespace=namespace, prefetch=8, delivery_limit=3)
     consumer = EventConsumer(sessions, [on_ping])
-    bus.subscribe(consumer.routing_keys, consumer)
+    bus.subscribe(consumer.binding_keys, consumer)
     await bus.connect()
     return bus
 
@@ -140,7 +140,7 @@ async def _recording_consumer(sessions, amqp_url: str, namespace: str, alone: tu
 
     bus = Bus(amqp_url, "test", namespace=namespace, prefetch=32, delivery_limit=3)
     consumer = EventConsumer(sessions, [on_ping], alone=alone)
-    bus.subscribe(consumer.routing_keys, consumer)
+    bus.subscribe(consumer.binding_keys, consumer)
     return bus
 
 
@@ -219,7 +219,7 @@ async def test_events_of_no_concern_are_acked_without_a_transaction_nor_an_inbox
 
     bus = Bus(amqp_url, "test", namespace=bus_namespace, prefetch=8, delivery_limit=3)
     consumer = EventConsumer(sessions, [on_ping], ignore_when={Ping: lambda event: event.n % 2 == 1})
-    bus.subscribe(consumer.routing_keys, consumer)
+    bus.subscribe(consumer.binding_keys, consumer)
     await bus.connect()
     try:
         for n in range(6):
@@ -259,7 +259,7 @@ async def test_acks_sent_together_settle_every_message_and_a_failing_one_is_rede
 
     bus = Bus(amqp_url, "test", namespace=bus_namespace, prefetch=8, delivery_limit=5)
     consumer = EventConsumer(sessions, [on_ping], ignore_when={Ping: lambda event: event.n >= 1000})
-    bus.subscribe(consumer.routing_keys, consumer)
+    bus.subscribe(consumer.binding_keys, consumer)
     await bus.connect()
     try:
         for n in [*range(60), *range(1000, 1020)]:
@@ -304,7 +304,7 @@ async def test_a_run_taking_handler_gets_consecutive_events_together_in_their_or
 
     bus = Bus(amqp_url, "test", namespace=bus_namespace, prefetch=64, delivery_limit=3)
     consumer = EventConsumer(sessions, [on_pings, on_pong], max_batch=64, runners=1)
-    bus.subscribe(consumer.routing_keys, consumer)
+    bus.subscribe(consumer.binding_keys, consumer)
     await bus.connect()
     try:
         for n in range(40):

@@ -298,7 +298,7 @@ async def _wait_until(predicate, timeout: float = 20.0) -> None:
 async def test_consumer_issues_once_per_request_and_forgets_deleted_accounts(sessions, amqp_url, bus_namespace):
     bus = Bus(amqp_url, "verification", namespace=bus_namespace, prefetch=8, delivery_limit=3)
     consumer = EventConsumer(sessions, [CodeIssuer(SETTINGS).on_code_requested, *HANDLERS])
-    bus.subscribe(consumer.routing_keys, consumer)
+    bus.subscribe(consumer.binding_keys, consumer)
     await bus.connect()
     try:
         event = code_request()
