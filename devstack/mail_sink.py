@@ -55,7 +55,7 @@ class ReceivedMail:
     @cached_property
     def body(self) -> str:
         parsed = email.message_from_bytes(self.raw, policy=email.policy.default)
-        part = parsed.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+        part = parsed.get_body(preferencelist=("plain", "html"))
         return part.get_content() if part is not None else ""
 
     def as_dict(self) -> dict[str, object]:
@@ -83,7 +83,8 @@ class MailSink:
     async def handle_DATA(  # noqa: N802 - aiosmtpd calls it by this name
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
-        raw = envelope.original_content or envelope.content
+        # aiosmtpd sets both before calling handle_DATA; its types leave them None for an envelope without DATA.
+        raw = envelope.original_content or envelope.content or b""
         mail = ReceivedMail(
             sender=str(envelope.mail_from),
             recipients=list(envelope.rcpt_tos),

@@ -183,7 +183,8 @@ class StackConfig:
 def http_ok(url: str, timeout: float = 1.0) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
-            return response.status == 200
+            status: int = response.status
+            return status == 200
     except OSError:
         return False
 

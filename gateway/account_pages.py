@@ -559,7 +559,7 @@ async def _mine(request: Request, principal: Principal, appointment_id: uuid.UUI
     listing = await Appointments.of(request, principal).mine()
     lang = language_of(request)
     for group in ("upcoming", "past"):
-        for appointment in listing[group]:  # type: ignore[literal-required]
+        for appointment in listing[group]:
             if appointment["id"] == str(appointment_id):
                 return _written_out([appointment], lang)[0]
     return None
@@ -570,7 +570,7 @@ async def my_appointments(request: Request, principal: CitizenPage, done: str = 
     listing = await Appointments.of(request, principal).mine()
     lang = language_of(request)
     for group in ("upcoming", "past"):
-        _written_out(listing[group], lang)  # type: ignore[literal-required]
+        _written_out(listing[group], lang)
     notice = None
     if done in ("cancel", "confirm"):
         notice = _text(request, f"done_{done}")

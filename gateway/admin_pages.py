@@ -42,7 +42,8 @@ SEXES = ("F", "M")
 
 
 def _cookies(request: Request) -> SessionCookies:
-    return request.app.state.cookies
+    cookies: SessionCookies = request.app.state.cookies
+    return cookies
 
 
 def _flash(request: Request) -> FlashCookie:

@@ -39,7 +39,7 @@ async def _citizen_page(request: Request, principal: Principal, status: int = 20
         latest.setdefault(filed["person_id"], filed)
     lang = language_of(request)
     for person in family:
-        person["born"] = written_birth_date(person.get("birth_date"), lang)  # type: ignore[typeddict-unknown-key]
+        person["born"] = written_birth_date(person.get("birth_date"), lang)
     extra.setdefault("errors", {})
     return render(
         request,

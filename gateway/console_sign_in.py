@@ -99,7 +99,8 @@ def first_message(refusal: UpstreamRefusal, lang: str) -> str:
 
 
 def _cookies(request: Request) -> SessionCookies:
-    return request.app.state.cookies
+    cookies: SessionCookies = request.app.state.cookies
+    return cookies
 
 
 def _factor(request: Request) -> FactorCookie:

@@ -110,7 +110,10 @@ class CsrfGuard:
                 cookie: SimpleCookie = SimpleCookie()
                 cookie[self.cookie] = issued
                 morsel = cookie[self.cookie]
-                morsel.update({"path": "/", "httponly": True, "samesite": "Lax", "secure": self.secure})
+                morsel["path"] = "/"
+                morsel["httponly"] = True
+                morsel["samesite"] = "Lax"
+                morsel["secure"] = self.secure
                 MutableHeaders(scope=message).append("set-cookie", morsel.OutputString())
             await send(message)
 

@@ -23,7 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import jwt
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,8 +32,8 @@ from gateway.auth import Principal
 from gateway.proxy import Proxy, UpstreamUnavailable
 from gateway.upstreams.base import UpstreamRefusal, errors_of
 
-FORMAT = "rendezvous-sante/my-data"
-VERSION = 1
+FORMAT: Final = "rendezvous-sante/my-data"
+VERSION: Final = 1
 LINK_SECONDS = 15 * 60
 PARTS = ("accounts", "appointments", "verification", "notifications")
 MOST_APPOINTMENTS = 5000  # what verification's record-access composition takes at once

@@ -64,11 +64,12 @@ PAGES: dict[str, dict[int, tuple[str, str]]] = {
 
 
 def _language(scope: Scope) -> str:
-    query = scope.get("query_string", b"").decode("latin-1")
+    query_string: bytes = scope.get("query_string", b"")
+    query = query_string.decode("latin-1")
     for part in query.split("&"):
         if part in ("lang=fr", "lang=en"):
             return part[5:]
-    headers = dict(scope["headers"])
+    headers: dict[bytes, bytes] = dict(scope["headers"])
     for cookie in headers.get(b"cookie", b"").decode("latin-1").split(";"):
         name, _, value = cookie.strip().partition("=")
         if name == "lang" and value in TEXTS:

@@ -92,7 +92,7 @@ async def _session(request: Request, audience: Audience) -> Principal | None:
     token = request.cookies.get(access)
     if token:
         try:
-            principal: Principal = verifier.from_token(token)
+            principal: Principal | None = verifier.from_token(token)
         except ApiError:  # expired, revoked or forged: the refresh token may still be good
             principal = None
         if principal is not None and principal.audience == audience:

@@ -240,7 +240,7 @@ async def portal_book(
             # Both of the form's choices at once: a form reports all its problems in one pass.
             unchosen = [_NO_SLOT] if slot is None else []
             unchosen += [_NO_PERSON] if person_id and _uuid(person_id) is None else []
-            if unchosen:
+            if unchosen or slot is None:
                 raise UpstreamRefusal(422, unchosen)
             booked = await composition.booked_for_person(
                 Accounts.of(request, principal), Appointments.of(request, principal), slot, _uuid(person_id), key

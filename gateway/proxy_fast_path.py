@@ -52,8 +52,9 @@ class ProxyFastPath:
         if "?" in path or "#" in path or "\\" in path:
             return False  # Request.url escapes these in the path proxy_api resolves: rare, left to FastAPI
         # What Route.matches decides for a full match, without the scope copies FastAPI's version makes.
+        # APIRoute always sets its methods (GET when none are given); Starlette's Route declares them optional.
         method = scope["method"]
-        return not any(method in route.methods and route.path_regex.match(path) for route in COMPOSED)
+        return not any(method in (route.methods or ()) and route.path_regex.match(path) for route in COMPOSED)
 
     @staticmethod
     async def _forward(scope: Scope, receive: Receive, send: Send, route: Route, upstream_path: str) -> None:

@@ -106,7 +106,7 @@ def read(form: Any, lang: str) -> tuple[dict[str, Any], dict[str, str], dict[str
 def slot_count(payload: dict[str, Any]) -> int:
     """How many slots the schedule opens (those already there are not opened twice, so possibly fewer)."""
     start, end = time.fromisoformat(payload["start_time"]), time.fromisoformat(payload["end_time"])
-    per_day = ((end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)) // payload["slot_minutes"]
+    per_day: int = ((end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)) // payload["slot_minutes"]
     closed = {e["date"] for e in payload["exceptions"]}
     day, last, days = date.fromisoformat(payload["valid_from"]), date.fromisoformat(payload["valid_to"]), 0
     while day <= last:

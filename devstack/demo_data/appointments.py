@@ -332,7 +332,8 @@ async def load_demo_data(database_url: str, days: int = 30, capacity: int = 3) -
     first = date.today()
     now = datetime.now(schedules.TZ)
     establishments = demo_establishments()
-    service_rows, schedule_rows, slot_rows = [], [], []
+    service_rows, schedule_rows = [], []
+    slot_rows: list[tuple[uuid.UUID, uuid.UUID, datetime, datetime, int]] = []
     starts_by_shape: dict[tuple[frozenset[str], time, time, int], Sequence[datetime]] = {}
     for establishment in establishments:
         for kind in establishment.kinds:

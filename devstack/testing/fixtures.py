@@ -50,7 +50,8 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _docker_engine_runs() -> bool:

@@ -66,23 +66,32 @@ class Accounts(Upstream):
 
     # --- sessions (citizens' and staff's) ---
     async def log_in(self, identifier: str, password: str) -> dict[str, Any]:
-        return await self.post("/sessions", {"identifier": identifier, "password": password}, expect=(200,))
+        payload = {"identifier": identifier, "password": password}
+        tokens: dict[str, Any] = await self.post("/sessions", payload, expect=(200,))
+        return tokens
 
     async def staff_log_in(self, email: str, password: str) -> dict[str, Any]:
-        return await self.post("/staff/sessions", {"email": email, "password": password}, expect=(200,))
+        payload = {"email": email, "password": password}
+        opened: dict[str, Any] = await self.post("/staff/sessions", payload, expect=(200,))
+        return opened
 
     async def staff_second_factor(self, challenge: str, code: str) -> dict[str, Any]:
         """A TOTP or recovery code for the challenge the password opened: the staff session's tokens."""
-        return await self.post("/staff/sessions/totp", {"challenge": challenge, "code": code}, expect=(200,))
+        payload = {"challenge": challenge, "code": code}
+        tokens: dict[str, Any] = await self.post("/staff/sessions/totp", payload, expect=(200,))
+        return tokens
 
     async def staff_enrol(self, challenge: str, code: str) -> dict[str, Any]:
         """The first code of a newly shown secret: the session's tokens and the recovery codes, shown once."""
-        return await self.post("/staff/sessions/enrolment", {"challenge": challenge, "code": code}, expect=(200,))
+        payload = {"challenge": challenge, "code": code}
+        enrolled: dict[str, Any] = await self.post("/staff/sessions/enrolment", payload, expect=(200,))
+        return enrolled
 
     async def choose_establishment(self, establishment_id: str, refresh_token: str) -> dict[str, Any]:
         """Tokens of the same session, now for that establishment (the refresh token is rotated)."""
         payload = {"establishment_id": establishment_id, "refresh_token": refresh_token}
-        return await self.post("/staff/sessions/establishment", payload, expect=(200,))
+        tokens: dict[str, Any] = await self.post("/staff/sessions/establishment", payload, expect=(200,))
+        return tokens
 
     async def log_out(self, refresh_token: str) -> None:
         await self.call("POST", "/sessions/logout", {"refresh_token": refresh_token}, expect=(204,))
@@ -100,32 +109,41 @@ class Accounts(Upstream):
 
     # --- the citizen account pages' calls (gateway/account_pages.py) ---
     async def register(self, payload: dict[str, Any]) -> Challenge:
-        return await self.post("/registrations", payload, expect=(202,))
+        challenge: Challenge = await self.post("/registrations", payload, expect=(202,))
+        return challenge
 
     async def reset_password(self, identifier: str, new_password: str) -> Challenge:
-        return await self.post("/password-resets", {"identifier": identifier, "new_password": new_password}, (202,))
+        payload = {"identifier": identifier, "new_password": new_password}
+        challenge: Challenge = await self.post("/password-resets", payload, expect=(202,))
+        return challenge
 
     async def resend_code(self, challenge_id: str) -> Challenge:
-        return await self.post(f"/codes/{challenge_id}/resend", {}, expect=(202,))
+        challenge: Challenge = await self.post(f"/codes/{challenge_id}/resend", {}, expect=(202,))
+        return challenge
 
     async def me(self) -> Profile:
-        return await self.get("/me")
+        profile: Profile = await self.get("/me")
+        return profile
 
     async def update_me(self, payload: dict[str, Any]) -> Profile:
-        return (await self.call("PATCH", "/me", payload)).json()
+        profile: Profile = (await self.call("PATCH", "/me", payload)).json()
+        return profile
 
     async def dependants(self) -> list[Dependant]:
-        return await self.get("/me/dependants")
+        family: list[Dependant] = await self.get("/me/dependants")
+        return family
 
     async def add_dependant(self, payload: dict[str, Any]) -> Dependant:
-        return await self.post("/me/dependants", payload, expect=(201,))
+        added: Dependant = await self.post("/me/dependants", payload, expect=(201,))
+        return added
 
     async def remove_dependant(self, dependant_id: str) -> None:
         await self.call("DELETE", f"/me/dependants/{dependant_id}", expect=(200, 204))
 
     async def sensitive_change(self, kind: str, new_value: str, current_password: str) -> Challenge:
         payload = {"kind": kind, "new_value": new_value, "current_password": current_password}
-        return await self.post("/me/sensitive-changes", payload, expect=(202,))
+        challenge: Challenge = await self.post("/me/sensitive-changes", payload, expect=(202,))
+        return challenge
 
     async def delete_me(self, password: str) -> None:
         await self.call("POST", "/me/delete", {"password": password}, expect=(204,))
@@ -147,31 +165,38 @@ class Accounts(Upstream):
     # --- staff invitations (the link's page, no sign-in) ---
     async def invitation(self, token: str) -> dict[str, Any]:
         """{email, establishment_id, role, existing_account, expires_at}; refused (404) when no longer valid."""
-        return await self.post("/staff/invitations/lookup", {"token": token}, expect=(200,))
+        found: dict[str, Any] = await self.post("/staff/invitations/lookup", {"token": token}, expect=(200,))
+        return found
 
     async def accept_invitation(self, token: str, name: str | None, password: str | None) -> dict[str, Any]:
         payload: dict[str, Any] = {"token": token}
         if name is not None:
             payload |= {"name": name, "password": password}
-        return await self.post("/staff/invitations/accept", payload, expect=(201,))
+        accepted: dict[str, Any] = await self.post("/staff/invitations/accept", payload, expect=(201,))
+        return accepted
 
     # --- staff administration by an establishment's manager ---
     async def establishment_staff(self, establishment_id: str) -> dict[str, Any]:
         """{members: [...], invitations: [...]} (pending invitations only)."""
-        return await self.get(f"/admin/staff/establishments/{establishment_id}")
+        staff: dict[str, Any] = await self.get(f"/admin/staff/establishments/{establishment_id}")
+        return staff
 
     async def invite_staff(self, establishment_id: str, invitation: dict[str, Any]) -> dict[str, Any]:
         """{email, role, language, establishment_name?}."""
-        return await self.post(f"/admin/staff/establishments/{establishment_id}/invitations", invitation, (201,))
+        path = f"/admin/staff/establishments/{establishment_id}/invitations"
+        invited: dict[str, Any] = await self.post(path, invitation, expect=(201,))
+        return invited
 
     async def change_staff_role(self, establishment_id: str, staff_id: str, role: str) -> dict[str, Any]:
         path = f"/admin/staff/establishments/{establishment_id}/members/{staff_id}/role"
-        return await self.post(path, {"role": role}, expect=(200,))
+        member: dict[str, Any] = await self.post(path, {"role": role}, expect=(200,))
+        return member
 
     async def set_staff_access(self, establishment_id: str, staff_id: str, action: str) -> dict[str, Any]:
         """`action` is disable (every session of that person ends at once) or enable."""
         path = f"/admin/staff/establishments/{establishment_id}/members/{staff_id}/{action}"
-        return await self.post(path, {}, expect=(200,))
+        member: dict[str, Any] = await self.post(path, {}, expect=(200,))
+        return member
 
     # --- platform operators ---
     async def operator_staff(self) -> list[dict[str, Any]]:
@@ -180,7 +205,8 @@ class Accounts(Upstream):
 
     async def appoint_manager(self, invitation: dict[str, Any]) -> dict[str, Any]:
         """{establishment_id, email, language, establishment_name?}: an invitation as the first manager."""
-        return await self.post("/operator/staff/managers", invitation, expect=(201,))
+        invited: dict[str, Any] = await self.post("/operator/staff/managers", invitation, expect=(201,))
+        return invited
 
     async def reset_factor(self, staff_id: str) -> None:
         await self.post(f"/operator/staff/{staff_id}/factor-reset", {}, expect=(200,))

@@ -271,21 +271,24 @@ class Appointments(Upstream):
         return booked
 
     async def mine(self) -> MyAppointments:
-        return await self.get("/my/appointments")
+        listing: MyAppointments = await self.get("/my/appointments")
+        return listing
 
     async def act_on_mine(self, appointment_id: str, action: str, payload: dict[str, Any] | None = None) -> Any:
         return await self.post(f"/my/appointments/{appointment_id}/{action}", payload or {}, expect=(200,))
 
     async def free_slots(self, service_id: str, date_from: str | None = None) -> list[dict[str, Any]]:
         query = f"service_id={service_id}&limit=300" + (f"&date_from={date_from}" if date_from else "")
-        return await self.get("/slots", query)
+        slots: list[dict[str, Any]] = await self.get("/slots", query)
+        return slots
 
     async def calendar_file_of_mine(self, appointment_id: uuid.UUID) -> UpstreamResponse:
         """The .ics as the service answered it (its headers name the file)."""
         return await self.call("GET", f"/my/appointments/{appointment_id}.ics")
 
     async def history(self) -> History:
-        return await self.get("/my/history")
+        history: History = await self.get("/my/history")
+        return history
 
     async def history_document(self, document: Literal["pdf", "ics"], language: str) -> UpstreamResponse:
         """The history as a file, as the service answered it (its headers name the file)."""
