@@ -80,6 +80,12 @@ class ServiceRuntime:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.relay.wake)
 
+    def tuned_units_of_work(self, server_settings: dict[str, str], pool_size: int) -> Callable[[], UnitOfWork]:
+        """Units of work on a small pool of their own (tuned_engine), for a worker whose statements need planner
+        settings of their own."""
+        sessions = make_sessionmaker(self.tuned_engine(server_settings, pool_size))
+        return lambda: UnitOfWork(sessions, self.relay.wake)
+
     def consume(
         self,
         handlers: Iterable[EventHandler],

@@ -10,6 +10,7 @@ from services.notifications.clock import Clock, SystemClock
 from services.notifications.consumers import SENT_INLINE, NotificationHandlers
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.export.api import router as export_router
+from services.notifications.queries import DISPATCH_SERVER_SETTINGS
 from services.notifications.reminder_scheduler import ReminderScheduler
 from services.notifications.settings import NotificationsSettings
 from shared.http import create_service_app
@@ -22,7 +23,8 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
     clock = clock or SystemClock()
     runtime = ServiceRuntime(settings)
     dispatcher = DeliveryDispatcher(
-        runtime.unit_of_work,
+        # Each worker holds one connection through its batch.
+        runtime.tuned_units_of_work(DISPATCH_SERVER_SETTINGS, pool_size=settings.dispatch_concurrency),
         lambda: Channels.from_settings(settings),
         settings.dispatch_concurrency,
         settings.max_attempts,

@@ -3,12 +3,14 @@
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.mail_sink import MailSink
 from devstack.sms_sink import SmsSink
-from services.notifications import use_cases
+from devstack.testing.plans import kept_plan, prepare_generic
+from services.notifications import queries, use_cases
 from services.notifications.channels import EMAIL, SMS, Channels
 from services.notifications.dispatcher import DeliveryDispatcher
 from services.notifications.email_channel import EmailChannel
@@ -16,7 +18,7 @@ from services.notifications.rules import RenderedMessage
 from services.notifications.settings import NotificationsSettings
 from services.notifications.sms_channel import SmsChannel
 from services.notifications.tests.integration.conftest import fetch
-from shared.db import make_engine, make_sessionmaker
+from shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from shared.unit_of_work import UnitOfWork
 
 
@@ -131,3 +133,44 @@ async def test_nothing_queued_is_nothing_to_do(settings, sessions):
         assert not await dispatcher.send_next(channels)
     finally:
         await channels.close()
+
+
+DISPATCH_STATEMENTS = {"claim": queries.CLAIM_DUE, "sent": queries.MARK_SENT, "retry": queries.MARK_RETRY}
+DISPATCH_ARGUMENTS = {
+    "claim": "8",
+    "sent": f"ARRAY['{uuid.uuid4()}']::uuid[], ARRAY['<id@x>']",
+    "retry": f"ARRAY['{uuid.uuid4()}']::uuid[], ARRAY['timeout'], 8",
+}
+
+
+async def _plans_after_growth(database_url: str, settings: dict[str, str]) -> dict[str, str]:
+    """The dispatcher's statements prepared on an empty delivery log, as a dispatcher's connection does, then
+    their kept plans once the log holds 20,000 messages (a busy day's)."""
+    connection = await asyncpg.connect(asyncpg_dsn(database_url), server_settings=settings)
+    try:
+        await connection.execute("TRUNCATE deliveries CASCADE")
+        await prepare_generic(connection, DISPATCH_STATEMENTS)
+        for name, sql_arguments in DISPATCH_ARGUMENTS.items():
+            await kept_plan(connection, name, sql_arguments)  # the generic plan is made here, on the empty table
+        await connection.execute(
+            "INSERT INTO deliveries (id, event_id, kind, channel, recipient, language, subject, body, status) "
+            "SELECT gen_random_uuid(), gen_random_uuid(), 'confirmation', 'email', 'p' || n || '@example.org', 'fr', "
+            "'Confirmation', '', CASE WHEN n % 10 = 0 THEN 'pending' ELSE 'sent' END "
+            "FROM generate_series(1, 20000) AS n"
+        )
+        return {name: await kept_plan(connection, name, arguments) for name, arguments in DISPATCH_ARGUMENTS.items()}
+    finally:
+        await connection.execute("TRUNCATE deliveries CASCADE")
+        await connection.close()
+
+
+async def test_the_dispatchers_statements_keep_index_plans_made_while_the_log_was_small(
+    settings: NotificationsSettings,
+):
+    plans = await _plans_after_growth(settings.database_url, queries.DISPATCH_SERVER_SETTINGS)
+    for name, plan in plans.items():
+        assert "Seq Scan" not in plan, f"{name}:\n{plan}"
+    assert "deliveries_due" in plans["claim"]
+    assert "deliveries_pkey" in plans["sent"]
+    # Why the setting: without it, MARK_SENT's plan made on the empty log reads the whole log at every batch.
+    assert "Seq Scan on deliveries" in (await _plans_after_growth(settings.database_url, {}))["sent"]
