@@ -19,3 +19,21 @@ async def kept_plan(connection: asyncpg.Connection, name: str, arguments: str) -
     """The plan the prepared statement `name` runs with these arguments (as SQL), as EXPLAIN prints it."""
     rows = await connection.fetch(f"EXPLAIN EXECUTE {name}({arguments})")
     return "\n".join(row[0] for row in rows)
+
+
+async def plans_after_growth(
+    dsn: str, server_settings: dict[str, str], statements: dict[str, tuple[str, str]], empty: str, fill: str
+) -> dict[str, str]:
+    """{name: (sql, arguments as SQL)} prepared on a connection with these settings while the table is empty (the
+    `empty` statement), their generic plans made there, then the plans they keep once `fill` has grown the table."""
+    connection = await asyncpg.connect(dsn, server_settings=server_settings)
+    try:
+        await connection.execute(empty)
+        await prepare_generic(connection, {name: sql for name, (sql, _) in statements.items()})
+        for name, (_, arguments) in statements.items():
+            await kept_plan(connection, name, arguments)
+        await connection.execute(fill)
+        return {name: await kept_plan(connection, name, arguments) for name, (_, arguments) in statements.items()}
+    finally:
+        await connection.execute(empty)
+        await connection.close()

@@ -29,6 +29,20 @@ class Pong(Contract):
     n: int
 
 
+class Parcel(Contract):
+    """An event with routing topics: published as test.parcel.v1.big or .small."""
+
+    producer: ClassVar[str] = "test"
+    event_type: ClassVar[str] = "Parcel"
+    version: ClassVar[int] = 1
+    routing_topics: ClassVar[tuple[str, ...]] = ("big", "small")
+
+    grams: int
+
+    def routing_topic(self) -> str:
+        return "big" if self.grams > 1000 else "small"
+
+
 async def _recreate(admin_url: str, name: str, url: str) -> None:
     admin = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

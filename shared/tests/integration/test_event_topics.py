@@ -10,19 +10,8 @@ import pytest
 
 from shared.bus import Bus, declare_events_exchange
 from shared.consumer import EventConsumer
-from shared.messages import Contract, EventEnvelope
-
-
-class Parcel(Contract):
-    producer: ClassVar[str] = "test"
-    event_type: ClassVar[str] = "Parcel"
-    version: ClassVar[int] = 1
-    routing_topics: ClassVar[tuple[str, ...]] = ("big", "small")
-
-    grams: int
-
-    def routing_topic(self) -> str:
-        return "big" if self.grams > 1000 else "small"
+from shared.messages import EventEnvelope
+from shared.tests.integration.conftest import Parcel
 
 
 async def on_parcel(uow, event: Parcel) -> None:  # never runs here: only its bindings are looked at

@@ -4,10 +4,9 @@ import asyncio
 from contextlib import asynccontextmanager
 
 import aio_pika
-import asyncpg
 from sqlalchemy import text
 
-from devstack.testing.plans import kept_plan, prepare_generic
+from devstack.testing.plans import plans_after_growth
 from shared.bus import Bus, declare_events_exchange
 from shared.db import asyncpg_dsn
 from shared.outbox import CLAIM_SQL, MARK_FAILED_SQL, MARK_PUBLISHED_SQL, RELAY_SERVER_SETTINGS, OutboxRelay
@@ -121,28 +120,25 @@ async def test_relay_polls_for_events_committed_by_another_process(sessions, mes
         await _wait_until(lambda: len(received) == 2, timeout=5)
 
 
-OUTBOX_STATEMENTS = {"claim": CLAIM_SQL, "mark": MARK_PUBLISHED_SQL, "failed": MARK_FAILED_SQL}
-OUTBOX_ARGUMENTS = {"claim": "256", "mark": "'{1,2,3}'", "failed": "'{1,2,3}', 'refused'"}
+RELAY_STATEMENTS = {
+    "claim": (CLAIM_SQL, "256"),
+    "mark": (MARK_PUBLISHED_SQL, "'{1,2,3}'"),
+    "failed": (MARK_FAILED_SQL, "'{1,2,3}', 'refused'"),
+}
+# An hour of a busy day's published events, or a surge's backlog.
+GROWN_OUTBOX = (
+    "INSERT INTO outbox (event_id, routing_key, body, published_at) "
+    "SELECT gen_random_uuid(), 'test.ping.v1', NULL, CASE WHEN n % 10 = 0 THEN NULL ELSE now() END "
+    "FROM generate_series(1, 20000) AS n"
+)
 
 
 async def _plans_after_growth(messaging_db_url: str, settings: dict[str, str]) -> dict[str, str]:
     """The relay's statements prepared on an empty outbox, as a relay's connection does, then their kept plans
-    once the outbox holds 20,000 rows (an hour of a busy day's published events, or a surge's backlog)."""
-    connection = await asyncpg.connect(asyncpg_dsn(messaging_db_url), server_settings=settings)
-    try:
-        await connection.execute("TRUNCATE outbox RESTART IDENTITY")
-        await prepare_generic(connection, OUTBOX_STATEMENTS)
-        for name, sql_arguments in OUTBOX_ARGUMENTS.items():
-            await kept_plan(connection, name, sql_arguments)  # the generic plan is made here, on the empty table
-        await connection.execute(
-            "INSERT INTO outbox (event_id, routing_key, body, published_at) "
-            "SELECT gen_random_uuid(), 'test.ping.v1', NULL, CASE WHEN n % 10 = 0 THEN NULL ELSE now() END "
-            "FROM generate_series(1, 20000) AS n"
-        )
-        return {name: await kept_plan(connection, name, arguments) for name, arguments in OUTBOX_ARGUMENTS.items()}
-    finally:
-        await connection.execute("TRUNCATE outbox RESTART IDENTITY")
-        await connection.close()
+    once the outbox holds 20,000 rows."""
+    return await plans_after_growth(
+        asyncpg_dsn(messaging_db_url), settings, RELAY_STATEMENTS, "TRUNCATE outbox RESTART IDENTITY", GROWN_OUTBOX
+    )
 
 
 async def test_the_relays_statements_keep_index_plans_made_while_the_outbox_was_small(messaging_db_url):

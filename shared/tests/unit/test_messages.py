@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from shared.contracts.appointments import AppointmentBooked
 from shared.messages import Contract, EventEnvelope, routing_key, snake_case
 from shared.outbox import outbox_row
+from shared.tests.integration.conftest import Parcel
 
 
 class AccountsLinked(Contract):
@@ -39,18 +40,6 @@ def test_payload_not_matching_the_contract_is_rejected():
     envelope = EventEnvelope(type="AccountsLinked", version=2, producer="accounts", payload={"account_ids": "x"})
     with pytest.raises(ValidationError):
         AccountsLinked.from_envelope(envelope)
-
-
-class Parcel(Contract):
-    producer: ClassVar[str] = "test"
-    event_type: ClassVar[str] = "Parcel"
-    version: ClassVar[int] = 1
-    routing_topics: ClassVar[tuple[str, ...]] = ("big", "small")
-
-    grams: int
-
-    def routing_topic(self) -> str:
-        return "big" if self.grams > 1000 else "small"
 
 
 class Unsorted(Parcel):

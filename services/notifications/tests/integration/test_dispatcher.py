@@ -3,13 +3,12 @@
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.mail_sink import MailSink
 from devstack.sms_sink import SmsSink
-from devstack.testing.plans import kept_plan, prepare_generic
+from devstack.testing.plans import plans_after_growth
 from services.notifications import queries, use_cases
 from services.notifications.channels import EMAIL, SMS, Channels
 from services.notifications.dispatcher import DeliveryDispatcher
@@ -135,33 +134,25 @@ async def test_nothing_queued_is_nothing_to_do(settings, sessions):
         await channels.close()
 
 
-DISPATCH_STATEMENTS = {"claim": queries.CLAIM_DUE, "sent": queries.MARK_SENT, "retry": queries.MARK_RETRY}
-DISPATCH_ARGUMENTS = {
-    "claim": "8",
-    "sent": f"ARRAY['{uuid.uuid4()}']::uuid[], ARRAY['<id@x>']",
-    "retry": f"ARRAY['{uuid.uuid4()}']::uuid[], ARRAY['timeout'], 8",
+DISPATCH_STATEMENTS = {
+    "claim": (queries.CLAIM_DUE, "8"),
+    "sent": (queries.MARK_SENT, f"ARRAY['{uuid.uuid4()}']::uuid[], ARRAY['<id@x>']"),
+    "retry": (queries.MARK_RETRY, f"ARRAY['{uuid.uuid4()}']::uuid[], ARRAY['timeout'], 8"),
 }
+# A busy day's messages.
+GROWN_LOG = (
+    "INSERT INTO deliveries (id, event_id, kind, channel, recipient, language, subject, body, status) "
+    "SELECT gen_random_uuid(), gen_random_uuid(), 'confirmation', 'email', 'p' || n || '@example.org', 'fr', "
+    "'Confirmation', '', CASE WHEN n % 10 = 0 THEN 'pending' ELSE 'sent' END FROM generate_series(1, 20000) AS n"
+)
 
 
 async def _plans_after_growth(database_url: str, settings: dict[str, str]) -> dict[str, str]:
     """The dispatcher's statements prepared on an empty delivery log, as a dispatcher's connection does, then
-    their kept plans once the log holds 20,000 messages (a busy day's)."""
-    connection = await asyncpg.connect(asyncpg_dsn(database_url), server_settings=settings)
-    try:
-        await connection.execute("TRUNCATE deliveries CASCADE")
-        await prepare_generic(connection, DISPATCH_STATEMENTS)
-        for name, sql_arguments in DISPATCH_ARGUMENTS.items():
-            await kept_plan(connection, name, sql_arguments)  # the generic plan is made here, on the empty table
-        await connection.execute(
-            "INSERT INTO deliveries (id, event_id, kind, channel, recipient, language, subject, body, status) "
-            "SELECT gen_random_uuid(), gen_random_uuid(), 'confirmation', 'email', 'p' || n || '@example.org', 'fr', "
-            "'Confirmation', '', CASE WHEN n % 10 = 0 THEN 'pending' ELSE 'sent' END "
-            "FROM generate_series(1, 20000) AS n"
-        )
-        return {name: await kept_plan(connection, name, arguments) for name, arguments in DISPATCH_ARGUMENTS.items()}
-    finally:
-        await connection.execute("TRUNCATE deliveries CASCADE")
-        await connection.close()
+    their kept plans once the log holds 20,000 messages."""
+    return await plans_after_growth(
+        asyncpg_dsn(database_url), settings, DISPATCH_STATEMENTS, "TRUNCATE deliveries CASCADE", GROWN_LOG
+    )
 
 
 async def test_the_dispatchers_statements_keep_index_plans_made_while_the_log_was_small(
