@@ -16,8 +16,9 @@ async def prepare_generic(connection: asyncpg.Connection, statements: dict[str, 
 
 
 async def kept_plan(connection: asyncpg.Connection, name: str, arguments: str) -> str:
-    """The plan the prepared statement `name` runs with these arguments (as SQL), as EXPLAIN prints it."""
-    rows = await connection.fetch(f"EXPLAIN EXECUTE {name}({arguments})")
+    """The plan the prepared statement `name` runs with these arguments (as SQL; "" for none), as EXPLAIN prints it
+    (with its JIT section when PostgreSQL would compile it)."""
+    rows = await connection.fetch(f"EXPLAIN EXECUTE {name}({arguments})" if arguments else f"EXPLAIN EXECUTE {name}")
     return "\n".join(row[0] for row in rows)
 
 

@@ -75,6 +75,10 @@ class DeliveryDispatcher:
         self._bell = WorkerBell()
         self._stopping = False
 
+    def unit_of_work(self) -> UnitOfWork:
+        """A unit of work on the dispatcher's connections."""
+        return self._unit_of_work()
+
     def wake(self) -> None:
         self._bell.ring()
 
@@ -104,7 +108,7 @@ class DeliveryDispatcher:
 
     async def send_next(self, channels: Channels) -> bool:
         """Sends the next due deliveries (up to the batch); True when any was handled."""
-        async with self._unit_of_work() as uow:
+        async with self.unit_of_work() as uow:
             return await use_cases.send_due_deliveries(
                 uow, channels, self._batch, self._max_attempts, lambda: self._stopping
             )

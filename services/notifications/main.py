@@ -73,4 +73,5 @@ def create_app(settings: NotificationsSettings | None = None, clock: Clock | Non
     )
     app.state.runtime = runtime
     app.state.reminder_scheduler = reminder_scheduler
+    app.state.dispatcher = dispatcher
     return app

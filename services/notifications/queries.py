@@ -278,7 +278,8 @@ WHERE deliveries.id = sent.id
 # say. Its statements are prepared once per connection, and PostgreSQL keeps the generic plan it made then: made
 # while the delivery log was small (a new database), MARK_SENT's was a hash join over the whole table, kept as the
 # log grew until an ANALYZE replaced it: 1,535 scans read 7.2 million rows in a 40 s surge.
-DISPATCH_SERVER_SETTINGS = {"enable_seqscan": "off"}
+# No JIT either: a statement left without an index path would carry that cost into the compiler's threshold.
+DISPATCH_SERVER_SETTINGS = {"enable_seqscan": "off", "jit": "off"}
 MARK_RETRY = """
 UPDATE deliveries SET attempts = attempts + 1, last_error = failed.error,
   status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END,

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from devstack.mail_sink import MailSink
@@ -161,7 +162,15 @@ async def test_the_dispatchers_statements_keep_index_plans_made_while_the_log_wa
     plans = await _plans_after_growth(settings.database_url, queries.DISPATCH_SERVER_SETTINGS)
     for name, plan in plans.items():
         assert "Seq Scan" not in plan, f"{name}:\n{plan}"
+        assert "JIT" not in plan, f"{name}:\n{plan}"
     assert "deliveries_due" in plans["claim"]
     assert "deliveries_pkey" in plans["sent"]
     # Why the setting: without it, MARK_SENT's plan made on the empty log reads the whole log at every batch.
     assert "Seq Scan on deliveries" in (await _plans_after_growth(settings.database_url, {}))["sent"]
+
+
+async def test_the_services_dispatcher_runs_on_connections_with_its_settings(service):
+    async with service.state.dispatcher.unit_of_work() as uow:
+        for name, value in queries.DISPATCH_SERVER_SETTINGS.items():
+            setting = await uow.session.execute(text("SELECT current_setting(:name)"), {"name": name})
+            assert setting.scalar_one() == value
