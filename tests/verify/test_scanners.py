@@ -30,7 +30,7 @@ def test_a_log_lines_own_timestamp_is_not_mistaken_for_a_code(tmp_path: Path):
         '{"event": "leak", "timestamp": "2026-11-24T02:37:41.000001Z", "code": "804552"}\n'
     )
     leaks = scan_logs(tmp_path, {"804552"}, {"804552"})
-    assert leaks == ["notifications.log:2 secret ***", "notifications.log:2 code ***"]
+    assert leaks == ["notifications.log:2 code ***"]
 
 
 def test_six_digits_inside_an_id_or_a_number_are_not_mistaken_for_a_code(tmp_path: Path):
@@ -42,6 +42,14 @@ def test_six_digits_inside_an_id_or_a_number_are_not_mistaken_for_a_code(tmp_pat
     )
     leaks = scan_logs(tmp_path, set(), {"586875"})
     assert leaks == ["notifications.log:3 code ***", "notifications.log:4 code ***"]
+
+
+def test_a_code_among_the_secrets_is_found_standing_alone_not_inside_an_id(tmp_path: Path):
+    (tmp_path / "verification.log").write_text(
+        '{"event": "event_applied", "event_id": "5f3a9c21-7e44-4b0e-9d1a-03c2e8493817"}\n'
+        '{"event": "leak", "typed": "493817"}\n'
+    )
+    assert scan_logs(tmp_path, {"493817", "un matin de givre"}, set()) == ["verification.log:2 code ***"]
 
 
 def test_a_clean_log_has_no_leak(tmp_path: Path):
