@@ -100,6 +100,18 @@ def route_handlers(handlers: Iterable[EventHandler]) -> dict[str, Route]:
     return routes
 
 
+def _off_topic(
+    only_topics: Mapping[type[Contract], Collection[str]],
+) -> dict[type[Contract], Callable[[Contract], bool]]:
+    """Per contract, whether an event is of a topic its queue was not bound to."""
+
+    def outside(topics: Collection[str]) -> Callable[[Contract], bool]:
+        chosen = frozenset(topics)
+        return lambda event: event.routing_topic() not in chosen
+
+    return {contract: outside(topics) for contract, topics in only_topics.items()}
+
+
 def _deliveries_before(message: AbstractIncomingMessage) -> int:
     """How many times the broker delivered this message before (quorum queues count them)."""
     count = (message.headers or {}).get("x-delivery-count")
@@ -156,16 +168,19 @@ class EventConsumer:
         the few it keeps would otherwise write an inbox row per booking).
 
         `only_topics`: per event with topics (Contract.routing_topics), the ones this service binds its queue to; the
-        broker leaves the others out. An event of another topic can still arrive (published with the bare key
-        by an older producer): `ignore_when` is what leaves it alone then."""
+        broker leaves the others out. One of another topic can still arrive, published with the bare key by an
+        older producer: it is ignored as `ignore_when` would."""
         self._sessions = sessions
         self._on_events_committed = on_events_committed
         self._routes = route_handlers(handlers)
         self._alone = {contract.routing_key() for contract in alone}
-        self._ignore_when = {contract.routing_key(): test for contract, test in (ignore_when or {}).items()}
         only_topics = only_topics or {}
         if unhandled := [contract.__name__ for contract in only_topics if contract.routing_key() not in self._routes]:
             raise TypeError(f"topics chosen for events without a handler: {unhandled}")
+        self._ignore_when = {
+            contract.routing_key(): test
+            for contract, test in {**_off_topic(only_topics), **(ignore_when or {})}.items()
+        }
         self._binding_keys = [
             key
             for route in self._routes.values()

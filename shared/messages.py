@@ -101,7 +101,7 @@ class Contract(BaseModel):
 
     def _checked_topic(self) -> str | None:
         topic = self.routing_topic()
-        if (topic is None) != (not self.routing_topics) or (topic is not None and topic not in self.routing_topics):
+        if topic not in (self.routing_topics or (None,)):
             raise ValueError(f"{type(self).__name__}.routing_topic() gave {topic!r}, not one of {self.routing_topics}")
         return topic
 

@@ -274,12 +274,6 @@ UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
 FROM unnest($1::uuid[], $2::text[]) AS sent (id, provider_id)
 WHERE deliveries.id = sent.id
 """
-# The dispatcher's connections (main.py gives it a pool of its own): no sequential scan, whatever the statistics
-# say. Its statements are prepared once per connection, and PostgreSQL keeps the generic plan it made then: made
-# while the delivery log was small (a new database), MARK_SENT's was a hash join over the whole table, kept as the
-# log grew until an ANALYZE replaced it: 1,535 scans read 7.2 million rows in a 40 s surge.
-# No JIT either: a statement left without an index path would carry that cost into the compiler's threshold.
-DISPATCH_SERVER_SETTINGS = {"enable_seqscan": "off", "jit": "off"}
 MARK_RETRY = """
 UPDATE deliveries SET attempts = attempts + 1, last_error = failed.error,
   status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END,
@@ -287,6 +281,12 @@ UPDATE deliveries SET attempts = attempts + 1, last_error = failed.error,
 FROM unnest($1::uuid[], $2::text[]) AS failed (id, error)
 WHERE deliveries.id = failed.id
 """
+# The dispatcher's connections (main.py gives it a pool of its own): no sequential scan, whatever the statistics
+# say. Its statements are prepared once per connection, and PostgreSQL keeps the generic plan it made then: made
+# while the delivery log was small (a new database), MARK_SENT's was a hash join over the whole table, kept as the
+# log grew until an ANALYZE replaced it: 1,535 scans read 7.2 million rows in a 40 s surge.
+# No JIT either: a statement left without an index path would carry that cost into the compiler's threshold.
+DISPATCH_SERVER_SETTINGS = {"enable_seqscan": "off", "jit": "off"}
 
 
 async def claim_due_deliveries(uow: UnitOfWork, batch: int) -> list[DueDelivery]:

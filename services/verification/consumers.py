@@ -1,6 +1,5 @@
 """Event handlers of the verification service, each registered from its `event` annotation."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from services.verification.association_requests import use_cases as association_requests
@@ -108,13 +107,7 @@ HANDLERS = (
 )
 
 
-def _booked_without_account(event: Contract) -> bool:
-    # A clerk's booking for a caller has no account either, but its audit row is written.
-    return isinstance(event, AppointmentBooked) and event.account_id is None and event.source != "admin"
-
-
 # Verification keeps the bookings made from an account (its clinic_patients) or by a clerk for a caller (the
 # audit log). Its queue is bound to those topics only, so a citizen's booking without an account, most of a rush,
-# never reaches it; one published before the topics (the bare key) is acked without a transaction.
+# never reaches it; one published with the bare key, from before the topics, is acked without a transaction.
 ONLY_TOPICS: dict[type[Contract], tuple[str, ...]] = {AppointmentBooked: ("account", "clerk")}
-IGNORE_WHEN: dict[type[Contract], Callable[[Contract], bool]] = {AppointmentBooked: _booked_without_account}

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from services.verification.association_requests import api as association_requests_api
 from services.verification.codes import api as codes_api
 from services.verification.codes.use_cases import purge_expired_challenges
-from services.verification.consumers import HANDLERS, IGNORE_WHEN, ONLY_TOPICS, CodeIssuer
+from services.verification.consumers import HANDLERS, ONLY_TOPICS, CodeIssuer
 from services.verification.export import api as export_api
 from services.verification.record_access import api as record_access_api
 from services.verification.refusals import REFUSALS
@@ -20,9 +20,7 @@ from shared.runtime import ServiceRuntime
 def create_app(settings: VerificationSettings | None = None) -> FastAPI:
     settings = settings or VerificationSettings()
     runtime = ServiceRuntime(settings)
-    runtime.consume(
-        [CodeIssuer(settings).on_code_requested, *HANDLERS], ignore_when=IGNORE_WHEN, only_topics=ONLY_TOPICS
-    )
+    runtime.consume([CodeIssuer(settings).on_code_requested, *HANDLERS], only_topics=ONLY_TOPICS)
     runtime.every(
         settings.purge_interval_seconds, partial(purge_expired_challenges, settings=settings), "challenges_purged"
     )

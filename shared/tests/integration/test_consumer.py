@@ -9,7 +9,7 @@ from sqlalchemy import text
 from shared.bus import Bus
 from shared.consumer import EventConsumer
 from shared.logging import current_correlation_id
-from shared.tests.integration.conftest import Ping, Pong
+from shared.tests.integration.conftest import Parcel, Ping, Pong
 
 effects = text("CREATE TABLE IF NOT EXISTS test_effects (n int NOT NULL)")
 
@@ -323,3 +323,39 @@ async def test_a_run_taking_handler_gets_consecutive_events_together_in_their_or
     assert sorted(n for run in runs for n in run) == [n for n in range(40) if n != 20]
     assert len(runs) <= 4  # [0], then the rest in runs around the pong: not a call per ping
     assert all(run == sorted(run) and not run[0] < 20 < run[-1] for run in runs)
+
+
+async def test_an_event_of_a_topic_not_chosen_is_ignored_when_it_comes_by_the_bare_key(
+    sessions, amqp_url, bus_namespace
+):
+    """As an older producer publishes it (the bare key, which the queue keeps bound): acked without a transaction."""
+    async with sessions() as session:
+        await session.execute(effects)
+        await session.execute(text("TRUNCATE test_effects"))
+        await session.execute(text("TRUNCATE inbox"))
+        await session.commit()
+
+    async def on_parcel(uow, event: Parcel) -> None:
+        await uow.session.execute(text("INSERT INTO test_effects (n) VALUES (:n)"), {"n": event.grams})
+
+    bus = Bus(amqp_url, "test", namespace=bus_namespace, prefetch=8, delivery_limit=3)
+    consumer = EventConsumer(sessions, [on_parcel], only_topics={Parcel: ("big",)})
+    bus.subscribe(consumer.binding_keys, consumer)
+    await bus.connect()
+    try:
+        for grams in (20, 5000, 30):
+            envelope = Parcel(grams=grams).to_envelope()
+            await bus.publish(envelope.routing_key, envelope.model_dump_json().encode(), message_id=str(envelope.id))
+
+        async def big_applied() -> bool:
+            return await _effect_count(sessions) >= 1
+
+        await _wait_until(big_applied)
+        await asyncio.sleep(0.5)
+        async with sessions() as session:
+            grams_applied = list((await session.execute(text("SELECT n FROM test_effects"))).scalars())
+            inbox = (await session.execute(text("SELECT count(*) FROM inbox"))).scalar_one()
+        assert grams_applied == [5000]
+        assert inbox == 1
+    finally:
+        await bus.close()
