@@ -2,7 +2,9 @@
 
 python -m bench.booking [--seconds 60] [--concurrency 32] [--quick]
 
-Phases: raw_db (the booking transaction on bare asyncpg, before the stack starts), gateway_hop,
+Phases: raw_db (the booking transaction on bare asyncpg, before the stack starts), floor (the hops a confirmed
+booking crosses, each alone with none of the platform's code: the baseline of its CPU per confirmed booking,
+bench/floor.py), gateway_hop,
 search over 20,000 establishments, login against argon2's raw rate, notification latency at a fixed
 rate, booking (sustained, closed loop) with its outbox and email drain, the pipeline end to end at
 sustained offered rates (bench/pipeline.py), a rush of 0.5× to 3× the booking capacity against the waiting
@@ -28,7 +30,7 @@ import aiohttp
 import asyncpg
 import uvloop
 
-from bench import cpu, pg_activity
+from bench import cpu, floor, pg_activity
 from bench.catalogue import PATIENT, Catalogue, delivery_states, insert_catalogue, integrity
 from bench.loadgen import Call, LoadResult, closed_loop
 from bench.login_load import login_run
@@ -61,6 +63,8 @@ from devstack.testing.fixtures import delete_topology, free_port
 from shared.db import asyncpg_dsn
 
 OUTBOX_BUDGET_SECONDS = 30
+# The floor's hops at the pipeline's rate that keeps pace here (bench/RESULTS.md).
+FLOOR_RATE = 500.0
 EMAIL_BUDGET_SECONDS = 60
 # The sustained run's emails must be out before the sweep starts, and their pace is reported.
 DRAIN_BUDGET_SECONDS = 180
@@ -320,6 +324,8 @@ def run(args: argparse.Namespace, pg_url: str, amqp_url: str) -> Figures:
     uvloop.run(insert_establishments(appointments_dsn, SEARCH_ESTABLISHMENTS))
     # Before the stack starts, so no idle service (nor its polling outbox relay) shares the cores.
     figures["raw_db"] = raw_db_run(appointments_dsn, catalogue, args)
+    # The pipeline's CPU per confirmed booking is read against this: the same hops with none of our code in them.
+    figures["floor"] = uvloop.run(floor.measure(FLOOR_RATE, args.raw_seconds, pg_url, amqp_url))
     sink = MailSink(port=free_port()).start()
     supervisor: Supervisor | None = None
     try:

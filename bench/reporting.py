@@ -138,7 +138,7 @@ def _figure_rows(f: Figures) -> list[tuple[str, str, str, str]]:
         ("end to end: bookings with their email sent, per s of run + drain",
          f"{emails.get('emailed_bookings_per_s', '–')}/s", f"booking rps {booking['rps']:.0f}/s", "–"),
         *_more_rows(f),
-        *pipeline_rows(f["pipeline"]),
+        *pipeline_rows(f["pipeline"], f.get("floor")),
         *overload_rows(f["overload"]),
     ]  # fmt: skip
 
@@ -172,8 +172,19 @@ def _more_rows(f: Figures) -> list[tuple[str, str, str, str]]:
     ]  # fmt: skip
 
 
-def pipeline_rows(pipeline: Figures) -> list[tuple[str, str, str, str]]:
+def pipeline_rows(pipeline: Figures, floor: Figures | None = None) -> list[tuple[str, str, str, str]]:
+    """`floor`: bench/floor.py's figures, the baseline of the CPU per confirmed booking."""
+    floor_ms: float | None = floor["floor_total_ms"] if floor else None
     rows = []
+    if floor and floor_ms:
+        rows.append(
+            (
+                f"floor: platform CPU ms per confirmed booking, each hop alone at {floor['rate']:.0f}/s",
+                f"{floor_ms}",
+                ", ".join(f"{k} {v:.3f}" for k, v in floor["floor_ms"].items()),
+                f"{ratio(floor_ms, floor['target_ms'])} of the {floor['target_ms']} ms goal",
+            )
+        )
     for step in pipeline["steps"]:
         rate, c, pace = f"{step['offered_per_s']:.0f}/s", step["confirmations"], step["pace"]
         per = step["cpu_ms_per_confirmed_booking"]
@@ -205,7 +216,7 @@ def pipeline_rows(pipeline: Figures) -> list[tuple[str, str, str, str]]:
                 f"platform {per.get('platform')}: " + ", ".join(f"{k} {v}" for k, v in platform.items()),
                 f"apart: mail sink {per.get('mail sink')}, load generator {per.get('load generator')} "
                 f"({step['loadgen_ms_per_request']} ms per request)",
-                "–",
+                f"{ratio(per['platform'], floor_ms)} of the floor" if floor_ms and per.get("platform") else "–",
             ),
         ]
     rows.append(
