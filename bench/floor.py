@@ -227,7 +227,7 @@ async def amqp_hop(amqp_url: str, rate: float, seconds: float, generator_seconds
             if consumed >= expected > 0:
                 all_consumed.set()
 
-        await queue.consume(on_message)
+        consumer_tag = await queue.consume(on_message)
 
         async def publish_batch() -> str | None:
             await asyncio.gather(
@@ -254,6 +254,7 @@ async def amqp_hop(amqp_url: str, rate: float, seconds: float, generator_seconds
         spent = cpu.seconds_used(before, cpu.snapshot(groups))
         spent.pop(cpu.MACHINE)
         spent["client (this process)"] = time.process_time() - client_before - generator_seconds * len(result.latencies)
+        await queue.cancel(consumer_tag)
         await queue.delete(if_unused=False, if_empty=False)
         name = f"RabbitMQ: published {BATCH} at a time with confirms, acked {BATCH} at a time (quorum queue)"
         return Hop(name, operations, dict(result.errors), _per_operation(spent, operations))

@@ -6,6 +6,7 @@ from starlette.middleware import Middleware
 from services.appointments import consumers
 from services.appointments.booking.api import BookingFastPath, check_fast_path
 from services.appointments.booking.api import router as booking_router
+from services.appointments.booking.use_cases import FORGET_SOURCES_EVERY_SECONDS, forget_past_booking_sources
 from services.appointments.catalogue.api import router as catalogue_router
 from services.appointments.catalogue.queries import SEARCH_SERVER_SETTINGS
 from services.appointments.establishments.api import router as establishments_router
@@ -54,6 +55,7 @@ def create_app(settings: AppointmentsSettings | None = None) -> FastAPI:
         settings.waitlist_poll_seconds,
     )
     runtime.add_worker(matcher.run, matcher.stop)
+    runtime.every(FORGET_SOURCES_EVERY_SECONDS, forget_past_booking_sources, "booking_sources_forgotten")
     app = create_service_app(
         "Appointments",
         runtime.lifespan,

@@ -232,20 +232,25 @@ async def count_booking_source(uow: UnitOfWork, source_hmac: str) -> SourceCount
 
 # Bookings without an account, counted per client address (use_cases.admit_booking_source).
 # One statement, in autocommit on the booking path's driver connection (one round trip, where a transaction
-# took three): counts the booking, and on an address's first booking of the hour forgets the hours before the
-# last (the table keeps this hour and the last).
+# took three). Only the current hour is ever read; past hours are forgotten by FORGET_PAST_SOURCES, every few
+# minutes (main.py), not here: a DELETE in this statement was prepared once per connection and its plan kept,
+# so a plan made while the table was small read the whole table at each address's first booking of the hour,
+# and a rush brings thousands of new addresses an hour.
 COUNT_SOURCE = """
-WITH counted AS (
-  INSERT INTO booking_sources (hour, source_hmac, bookings) VALUES (date_trunc('hour', now()), $1, 1)
-  ON CONFLICT (hour, source_hmac) DO UPDATE SET bookings = booking_sources.bookings + 1
-  RETURNING bookings
-), purged AS (
-  DELETE FROM booking_sources
-  WHERE hour < date_trunc('hour', now()) - interval '1 hour' AND (SELECT bookings FROM counted) = 1
-)
-SELECT bookings, extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now())::float8 AS seconds_left
-FROM counted
+INSERT INTO booking_sources (hour, source_hmac, bookings) VALUES (date_trunc('hour', now()), $1, 1)
+ON CONFLICT (hour, source_hmac) DO UPDATE SET bookings = booking_sources.bookings + 1
+RETURNING bookings, extract(epoch FROM date_trunc('hour', now()) + interval '1 hour' - now())::float8 AS seconds_left
 """
+
+# Every hour before the current one: what no limit reads any more.
+FORGET_PAST_SOURCES = "DELETE FROM booking_sources WHERE hour < date_trunc('hour', now())"
+
+
+async def forget_past_sources(uow: UnitOfWork) -> int:
+    result = await uow.session.execute(text(FORGET_PAST_SOURCES))
+    forgotten: int = result.rowcount  # type: ignore[attr-defined]
+    return forgotten
+
 
 # What a violated constraint looks like, whether the statement ran through SQLAlchemy or on the driver.
 INTEGRITY_ERRORS = (IntegrityError, asyncpg.IntegrityConstraintViolationError)

@@ -154,6 +154,20 @@ async def admit_booking_source(uow: UnitOfWork, settings: AppointmentsSettings, 
         raise rules.TooManyBookings(timedelta(seconds=counted.seconds_left))
 
 
+# How often past hours' counts are forgotten: the table holds the current hour and, for a few minutes after the
+# hour turns, the last one; an address's digest is kept an hour and five minutes at most.
+FORGET_SOURCES_EVERY_SECONDS = 300.0
+
+
+async def forget_past_booking_sources(uow: UnitOfWork) -> int:
+    """Forgets the counts of hours before the current one (no limit reads them); run every
+    FORGET_SOURCES_EVERY_SECONDS (main.py)."""
+    async with uow:
+        forgotten = await queries.forget_past_sources(uow)
+        await uow.commit()
+    return forgotten
+
+
 # Per process: a slot booked moments ago is booked again in one round trip (queries.SlotDetailsCache).
 SLOT_DETAILS = queries.SlotDetailsCache()
 

@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 
 from devstack.testing.apps import app_without_lifespan
 from services.appointments.booking.api import BookingFastPath
+from services.appointments.booking.use_cases import forget_past_booking_sources
 from services.appointments.main import ROUTERS
 from services.appointments.refusals import REFUSALS
 from services.appointments.settings import AppointmentsSettings
@@ -105,7 +106,7 @@ async def test_rotating_ipv6_addresses_within_a_slash_64_hits_the_same_limit(cli
     assert (await _book(http, slot, "2001:db8:1:3::1")).status_code == 201
 
 
-async def test_the_address_is_kept_as_a_keyed_digest_for_two_hours_at_most(client):
+async def test_the_address_is_kept_as_a_keyed_digest_and_forgotten_once_its_hour_is_past(client):
     http, sessions = client
     slot = await _slot_with_seats(sessions, 10)
     assert (await _book(http, slot, ATTACKER)).status_code == 201
@@ -113,10 +114,14 @@ async def test_the_address_is_kept_as_a_keyed_digest_for_two_hours_at_most(clien
         rows = (await session.execute(text("SELECT source_hmac, bookings FROM booking_sources"))).all()
         assert [row.bookings for row in rows] == [1]
         assert ATTACKER not in rows[0].source_hmac
-        await session.execute(text("UPDATE booking_sources SET hour = hour - interval '3 hours'"))
+        await session.execute(text("UPDATE booking_sources SET hour = hour - interval '1 hour'"))
         await session.commit()
-    # The first booking of an address in an hour clears hours before the last.
     assert (await _book(http, slot, NEIGHBOUR)).status_code == 201
+    # The periodic step (main.py) forgets the past hour, and only it: the current hour's count stays.
+    assert await forget_past_booking_sources(UnitOfWork(sessions)) == 1
+    assert await forget_past_booking_sources(UnitOfWork(sessions)) == 0
     async with sessions() as session:
         left = (await session.execute(text("SELECT count(*) FROM booking_sources"))).scalar()
     assert left == 1
+    # A new hour starts the address's count afresh (the past one is not read).
+    assert (await _book(http, slot, ATTACKER)).status_code == 201
