@@ -93,7 +93,8 @@ Publish = Callable[..., Awaitable[EventEnvelope]]
 
 @pytest.fixture
 async def publish(amqp_url: str, bus_namespace: str) -> AsyncIterator[Publish]:
-    """publish(contract) or publish(envelope=...) to the events exchange, confirmed and routed."""
+    """publish(contract) or publish(envelope=...) to the events exchange, confirmed and routed, by the key its producer
+    publishes it with (a booking's carries its topic: account, clerk or anonymous)."""
     connection = await aio_pika.connect(amqp_url)
     channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
     exchange = await declare_events_exchange(channel, bus_namespace)
@@ -107,7 +108,7 @@ async def publish(amqp_url: str, bus_namespace: str) -> AsyncIterator[Publish]:
                 content_type="application/json",
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
-            envelope.routing_key,
+            envelope.published_key,
             mandatory=True,
         )
         return envelope
