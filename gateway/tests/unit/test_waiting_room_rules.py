@@ -145,10 +145,11 @@ def test_retry_after_is_the_estimate_bounded_by_the_refresh_period():
     assert retry_after_seconds(0, refresh_seconds=15) == 1
 
 
-def test_a_queued_visitor_checks_again_at_half_their_estimated_wait():
-    """The rate may rise meanwhile: a visitor late to their turn is load that comes later, all at once."""
-    assert estimated_wait_seconds(1000, admit_per_second=100) == 10
-    assert retry_after_for(1000, admit_per_second=100, refresh_seconds=15) == 5
+def test_a_queued_visitor_checks_again_a_little_before_their_estimated_turn():
+    """The rate may rise meanwhile (a visitor late to their turn is load that comes later), but each check is a
+    request: not at half the wait, as before, which made about log2(wait) checks per visitor."""
+    assert estimated_wait_seconds(1000, admit_per_second=50) == 20
+    assert retry_after_for(1000, admit_per_second=50, refresh_seconds=60) == 19
     assert retry_after_for(50, admit_per_second=100, refresh_seconds=15) == 1
     assert retry_after_for(100_000, admit_per_second=100, refresh_seconds=15) == 15
 
