@@ -141,7 +141,7 @@ def counter_speed(previous: float, admitted: int, elapsed_seconds: float, weight
 # visitor late to their turn is an admission the rate counted on that comes as load later. Not much before: each
 # check is a request the replicas serving the admitted must answer. Asked back at half their wait (a factor of
 # 2), a visitor checked about log2(wait) times; the bench's rush (bench/RESULTS.md, two rounds each way, 0.5x to
-# 3x of 1,000/s) with 1.1 sent 12-29% fewer checks, booked more at every step but 1.5x (10% fewer there), and
+# 3x of 1,000/s) with 1.1 sent 12-35% fewer checks, booked more at every step but 1.5x (10% fewer there), and
 # answered those waiting faster (p99 at 3x 0.5-0.7 s against 0.7-1.7 s).
 RETRY_EARLY_FACTOR = 1.1
 # The longest an API client is asked to wait before checking again. A person's page refreshes sooner (its own
