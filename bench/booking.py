@@ -63,8 +63,6 @@ from devstack.testing.fixtures import delete_topology, free_port
 from shared.db import asyncpg_dsn
 
 OUTBOX_BUDGET_SECONDS = 30
-# The floor's hops at the pipeline's rate that keeps pace here (bench/RESULTS.md).
-FLOOR_RATE = 500.0
 EMAIL_BUDGET_SECONDS = 60
 # The sustained run's emails must be out before the sweep starts, and their pace is reported.
 DRAIN_BUDGET_SECONDS = 180
@@ -325,7 +323,7 @@ def run(args: argparse.Namespace, pg_url: str, amqp_url: str) -> Figures:
     # Before the stack starts, so no idle service (nor its polling outbox relay) shares the cores.
     figures["raw_db"] = raw_db_run(appointments_dsn, catalogue, args)
     # The pipeline's CPU per confirmed booking is read against this: the same hops with none of our code in them.
-    figures["floor"] = uvloop.run(floor.measure(FLOOR_RATE, args.raw_seconds, pg_url, amqp_url))
+    figures["floor"] = floor.run_alone(floor.RATE, args.raw_seconds)
     sink = MailSink(port=free_port()).start()
     supervisor: Supervisor | None = None
     try:

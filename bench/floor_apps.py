@@ -1,14 +1,17 @@
 """The two smallest ASGI apps a hop of the platform can be, for bench/floor.py: no framework, no middleware.
 
 `answer` answers every request with a booking-sized JSON body (what appointments answers); `forward` sends each
-request on to FLOOR_UPSTREAM with aiohttp, as the gateway does, and answers with the upstream's answer.
-Run by uvicorn with the platform's own options (uvloop, httptools, no access log).
+request on to FLOOR_UPSTREAM with an aiohttp session built as the gateway's (gateway/proxy.py), and answers with
+the upstream's answer. Run by uvicorn with the platform's own options (uvloop, httptools, no access log, no proxy
+headers), with the garbage collector settled as the services settle theirs at start.
 """
 
 import os
 from typing import Any
 
 import aiohttp
+
+from shared.garbage_collection import settle_garbage_collector
 
 Scope = dict[str, Any]
 
@@ -29,8 +32,22 @@ async def _body(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
+async def _lifespan(receive: Any, send: Any, on_shutdown: Any = None) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            settle_garbage_collector()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if on_shutdown is not None:
+                await on_shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 async def answer(scope: Scope, receive: Any, send: Any) -> None:
-    if scope["type"] != "http":
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
         return
     await _body(receive)
     await send({"type": "http.response.start", "status": 201, "headers": _ANSWER_HEADERS})
@@ -43,10 +60,16 @@ class Forward:
         self.session: aiohttp.ClientSession | None = None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send, self.close)
             return
         if self.session is None:
-            self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=30, ttl_dns_cache=300),
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("Accept-Encoding", "User-Agent"),
+            )
         body = await _body(receive)
         async with self.session.request(
             scope["method"], self.upstream + scope["path"], data=body, headers={"content-type": "application/json"}
@@ -55,6 +78,10 @@ class Forward:
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
             await send({"type": "http.response.start", "status": upstream.status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
 
 
 forward = Forward()

@@ -179,10 +179,10 @@ def pipeline_rows(pipeline: Figures, floor: Figures | None = None) -> list[tuple
     if floor and floor_ms:
         rows.append(
             (
-                f"floor: platform CPU ms per confirmed booking, each hop alone at {floor['rate']:.0f}/s",
+                f"floor (an estimate): platform CPU ms per confirmed booking, each hop alone at {floor['rate']:.0f}/s",
                 f"{floor_ms}",
                 ", ".join(f"{k} {v:.3f}" for k, v in floor["floor_ms"].items()),
-                f"{ratio(floor_ms, floor['target_ms'])} of the {floor['target_ms']} ms goal",
+                f"{ratio(floor_ms, floor['goal_ms'])} of the {floor['goal_ms']} ms goal",
             )
         )
     for step in pipeline["steps"]:

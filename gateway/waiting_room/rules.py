@@ -137,12 +137,14 @@ def counter_speed(previous: float, admitted: int, elapsed_seconds: float, weight
     return ewma(previous, max(0, admitted) / elapsed_seconds, weight)
 
 
-# A queued visitor is asked to come back a little before their estimated turn: the rate may rise meanwhile, and a
-# visitor late to their turn is an admission the rate counted on that comes as load later. Not much before: each
-# check is a request the replicas serving the admitted must answer. Asked back at half their wait (a factor of
-# 2), a visitor checked about log2(wait) times; the bench's rush (bench/RESULTS.md, two rounds each way, 0.5x to
-# 3x of 1,000/s) with 1.1 sent 12-35% fewer checks, booked more at every step but 1.5x (10% fewer there), and
-# answered those waiting faster (p99 at 3x 0.5-0.7 s against 0.7-1.7 s).
+# An API client in the queue is asked to come back a little before their estimated turn (a person's page polls on
+# its own period): the rate may rise meanwhile, and a visitor late to their turn is an admission the rate counted
+# on that comes as load later. Not much before: each check is a request the replicas serving the admitted must
+# answer. Asked back at half their wait (a factor of 2), a visitor checked about log2(wait) times; the bench's rush
+# (bench/RESULTS.md, two rounds each way, 0.5x to 3x of 1,000/s) with 1.1 sent 12-35% fewer checks, booked more at
+# every step but 1.5x (10% fewer there), and from 1.5x up answered those waiting faster (p99 at 3x 0.5-0.7 s
+# against 0.7-1.7 s; at 1x 0.3-0.6 s against 0.3-0.5 s). Rounded up to whole seconds, a wait of a few seconds is
+# asked back at about the estimate itself.
 RETRY_EARLY_FACTOR = 1.1
 # The longest an API client is asked to wait before checking again. A person's page refreshes sooner (its own
 # period, to show the place moving), but a program needs no reassurance, and every check costs the gateway a
