@@ -13,10 +13,10 @@ libraries and options as the platform, around apps that do nothing else (bench/f
 of the process doing it, and of PostgreSQL and RabbitMQ for theirs. The mail sink and the load generator are
 reported apart, as everywhere.
 
-An estimate, not a bound: the batched stages are modelled at BATCH bookings a batch with plain statements (the
-platform's statements are set-based, and its batches vary with the load), and the platform's rows carry more
-indexes than these. Its sum is about the least a confirmed booking can cost the platform built this way on this
-machine, before any validation, rule, rendering, log line or metric.
+An estimate, not a bound: the batched stages are modelled at `batch_at(rate)` bookings a batch with plain
+statements (the platform's statements are set-based, and its batches vary with the load), and the platform's rows
+carry more indexes than these. Its sum is about the least a confirmed booking can cost the platform built this
+way on this machine, before any validation, rule, rendering, log line or metric.
 """
 
 import argparse
@@ -47,6 +47,7 @@ from devstack.databases import database_url
 from devstack.testing.fixtures import free_port
 from services.notifications.email_channel import EmailChannel
 from services.notifications.settings import NotificationsSettings
+from shared.acks import GATHER_SECONDS
 from shared.db import asyncpg_dsn
 from shared.garbage_collection import settle_garbage_collector
 from shared.outbox import RELAY_SERVER_SETTINGS
@@ -55,9 +56,15 @@ ROOT = Path(__file__).resolve().parents[1]
 GOAL_MS = 2.0  # issue 23's goal for the platform's CPU per confirmed booking
 RATE = 400.0  # the pipeline's offered rate that kept pace in every run here (bench/RESULTS.md)
 MAX_IN_FLIGHT = 512
-# What a batched stage takes at a time at that rate: acks and the relay's publishes gather for 10 ms (4 bookings at
-# 400/s), and the dispatcher's claims and the consumer's batches hold about as many when they keep up.
-BATCH = 4
+
+
+def batch_at(rate: float) -> int:
+    """What a batched stage takes at a time at `rate` bookings a second: acks gather for 10 ms (shared/acks.py), as
+    the relay's publishes do, and the dispatcher's claims and the consumer's batches hold about as many when they
+    keep up (4 at 400/s, 10 at 1,000/s)."""
+    return max(1, round(rate * GATHER_SECONDS))
+
+
 REQUEST_BODY = (
     b'{"slot_id":"0190f0a8-6c2b-7c1e-9d4a-1f2e3d4c5b6b","patient":{"first_name":"Rose","last_name":"Tremblay"}}'
 )
@@ -219,9 +226,9 @@ async def _scratch_database(admin_url: str) -> AsyncIterator[tuple[asyncpg.Pool,
         await admin.close()
 
 
-async def postgres_hops(admin_url: str, rate: float, seconds: float, generator_seconds: float) -> list[Hop]:
-    """One committed statement (the booking's write); the relay's claim and mark of BATCH rows; transactions of
-    BATCH bookings with two statements each, pipelined (a consumer's batch, or a claim and its mark)."""
+async def postgres_hops(admin_url: str, rate: float, seconds: float, generator_seconds: float, batch: int) -> list[Hop]:
+    """One committed statement (the booking's write); the relay's claim and mark of `batch` rows; transactions of
+    `batch` bookings with two statements each, pipelined (a consumer's batch, or a claim and its mark)."""
     insert = "INSERT INTO rows (event_id, payload) VALUES ($1, $2)"
     claim = "SELECT id, payload FROM rows WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
     mark = "UPDATE rows SET published_at = now(), payload = NULL WHERE id = ANY($1::bigint[])"
@@ -234,13 +241,13 @@ async def postgres_hops(admin_url: str, rate: float, seconds: float, generator_s
 
         async def relay_batch() -> str | None:
             async with relay.acquire() as connection, connection.transaction():
-                rows = await connection.fetch(claim, BATCH)
+                rows = await connection.fetch(claim, batch)
                 await connection.execute(mark, [row["id"] for row in rows])
-            return None if len(rows) == BATCH else "fewer rows than a batch"
+            return None if len(rows) == batch else "fewer rows than a batch"
 
         async def transaction() -> str | None:
             async with pool.acquire() as connection, connection.transaction():
-                await connection.executemany(insert, [(uuid.uuid4(), payload) for _ in range(2 * BATCH)])
+                await connection.executemany(insert, [(uuid.uuid4(), payload) for _ in range(2 * batch)])
             return None
 
         await open_loop(one_statement, rate, 1.0, MAX_IN_FLIGHT)
@@ -255,29 +262,29 @@ async def postgres_hops(admin_url: str, rate: float, seconds: float, generator_s
             ),
             # The rows the statement wrote (and the warm-up's) are what the relay claims.
             await _measured(
-                f"PostgreSQL: the relay's claim and mark of {BATCH} rows (its settings); per booking",
+                f"PostgreSQL: the relay's claim and mark of {batch} rows (its settings); per booking",
                 relay_batch,
                 rate,
                 seconds,
                 _postgres,
-                per_call=BATCH,
+                per_call=batch,
                 generator_seconds=generator_seconds,
             ),
             await _measured(
-                f"PostgreSQL: BEGIN, {BATCH} bookings of two statements pipelined, COMMIT; per booking",
+                f"PostgreSQL: BEGIN, {batch} bookings of two statements pipelined, COMMIT; per booking",
                 transaction,
                 rate,
                 seconds,
                 _postgres,
-                per_call=BATCH,
+                per_call=batch,
                 generator_seconds=generator_seconds,
             ),
         ]
 
 
-async def amqp_hop(amqp_url: str, rate: float, seconds: float, generator_seconds: float) -> Hop:
-    """Persistent messages published BATCH at a time, each with its confirm, to a quorum queue, and consumed with
-    one ack (`multiple`) per BATCH, as the relay and shared/acks.py do."""
+async def amqp_hop(amqp_url: str, rate: float, seconds: float, generator_seconds: float, batch: int) -> Hop:
+    """Persistent messages published `batch` at a time, each with its confirm, to a quorum queue, and consumed with
+    one ack (`multiple`) per `batch`, as the relay and shared/acks.py do."""
     queue_name = f"bench_floor_{uuid.uuid4().hex[:8]}"
     publisher = await aio_pika.connect(amqp_url)
     consumer = await aio_pika.connect(amqp_url)
@@ -291,7 +298,7 @@ async def amqp_hop(amqp_url: str, rate: float, seconds: float, generator_seconds
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
             nonlocal consumed
             consumed += 1
-            if consumed % BATCH == 0:
+            if consumed % batch == 0:
                 await message.ack(multiple=True)
             if consumed >= expected > 0:
                 all_consumed.set()
@@ -307,28 +314,28 @@ async def amqp_hop(amqp_url: str, rate: float, seconds: float, generator_seconds
                             routing_key=queue_name,
                             mandatory=True,
                         )
-                        for _ in range(BATCH)
+                        for _ in range(batch)
                     )
                 )
                 return None
 
-            warm_up, _ = await open_loop(publish_batch, rate / BATCH, 1.0, MAX_IN_FLIGHT)
+            warm_up, _ = await open_loop(publish_batch, rate / batch, 1.0, MAX_IN_FLIGHT)
 
             async def until_consumed(operations: int) -> None:
                 # Every message published is consumed within the measurement, the warm-up's included.
                 nonlocal expected
-                expected = len(warm_up.latencies) * BATCH + operations
+                expected = len(warm_up.latencies) * batch + operations
                 if consumed < expected:
                     await asyncio.wait_for(all_consumed.wait(), 30)
 
-            name = f"RabbitMQ: published {BATCH} at a time with confirms, acked {BATCH} at a time (quorum queue)"
+            name = f"RabbitMQ: published {batch} at a time with confirms, acked {batch} at a time (quorum queue)"
             return await _measured(
                 name,
                 publish_batch,
                 rate,
                 seconds,
                 _rabbitmq,
-                per_call=BATCH,
+                per_call=batch,
                 generator_seconds=generator_seconds,
                 until_done=until_consumed,
             )
@@ -416,23 +423,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def measure(rate: float, seconds: float, pg_url: str, amqp_url: str) -> dict[str, Any]:
-    generator = await generator_seconds_per_call(rate, seconds)
+    generator, batch = await generator_seconds_per_call(rate, seconds), batch_at(rate)
     http_answer, http_forward = await http_hops(rate, seconds)
-    pg_statement, pg_relay, pg_transaction = await postgres_hops(pg_url, rate, seconds, generator)
+    pg_statement, pg_relay, pg_transaction = await postgres_hops(pg_url, rate, seconds, generator, batch)
     hops = {
         "http_answer": http_answer,
         "http_forward": http_forward,
         "pg_statement": pg_statement,
         "pg_relay": pg_relay,
         "pg_transaction": pg_transaction,
-        "amqp": await amqp_hop(amqp_url, rate, seconds, generator),
+        "amqp": await amqp_hop(amqp_url, rate, seconds, generator, batch),
         "smtp": await smtp_hop(rate, seconds, generator),
     }
     floor = floor_ms(hops)
     return {
         "rate": rate,
         "seconds": seconds,
-        "batch": BATCH,
+        "batch": batch,
         "generator_ms_per_call": round(1000 * generator, 3),
         "hops": {key: asdict(hop) for key, hop in hops.items()},
         "floor_ms": floor,

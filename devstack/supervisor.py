@@ -253,7 +253,9 @@ class Supervisor:
             if http_ok(url):
                 return
             time.sleep(0.1)
-        raise TimeoutError(f"{name} did not answer {url} within {timeout} s")
+        # Alive but not ready: its log says what it waits for (a fresh clone's run leaves no log behind).
+        tail = "\n".join(self.log_text(name).splitlines()[-15:])
+        raise TimeoutError(f"{name} did not answer {url} within {timeout} s; the end of its log:\n{tail}")
 
     def start_all(self, names: list[str] | None = None, timeout: float = 30.0) -> None:
         """`names` are process names (`appointments`, `appointments-2`); by default every replica of every app."""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.floor import CLIENT, POSTGRES, Hop, floor_ms, measure, report
+from bench.floor import CLIENT, POSTGRES, Hop, batch_at, floor_ms, measure, report
 
 
 def _hop(key: str, **ms: float) -> Hop:
@@ -26,6 +26,10 @@ def test_the_floor_counts_each_hop_a_confirmed_booking_needs_once_and_the_batche
     assert floor["postgres: the statement, the relay's share and two batched transactions"] == pytest.approx(0.33)
     assert sum(floor.values()) == pytest.approx(0.3 + 0.1 + 0.15 + 0.02 + 0.2 + 0.08 + 0.25 + 0.33 + 0.17)
     assert 0.4 not in floor.values()
+
+
+def test_a_batch_is_what_the_platform_gathers_in_10_ms_at_the_rate() -> None:
+    assert [batch_at(rate) for rate in (50, 200, 400, 1000)] == [1, 2, 4, 10]
 
 
 async def test_every_hop_of_the_floor_runs_against_the_real_servers(pg_admin_url: str, amqp_url: str) -> None:
