@@ -52,7 +52,7 @@ from shared.db import asyncpg_dsn
 from shared.garbage_collection import settle_garbage_collector
 from shared.outbox import RELAY_SERVER_SETTINGS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = BENCH_DIR.parent
 GOAL_MS = 2.0  # issue 23's goal for the platform's CPU per confirmed booking
 RATE = 400.0  # the pipeline's offered rate that kept pace in every run here (bench/RESULTS.md)
 MAX_IN_FLIGHT = 512
@@ -155,7 +155,9 @@ def _uvicorn(app: str, port: int, environ: dict[str, str] | None = None) -> Iter
 
 async def _until_answers(port: int, process: subprocess.Popen[bytes] | asyncio.subprocess.Process) -> None:
     for _ in range(100):
-        if process.returncode is not None or (isinstance(process, subprocess.Popen) and process.poll() is not None):
+        if isinstance(process, subprocess.Popen):
+            process.poll()  # a Popen learns its return code only when asked
+        if process.returncode is not None:
             raise RuntimeError(f"the process meant to answer on port {port} exited ({process.returncode})")
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -451,16 +453,16 @@ async def measure(rate: float, seconds: float, pg_url: str, amqp_url: str) -> di
 def run_alone(rate: float, seconds: float) -> dict[str, Any]:
     """The floor measured in a process of its own (for `make bench`): none of the caller's heap, garbage
     collector or event loop in its figures. Its figures, or RuntimeError."""
-    with_output = BENCH_DIR / f".floor-{uuid.uuid4().hex[:8]}.json"
+    output = BENCH_DIR / f".floor-{uuid.uuid4().hex[:8]}.json"
     command = [sys.executable, "-m", "bench.floor", "--rate", str(rate), "--seconds", str(seconds)]
     try:
-        subprocess.run([*command, "--output", str(with_output)], cwd=ROOT, check=True, timeout=600)
-        figures: dict[str, Any] = json.loads(with_output.read_text())
+        subprocess.run([*command, "--output", str(output)], cwd=ROOT, check=True, timeout=600)
+        figures: dict[str, Any] = json.loads(output.read_text())
         return figures
     except (subprocess.SubprocessError, OSError, ValueError) as exc:
         raise RuntimeError(f"bench.floor failed: {exc}") from exc
     finally:
-        with_output.unlink(missing_ok=True)
+        output.unlink(missing_ok=True)
 
 
 def report(figures: dict[str, Any]) -> str:
